@@ -1,0 +1,109 @@
+// Consumer commands: submit a job, list or show jobs, show the account.
+import { existsSync, readFileSync } from "node:fs";
+import { BUILTIN_MODULES, loadBuiltinModule } from "@tessera/runtimes";
+import type { JobView } from "@tessera/sdk";
+import type { Command } from "commander";
+import { clientFrom, withClientFlags } from "../lib/credentials.js";
+import { formatCredits } from "../lib/demo.js";
+import { intFlag } from "../lib/flags.js";
+
+function print(json: boolean, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+}
+
+function jobLine(j: JobView): string {
+  const out = j.output
+    ? "text" in j.output
+      ? JSON.stringify(j.output.text.slice(0, 60))
+      : JSON.stringify(Buffer.from(j.output.data, "base64").toString("utf8").slice(0, 60))
+    : (j.error ?? "");
+  return `${j.id}  ${j.status.padEnd(9)} ${j.runtime.padEnd(4)} attempts=${j.attempts} cost=${j.cost ?? "-"}nc  ${out}`;
+}
+
+async function moduleId(client: ReturnType<typeof clientFrom>, module: string): Promise<string> {
+  if (/^[0-9a-f]{64}$/.test(module)) return module;
+  const bytes = (BUILTIN_MODULES as readonly string[]).includes(module)
+    ? await loadBuiltinModule(module as (typeof BUILTIN_MODULES)[number])
+    : existsSync(module)
+      ? readFileSync(module)
+      : undefined;
+  if (!bytes) throw new Error(`--module must be a sha256, a .wasm file or one of: ${BUILTIN_MODULES.join(", ")}`);
+  return (await client.uploadBlob(bytes)).id;
+}
+
+export function registerClientCommands(program: Command): void {
+  withClientFlags(
+    program
+      .command("submit")
+      .description("submit a native job (llm or wasm)")
+      .option("--runtime <name>", "llm or wasm", "llm")
+      .option("--model <name|sha256>", "model for llm jobs (see /v1/models)")
+      .option("--prompt <text>", "prompt for llm jobs")
+      .option("--max-tokens <n>", "output token cap", intFlag("max-tokens", 1, 32768), 64)
+      .option("--temperature <t>", "0 = greedy", Number, 0)
+      .option("--module <name|sha256|file>", "WASM module: a builtin name, a .wasm file or a blob id")
+      .option("--input <text>", "input bytes (UTF-8) for wasm jobs", "")
+      .option("--region <names...>", "only run in these regions")
+      .option("--max-price <n>", "highest price per standard unit", intFlag("max-price"))
+      .option("--idempotency-key <key>", "retry-safe submit key")
+      .option("--wait", "wait for the result"),
+  ).action(async (o) => {
+    const client = clientFrom(o);
+    const constraints = {
+      ...(o.region ? { regions: o.region } : {}),
+      ...(o.maxPrice !== undefined ? { maxPricePerUnit: o.maxPrice } : {}),
+    };
+    let model = o.model as string | undefined;
+    if (o.runtime === "llm" && (!model || !/^[0-9a-f]{64}$/.test(model))) {
+      const list = (await client.models()).data;
+      const found = model ? list.find((m) => m.id === model) : list[0];
+      if (!found) throw new Error(model ? `unknown model '${model}'` : "no model is offered by any provider");
+      model = found.content_id;
+    }
+    const job =
+      o.runtime === "wasm"
+        ? await client.submitJob({
+            runtime: "wasm",
+            module: await moduleId(client, o.module ?? ""),
+            input: { data: Buffer.from(o.input).toString("base64") },
+            limits: { timeoutMs: 10_000, maxMemoryMb: 64 },
+            constraints,
+            idempotencyKey: o.idempotencyKey,
+          })
+        : await client.submitJob({
+            runtime: "llm",
+            model: model!,
+            input: { prompt: o.prompt ?? "" },
+            params: { temperature: o.temperature },
+            limits: { maxOutputTokens: o.maxTokens },
+            constraints,
+            idempotencyKey: o.idempotencyKey,
+          });
+    const final = o.wait ? await client.waitForJob(job.id) : job;
+    print(o.json, final, () => jobLine(final));
+  });
+
+  withClientFlags(
+    program
+      .command("jobs [id]")
+      .description("list your jobs, or show one with its trail")
+      .option("--status <s>", "queued|running|completed|failed|cancelled")
+      .option("--limit <n>", "page size", intFlag("limit", 1, 500), 20),
+  ).action(async (id: string | undefined, o) => {
+    const client = clientFrom(o);
+    if (id) {
+      const job = await client.getJob(id);
+      print(o.json, job, () =>
+        [jobLine(job), ...(job.trail ?? []).map((t) => `  attempt ${t.attempt} on ${t.providerId.slice(0, 16)}…: ${t.outcome}${t.reason ? ` (${t.reason})` : ""}`)].join("\n"),
+      );
+      return;
+    }
+    const page = await client.listJobs({ limit: o.limit, status: o.status });
+    print(o.json, page, () => page.data.map(jobLine).join("\n") || "no jobs");
+  });
+
+  withClientFlags(program.command("account").description("show balance, escrow and spend")).action(async (o) => {
+    const a = await clientFrom(o).account();
+    print(o.json, a, () => `account ${a.id}: balance ${formatCredits(BigInt(a.balance))} credits, escrow ${formatCredits(BigInt(a.escrow))}, spent ${formatCredits(BigInt(a.spent))}`);
+  });
+}

@@ -1,0 +1,50 @@
+// `tessera gateway`: run a gateway in the foreground until SIGINT/SIGTERM.
+import { readFileSync } from "node:fs";
+import { startGateway } from "@tessera/gateway";
+import type { Command } from "commander";
+import { intFlag } from "../lib/flags.js";
+
+export function registerGatewayCommand(program: Command): void {
+  program
+    .command("gateway")
+    .description("run a gateway: HTTP API, provider channel, scheduler and ledger")
+    .option("--port <n>", "port to listen on", intFlag("port", 0, 65535), 8787)
+    .option("--host <addr>", "address to bind", "127.0.0.1")
+    .option("--db <path|url>", "SQLite file or postgres:// URL", ".tessera/gateway.db")
+    .option("--key <file>", "gateway identity key file (default: beside the SQLite file)")
+    .option("--admin-key-file <file>", "file holding the admin token for /v1/admin")
+    .option("--fee-bps <n>", "protocol fee in basis points", intFlag("fee-bps", 0, 5000), 500)
+    .option("--lease-ms <n>", "job lease length", intFlag("lease-ms", 500), 15_000)
+    .option("--heartbeat-ms <n>", "provider heartbeat interval", intFlag("heartbeat-ms", 100), 2_000)
+    .option("--max-attempts <n>", "attempts per job before it fails", intFlag("max-attempts", 1, 20), 3)
+    .option("--rate-limit <n>", "requests per second per API key (0: off)", intFlag("rate-limit", 0), 1000)
+    .option("--log-level <level>", "fatal|error|warn|info|debug|silent", "info")
+    .option("--json", "print the start-up line as JSON")
+    .action(async (o) => {
+      const adminKey = o.adminKeyFile ? readFileSync(o.adminKeyFile, "utf8").trim() : process.env.TESSERA_ADMIN_KEY;
+      const gw = await startGateway({
+        port: o.port,
+        host: o.host,
+        db: o.db,
+        keyFile: o.key,
+        adminKey,
+        feeBps: o.feeBps,
+        leaseMs: o.leaseMs,
+        heartbeatMs: o.heartbeatMs,
+        maxAttempts: o.maxAttempts,
+        rateLimitPerSecond: o.rateLimit,
+        logLevel: o.logLevel,
+      });
+      const line = { url: gw.url, providerChannel: `${gw.wsUrl}/v1/provider/connect`, db: gw.store.dialect, gatewayId: gw.identity.id };
+      process.stdout.write(o.json ? `${JSON.stringify(line)}\n` : `gateway listening on ${gw.url} (providers connect to ${line.providerChannel})\n`);
+      let closing = false;
+      const shutdown = async () => {
+        if (closing) process.exit(1);
+        closing = true;
+        await gw.close();
+        process.exit(0);
+      };
+      process.on("SIGINT", shutdown);
+      process.on("SIGTERM", shutdown);
+    });
+}

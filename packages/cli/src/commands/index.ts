@@ -1,0 +1,12 @@
+import type { Command } from "commander";
+import { registerClientCommands } from "./client.js";
+import { registerGatewayCommand } from "./gateway.js";
+import { registerProviderCommand } from "./provider.js";
+import { registerUpCommand } from "./up.js";
+
+export function registerCommands(program: Command): void {
+  registerUpCommand(program);
+  registerGatewayCommand(program);
+  registerProviderCommand(program);
+  registerClientCommands(program);
+}

@@ -1,0 +1,136 @@
+// `tessera provider`: run a provider daemon that dials the gateway, serves jobs on this
+// machine's runtimes and drains cleanly on SIGTERM/SIGINT (a second signal exits at once).
+import { join } from "node:path";
+import { type ProviderConfigInput, type ProviderExit, type ProviderHandle, startProvider } from "@tessera/provider";
+import type { Command } from "commander";
+
+interface ProviderFlags {
+  gateway: string;
+  key?: string;
+  region: string;
+  price: string;
+  models?: string[];
+  concurrency: string;
+  threads?: string;
+  contextSize?: string;
+  runtimes?: string[];
+  dataDir: string;
+  tinyModel?: boolean;
+  gpu?: boolean;
+  logLevel: string;
+  json?: boolean;
+}
+
+/** Exit codes: 0 drained or stopped, 1 bad settings or start-up failure, 2 protocol version
+ * refused, 3 key refused by the gateway. 2 and 3 mean "restarting will not help". */
+const EXIT_CODES: Record<ProviderExit["reason"], number> = {
+  drained: 0,
+  stopped: 0,
+  version_mismatch: 2,
+  auth_failed: 3,
+};
+
+export function registerProviderCommand(program: Command): void {
+  program
+    .command("provider")
+    .description("run a provider node: dial the gateway and execute jobs on this machine")
+    .option("--gateway <url>", "gateway URL (ws://, wss://, http:// or https://)", "ws://127.0.0.1:8787")
+    .option("--key <file>", "node key file, created when missing (default: <data-dir>/provider-key.json)")
+    .option("--region <name>", "region label advertised to the scheduler", "local")
+    .requiredOption("--price <n>", "price in nano-credits per standard unit (integer)")
+    .option("--models <paths...>", "GGUF model files to serve")
+    .option("--concurrency <n>", "jobs run at once", "1")
+    .option("--threads <n>", "CPU threads for the LLM runtime")
+    .option("--context-size <n>", "LLM context size per sequence")
+    .option("--runtimes <names...>", "runtimes to offer: llm, wasm (default: llm when models are given, and wasm)")
+    .option("--data-dir <dir>", "blob cache and generated models", ".tessera")
+    .option("--tiny-model", "also serve the generated tiny test model (<data-dir>/models)")
+    .option("--gpu", "let the LLM runtime use a GPU backend when one is available")
+    .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent", "info")
+    .option("--json", "print the start-up line as JSON")
+    .action(async (_flags: ProviderFlags, command: Command) => {
+      const flags = command.optsWithGlobals<ProviderFlags>();
+      process.exitCode = await runProvider(flags);
+    });
+}
+
+async function runProvider(flags: ProviderFlags): Promise<number> {
+  let handle: ProviderHandle;
+  try {
+    handle = await startProvider(configFromFlags(flags));
+  } catch (err) {
+    process.stderr.write(`tessera provider: ${(err as Error).message}\n`);
+    return 1;
+  }
+  printStartLine(handle, flags);
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`tessera provider: ${signal} again, exiting now\n`);
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    process.stderr.write(
+      `tessera provider: ${signal}, draining (finishing ${handle.stats().running} running job(s)); send again to exit now\n`,
+    );
+    void handle.drain();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const exit = await handle.closed;
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  if (exit.message) process.stderr.write(`tessera provider: ${exit.message}\n`);
+  // Native runtimes can keep threads alive after close; leave explicitly once done.
+  const code = EXIT_CODES[exit.reason];
+  setImmediate(() => process.exit(code));
+  return code;
+}
+
+function configFromFlags(flags: ProviderFlags): ProviderConfigInput {
+  return {
+    gateway: flags.gateway,
+    keyFile: flags.key ?? join(flags.dataDir, "provider-key.json"),
+    region: flags.region,
+    price: toNumber(flags.price),
+    models: flags.models ?? [],
+    tinyModel: flags.tinyModel === true,
+    gpu: flags.gpu === true,
+    concurrency: toNumber(flags.concurrency),
+    ...(flags.threads === undefined ? {} : { threads: toNumber(flags.threads) }),
+    ...(flags.contextSize === undefined ? {} : { contextSize: toNumber(flags.contextSize) }),
+    ...(flags.runtimes === undefined ? {} : { runtimes: flags.runtimes as ("llm" | "wasm")[] }),
+    dataDir: flags.dataDir,
+    logLevel: flags.logLevel as ProviderConfigInput["logLevel"],
+  };
+}
+
+/** Strings that are not plain numbers become NaN, which validation reports naming the flag. */
+function toNumber(value: string): number {
+  return /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
+}
+
+function printStartLine(handle: ProviderHandle, flags: ProviderFlags): void {
+  const { capabilities } = handle;
+  const models = capabilities.models.map((m) => ({ name: m.name, id: m.id }));
+  if (flags.json) {
+    const line = {
+      nodeId: handle.nodeId,
+      region: capabilities.region,
+      gateway: handle.gatewayUrl,
+      runtimes: capabilities.runtimes,
+      models,
+      pricePerUnit: capabilities.pricePerUnit,
+      maxConcurrency: capabilities.maxConcurrency,
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    return;
+  }
+  const modelText = models.length ? models.map((m) => `${m.name} (${m.id.slice(0, 12)})`).join(", ") : "none";
+  process.stdout.write(
+    `provider ${handle.nodeId} region=${capabilities.region} runtimes=${capabilities.runtimes.join(",")} ` +
+      `models=${modelText} gateway=${handle.gatewayUrl}\n`,
+  );
+}

@@ -1,0 +1,141 @@
+// `tessera up`: a whole local network on one machine. A gateway and N providers run as
+// separate OS processes (each with its own key and region), a demo consumer is funded, and
+// with --demo real work is pushed through it.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ensureTinyModel } from "@tessera/runtimes";
+import { TesseraClient } from "@tessera/sdk";
+import type { Command } from "commander";
+import { runDemo, formatCredits } from "../lib/demo.js";
+import { intFlag } from "../lib/flags.js";
+import { type Child, spawnTessera, stopAll, waitFor } from "../lib/processes.js";
+
+const REGIONS = ["eu-west", "us-east", "ap-south", "sa-east", "af-south", "us-west", "eu-north", "ap-east"];
+const DEMO_DEPOSIT = 1_000n * 1_000_000_000n; // 1,000 credits
+
+function adminKey(dir: string): string {
+  const file = join(dir, "admin.key");
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString("base64url")}\n`, { mode: 0o600 });
+  return readFileSync(file, "utf8").trim();
+}
+
+async function demoCredentials(dir: string, url: string, admin: TesseraClient): Promise<{ gateway: string; apiKey: string }> {
+  const file = join(dir, "credentials.json");
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, "utf8")) as { apiKey: string };
+    const probe = new TesseraClient({ baseUrl: url, apiKey: saved.apiKey });
+    if (await probe.account().then(() => true, () => false)) return { gateway: url, apiKey: saved.apiKey };
+  }
+  const consumer = await admin.createConsumer("demo", DEMO_DEPOSIT);
+  const creds = { gateway: url, apiKey: consumer.apiKey };
+  writeFileSync(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
+  return creds;
+}
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command("up")
+    .description("start a local network: a gateway and N provider processes")
+    .option("--providers <n>", "provider processes", intFlag("providers", 1, 64), 3)
+    .option("--port <n>", "gateway port", intFlag("port", 0, 65535), 8787)
+    .option("--dir <dir>", "state directory (database, keys, logs, models)", ".tessera")
+    .option("--models <paths...>", "GGUF models every provider serves (default: the generated tiny model)")
+    .option("--demo", "run a demo workload and print a summary")
+    .option("--chats <n>", "chat completions in the demo", intFlag("chats", 0), 9)
+    .option("--wasm-jobs <n>", "WASM jobs in the demo", intFlag("wasm-jobs", 0), 30)
+    .option("--exit-after-demo", "stop the network once the demo has run")
+    .action(async (o) => {
+      const dir = resolve(o.dir);
+      const logs = join(dir, "logs");
+      mkdirSync(logs, { recursive: true });
+      const children: Child[] = [];
+      let stopping = false;
+      const stop = async (code: number) => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write("stopping the network (providers drain first)...\n");
+        await stopAll(children.filter((c) => c.name !== "gateway"));
+        await stopAll(children.filter((c) => c.name === "gateway"));
+        process.exit(code);
+      };
+      process.on("SIGINT", () => void stop(0));
+      process.on("SIGTERM", () => void stop(0));
+
+      try {
+        const models: string[] = o.models ?? [await ensureTinyModel(join(dir, "models"))];
+        const admin = adminKey(dir);
+        const gateway = spawnTessera(
+          "gateway",
+          ["gateway", "--port", String(o.port), "--db", join(dir, "gateway.db"), "--admin-key-file", join(dir, "admin.key")],
+          logs,
+        );
+        children.push(gateway);
+        const url = `http://127.0.0.1:${o.port}`;
+        const adminClient = new TesseraClient({ baseUrl: url, adminKey: admin });
+        await waitFor("the gateway", async () => ((await adminClient.health()).ok ? true : undefined), 30_000);
+        const creds = await demoCredentials(dir, url, adminClient);
+
+        for (let i = 0; i < o.providers; i++) {
+          const region = REGIONS[i % REGIONS.length]!;
+          children.push(
+            spawnTessera(
+              `provider-${i + 1}`,
+              [
+                "provider",
+                "--gateway", `ws://127.0.0.1:${o.port}`,
+                "--key", join(dir, "keys", `provider-${i + 1}.key`),
+                "--region", region,
+                "--price", String(40 + 10 * (i % 3)),
+                "--concurrency", "2",
+                "--data-dir", join(dir, `provider-${i + 1}`),
+                "--models", ...models,
+              ],
+              logs,
+            ),
+          );
+        }
+        await waitFor(
+          `${o.providers} providers`,
+          async () => ((await adminClient.health()).providers >= o.providers ? true : undefined),
+          120_000,
+        );
+        const client = new TesseraClient({ baseUrl: url, apiKey: creds.apiKey, adminKey: admin });
+        const modelList = (await client.models()).data;
+        process.stdout.write(
+          [
+            "",
+            `Tessera network up: gateway ${url} with ${o.providers} providers`,
+            `  OpenAI API   ${url}/v1   (model: ${modelList.map((m) => m.id).join(", ")})`,
+            `  native API   ${url}/v1/jobs   metrics ${url}/metrics`,
+            `  credentials  ${join(dir, "credentials.json")}`,
+            `  logs         ${logs}`,
+            "",
+          ].join("\n"),
+        );
+
+        if (o.demo) {
+          const summary = await runDemo({ gateway: url, apiKey: creds.apiKey, client, chats: o.chats, wasmJobs: o.wasmJobs, model: modelList[0]?.id ?? "" });
+          const failed = summary.outcomes.filter((x) => !x.ok);
+          process.stdout.write("\n provider                 region     jobs  tokens  earned (credits)\n");
+          for (const p of summary.perProvider)
+            process.stdout.write(
+              ` ${p.id.slice(0, 16)}…  ${p.region.padEnd(9)} ${String(p.jobs).padStart(5)} ${String(p.tokens).padStart(7)}  ${formatCredits(p.cost)}\n`,
+            );
+          const total = summary.outcomes.reduce((n, x) => n + x.cost, 0n);
+          const tokens = summary.outcomes.reduce((n, x) => n + x.tokens, 0);
+          const ledger = await client.ledger();
+          process.stdout.write(
+            `\n ${summary.outcomes.length - failed.length} jobs completed, ${failed.length} failed, ${tokens} tokens, cost ${formatCredits(total)} credits\n` +
+              ` ledger invariants: ${ledger.ok ? "hold" : `BROKEN: ${ledger.problems.join("; ")}`}\n`,
+          );
+          for (const f of failed.slice(0, 5)) process.stdout.write(` failure (${f.kind}): ${f.error}\n`);
+          if (o.exitAfterDemo) return void (await stop(failed.length === 0 && ledger.ok ? 0 : 1));
+        }
+        process.stdout.write("\nPress Ctrl-C to stop the network.\n");
+      } catch (e) {
+        process.stderr.write(`tessera up: ${(e as Error).message}\n(see the logs in ${logs})\n`);
+        await stop(1);
+      }
+    });
+}

@@ -1,0 +1,53 @@
+// Child processes of `tessera up`: each node runs as its own OS process with its own log file,
+// and all of them are stopped (politely, then firmly) when the parent stops.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const TESSERA_BIN = join(dirname(fileURLToPath(import.meta.url)), "../../bin/tessera.js");
+
+export interface Child {
+  name: string;
+  proc: ChildProcess;
+  logFile: string;
+  exited: Promise<number | null>;
+}
+
+export function spawnTessera(name: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = {}): Child {
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `${name}.log`);
+  const log = createWriteStream(logFile, { flags: "a" });
+  const proc = spawn(process.execPath, [TESSERA_BIN, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  proc.stdout?.pipe(log);
+  proc.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+  return { name, proc, logFile, exited };
+}
+
+/** SIGTERM (providers drain), then SIGKILL whatever is still alive after the grace period. */
+export async function stopAll(children: Child[], graceMs = 15_000): Promise<void> {
+  for (const c of children) if (c.proc.exitCode === null) c.proc.kill("SIGTERM");
+  const timer = setTimeout(() => {
+    for (const c of children) if (c.proc.exitCode === null) c.proc.kill("SIGKILL");
+  }, graceMs);
+  await Promise.all(children.map((c) => c.exited));
+  clearTimeout(timer);
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}

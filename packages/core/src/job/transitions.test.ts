@@ -1,0 +1,164 @@
+import { describe, expect, it } from "vitest";
+import { FEES, accounts } from "../ledger/accounts.js";
+import { eventIds } from "../ledger/postings.js";
+import {
+  TransitionError,
+  cancel,
+  complete,
+  expireInQueue,
+  failPermanently,
+  isTerminal,
+  lease,
+  loseLease,
+  renewLease,
+} from "./transitions.js";
+import type { JobRecord } from "./types.js";
+
+function queuedJob(overrides: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id: "j1",
+    consumerId: "c1",
+    spec: { runtime: "wasm", module: "ab".repeat(32), input: { data: "" }, limits: { timeoutMs: 1_000, maxMemoryMb: 16 } },
+    constraints: {},
+    jobClass: "batch",
+    status: "queued",
+    attempt: 0,
+    maxAttempts: 3,
+    providerId: null,
+    pricePerUnit: null,
+    leaseExpiresAt: null,
+    triedProviders: [],
+    escrow: 10_000n,
+    cost: null,
+    units: null,
+    output: null,
+    outputHash: null,
+    signature: null,
+    error: null,
+    idempotencyKey: null,
+    requestHash: "00".repeat(32),
+    createdAt: 0,
+    updatedAt: 0,
+    startedAt: null,
+    finishedAt: null,
+    deadlineAt: null,
+    ...overrides,
+  };
+}
+
+const result = (standardUnits: number, now = 500) => ({
+  output: { data: "AQID" },
+  outputHash: "cd".repeat(32),
+  units: { inputTokens: 0, outputTokens: 0, standardUnits },
+  signature: "sig",
+  feeBps: 1_000,
+  now,
+});
+
+describe("job transitions", () => {
+  it("leases a queued job to a provider and records the attempt", () => {
+    const t = lease(queuedJob(), "p1", 7, 100, 30_000);
+    expect(t.job).toMatchObject({ status: "running", attempt: 1, providerId: "p1", pricePerUnit: 7, leaseExpiresAt: 30_100, startedAt: 100 });
+    expect(t.attempt).toEqual({ jobId: "j1", attempt: 1, providerId: "p1", leasedAt: 100, endedAt: null, outcome: "running", reason: null });
+    expect(t.ledger).toBeUndefined();
+    expect(() => lease(t.job, "p2", 7, 100, 30_000)).toThrow(TransitionError);
+  });
+
+  it("extends a running lease", () => {
+    const running = lease(queuedJob(), "p1", 7, 100, 1_000).job;
+    expect(renewLease(running, 600, 1_000)).toMatchObject({ leaseExpiresAt: 1_600, updatedAt: 600 });
+    expect(() => renewLease(queuedJob(), 600, 1_000)).toThrow(TransitionError);
+  });
+
+  it("completes a leased job: bills units at the agreed price and settles with the escrow", () => {
+    const running = lease(queuedJob(), "p1", 7, 100, 30_000).job;
+    const t = complete(running, result(1_000));
+    expect(t.job).toMatchObject({ status: "completed", cost: 7_000n, finishedAt: 500, leaseExpiresAt: null, output: { data: "AQID" } });
+    expect(t.ledger?.id).toBe(eventIds.settle("j1"));
+    expect(t.ledger?.transfers).toEqual([
+      { from: accounts.escrow("c1"), to: accounts.earnings("p1"), amount: 6_300n },
+      { from: accounts.escrow("c1"), to: FEES, amount: 700n },
+      { from: accounts.escrow("c1"), to: accounts.available("c1"), amount: 3_000n },
+    ]);
+    expect(t.attempt).toMatchObject({ attempt: 1, outcome: "completed", endedAt: 500 });
+    expect(isTerminal(t.job)).toBe(true);
+    expect(() => complete(t.job, result(1))).toThrow(TransitionError);
+  });
+
+  it("never bills more than the escrow", () => {
+    const running = lease(queuedJob(), "p1", 7, 100, 30_000).job;
+    const t = complete(running, result(1_000_000));
+    expect(t.job.cost).toBe(10_000n);
+    expect(t.ledger?.transfers.some((x) => x.to === accounts.available("c1"))).toBe(false);
+  });
+
+  it("requeues a job whose lease is lost until its attempts run out, then fails it with a full refund", () => {
+    let job = queuedJob({ maxAttempts: 2 });
+    job = lease(job, "p1", 7, 100, 1_000).job;
+    const first = loseLease(job, "expired", "no heartbeat", 1_200);
+    expect(first.job).toMatchObject({ status: "queued", attempt: 1, providerId: null, pricePerUnit: null, leaseExpiresAt: null, triedProviders: ["p1"] });
+    expect(first.attempt).toMatchObject({ attempt: 1, providerId: "p1", outcome: "expired", reason: "no heartbeat", endedAt: 1_200 });
+    expect(first.ledger).toBeUndefined();
+
+    job = lease(first.job, "p2", 8, 1_300, 1_000).job;
+    expect(job.attempt).toBe(2);
+    const last = loseLease(job, "failed", "out of memory", 1_500);
+    expect(last.job).toMatchObject({ status: "failed", finishedAt: 1_500 });
+    expect(last.job.error).toContain("2 attempts");
+    expect(last.job.error).toContain("out of memory");
+    expect(last.attempt).toMatchObject({ attempt: 2, providerId: "p2", outcome: "failed" });
+    expect(last.ledger?.id).toBe(eventIds.refund("j1"));
+    expect(last.ledger?.transfers).toEqual([{ from: accounts.escrow("c1"), to: accounts.available("c1"), amount: 10_000n }]);
+  });
+
+  it("does not count a released lease as an attempt", () => {
+    let job = lease(queuedJob({ maxAttempts: 1 }), "p1", 7, 100, 1_000).job;
+    const released = loseLease(job, "released", "draining", 200);
+    expect(released.job).toMatchObject({ status: "queued", maxAttempts: 2, triedProviders: ["p1"] });
+    expect(released.attempt?.outcome).toBe("released");
+    // the one real attempt is still available, and it is the last
+    job = lease(released.job, "p2", 7, 300, 1_000).job;
+    expect(loseLease(job, "expired", "gone", 400).job.status).toBe("failed");
+    // a failure the caller says does not count behaves like a release
+    const spared = loseLease(lease(queuedJob({ maxAttempts: 1 }), "p1", 7, 0, 1).job, "failed", "busy", 1, { countsAsAttempt: false });
+    expect(spared.job.status).toBe("queued");
+  });
+
+  it("lists a provider once among those tried", () => {
+    let job = lease(queuedJob({ maxAttempts: 5 }), "p1", 7, 0, 1).job;
+    job = loseLease(job, "expired", "x", 1).job;
+    job = lease(job, "p1", 7, 2, 1).job;
+    job = loseLease(job, "expired", "x", 3).job;
+    expect(job.triedProviders).toEqual(["p1"]);
+  });
+
+  it("cancels a queued job with a refund and no attempt record", () => {
+    const t = cancel(queuedJob(), 50);
+    expect(t.job).toMatchObject({ status: "cancelled", error: "cancelled by the consumer", finishedAt: 50 });
+    expect(t.attempt).toBeUndefined();
+    expect(t.ledger?.transfers).toEqual([{ from: accounts.escrow("c1"), to: accounts.available("c1"), amount: 10_000n }]);
+  });
+
+  it("cancels a running job and ends its attempt as cancelled", () => {
+    const running = lease(queuedJob(), "p1", 7, 100, 1_000).job;
+    const t = cancel(running, 150, "user pressed stop");
+    expect(t.job).toMatchObject({ status: "cancelled", error: "user pressed stop", leaseExpiresAt: null });
+    expect(t.attempt).toMatchObject({ attempt: 1, providerId: "p1", outcome: "cancelled", endedAt: 150 });
+    expect(t.ledger?.id).toBe(eventIds.refund("j1"));
+    expect(() => cancel(t.job, 160)).toThrow(TransitionError);
+  });
+
+  it("fails a job permanently, or in the queue past its deadline, with a refund", () => {
+    const running = lease(queuedJob(), "p1", 7, 100, 1_000).job;
+    const bad = failPermanently(running, "trap: unreachable", 120);
+    expect(bad.job).toMatchObject({ status: "failed", error: "trap: unreachable" });
+    expect(bad.attempt?.outcome).toBe("failed");
+    expect(bad.ledger?.transfers[0]?.amount).toBe(10_000n);
+
+    const expired = expireInQueue(queuedJob(), 9_000);
+    expect(expired.job.status).toBe("failed");
+    expect(expired.attempt).toBeUndefined();
+    expect(expired.ledger?.id).toBe(eventIds.refund("j1"));
+    expect(() => expireInQueue(running, 9_000)).toThrow(TransitionError);
+  });
+});

@@ -1,0 +1,166 @@
+// The job state machine: queued -> running -> completed | failed | cancelled, and
+// running -> queued when a lease is lost and attempts remain. Each transition returns the
+// new record plus the ledger event and attempt record to persist with it, in one commit.
+import type { JobOutput, Units } from "@tessera/protocol";
+import { costOf } from "../metering/cost.js";
+import { type LedgerEvent, refundEvent, settleEvent } from "../ledger/postings.js";
+import type { AttemptRecord, JobRecord } from "./types.js";
+
+export interface Transition {
+  job: JobRecord;
+  ledger?: LedgerEvent;
+  attempt?: AttemptRecord;
+}
+
+export class TransitionError extends Error {}
+
+function mustBe(job: JobRecord, ...statuses: JobRecord["status"][]): void {
+  if (!statuses.includes(job.status))
+    throw new TransitionError(`job ${job.id} is ${job.status}, expected ${statuses.join(" or ")}`);
+}
+
+export function isTerminal(job: Pick<JobRecord, "status">): boolean {
+  return job.status === "completed" || job.status === "failed" || job.status === "cancelled";
+}
+
+export function lease(job: JobRecord, providerId: string, pricePerUnit: number, now: number, leaseMs: number): Transition {
+  mustBe(job, "queued");
+  const attempt = job.attempt + 1;
+  return {
+    job: {
+      ...job,
+      status: "running",
+      attempt,
+      providerId,
+      pricePerUnit,
+      leaseExpiresAt: now + leaseMs,
+      startedAt: job.startedAt ?? now,
+      updatedAt: now,
+    },
+    attempt: { jobId: job.id, attempt, providerId, leasedAt: now, endedAt: null, outcome: "running", reason: null },
+  };
+}
+
+export function renewLease(job: JobRecord, now: number, leaseMs: number): JobRecord {
+  mustBe(job, "running");
+  return { ...job, leaseExpiresAt: now + leaseMs, updatedAt: now };
+}
+
+function endAttempt(job: JobRecord, now: number, outcome: AttemptRecord["outcome"], reason: string | null): AttemptRecord {
+  return {
+    jobId: job.id,
+    attempt: job.attempt,
+    providerId: job.providerId ?? "",
+    leasedAt: job.startedAt ?? now,
+    endedAt: now,
+    outcome,
+    reason,
+  };
+}
+
+function fail(job: JobRecord, reason: string, now: number, outcome: AttemptRecord["outcome"] | null): Transition {
+  return {
+    job: {
+      ...job,
+      status: "failed",
+      error: reason,
+      leaseExpiresAt: null,
+      updatedAt: now,
+      finishedAt: now,
+    },
+    ledger: refundEvent(job.id, job.consumerId, job.escrow, now),
+    attempt: outcome && job.providerId ? endAttempt(job, now, outcome, reason) : undefined,
+  };
+}
+
+/**
+ * The current lease ended without a result (expired, provider gone, provider gave it back,
+ * provider reported a retryable failure). Requeue elsewhere while attempts remain.
+ */
+export function loseLease(
+  job: JobRecord,
+  outcome: "expired" | "failed" | "released",
+  reason: string,
+  now: number,
+  opts: { countsAsAttempt?: boolean } = {},
+): Transition {
+  mustBe(job, "running");
+  const counts = opts.countsAsAttempt ?? outcome !== "released";
+  const usedUp = counts && job.attempt >= job.maxAttempts;
+  if (usedUp) return fail(job, `failed after ${job.attempt} attempts; last: ${reason}`, now, outcome);
+  const tried = job.providerId && !job.triedProviders.includes(job.providerId)
+    ? [...job.triedProviders, job.providerId]
+    : job.triedProviders;
+  return {
+    job: {
+      ...job,
+      status: "queued",
+      // a released lease (preemption, drain) does not use up one of the job's attempts
+      maxAttempts: counts ? job.maxAttempts : job.maxAttempts + 1,
+      providerId: null,
+      pricePerUnit: null,
+      leaseExpiresAt: null,
+      triedProviders: tried,
+      updatedAt: now,
+    },
+    attempt: endAttempt(job, now, outcome, reason),
+  };
+}
+
+/** The job itself is at fault (bad input, trap): no retry, full refund. */
+export function failPermanently(job: JobRecord, reason: string, now: number): Transition {
+  mustBe(job, "queued", "running");
+  return fail(job, reason, now, job.status === "running" ? "failed" : null);
+}
+
+export interface ResultInput {
+  output: JobOutput;
+  outputHash: string;
+  units: Units;
+  signature: string;
+  feeBps: number;
+  now: number;
+}
+
+export function complete(job: JobRecord, r: ResultInput): Transition {
+  mustBe(job, "running");
+  if (job.providerId === null || job.pricePerUnit === null) throw new TransitionError(`job ${job.id} has no lease`);
+  const billed = costOf(r.units.standardUnits, job.pricePerUnit);
+  const cost = billed < job.escrow ? billed : job.escrow;
+  return {
+    job: {
+      ...job,
+      status: "completed",
+      output: r.output,
+      outputHash: r.outputHash,
+      units: r.units,
+      signature: r.signature,
+      cost,
+      leaseExpiresAt: null,
+      updatedAt: r.now,
+      finishedAt: r.now,
+    },
+    ledger: settleEvent({
+      jobId: job.id,
+      consumerId: job.consumerId,
+      providerId: job.providerId,
+      escrowed: job.escrow,
+      cost,
+      feeBps: r.feeBps,
+      at: r.now,
+    }),
+    attempt: endAttempt(job, r.now, "completed", null),
+  };
+}
+
+export function cancel(job: JobRecord, now: number, reason = "cancelled by the consumer"): Transition {
+  mustBe(job, "queued", "running");
+  const t = fail(job, reason, now, job.status === "running" ? "cancelled" : null);
+  return { ...t, job: { ...t.job, status: "cancelled" } };
+}
+
+/** A queued job whose deadline passed before any provider could take it. */
+export function expireInQueue(job: JobRecord, now: number): Transition {
+  mustBe(job, "queued");
+  return fail(job, "no provider with capacity could take the job before its deadline", now, null);
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { EXTERNAL, FEES, accounts } from "./accounts.js";
+import { checkInvariants, firstOverdraft } from "./invariants.js";
+
+const avail = accounts.available("c");
+const escrow = accounts.escrow("c");
+
+describe("checkInvariants", () => {
+  it("holds for an empty ledger", () => {
+    expect(checkInvariants(new Map())).toEqual({ ok: true, netDeposited: 0n, internalTotal: 0n, negativeAccounts: [], problems: [] });
+  });
+
+  it("holds when internal accounts add up to what came in from outside", () => {
+    const r = checkInvariants(
+      new Map([
+        [EXTERNAL, -1_000n],
+        [avail, 600n],
+        [escrow, 300n],
+        [FEES, 100n],
+      ]),
+    );
+    expect(r.ok).toBe(true);
+    expect(r.netDeposited).toBe(1_000n);
+    expect(r.internalTotal).toBe(1_000n);
+  });
+
+  it("reports money created or lost", () => {
+    const created = checkInvariants([
+      [EXTERNAL, -100n],
+      [avail, 101n],
+    ]);
+    expect(created.ok).toBe(false);
+    expect(created.problems).toEqual(["internal accounts hold 101 nc but 100 nc came in from outside"]);
+    expect(checkInvariants([[avail, 5n]]).ok).toBe(false);
+  });
+
+  it("reports a negative internal account but lets the external one be negative", () => {
+    const r = checkInvariants([
+      [EXTERNAL, -10n],
+      [avail, 15n],
+      [escrow, -5n],
+    ]);
+    expect(r.ok).toBe(false);
+    expect(r.negativeAccounts).toEqual([escrow]);
+    expect(r.problems).toEqual([`account ${escrow} is negative`]);
+  });
+});
+
+describe("firstOverdraft", () => {
+  const balances = new Map<string, bigint>([[avail, 100n]]);
+  const balanceOf = (a: string) => balances.get(a) ?? 0n;
+
+  it("finds the internal account a set of transfers would overdraw", () => {
+    expect(firstOverdraft(balanceOf, [{ from: avail, to: escrow, amount: 101n }])).toBe(avail);
+    expect(firstOverdraft(balanceOf, [{ from: escrow, to: avail, amount: 1n }])).toBe(escrow);
+  });
+
+  it("allows spending exactly the balance and nets transfers within the set", () => {
+    expect(firstOverdraft(balanceOf, [{ from: avail, to: escrow, amount: 100n }])).toBeUndefined();
+    expect(
+      firstOverdraft(balanceOf, [
+        { from: avail, to: escrow, amount: 150n },
+        { from: EXTERNAL, to: avail, amount: 50n },
+      ]),
+    ).toBeUndefined();
+  });
+
+  it("never reports the external account", () => {
+    expect(firstOverdraft(balanceOf, [{ from: EXTERNAL, to: avail, amount: 10n ** 30n }])).toBeUndefined();
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { anyCouldServe, mismatch } from "./match.js";
+import type { ProviderView } from "./types.js";
+
+const MODEL = "aa".repeat(32);
+const OTHER_MODEL = "bb".repeat(32);
+
+function provider(overrides: Partial<ProviderView> = {}, caps: Partial<ProviderView["capabilities"]> = {}): ProviderView {
+  return {
+    id: "p1",
+    capabilities: {
+      runtimes: ["llm", "wasm"],
+      models: [{ id: MODEL, name: "m", parameters: 1_000_000, contextSize: 2048 }],
+      pricePerUnit: 10,
+      region: "eu-west",
+      maxConcurrency: 2,
+      throughput: 100,
+      ...caps,
+    },
+    running: 0,
+    reputation: 0.8,
+    latencyMs: null,
+    draining: false,
+    online: true,
+    ...overrides,
+  };
+}
+
+const llmJob = (constraints = {}, model = MODEL) => ({
+  spec: { runtime: "llm" as const, model, input: { prompt: "hi" }, params: { temperature: 0 }, limits: { maxOutputTokens: 8 } },
+  constraints,
+});
+const wasmJob = {
+  spec: { runtime: "wasm" as const, module: "cc".repeat(32), input: { data: "" }, limits: { timeoutMs: 10, maxMemoryMb: 1 } },
+  constraints: {},
+};
+
+describe("mismatch", () => {
+  it("accepts a provider that meets every constraint", () => {
+    expect(mismatch(llmJob({ regions: ["eu-west"], maxPricePerUnit: 10, minReputation: 0.8 }), provider())).toBeNull();
+    expect(mismatch(wasmJob, provider({}, { runtimes: ["wasm"], models: [] }))).toBeNull();
+  });
+
+  it("names the first constraint a provider fails", () => {
+    expect(mismatch(llmJob(), provider({ online: false }))).toBe("offline");
+    expect(mismatch(llmJob(), provider({ draining: true }))).toBe("draining");
+    expect(mismatch(llmJob(), provider({}, { runtimes: ["wasm"] }))).toBe("runtime");
+    expect(mismatch(wasmJob, provider({}, { runtimes: ["llm"] }))).toBe("runtime");
+    expect(mismatch(llmJob({}, OTHER_MODEL), provider())).toBe("model");
+    expect(mismatch(llmJob({ regions: ["us-east", "ap-south"] }), provider())).toBe("region");
+    expect(mismatch(llmJob({ maxPricePerUnit: 9 }), provider())).toBe("price");
+    expect(mismatch(llmJob({ minReputation: 0.81 }), provider())).toBe("reputation");
+    expect(mismatch(llmJob(), provider({ running: 2 }))).toBe("full");
+    expect(mismatch(llmJob(), provider({ running: 0 }), 2)).toBe("full");
+  });
+
+  it("asks whether anyone could ever serve a job, however busy", () => {
+    expect(anyCouldServe(llmJob(), [provider({ running: 2 })])).toBe(true);
+    expect(anyCouldServe(llmJob({}, OTHER_MODEL), [provider(), provider({ id: "p2" })])).toBe(false);
+    expect(anyCouldServe(llmJob(), [])).toBe(false);
+  });
+});

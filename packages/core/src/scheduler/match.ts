@@ -1,0 +1,29 @@
+// Hard constraints: can this provider run this job at all, right now?
+import type { JobRecord } from "../job/types.js";
+import type { ProviderView } from "./types.js";
+
+export type Mismatch = "offline" | "draining" | "runtime" | "model" | "region" | "price" | "reputation" | "full";
+
+export function mismatch(job: Pick<JobRecord, "spec" | "constraints">, p: ProviderView, running = p.running): Mismatch | null {
+  if (!p.online) return "offline";
+  if (p.draining) return "draining";
+  const caps = p.capabilities;
+  if (!caps.runtimes.includes(job.spec.runtime)) return "runtime";
+  const spec = job.spec;
+  if (spec.runtime === "llm" && !caps.models.some((m) => m.id === spec.model)) return "model";
+  const c = job.constraints;
+  if (c.regions && !c.regions.includes(caps.region)) return "region";
+  if (c.maxPricePerUnit !== undefined && caps.pricePerUnit > c.maxPricePerUnit) return "price";
+  if (c.minReputation !== undefined && p.reputation < c.minReputation) return "reputation";
+  if (running >= caps.maxConcurrency) return "full";
+  return null;
+}
+
+/** Could some provider in this set ever take the job (ignoring how busy they are)? */
+export function anyCouldServe(job: Pick<JobRecord, "spec" | "constraints">, providers: Iterable<ProviderView>): boolean {
+  for (const p of providers) {
+    const m = mismatch(job, p, 0);
+    if (m === null) return true;
+  }
+  return false;
+}

@@ -1,0 +1,77 @@
+// One scheduling round: hand queued jobs to providers with free capacity. Fair between
+// consumers (round-robin over consumers, least recently served first; FIFO within one), never
+// over-committing a provider, and preferring providers a job has not already failed on.
+import type { JobRecord } from "../job/types.js";
+import { mismatch } from "./match.js";
+import { type ScoreWeights, DEFAULT_WEIGHTS, scoreProvider } from "./score.js";
+import type { ProviderView } from "./types.js";
+
+export interface Assignment {
+  jobId: string;
+  providerId: string;
+  pricePerUnit: number;
+}
+
+export interface ScheduleInput {
+  /** queued jobs, oldest first */
+  queued: Pick<JobRecord, "id" | "consumerId" | "spec" | "constraints" | "triedProviders">[];
+  providers: ProviderView[];
+  /** consumer id -> last time one of its jobs was assigned; absent means never */
+  lastServed?: Map<string, number>;
+  weights?: ScoreWeights;
+}
+
+function fairOrder<J extends { consumerId: string }>(queued: J[], lastServed: Map<string, number>): J[] {
+  const byConsumer = new Map<string, J[]>();
+  for (const j of queued) {
+    const list = byConsumer.get(j.consumerId);
+    if (list) list.push(j);
+    else byConsumer.set(j.consumerId, [j]);
+  }
+  const consumers = [...byConsumer.keys()].sort(
+    (a, b) => (lastServed.get(a) ?? Number.NEGATIVE_INFINITY) - (lastServed.get(b) ?? Number.NEGATIVE_INFINITY),
+  );
+  const out: J[] = [];
+  for (let round = 0; out.length < queued.length; round++) {
+    for (const c of consumers) {
+      const j = byConsumer.get(c)?.[round];
+      if (j) out.push(j);
+    }
+  }
+  return out;
+}
+
+export function schedule(input: ScheduleInput): Assignment[] {
+  const running = new Map(input.providers.map((p) => [p.id, p.running]));
+  const weights = input.weights ?? DEFAULT_WEIGHTS;
+  const assignments: Assignment[] = [];
+  let free = input.providers.reduce((n, p) => n + Math.max(0, p.capabilities.maxConcurrency - p.running), 0);
+
+  for (const job of fairOrder(input.queued, input.lastServed ?? new Map())) {
+    if (free <= 0) break;
+    const candidates = input.providers.filter((p) => mismatch(job, p, running.get(p.id) ?? 0) === null);
+    if (candidates.length === 0) continue;
+    const fresh = candidates.filter((p) => !job.triedProviders.includes(p.id));
+    const pool = fresh.length > 0 ? fresh : candidates;
+    const prices = pool.map((p) => p.capabilities.pricePerUnit);
+    const latencies = pool.map((p) => p.latencyMs).filter((l): l is number => l !== null);
+    const ctx = {
+      minPrice: Math.min(...prices),
+      maxPrice: Math.max(...prices),
+      bestLatencyMs: latencies.length > 0 ? Math.min(...latencies) : null,
+    };
+    let best = pool[0]!;
+    let bestScore = Number.POSITIVE_INFINITY;
+    for (const p of pool) {
+      const s = scoreProvider(p, running.get(p.id) ?? 0, ctx, weights);
+      if (s < bestScore || (s === bestScore && p.id < best.id)) {
+        best = p;
+        bestScore = s;
+      }
+    }
+    running.set(best.id, (running.get(best.id) ?? 0) + 1);
+    free--;
+    assignments.push({ jobId: job.id, providerId: best.id, pricePerUnit: best.capabilities.pricePerUnit });
+  }
+  return assignments;
+}

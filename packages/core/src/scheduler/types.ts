@@ -1,0 +1,15 @@
+// What the scheduler sees of a provider: a snapshot the gateway builds from live sessions.
+import type { Capabilities } from "@tessera/protocol";
+
+export interface ProviderView {
+  id: string;
+  capabilities: Capabilities;
+  /** jobs currently leased to it */
+  running: number;
+  /** 0..1 */
+  reputation: number;
+  /** smoothed time from lease to result per standard unit of work, ms; null until measured */
+  latencyMs: number | null;
+  draining: boolean;
+  online: boolean;
+}

@@ -1,0 +1,47 @@
+// Consumer authentication by API key. Keys are random secrets shown once; the store holds
+// only their sha256. Lookups are cached briefly so a hot path costs no query per request,
+// and a revocation made through this gateway takes effect at once.
+import { randomBytes } from "node:crypto";
+import { Unauthenticated, sha256Hex } from "@tessera/protocol";
+import type { Store } from "@tessera/store";
+
+export function newApiKey(): { key: string; hash: string } {
+  const key = `tsk_${randomBytes(32).toString("base64url")}`;
+  return { key, hash: sha256Hex(key) };
+}
+
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  return m?.[1];
+}
+
+const TTL_MS = 5_000;
+
+export class Authenticator {
+  private readonly cache = new Map<string, { consumerId: string | null; until: number }>();
+
+  constructor(private readonly store: Store) {}
+
+  async consumerFor(header: string | undefined): Promise<string> {
+    const token = bearerToken(header);
+    if (!token || token.length > 200) throw new Unauthenticated();
+    const hash = sha256Hex(token);
+    const now = Date.now();
+    const hit = this.cache.get(hash);
+    if (hit && hit.until > now) {
+      if (!hit.consumerId) throw new Unauthenticated();
+      return hit.consumerId;
+    }
+    const rec = await this.store.findApiKey(hash);
+    const consumerId = rec && rec.revokedAt === null ? rec.consumerId : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { consumerId, until: now + TTL_MS });
+    if (!consumerId) throw new Unauthenticated();
+    return consumerId;
+  }
+
+  forget(hash: string): void {
+    this.cache.delete(hash);
+  }
+}

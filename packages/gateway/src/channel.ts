@@ -1,0 +1,132 @@
+// The provider end of `GET /v1/provider/connect`: challenge, signed hello, then leases,
+// heartbeats, chunks and results. Every frame is validated; a bad frame is answered with an
+// error message and otherwise ignored, so a buggy provider cannot disturb the gateway.
+import { randomBytes } from "node:crypto";
+import {
+  type GatewayMessage,
+  type Identity,
+  PROTOCOL_VERSION,
+  type ProviderMessage,
+  ProviderMessageSchema,
+  verifyAuthSignature,
+} from "@tessera/protocol";
+import type { Store } from "@tessera/store";
+import type { Logger } from "pino";
+import type { WebSocket } from "ws";
+import type { GatewayConfig } from "./config.js";
+import type { Engine } from "./engine/engine.js";
+import type { ProviderSession } from "./engine/sessions.js";
+
+export const CLOSE_AUTH = 4001;
+export const CLOSE_VERSION = 4002;
+
+export function handleProviderSocket(
+  socket: WebSocket,
+  deps: { engine: Engine; store: Store; identity: Identity; config: GatewayConfig; log: Logger },
+): void {
+  const { engine, identity, config, log } = deps;
+  const nonce = randomBytes(32).toString("base64url");
+  const send = (msg: GatewayMessage) => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
+  };
+  let session: ProviderSession | undefined;
+  let pending: Promise<unknown> = Promise.resolve();
+
+  send({ type: "challenge", protocolVersion: PROTOCOL_VERSION, gatewayId: identity.id, nonce });
+  const helloTimer = setTimeout(() => socket.close(4000, "no hello in time"), 10_000);
+
+  socket.on("message", (data) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data.toString());
+    } catch {
+      send({ type: "error", code: "bad_frame", message: "frames must be JSON" });
+      return;
+    }
+    const r = ProviderMessageSchema.safeParse(parsed);
+    if (!r.success) {
+      send({ type: "error", code: "bad_frame", message: r.error.issues[0]?.message ?? "invalid message" });
+      return;
+    }
+    const msg = r.data;
+    // Until the hello is through, frames wait their turn; afterwards each is handled as it
+    // arrives (state changes happen synchronously on arrival, only the commit is awaited), so
+    // results from one provider are committed together rather than one after another.
+    if (session) void handle(msg);
+    else pending = pending.then(() => handle(msg));
+  });
+
+  async function handle(msg: ProviderMessage): Promise<void> {
+      try {
+        if (msg.type === "hello") {
+          if (session) return;
+          clearTimeout(helloTimer);
+          if (msg.protocolVersion !== PROTOCOL_VERSION) {
+            send({ type: "error", code: "protocol_version", message: `gateway speaks protocol ${PROTOCOL_VERSION}` });
+            socket.close(CLOSE_VERSION, "protocol version mismatch");
+            return;
+          }
+          if (!verifyAuthSignature({ gatewayId: identity.id, nonce, nodeId: msg.nodeId }, msg.signature)) {
+            send({ type: "error", code: "auth_failed", message: "challenge signature does not verify" });
+            socket.close(CLOSE_AUTH, "authentication failed");
+            return;
+          }
+          const known = await deps.store.getProvider(msg.nodeId);
+          session = {
+            id: msg.nodeId,
+            capabilities: msg.capabilities,
+            connectedAt: Date.now(),
+            draining: false,
+            online: true,
+            completed: known?.completed ?? 0,
+            failed: known?.failed ?? 0,
+            msPerUnit: null,
+            send,
+            close: (code, reason) => socket.close(code, reason),
+          };
+          send({ type: "welcome", nodeId: msg.nodeId, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs });
+          engine.connect(session);
+          log.info({ providerId: msg.nodeId, region: msg.capabilities.region }, "provider connected");
+          return;
+        }
+        if (!session) {
+          send({ type: "error", code: "not_authenticated", message: "send hello first" });
+          return;
+        }
+        switch (msg.type) {
+          case "heartbeat":
+            engine.heartbeat(session, msg.running);
+            break;
+          case "chunk":
+            engine.chunk(session, msg);
+            break;
+          case "result": {
+            // every result gets an ack, even when handling it failed: the provider holds it until then
+            const ack = await engine.result(session, msg).catch((err) => {
+              log.error({ err, jobId: msg.jobId, attempt: msg.attempt }, "result handling failed");
+              return { accepted: false, reason: "gateway error while settling" };
+            });
+            send({ type: "ack", jobId: msg.jobId, attempt: msg.attempt, ...ack });
+            break;
+          }
+          case "failure":
+            await engine.failure(session, msg);
+            break;
+          case "drain":
+            engine.drain(session);
+            break;
+        }
+      } catch (err) {
+        log.error({ err, providerId: session?.id }, "provider message failed");
+      }
+  }
+
+  socket.on("close", () => {
+    clearTimeout(helloTimer);
+    if (session) {
+      engine.disconnect(session);
+      log.info({ providerId: session.id }, "provider disconnected");
+    }
+  });
+  socket.on("error", (err) => log.warn({ err }, "provider socket error"));
+}

@@ -1,0 +1,416 @@
+// The job engine: the gateway's in-memory view of active jobs and connected providers.
+// Decisions come from @tessera/core; every transition is persisted through the group writer
+// before anyone (consumer or provider) is told about it, so a crash loses nothing accepted.
+import { randomBytes } from "node:crypto";
+import {
+  type AttemptRecord,
+  type JobRecord,
+  type LedgerEvent,
+  type Transition,
+  cancel as cancelTransition,
+  complete,
+  escrowEvent,
+  expireInQueue,
+  failPermanently,
+  isTerminal,
+  lease,
+  loseLease,
+  renewLease,
+  schedule,
+} from "@tessera/core";
+import {
+  type ChunkMsg,
+  type Constraints,
+  type FailureMsg,
+  type JobSpec,
+  type ModelInfo,
+  NotFound,
+  type ResultMessage,
+  TesseraError,
+  canonicalHash,
+  verifyResultSignature,
+} from "@tessera/protocol";
+import type { Store } from "@tessera/store";
+import type { Logger } from "pino";
+import type { z } from "zod";
+import type { GatewayConfig } from "../config.js";
+import type { Metrics } from "../metrics.js";
+import { type StreamCursor, JobEvents, advanceStream } from "./events.js";
+import { escrowFor } from "./escrow.js";
+import { type ProviderSession, ewma, toView } from "./sessions.js";
+import { GroupWriter } from "./writer.js";
+
+export interface SubmitRequest {
+  consumerId: string;
+  spec: JobSpec;
+  constraints: Constraints;
+  idempotencyKey?: string;
+  requestHash: string;
+  jobClass: JobRecord["jobClass"];
+  deadlineMs: number;
+}
+
+export function newJobId(now: number): string {
+  return `job_${now.toString(16).padStart(12, "0")}${randomBytes(8).toString("hex")}`;
+}
+
+export class Engine {
+  readonly events = new JobEvents();
+  readonly writer: GroupWriter;
+  private readonly queued = new Map<string, JobRecord>();
+  private readonly running = new Map<string, JobRecord>();
+  readonly sessions = new Map<string, ProviderSession>();
+  /** every model any provider has offered since start-up, with the providers offering it */
+  readonly models = new Map<string, { info: ModelInfo; providers: Set<string> }>();
+  private readonly lastServed = new Map<string, number>();
+  private readonly streams = new Map<string, StreamCursor>();
+  private kickScheduled = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: GatewayConfig,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.writer = new GroupWriter(store, 500, (e) => {
+      // memory and store would disagree from here on; a restart recovers from the store
+      log.fatal({ err: e }, "store commit failed; exiting so that a restart recovers a consistent state");
+      process.exit(70);
+    });
+  }
+
+  /** Picks up queued and running jobs after a restart; running ones wait for their provider. */
+  async restore(): Promise<void> {
+    await this.store.markAllProvidersOffline();
+    for (const p of await this.store.listProviders()) this.addModels(p.id, p.capabilities.models);
+    const now = this.now();
+    for (const job of await this.store.activeJobs()) {
+      if (job.status === "queued") this.queued.set(job.id, job);
+      else this.running.set(job.id, { ...job, leaseExpiresAt: now + this.config.restartGraceMs });
+    }
+    this.log.info({ queued: this.queued.size, running: this.running.size }, "restored active jobs");
+    this.sweepTimer = setInterval(() => this.sweep(), 250);
+    this.sweepTimer.unref();
+    this.kick();
+  }
+
+  stop(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+  }
+
+  get queueDepth(): number {
+    return this.queued.size;
+  }
+  get runningCount(): number {
+    return this.running.size;
+  }
+  activeJob(id: string): JobRecord | undefined {
+    return this.queued.get(id) ?? this.running.get(id);
+  }
+
+  async submit(req: SubmitRequest): Promise<JobRecord> {
+    if (req.idempotencyKey) {
+      const existing = await this.store.jobByIdempotencyKey(req.consumerId, req.idempotencyKey);
+      if (existing) return this.sameRequest(existing, req);
+    }
+    const now = this.now();
+    const escrow = escrowFor(req.spec, req.constraints, this.onlineSessions(), this.models);
+    const job: JobRecord = {
+      id: newJobId(now),
+      consumerId: req.consumerId,
+      spec: req.spec,
+      constraints: req.constraints,
+      jobClass: req.jobClass,
+      status: "queued",
+      attempt: 0,
+      maxAttempts: this.config.maxAttempts,
+      providerId: null,
+      pricePerUnit: null,
+      leaseExpiresAt: null,
+      triedProviders: [],
+      escrow,
+      cost: null,
+      units: null,
+      output: null,
+      outputHash: null,
+      signature: null,
+      error: null,
+      idempotencyKey: req.idempotencyKey ?? null,
+      requestHash: req.requestHash,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      finishedAt: null,
+      deadlineAt: now + req.deadlineMs,
+    };
+    const result = await this.writer.write({
+      job,
+      ledger: escrowEvent(job.id, job.consumerId, escrow, now),
+      idempotency: req.idempotencyKey ? { consumerId: req.consumerId, key: req.idempotencyKey, jobId: job.id } : undefined,
+    });
+    if (!result.ok) {
+      // two identical submits raced: the loser answers with the winner's job
+      if (result.error.code === "idempotency_conflict" && req.idempotencyKey) {
+        const winner = await this.store.jobByIdempotencyKey(req.consumerId, req.idempotencyKey);
+        if (winner) return this.sameRequest(winner, req);
+      }
+      throw result.error;
+    }
+    this.metrics.jobsSubmitted.inc({ runtime: job.spec.runtime });
+    this.queued.set(job.id, job);
+    this.kick();
+    return job;
+  }
+
+  private sameRequest(existing: JobRecord, req: SubmitRequest): JobRecord {
+    if (existing.requestHash !== req.requestHash) {
+      throw new TesseraError(
+        "idempotency_conflict",
+        409,
+        `Idempotency key '${req.idempotencyKey}' was already used with a different request body.`,
+        "conflict_error",
+        "idempotencyKey",
+      );
+    }
+    return this.activeJob(existing.id) ?? existing;
+  }
+
+  async cancel(consumerId: string, jobId: string): Promise<JobRecord> {
+    const job = this.activeJob(jobId);
+    if (!job || job.consumerId !== consumerId) {
+      const stored = await this.store.getJob(jobId);
+      if (!stored || stored.consumerId !== consumerId) throw new NotFound("job", jobId);
+      return stored; // already finished: cancelling changes nothing
+    }
+    const holder = job.status === "running" ? job.providerId : null;
+    const attempt = job.attempt;
+    const done = await this.apply(job, cancelTransition(job, this.now()));
+    if (holder) this.sessions.get(holder)?.send({ type: "cancel", jobId, attempt, reason: "cancelled by the consumer" });
+    return done;
+  }
+
+  // ---- provider channel ----
+
+  connect(session: ProviderSession): void {
+    const previous = this.sessions.get(session.id);
+    if (previous && previous !== session) previous.close(4003, "replaced by a newer connection");
+    this.sessions.set(session.id, session);
+    this.addModels(session.id, session.capabilities.models);
+    this.metrics.providersOnline.set(this.onlineSessions().length);
+    void this.writer.write({
+      provider: {
+        id: session.id,
+        capabilities: session.capabilities,
+        firstSeenAt: session.connectedAt,
+        lastSeenAt: session.connectedAt,
+        online: true,
+        completed: session.completed,
+        failed: session.failed,
+      },
+    });
+    this.kick();
+  }
+
+  disconnect(session: ProviderSession): void {
+    if (this.sessions.get(session.id) !== session) return;
+    session.online = false;
+    this.sessions.delete(session.id);
+    const graceUntil = this.now() + this.config.disconnectGraceMs;
+    for (const job of this.running.values()) {
+      if (job.providerId === session.id && (job.leaseExpiresAt ?? 0) > graceUntil)
+        this.running.set(job.id, { ...job, leaseExpiresAt: graceUntil });
+    }
+    this.metrics.providersOnline.set(this.onlineSessions().length);
+    void this.writer.write({ provider: this.providerRecord(session, false) });
+  }
+
+  drain(session: ProviderSession): void {
+    session.draining = true;
+    this.log.info({ providerId: session.id }, "provider draining");
+  }
+
+  heartbeat(session: ProviderSession, running: { jobId: string; attempt: number }[]): void {
+    const now = this.now();
+    for (const r of running) {
+      const job = this.running.get(r.jobId);
+      if (job && job.providerId === session.id && job.attempt === r.attempt)
+        this.running.set(job.id, renewLease(job, now, this.config.leaseMs));
+    }
+  }
+
+  chunk(session: ProviderSession, msg: z.infer<typeof ChunkMsg>): void {
+    const job = this.running.get(msg.jobId);
+    if (!job || job.providerId !== session.id || job.attempt !== msg.attempt) return;
+    const previous = this.streams.get(job.id) ?? { attempt: msg.attempt, attemptChars: 0, forwardedChars: 0 };
+    const { cursor, fresh } = advanceStream(previous, msg.attempt, msg.text);
+    this.streams.set(job.id, cursor);
+    if (fresh) this.events.emit(job.id, { type: "chunk", text: fresh });
+  }
+
+  async result(session: ProviderSession, msg: ResultMessage): Promise<{ accepted: boolean; reason?: string }> {
+    const job = this.running.get(msg.jobId);
+    if (!job || job.providerId !== session.id || job.attempt !== msg.attempt)
+      return { accepted: false, reason: "not the current lease of this job" };
+    const claim = { jobId: msg.jobId, attempt: msg.attempt, outputHash: msg.outputHash, units: msg.units };
+    const problem =
+      canonicalHash(msg.output) !== msg.outputHash
+        ? "output hash does not match the output"
+        : !verifyResultSignature(session.id, claim, msg.signature)
+          ? "result signature does not verify"
+          : this.meteringProblem(job, msg);
+    if (problem) {
+      session.failed++;
+      await this.apply(job, loseLease(job, "failed", problem, this.now()));
+      this.log.warn({ jobId: job.id, attempt: job.attempt, providerId: session.id, problem }, "result rejected");
+      return { accepted: false, reason: problem };
+    }
+    const now = this.now();
+    await this.apply(job, complete(job, { ...msg, feeBps: this.config.feeBps, now }));
+    session.completed++;
+    const units = Math.max(1, msg.units.standardUnits);
+    session.msPerUnit = ewma(session.msPerUnit, (now - (job.startedAt ?? now)) / units);
+    this.lastServed.set(job.consumerId, now);
+    this.metrics.jobLatency.observe({ runtime: job.spec.runtime }, (now - job.createdAt) / 1000);
+    this.metrics.tokens.inc(msg.units.outputTokens);
+    return { accepted: true };
+  }
+
+  /** A claim that cannot be right whatever the hardware: billed beyond the job's own caps. */
+  private meteringProblem(job: JobRecord, msg: ResultMessage): string | undefined {
+    if (job.spec.runtime === "llm") {
+      if (!("tokens" in msg.output)) return "llm job returned a non-llm output";
+      if (msg.units.outputTokens !== msg.output.tokens.length) return "outputTokens does not match the tokens returned";
+      if (msg.units.outputTokens > job.spec.limits.maxOutputTokens) return "more output tokens than the job allows";
+    } else if (!("data" in msg.output)) return "wasm job returned a non-wasm output";
+    return undefined;
+  }
+
+  async failure(session: ProviderSession, msg: z.infer<typeof FailureMsg>): Promise<void> {
+    const job = this.running.get(msg.jobId);
+    if (!job || job.providerId !== session.id || job.attempt !== msg.attempt) return;
+    const t = msg.retryable
+      ? loseLease(job, "failed", msg.reason, this.now())
+      : failPermanently(job, msg.reason, this.now());
+    if (msg.retryable) session.failed++;
+    await this.apply(job, t);
+  }
+
+  // ---- scheduling ----
+
+  kick(): void {
+    if (this.kickScheduled) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      this.scheduleRound();
+    });
+  }
+
+  private scheduleRound(): void {
+    if (this.queued.size === 0) return;
+    const counts = new Map<string, number>();
+    for (const j of this.running.values()) if (j.providerId) counts.set(j.providerId, (counts.get(j.providerId) ?? 0) + 1);
+    const views = this.onlineSessions().map((s) => toView(s, counts.get(s.id) ?? 0));
+    if (views.length === 0) return;
+    const assignments = schedule({ queued: [...this.queued.values()], providers: views, lastServed: this.lastServed });
+    const now = this.now();
+    for (const a of assignments) {
+      const job = this.queued.get(a.jobId);
+      const session = this.sessions.get(a.providerId);
+      if (!job || !session) continue;
+      this.lastServed.set(job.consumerId, now);
+      const t = lease(job, a.providerId, a.pricePerUnit, now, this.config.leaseMs);
+      void this.apply(job, t).then((leased) => {
+        if (leased.status !== "running" || leased.attempt !== t.job.attempt) return;
+        session.send({
+          type: "lease",
+          jobId: leased.id,
+          attempt: leased.attempt,
+          spec: leased.spec,
+          leaseExpiresAt: leased.leaseExpiresAt ?? now,
+        });
+      });
+    }
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const job of this.running.values()) {
+      if ((job.leaseExpiresAt ?? 0) <= now) {
+        const reason = this.sessions.has(job.providerId ?? "") ? "lease expired without a heartbeat" : "provider disconnected";
+        const session = this.sessions.get(job.providerId ?? "");
+        if (session) session.failed++;
+        void this.apply(job, loseLease(job, "expired", reason, now));
+      }
+    }
+    for (const job of this.queued.values()) {
+      if (job.deadlineAt !== null && job.deadlineAt <= now) void this.apply(job, expireInQueue(job, now));
+    }
+    this.metrics.queueDepth.set(this.queued.size);
+    this.metrics.running.set(this.running.size);
+  }
+
+  /**
+   * Makes a transition current in memory at once (so no other event acts on the old state),
+   * then persists it; listeners hear of the outcome only after it is durable.
+   */
+  private async apply(before: JobRecord, t: Transition): Promise<JobRecord> {
+    const job = t.job;
+    this.queued.delete(before.id);
+    this.running.delete(before.id);
+    if (job.status === "queued") this.queued.set(job.id, job);
+    else if (job.status === "running") this.running.set(job.id, job);
+    const ended = t.attempt && t.attempt.outcome !== "running" ? t.attempt : undefined;
+    if (ended && ended.outcome !== "completed")
+      this.log.info(
+        { jobId: job.id, attempt: ended.attempt, providerId: ended.providerId, outcome: ended.outcome, reason: ended.reason },
+        "attempt ended",
+      );
+    const op: { job: JobRecord; ledger?: LedgerEvent; attempt?: AttemptRecord } = { job };
+    if (t.ledger) op.ledger = t.ledger;
+    if (t.attempt) op.attempt = t.attempt;
+    const r = await this.writer.write(op);
+    if (!r.ok) throw r.error;
+    if (isTerminal(job)) {
+      this.streams.delete(job.id);
+      this.metrics.jobsFinished.inc({ runtime: job.spec.runtime, status: job.status });
+      this.events.emit(job.id, { type: "done", job });
+    }
+    if (job.status === "queued" || isTerminal(job)) this.kick();
+    return job;
+  }
+
+  // ---- views ----
+
+  onlineSessions(): ProviderSession[] {
+    return [...this.sessions.values()].filter((s) => s.online);
+  }
+
+  runningOn(providerId: string): number {
+    let n = 0;
+    for (const j of this.running.values()) if (j.providerId === providerId) n++;
+    return n;
+  }
+
+  private addModels(providerId: string, models: ModelInfo[]): void {
+    for (const m of models) {
+      const entry = this.models.get(m.id);
+      if (entry) entry.providers.add(providerId);
+      else this.models.set(m.id, { info: m, providers: new Set([providerId]) });
+    }
+  }
+
+  private providerRecord(s: ProviderSession, online: boolean) {
+    return {
+      id: s.id,
+      capabilities: s.capabilities,
+      firstSeenAt: s.connectedAt,
+      lastSeenAt: this.now(),
+      online,
+      completed: s.completed,
+      failed: s.failed,
+    };
+  }
+}

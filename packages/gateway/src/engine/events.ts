@@ -1,0 +1,47 @@
+// Per-job event fan-out: streamed text to SSE clients and completion to anyone waiting.
+import type { JobRecord } from "@tessera/core";
+
+export type JobEvent = { type: "chunk"; text: string } | { type: "done"; job: JobRecord };
+export type JobListener = (e: JobEvent) => void;
+
+export class JobEvents {
+  private readonly listeners = new Map<string, Set<JobListener>>();
+
+  on(jobId: string, listener: JobListener): () => void {
+    let set = this.listeners.get(jobId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(jobId, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(jobId);
+    };
+  }
+
+  emit(jobId: string, e: JobEvent): void {
+    const set = this.listeners.get(jobId);
+    if (!set) return;
+    for (const l of [...set]) l(e);
+    if (e.type === "done") this.listeners.delete(jobId);
+  }
+}
+
+/**
+ * What a consumer's stream has already been sent. A retried attempt of a deterministic job
+ * replays the same text, so only what lies beyond the forwarded prefix is sent again.
+ */
+export interface StreamCursor {
+  attempt: number;
+  attemptChars: number;
+  forwardedChars: number;
+}
+
+export function advanceStream(cursor: StreamCursor, attempt: number, text: string): { cursor: StreamCursor; fresh: string } {
+  const c = attempt === cursor.attempt ? cursor : { attempt, attemptChars: 0, forwardedChars: cursor.forwardedChars };
+  const start = c.attemptChars;
+  const end = start + text.length;
+  const fresh = end > c.forwardedChars ? text.slice(Math.max(0, c.forwardedChars - start)) : "";
+  return { cursor: { attempt, attemptChars: end, forwardedChars: Math.max(c.forwardedChars, end) }, fresh };
+}

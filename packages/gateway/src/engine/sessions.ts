@@ -1,0 +1,35 @@
+// A connected provider as the engine sees it: what it offers, how it has done, how to reach it.
+import type { Capabilities, GatewayMessage } from "@tessera/protocol";
+import type { ProviderView } from "@tessera/core";
+import { reputationOf } from "@tessera/core";
+
+export interface ProviderSession {
+  id: string;
+  capabilities: Capabilities;
+  connectedAt: number;
+  draining: boolean;
+  online: boolean;
+  completed: number;
+  failed: number;
+  /** smoothed ms per standard unit from lease to result; null until the first result */
+  msPerUnit: number | null;
+  send(msg: GatewayMessage): void;
+  close(code: number, reason: string): void;
+}
+
+export function toView(s: ProviderSession, running: number): ProviderView {
+  return {
+    id: s.id,
+    capabilities: s.capabilities,
+    running,
+    reputation: reputationOf(s),
+    latencyMs: s.msPerUnit,
+    draining: s.draining,
+    online: s.online,
+  };
+}
+
+/** Exponentially weighted moving average, weight 0.2 on the newest sample. */
+export function ewma(previous: number | null, sample: number): number {
+  return previous === null ? sample : previous * 0.8 + sample * 0.2;
+}

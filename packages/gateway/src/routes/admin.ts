@@ -1,0 +1,73 @@
+// Operator API: create consumers and keys, fund accounts, revoke keys, check the ledger.
+// Guarded by the gateway's admin token; absent when no token is configured.
+import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { checkInvariants, depositEvent } from "@tessera/core";
+import { NotFound, TesseraError, Unauthenticated, sha256Hex } from "@tessera/protocol";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { bearerToken, newApiKey } from "../auth.js";
+import { parse } from "../errors.js";
+import type { RouteContext } from "./context.js";
+
+const Amount = z.string().regex(/^[1-9][0-9]{0,30}$/, "a positive integer amount of nano-credits");
+const CreateConsumer = z.object({ name: z.string().min(1).max(100), deposit: Amount.optional() }).strict();
+const Deposit = z.object({ consumerId: z.string().min(1).max(64), amount: Amount, id: z.string().max(100).optional() }).strict();
+const Revoke = z.object({ apiKey: z.string().min(1).max(200) }).strict();
+
+export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const expected = ctx.config.adminKey ? Buffer.from(sha256Hex(ctx.config.adminKey)) : undefined;
+  const requireAdmin = (req: FastifyRequest) => {
+    const token = bearerToken(req.headers.authorization);
+    if (!expected) throw new TesseraError("admin_disabled", 403, "This gateway has no admin key configured.", "permission_error");
+    if (!token || !timingSafeEqual(Buffer.from(sha256Hex(token)), expected)) throw new Unauthenticated("Invalid admin key.");
+  };
+
+  app.post("/v1/admin/consumers", async (req, reply) => {
+    requireAdmin(req);
+    const body = parse(CreateConsumer, req.body);
+    const now = Date.now();
+    const id = `c_${randomBytes(8).toString("hex")}`;
+    await ctx.store.createConsumer({ id, name: body.name, createdAt: now });
+    const { key, hash } = newApiKey();
+    await ctx.store.createApiKey({ hash, consumerId: id, scopes: ["jobs"], createdAt: now, revokedAt: null });
+    if (body.deposit) {
+      const r = await ctx.engine.writer.write({ ledger: depositEvent(`deposit:${randomUUID()}`, id, BigInt(body.deposit), now) });
+      if (!r.ok) throw r.error;
+    }
+    return reply.status(201).send({ object: "consumer", id, name: body.name, apiKey: key });
+  });
+
+  app.post("/v1/admin/deposits", async (req, reply) => {
+    requireAdmin(req);
+    const body = parse(Deposit, req.body);
+    if (!(await ctx.store.getConsumer(body.consumerId))) throw new NotFound("consumer", body.consumerId, "consumerId");
+    const eventId = `deposit:${body.id ?? randomUUID()}`;
+    const r = await ctx.engine.writer.write({ ledger: depositEvent(eventId, body.consumerId, BigInt(body.amount), Date.now()) });
+    if (!r.ok) throw r.error;
+    return reply.status(201).send({ object: "deposit", id: eventId, applied: r.ledgerApplied });
+  });
+
+  app.post("/v1/admin/keys/revoke", async (req) => {
+    requireAdmin(req);
+    const { apiKey } = parse(Revoke, req.body);
+    const hash = sha256Hex(apiKey);
+    if (!(await ctx.store.findApiKey(hash))) throw new NotFound("api_key", "(redacted)", "apiKey");
+    await ctx.store.revokeApiKey(hash, Date.now());
+    ctx.auth.forget(hash);
+    return { object: "api_key", revoked: true };
+  });
+
+  app.get("/v1/admin/ledger", async (req) => {
+    requireAdmin(req);
+    await ctx.engine.writer.drain();
+    const balances = await ctx.store.balances();
+    const report = checkInvariants(balances);
+    return {
+      ok: report.ok,
+      netDeposited: report.netDeposited.toString(),
+      internalTotal: report.internalTotal.toString(),
+      problems: report.problems,
+      accounts: Object.fromEntries([...balances].map(([k, v]) => [k, v.toString()])),
+    };
+  });
+}

@@ -1,0 +1,18 @@
+// What every route module gets: the engine, the store and the helpers around them.
+import type { Identity } from "@tessera/protocol";
+import type { Store } from "@tessera/store";
+import type { Logger } from "pino";
+import type { Authenticator } from "../auth.js";
+import type { GatewayConfig } from "../config.js";
+import type { Engine } from "../engine/engine.js";
+import type { Metrics } from "../metrics.js";
+
+export interface RouteContext {
+  engine: Engine;
+  store: Store;
+  auth: Authenticator;
+  config: GatewayConfig;
+  identity: Identity;
+  metrics: Metrics;
+  log: Logger;
+}

@@ -1,0 +1,67 @@
+// Native jobs: submit any runtime's job, read it with its trail, list, cancel.
+import { NotFound, SubmitJobSchema, canonicalHash } from "@tessera/protocol";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { parse } from "../errors.js";
+import { jobView } from "../views.js";
+import type { RouteContext } from "./context.js";
+import { waitForJob } from "./wait.js";
+
+const ListQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().max(64).optional(),
+    status: z.enum(["queued", "running", "completed", "failed", "cancelled"]).optional(),
+  })
+  .strict();
+
+const GetQuery = z.object({ wait: z.coerce.number().int().min(0).max(300_000).optional() }).strict();
+
+export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.post("/v1/jobs", async (req, reply) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    const body = parse(SubmitJobSchema, req.body);
+    const header = req.headers["idempotency-key"];
+    const { constraints, idempotencyKey: bodyKey, ...spec } = body;
+    const idempotencyKey = bodyKey ?? (typeof header === "string" ? header : undefined);
+    const job = await ctx.engine.submit({
+      consumerId,
+      spec,
+      constraints: constraints ?? {},
+      idempotencyKey,
+      requestHash: canonicalHash({ spec, constraints: constraints ?? {} }),
+      jobClass: "batch",
+      deadlineMs: constraints?.deadlineMs ?? ctx.config.defaultDeadlineMs,
+    });
+    return reply.status(202).send(jobView(job));
+  });
+
+  app.get("/v1/jobs/:id", async (req) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    const { id } = req.params as { id: string };
+    const { wait } = parse(GetQuery, req.query);
+    let job = ctx.engine.activeJob(id) ?? (await ctx.store.getJob(id));
+    if (!job || job.consumerId !== consumerId) throw new NotFound("job", id, "id");
+    if (wait && (job.status === "queued" || job.status === "running")) job = await waitForJob(ctx, id, wait);
+    return jobView(job, await ctx.store.attempts(id));
+  });
+
+  app.get("/v1/jobs", async (req) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    const q = parse(ListQuery, req.query);
+    const jobs = await ctx.store.listJobs({ consumerId, status: q.status, before: q.cursor, limit: q.limit + 1 });
+    const page = jobs.slice(0, q.limit).map((j) => jobView(ctx.engine.activeJob(j.id) ?? j));
+    return {
+      object: "list",
+      data: page,
+      hasMore: jobs.length > q.limit,
+      nextCursor: jobs.length > q.limit ? (page.at(-1)?.id ?? null) : null,
+    };
+  });
+
+  app.delete("/v1/jobs/:id", async (req) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    const { id } = req.params as { id: string };
+    return jobView(await ctx.engine.cancel(consumerId, id));
+  });
+}

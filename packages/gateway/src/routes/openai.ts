@@ -1,0 +1,208 @@
+// OpenAI-compatible chat and text completions. Each request becomes an interactive LLM job;
+// `stream: true` forwards tokens as server-sent events as the provider produces them.
+import { randomInt } from "node:crypto";
+import type { JobRecord } from "@tessera/core";
+import {
+  type ChatCompletionRequest,
+  ChatCompletionRequestSchema,
+  type CompletionRequest,
+  CompletionRequestSchema,
+  InvalidRequest,
+  type LlmJobSpec,
+  type LlmOutput,
+  TesseraError,
+  canonicalHash,
+} from "@tessera/protocol";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { JobEvent } from "../engine/events.js";
+import { parse } from "../errors.js";
+import type { RouteContext } from "./context.js";
+import { resolveModel } from "./models.js";
+import { waitForJob } from "./wait.js";
+
+const DEFAULT_MAX_TOKENS = 512;
+
+type Kind = "chat" | "completion";
+
+function toSpec(ctx: RouteContext, kind: Kind, body: ChatCompletionRequest | CompletionRequest): { spec: LlmJobSpec; name: string } {
+  if (body.logprobs) throw new InvalidRequest("logprobs are not returned by the OpenAI endpoints; the native job API returns them in output.logprobs.", "logprobs");
+  const model = resolveModel(ctx.engine, body.model);
+  const temperature = body.temperature ?? 1;
+  const maxTokens =
+    ("max_completion_tokens" in body ? body.max_completion_tokens : undefined) ?? body.max_tokens ?? DEFAULT_MAX_TOKENS;
+  const stop = body.stop == null ? undefined : Array.isArray(body.stop) ? body.stop : [body.stop];
+  const input =
+    kind === "chat"
+      ? {
+          messages: (body as ChatCompletionRequest).messages.map((m) => ({
+            role: m.role,
+            content: typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join(""),
+          })),
+        }
+      : { prompt: (body as CompletionRequest).prompt };
+  return {
+    name: model.name,
+    spec: {
+      runtime: "llm",
+      model: model.id,
+      input,
+      params: {
+        temperature,
+        // sampled requests get a seed so that a retry elsewhere, and an audit, reproduce them
+        ...(temperature > 0 ? { seed: body.seed ?? randomInt(2 ** 31) } : body.seed != null ? { seed: body.seed } : {}),
+        ...(body.top_p != null ? { topP: body.top_p } : {}),
+        ...(stop ? { stop } : {}),
+      },
+      limits: { maxOutputTokens: maxTokens },
+    },
+  };
+}
+
+function usage(job: JobRecord) {
+  const u = job.units;
+  return {
+    prompt_tokens: u?.inputTokens ?? 0,
+    completion_tokens: u?.outputTokens ?? 0,
+    total_tokens: (u?.inputTokens ?? 0) + (u?.outputTokens ?? 0),
+  };
+}
+
+function tesseraExtras(job: JobRecord) {
+  return {
+    job_id: job.id,
+    provider: job.providerId,
+    cost: job.cost?.toString() ?? null,
+    standard_units: job.units?.standardUnits ?? null,
+    output_hash: job.outputHash,
+    signature: job.signature,
+  };
+}
+
+function finalError(job: JobRecord): TesseraError {
+  if (job.status === "failed" && job.error?.includes("before its deadline"))
+    return new TesseraError("no_capacity", 503, job.error, "service_unavailable");
+  return new TesseraError("job_failed", 502, `The job ${job.id} ${job.status}: ${job.error ?? "unknown reason"}`, "server_error");
+}
+
+function completionBody(kind: Kind, job: JobRecord, name: string) {
+  const out = job.output as LlmOutput;
+  const created = Math.floor(job.createdAt / 1000);
+  if (kind === "chat") {
+    return {
+      id: `chatcmpl-${job.id}`,
+      object: "chat.completion",
+      created,
+      model: name,
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: out.text, refusal: null },
+          logprobs: null,
+          finish_reason: out.finishReason,
+        },
+      ],
+      usage: usage(job),
+      system_fingerprint: job.providerId ? `fp_${job.providerId.slice(0, 12)}` : null,
+      tessera: tesseraExtras(job),
+    };
+  }
+  return {
+    id: `cmpl-${job.id}`,
+    object: "text_completion",
+    created,
+    model: name,
+    choices: [{ index: 0, text: out.text, logprobs: null, finish_reason: out.finishReason }],
+    usage: usage(job),
+    tessera: tesseraExtras(job),
+  };
+}
+
+function streamChunk(kind: Kind, job: JobRecord, name: string, text: string | null, finish: string | null, first: boolean) {
+  const created = Math.floor(job.createdAt / 1000);
+  if (kind === "chat") {
+    const delta: Record<string, string> = {};
+    if (first) delta.role = "assistant";
+    if (text !== null) delta.content = text;
+    return {
+      id: `chatcmpl-${job.id}`,
+      object: "chat.completion.chunk",
+      created,
+      model: name,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    };
+  }
+  return {
+    id: `cmpl-${job.id}`,
+    object: "text_completion",
+    created,
+    model: name,
+    choices: [{ index: 0, text: text ?? "", logprobs: null, finish_reason: finish }],
+  };
+}
+
+async function stream(ctx: RouteContext, reply: FastifyReply, kind: Kind, job: JobRecord, name: string, includeUsage: boolean) {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+    "x-tessera-job-id": job.id,
+  });
+  const write = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
+  let first = true;
+  await new Promise<void>((resolve) => {
+    const onEvent = (e: JobEvent) => {
+      if (e.type === "chunk") {
+        write(streamChunk(kind, job, name, e.text, null, first));
+        first = false;
+        return;
+      }
+      const done = e.job;
+      if (done.status === "completed") {
+        const out = done.output as LlmOutput;
+        write(streamChunk(kind, done, name, null, out.finishReason, first));
+        if (includeUsage)
+          write({ ...streamChunk(kind, done, name, null, null, false), choices: [], usage: usage(done), tessera: tesseraExtras(done) });
+      } else {
+        write(finalError(done).toOpenAI());
+      }
+      res.write("data: [DONE]\n\n");
+      res.end();
+      off();
+      resolve();
+    };
+    const off = ctx.engine.events.on(job.id, onEvent);
+    // an idempotent replay may name a job that has already finished
+    if (!ctx.engine.activeJob(job.id))
+      void ctx.store.getJob(job.id).then((j) => j && onEvent({ type: "done", job: j }));
+    res.on("close", () => {
+      off();
+      resolve();
+    });
+  });
+}
+
+export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const handler = (kind: Kind) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    const body = kind === "chat" ? parse(ChatCompletionRequestSchema, req.body) : parse(CompletionRequestSchema, req.body);
+    const { spec, name } = toSpec(ctx, kind, body);
+    const header = req.headers["idempotency-key"];
+    const job = await ctx.engine.submit({
+      consumerId,
+      spec,
+      constraints: {},
+      idempotencyKey: typeof header === "string" ? header : undefined,
+      requestHash: canonicalHash({ kind, body }),
+      jobClass: "interactive",
+      deadlineMs: ctx.config.syncDeadlineMs,
+    });
+    if (body.stream) return stream(ctx, reply, kind, job, name, body.stream_options?.include_usage === true);
+    const done = await waitForJob(ctx, job.id, ctx.config.syncDeadlineMs + 10 * 60_000);
+    if (done.status !== "completed") throw finalError(done);
+    return completionBody(kind, done, name);
+  };
+  app.post("/v1/chat/completions", handler("chat"));
+  app.post("/v1/completions", handler("completion"));
+}

@@ -1,0 +1,107 @@
+// Builds and starts a gateway: store, engine, HTTP API and the provider WebSocket channel.
+import { dirname, join } from "node:path";
+import websocket from "@fastify/websocket";
+import rateLimit from "@fastify/rate-limit";
+import { type Identity, NotFound, RateLimited, generateIdentity, loadOrCreateKeyFile } from "@tessera/protocol";
+import { type Store, openStore } from "@tessera/store";
+import Fastify, { type FastifyInstance } from "fastify";
+import pino, { type Logger } from "pino";
+import { Authenticator } from "./auth.js";
+import { handleProviderSocket } from "./channel.js";
+import { type GatewayConfigInput, parseGatewayConfig } from "./config.js";
+import { Engine } from "./engine/engine.js";
+import { errorHandler, sendError } from "./errors.js";
+import { createMetrics } from "./metrics.js";
+import { adminRoutes } from "./routes/admin.js";
+import { blobRoutes } from "./routes/blobs.js";
+import type { RouteContext } from "./routes/context.js";
+import { jobRoutes } from "./routes/jobs.js";
+import { modelRoutes } from "./routes/models.js";
+import { networkRoutes } from "./routes/network.js";
+import { openaiRoutes } from "./routes/openai.js";
+
+export interface GatewayHandle {
+  url: string;
+  wsUrl: string;
+  port: number;
+  app: FastifyInstance;
+  engine: Engine;
+  store: Store;
+  identity: Identity;
+  close(): Promise<void>;
+}
+
+const UNLIMITED_PATHS = new Set(["/healthz", "/metrics", "/v1/provider/connect"]);
+
+function gatewayIdentity(keyFile: string | undefined, db: string): Identity {
+  if (keyFile) return loadOrCreateKeyFile(keyFile);
+  if (db === ":memory:" || /^postgres(ql)?:\/\//.test(db)) return generateIdentity();
+  return loadOrCreateKeyFile(join(dirname(db), "gateway.key"));
+}
+
+export async function startGateway(input: GatewayConfigInput, opts: { logger?: Logger } = {}): Promise<GatewayHandle> {
+  const config = parseGatewayConfig(input);
+  const log = opts.logger ?? pino({ level: config.logLevel, base: { role: "gateway" } }, pino.destination(2));
+  const store = await openStore(config.db);
+  const metrics = createMetrics();
+  const engine = new Engine(store, config, log, metrics);
+  await engine.restore();
+  const identity = gatewayIdentity(config.keyFile, config.db);
+  const ctx: RouteContext = { engine, store, auth: new Authenticator(store), config, identity, metrics, log };
+
+  // typed as the default instance: route modules do not care which pino flavour logs
+  const app = Fastify({
+    loggerInstance: log,
+    disableRequestLogging: true,
+    bodyLimit: config.bodyLimitBytes,
+  }) as unknown as FastifyInstance;
+  app.setErrorHandler(errorHandler(config.bodyLimitBytes));
+  app.setNotFoundHandler((req, reply) => sendError(reply, new NotFound("route", `${req.method} ${req.url.split("?")[0]}`)));
+  app.addHook("onResponse", async (req, reply) => {
+    metrics.httpLatency.observe(
+      { route: req.routeOptions.url ?? "unmatched", method: req.method, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 * 1024 } });
+  if (config.rateLimitPerSecond > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitPerSecond,
+      timeWindow: 1000,
+      allowList: (req) => UNLIMITED_PATHS.has(req.url.split("?")[0] ?? "") || req.url.startsWith("/v1/blobs/"),
+      keyGenerator: (req) => req.headers.authorization ?? req.ip,
+      errorResponseBuilder: (_req, c) => new RateLimited(c.ttl),
+    });
+  }
+  app.get("/v1/provider/connect", { websocket: true }, (socket) => {
+    handleProviderSocket(socket, { engine, store, identity, config, log });
+  });
+  networkRoutes(app, ctx);
+  modelRoutes(app, ctx);
+  openaiRoutes(app, ctx);
+  jobRoutes(app, ctx);
+  blobRoutes(app, ctx);
+  adminRoutes(app, ctx);
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${config.host}:${port}`;
+  log.info({ url, db: store.dialect, gatewayId: identity.id }, "gateway listening");
+  return {
+    url,
+    wsUrl: `ws://${config.host}:${port}`,
+    port,
+    app,
+    engine,
+    store,
+    identity,
+    async close() {
+      engine.stop();
+      for (const s of engine.sessions.values()) s.close(1001, "gateway shutting down");
+      await app.close();
+      await engine.writer.drain();
+      await store.close();
+    },
+  };
+}

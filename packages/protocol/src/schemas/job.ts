@@ -1,0 +1,119 @@
+// Native job specs and outputs. A job names its runtime, the content id of what runs it
+// (model file or WASM module), its input, and limits that cap both cost and runtime.
+import { z } from "zod";
+import { CONTENT_ID_PATTERN } from "../hash.js";
+
+export const ContentIdSchema = z.string().regex(CONTENT_ID_PATTERN, "a lowercase hex sha256 content id");
+export const RegionSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "a region label like eu-west");
+
+export const ChatMessageSchema = z
+  .object({
+    role: z.enum(["system", "user", "assistant", "developer"]),
+    content: z.string().max(1_000_000),
+  })
+  .strict();
+export type ChatMessage = z.infer<typeof ChatMessageSchema>;
+
+export const ConstraintsSchema = z
+  .object({
+    regions: z.array(RegionSchema).min(1).max(64).optional(),
+    /** highest acceptable price, in nano-credits per standard unit */
+    maxPricePerUnit: z.number().int().nonnegative().optional(),
+    /** 0..1 */
+    minReputation: z.number().min(0).max(1).optional(),
+    /** the job fails with a refund if no provider has started it this many ms after submit */
+    deadlineMs: z.number().int().positive().max(7 * 24 * 3600_000).optional(),
+  })
+  .strict();
+export type Constraints = z.infer<typeof ConstraintsSchema>;
+
+export const LlmParamsSchema = z
+  .object({
+    /** 0 means greedy decoding: deterministic for a given model file */
+    temperature: z.number().min(0).max(2).default(0),
+    seed: z.number().int().nonnegative().max(2 ** 32 - 1).optional(),
+    topK: z.number().int().min(1).max(1000).optional(),
+    topP: z.number().gt(0).max(1).optional(),
+    stop: z.array(z.string().min(1).max(256)).max(4).optional(),
+  })
+  .strict();
+export type LlmParams = z.infer<typeof LlmParamsSchema>;
+
+export const LlmInputSchema = z.union([
+  z.object({ prompt: z.string().max(1_000_000) }).strict(),
+  z.object({ messages: z.array(ChatMessageSchema).min(1).max(1024) }).strict(),
+]);
+export type LlmInput = z.infer<typeof LlmInputSchema>;
+
+export const LlmJobSpecSchema = z
+  .object({
+    runtime: z.literal("llm"),
+    model: ContentIdSchema,
+    input: LlmInputSchema,
+    params: LlmParamsSchema.default({ temperature: 0 }),
+    limits: z
+      .object({
+        maxOutputTokens: z.number().int().min(1).max(32_768).default(256),
+      })
+      .strict()
+      .default({ maxOutputTokens: 256 }),
+  })
+  .strict();
+export type LlmJobSpec = z.infer<typeof LlmJobSpecSchema>;
+
+export const WasmJobSpecSchema = z
+  .object({
+    runtime: z.literal("wasm"),
+    module: ContentIdSchema,
+    /** base64 bytes handed to the module's `run` export; or a blob id holding them */
+    input: z.union([
+      z.object({ data: z.string().max(16 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64") }).strict(),
+      z.object({ blob: ContentIdSchema }).strict(),
+    ]),
+    limits: z
+      .object({
+        timeoutMs: z.number().int().min(1).max(600_000).default(10_000),
+        maxMemoryMb: z.number().int().min(1).max(4096).default(64),
+      })
+      .strict()
+      .default({ timeoutMs: 10_000, maxMemoryMb: 64 }),
+  })
+  .strict();
+export type WasmJobSpec = z.infer<typeof WasmJobSpecSchema>;
+
+export const JobSpecSchema = z.discriminatedUnion("runtime", [LlmJobSpecSchema, WasmJobSpecSchema]);
+export type JobSpec = z.infer<typeof JobSpecSchema>;
+export type RuntimeName = JobSpec["runtime"];
+export const RUNTIMES = ["llm", "wasm"] as const;
+
+/** POST /v1/jobs body: a spec plus how the consumer wants it placed. */
+export const SubmitJobSchema = z.intersection(
+  JobSpecSchema,
+  z.object({
+    constraints: ConstraintsSchema.optional(),
+    idempotencyKey: z.string().min(1).max(200).optional(),
+  }),
+);
+export type SubmitJob = z.infer<typeof SubmitJobSchema>;
+/** what a client may send: fields with defaults are optional */
+export type SubmitJobInput = z.input<typeof SubmitJobSchema>;
+
+export const LlmOutputSchema = z
+  .object({
+    text: z.string(),
+    tokens: z.array(z.number().int().nonnegative()),
+    /** natural-log probability of each emitted token under the model */
+    logprobs: z.array(z.number()),
+    finishReason: z.enum(["stop", "length"]),
+  })
+  .strict();
+export type LlmOutput = z.infer<typeof LlmOutputSchema>;
+
+export const WasmOutputSchema = z.object({ data: z.string() }).strict();
+export type WasmOutput = z.infer<typeof WasmOutputSchema>;
+
+export const JobOutputSchema = z.union([LlmOutputSchema, WasmOutputSchema]);
+export type JobOutput = z.infer<typeof JobOutputSchema>;
+
+export const JOB_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];

@@ -1,0 +1,130 @@
+// Messages on the provider channel (WebSocket, JSON text frames). The provider dials out,
+// proves its key against a fresh challenge, advertises what it can run, then takes leases.
+import { z } from "zod";
+import { ContentIdSchema, JobOutputSchema, JobSpecSchema, RegionSchema } from "./job.js";
+import { UnitsSchema } from "./units.js";
+
+const NodeIdSchema = z.string().regex(/^[0-9a-f]{64}$/);
+const JobIdSchema = z.string().min(1).max(64);
+
+export const ModelInfoSchema = z
+  .object({
+    id: ContentIdSchema,
+    name: z.string().min(1).max(200),
+    /** parameter count, for metering (2 x parameters x tokens) */
+    parameters: z.number().int().positive(),
+    contextSize: z.number().int().positive(),
+  })
+  .strict();
+export type ModelInfo = z.infer<typeof ModelInfoSchema>;
+
+export const CapabilitiesSchema = z
+  .object({
+    runtimes: z.array(z.enum(["llm", "wasm"])).min(1),
+    models: z.array(ModelInfoSchema).max(256),
+    /** nano-credits per standard unit */
+    pricePerUnit: z.number().int().nonnegative(),
+    region: RegionSchema,
+    maxConcurrency: z.number().int().min(1).max(1024),
+    /** standard units per second this node measured on itself at start */
+    throughput: z.number().nonnegative(),
+    software: z.string().max(100).optional(),
+  })
+  .strict();
+export type Capabilities = z.infer<typeof CapabilitiesSchema>;
+
+// gateway -> provider
+export const ChallengeMsg = z.object({
+  type: z.literal("challenge"),
+  protocolVersion: z.number().int(),
+  gatewayId: z.string(),
+  nonce: z.string(),
+});
+export const WelcomeMsg = z.object({
+  type: z.literal("welcome"),
+  nodeId: NodeIdSchema,
+  heartbeatMs: z.number().int().positive(),
+  leaseMs: z.number().int().positive(),
+});
+export const LeaseMsg = z.object({
+  type: z.literal("lease"),
+  jobId: JobIdSchema,
+  attempt: z.number().int().positive(),
+  spec: JobSpecSchema,
+  leaseExpiresAt: z.number().int(),
+});
+export const CancelMsg = z.object({
+  type: z.literal("cancel"),
+  jobId: JobIdSchema,
+  attempt: z.number().int().positive(),
+  reason: z.string(),
+});
+export const AckMsg = z.object({
+  type: z.literal("ack"),
+  jobId: JobIdSchema,
+  attempt: z.number().int().positive(),
+  accepted: z.boolean(),
+  reason: z.string().optional(),
+});
+export const ErrorMsg = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
+export const GatewayMessageSchema = z.discriminatedUnion("type", [
+  ChallengeMsg,
+  WelcomeMsg,
+  LeaseMsg,
+  CancelMsg,
+  AckMsg,
+  ErrorMsg,
+]);
+export type GatewayMessage = z.infer<typeof GatewayMessageSchema>;
+
+// provider -> gateway
+export const HelloMsg = z.object({
+  type: z.literal("hello"),
+  protocolVersion: z.number().int(),
+  nodeId: NodeIdSchema,
+  signature: z.string().max(200),
+  capabilities: CapabilitiesSchema,
+});
+export const HeartbeatMsg = z.object({
+  type: z.literal("heartbeat"),
+  running: z.array(z.object({ jobId: JobIdSchema, attempt: z.number().int().positive() })).max(1024),
+});
+export const ChunkMsg = z.object({
+  type: z.literal("chunk"),
+  jobId: JobIdSchema,
+  attempt: z.number().int().positive(),
+  seq: z.number().int().nonnegative(),
+  text: z.string(),
+  tokens: z.array(z.number().int()).optional(),
+});
+export const ResultMsg = z.object({
+  type: z.literal("result"),
+  jobId: JobIdSchema,
+  attempt: z.number().int().positive(),
+  output: JobOutputSchema,
+  outputHash: ContentIdSchema,
+  units: UnitsSchema,
+  signature: z.string().max(200),
+  elapsedMs: z.number().nonnegative(),
+});
+export const FailureMsg = z.object({
+  type: z.literal("failure"),
+  jobId: JobIdSchema,
+  attempt: z.number().int().positive(),
+  reason: z.string().max(2000),
+  /** false when the job itself is at fault (bad input, trap): retrying elsewhere cannot help */
+  retryable: z.boolean(),
+});
+export const DrainMsg = z.object({ type: z.literal("drain") });
+export const ProviderMessageSchema = z.discriminatedUnion("type", [
+  HelloMsg,
+  HeartbeatMsg,
+  ChunkMsg,
+  ResultMsg,
+  FailureMsg,
+  DrainMsg,
+]);
+export type ProviderMessage = z.infer<typeof ProviderMessageSchema>;
+export type LeaseMessage = z.infer<typeof LeaseMsg>;
+export type ResultMessage = z.infer<typeof ResultMsg>;
+export type HelloMessage = z.infer<typeof HelloMsg>;

@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
+
+describe("backoffDelay", () => {
+  it("doubles its ceiling from the initial delay up to the maximum", () => {
+    const top = (attempt: number) => backoffDelay(attempt, DEFAULT_BACKOFF, () => 1);
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map(top)).toEqual([200, 400, 800, 1600, 3200, 6400, 10_000, 10_000]);
+    expect(top(1000)).toBe(10_000);
+  });
+
+  it("jitters within the upper half of the ceiling", () => {
+    expect(backoffDelay(0, DEFAULT_BACKOFF, () => 0)).toBe(100);
+    expect(backoffDelay(10, DEFAULT_BACKOFF, () => 0)).toBe(5_000);
+    for (let i = 0; i < 100; i++) {
+      const d = backoffDelay(3, DEFAULT_BACKOFF);
+      expect(d).toBeGreaterThanOrEqual(800);
+      expect(d).toBeLessThanOrEqual(1600);
+    }
+  });
+});

@@ -1,0 +1,20 @@
+// Reconnect pacing: exponential backoff with jitter, so that a gateway restart is not met by
+// every provider redialling in the same millisecond.
+
+export interface BackoffOptions {
+  /** ceiling of the first delay */
+  initialMs: number;
+  /** ceiling never grows past this */
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 10_000 };
+
+/**
+ * Delay before reconnect number `attempt` (0-based): the ceiling doubles from `initialMs`
+ * up to `maxMs`, and the delay is drawn uniformly from its upper half ("equal jitter").
+ */
+export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+  const ceiling = Math.min(options.maxMs, options.initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}

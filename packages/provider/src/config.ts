@@ -1,0 +1,112 @@
+// The provider daemon's settings: one typed object validated at start-up, so that a bad flag
+// fails fast with a message naming it instead of misbehaving once jobs arrive.
+import { RegionSchema, RUNTIMES } from "@tessera/protocol";
+import { z } from "zod";
+import { DEFAULT_BACKOFF } from "./backoff.js";
+import { gatewayUrls } from "./urls.js";
+
+const GatewayUrlSchema = z.string().refine(
+  (value) => {
+    try {
+      gatewayUrls(value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "must be a ws://, wss://, http:// or https:// URL of the gateway" },
+);
+
+export const ProviderConfigSchema = z
+  .object({
+    /** the gateway's base URL; ws(s) or http(s), the connect path is added */
+    gateway: GatewayUrlSchema,
+    /** ed25519 key file; created with a fresh identity when missing */
+    keyFile: z.string().min(1),
+    region: RegionSchema,
+    /** nano-credits per standard unit */
+    price: z.number().int().nonnegative(),
+    /** GGUF model files to serve; may be empty (then only wasm is offered) */
+    models: z.array(z.string().min(1)).default([]),
+    /** also serve the generated tiny model (written under <dataDir>/models) */
+    tinyModel: z.boolean().default(false),
+    /** jobs run at once, across runtimes */
+    concurrency: z.number().int().min(1).max(1024).default(1),
+    /** CPU threads for the LLM runtime; its default when absent */
+    threads: z.number().int().min(1).max(1024).optional(),
+    /** LLM context size per sequence; the runtime's default when absent */
+    contextSize: z.number().int().min(64).optional(),
+    /** LLM batch size; the runtime's default when absent */
+    batchSize: z.number().int().min(1).optional(),
+    /** let the LLM runtime use a GPU backend when one is available (default CPU only) */
+    gpu: z.boolean().default(false),
+    /** runtimes to offer; default llm (when there are models) and wasm */
+    runtimes: z.array(z.enum(RUNTIMES)).min(1).optional(),
+    /** blob cache, generated models */
+    dataDir: z.string().min(1).default(".tessera"),
+    /** reconnect backoff: first delay ceiling and largest delay */
+    reconnectInitialMs: z.number().int().min(1).default(DEFAULT_BACKOFF.initialMs),
+    reconnectMaxMs: z.number().int().min(1).default(DEFAULT_BACKOFF.maxMs),
+    /** a blob larger than this is refused (the job fails as a fault) */
+    maxBlobBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024 * 1024),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .strict();
+
+export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
+export type ProviderConfigInput = z.input<typeof ProviderConfigSchema>;
+
+/** The CLI flag behind each setting, so errors speak the operator's language. */
+export const CONFIG_FLAGS: Record<keyof ProviderConfig, string> = {
+  gateway: "--gateway",
+  keyFile: "--key",
+  region: "--region",
+  price: "--price",
+  models: "--models",
+  tinyModel: "--tiny-model",
+  concurrency: "--concurrency",
+  threads: "--threads",
+  contextSize: "--context-size",
+  batchSize: "--batch-size",
+  gpu: "--gpu",
+  runtimes: "--runtimes",
+  dataDir: "--data-dir",
+  reconnectInitialMs: "reconnectInitialMs",
+  reconnectMaxMs: "reconnectMaxMs",
+  maxBlobBytes: "maxBlobBytes",
+  logLevel: "--log-level",
+};
+
+export class ProviderConfigError extends Error {
+  constructor(
+    readonly flag: string,
+    message: string,
+  ) {
+    super(`invalid ${flag}: ${message}`);
+    this.name = "ProviderConfigError";
+  }
+}
+
+export function parseProviderConfig(input: ProviderConfigInput): ProviderConfig {
+  const r = ProviderConfigSchema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const key = issue?.path[0];
+    const flag =
+      typeof key === "string" && key in CONFIG_FLAGS
+        ? CONFIG_FLAGS[key as keyof ProviderConfig]
+        : issue?.path.length
+          ? issue.path.join(".")
+          : "provider setting";
+    throw new ProviderConfigError(flag, issue?.message ?? "invalid value");
+  }
+  const config = r.data;
+  if (config.reconnectMaxMs < config.reconnectInitialMs) {
+    throw new ProviderConfigError("reconnectMaxMs", "must not be below reconnectInitialMs");
+  }
+  return config;
+}

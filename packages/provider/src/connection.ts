@@ -1,0 +1,234 @@
+// The provider's end of `GET /v1/provider/connect`: dial out, answer the challenge with a
+// signed hello, heartbeat while welcomed, and redial with backoff whenever the socket drops,
+// except when the gateway refuses this node for good (bad key, other protocol version).
+import {
+  type Capabilities,
+  type GatewayMessage,
+  GatewayMessageSchema,
+  type Identity,
+  type LeaseMessage,
+  PROTOCOL_VERSION,
+  type ProviderMessage,
+  signAuth,
+} from "@tessera/protocol";
+import type { Logger } from "pino";
+import WebSocket from "ws";
+import { type BackoffOptions, backoffDelay } from "./backoff.js";
+import type { AckMessage, CancelMessage, HeartbeatMessage, WelcomeMessage } from "./wire.js";
+
+/** Close codes the gateway uses for refusals that a retry cannot fix. */
+export const CLOSE_AUTH_FAILED = 4001;
+export const CLOSE_VERSION_MISMATCH = 4002;
+
+export type FatalReason = "auth_failed" | "version_mismatch";
+
+export type SessionMessage = LeaseMessage | CancelMessage | AckMessage;
+
+export interface ConnectionOptions {
+  /** ws(s)://…/v1/provider/connect */
+  url: string;
+  identity: Identity;
+  capabilities: Capabilities;
+  log: Logger;
+  backoff: BackoffOptions;
+  random?: () => number;
+  /** the gateway must complete challenge → welcome within this; default 15 s */
+  handshakeTimeoutMs?: number;
+  /** largest frame accepted; default 64 MiB (leases carry inline inputs) */
+  maxPayload?: number;
+  /** after a welcome, before anything else is sent on the new session */
+  onWelcome(welcome: WelcomeMessage): void;
+  onMessage(msg: SessionMessage): void;
+  heartbeat(): HeartbeatMessage;
+  /** the gateway refused this node for good; the connection has stopped redialling */
+  onFatal(reason: FatalReason, message: string): void;
+}
+
+type Phase = "challenge" | "welcome" | "ready";
+
+export class GatewayConnection {
+  private ws: WebSocket | undefined;
+  private welcomed = false;
+  private stopped = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly closeWaiters: Array<() => void> = [];
+  /** authenticated sessions so far */
+  sessions = 0;
+
+  constructor(private readonly options: ConnectionOptions) {}
+
+  get connected(): boolean {
+    return this.welcomed && this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    this.dial();
+  }
+
+  /** Sends on the authenticated session; false (nothing sent) when there is none. */
+  send(msg: ProviderMessage): boolean {
+    const ws = this.ws;
+    if (!this.welcomed || !ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** Stops redialling and closes the socket; resolves once it is closed. */
+  close(code = 1000, reason = "provider stopping"): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.closeWaiters.push(resolve);
+      if (ws.readyState === WebSocket.CONNECTING) return ws.terminate();
+      if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+      // A gateway that never answers the closing handshake does not hold us up.
+      setTimeout(() => ws.terminate(), 2_000).unref();
+    });
+  }
+
+  private dial(): void {
+    if (this.stopped) return;
+    const { log, identity } = this.options;
+    const handshakeTimeoutMs = this.options.handshakeTimeoutMs ?? 15_000;
+    const ws = new WebSocket(this.options.url, {
+      maxPayload: this.options.maxPayload ?? 64 * 1024 * 1024,
+      handshakeTimeout: handshakeTimeoutMs,
+    });
+    this.ws = ws;
+    let phase: Phase = "challenge";
+    let heartbeatTimer: NodeJS.Timeout | undefined;
+    let lastPongAt = Date.now();
+    const handshakeTimer = setTimeout(() => {
+      log.warn({ phase }, "gateway did not complete the handshake in time");
+      ws.terminate();
+    }, handshakeTimeoutMs);
+
+    ws.on("pong", () => {
+      lastPongAt = Date.now();
+    });
+    ws.on("error", (err) => log.warn({ err: err.message }, "gateway connection error"));
+
+    ws.on("message", (data, isBinary) => {
+      const msg = isBinary ? undefined : parseGatewayMessage(data.toString(), log);
+      if (!msg) return;
+      switch (msg.type) {
+        case "challenge": {
+          if (phase !== "challenge") return void log.warn("unexpected challenge ignored");
+          if (msg.protocolVersion !== PROTOCOL_VERSION) {
+            const message =
+              `gateway speaks protocol version ${msg.protocolVersion} but this provider speaks ` +
+              `${PROTOCOL_VERSION}; upgrade the ${msg.protocolVersion > PROTOCOL_VERSION ? "provider" : "gateway"}`;
+            log.error({ gatewayVersion: msg.protocolVersion, providerVersion: PROTOCOL_VERSION }, message);
+            this.fatal("version_mismatch", message);
+            ws.close(CLOSE_VERSION_MISMATCH, "protocol version mismatch");
+            return;
+          }
+          phase = "welcome";
+          ws.send(
+            JSON.stringify({
+              type: "hello",
+              protocolVersion: PROTOCOL_VERSION,
+              nodeId: identity.id,
+              signature: signAuth(identity, { gatewayId: msg.gatewayId, nonce: msg.nonce }),
+              capabilities: this.options.capabilities,
+            } satisfies ProviderMessage),
+          );
+          return;
+        }
+        case "welcome": {
+          if (phase !== "welcome") return void log.warn("unexpected welcome ignored");
+          if (msg.nodeId !== identity.id) {
+            log.error({ welcomed: msg.nodeId }, "gateway welcomed another node id; reconnecting");
+            ws.terminate();
+            return;
+          }
+          phase = "ready";
+          clearTimeout(handshakeTimer);
+          this.welcomed = true;
+          this.attempt = 0;
+          this.sessions++;
+          log.info({ heartbeatMs: msg.heartbeatMs, leaseMs: msg.leaseMs }, "connected to gateway");
+          this.options.onWelcome(msg);
+          this.send(this.options.heartbeat());
+          // Ping rides along each heartbeat; a gateway gone silent (no TCP close) is dropped
+          // after a few missed pongs and redialled.
+          const deadAfterMs = Math.max(3 * msg.heartbeatMs, 10_000);
+          heartbeatTimer = setInterval(() => {
+            if (Date.now() - lastPongAt > deadAfterMs) {
+              log.warn("gateway stopped answering pings; reconnecting");
+              ws.terminate();
+              return;
+            }
+            ws.ping();
+            this.send(this.options.heartbeat());
+          }, msg.heartbeatMs);
+          return;
+        }
+        case "error":
+          log.warn({ code: msg.code, message: msg.message }, "gateway reported an error");
+          return;
+        default:
+          if (phase !== "ready") return void log.warn({ type: msg.type }, "message before welcome ignored");
+          this.options.onMessage(msg);
+      }
+    });
+
+    ws.on("close", (code, reasonBytes) => {
+      clearTimeout(handshakeTimer);
+      clearInterval(heartbeatTimer);
+      const wasWelcomed = phase === "ready";
+      if (this.ws === ws) {
+        this.ws = undefined;
+        this.welcomed = false;
+      }
+      const reason = reasonBytes.toString();
+      if (this.stopped) {
+        for (const resolve of this.closeWaiters.splice(0)) resolve();
+        return;
+      }
+      if (code === CLOSE_AUTH_FAILED) {
+        const message = `gateway refused this node's key: ${reason || "authentication failed"}`;
+        log.error({ code }, message);
+        return this.fatal("auth_failed", message);
+      }
+      if (code === CLOSE_VERSION_MISMATCH) {
+        const message = `gateway refused this provider's protocol version ${PROTOCOL_VERSION}: ${reason || "version mismatch"}`;
+        log.error({ code }, message);
+        return this.fatal("version_mismatch", message);
+      }
+      const delayMs = backoffDelay(this.attempt++, this.options.backoff, this.options.random);
+      log[wasWelcomed ? "warn" : "info"]({ code, reason, delayMs }, "gateway connection closed; reconnecting");
+      this.reconnectTimer = setTimeout(() => this.dial(), delayMs);
+    });
+  }
+
+  private fatal(reason: FatalReason, message: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.options.onFatal(reason, message);
+  }
+}
+
+function parseGatewayMessage(text: string, log: Logger): GatewayMessage | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    log.warn({ bytes: text.length }, "gateway sent a frame that is not JSON; ignored");
+    return undefined;
+  }
+  const r = GatewayMessageSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    log.warn(
+      { type: (json as { type?: unknown } | null)?.type, path: issue?.path.join("."), issue: issue?.message },
+      "gateway sent an invalid message; ignored",
+    );
+    return undefined;
+  }
+  return r.data;
+}

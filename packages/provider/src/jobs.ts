@@ -1,0 +1,283 @@
+// Runs leased jobs on the runtimes and turns their outcomes into wire messages. Results stay
+// in an outbox until the gateway acks them, so a result finished during a dropped connection
+// (or sent just before one) is delivered after the reconnect.
+import {
+  canonicalHash,
+  type Identity,
+  type JobSpec,
+  type LeaseMessage,
+  type ProviderMessage,
+  type ResultMessage,
+  ResultMsg,
+  type RuntimeName,
+  signResult,
+} from "@tessera/protocol";
+import { JobFault, type Runtime } from "@tessera/runtimes";
+import type { Logger } from "pino";
+import type { ProviderRuntimes } from "./runtimes.js";
+import type { AckMessage, CancelMessage, ChunkMessage, FailureMessage } from "./wire.js";
+
+export interface RunningRef {
+  jobId: string;
+  attempt: number;
+}
+
+export interface JobRunnerOptions {
+  identity: Identity;
+  runtimes: ProviderRuntimes;
+  /** runtimes advertised to the gateway */
+  offered: readonly RuntimeName[];
+  /** content ids of the models advertised */
+  modelIds: ReadonlySet<string>;
+  concurrency: number;
+  log: Logger;
+  /** true when the message went out on a live, authenticated connection */
+  send(msg: ProviderMessage): boolean;
+}
+
+export interface JobStats {
+  running: number;
+  /** most jobs ever running at once */
+  peakRunning: number;
+  leases: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  /** leases answered with a failure without running (capacity, draining, not offered) */
+  refused: number;
+  accepted: number;
+  rejected: number;
+  /** results awaiting an ack, and failures awaiting a connection */
+  outbox: number;
+}
+
+interface RunningJob {
+  jobId: string;
+  attempt: number;
+  controller: AbortController;
+  log: Logger;
+}
+
+type OutboxMessage = ResultMessage | FailureMessage;
+
+const MAX_REASON = 2000;
+
+export function jobKey(jobId: string, attempt: number): string {
+  return `${jobId}#${attempt}`;
+}
+
+export class JobRunner {
+  private readonly running = new Map<string, RunningJob>();
+  private readonly outbox = new Map<string, OutboxMessage>();
+  private readonly idleWaiters: Array<() => void> = [];
+  private draining = false;
+  private stopped = false;
+  private readonly counts = {
+    peakRunning: 0,
+    leases: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    refused: 0,
+    accepted: 0,
+    rejected: 0,
+  };
+
+  constructor(private readonly options: JobRunnerOptions) {}
+
+  /** Jobs executing now, for heartbeats. */
+  runningJobs(): RunningRef[] {
+    return [...this.running.values()].map(({ jobId, attempt }) => ({ jobId, attempt }));
+  }
+
+  stats(): JobStats {
+    return { ...this.counts, running: this.running.size, outbox: this.outbox.size };
+  }
+
+  handleLease(msg: LeaseMessage): void {
+    const { jobId, attempt, spec } = msg;
+    const key = jobKey(jobId, attempt);
+    const log = this.options.log.child({ jobId, attempt });
+    if (this.stopped) return;
+    if (this.running.has(key) || this.outbox.has(key)) {
+      log.warn("duplicate lease ignored");
+      return;
+    }
+    this.counts.leases++;
+    const refusal = this.refusalFor(spec);
+    if (refusal) {
+      this.counts.refused++;
+      log.warn({ reason: refusal }, "lease refused");
+      this.deliver({ type: "failure", jobId, attempt, retryable: true, reason: refusal });
+      return;
+    }
+    const runtime = this.options.runtimes[spec.runtime] as Runtime<JobSpec>;
+    const job: RunningJob = { jobId, attempt, controller: new AbortController(), log };
+    this.running.set(key, job);
+    this.counts.peakRunning = Math.max(this.counts.peakRunning, this.running.size);
+    log.info({ runtime: spec.runtime, leaseExpiresAt: msg.leaseExpiresAt }, "job started");
+    void this.run(job, runtime, spec);
+  }
+
+  handleCancel(msg: CancelMessage): void {
+    const key = jobKey(msg.jobId, msg.attempt);
+    const job = this.running.get(key);
+    if (job) {
+      job.log.info({ reason: msg.reason }, "job cancelled");
+      this.counts.cancelled++;
+      job.controller.abort(new Error(`cancelled by the gateway: ${msg.reason}`));
+      return;
+    }
+    // Finished but not yet acked: the gateway no longer wants it.
+    if (this.outbox.delete(key)) {
+      this.options.log.info(
+        { jobId: msg.jobId, attempt: msg.attempt, reason: msg.reason },
+        "cancelled job's result dropped",
+      );
+      this.notifyIfIdle();
+      return;
+    }
+    this.options.log.debug({ jobId: msg.jobId, attempt: msg.attempt }, "cancel for a job not running here");
+  }
+
+  handleAck(msg: AckMessage): void {
+    const key = jobKey(msg.jobId, msg.attempt);
+    const log = this.options.log.child({ jobId: msg.jobId, attempt: msg.attempt });
+    const pending = this.outbox.get(key);
+    if (pending?.type !== "result") {
+      log.debug({ accepted: msg.accepted }, "ack for no pending result");
+      return;
+    }
+    // Accepted or not, there is nothing more to do with it: a refused result (lease moved on,
+    // already settled) cannot become acceptable by sending it again.
+    this.outbox.delete(key);
+    if (msg.accepted) {
+      this.counts.accepted++;
+      log.info("result accepted");
+    } else {
+      this.counts.rejected++;
+      log.warn({ reason: msg.reason }, "result not accepted");
+    }
+    this.notifyIfIdle();
+  }
+
+  /** Sends what the outbox holds; called once a connection is authenticated. */
+  flush(): void {
+    for (const [key, msg] of this.outbox) {
+      const sent = this.options.send(msg);
+      if (!sent) return;
+      if (msg.type === "failure") this.outbox.delete(key);
+      this.options.log.info({ jobId: msg.jobId, attempt: msg.attempt, type: msg.type }, "delivered after reconnect");
+    }
+    this.notifyIfIdle();
+  }
+
+  /** Take no more leases; running jobs finish. */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  /** Resolves when nothing runs and nothing waits for delivery or an ack. */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Aborts every running job and forgets undelivered messages; nothing more is sent. */
+  stop(): void {
+    this.stopped = true;
+    for (const job of this.running.values()) job.controller.abort(new Error("provider stopped"));
+    this.outbox.clear();
+    this.notifyIfIdle();
+  }
+
+  private refusalFor(spec: JobSpec): string | undefined {
+    if (this.draining) return "provider draining";
+    if (this.running.size >= this.options.concurrency) return "provider at capacity";
+    if (!this.options.offered.includes(spec.runtime) || !this.options.runtimes[spec.runtime]) {
+      return `runtime ${spec.runtime} not offered by this provider`;
+    }
+    if (spec.runtime === "llm" && !this.options.modelIds.has(spec.model)) {
+      return `model ${spec.model} not served by this provider`;
+    }
+    return undefined;
+  }
+
+  private async run(job: RunningJob, runtime: Runtime<JobSpec>, spec: JobSpec): Promise<void> {
+    const { jobId, attempt, controller, log } = job;
+    const signal = controller.signal;
+    const started = performance.now();
+    let seq = 0;
+    try {
+      const { output, units } = await runtime.execute(spec, {
+        jobId,
+        attempt,
+        signal,
+        onChunk: (chunk) => {
+          if (signal.aborted) return;
+          // seq counts every chunk, sent or not, so the gateway can tell a gap from an end.
+          const msg: ChunkMessage = { type: "chunk", jobId, attempt, seq: seq++, text: chunk.text };
+          if (chunk.tokens) msg.tokens = chunk.tokens;
+          this.options.send(msg);
+        },
+      });
+      if (signal.aborted) return;
+      const outputHash = canonicalHash(output);
+      const result: ResultMessage = {
+        type: "result",
+        jobId,
+        attempt,
+        output,
+        outputHash,
+        units,
+        signature: signResult(this.options.identity, { jobId, attempt, outputHash, units }),
+        elapsedMs: Math.round(performance.now() - started),
+      };
+      const checked = ResultMsg.safeParse(result);
+      if (!checked.success) {
+        throw new Error(`runtime produced an invalid result: ${checked.error.issues[0]?.message ?? "unknown"}`);
+      }
+      this.counts.completed++;
+      log.info({ units, outputHash, elapsedMs: result.elapsedMs }, "job completed");
+      this.outbox.set(jobKey(jobId, attempt), result);
+      this.options.send(result);
+    } catch (err) {
+      if (signal.aborted) {
+        log.info("job aborted");
+        return;
+      }
+      const fault = err instanceof JobFault || (err as Error | undefined)?.name === "JobFault";
+      const reason = truncate(errorMessage(err));
+      this.counts.failed++;
+      log.warn({ reason, retryable: !fault }, "job failed");
+      this.deliver({ type: "failure", jobId, attempt, retryable: !fault, reason });
+    } finally {
+      this.running.delete(jobKey(jobId, attempt));
+      this.notifyIfIdle();
+    }
+  }
+
+  /** A failure goes out now, or waits in the outbox for the next connection. */
+  private deliver(msg: FailureMessage): void {
+    if (this.stopped) return;
+    if (!this.options.send(msg)) this.outbox.set(jobKey(msg.jobId, msg.attempt), msg);
+  }
+
+  private isIdle(): boolean {
+    return this.running.size === 0 && this.outbox.size === 0;
+  }
+
+  private notifyIfIdle(): void {
+    if (!this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON - 1)}…` : text;
+}

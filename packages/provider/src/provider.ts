@@ -1,0 +1,231 @@
+// The provider daemon: wires identity, blob cache, runtimes, the job runner and the gateway
+// connection together, and owns the order in which they start and stop.
+import { join } from "node:path";
+import {
+  type Capabilities,
+  CapabilitiesSchema,
+  type Identity,
+  loadOrCreateKeyFile,
+  type ModelInfo,
+  type RuntimeName,
+} from "@tessera/protocol";
+import { measureThroughput } from "@tessera/runtimes";
+import type { Logger } from "pino";
+import { type BlobStore, createBlobCache } from "./blob-cache.js";
+import { type ProviderConfig, ProviderConfigError, type ProviderConfigInput, parseProviderConfig } from "./config.js";
+import { type FatalReason, GatewayConnection } from "./connection.js";
+import { JobRunner, type JobStats } from "./jobs.js";
+import { createLogger } from "./logger.js";
+import { closeRuntimes, createDefaultRuntimes, type ProviderRuntimes, type RuntimesOption } from "./runtimes.js";
+import { gatewayUrls } from "./urls.js";
+import type { HeartbeatMessage } from "./wire.js";
+
+export const PROVIDER_SOFTWARE = "tessera-provider/0.1.0";
+
+export interface ProviderDeps {
+  /** instead of the key file */
+  identity?: Identity;
+  /** default: pino to stderr at config.logLevel */
+  logger?: Logger;
+  /** runtimes to serve instead of the ones built from the config (see RuntimesOption) */
+  runtimes?: RuntimesOption;
+  /** standard units per second; default measured with measureThroughput() at start */
+  throughput?: number;
+  /** default: the gateway's /v1/blobs cached under <dataDir>/blobs */
+  blobs?: BlobStore;
+  fetch?: typeof fetch;
+  /** jitter source for reconnect backoff */
+  random?: () => number;
+}
+
+export type ProviderExitReason = "drained" | "stopped" | FatalReason;
+
+export interface ProviderExit {
+  reason: ProviderExitReason;
+  message?: string;
+}
+
+export interface ProviderStats extends JobStats {
+  nodeId: string;
+  /** authenticated with the gateway right now */
+  connected: boolean;
+  draining: boolean;
+  /** authenticated sessions since start (1 + reconnects) */
+  sessions: number;
+}
+
+export interface ProviderHandle {
+  nodeId: string;
+  capabilities: Capabilities;
+  /** the channel URL dialled */
+  gatewayUrl: string;
+  /** Take no new work, finish running jobs, deliver their results (acked), then close. */
+  drain(): Promise<void>;
+  /** Close now: running jobs are aborted and nothing more is sent. */
+  stop(): Promise<void>;
+  stats(): ProviderStats;
+  /** Resolves once the provider has shut down, saying why (drained, stopped, or refused). */
+  closed: Promise<ProviderExit>;
+}
+
+export async function startProvider(input: ProviderConfigInput, deps: ProviderDeps = {}): Promise<ProviderHandle> {
+  const config = parseProviderConfig(input);
+  const urls = gatewayUrls(config.gateway);
+  const identity = deps.identity ?? loadIdentity(config.keyFile);
+  const log = (deps.logger ?? createLogger(config.logLevel)).child({ nodeId: identity.id });
+  const blobs =
+    deps.blobs ??
+    createBlobCache({
+      httpBase: urls.http,
+      dir: join(config.dataDir, "blobs"),
+      maxBytes: config.maxBlobBytes,
+      log,
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    });
+  const throughput = deps.throughput ?? measureThroughput();
+  const { runtimes, owned } = await buildRuntimes(config, deps.runtimes, blobs, throughput);
+
+  let offered: RuntimeName[];
+  let capabilities: Capabilities;
+  try {
+    const models = runtimes.llm?.models() ?? [];
+    offered = offeredRuntimes(config, runtimes, models);
+    capabilities = CapabilitiesSchema.parse({
+      runtimes: offered,
+      models: offered.includes("llm") ? models : [],
+      pricePerUnit: config.price,
+      region: config.region,
+      maxConcurrency: config.concurrency,
+      throughput,
+      software: PROVIDER_SOFTWARE,
+    } satisfies Capabilities);
+  } catch (err) {
+    if (owned) await closeRuntimes(runtimes);
+    throw err;
+  }
+
+  let draining = false;
+  let shutdown: Promise<void> | undefined;
+  let resolveClosed!: (exit: ProviderExit) => void;
+  const closed = new Promise<ProviderExit>((resolve) => {
+    resolveClosed = resolve;
+  });
+
+  const runner: JobRunner = new JobRunner({
+    identity,
+    runtimes,
+    offered,
+    modelIds: new Set(capabilities.models.map((m) => m.id)),
+    concurrency: config.concurrency,
+    log,
+    send: (msg): boolean => connection.send(msg),
+  });
+
+  const connection: GatewayConnection = new GatewayConnection({
+    url: urls.connect,
+    identity,
+    capabilities,
+    log,
+    backoff: { initialMs: config.reconnectInitialMs, maxMs: config.reconnectMaxMs },
+    ...(deps.random ? { random: deps.random } : {}),
+    onWelcome: () => {
+      // Drain first, so nothing new is leased while results from before a drop go out.
+      if (draining) connection.send({ type: "drain" });
+      runner.flush();
+    },
+    onMessage: (msg) => {
+      if (msg.type === "lease") runner.handleLease(msg);
+      else if (msg.type === "cancel") runner.handleCancel(msg);
+      else runner.handleAck(msg);
+    },
+    heartbeat: (): HeartbeatMessage => ({ type: "heartbeat", running: runner.runningJobs() }),
+    onFatal: (reason, message) => void shutDown({ reason, message }),
+  });
+
+  function shutDown(exit: ProviderExit): Promise<void> {
+    shutdown ??= (async () => {
+      runner.stop();
+      await connection.close(1000, exit.reason === "drained" ? "drained" : "provider stopping");
+      if (owned) await closeRuntimes(runtimes);
+      log.info({ reason: exit.reason }, "provider stopped");
+      resolveClosed(exit);
+    })();
+    return shutdown;
+  }
+
+  log.info(
+    { gateway: urls.connect, region: config.region, runtimes: offered, models: capabilities.models.map((m) => m.name) },
+    "provider starting",
+  );
+  connection.start();
+
+  return {
+    nodeId: identity.id,
+    capabilities,
+    gatewayUrl: urls.connect,
+    async drain() {
+      if (shutdown) return shutdown;
+      if (!draining) {
+        draining = true;
+        runner.startDraining();
+        log.info({ running: runner.stats().running }, "draining: taking no new jobs");
+        connection.send({ type: "drain" });
+      }
+      await runner.idle();
+      await shutDown({ reason: "drained" });
+    },
+    stop: () => shutDown({ reason: "stopped" }),
+    stats: () => ({
+      ...runner.stats(),
+      nodeId: identity.id,
+      connected: connection.connected,
+      draining,
+      sessions: connection.sessions,
+    }),
+    closed,
+  };
+}
+
+function loadIdentity(path: string): Identity {
+  try {
+    return loadOrCreateKeyFile(path);
+  } catch (err) {
+    throw new ProviderConfigError("--key", (err as Error).message);
+  }
+}
+
+async function buildRuntimes(
+  config: ProviderConfig,
+  option: RuntimesOption | undefined,
+  blobs: BlobStore,
+  throughput: number,
+): Promise<{ runtimes: ProviderRuntimes; owned: boolean }> {
+  const createDefault = () => createDefaultRuntimes(config, { blobs, throughput });
+  if (option === undefined) return { runtimes: await createDefault(), owned: true };
+  if (typeof option === "function") {
+    return { runtimes: await option({ config, blobs, throughput, createDefault }), owned: true };
+  }
+  return { runtimes: option, owned: false };
+}
+
+/** What to advertise: the configured runtimes, each of which must be able to run, or all that can. */
+function offeredRuntimes(config: ProviderConfig, runtimes: ProviderRuntimes, models: ModelInfo[]): RuntimeName[] {
+  const usable = (name: RuntimeName) =>
+    name === "llm" ? runtimes.llm !== undefined && models.length > 0 : runtimes.wasm !== undefined;
+  if (config.runtimes) {
+    for (const name of config.runtimes) {
+      if (!usable(name)) {
+        throw new ProviderConfigError(
+          "--runtimes",
+          name === "llm"
+            ? "llm needs at least one model (--models or --tiny-model)"
+            : `the ${name} runtime is not available`,
+        );
+      }
+    }
+    return [...new Set(config.runtimes)];
+  }
+  const offered = (["llm", "wasm"] as const).filter(usable);
+  if (offered.length === 0) throw new ProviderConfigError("--runtimes", "this provider has no runtime to offer");
+  return offered;
+}

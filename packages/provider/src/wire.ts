@@ -1,0 +1,10 @@
+// Message types of the provider channel that the protocol package defines as schemas only.
+import type { AckMsg, CancelMsg, ChunkMsg, FailureMsg, HeartbeatMsg, WelcomeMsg } from "@tessera/protocol";
+import type { z } from "zod";
+
+export type AckMessage = z.infer<typeof AckMsg>;
+export type CancelMessage = z.infer<typeof CancelMsg>;
+export type ChunkMessage = z.infer<typeof ChunkMsg>;
+export type FailureMessage = z.infer<typeof FailureMsg>;
+export type HeartbeatMessage = z.infer<typeof HeartbeatMsg>;
+export type WelcomeMessage = z.infer<typeof WelcomeMsg>;

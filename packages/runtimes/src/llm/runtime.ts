@@ -1,0 +1,191 @@
+// The LLM runtime: loads GGUF models through node-llama-cpp and executes LlmJobSpecs on them,
+// up to `concurrency` at once, deterministically (see generate.ts and loaded-model.ts).
+
+import type { LlmJobSpec, LlmOutput, ModelInfo } from "@tessera/protocol";
+import {
+  type ChatWrapper,
+  getLlama,
+  type Llama,
+  type LlamaContextSequence,
+  LlamaLogLevel,
+  type LlamaModel,
+} from "node-llama-cpp";
+import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "../types.js";
+import { chatWrapperFor } from "./chat-format.js";
+import { generate } from "./generate.js";
+import { prepareInput } from "./input.js";
+import { LoadedModel, type Slot } from "./loaded-model.js";
+import { Semaphore } from "./semaphore.js";
+import { llmStandardUnits } from "./units.js";
+
+export interface LlmRuntimeOptions {
+  /** GGUF files to serve; each is identified by the sha256 of its bytes */
+  modelPaths: string[];
+  /** jobs executed at once (each on its own llama.cpp context); default 1 */
+  concurrency?: number;
+  /** threads per job; default 1 for models under 100M parameters, else cores / concurrency */
+  threads?: number;
+  /** context size per slot in tokens; default min(training context, 4096) */
+  contextSize?: number;
+  /** prompt tokens per llama.cpp decode call; default min(512, contextSize) */
+  batchSize?: number;
+  /** false (default): CPU only; "auto": the best GPU backend with a prebuilt binary, else CPU */
+  gpu?: false | "auto";
+  /** default false, so results do not depend on whether the backend supports it */
+  flashAttention?: boolean;
+}
+
+/** What a verifier gets from `withModel`: a loaded model and a freshly cleared sequence. */
+export interface ModelHandle {
+  info: ModelInfo;
+  model: LlamaModel;
+  sequence: LlamaContextSequence;
+  chatWrapper: ChatWrapper;
+}
+
+export interface LlmExecuteResult extends ExecuteResult {
+  output: LlmOutput;
+}
+
+export interface LlmRuntime extends Runtime<LlmJobSpec> {
+  execute(spec: LlmJobSpec, ctx: ExecuteContext): Promise<LlmExecuteResult>;
+  models(): ModelInfo[];
+  /** Runs `fn` on a slot of the model (counted against `concurrency`), e.g. a teacher-forced pass. */
+  withModel<T>(modelId: string, fn: (handle: ModelHandle) => Promise<T>, signal?: AbortSignal): Promise<T>;
+}
+
+export async function createLlmRuntime(options: LlmRuntimeOptions): Promise<LlmRuntime> {
+  const concurrency = options.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError("concurrency must be a positive integer");
+  // build "never": no compiling or downloading at run time; the prebuilt binary or an error.
+  const llama = await getLlama({
+    gpu: options.gpu ?? false,
+    build: "never",
+    skipDownload: true,
+    progressLogs: false,
+    logLevel: LlamaLogLevel.error,
+    // 0 = no global thread budget: each context always uses exactly its own thread count.
+    maxThreads: 0,
+  });
+  const byId = new Map<string, LoadedModel>();
+  try {
+    for (const path of options.modelPaths) {
+      const loaded = await LoadedModel.load(llama, path, {
+        contextSize: options.contextSize,
+        batchSize: options.batchSize,
+        threads: options.threads,
+        flashAttention: options.flashAttention ?? false,
+        concurrency,
+      });
+      if (byId.has(loaded.info.id))
+        await loaded.dispose(); // the same bytes under two paths
+      else byId.set(loaded.info.id, loaded);
+    }
+  } catch (err) {
+    await llama.dispose();
+    throw err;
+  }
+  return new NodeLlamaRuntime(llama, byId, new Semaphore(concurrency));
+}
+
+class NodeLlamaRuntime implements LlmRuntime {
+  readonly name = "llm" as const;
+  private closed = false;
+
+  constructor(
+    private readonly llama: Llama,
+    private readonly byId: Map<string, LoadedModel>,
+    private readonly permits: Semaphore,
+  ) {}
+
+  models(): ModelInfo[] {
+    return [...this.byId.values()].map((m) => ({ ...m.info }));
+  }
+
+  async execute(spec: LlmJobSpec, ctx: ExecuteContext): Promise<LlmExecuteResult> {
+    const loaded = this.lookup(spec.model);
+    const prompt = prepareInput(loaded.model, spec.input);
+    const maxOutputTokens = spec.limits?.maxOutputTokens ?? 256;
+    const contextSize = loaded.info.contextSize;
+    if (prompt.tokens.length === 0) throw new JobFault("the prompt is empty and the model adds no BOS token");
+    if (maxOutputTokens > contextSize) {
+      throw new JobFault(`maxOutputTokens ${maxOutputTokens} exceeds the model's context of ${contextSize} tokens`);
+    }
+    if (prompt.tokens.length + maxOutputTokens > contextSize) {
+      throw new JobFault(
+        `prompt too long: ${prompt.tokens.length} tokens, but the context of ${contextSize} tokens with ` +
+          `maxOutputTokens ${maxOutputTokens} leaves room for at most ${contextSize - maxOutputTokens}`,
+      );
+    }
+    const params = spec.params ?? { temperature: 0 };
+    const output = await this.onSlot(loaded, ctx.signal, (slot) =>
+      generate(slot.sequence, {
+        promptTokens: prompt.tokens,
+        maxOutputTokens,
+        temperature: params.temperature ?? 0,
+        topK: params.topK,
+        topP: params.topP,
+        seed: params.seed,
+        stopStrings: [...(params.stop ?? []), ...prompt.stopStrings],
+        stopTokens: prompt.stopTokens,
+        signal: ctx.signal,
+        onChunk: ctx.onChunk,
+      }),
+    );
+    const inputTokens = prompt.tokens.length;
+    const outputTokens = output.tokens.length;
+    return {
+      output,
+      units: {
+        inputTokens,
+        outputTokens,
+        standardUnits: llmStandardUnits(loaded.info.parameters, inputTokens + outputTokens),
+      },
+    };
+  }
+
+  withModel<T>(modelId: string, fn: (handle: ModelHandle) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const loaded = this.lookup(modelId);
+    return this.onSlot(loaded, signal, (slot) =>
+      fn({
+        info: { ...loaded.info },
+        model: loaded.model,
+        sequence: slot.sequence,
+        chatWrapper: chatWrapperFor(loaded.model),
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const loaded of this.byId.values()) await loaded.dispose();
+    await this.llama.dispose();
+  }
+
+  private lookup(modelId: string): LoadedModel {
+    if (this.closed) throw new Error("the LLM runtime is closed");
+    const loaded = this.byId.get(modelId);
+    // Not a JobFault: another node may hold the model, so the job can still succeed elsewhere.
+    if (!loaded) throw new Error(`model ${modelId} is not loaded on this node`);
+    return loaded;
+  }
+
+  private async onSlot<T>(
+    loaded: LoadedModel,
+    signal: AbortSignal | undefined,
+    fn: (slot: Slot) => Promise<T>,
+  ): Promise<T> {
+    const release = await this.permits.acquire(signal);
+    try {
+      const slot = await loaded.acquire();
+      try {
+        return await fn(slot);
+      } finally {
+        loaded.release(slot);
+      }
+    } finally {
+      release();
+    }
+  }
+}

@@ -1,0 +1,31 @@
+// The seam between the provider daemon and what actually runs a job. Each runtime executes
+// a validated spec and reports metering; `verify` beside `execute` comes with verification.
+import type { JobOutput, JobSpec, Units } from "@tessera/protocol";
+
+export interface ExecuteContext {
+  jobId: string;
+  attempt: number;
+  /** aborted when the gateway cancels the job or the lease is lost */
+  signal: AbortSignal;
+  /** streamed partial output, in order; the concatenated texts equal the final text */
+  onChunk?: (chunk: { text: string; tokens?: number[] }) => void;
+}
+
+export interface ExecuteResult {
+  output: JobOutput;
+  units: Units;
+}
+
+export interface Runtime<S extends JobSpec = JobSpec> {
+  readonly name: S["runtime"];
+  execute(spec: S, ctx: ExecuteContext): Promise<ExecuteResult>;
+  close(): Promise<void>;
+}
+
+/** A job that can never succeed (bad input, trap, over a cap): retrying elsewhere is pointless. */
+export class JobFault extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "JobFault";
+  }
+}

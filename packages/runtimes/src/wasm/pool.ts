@@ -1,0 +1,241 @@
+// A fixed-size pool of reusable worker threads, each running one WASM job at a time (see
+// worker.mjs). Workers start on demand and live across jobs, so a tiny job costs two
+// messages, not a thread start. Terminating the thread is the only way to stop running wasm,
+// so a job that overruns its time cap or is aborted takes its worker with it; the pool
+// starts a fresh one when the next job needs it.
+import { type ResourceLimits, Worker } from "node:worker_threads";
+import { JobFault } from "../types.js";
+import type { WasmModule } from "./engine.js";
+
+export interface WasmTask {
+  module: WasmModule;
+  /** the imported memory's limits, in 64 KiB pages */
+  initial: number;
+  maximum: number;
+  /** transferred to the worker: the caller must not use it afterwards */
+  input: ArrayBuffer;
+}
+
+export interface WasmTaskResult {
+  output: ArrayBuffer;
+  /** milliseconds spent inside the module's `run` */
+  cpuMs: number;
+}
+
+export interface WasmPoolOptions {
+  size: number;
+  /** V8 heap limits of each worker; wasm memory is capped separately, per job */
+  resourceLimits?: ResourceLimits;
+}
+
+type Reply =
+  | { id: number; ok: true; output: ArrayBuffer; cpuMs: number }
+  | { id: number; ok: false; kind: "fault" | "host"; message: string };
+
+interface Job {
+  id: number;
+  task: WasmTask;
+  timeoutMs: number;
+  signal: AbortSignal;
+  resolve: (result: WasmTaskResult) => void;
+  reject: (error: unknown) => void;
+  settled: boolean;
+  slot?: Slot;
+  timer?: NodeJS.Timeout;
+}
+
+/** the jobs waiting on one abort signal, behind one listener (callers often share a signal) */
+interface SignalWatch {
+  jobs: Set<Job>;
+  onAbort: () => void;
+}
+
+interface Slot {
+  worker: Worker;
+  online: boolean;
+  job?: Job;
+}
+
+const WORKER_URL = new URL("./worker.mjs", import.meta.url);
+// The worker's own JS needs little; these keep a misbehaving worker from eating the host.
+const DEFAULT_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 };
+
+export class WasmWorkerPool {
+  private readonly slots = new Set<Slot>();
+  private readonly idle: Slot[] = [];
+  private readonly watches = new Map<AbortSignal, SignalWatch>();
+  private queue: Job[] = [];
+  private queueHead = 0;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly options: WasmPoolOptions) {
+    if (!Number.isInteger(options.size) || options.size < 1) {
+      throw new RangeError(`wasm pool size must be a positive integer, got ${options.size}`);
+    }
+  }
+
+  /** Runs one job on the next free worker; `timeoutMs` counts from when a worker takes it. */
+  run(task: WasmTask, opts: { timeoutMs: number; signal: AbortSignal }): Promise<WasmTaskResult> {
+    if (this.closed) return Promise.reject(new Error("wasm runtime is closed"));
+    if (opts.signal.aborted) return Promise.reject(opts.signal.reason);
+    return new Promise<WasmTaskResult>((resolve, reject) => {
+      const job: Job = {
+        id: this.nextId++,
+        task,
+        timeoutMs: opts.timeoutMs,
+        signal: opts.signal,
+        resolve,
+        reject,
+        settled: false,
+      };
+      this.watch(job);
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const error = new Error("wasm runtime is closed");
+    for (const job of this.queue.slice(this.queueHead)) this.settle(job, error);
+    this.queue = [];
+    this.queueHead = 0;
+    const slots = [...this.slots];
+    this.slots.clear();
+    this.idle.length = 0;
+    for (const slot of slots) if (slot.job) this.settle(slot.job, error);
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+
+  private pump(): void {
+    while (this.queueHead < this.queue.length) {
+      const slot = this.idle.pop() ?? (this.slots.size < this.options.size ? this.spawn() : undefined);
+      if (!slot) return;
+      const job = this.dequeue();
+      if (!job) {
+        this.idle.push(slot);
+        return;
+      }
+      this.dispatch(slot, job);
+    }
+  }
+
+  /** next job still waiting; aborted ones are skipped here rather than spliced out */
+  private dequeue(): Job | undefined {
+    while (this.queueHead < this.queue.length) {
+      const job = this.queue[this.queueHead++] as Job;
+      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.queueHead);
+        this.queueHead = 0;
+      }
+      if (!job.settled) return job;
+    }
+    return undefined;
+  }
+
+  private dispatch(slot: Slot, job: Job): void {
+    slot.job = job;
+    job.slot = slot;
+    slot.worker.ref();
+    // A fresh worker's start-up is not the job's time; its clock starts once the thread runs.
+    if (slot.online) this.startClock(job);
+    const { module, initial, maximum, input } = job.task;
+    slot.worker.postMessage({ id: job.id, module, initial, maximum, input }, [input]);
+  }
+
+  private startClock(job: Job): void {
+    job.timer = setTimeout(
+      () => this.fail(job, new JobFault(`wasm job exceeded its time limit of ${job.timeoutMs} ms`)),
+      job.timeoutMs,
+    );
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(WORKER_URL, {
+      resourceLimits: this.options.resourceLimits ?? DEFAULT_RESOURCE_LIMITS,
+    });
+    const slot: Slot = { worker, online: false };
+    worker.once("online", () => {
+      slot.online = true;
+      if (slot.job && !slot.job.timer && !slot.job.settled) this.startClock(slot.job);
+    });
+    worker.on("message", (reply: Reply) => this.onReply(slot, reply));
+    worker.on("error", (err) => this.onDeath(slot, err));
+    worker.on("exit", (code) => this.onDeath(slot, new Error(`wasm worker exited unexpectedly (code ${code})`)));
+    this.slots.add(slot);
+    return slot;
+  }
+
+  private onReply(slot: Slot, reply: Reply): void {
+    const job = slot.job;
+    if (!job || job.id !== reply.id || !this.slots.has(slot)) return;
+    slot.job = undefined;
+    slot.worker.unref();
+    this.idle.push(slot);
+    if (reply.ok) this.settle(job, undefined, { output: reply.output, cpuMs: reply.cpuMs });
+    else this.settle(job, reply.kind === "fault" ? new JobFault(reply.message) : new Error(reply.message));
+    this.pump();
+  }
+
+  /** Ends a job early (time cap, abort); a running job's worker is terminated with it. */
+  private fail(job: Job, error: unknown): void {
+    if (job.settled) return;
+    this.settle(job, error);
+    const slot = job.slot;
+    if (slot && slot.job === job) {
+      slot.job = undefined;
+      this.slots.delete(slot);
+      void slot.worker.terminate();
+    }
+    this.pump();
+  }
+
+  private onDeath(slot: Slot, err: Error & { code?: string }): void {
+    if (!this.slots.has(slot)) return; // terminated on purpose, or already handled
+    this.slots.delete(slot);
+    const idleAt = this.idle.indexOf(slot);
+    if (idleAt >= 0) this.idle.splice(idleAt, 1);
+    const job = slot.job;
+    slot.job = undefined;
+    if (job) {
+      const outOfMemory = err.code === "ERR_WORKER_OUT_OF_MEMORY";
+      this.settle(job, outOfMemory ? new JobFault(`wasm job exceeded the worker's memory limit: ${err.message}`) : err);
+    }
+    this.pump();
+  }
+
+  private watch(job: Job): void {
+    const { signal } = job;
+    let watch = this.watches.get(signal);
+    if (!watch) {
+      const jobs = new Set<Job>();
+      const onAbort = () => {
+        for (const waiting of [...jobs]) this.fail(waiting, signal.reason);
+      };
+      watch = { jobs, onAbort };
+      this.watches.set(signal, watch);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    watch.jobs.add(job);
+  }
+
+  private unwatch(job: Job): void {
+    const watch = this.watches.get(job.signal);
+    if (!watch) return;
+    watch.jobs.delete(job);
+    if (watch.jobs.size === 0) {
+      job.signal.removeEventListener("abort", watch.onAbort);
+      this.watches.delete(job.signal);
+    }
+  }
+
+  private settle(job: Job, error: unknown, result?: WasmTaskResult): void {
+    if (job.settled) return;
+    job.settled = true;
+    if (job.timer) clearTimeout(job.timer);
+    this.unwatch(job);
+    if (result) job.resolve(result);
+    else job.reject(error);
+  }
+}

@@ -1,0 +1,274 @@
+import { randomBytes } from "node:crypto";
+import { sha256Hex, type WasmJobSpec } from "@tessera/protocol";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "../types.js";
+import { BUILTIN_MODULES, type BuiltinModuleName, compileWat, loadBuiltinModule } from "./modules.js";
+import { createWasmRuntime } from "./runtime.js";
+
+// A content store in memory: modules and blobs by sha256, as a provider would fetch them.
+async function setup(options: { poolSize?: number } = {}) {
+  const store = new Map<string, Uint8Array>();
+  const put = (bytes: Uint8Array) => {
+    const id = sha256Hex(bytes);
+    store.set(id, bytes);
+    return id;
+  };
+  const ids = {} as Record<BuiltinModuleName, string>;
+  for (const name of BUILTIN_MODULES) ids[name] = put(await loadBuiltinModule(name));
+  const fetch = async (id: string) => {
+    const bytes = store.get(id);
+    if (!bytes) throw new Error(`not found: ${id}`);
+    return bytes;
+  };
+  const fetchModule = vi.fn(fetch);
+  const fetchBlob = vi.fn(fetch);
+  const runtime = createWasmRuntime({ fetchModule, fetchBlob, throughput: 1000, poolSize: options.poolSize ?? 2 });
+  opened.push(runtime);
+  return { runtime, ids, put, store, fetchModule, fetchBlob };
+}
+
+const opened: Runtime<WasmJobSpec>[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((r) => r.close()));
+});
+
+function job(module: string, input: string | Uint8Array, limits: Partial<WasmJobSpec["limits"]> = {}): WasmJobSpec {
+  return {
+    runtime: "wasm",
+    module,
+    input: { data: Buffer.from(input).toString("base64") },
+    limits: { timeoutMs: 10_000, maxMemoryMb: 64, ...limits },
+  };
+}
+
+function ctx(signal: AbortSignal = new AbortController().signal): ExecuteContext {
+  return { jobId: "job-1", attempt: 1, signal };
+}
+
+function text(result: ExecuteResult): string {
+  return Buffer.from((result.output as { data: string }).data, "base64").toString();
+}
+
+const MEMORY = `(import "env" "memory" (memory 1))`;
+const ALLOC = `(func (export "alloc") (param i32) (result i32) (i32.const 1024))`;
+
+describe("wasm runtime: built-in modules", () => {
+  it("reverse returns the input bytes reversed", async () => {
+    const { runtime, ids } = await setup();
+    expect(text(await runtime.execute(job(ids.reverse, "hello, world"), ctx()))).toBe("dlrow ,olleh");
+    expect(text(await runtime.execute(job(ids.reverse, ""), ctx()))).toBe("");
+  });
+
+  it("wordcount counts whitespace-separated words and bytes as JSON", async () => {
+    const { runtime, ids } = await setup();
+    const input = "  the quick\tbrown\r\n\nfox\vjumps ";
+    const out = JSON.parse(text(await runtime.execute(job(ids.wordcount, input), ctx())));
+    expect(out).toEqual({ words: 5, bytes: Buffer.byteLength(input) });
+    expect(text(await runtime.execute(job(ids.wordcount, ""), ctx()))).toBe('{"words":0,"bytes":0}');
+  });
+
+  it("primes counts the primes up to n", async () => {
+    const { runtime, ids } = await setup();
+    const cases: [string, string][] = [
+      ["0", "0"],
+      ["1", "0"],
+      ["2", "1"],
+      ["3", "2"],
+      ["10", "4"],
+      ["100", "25"],
+      ["7919", "1000"],
+      ["100000", "9592"],
+    ];
+    for (const [n, count] of cases) expect(text(await runtime.execute(job(ids.primes, n), ctx()))).toBe(count);
+  });
+
+  it("primes traps on input that is not a decimal number", async () => {
+    const { runtime, ids } = await setup();
+    await expect(runtime.execute(job(ids.primes, "12a"), ctx())).rejects.toThrow(JobFault);
+    await expect(runtime.execute(job(ids.primes, ""), ctx())).rejects.toThrow(/wasm trap: unreachable/);
+  });
+
+  it("meters standard units and no tokens", async () => {
+    const { runtime, ids } = await setup();
+    const { units } = await runtime.execute(job(ids.primes, "50000"), ctx());
+    expect(units.inputTokens).toBe(0);
+    expect(units.outputTokens).toBe(0);
+    expect(Number.isInteger(units.standardUnits)).toBe(true);
+    expect(units.standardUnits).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("wasm runtime: determinism", () => {
+  it("gives the same output bytes on every worker and every runtime", async () => {
+    const a = await setup({ poolSize: 2 });
+    const b = await setup({ poolSize: 1 });
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, () => a.runtime.execute(job(a.ids.primes, "30000"), ctx())),
+    );
+    runs.push(await b.runtime.execute(job(b.ids.primes, "30000"), ctx()));
+    const hashes = new Set(runs.map((r) => sha256Hex((r.output as { data: string }).data)));
+    expect(hashes.size).toBe(1);
+    expect(text(runs[0] as ExecuteResult)).toBe("3245");
+  });
+
+  it("starts every job on fresh memory, even on a reused worker", async () => {
+    const { runtime, put } = await setup({ poolSize: 1 });
+    // Returns the byte it finds at 2048 (0 in fresh memory), after setting it to 0xff.
+    const dirty = put(
+      await compileWat(`(module ${MEMORY} ${ALLOC}
+        (func (export "run") (param i32 i32) (result i32)
+          (i32.store (i32.const 4096) (i32.const 1))
+          (i32.store8 (i32.const 4100) (i32.load8_u (i32.const 2048)))
+          (i32.store8 (i32.const 2048) (i32.const 255))
+          (i32.const 4096)))`),
+    );
+    for (let i = 0; i < 5; i++) {
+      const out = await runtime.execute(job(dirty, ""), ctx());
+      expect((out.output as { data: string }).data).toBe(Buffer.from([0]).toString("base64"));
+    }
+  });
+});
+
+describe("wasm runtime: content checks and compilation", () => {
+  it("rejects module bytes that do not hash to the module id", async () => {
+    const { runtime, ids, store } = await setup();
+    store.set(ids.wordcount, store.get(ids.reverse) as Uint8Array);
+    await expect(runtime.execute(job(ids.wordcount, "a b"), ctx())).rejects.toThrow(/not to the module id/);
+  });
+
+  it("reads input from a blob and rejects a blob that does not match its id", async () => {
+    const { runtime, ids, put, store } = await setup();
+    const blob = put(Buffer.from("abc"));
+    const spec: WasmJobSpec = { ...job(ids.reverse, ""), input: { blob } };
+    expect(text(await runtime.execute(spec, ctx()))).toBe("cba");
+    expect(Buffer.from(store.get(blob) as Uint8Array).toString()).toBe("abc"); // caller's bytes untouched
+    store.set(blob, Buffer.from("abd"));
+    await expect(runtime.execute(spec, ctx())).rejects.toThrow(JobFault);
+  });
+
+  it("fetches and compiles a module once for many jobs", async () => {
+    const { runtime, ids, fetchModule } = await setup();
+    await Promise.all(Array.from({ length: 5 }, () => runtime.execute(job(ids.reverse, "x"), ctx())));
+    await runtime.execute(job(ids.reverse, "y"), ctx());
+    expect(fetchModule).toHaveBeenCalledTimes(1);
+  });
+
+  it("rejects a module that breaks the ABI before running it", async () => {
+    const { runtime, put } = await setup();
+    const withClock = put(
+      await compileWat(`(module ${MEMORY} (import "env" "now" (func (result f64))) ${ALLOC}
+        (func (export "run") (param i32 i32) (result i32) (i32.const 0)))`),
+    );
+    await expect(runtime.execute(job(withClock, ""), ctx())).rejects.toThrow(/imports env\.now/);
+  });
+
+  it("rejects bytes that are not WebAssembly", async () => {
+    const { runtime, put } = await setup();
+    const junk = put(Buffer.from("not wasm at all"));
+    await expect(runtime.execute(job(junk, ""), ctx())).rejects.toThrow(/does not compile/);
+  });
+
+  it("fails a job whose result lies outside memory", async () => {
+    const { runtime, put } = await setup();
+    const bad = put(
+      await compileWat(`(module ${MEMORY} ${ALLOC} (func (export "run") (param i32 i32) (result i32) (i32.const -8)))`),
+    );
+    await expect(runtime.execute(job(bad, ""), ctx())).rejects.toThrow(/broke the ABI/);
+  });
+});
+
+describe("wasm runtime: caps", () => {
+  it("fails a job over its time cap and keeps serving afterwards", async () => {
+    const { runtime, ids } = await setup({ poolSize: 1 });
+    await expect(runtime.execute(job(ids.spin, "", { timeoutMs: 200 }), ctx())).rejects.toThrow(
+      new JobFault("wasm job exceeded its time limit of 200 ms"),
+    );
+    expect(text(await runtime.execute(job(ids.reverse, "ok"), ctx()))).toBe("ko");
+  });
+
+  it("fails a job that grows memory past its cap", async () => {
+    const { runtime, ids } = await setup();
+    const err = await runtime.execute(job(ids.grow, "", { maxMemoryMb: 2 }), ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JobFault);
+    expect((err as Error).message).toMatch(/wasm trap: .*cap of 32 pages/);
+    expect(text(await runtime.execute(job(ids.reverse, "ok"), ctx()))).toBe("ko");
+  });
+
+  it("fails a job whose input does not fit under the memory cap", async () => {
+    const { runtime, ids } = await setup();
+    await expect(
+      runtime.execute(job(ids.reverse, randomBytes(2 * 1024 * 1024), { maxMemoryMb: 1 }), ctx()),
+    ).rejects.toThrow(JobFault);
+  });
+
+  it("refuses a module that needs more memory at start than the cap", async () => {
+    const { runtime, put } = await setup();
+    const big = put(
+      await compileWat(`(module (import "env" "memory" (memory 40)) ${ALLOC}
+        (func (export "run") (param i32 i32) (result i32) (i32.const 0)))`),
+    );
+    await expect(runtime.execute(job(big, "", { maxMemoryMb: 2 }), ctx())).rejects.toThrow(/needs 40 pages/);
+  });
+});
+
+describe("wasm runtime: cancellation", () => {
+  it("aborting the signal stops a running job, and the pool still works", async () => {
+    const { runtime, ids } = await setup({ poolSize: 1 });
+    const controller = new AbortController();
+    const running = runtime.execute(job(ids.spin, "", { timeoutMs: 60_000 }), ctx(controller.signal));
+    setTimeout(() => controller.abort(), 100);
+    const err = await running.catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(JobFault);
+    expect((err as Error).name).toBe("AbortError");
+    expect(text(await runtime.execute(job(ids.reverse, "ok"), ctx()))).toBe("ko");
+  });
+
+  it("aborting a queued job removes it without disturbing the running one", async () => {
+    const { runtime, ids } = await setup({ poolSize: 1 });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await runtime.execute(job(ids.reverse, "warm"), ctx()); // compiled, so it queues at once
+    const busyController = new AbortController();
+    const busy = runtime.execute(job(ids.spin, "", { timeoutMs: 60_000 }), ctx(busyController.signal));
+    const busyOutcome = busy.then(
+      () => "settled",
+      (e: unknown) => e,
+    );
+    await sleep(50); // spin holds the only worker
+    const controller = new AbortController();
+    const queued = runtime.execute(job(ids.reverse, "x"), ctx(controller.signal));
+    await sleep(20); // and reverse waits behind it
+    controller.abort();
+    await expect(queued).rejects.toThrow(/abort/i);
+    expect(await Promise.race([busyOutcome, sleep(20).then(() => "pending")])).toBe("pending");
+    busyController.abort();
+    expect(((await busyOutcome) as Error).name).toBe("AbortError");
+  });
+
+  it("rejects at once when the signal is already aborted", async () => {
+    const { runtime, ids, fetchModule } = await setup();
+    await expect(runtime.execute(job(ids.reverse, "x"), ctx(AbortSignal.abort()))).rejects.toThrow(/abort/i);
+    expect(fetchModule).not.toHaveBeenCalled();
+  });
+
+  it("close rejects running jobs and later ones", async () => {
+    const { runtime, ids } = await setup({ poolSize: 1 });
+    const running = runtime.execute(job(ids.spin, "", { timeoutMs: 60_000 }), ctx()).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    await runtime.close();
+    expect(await running).toEqual(new Error("wasm runtime is closed"));
+    await expect(runtime.execute(job(ids.reverse, "x"), ctx())).rejects.toThrow(/closed/);
+  });
+});
+
+describe("wasm runtime: load", () => {
+  it("runs many concurrent small jobs, each with its own correct output", async () => {
+    const { runtime, ids } = await setup();
+    const inputs = Array.from({ length: 500 }, (_, i) => randomBytes(i % 97));
+    const signal = new AbortController().signal; // one signal shared by all, as a caller might
+    const results = await Promise.all(inputs.map((input) => runtime.execute(job(ids.reverse, input), ctx(signal))));
+    results.forEach((result, i) => {
+      const expected = Buffer.from(inputs[i] as Buffer).reverse();
+      expect((result.output as { data: string }).data).toBe(expected.toString("base64"));
+    });
+  });
+});

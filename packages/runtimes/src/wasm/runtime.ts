@@ -1,0 +1,74 @@
+// The WASM runtime: runs a job module (see abi.ts) on its input in a pool of worker threads,
+// under the job's time and memory caps, and meters the CPU time it took.
+import { availableParallelism } from "node:os";
+import { sha256Hex, type WasmJobSpec } from "@tessera/protocol";
+import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "../types.js";
+import { memoryLimitsFor } from "./abi.js";
+import { createModuleLoader } from "./compile.js";
+import { WasmWorkerPool } from "./pool.js";
+import { wasmUnits } from "./units.js";
+
+export interface WasmRuntimeDeps {
+  /** bytes of a module by content id; checked against the id before use */
+  fetchModule: (id: string) => Promise<Uint8Array>;
+  /** bytes of an input blob by content id; checked against the id before use */
+  fetchBlob: (id: string) => Promise<Uint8Array>;
+  /** standard units per second this node measured (see measureThroughput) */
+  throughput: number;
+  /** worker threads; default os.availableParallelism() */
+  poolSize?: number;
+  /** compiled modules kept in memory; default 64 */
+  moduleCacheSize?: number;
+}
+
+export function createWasmRuntime(deps: WasmRuntimeDeps): Runtime<WasmJobSpec> {
+  if (!Number.isFinite(deps.throughput) || deps.throughput <= 0) {
+    throw new RangeError(`wasm runtime throughput must be a positive number, got ${deps.throughput}`);
+  }
+  const pool = new WasmWorkerPool({ size: deps.poolSize ?? availableParallelism() });
+  const loadModule = createModuleLoader(deps.fetchModule, deps.moduleCacheSize ?? 64);
+
+  async function readInput(input: WasmJobSpec["input"]): Promise<ArrayBuffer> {
+    if ("data" in input) return ownedBuffer(Buffer.from(input.data, "base64"));
+    const bytes = await deps.fetchBlob(input.blob);
+    const actual = sha256Hex(bytes);
+    if (actual !== input.blob) {
+      throw new JobFault(`input blob bytes hash to ${actual}, not to the blob id ${input.blob}`);
+    }
+    return copyBuffer(bytes); // the caller keeps its bytes; the copy is transferred
+  }
+
+  return {
+    name: "wasm",
+    async execute(spec: WasmJobSpec, ctx: ExecuteContext): Promise<ExecuteResult> {
+      ctx.signal.throwIfAborted();
+      const [compiled, input] = await Promise.all([loadModule(spec.module), readInput(spec.input)]);
+      const { initial, maximum } = memoryLimitsFor(compiled, spec.limits.maxMemoryMb);
+      const { output, cpuMs } = await pool.run(
+        { module: compiled.module, initial, maximum, input },
+        { timeoutMs: spec.limits.timeoutMs, signal: ctx.signal },
+      );
+      return {
+        output: { data: Buffer.from(output).toString("base64") },
+        units: wasmUnits(cpuMs, deps.throughput),
+      };
+    },
+    close: () => pool.close(),
+  };
+}
+
+/**
+ * An ArrayBuffer holding exactly these bytes that is safe to transfer. Small Buffers are views
+ * into Node's shared allocation pool, which must not be handed over, so those are copied.
+ */
+function ownedBuffer(bytes: Uint8Array): ArrayBuffer {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : copyBuffer(bytes);
+}
+
+function copyBuffer(bytes: Uint8Array): ArrayBuffer {
+  // Not bytes.slice(): on a Buffer that is a view, not a copy.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy.buffer;
+}

@@ -1,0 +1,95 @@
+// Runs WASM jobs, one at a time, inside a worker thread, so that the host can stop a runaway
+// job from outside by terminating the thread. Plain JavaScript so that it loads without a
+// TypeScript loader in the worker (tsx, vitest and plain node all run it as is).
+//
+// Message in:  { id, module: WebAssembly.Module, initial, maximum, input: ArrayBuffer }
+// Message out: { id, ok: true, output: ArrayBuffer, cpuMs }            (output transferred)
+//          or  { id, ok: false, kind: "fault" | "host", message }
+// "fault" means the job itself failed (trap, ABI violation) and would fail anywhere; "host"
+// means this node could not run it (e.g. no address space for the memory).
+import { parentPort } from "node:worker_threads";
+
+const port = parentPort;
+if (!port) throw new Error("worker.mjs must run in a worker thread");
+
+const PAGE = 65_536;
+// Creating a WebAssembly.Memory (an address-space reservation plus GC bookkeeping) costs ten
+// times more than running a tiny job. A memory that did not grow is, once zeroed, exactly
+// what a fresh one would be (same size, same maximum, all zeros), so small ones are kept for
+// the next job with the same limits. Larger ones are left to the GC: zeroing them costs more.
+const REUSE_MAX_BYTES = 1024 * 1024;
+const REUSE_MAX_KINDS = 8;
+const spare = new Map(); // "initial:maximum" -> zeroed WebAssembly.Memory
+
+port.on("message", (task) => {
+  const memory = takeMemory(task.initial, task.maximum);
+  const reply = memory instanceof WebAssembly.Memory
+    ? runJob(task, memory)
+    : { id: task.id, ok: false, kind: "host", message: `could not allocate wasm memory: ${messageOf(memory)}` };
+  port.postMessage(reply, reply.ok ? [reply.output] : []);
+  // After replying, so the zeroing is off the job's critical path.
+  if (memory instanceof WebAssembly.Memory) keepMemory(task.initial, task.maximum, memory);
+});
+
+function takeMemory(initial, maximum) {
+  const key = `${initial}:${maximum}`;
+  const memory = spare.get(key);
+  if (memory) {
+    spare.delete(key);
+    return memory;
+  }
+  try {
+    return new WebAssembly.Memory({ initial, maximum });
+  } catch (err) {
+    return err;
+  }
+}
+
+function keepMemory(initial, maximum, memory) {
+  const bytes = memory.buffer.byteLength;
+  if (bytes !== initial * PAGE || bytes > REUSE_MAX_BYTES) return;
+  const key = `${initial}:${maximum}`;
+  if (!spare.has(key) && spare.size >= REUSE_MAX_KINDS) spare.delete(spare.keys().next().value);
+  new Uint8Array(memory.buffer).fill(0);
+  spare.set(key, memory);
+}
+
+function runJob({ id, module, maximum, input }, memory) {
+  try {
+    const { alloc, run } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    const bytes = new Uint8Array(input);
+    const ptr = alloc(bytes.length) >>> 0;
+    if (ptr + bytes.length > memory.buffer.byteLength) {
+      return abiFault(id, `alloc(${bytes.length}) returned ${ptr}, past the end of memory (${memory.buffer.byteLength} bytes)`);
+    }
+    new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
+
+    const start = performance.now();
+    const result = run(ptr, bytes.length) >>> 0;
+    const cpuMs = performance.now() - start;
+
+    // Read memory.buffer again: run may have grown memory, which replaces the buffer.
+    const buffer = memory.buffer;
+    if (result + 4 > buffer.byteLength) {
+      return abiFault(id, `run returned ${result}, past the end of memory (${buffer.byteLength} bytes)`);
+    }
+    const length = new DataView(buffer).getUint32(result, true);
+    if (result + 4 + length > buffer.byteLength) {
+      return abiFault(id, `run returned a ${length}-byte result at ${result}, past the end of memory (${buffer.byteLength} bytes)`);
+    }
+    return { id, ok: true, output: buffer.slice(result + 4, result + 4 + length), cpuMs };
+  } catch (err) {
+    // The cap note saves a reader from guessing why a module trapped after a failed grow.
+    const atCap = memory.buffer.byteLength >= maximum * PAGE ? ` (memory at its cap of ${maximum} pages)` : "";
+    const label = err instanceof WebAssembly.RuntimeError ? "wasm trap" : "wasm job failed";
+    return { id, ok: false, kind: "fault", message: `${label}: ${messageOf(err)}${atCap}` };
+  }
+}
+
+function abiFault(id, message) {
+  return { id, ok: false, kind: "fault", message: `wasm module broke the ABI: ${message}` };
+}
+
+function messageOf(err) {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,77 @@
+// Response shapes of the native API, as the gateway serves them (money as decimal strings).
+import type { Constraints, JobOutput, JobSpec, JobStatus, Units } from "@tessera/protocol";
+
+export interface JobView {
+  id: string;
+  object: "job";
+  status: JobStatus;
+  runtime: JobSpec["runtime"];
+  model?: string;
+  module?: string;
+  class: "interactive" | "batch";
+  spec: JobSpec;
+  constraints: Constraints;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  deadlineAt: number | null;
+  attempts: number;
+  maxAttempts: number;
+  provider: string | null;
+  pricePerUnit: number | null;
+  escrow: string;
+  cost: string | null;
+  units: Units | null;
+  output: JobOutput | null;
+  outputHash: string | null;
+  signature: string | null;
+  error: string | null;
+  idempotencyKey: string | null;
+  trail?: {
+    attempt: number;
+    providerId: string;
+    leasedAt: number;
+    endedAt: number | null;
+    outcome: string;
+    reason: string | null;
+  }[];
+}
+
+export interface ListPage<T> {
+  object: "list";
+  data: T[];
+  hasMore?: boolean;
+  nextCursor?: string | null;
+}
+
+export interface AccountView {
+  id: string;
+  unit: "nano-credits";
+  balance: string;
+  escrow: string;
+  spent: string;
+}
+
+export interface ProviderInfo {
+  id: string;
+  region: string;
+  runtimes: string[];
+  models: { id: string; name: string; parameters: number }[];
+  pricePerUnit: number;
+  capacity: number;
+  throughput: number;
+  load: number;
+  reputation: number;
+  completed: number;
+  failed: number;
+  online: boolean;
+  draining: boolean;
+}
+
+export interface LedgerReport {
+  ok: boolean;
+  netDeposited: string;
+  internalTotal: string;
+  problems: string[];
+  accounts: Record<string, string>;
+}

@@ -1,0 +1,168 @@
+// Schema migrations, defined in code so that the store ships as one package with no SQL files.
+// Portable SQL only; the two places the dialects differ (auto-increment ids, byte columns) branch.
+import {
+  type CreateTableBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  sql,
+} from "kysely";
+
+export type Dialect = "sqlite" | "postgres";
+
+function initial(dialect: Dialect): Migration {
+  // SQLite: small rows keyed by text are stored in their primary-key b-tree, one b-tree fewer
+  // to write per commit than a rowid table with a separate key index
+  const clustered = <T extends string, C extends string>(t: CreateTableBuilder<T, C>) =>
+    dialect === "sqlite" ? t.modifyEnd(sql`without rowid`) : t;
+
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("consumers")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable("api_keys")
+        .addColumn("hash", "text", (c) => c.primaryKey())
+        .addColumn("consumer_id", "text", (c) => c.notNull())
+        .addColumn("scopes", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("revoked_at", "bigint")
+        .execute();
+      await db.schema.createIndex("api_keys_consumer").on("api_keys").column("consumer_id").execute();
+
+      await db.schema
+        .createTable("jobs")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("consumer_id", "text", (c) => c.notNull())
+        .addColumn("spec", "text", (c) => c.notNull())
+        .addColumn("constraints", "text", (c) => c.notNull())
+        .addColumn("job_class", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("attempt", "integer", (c) => c.notNull())
+        .addColumn("max_attempts", "integer", (c) => c.notNull())
+        .addColumn("provider_id", "text")
+        .addColumn("price_per_unit", "bigint")
+        .addColumn("lease_expires_at", "bigint")
+        .addColumn("tried_providers", "text", (c) => c.notNull())
+        .addColumn("escrow", "bigint", (c) => c.notNull())
+        .addColumn("cost", "bigint")
+        .addColumn("units", "text")
+        .addColumn("output", "text")
+        .addColumn("output_hash", "text")
+        .addColumn("signature", "text")
+        .addColumn("error", "text")
+        .addColumn("idempotency_key", "text")
+        .addColumn("request_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .addColumn("started_at", "bigint")
+        .addColumn("finished_at", "bigint")
+        .addColumn("deadline_at", "bigint")
+        .execute();
+      // listJobs pages newest first by (created_at, id), optionally within a consumer or a status
+      await db.schema.createIndex("jobs_created").on("jobs").columns(["created_at", "id"]).execute();
+      await db.schema.createIndex("jobs_consumer").on("jobs").columns(["consumer_id", "created_at", "id"]).execute();
+      await db.schema.createIndex("jobs_status").on("jobs").columns(["status", "created_at", "id"]).execute();
+      await db.schema.createIndex("jobs_provider").on("jobs").column("provider_id").execute();
+
+      await db.schema
+        .createTable("idempotency_keys")
+        .addColumn("consumer_id", "text", (c) => c.notNull())
+        .addColumn("idem_key", "text", (c) => c.notNull())
+        .addColumn("job_id", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("idempotency_keys_pk", ["consumer_id", "idem_key"])
+        .$call(clustered)
+        .execute();
+
+      await db.schema
+        .createTable("attempts")
+        .addColumn("job_id", "text", (c) => c.notNull())
+        .addColumn("attempt", "integer", (c) => c.notNull())
+        .addColumn("provider_id", "text", (c) => c.notNull())
+        .addColumn("leased_at", "bigint", (c) => c.notNull())
+        .addColumn("ended_at", "bigint")
+        .addColumn("outcome", "text", (c) => c.notNull())
+        .addColumn("reason", "text")
+        .addPrimaryKeyConstraint("attempts_pk", ["job_id", "attempt"])
+        .$call(clustered)
+        .execute();
+
+      await db.schema
+        .createTable("accounts")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("balance", "bigint", (c) => c.notNull())
+        .$call(clustered)
+        .execute();
+
+      await db.schema
+        .createTable("ledger_events")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("job_id", "text")
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .$call(clustered)
+        .execute();
+
+      await db.schema
+        .createTable("postings")
+        .$call((t) =>
+          dialect === "sqlite"
+            ? // a rowid alias: ids only grow, since postings are never deleted (AUTOINCREMENT would
+              // cost a sqlite_sequence write per commit)
+              t.addColumn("id", "integer", (c) => c.primaryKey())
+            : t.addColumn("id", "bigserial", (c) => c.primaryKey()),
+        )
+        .addColumn("event_id", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("job_id", "text")
+        .addColumn("from_account", "text", (c) => c.notNull())
+        .addColumn("to_account", "text", (c) => c.notNull())
+        .addColumn("amount", "bigint", (c) => c.notNull())
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("postings_job").on("postings").column("job_id").execute();
+      await db.schema.createIndex("postings_from").on("postings").column("from_account").execute();
+      await db.schema.createIndex("postings_to").on("postings").column("to_account").execute();
+
+      await db.schema
+        .createTable("providers")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("capabilities", "text", (c) => c.notNull())
+        .addColumn("first_seen_at", "bigint", (c) => c.notNull())
+        .addColumn("last_seen_at", "bigint", (c) => c.notNull())
+        .addColumn("online", "integer", (c) => c.notNull())
+        .addColumn("completed", "integer", (c) => c.notNull())
+        .addColumn("failed", "integer", (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable("blobs")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("bytes", dialect === "sqlite" ? "blob" : "bytea", (c) => c.notNull())
+        .addColumn("size", "bigint", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  return { "0001_initial": initial(dialect) };
+}
+
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    throw new Error(`store migration ${failed ?? ""} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,102 @@
+// Native jobs end to end: WASM work, escrow and settlement, idempotency, cancellation, paging.
+import { loadBuiltinModule } from "@tessera/runtimes";
+import type { TesseraClient } from "@tessera/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestNetwork, until } from "../helpers/network.js";
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+const text = (data: string) => Buffer.from(data, "base64").toString("utf8");
+
+describe("native jobs", () => {
+  const net = new TestNetwork();
+  let client: TesseraClient;
+  let consumerId: string;
+  let reverse: string;
+  let primes: string;
+
+  beforeAll(async () => {
+    await net.startGateway();
+    await net.startProvider({ region: "eu-west", price: 40 });
+    await net.startProvider({ region: "us-east", price: 60 });
+    await net.waitForProviders(2);
+    const c = await net.consumer();
+    client = c.client;
+    consumerId = c.id;
+    reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
+    primes = (await client.uploadBlob(await loadBuiltinModule("primes"))).id;
+  }, 120_000);
+  afterAll(() => net.stop());
+
+  it("runs a wasm job, signs it, and settles exactly its cost", async () => {
+    const before = await client.account();
+    const job = await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("hello") } });
+    expect(job.status).toBe("queued");
+    const done = await client.waitForJob(job.id);
+    expect(done.status).toBe("completed");
+    expect(text((done.output as { data: string }).data)).toBe("olleh");
+    expect(done.signature).toBeTruthy();
+    expect(done.trail?.[0]?.outcome).toBe("completed");
+    const after = await client.account();
+    expect(BigInt(before.balance) - BigInt(after.balance)).toBe(BigInt(done.cost!));
+    expect(BigInt(after.escrow)).toBe(0n);
+    expect(BigInt(after.spent) - BigInt(before.spent)).toBe(BigInt(done.cost!));
+    expect((await net.admin.ledger()).ok).toBe(true);
+  });
+
+  it("places jobs by region and price ceiling", async () => {
+    const providers = (await client.providers()).data;
+    const usEast = providers.find((p) => p.region === "us-east")!;
+    const job = await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("x") }, constraints: { regions: ["us-east"] } });
+    expect((await client.waitForJob(job.id)).provider).toBe(usEast.id);
+    const cheap = await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("y") }, constraints: { maxPricePerUnit: 45 } });
+    const cheapDone = await client.waitForJob(cheap.id);
+    expect(providers.find((p) => p.id === cheapDone.provider)?.pricePerUnit).toBe(40);
+  });
+
+  it("returns the same job for a retried submit with the same idempotency key, charged once", async () => {
+    const body = { runtime: "wasm" as const, module: reverse, input: { data: b64("once") }, idempotencyKey: "k-1" };
+    const [a, b] = await Promise.all([client.submitJob(body), client.submitJob(body)]);
+    expect(a.id).toBe(b.id);
+    const c = await client.submitJob(body);
+    expect(c.id).toBe(a.id);
+    await client.waitForJob(a.id);
+    const all = await client.listJobs({ limit: 500 });
+    expect(all.data.filter((j) => j.idempotencyKey === "k-1")).toHaveLength(1);
+    await expect(client.submitJob({ ...body, input: { data: b64("different") } })).rejects.toMatchObject({ status: 409 });
+  });
+
+  it("cancels a running job and refunds its escrow", async () => {
+    const before = await client.account();
+    const job = await client.submitJob({
+      runtime: "wasm",
+      module: primes,
+      input: { data: b64("400000000") },
+      limits: { timeoutMs: 120_000, maxMemoryMb: 64 },
+    });
+    await until("job running", async () => (await client.getJob(job.id)).status === "running");
+    const cancelled = await client.cancelJob(job.id);
+    expect(cancelled.status).toBe("cancelled");
+    const after = await client.account();
+    expect(after.balance).toBe(before.balance);
+    expect(after.escrow).toBe(before.escrow);
+    expect((await net.admin.ledger()).ok).toBe(true);
+  });
+
+  it("pages through jobs newest first", async () => {
+    for (let i = 0; i < 5; i++) await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64(`p${i}`) } });
+    const first = await client.listJobs({ limit: 2 });
+    expect(first.data).toHaveLength(2);
+    expect(first.hasMore).toBe(true);
+    const second = await client.listJobs({ limit: 2, cursor: first.nextCursor! });
+    expect(second.data[0]!.createdAt).toBeLessThanOrEqual(first.data[1]!.createdAt);
+    expect(new Set([...first.data, ...second.data].map((j) => j.id)).size).toBe(4);
+  });
+
+  it("keeps consumers apart", async () => {
+    const other = await net.consumer(10_000_000_000n);
+    const mine = await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("private") } });
+    await expect(other.client.getJob(mine.id)).rejects.toMatchObject({ status: 404 });
+    await expect(other.client.cancelJob(mine.id)).rejects.toMatchObject({ status: 404 });
+    void consumerId;
+  });
+});
