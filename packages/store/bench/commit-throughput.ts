@@ -4,8 +4,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type JobRecord, depositEvent, escrowEvent, settleEvent } from "@tessera/core";
-import { type WriteOp, openStore } from "@tessera/store";
+import { depositEvent, escrowEvent, type JobRecord, settleEvent } from "@tessera/core";
+import { openStore, type WriteOp } from "@tessera/store";
 
 const MODEL = "a".repeat(64);
 
@@ -61,7 +61,12 @@ function completeOp(j: JobRecord, now: number): WriteOp {
     attempt: 1,
     providerId: "p1",
     pricePerUnit: 10,
-    output: { text: "ledgers balance / auditors sleep soundly / every nano-credit", tokens: [1, 2, 3], logprobs: [-0.1, -0.2, -0.3], finishReason: "stop" },
+    output: {
+      text: "ledgers balance / auditors sleep soundly / every nano-credit",
+      tokens: [1, 2, 3],
+      logprobs: [-0.1, -0.2, -0.3],
+      finishReason: "stop",
+    },
     outputHash: "c".repeat(64),
     units: { inputTokens: 20, outputTokens: 18, standardUnits: 50_000 },
     signature: "d".repeat(128),
@@ -72,8 +77,24 @@ function completeOp(j: JobRecord, now: number): WriteOp {
   };
   return {
     job: done,
-    ledger: settleEvent({ jobId: j.id, consumerId: j.consumerId, providerId: "p1", escrowed: j.escrow, cost: 500_000n, feeBps: 500, at: now }),
-    attempt: { jobId: j.id, attempt: 1, providerId: "p1", leasedAt: now, endedAt: now, outcome: "completed", reason: null },
+    ledger: settleEvent({
+      jobId: j.id,
+      consumerId: j.consumerId,
+      providerId: "p1",
+      escrowed: j.escrow,
+      cost: 500_000n,
+      feeBps: 500,
+      at: now,
+    }),
+    attempt: {
+      jobId: j.id,
+      attempt: 1,
+      providerId: "p1",
+      leasedAt: now,
+      endedAt: now,
+      outcome: "completed",
+      reason: null,
+    },
   };
 }
 

@@ -120,7 +120,12 @@ export class KyselyStore implements Store {
   }
 
   async attempts(jobId: string): Promise<AttemptRecord[]> {
-    const rows = await this.db.selectFrom("attempts").selectAll().where("job_id", "=", jobId).orderBy("attempt").execute();
+    const rows = await this.db
+      .selectFrom("attempts")
+      .selectAll()
+      .where("job_id", "=", jobId)
+      .orderBy("attempt")
+      .execute();
     return rows.map(rowToAttempt);
   }
 
@@ -191,7 +196,12 @@ export class KyselyStore implements Store {
     // blobs are named by content: a second put of the same id changes nothing
     await this.db
       .insertInto("blobs")
-      .values({ id, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), size: bytes.byteLength, created_at: at })
+      .values({
+        id,
+        bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        size: bytes.byteLength,
+        created_at: at,
+      })
       .onConflict((oc) => oc.column("id").doNothing())
       .execute();
   }

@@ -1,13 +1,6 @@
 // Schema migrations, defined in code so that the store ships as one package with no SQL files.
 // Portable SQL only; the two places the dialects differ (auto-increment ids, byte columns) branch.
-import {
-  type CreateTableBuilder,
-  type Kysely,
-  type Migration,
-  type MigrationProvider,
-  Migrator,
-  sql,
-} from "kysely";
+import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -161,8 +154,11 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
-    throw new Error(`store migration ${failed ?? ""} failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `store migration ${failed ?? ""} failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

@@ -2,8 +2,8 @@
 // integers that each driver returns in its own type (bigint, number or decimal string).
 import type { AttemptRecord, JobRecord } from "@tessera/core";
 import type { Insertable, Selectable } from "kysely";
-import type { ApiKeyRecord, ConsumerRecord, ProviderRecord } from "./types.js";
 import type { ApiKeysTable, AttemptsTable, ConsumersTable, DbInt, JobsTable, ProvidersTable } from "./schema.js";
+import type { ApiKeyRecord, ConsumerRecord, ProviderRecord } from "./types.js";
 
 export function num(v: DbInt): number {
   return typeof v === "number" ? v : Number(v);

@@ -1,9 +1,8 @@
 // The gateway's durable state behind one interface, so SQLite (default) and PostgreSQL
 // (scale-out) are interchangeable. Writes arrive as batches of operations committed in one
 // transaction (group commit); each operation is all-or-nothing on its own.
-import type { Capabilities } from "@tessera/protocol";
-import type { TesseraError } from "@tessera/protocol";
 import type { AttemptRecord, JobRecord, LedgerEvent } from "@tessera/core";
+import type { Capabilities, TesseraError } from "@tessera/protocol";
 
 export interface ConsumerRecord {
   id: string;
@@ -43,18 +42,22 @@ export interface WriteOp {
    * InsufficientBalance and nothing of the op is written.
    */
   ledger?: LedgerEvent;
-  /** claim (consumerId, key) -> jobId; a key already claimed fails the op with IdempotencyConflict */
+  /**
+   * claim (consumerId, key) -> jobId; a key already claimed by another job fails the op with
+   * IdempotencyConflict (a key claimed by this same job is not a conflict, so a replayed op succeeds)
+   */
   idempotency?: { consumerId: string; key: string; jobId: string };
   provider?: ProviderRecord;
 }
 
+/** ledgerApplied: the op's ledger event was applied by this op (false when it has none or was applied before) */
 export type OpResult = { ok: true; ledgerApplied: boolean } | { ok: false; error: TesseraError };
 
 export interface JobQuery {
   consumerId?: string;
   status?: JobRecord["status"];
   providerId?: string;
-  /** return jobs created strictly before this job (cursor paging, newest first) */
+  /** return jobs created strictly before this job (cursor paging, newest first); an unknown id yields none */
   before?: string;
   limit: number;
 }
@@ -74,32 +77,40 @@ export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
 
+  /**
+   * One transaction for the whole batch, ops decided in order (each sees the ones before it);
+   * one result per op. Rejects, with nothing of the batch written, when the database fails.
+   */
   commit(ops: WriteOp[]): Promise<OpResult[]>;
 
   createConsumer(c: ConsumerRecord): Promise<void>;
   getConsumer(id: string): Promise<ConsumerRecord | undefined>;
   createApiKey(k: ApiKeyRecord): Promise<void>;
+  /** revoked keys are returned too, with revokedAt set: the caller decides */
   findApiKey(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** a key already revoked keeps its first revocation time */
   revokeApiKey(hash: string, at: number): Promise<void>;
 
   getJob(id: string): Promise<JobRecord | undefined>;
   jobByIdempotencyKey(consumerId: string, key: string): Promise<JobRecord | undefined>;
   listJobs(q: JobQuery): Promise<JobRecord[]>;
-  /** queued and running jobs: what a restarted gateway must pick up again */
+  /** queued and running jobs, oldest first: what a restarted gateway must pick up again */
   activeJobs(): Promise<JobRecord[]>;
   attempts(jobId: string): Promise<AttemptRecord[]>;
   countJobsByStatus(): Promise<Record<JobRecord["status"], number>>;
 
   balance(account: string): Promise<bigint>;
   balances(): Promise<Map<string, bigint>>;
+  /** newest first; `account` matches either side of a posting */
   postings(q: { jobId?: string; account?: string; limit: number }): Promise<Posting[]>;
-  /** sum of settled costs of the consumer's jobs */
+  /** sum of `cost` over the consumer's completed jobs */
   spent(consumerId: string): Promise<bigint>;
 
   getProvider(id: string): Promise<ProviderRecord | undefined>;
   listProviders(): Promise<ProviderRecord[]>;
   markAllProvidersOffline(): Promise<void>;
 
+  /** blobs are named by content: putting an id that exists changes nothing */
   putBlob(id: string, bytes: Uint8Array, at: number): Promise<void>;
   getBlob(id: string): Promise<Uint8Array | undefined>;
 }

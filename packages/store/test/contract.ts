@@ -1,19 +1,18 @@
 // The behaviour every Store must have, run against each dialect by sqlite.test.ts and
 // postgres.test.ts. `fresh()` names an empty database (a file path or a postgres:// URL).
 import {
-  EXTERNAL,
-  FEES,
   accounts,
   checkInvariants,
   depositEvent,
-  escrowEvent,
+  EXTERNAL,
+  FEES,
   refundEvent,
   settleEvent,
   withdrawEvent,
 } from "@tessera/core";
 import { IdempotencyConflict, InsufficientBalance } from "@tessera/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Store, openStore } from "../src/index.js";
+import { openStore, type Store } from "../src/index.js";
 import { makeJob, makeProvider, submitOp } from "./fixtures.js";
 
 export interface StoreTarget {
@@ -180,8 +179,29 @@ export function storeContract(target: StoreTarget): void {
     it("merges two writes of one attempt in a batch like the upsert does", async () => {
       const job = makeJob("j");
       await store.commit([
-        { job, attempt: { jobId: "j", attempt: 1, providerId: "p1", leasedAt: 10, endedAt: null, outcome: "running", reason: null } },
-        { attempt: { jobId: "j", attempt: 1, providerId: "px", leasedAt: 99, endedAt: 20, outcome: "expired", reason: "lost" } },
+        {
+          job,
+          attempt: {
+            jobId: "j",
+            attempt: 1,
+            providerId: "p1",
+            leasedAt: 10,
+            endedAt: null,
+            outcome: "running",
+            reason: null,
+          },
+        },
+        {
+          attempt: {
+            jobId: "j",
+            attempt: 1,
+            providerId: "px",
+            leasedAt: 99,
+            endedAt: 20,
+            outcome: "expired",
+            reason: "lost",
+          },
+        },
       ]);
       expect(await store.attempts("j")).toEqual([
         { jobId: "j", attempt: 1, providerId: "p1", leasedAt: 10, endedAt: 20, outcome: "expired", reason: "lost" },
@@ -196,7 +216,15 @@ export function storeContract(target: StoreTarget): void {
     await store.commit([submitOp(job)]);
     const cost = 2n ** 53n + 1n;
     const done = { ...job, status: "completed" as const, cost };
-    const settle = settleEvent({ jobId: "huge", consumerId: "alice", providerId: "p", escrowed: job.escrow, cost, feeBps: 0, at: 2 });
+    const settle = settleEvent({
+      jobId: "huge",
+      consumerId: "alice",
+      providerId: "p",
+      escrowed: job.escrow,
+      cost,
+      feeBps: 0,
+      at: 2,
+    });
     await store.commit([{ job: done, ledger: settle }]);
     const got = await store.getJob("huge");
     expect(got?.escrow).toBe(2n ** 53n + 3n);
@@ -236,7 +264,12 @@ export function storeContract(target: StoreTarget): void {
     expect(await store.getJob("full")).toEqual(job);
 
     const wasm = makeJob("full", {
-      spec: { runtime: "wasm", module: "12".repeat(32), input: { data: "AAEC" }, limits: { timeoutMs: 500, maxMemoryMb: 16 } },
+      spec: {
+        runtime: "wasm",
+        module: "12".repeat(32),
+        input: { data: "AAEC" },
+        limits: { timeoutMs: 500, maxMemoryMb: 16 },
+      },
       constraints: {},
       deadlineAt: null,
       output: { data: "AQID" },
@@ -294,11 +327,29 @@ export function storeContract(target: StoreTarget): void {
   });
 
   it("upserts attempts: a later write only ends the attempt", async () => {
-    const running = { jobId: "j", attempt: 1, providerId: "p1", leasedAt: 10, endedAt: null, outcome: "running" as const, reason: null };
+    const running = {
+      jobId: "j",
+      attempt: 1,
+      providerId: "p1",
+      leasedAt: 10,
+      endedAt: null,
+      outcome: "running" as const,
+      reason: null,
+    };
     await store.commit([{ attempt: running }]);
     await store.commit([{ attempt: { ...running, attempt: 2, providerId: "p2", leasedAt: 30 } }]);
     await store.commit([
-      { attempt: { jobId: "j", attempt: 1, providerId: "other", leasedAt: 999, endedAt: 25, outcome: "expired", reason: "lease lost" } },
+      {
+        attempt: {
+          jobId: "j",
+          attempt: 1,
+          providerId: "other",
+          leasedAt: 999,
+          endedAt: 25,
+          outcome: "expired",
+          reason: "lease lost",
+        },
+      },
     ]);
     expect(await store.attempts("j")).toEqual([
       { jobId: "j", attempt: 1, providerId: "p1", leasedAt: 10, endedAt: 25, outcome: "expired", reason: "lease lost" },
@@ -312,7 +363,13 @@ export function storeContract(target: StoreTarget): void {
     expect(await store.getConsumer("alice")).toEqual({ id: "alice", name: "Alice Ltd", createdAt: 5 });
     expect(await store.getConsumer("nobody")).toBeUndefined();
 
-    const key = { hash: "aa".repeat(32), consumerId: "alice", scopes: ["jobs", "admin"], createdAt: 6, revokedAt: null };
+    const key = {
+      hash: "aa".repeat(32),
+      consumerId: "alice",
+      scopes: ["jobs", "admin"],
+      createdAt: 6,
+      revokedAt: null,
+    };
     await store.createApiKey(key);
     await store.createApiKey({ ...key, hash: "bb".repeat(32), scopes: [] });
     expect(await store.findApiKey(key.hash)).toEqual(key);
@@ -366,7 +423,15 @@ export function storeContract(target: StoreTarget): void {
     const byJob = await store.postings({ jobId: "pj", limit: 10 });
     expect(byJob).toEqual([
       { eventId: "job:pj:refund", kind: "refund", jobId: "pj", at: 50, from: escrow, to: avail, amount: 100n },
-      { eventId: "job:pj:escrow", kind: "escrow", jobId: "pj", at: job.createdAt, from: avail, to: escrow, amount: 100n },
+      {
+        eventId: "job:pj:escrow",
+        kind: "escrow",
+        jobId: "pj",
+        at: job.createdAt,
+        from: avail,
+        to: escrow,
+        amount: 100n,
+      },
     ]);
     const byAccount = await store.postings({ account: avail, limit: 2 });
     expect(byAccount.map((p) => p.eventId)).toEqual(["job:pj:refund", "job:pj:escrow"]);
@@ -394,7 +459,9 @@ export function storeContract(target: StoreTarget): void {
     expect((await store.getJob("persist"))?.escrow).toBe(7n);
     expect((await store.jobByIdempotencyKey("alice", "pk"))?.id).toBe("persist");
     expect(await store.balance(avail)).toBe(70n);
-    expect(await store.commit([submitOp(makeJob("persist", { escrow: 7n }))])).toEqual([{ ok: true, ledgerApplied: false }]);
+    expect(await store.commit([submitOp(makeJob("persist", { escrow: 7n }))])).toEqual([
+      { ok: true, ledgerApplied: false },
+    ]);
   });
 
   it("rejects the whole batch when the database refuses a write", async () => {
@@ -405,6 +472,8 @@ export function storeContract(target: StoreTarget): void {
     expect(await store.getJob("fine")).toBeUndefined();
     expect(await store.balance(avail)).toBe(100n);
     // and the store still works afterwards
-    expect(await store.commit([submitOp(makeJob("fine", { escrow: 5n }))])).toEqual([{ ok: true, ledgerApplied: true }]);
+    expect(await store.commit([submitOp(makeJob("fine", { escrow: 5n }))])).toEqual([
+      { ok: true, ledgerApplied: true },
+    ]);
   });
 }

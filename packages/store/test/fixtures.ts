@@ -1,5 +1,5 @@
 // Records for store tests: a queued job, a provider, and the ops the gateway commits.
-import { type JobRecord, escrowEvent } from "@tessera/core";
+import { escrowEvent, type JobRecord } from "@tessera/core";
 import type { Capabilities } from "@tessera/protocol";
 import type { ProviderRecord, WriteOp } from "../src/index.js";
 

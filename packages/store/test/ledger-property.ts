@@ -2,23 +2,23 @@
 // (refund), replays of applied events and restarts, committed in random batches, keep the
 // ledger's invariants after every step and match a model that charges each job exactly once.
 import {
-  EXTERNAL,
-  FEES,
-  type JobRecord,
-  type LedgerEvent,
   accounts,
   applyTransfers,
   cancel,
   checkInvariants,
   complete,
   depositEvent,
+  EXTERNAL,
   escrowEvent,
+  FEES,
   failPermanently,
+  type JobRecord,
+  type LedgerEvent,
   lease,
 } from "@tessera/core";
 import fc from "fast-check";
 import { expect } from "vitest";
-import { type OpResult, type Store, type WriteOp, openStore } from "../src/index.js";
+import { type OpResult, openStore, type Store, type WriteOp } from "../src/index.js";
 import { makeJob } from "./fixtures.js";
 
 const amount = fc.bigInt({ min: 1n, max: 2n ** 56n });
@@ -77,9 +77,16 @@ class Model {
         const ev = escrowEvent(job.id, consumerId, job.escrow, now);
         const op: WriteOp = { job, ledger: ev, idempotency: key ? { consumerId, key, jobId: job.id } : undefined };
         const claim = `${consumerId}/${key}`;
-        if (key && this.claims.has(claim)) return { ops: [op], expected: [{ ok: false, error: expect.objectContaining({ code: "idempotency_conflict" }) }] };
+        if (key && this.claims.has(claim))
+          return {
+            ops: [op],
+            expected: [{ ok: false, error: expect.objectContaining({ code: "idempotency_conflict" }) }],
+          };
         if (this.balance(accounts.available(consumerId)) < job.escrow)
-          return { ops: [op], expected: [{ ok: false, error: expect.objectContaining({ code: "insufficient_balance" }) }] };
+          return {
+            ops: [op],
+            expected: [{ ok: false, error: expect.objectContaining({ code: "insufficient_balance" }) }],
+          };
         if (key) this.claims.set(claim, job.id);
         this.jobs.set(job.id, job);
         return { ops: [op], expected: [this.apply(ev)] };
@@ -163,7 +170,8 @@ export async function checkLedgerProperty(target: PropertyTarget): Promise<void>
           const ops: WriteOp[] = [];
           const expected: OpResult[] = [];
           for (const a of s) {
-            const built = model.next(a, (now += 10));
+            now += 10;
+            const built = model.next(a, now);
             if (!built) continue;
             ops.push(...built.ops);
             expected.push(...built.expected);

@@ -62,7 +62,9 @@ export async function startPgServer(): Promise<PgServer> {
   }
 
   const run = (tool: string, args: string[]): Promise<string> => {
-    const [cmd, argv] = asRoot ? ["runuser", ["-u", "postgres", "--", join(bin, tool), ...args]] : [join(bin, tool), args];
+    const [cmd, argv] = asRoot
+      ? ["runuser", ["-u", "postgres", "--", join(bin, tool), ...args]]
+      : [join(bin, tool), args];
     return new Promise((resolve, reject) => {
       execFile(cmd, argv, { cwd: dir, timeout: 60_000 }, (err, stdout, stderr) => {
         if (err) reject(new Error(`${tool} ${args.join(" ")} failed: ${err.message}\n${stdout}\n${stderr}`));

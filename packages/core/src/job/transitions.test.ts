@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { FEES, accounts } from "../ledger/accounts.js";
+import { accounts, FEES } from "../ledger/accounts.js";
 import { eventIds } from "../ledger/postings.js";
 import {
-  TransitionError,
   cancel,
   complete,
   expireInQueue,
@@ -11,6 +10,7 @@ import {
   lease,
   loseLease,
   renewLease,
+  TransitionError,
 } from "./transitions.js";
 import type { JobRecord } from "./types.js";
 
@@ -18,7 +18,12 @@ function queuedJob(overrides: Partial<JobRecord> = {}): JobRecord {
   return {
     id: "j1",
     consumerId: "c1",
-    spec: { runtime: "wasm", module: "ab".repeat(32), input: { data: "" }, limits: { timeoutMs: 1_000, maxMemoryMb: 16 } },
+    spec: {
+      runtime: "wasm",
+      module: "ab".repeat(32),
+      input: { data: "" },
+      limits: { timeoutMs: 1_000, maxMemoryMb: 16 },
+    },
     constraints: {},
     jobClass: "batch",
     status: "queued",
@@ -58,8 +63,23 @@ const result = (standardUnits: number, now = 500) => ({
 describe("job transitions", () => {
   it("leases a queued job to a provider and records the attempt", () => {
     const t = lease(queuedJob(), "p1", 7, 100, 30_000);
-    expect(t.job).toMatchObject({ status: "running", attempt: 1, providerId: "p1", pricePerUnit: 7, leaseExpiresAt: 30_100, startedAt: 100 });
-    expect(t.attempt).toEqual({ jobId: "j1", attempt: 1, providerId: "p1", leasedAt: 100, endedAt: null, outcome: "running", reason: null });
+    expect(t.job).toMatchObject({
+      status: "running",
+      attempt: 1,
+      providerId: "p1",
+      pricePerUnit: 7,
+      leaseExpiresAt: 30_100,
+      startedAt: 100,
+    });
+    expect(t.attempt).toEqual({
+      jobId: "j1",
+      attempt: 1,
+      providerId: "p1",
+      leasedAt: 100,
+      endedAt: null,
+      outcome: "running",
+      reason: null,
+    });
     expect(t.ledger).toBeUndefined();
     expect(() => lease(t.job, "p2", 7, 100, 30_000)).toThrow(TransitionError);
   });
@@ -73,7 +93,13 @@ describe("job transitions", () => {
   it("completes a leased job: bills units at the agreed price and settles with the escrow", () => {
     const running = lease(queuedJob(), "p1", 7, 100, 30_000).job;
     const t = complete(running, result(1_000));
-    expect(t.job).toMatchObject({ status: "completed", cost: 7_000n, finishedAt: 500, leaseExpiresAt: null, output: { data: "AQID" } });
+    expect(t.job).toMatchObject({
+      status: "completed",
+      cost: 7_000n,
+      finishedAt: 500,
+      leaseExpiresAt: null,
+      output: { data: "AQID" },
+    });
     expect(t.ledger?.id).toBe(eventIds.settle("j1"));
     expect(t.ledger?.transfers).toEqual([
       { from: accounts.escrow("c1"), to: accounts.earnings("p1"), amount: 6_300n },
@@ -96,8 +122,21 @@ describe("job transitions", () => {
     let job = queuedJob({ maxAttempts: 2 });
     job = lease(job, "p1", 7, 100, 1_000).job;
     const first = loseLease(job, "expired", "no heartbeat", 1_200);
-    expect(first.job).toMatchObject({ status: "queued", attempt: 1, providerId: null, pricePerUnit: null, leaseExpiresAt: null, triedProviders: ["p1"] });
-    expect(first.attempt).toMatchObject({ attempt: 1, providerId: "p1", outcome: "expired", reason: "no heartbeat", endedAt: 1_200 });
+    expect(first.job).toMatchObject({
+      status: "queued",
+      attempt: 1,
+      providerId: null,
+      pricePerUnit: null,
+      leaseExpiresAt: null,
+      triedProviders: ["p1"],
+    });
+    expect(first.attempt).toMatchObject({
+      attempt: 1,
+      providerId: "p1",
+      outcome: "expired",
+      reason: "no heartbeat",
+      endedAt: 1_200,
+    });
     expect(first.ledger).toBeUndefined();
 
     job = lease(first.job, "p2", 8, 1_300, 1_000).job;
@@ -108,7 +147,9 @@ describe("job transitions", () => {
     expect(last.job.error).toContain("out of memory");
     expect(last.attempt).toMatchObject({ attempt: 2, providerId: "p2", outcome: "failed" });
     expect(last.ledger?.id).toBe(eventIds.refund("j1"));
-    expect(last.ledger?.transfers).toEqual([{ from: accounts.escrow("c1"), to: accounts.available("c1"), amount: 10_000n }]);
+    expect(last.ledger?.transfers).toEqual([
+      { from: accounts.escrow("c1"), to: accounts.available("c1"), amount: 10_000n },
+    ]);
   });
 
   it("does not count a released lease as an attempt", () => {
@@ -120,7 +161,9 @@ describe("job transitions", () => {
     job = lease(released.job, "p2", 7, 300, 1_000).job;
     expect(loseLease(job, "expired", "gone", 400).job.status).toBe("failed");
     // a failure the caller says does not count behaves like a release
-    const spared = loseLease(lease(queuedJob({ maxAttempts: 1 }), "p1", 7, 0, 1).job, "failed", "busy", 1, { countsAsAttempt: false });
+    const spared = loseLease(lease(queuedJob({ maxAttempts: 1 }), "p1", 7, 0, 1).job, "failed", "busy", 1, {
+      countsAsAttempt: false,
+    });
     expect(spared.job.status).toBe("queued");
   });
 
@@ -136,7 +179,9 @@ describe("job transitions", () => {
     const t = cancel(queuedJob(), 50);
     expect(t.job).toMatchObject({ status: "cancelled", error: "cancelled by the consumer", finishedAt: 50 });
     expect(t.attempt).toBeUndefined();
-    expect(t.ledger?.transfers).toEqual([{ from: accounts.escrow("c1"), to: accounts.available("c1"), amount: 10_000n }]);
+    expect(t.ledger?.transfers).toEqual([
+      { from: accounts.escrow("c1"), to: accounts.available("c1"), amount: 10_000n },
+    ]);
   });
 
   it("cancels a running job and ends its attempt as cancelled", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EXTERNAL, FEES, accounts } from "./accounts.js";
+import { accounts, EXTERNAL, FEES } from "./accounts.js";
 import { checkInvariants, firstOverdraft } from "./invariants.js";
 
 const avail = accounts.available("c");
@@ -7,7 +7,13 @@ const escrow = accounts.escrow("c");
 
 describe("checkInvariants", () => {
   it("holds for an empty ledger", () => {
-    expect(checkInvariants(new Map())).toEqual({ ok: true, netDeposited: 0n, internalTotal: 0n, negativeAccounts: [], problems: [] });
+    expect(checkInvariants(new Map())).toEqual({
+      ok: true,
+      netDeposited: 0n,
+      internalTotal: 0n,
+      negativeAccounts: [],
+      problems: [],
+    });
   });
 
   it("holds when internal accounts add up to what came in from outside", () => {

@@ -1,13 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EXTERNAL, FEES, accounts } from "./accounts.js";
+import { accounts, EXTERNAL, FEES } from "./accounts.js";
 import { checkInvariants } from "./invariants.js";
 import {
-  type LedgerEvent,
   applyTransfers,
   depositEvent,
   escrowEvent,
   eventIds,
+  type LedgerEvent,
   refundEvent,
   settleEvent,
   withdrawEvent,
@@ -38,7 +38,13 @@ describe("posting rules", () => {
 
   it("escrows from available into the consumer's escrow, keyed by the job", () => {
     const ev = escrowEvent("j", "c", 700n, 3);
-    expect(ev).toEqual({ id: eventIds.escrow("j"), kind: "escrow", jobId: "j", at: 3, transfers: [{ from: avail, to: escrow, amount: 700n }] });
+    expect(ev).toEqual({
+      id: eventIds.escrow("j"),
+      kind: "escrow",
+      jobId: "j",
+      at: 3,
+      transfers: [{ from: avail, to: escrow, amount: 700n }],
+    });
     expect(escrowEvent("j", "c", 0n, 3).transfers).toEqual([]);
     expect(() => escrowEvent("j", "c", -5n, 3)).toThrow(RangeError);
   });
@@ -72,6 +78,7 @@ describe("posting rules", () => {
         fc.integer({ min: 0, max: 10_000 }),
         (escrowed, cost, feeBps) => {
           const ev = settle(escrowed, cost, feeBps);
+          // biome-ignore lint/complexity/useMathMinMax: bigints
           const charged = cost < escrowed ? cost : escrowed;
           const fee = (charged * BigInt(feeBps)) / 10_000n;
           expect(outOf(ev, escrow)).toBe(escrowed);
@@ -86,7 +93,13 @@ describe("posting rules", () => {
 
   it("refunds the whole escrow", () => {
     const ev = refundEvent("j", "c", 700n, 9);
-    expect(ev).toEqual({ id: eventIds.refund("j"), kind: "refund", jobId: "j", at: 9, transfers: [{ from: escrow, to: avail, amount: 700n }] });
+    expect(ev).toEqual({
+      id: eventIds.refund("j"),
+      kind: "refund",
+      jobId: "j",
+      at: 9,
+      transfers: [{ from: escrow, to: avail, amount: 700n }],
+    });
     expect(refundEvent("j", "c", 0n, 9).transfers).toEqual([]);
   });
 
@@ -116,6 +129,12 @@ describe("posting rules", () => {
       { from: avail, to: escrow, amount: 4n },
       { from: escrow, to: earnings, amount: 1n },
     ]);
-    expect(b).toEqual(new Map([[avail, 6n], [escrow, 3n], [earnings, 1n]]));
+    expect(b).toEqual(
+      new Map([
+        [avail, 6n],
+        [escrow, 3n],
+        [earnings, 1n],
+      ]),
+    );
   });
 });

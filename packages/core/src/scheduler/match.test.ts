@@ -5,7 +5,10 @@ import type { ProviderView } from "./types.js";
 const MODEL = "aa".repeat(32);
 const OTHER_MODEL = "bb".repeat(32);
 
-function provider(overrides: Partial<ProviderView> = {}, caps: Partial<ProviderView["capabilities"]> = {}): ProviderView {
+function provider(
+  overrides: Partial<ProviderView> = {},
+  caps: Partial<ProviderView["capabilities"]> = {},
+): ProviderView {
   return {
     id: "p1",
     capabilities: {
@@ -27,11 +30,22 @@ function provider(overrides: Partial<ProviderView> = {}, caps: Partial<ProviderV
 }
 
 const llmJob = (constraints = {}, model = MODEL) => ({
-  spec: { runtime: "llm" as const, model, input: { prompt: "hi" }, params: { temperature: 0 }, limits: { maxOutputTokens: 8 } },
+  spec: {
+    runtime: "llm" as const,
+    model,
+    input: { prompt: "hi" },
+    params: { temperature: 0 },
+    limits: { maxOutputTokens: 8 },
+  },
   constraints,
 });
 const wasmJob = {
-  spec: { runtime: "wasm" as const, module: "cc".repeat(32), input: { data: "" }, limits: { timeoutMs: 10, maxMemoryMb: 1 } },
+  spec: {
+    runtime: "wasm" as const,
+    module: "cc".repeat(32),
+    input: { data: "" },
+    limits: { timeoutMs: 10, maxMemoryMb: 1 },
+  },
   constraints: {},
 };
 

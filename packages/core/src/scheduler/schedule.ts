@@ -53,13 +53,17 @@ export function schedule(input: ScheduleInput): Assignment[] {
     if (candidates.length === 0) continue;
     const fresh = candidates.filter((p) => !job.triedProviders.includes(p.id));
     const pool = fresh.length > 0 ? fresh : candidates;
-    const prices = pool.map((p) => p.capabilities.pricePerUnit);
-    const latencies = pool.map((p) => p.latencyMs).filter((l): l is number => l !== null);
+    // a loop, not Math.min(...pool): spreading a pool of ~125k providers overflows the stack
     const ctx = {
-      minPrice: Math.min(...prices),
-      maxPrice: Math.max(...prices),
-      bestLatencyMs: latencies.length > 0 ? Math.min(...latencies) : null,
+      minPrice: Number.POSITIVE_INFINITY,
+      maxPrice: Number.NEGATIVE_INFINITY,
+      bestLatencyMs: null as number | null,
     };
+    for (const p of pool) {
+      ctx.minPrice = Math.min(ctx.minPrice, p.capabilities.pricePerUnit);
+      ctx.maxPrice = Math.max(ctx.maxPrice, p.capabilities.pricePerUnit);
+      if (p.latencyMs !== null) ctx.bestLatencyMs = Math.min(ctx.bestLatencyMs ?? p.latencyMs, p.latencyMs);
+    }
     let best = pool[0]!;
     let bestScore = Number.POSITIVE_INFINITY;
     for (const p of pool) {

@@ -5,7 +5,14 @@ import type { ProviderView } from "./types.js";
 function provider(price: number, reputation: number, latencyMs: number | null, maxConcurrency = 4): ProviderView {
   return {
     id: "p",
-    capabilities: { runtimes: ["wasm"], models: [], pricePerUnit: price, region: "eu-west", maxConcurrency, throughput: 1 },
+    capabilities: {
+      runtimes: ["wasm"],
+      models: [],
+      pricePerUnit: price,
+      region: "eu-west",
+      maxConcurrency,
+      throughput: 1,
+    },
     running: 0,
     reputation,
     latencyMs,
@@ -24,7 +31,9 @@ describe("scoreProvider (lower is better)", () => {
   it("prefers the less loaded provider, relative to its capacity", () => {
     const p = provider(10, 0.5, 100, 4);
     expect(scoreProvider(p, 1, ctx)).toBeLessThan(scoreProvider(p, 3, ctx));
-    expect(scoreProvider(provider(10, 0.5, 100, 8), 2, ctx)).toBeLessThan(scoreProvider(provider(10, 0.5, 100, 2), 1, ctx));
+    expect(scoreProvider(provider(10, 0.5, 100, 8), 2, ctx)).toBeLessThan(
+      scoreProvider(provider(10, 0.5, 100, 2), 1, ctx),
+    );
   });
 
   it("prefers the more reputable and the faster provider", () => {

@@ -87,13 +87,14 @@ export type RuntimeName = JobSpec["runtime"];
 export const RUNTIMES = ["llm", "wasm"] as const;
 
 /** POST /v1/jobs body: a spec plus how the consumer wants it placed. */
-export const SubmitJobSchema = z.intersection(
-  JobSpecSchema,
-  z.object({
-    constraints: ConstraintsSchema.optional(),
-    idempotencyKey: z.string().min(1).max(200).optional(),
-  }),
-);
+const placement = {
+  constraints: ConstraintsSchema.optional(),
+  idempotencyKey: z.string().min(1).max(200).optional(),
+};
+export const SubmitJobSchema = z.discriminatedUnion("runtime", [
+  LlmJobSpecSchema.extend(placement),
+  WasmJobSpecSchema.extend(placement),
+]);
 export type SubmitJob = z.infer<typeof SubmitJobSchema>;
 /** what a client may send: fields with defaults are optional */
 export type SubmitJobInput = z.input<typeof SubmitJobSchema>;

@@ -6,7 +6,7 @@ import type { Dialect } from "../migrations.js";
 import { attemptToRow, jobToRow, money, providerToRow } from "../rows.js";
 import type { Database } from "../schema.js";
 import type { OpResult, WriteOp } from "../types.js";
-import { type BatchWrites, type ExistingState, accountsTouched, claimKey, planBatch } from "./plan.js";
+import { accountsTouched, type BatchWrites, claimKey, type ExistingState, planBatch } from "./plan.js";
 
 /** Bound parameters per statement: well under SQLite's 32766 and PostgreSQL's 65535. */
 const MAX_PARAMS = 10_000;

@@ -1,7 +1,7 @@
 // Decides a batch in memory: given what the database already holds (claimed idempotency keys,
 // applied ledger events, balances), which operations succeed and what rows they write. The
 // caller holds the write lock, so deciding first and writing in bulk afterwards is safe.
-import { type AttemptRecord, type JobRecord, type Transfer, firstOverdraft } from "@tessera/core";
+import { type AttemptRecord, firstOverdraft, type JobRecord, type Transfer } from "@tessera/core";
 import { IdempotencyConflict, InsufficientBalance, InvalidRequest } from "@tessera/protocol";
 import type { OpResult, ProviderRecord, WriteOp } from "../types.js";
 
@@ -79,12 +79,18 @@ function ledgerError(transfers: Transfer[], balanceOf: (a: string) => bigint) {
   return new InsufficientBalance(-netChange(transfers, account), balanceOf(account));
 }
 
+/** Decides the ops in order; each sees the effects of the ones decided before it. */
 export function planBatch(ops: WriteOp[], existing: ExistingState): BatchPlan {
-  const claims = new Map(existing.claims);
-  const applied = new Set(existing.applied);
-  const balances = new Map(existing.balances);
-  const balanceOf = (a: string) => balances.get(a) ?? 0n;
-  const writes: BatchWrites = {
+  const planner = new Planner(existing);
+  const results = ops.map((op) => planner.decide(op));
+  return { results, writes: planner.writes };
+}
+
+class Planner {
+  private readonly claims: Map<string, string>;
+  private readonly applied: Set<string>;
+  private readonly balances: Map<string, bigint>;
+  readonly writes: BatchWrites = {
     claims: [],
     events: [],
     postings: [],
@@ -93,61 +99,63 @@ export function planBatch(ops: WriteOp[], existing: ExistingState): BatchPlan {
     attempts: new Map(),
     providers: new Map(),
   };
-  const results: OpResult[] = [];
 
-  for (const op of ops) {
-    // checks first, so that a failing op leaves nothing behind
-    const idem = op.idempotency;
-    const ck = idem ? claimKey(idem.consumerId, idem.key) : null;
-    if (idem && ck !== null) {
-      const holder = claims.get(ck);
-      // re-claiming for the same job (a replayed op) is not a conflict
-      if (holder !== undefined && holder !== idem.jobId) {
-        results.push({ ok: false, error: new IdempotencyConflict(idem.key) });
-        continue;
-      }
-    }
-    const ev = op.ledger;
-    const apply = ev !== undefined && !applied.has(ev.id);
-    if (ev && apply) {
-      const error = ledgerError(ev.transfers, balanceOf);
-      if (error) {
-        results.push({ ok: false, error });
-        continue;
-      }
-    }
-
-    if (idem && ck !== null && !claims.has(ck)) {
-      claims.set(ck, idem.jobId);
-      writes.claims.push({ ...idem });
-    }
-    if (ev && apply) {
-      applied.add(ev.id);
-      const jobId = ev.jobId ?? null;
-      writes.events.push({ id: ev.id, kind: ev.kind, jobId, at: ev.at });
-      for (const t of ev.transfers) {
-        if (t.amount === 0n) continue;
-        balances.set(t.from, balanceOf(t.from) - t.amount);
-        balances.set(t.to, balanceOf(t.to) + t.amount);
-        writes.deltas.set(t.from, (writes.deltas.get(t.from) ?? 0n) - t.amount);
-        writes.deltas.set(t.to, (writes.deltas.get(t.to) ?? 0n) + t.amount);
-        writes.postings.push({ eventId: ev.id, kind: ev.kind, jobId, at: ev.at, from: t.from, to: t.to, amount: t.amount });
-      }
-    }
-    if (op.job) writes.jobs.set(op.job.id, op.job);
-    if (op.attempt) {
-      const k = attemptKey(op.attempt);
-      const earlier = writes.attempts.get(k);
-      // same rule as the upsert: a later write of an attempt only ends it
-      writes.attempts.set(
-        k,
-        earlier
-          ? { ...earlier, endedAt: op.attempt.endedAt, outcome: op.attempt.outcome, reason: op.attempt.reason }
-          : op.attempt,
-      );
-    }
-    if (op.provider) writes.providers.set(op.provider.id, op.provider);
-    results.push({ ok: true, ledgerApplied: apply });
+  constructor(existing: ExistingState) {
+    this.claims = new Map(existing.claims);
+    this.applied = new Set(existing.applied);
+    this.balances = new Map(existing.balances);
   }
-  return { results, writes };
+
+  private readonly balanceOf = (account: string): bigint => this.balances.get(account) ?? 0n;
+
+  decide(op: WriteOp): OpResult {
+    // every check comes before any write, so that a failing op leaves nothing behind
+    const idem = op.idempotency;
+    if (idem) {
+      const holder = this.claims.get(claimKey(idem.consumerId, idem.key));
+      // re-claiming for the same job (a replayed op) is not a conflict
+      if (holder !== undefined && holder !== idem.jobId) return { ok: false, error: new IdempotencyConflict(idem.key) };
+    }
+    const ev = op.ledger !== undefined && !this.applied.has(op.ledger.id) ? op.ledger : undefined;
+    if (ev) {
+      const error = ledgerError(ev.transfers, this.balanceOf);
+      if (error) return { ok: false, error };
+    }
+
+    if (idem) this.claim(idem);
+    if (ev) this.post(ev);
+    if (op.job) this.writes.jobs.set(op.job.id, op.job);
+    if (op.attempt) this.writeAttempt(op.attempt);
+    if (op.provider) this.writes.providers.set(op.provider.id, op.provider);
+    return { ok: true, ledgerApplied: ev !== undefined };
+  }
+
+  private claim(idem: NonNullable<WriteOp["idempotency"]>): void {
+    const k = claimKey(idem.consumerId, idem.key);
+    if (this.claims.has(k)) return;
+    this.claims.set(k, idem.jobId);
+    this.writes.claims.push({ ...idem });
+  }
+
+  private post(ev: LedgerEvent): void {
+    this.applied.add(ev.id);
+    const jobId = ev.jobId ?? null;
+    this.writes.events.push({ id: ev.id, kind: ev.kind, jobId, at: ev.at });
+    const { deltas, postings } = this.writes;
+    for (const t of ev.transfers) {
+      if (t.amount === 0n) continue;
+      this.balances.set(t.from, this.balanceOf(t.from) - t.amount);
+      this.balances.set(t.to, this.balanceOf(t.to) + t.amount);
+      deltas.set(t.from, (deltas.get(t.from) ?? 0n) - t.amount);
+      deltas.set(t.to, (deltas.get(t.to) ?? 0n) + t.amount);
+      postings.push({ eventId: ev.id, kind: ev.kind, jobId, at: ev.at, from: t.from, to: t.to, amount: t.amount });
+    }
+  }
+
+  private writeAttempt(a: AttemptRecord): void {
+    const k = attemptKey(a);
+    const earlier = this.writes.attempts.get(k);
+    // the upsert's rule inside the batch too: a later write of an attempt only ends it
+    this.writes.attempts.set(k, earlier ? { ...earlier, endedAt: a.endedAt, outcome: a.outcome, reason: a.reason } : a);
+  }
 }
