@@ -32,11 +32,15 @@ describe("gateway crash and restart", () => {
         }),
       );
     }
-    await until("some jobs done and some still active", async () => {
-      const page = await client.listJobs({ limit: 500 });
-      const done = page.data.filter((j) => j.status === "completed").length;
-      return done > 0 && done < accepted.length ? true : undefined;
-    }, 60_000).catch(() => undefined);
+    await until(
+      "some jobs done and some still active",
+      async () => {
+        const page = await client.listJobs({ limit: 500 });
+        const done = page.data.filter((j) => j.status === "completed").length;
+        return done > 0 && done < accepted.length ? true : undefined;
+      },
+      60_000,
+    ).catch(() => undefined);
 
     await net.gateway!.kill("SIGKILL");
     await net.startGateway();

@@ -52,7 +52,11 @@ export function spawnTessera(name: string, args: string[]): Proc {
   };
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -93,10 +97,14 @@ export class TestNetwork {
     writeFileSync(keyFile, this.adminKey);
     this.gateway = spawnTessera("gateway", [
       "gateway",
-      "--port", String(this.port),
-      "--db", join(this.dir, "gateway.db"),
-      "--admin-key-file", keyFile,
-      "--log-level", "warn",
+      "--port",
+      String(this.port),
+      "--db",
+      join(this.dir, "gateway.db"),
+      "--admin-key-file",
+      keyFile,
+      "--log-level",
+      "warn",
       ...extra,
     ]);
     this.admin = new TesseraClient({ baseUrl: this.url, adminKey: this.adminKey });
@@ -114,12 +122,18 @@ export class TestNetwork {
     mkdirSync(dataDir, { recursive: true });
     const args = [
       "provider",
-      "--gateway", `ws://127.0.0.1:${this.port}`,
-      "--key", join(dataDir, "node.key"),
-      "--region", o.region ?? `region-${i}`,
-      "--price", String(o.price ?? 50),
-      "--concurrency", String(o.concurrency ?? 2),
-      "--data-dir", dataDir,
+      "--gateway",
+      `ws://127.0.0.1:${this.port}`,
+      "--key",
+      join(dataDir, "node.key"),
+      "--region",
+      o.region ?? `region-${i}`,
+      "--price",
+      String(o.price ?? 50),
+      "--concurrency",
+      String(o.concurrency ?? 2),
+      "--data-dir",
+      dataDir,
     ];
     if (models.length > 0) args.push("--models", ...models);
     const p = spawnTessera(`provider-${i}`, args);
@@ -133,7 +147,11 @@ export class TestNetwork {
 
   async consumer(deposit = 1_000n * 1_000_000_000n): Promise<{ id: string; apiKey: string; client: TesseraClient }> {
     const c = await this.admin.createConsumer(`test-${randomBytes(3).toString("hex")}`, deposit);
-    return { id: c.id, apiKey: c.apiKey, client: new TesseraClient({ baseUrl: this.url, apiKey: c.apiKey, adminKey: this.adminKey }) };
+    return {
+      id: c.id,
+      apiKey: c.apiKey,
+      client: new TesseraClient({ baseUrl: this.url, apiKey: c.apiKey, adminKey: this.adminKey }),
+    };
   }
 
   async stop(): Promise<void> {

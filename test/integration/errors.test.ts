@@ -10,11 +10,17 @@ describe("request validation", () => {
   let poor: string;
 
   const call = async (path: string, init: RequestInit & { key?: string | null } = {}) => {
-    const headers: Record<string, string> = { "content-type": "application/json", ...(init.headers as Record<string, string>) };
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      ...(init.headers as Record<string, string>),
+    };
     const key = init.key === undefined ? apiKey : init.key;
     if (key) headers.authorization = `Bearer ${key}`;
     const res = await fetch(`${net.url}${path}`, { ...init, headers });
-    return { status: res.status, body: (await res.json()) as { error?: { message: string; type: string; code: string; param: string | null } } };
+    return {
+      status: res.status,
+      body: (await res.json()) as { error?: { message: string; type: string; code: string; param: string | null } },
+    };
   };
   // The gateway refuses an oversized body from its Content-Length alone, before reading it;
   // the test announces 9 MiB, sends only the headers and reads the answer.
@@ -43,7 +49,8 @@ describe("request validation", () => {
     await net.waitForProviders(1);
     apiKey = (await net.consumer()).apiKey;
     poor = (await net.consumer(1n)).apiKey;
-    modelId = ((await (await fetch(`${net.url}/v1/models`)).json()) as { data: { content_id: string }[] }).data[0]!.content_id;
+    modelId = ((await (await fetch(`${net.url}/v1/models`)).json()) as { data: { content_id: string }[] }).data[0]!
+      .content_id;
   }, 120_000);
   afterAll(() => net.stop());
 
@@ -51,21 +58,58 @@ describe("request validation", () => {
     const before = await snapshot();
     const cases: [string, Promise<{ status: number; body: { error?: { code: string; type: string } } }>, number][] = [
       ["not JSON", call("/v1/jobs", { method: "POST", body: "{nope" }), 400],
-      ["wrong type", call("/v1/jobs", { method: "POST", body: JSON.stringify({ runtime: "llm", model: modelId, input: { prompt: 5 } }) }), 400],
-      ["unknown field", call("/v1/jobs", { method: "POST", body: JSON.stringify({ runtime: "llm", model: modelId, input: { prompt: "x" }, evil: true }) }), 400],
-      ["unknown runtime", call("/v1/jobs", { method: "POST", body: JSON.stringify({ runtime: "cuda", input: {} }) }), 400],
+      [
+        "wrong type",
+        call("/v1/jobs", {
+          method: "POST",
+          body: JSON.stringify({ runtime: "llm", model: modelId, input: { prompt: 5 } }),
+        }),
+        400,
+      ],
+      [
+        "unknown field",
+        call("/v1/jobs", {
+          method: "POST",
+          body: JSON.stringify({ runtime: "llm", model: modelId, input: { prompt: "x" }, evil: true }),
+        }),
+        400,
+      ],
+      [
+        "unknown runtime",
+        call("/v1/jobs", { method: "POST", body: JSON.stringify({ runtime: "cuda", input: {} }) }),
+        400,
+      ],
       ["no key", call("/v1/jobs", { method: "POST", key: null, body: "{}" }), 401],
       ["bad key", call("/v1/account", { key: "tsk_wrong" }), 401],
-      ["unknown model", call("/v1/jobs", { method: "POST", body: JSON.stringify({ runtime: "llm", model: "f".repeat(64), input: { prompt: "x" } }) }), 404],
+      [
+        "unknown model",
+        call("/v1/jobs", {
+          method: "POST",
+          body: JSON.stringify({ runtime: "llm", model: "f".repeat(64), input: { prompt: "x" } }),
+        }),
+        404,
+      ],
       ["unknown job", call("/v1/jobs/job_missing"), 404],
       ["unknown route", call("/v1/nothing-here"), 404],
       ["too large", postLarge("/v1/jobs", 9 * 1024 * 1024), 413],
-      ["unaffordable", call("/v1/jobs", { method: "POST", key: poor, body: JSON.stringify({ runtime: "llm", model: modelId, input: { prompt: "hi" } }) }), 402],
+      [
+        "unaffordable",
+        call("/v1/jobs", {
+          method: "POST",
+          key: poor,
+          body: JSON.stringify({ runtime: "llm", model: modelId, input: { prompt: "hi" } }),
+        }),
+        402,
+      ],
     ];
     for (const [name, pending, status] of cases) {
       const r = await pending;
       expect({ name, status: r.status }).toEqual({ name, status });
-      expect(r.body.error, name).toMatchObject({ message: expect.any(String), type: expect.any(String), code: expect.any(String) });
+      expect(r.body.error, name).toMatchObject({
+        message: expect.any(String),
+        type: expect.any(String),
+        code: expect.any(String),
+      });
     }
     const after = await snapshot();
     expect(after.ledger.accounts).toEqual(before.ledger.accounts);

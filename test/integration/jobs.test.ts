@@ -46,9 +46,19 @@ describe("native jobs", () => {
   it("places jobs by region and price ceiling", async () => {
     const providers = (await client.providers()).data;
     const usEast = providers.find((p) => p.region === "us-east")!;
-    const job = await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("x") }, constraints: { regions: ["us-east"] } });
+    const job = await client.submitJob({
+      runtime: "wasm",
+      module: reverse,
+      input: { data: b64("x") },
+      constraints: { regions: ["us-east"] },
+    });
     expect((await client.waitForJob(job.id)).provider).toBe(usEast.id);
-    const cheap = await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("y") }, constraints: { maxPricePerUnit: 45 } });
+    const cheap = await client.submitJob({
+      runtime: "wasm",
+      module: reverse,
+      input: { data: b64("y") },
+      constraints: { maxPricePerUnit: 45 },
+    });
     const cheapDone = await client.waitForJob(cheap.id);
     expect(providers.find((p) => p.id === cheapDone.provider)?.pricePerUnit).toBe(40);
   });
@@ -62,7 +72,9 @@ describe("native jobs", () => {
     await client.waitForJob(a.id);
     const all = await client.listJobs({ limit: 500 });
     expect(all.data.filter((j) => j.idempotencyKey === "k-1")).toHaveLength(1);
-    await expect(client.submitJob({ ...body, input: { data: b64("different") } })).rejects.toMatchObject({ status: 409 });
+    await expect(client.submitJob({ ...body, input: { data: b64("different") } })).rejects.toMatchObject({
+      status: 409,
+    });
   });
 
   it("cancels a running job and refunds its escrow", async () => {
@@ -83,7 +95,8 @@ describe("native jobs", () => {
   });
 
   it("pages through jobs newest first", async () => {
-    for (let i = 0; i < 5; i++) await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64(`p${i}`) } });
+    for (let i = 0; i < 5; i++)
+      await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64(`p${i}`) } });
     const first = await client.listJobs({ limit: 2 });
     expect(first.data).toHaveLength(2);
     expect(first.hasMore).toBe(true);

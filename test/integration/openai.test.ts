@@ -42,9 +42,18 @@ describe("OpenAI API", () => {
   });
 
   it("streams the same greedy answer it gives unstreamed", async () => {
-    const req = { model, messages: [{ role: "user" as const, content: "Count to five" }], max_tokens: 24, temperature: 0 };
+    const req = {
+      model,
+      messages: [{ role: "user" as const, content: "Count to five" }],
+      max_tokens: 24,
+      temperature: 0,
+    };
     const whole = await openai.chat.completions.create(req);
-    const stream = await openai.chat.completions.create({ ...req, stream: true, stream_options: { include_usage: true } });
+    const stream = await openai.chat.completions.create({
+      ...req,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = "";
     let chunks = 0;
     let usage: OpenAI.CompletionUsage | undefined;
@@ -67,7 +76,12 @@ describe("OpenAI API", () => {
   it("gives identical greedy answers whichever provider runs them", async () => {
     const answers = await Promise.all(
       Array.from({ length: 6 }, () =>
-        openai.chat.completions.create({ model, messages: [{ role: "user", content: "Same question" }], max_tokens: 12, temperature: 0 }),
+        openai.chat.completions.create({
+          model,
+          messages: [{ role: "user", content: "Same question" }],
+          max_tokens: 12,
+          temperature: 0,
+        }),
       ),
     );
     const providers = new Set(answers.map((a) => (a as unknown as { tessera: { provider: string } }).tessera.provider));
@@ -79,14 +93,26 @@ describe("OpenAI API", () => {
   it("serves text completions, streamed and not", async () => {
     const r = await openai.completions.create({ model, prompt: "Once upon a time", max_tokens: 10, temperature: 0 });
     expect(r.object).toBe("text_completion");
-    const stream = await openai.completions.create({ model, prompt: "Once upon a time", max_tokens: 10, temperature: 0, stream: true });
+    const stream = await openai.completions.create({
+      model,
+      prompt: "Once upon a time",
+      max_tokens: 10,
+      temperature: 0,
+      stream: true,
+    });
     let text = "";
     for await (const c of stream) text += c.choices[0]?.text ?? "";
     expect(text).toBe(r.choices[0]!.text);
   });
 
   it("reproduces a seeded sampled answer", async () => {
-    const req = { model, messages: [{ role: "user" as const, content: "Tell me something" }], max_tokens: 12, temperature: 0.8, seed: 42 };
+    const req = {
+      model,
+      messages: [{ role: "user" as const, content: "Tell me something" }],
+      max_tokens: 12,
+      temperature: 0.8,
+      seed: 42,
+    };
     const a = await openai.chat.completions.create(req);
     const b = await openai.chat.completions.create(req);
     expect(a.choices[0]!.message.content).toBe(b.choices[0]!.message.content);
@@ -94,9 +120,9 @@ describe("OpenAI API", () => {
 
   it("raises the SDK's typed errors for a bad key and an unknown model", async () => {
     const bad = new OpenAI({ baseURL: `${net.url}/v1`, apiKey: "tsk_nope", maxRetries: 0 });
-    await expect(bad.chat.completions.create({ model, messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(
-      OpenAI.AuthenticationError,
-    );
+    await expect(
+      bad.chat.completions.create({ model, messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     await expect(
       openai.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "x" }] }),
     ).rejects.toBeInstanceOf(OpenAI.NotFoundError);

@@ -2,7 +2,7 @@
 // only their sha256. Lookups are cached briefly so a hot path costs no query per request,
 // and a revocation made through this gateway takes effect at once.
 import { randomBytes } from "node:crypto";
-import { Unauthenticated, sha256Hex } from "@tessera/protocol";
+import { sha256Hex, Unauthenticated } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 
 export function newApiKey(): { key: string; hash: string } {

@@ -57,68 +57,68 @@ export function handleProviderSocket(
   });
 
   async function handle(msg: ProviderMessage): Promise<void> {
-      try {
-        if (msg.type === "hello") {
-          if (session) return;
-          clearTimeout(helloTimer);
-          if (msg.protocolVersion !== PROTOCOL_VERSION) {
-            send({ type: "error", code: "protocol_version", message: `gateway speaks protocol ${PROTOCOL_VERSION}` });
-            socket.close(CLOSE_VERSION, "protocol version mismatch");
-            return;
-          }
-          if (!verifyAuthSignature({ gatewayId: identity.id, nonce, nodeId: msg.nodeId }, msg.signature)) {
-            send({ type: "error", code: "auth_failed", message: "challenge signature does not verify" });
-            socket.close(CLOSE_AUTH, "authentication failed");
-            return;
-          }
-          const known = await deps.store.getProvider(msg.nodeId);
-          session = {
-            id: msg.nodeId,
-            capabilities: msg.capabilities,
-            connectedAt: Date.now(),
-            draining: false,
-            online: true,
-            completed: known?.completed ?? 0,
-            failed: known?.failed ?? 0,
-            msPerUnit: null,
-            send,
-            close: (code, reason) => socket.close(code, reason),
-          };
-          send({ type: "welcome", nodeId: msg.nodeId, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs });
-          engine.connect(session);
-          log.info({ providerId: msg.nodeId, region: msg.capabilities.region }, "provider connected");
+    try {
+      if (msg.type === "hello") {
+        if (session) return;
+        clearTimeout(helloTimer);
+        if (msg.protocolVersion !== PROTOCOL_VERSION) {
+          send({ type: "error", code: "protocol_version", message: `gateway speaks protocol ${PROTOCOL_VERSION}` });
+          socket.close(CLOSE_VERSION, "protocol version mismatch");
           return;
         }
-        if (!session) {
-          send({ type: "error", code: "not_authenticated", message: "send hello first" });
+        if (!verifyAuthSignature({ gatewayId: identity.id, nonce, nodeId: msg.nodeId }, msg.signature)) {
+          send({ type: "error", code: "auth_failed", message: "challenge signature does not verify" });
+          socket.close(CLOSE_AUTH, "authentication failed");
           return;
         }
-        switch (msg.type) {
-          case "heartbeat":
-            engine.heartbeat(session, msg.running);
-            break;
-          case "chunk":
-            engine.chunk(session, msg);
-            break;
-          case "result": {
-            // every result gets an ack, even when handling it failed: the provider holds it until then
-            const ack = await engine.result(session, msg).catch((err) => {
-              log.error({ err, jobId: msg.jobId, attempt: msg.attempt }, "result handling failed");
-              return { accepted: false, reason: "gateway error while settling" };
-            });
-            send({ type: "ack", jobId: msg.jobId, attempt: msg.attempt, ...ack });
-            break;
-          }
-          case "failure":
-            await engine.failure(session, msg);
-            break;
-          case "drain":
-            engine.drain(session);
-            break;
-        }
-      } catch (err) {
-        log.error({ err, providerId: session?.id }, "provider message failed");
+        const known = await deps.store.getProvider(msg.nodeId);
+        session = {
+          id: msg.nodeId,
+          capabilities: msg.capabilities,
+          connectedAt: Date.now(),
+          draining: false,
+          online: true,
+          completed: known?.completed ?? 0,
+          failed: known?.failed ?? 0,
+          msPerUnit: null,
+          send,
+          close: (code, reason) => socket.close(code, reason),
+        };
+        send({ type: "welcome", nodeId: msg.nodeId, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs });
+        engine.connect(session);
+        log.info({ providerId: msg.nodeId, region: msg.capabilities.region }, "provider connected");
+        return;
       }
+      if (!session) {
+        send({ type: "error", code: "not_authenticated", message: "send hello first" });
+        return;
+      }
+      switch (msg.type) {
+        case "heartbeat":
+          engine.heartbeat(session, msg.running);
+          break;
+        case "chunk":
+          engine.chunk(session, msg);
+          break;
+        case "result": {
+          // every result gets an ack, even when handling it failed: the provider holds it until then
+          const ack = await engine.result(session, msg).catch((err) => {
+            log.error({ err, jobId: msg.jobId, attempt: msg.attempt }, "result handling failed");
+            return { accepted: false, reason: "gateway error while settling" };
+          });
+          send({ type: "ack", jobId: msg.jobId, attempt: msg.attempt, ...ack });
+          break;
+        }
+        case "failure":
+          await engine.failure(session, msg);
+          break;
+        case "drain":
+          engine.drain(session);
+          break;
+      }
+    } catch (err) {
+      log.error({ err, providerId: session?.id }, "provider message failed");
+    }
   }
 
   socket.on("close", () => {

@@ -22,11 +22,23 @@ export const GatewayConfigSchema = z
     restartGraceMs: z.number().int().min(0).default(8_000),
     maxAttempts: z.number().int().min(1).max(20).default(3),
     /** queue deadline of native jobs that set none */
-    defaultDeadlineMs: z.number().int().positive().default(24 * 3600_000),
+    defaultDeadlineMs: z
+      .number()
+      .int()
+      .positive()
+      .default(24 * 3600_000),
     /** queue deadline of synchronous OpenAI requests: past it they answer 503 */
     syncDeadlineMs: z.number().int().positive().default(60_000),
-    bodyLimitBytes: z.number().int().positive().default(8 * 1024 * 1024),
-    blobLimitBytes: z.number().int().positive().default(64 * 1024 * 1024),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * 1024 * 1024),
+    blobLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024),
     /** requests per second per API key; 0 disables rate limiting */
     rateLimitPerSecond: z.number().int().min(0).default(1000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

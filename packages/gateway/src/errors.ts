@@ -11,7 +11,10 @@ export function zodError(err: ZodError): InvalidRequest {
 }
 
 /** Parses with a zod schema, turning failure into a 400 that names the offending field. */
-export function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, value: unknown): T {
+export function parse<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } },
+  value: unknown,
+): T {
   const r = schema.safeParse(value);
   if (!r.success) throw zodError(r.error);
   return r.data;
@@ -25,8 +28,7 @@ export function toTesseraError(err: unknown, bodyLimit: number): TesseraError {
     return new InvalidRequest(`Unsupported Content-Type '${(err as { contentType?: string }).contentType ?? ""}'.`);
   if (f.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return new InvalidRequest("The request body is empty.");
   if (f.statusCode === 429) return new RateLimited(1000);
-  if (f.statusCode && f.statusCode >= 400 && f.statusCode < 500)
-    return new InvalidRequest(f.message || "bad request");
+  if (f.statusCode && f.statusCode >= 400 && f.statusCode < 500) return new InvalidRequest(f.message || "bad request");
   return new TesseraError("internal_error", 500, "The gateway failed to handle the request.", "server_error");
 }
 

@@ -1,3 +1,3 @@
-export { startGateway, type GatewayHandle } from "./server.js";
-export { parseGatewayConfig, GatewayConfigSchema, type GatewayConfig, type GatewayConfigInput } from "./config.js";
 export { newApiKey } from "./auth.js";
+export { type GatewayConfig, type GatewayConfigInput, GatewayConfigSchema, parseGatewayConfig } from "./config.js";
+export { type GatewayHandle, startGateway } from "./server.js";

@@ -1,5 +1,5 @@
 // Prometheus metrics (prom-client), one registry per gateway so tests can run several.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export function createMetrics() {
   const registry = new Registry();
@@ -33,7 +33,11 @@ export function createMetrics() {
       registers: [registry],
     }),
     tokens: new Counter({ name: "tessera_output_tokens_total", help: "LLM tokens generated", registers: [registry] }),
-    providersOnline: new Gauge({ name: "tessera_providers_online", help: "Connected providers", registers: [registry] }),
+    providersOnline: new Gauge({
+      name: "tessera_providers_online",
+      help: "Connected providers",
+      registers: [registry],
+    }),
     queueDepth: new Gauge({ name: "tessera_queue_depth", help: "Jobs waiting for a provider", registers: [registry] }),
     running: new Gauge({ name: "tessera_jobs_running", help: "Jobs leased to a provider", registers: [registry] }),
   };

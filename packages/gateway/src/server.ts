@@ -1,9 +1,9 @@
 // Builds and starts a gateway: store, engine, HTTP API and the provider WebSocket channel.
 import { dirname, join } from "node:path";
-import websocket from "@fastify/websocket";
 import rateLimit from "@fastify/rate-limit";
-import { type Identity, NotFound, RateLimited, generateIdentity, loadOrCreateKeyFile } from "@tessera/protocol";
-import { type Store, openStore } from "@tessera/store";
+import websocket from "@fastify/websocket";
+import { generateIdentity, type Identity, loadOrCreateKeyFile, NotFound, RateLimited } from "@tessera/protocol";
+import { openStore, type Store } from "@tessera/store";
 import Fastify, { type FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import { Authenticator } from "./auth.js";
@@ -56,7 +56,9 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
     bodyLimit: config.bodyLimitBytes,
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler(config.bodyLimitBytes));
-  app.setNotFoundHandler((req, reply) => sendError(reply, new NotFound("route", `${req.method} ${req.url.split("?")[0]}`)));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new NotFound("route", `${req.method} ${req.url.split("?")[0]}`)),
+  );
   app.addHook("onResponse", async (req, reply) => {
     metrics.httpLatency.observe(
       { route: req.routeOptions.url ?? "unmatched", method: req.method, status: String(reply.statusCode) },

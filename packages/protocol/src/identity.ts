@@ -3,9 +3,9 @@
 import {
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
   sign as edSign,
   verify as edVerify,
+  generateKeyPairSync,
   type KeyObject,
 } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";

@@ -1,28 +1,28 @@
-export { PROTOCOL_VERSION } from "./version.js";
-export { sha256Hex, isContentId, CONTENT_ID_PATTERN } from "./hash.js";
-export { canonicalJson, canonicalBytes, canonicalHash } from "./canonical.js";
+export { canonicalBytes, canonicalHash, canonicalJson } from "./canonical.js";
+export * from "./errors.js";
+export { CONTENT_ID_PATTERN, isContentId, sha256Hex } from "./hash.js";
 export {
-  type Identity,
   generateIdentity,
-  saveKeyFile,
+  type Identity,
   loadKeyFile,
   loadOrCreateKeyFile,
   publicKeyFromId,
+  saveKeyFile,
   signBytes,
   verifyBytes,
 } from "./identity.js";
-export {
-  type ResultClaim,
-  type AuthClaim,
-  resultSigningBytes,
-  signResult,
-  verifyResultSignature,
-  authSigningBytes,
-  signAuth,
-  verifyAuthSignature,
-} from "./signing.js";
-export * from "./schemas/units.js";
 export * from "./schemas/job.js";
-export * from "./schemas/wire.js";
 export * from "./schemas/openai.js";
-export * from "./errors.js";
+export * from "./schemas/units.js";
+export * from "./schemas/wire.js";
+export {
+  type AuthClaim,
+  authSigningBytes,
+  type ResultClaim,
+  resultSigningBytes,
+  signAuth,
+  signResult,
+  verifyAuthSignature,
+  verifyResultSignature,
+} from "./signing.js";
+export { PROTOCOL_VERSION } from "./version.js";

@@ -1,6 +1,6 @@
 // A small typed client for Tessera's native API. For chat and completions use the official
 // `openai` package pointed at the gateway's /v1; this covers what OpenAI's API has no words for.
-import { type SubmitJobInput, errorFromBody } from "@tessera/protocol";
+import { errorFromBody, type SubmitJobInput } from "@tessera/protocol";
 import type { AccountView, JobView, LedgerReport, ListPage, ProviderInfo } from "./types.js";
 
 export interface ClientOptions {
@@ -20,7 +20,13 @@ export class TesseraClient {
     this.fetchImpl = opts.fetch ?? fetch;
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, auth: "key" | "admin" | "none" = "key", raw?: Uint8Array): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    auth: "key" | "admin" | "none" = "key",
+    raw?: Uint8Array,
+  ): Promise<T> {
     const headers: Record<string, string> = {};
     const token = auth === "admin" ? this.opts.adminKey : auth === "key" ? this.opts.apiKey : undefined;
     if (token) headers.authorization = `Bearer ${token}`;

@@ -1,2 +1,2 @@
-export { TesseraClient, type ClientOptions } from "./client.js";
-export type { JobView, ListPage, AccountView, ProviderInfo, LedgerReport } from "./types.js";
+export { type ClientOptions, TesseraClient } from "./client.js";
+export type { AccountView, JobView, LedgerReport, ListPage, ProviderInfo } from "./types.js";

@@ -94,7 +94,13 @@ export function registerClientCommands(program: Command): void {
     if (id) {
       const job = await client.getJob(id);
       print(o.json, job, () =>
-        [jobLine(job), ...(job.trail ?? []).map((t) => `  attempt ${t.attempt} on ${t.providerId.slice(0, 16)}…: ${t.outcome}${t.reason ? ` (${t.reason})` : ""}`)].join("\n"),
+        [
+          jobLine(job),
+          ...(job.trail ?? []).map(
+            (t) =>
+              `  attempt ${t.attempt} on ${t.providerId.slice(0, 16)}…: ${t.outcome}${t.reason ? ` (${t.reason})` : ""}`,
+          ),
+        ].join("\n"),
       );
       return;
     }
@@ -104,6 +110,11 @@ export function registerClientCommands(program: Command): void {
 
   withClientFlags(program.command("account").description("show balance, escrow and spend")).action(async (o) => {
     const a = await clientFrom(o).account();
-    print(o.json, a, () => `account ${a.id}: balance ${formatCredits(BigInt(a.balance))} credits, escrow ${formatCredits(BigInt(a.escrow))}, spent ${formatCredits(BigInt(a.spent))}`);
+    print(
+      o.json,
+      a,
+      () =>
+        `account ${a.id}: balance ${formatCredits(BigInt(a.balance))} credits, escrow ${formatCredits(BigInt(a.escrow))}, spent ${formatCredits(BigInt(a.spent))}`,
+    );
   });
 }

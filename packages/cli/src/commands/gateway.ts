@@ -35,8 +35,17 @@ export function registerGatewayCommand(program: Command): void {
         rateLimitPerSecond: o.rateLimit,
         logLevel: o.logLevel,
       });
-      const line = { url: gw.url, providerChannel: `${gw.wsUrl}/v1/provider/connect`, db: gw.store.dialect, gatewayId: gw.identity.id };
-      process.stdout.write(o.json ? `${JSON.stringify(line)}\n` : `gateway listening on ${gw.url} (providers connect to ${line.providerChannel})\n`);
+      const line = {
+        url: gw.url,
+        providerChannel: `${gw.wsUrl}/v1/provider/connect`,
+        db: gw.store.dialect,
+        gatewayId: gw.identity.id,
+      };
+      process.stdout.write(
+        o.json
+          ? `${JSON.stringify(line)}\n`
+          : `gateway listening on ${gw.url} (providers connect to ${line.providerChannel})\n`,
+      );
       let closing = false;
       const shutdown = async () => {
         if (closing) process.exit(1);

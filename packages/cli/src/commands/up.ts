@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { ensureTinyModel } from "@tessera/runtimes";
 import { TesseraClient } from "@tessera/sdk";
 import type { Command } from "commander";
-import { runDemo, formatCredits } from "../lib/demo.js";
+import { formatCredits, runDemo } from "../lib/demo.js";
 import { intFlag } from "../lib/flags.js";
 import { type Child, spawnTessera, stopAll, waitFor } from "../lib/processes.js";
 
@@ -20,12 +20,22 @@ function adminKey(dir: string): string {
   return readFileSync(file, "utf8").trim();
 }
 
-async function demoCredentials(dir: string, url: string, admin: TesseraClient): Promise<{ gateway: string; apiKey: string }> {
+async function demoCredentials(
+  dir: string,
+  url: string,
+  admin: TesseraClient,
+): Promise<{ gateway: string; apiKey: string }> {
   const file = join(dir, "credentials.json");
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, "utf8")) as { apiKey: string };
     const probe = new TesseraClient({ baseUrl: url, apiKey: saved.apiKey });
-    if (await probe.account().then(() => true, () => false)) return { gateway: url, apiKey: saved.apiKey };
+    if (
+      await probe.account().then(
+        () => true,
+        () => false,
+      )
+    )
+      return { gateway: url, apiKey: saved.apiKey };
   }
   const consumer = await admin.createConsumer("demo", DEMO_DEPOSIT);
   const creds = { gateway: url, apiKey: consumer.apiKey };
@@ -67,7 +77,15 @@ export function registerUpCommand(program: Command): void {
         const admin = adminKey(dir);
         const gateway = spawnTessera(
           "gateway",
-          ["gateway", "--port", String(o.port), "--db", join(dir, "gateway.db"), "--admin-key-file", join(dir, "admin.key")],
+          [
+            "gateway",
+            "--port",
+            String(o.port),
+            "--db",
+            join(dir, "gateway.db"),
+            "--admin-key-file",
+            join(dir, "admin.key"),
+          ],
           logs,
         );
         children.push(gateway);
@@ -83,13 +101,20 @@ export function registerUpCommand(program: Command): void {
               `provider-${i + 1}`,
               [
                 "provider",
-                "--gateway", `ws://127.0.0.1:${o.port}`,
-                "--key", join(dir, "keys", `provider-${i + 1}.key`),
-                "--region", region,
-                "--price", String(40 + 10 * (i % 3)),
-                "--concurrency", "2",
-                "--data-dir", join(dir, `provider-${i + 1}`),
-                "--models", ...models,
+                "--gateway",
+                `ws://127.0.0.1:${o.port}`,
+                "--key",
+                join(dir, "keys", `provider-${i + 1}.key`),
+                "--region",
+                region,
+                "--price",
+                String(40 + 10 * (i % 3)),
+                "--concurrency",
+                "2",
+                "--data-dir",
+                join(dir, `provider-${i + 1}`),
+                "--models",
+                ...models,
               ],
               logs,
             ),
@@ -115,7 +140,14 @@ export function registerUpCommand(program: Command): void {
         );
 
         if (o.demo) {
-          const summary = await runDemo({ gateway: url, apiKey: creds.apiKey, client, chats: o.chats, wasmJobs: o.wasmJobs, model: modelList[0]?.id ?? "" });
+          const summary = await runDemo({
+            gateway: url,
+            apiKey: creds.apiKey,
+            client,
+            chats: o.chats,
+            wasmJobs: o.wasmJobs,
+            model: modelList[0]?.id ?? "",
+          });
           const failed = summary.outcomes.filter((x) => !x.ok);
           process.stdout.write("\n provider                 region     jobs  tokens  earned (credits)\n");
           for (const p of summary.perProvider)

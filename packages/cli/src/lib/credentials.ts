@@ -21,7 +21,9 @@ export function resolveCredentials(flags: ClientFlags): Credentials {
   const gateway = flags.gateway ?? process.env.TESSERA_GATEWAY ?? fromFile.gateway;
   const apiKey = flags.apiKey ?? process.env.TESSERA_API_KEY ?? fromFile.apiKey;
   if (!gateway || !apiKey)
-    throw new Error(`no gateway or API key: pass --gateway and --api-key, set TESSERA_GATEWAY and TESSERA_API_KEY, or run 'tessera up' to create ${file}`);
+    throw new Error(
+      `no gateway or API key: pass --gateway and --api-key, set TESSERA_GATEWAY and TESSERA_API_KEY, or run 'tessera up' to create ${file}`,
+    );
   return { gateway, apiKey };
 }
 

@@ -34,7 +34,14 @@ export interface DemoSummary {
   perProvider: { id: string; region: string; jobs: number; tokens: number; cost: bigint }[];
 }
 
-export async function runDemo(opts: { gateway: string; apiKey: string; client: TesseraClient; chats: number; wasmJobs: number; model: string }): Promise<DemoSummary> {
+export async function runDemo(opts: {
+  gateway: string;
+  apiKey: string;
+  client: TesseraClient;
+  chats: number;
+  wasmJobs: number;
+  model: string;
+}): Promise<DemoSummary> {
   const openai = new OpenAI({ baseURL: `${opts.gateway}/v1`, apiKey: opts.apiKey, maxRetries: 0 });
   const bar = new cliProgress.SingleBar(
     { format: " demo |{bar}| {value}/{total} jobs | failed {failed} | {eta_formatted} left", hideCursor: true },
@@ -48,7 +55,8 @@ export async function runDemo(opts: { gateway: string; apiKey: string; client: T
   };
 
   const moduleIds = new Map<string, string>();
-  for (const w of WASM_INPUTS) moduleIds.set(w.module, (await opts.client.uploadBlob(await loadBuiltinModule(w.module))).id);
+  for (const w of WASM_INPUTS)
+    moduleIds.set(w.module, (await opts.client.uploadBlob(await loadBuiltinModule(w.module))).id);
 
   const chats = Array.from({ length: opts.chats }, async (_, i) => {
     const prompt = PROMPTS[i % PROMPTS.length]!;
@@ -80,7 +88,13 @@ export async function runDemo(opts: { gateway: string; apiKey: string; client: T
           temperature: 0,
         });
         const t = (r as unknown as { tessera: { provider: string; cost: string } }).tessera;
-        record({ kind: "chat", ok: true, provider: t.provider, tokens: r.usage?.completion_tokens ?? 0, cost: BigInt(t.cost) });
+        record({
+          kind: "chat",
+          ok: true,
+          provider: t.provider,
+          tokens: r.usage?.completion_tokens ?? 0,
+          cost: BigInt(t.cost),
+        });
       }
     } catch (e) {
       record({ kind: "chat", ok: false, provider: null, tokens: 0, cost: 0n, error: (e as Error).message });
@@ -97,7 +111,14 @@ export async function runDemo(opts: { gateway: string; apiKey: string; client: T
         limits: { timeoutMs: 10_000, maxMemoryMb: 64 },
       });
       const job: JobView = await opts.client.waitForJob(submitted.id);
-      record({ kind: "wasm", ok: job.status === "completed", provider: job.provider, tokens: 0, cost: BigInt(job.cost ?? 0), error: job.error ?? undefined });
+      record({
+        kind: "wasm",
+        ok: job.status === "completed",
+        provider: job.provider,
+        tokens: 0,
+        cost: BigInt(job.cost ?? 0),
+        error: job.error ?? undefined,
+      });
     } catch (e) {
       record({ kind: "wasm", ok: false, provider: null, tokens: 0, cost: 0n, error: (e as Error).message });
     }

@@ -2,8 +2,8 @@
 // running -> queued when a lease is lost and attempts remain. Each transition returns the
 // new record plus the ledger event and attempt record to persist with it, in one commit.
 import type { JobOutput, Units } from "@tessera/protocol";
-import { costOf } from "../metering/cost.js";
 import { type LedgerEvent, refundEvent, settleEvent } from "../ledger/postings.js";
+import { costOf } from "../metering/cost.js";
 import type { AttemptRecord, JobRecord } from "./types.js";
 
 export interface Transition {
@@ -23,7 +23,13 @@ export function isTerminal(job: Pick<JobRecord, "status">): boolean {
   return job.status === "completed" || job.status === "failed" || job.status === "cancelled";
 }
 
-export function lease(job: JobRecord, providerId: string, pricePerUnit: number, now: number, leaseMs: number): Transition {
+export function lease(
+  job: JobRecord,
+  providerId: string,
+  pricePerUnit: number,
+  now: number,
+  leaseMs: number,
+): Transition {
   mustBe(job, "queued");
   const attempt = job.attempt + 1;
   return {
@@ -46,7 +52,12 @@ export function renewLease(job: JobRecord, now: number, leaseMs: number): JobRec
   return { ...job, leaseExpiresAt: now + leaseMs, updatedAt: now };
 }
 
-function endAttempt(job: JobRecord, now: number, outcome: AttemptRecord["outcome"], reason: string | null): AttemptRecord {
+function endAttempt(
+  job: JobRecord,
+  now: number,
+  outcome: AttemptRecord["outcome"],
+  reason: string | null,
+): AttemptRecord {
   return {
     jobId: job.id,
     attempt: job.attempt,
@@ -88,9 +99,10 @@ export function loseLease(
   const counts = opts.countsAsAttempt ?? outcome !== "released";
   const usedUp = counts && job.attempt >= job.maxAttempts;
   if (usedUp) return fail(job, `failed after ${job.attempt} attempts; last: ${reason}`, now, outcome);
-  const tried = job.providerId && !job.triedProviders.includes(job.providerId)
-    ? [...job.triedProviders, job.providerId]
-    : job.triedProviders;
+  const tried =
+    job.providerId && !job.triedProviders.includes(job.providerId)
+      ? [...job.triedProviders, job.providerId]
+      : job.triedProviders;
   return {
     job: {
       ...job,

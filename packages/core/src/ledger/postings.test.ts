@@ -78,7 +78,6 @@ describe("posting rules", () => {
         fc.integer({ min: 0, max: 10_000 }),
         (escrowed, cost, feeBps) => {
           const ev = settle(escrowed, cost, feeBps);
-          // biome-ignore lint/complexity/useMathMinMax: bigints
           const charged = cost < escrowed ? cost : escrowed;
           const fee = (charged * BigInt(feeBps)) / 10_000n;
           expect(outOf(ev, escrow)).toBe(escrowed);

@@ -1,7 +1,7 @@
 // Posting rules: each ledger event is a set of transfers that all happen in one transaction,
 // keyed by the event id so that replaying an event (a retried settle, a restart) changes nothing.
 import { feeOf } from "../metering/cost.js";
-import { EXTERNAL, FEES, accounts } from "./accounts.js";
+import { accounts, EXTERNAL, FEES } from "./accounts.js";
 
 export interface Transfer {
   from: string;

@@ -4,7 +4,11 @@ import type { ProviderView } from "./types.js";
 
 export type Mismatch = "offline" | "draining" | "runtime" | "model" | "region" | "price" | "reputation" | "full";
 
-export function mismatch(job: Pick<JobRecord, "spec" | "constraints">, p: ProviderView, running = p.running): Mismatch | null {
+export function mismatch(
+  job: Pick<JobRecord, "spec" | "constraints">,
+  p: ProviderView,
+  running = p.running,
+): Mismatch | null {
   if (!p.online) return "offline";
   if (p.draining) return "draining";
   const caps = p.capabilities;
@@ -20,7 +24,10 @@ export function mismatch(job: Pick<JobRecord, "spec" | "constraints">, p: Provid
 }
 
 /** Could some provider in this set ever take the job (ignoring how busy they are)? */
-export function anyCouldServe(job: Pick<JobRecord, "spec" | "constraints">, providers: Iterable<ProviderView>): boolean {
+export function anyCouldServe(
+  job: Pick<JobRecord, "spec" | "constraints">,
+  providers: Iterable<ProviderView>,
+): boolean {
   for (const p of providers) {
     const m = mismatch(job, p, 0);
     if (m === null) return true;

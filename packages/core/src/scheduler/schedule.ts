@@ -3,7 +3,7 @@
 // over-committing a provider, and preferring providers a job has not already failed on.
 import type { JobRecord } from "../job/types.js";
 import { mismatch } from "./match.js";
-import { type ScoreWeights, DEFAULT_WEIGHTS, scoreProvider } from "./score.js";
+import { DEFAULT_WEIGHTS, type ScoreWeights, scoreProvider } from "./score.js";
 import type { ProviderView } from "./types.js";
 
 export interface Assignment {

@@ -19,7 +19,12 @@ export interface ScoreContext {
   bestLatencyMs: number | null;
 }
 
-export function scoreProvider(p: ProviderView, running: number, ctx: ScoreContext, w: ScoreWeights = DEFAULT_WEIGHTS): number {
+export function scoreProvider(
+  p: ProviderView,
+  running: number,
+  ctx: ScoreContext,
+  w: ScoreWeights = DEFAULT_WEIGHTS,
+): number {
   const price = p.capabilities.pricePerUnit;
   const priceTerm = ctx.maxPrice > ctx.minPrice ? (price - ctx.minPrice) / (ctx.maxPrice - ctx.minPrice) : 0;
   // an unmeasured provider is scored as average so that new nodes get work and get measured

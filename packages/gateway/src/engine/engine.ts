@@ -4,30 +4,30 @@
 import { randomBytes } from "node:crypto";
 import {
   type AttemptRecord,
-  type JobRecord,
-  type LedgerEvent,
-  type Transition,
   cancel as cancelTransition,
   complete,
   escrowEvent,
   expireInQueue,
   failPermanently,
   isTerminal,
+  type JobRecord,
+  type LedgerEvent,
   lease,
   loseLease,
   renewLease,
   schedule,
+  type Transition,
 } from "@tessera/core";
 import {
   type ChunkMsg,
   type Constraints,
+  canonicalHash,
   type FailureMsg,
   type JobSpec,
   type ModelInfo,
   NotFound,
   type ResultMessage,
   TesseraError,
-  canonicalHash,
   verifyResultSignature,
 } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
@@ -35,9 +35,9 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import type { GatewayConfig } from "../config.js";
 import type { Metrics } from "../metrics.js";
-import { type StreamCursor, JobEvents, advanceStream } from "./events.js";
 import { escrowFor } from "./escrow.js";
-import { type ProviderSession, ewma, toView } from "./sessions.js";
+import { advanceStream, JobEvents, type StreamCursor } from "./events.js";
+import { ewma, type ProviderSession, toView } from "./sessions.js";
 import { GroupWriter } from "./writer.js";
 
 export interface SubmitRequest {
@@ -148,7 +148,9 @@ export class Engine {
     const result = await this.writer.write({
       job,
       ledger: escrowEvent(job.id, job.consumerId, escrow, now),
-      idempotency: req.idempotencyKey ? { consumerId: req.consumerId, key: req.idempotencyKey, jobId: job.id } : undefined,
+      idempotency: req.idempotencyKey
+        ? { consumerId: req.consumerId, key: req.idempotencyKey, jobId: job.id }
+        : undefined,
     });
     if (!result.ok) {
       // two identical submits raced: the loser answers with the winner's job
@@ -187,7 +189,8 @@ export class Engine {
     const holder = job.status === "running" ? job.providerId : null;
     const attempt = job.attempt;
     const done = await this.apply(job, cancelTransition(job, this.now()));
-    if (holder) this.sessions.get(holder)?.send({ type: "cancel", jobId, attempt, reason: "cancelled by the consumer" });
+    if (holder)
+      this.sessions.get(holder)?.send({ type: "cancel", jobId, attempt, reason: "cancelled by the consumer" });
     return done;
   }
 
@@ -311,7 +314,8 @@ export class Engine {
   private scheduleRound(): void {
     if (this.queued.size === 0) return;
     const counts = new Map<string, number>();
-    for (const j of this.running.values()) if (j.providerId) counts.set(j.providerId, (counts.get(j.providerId) ?? 0) + 1);
+    for (const j of this.running.values())
+      if (j.providerId) counts.set(j.providerId, (counts.get(j.providerId) ?? 0) + 1);
     const views = this.onlineSessions().map((s) => toView(s, counts.get(s.id) ?? 0));
     if (views.length === 0) return;
     const assignments = schedule({ queued: [...this.queued.values()], providers: views, lastServed: this.lastServed });
@@ -339,7 +343,9 @@ export class Engine {
     const now = this.now();
     for (const job of this.running.values()) {
       if ((job.leaseExpiresAt ?? 0) <= now) {
-        const reason = this.sessions.has(job.providerId ?? "") ? "lease expired without a heartbeat" : "provider disconnected";
+        const reason = this.sessions.has(job.providerId ?? "")
+          ? "lease expired without a heartbeat"
+          : "provider disconnected";
         const session = this.sessions.get(job.providerId ?? "");
         if (session) session.failed++;
         void this.apply(job, loseLease(job, "expired", reason, now));
@@ -365,7 +371,13 @@ export class Engine {
     const ended = t.attempt && t.attempt.outcome !== "running" ? t.attempt : undefined;
     if (ended && ended.outcome !== "completed")
       this.log.info(
-        { jobId: job.id, attempt: ended.attempt, providerId: ended.providerId, outcome: ended.outcome, reason: ended.reason },
+        {
+          jobId: job.id,
+          attempt: ended.attempt,
+          providerId: ended.providerId,
+          outcome: ended.outcome,
+          reason: ended.reason,
+        },
         "attempt ended",
       );
     const op: { job: JobRecord; ledger?: LedgerEvent; attempt?: AttemptRecord } = { job };

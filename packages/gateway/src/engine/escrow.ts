@@ -11,7 +11,9 @@ export function escrowFor(
   models: Map<string, { info: ModelInfo }>,
 ): bigint {
   const offers = online.filter(
-    (s) => s.capabilities.runtimes.includes(spec.runtime) && (spec.runtime !== "llm" || s.capabilities.models.some((m) => m.id === spec.model)),
+    (s) =>
+      s.capabilities.runtimes.includes(spec.runtime) &&
+      (spec.runtime !== "llm" || s.capabilities.models.some((m) => m.id === spec.model)),
   );
   let parameters: number | undefined;
   if (spec.runtime === "llm") {
@@ -22,10 +24,11 @@ export function escrowFor(
     throw new NoCapacity("No provider offering the wasm runtime is online.");
   }
   const highest = offers.reduce((m, s) => Math.max(m, s.capabilities.pricePerUnit), 0);
-  const pricePerUnit =
-    constraints.maxPricePerUnit ?? (offers.length > 0 ? highest : 0);
+  const pricePerUnit = constraints.maxPricePerUnit ?? (offers.length > 0 ? highest : 0);
   if (spec.runtime === "llm" && constraints.maxPricePerUnit === undefined && offers.length === 0)
-    throw new NoCapacity(`No provider serving model ${spec.model} is online; set constraints.maxPricePerUnit to queue it anyway.`);
+    throw new NoCapacity(
+      `No provider serving model ${spec.model} is online; set constraints.maxPricePerUnit to queue it anyway.`,
+    );
   const throughput = offers.reduce((m, s) => Math.max(m, s.capabilities.throughput), 0);
   return maxCost(spec, { pricePerUnit, parameters, throughput });
 }

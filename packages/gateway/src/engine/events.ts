@@ -38,7 +38,11 @@ export interface StreamCursor {
   forwardedChars: number;
 }
 
-export function advanceStream(cursor: StreamCursor, attempt: number, text: string): { cursor: StreamCursor; fresh: string } {
+export function advanceStream(
+  cursor: StreamCursor,
+  attempt: number,
+  text: string,
+): { cursor: StreamCursor; fresh: string } {
   const c = attempt === cursor.attempt ? cursor : { attempt, attemptChars: 0, forwardedChars: cursor.forwardedChars };
   const start = c.attemptChars;
   const end = start + text.length;

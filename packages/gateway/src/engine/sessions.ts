@@ -1,7 +1,8 @@
 // A connected provider as the engine sees it: what it offers, how it has done, how to reach it.
-import type { Capabilities, GatewayMessage } from "@tessera/protocol";
+
 import type { ProviderView } from "@tessera/core";
 import { reputationOf } from "@tessera/core";
+import type { Capabilities, GatewayMessage } from "@tessera/protocol";
 
 export interface ProviderSession {
   id: string;

@@ -49,7 +49,7 @@ export class GroupWriter {
         const batch = this.pending.splice(0, this.maxBatch);
         try {
           const results = await this.store.commit(batch.map((p) => p.op));
-          batch.forEach((p, i) => p.resolve(results[i]!));
+          for (const [i, p] of batch.entries()) p.resolve(results[i]!);
         } catch (e) {
           for (const p of batch) p.reject(e);
           this.onFatal(e);

@@ -2,7 +2,7 @@
 // Guarded by the gateway's admin token; absent when no token is configured.
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { checkInvariants, depositEvent } from "@tessera/core";
-import { NotFound, TesseraError, Unauthenticated, sha256Hex } from "@tessera/protocol";
+import { NotFound, sha256Hex, TesseraError, Unauthenticated } from "@tessera/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { bearerToken, newApiKey } from "../auth.js";
@@ -11,15 +11,19 @@ import type { RouteContext } from "./context.js";
 
 const Amount = z.string().regex(/^[1-9][0-9]{0,30}$/, "a positive integer amount of nano-credits");
 const CreateConsumer = z.object({ name: z.string().min(1).max(100), deposit: Amount.optional() }).strict();
-const Deposit = z.object({ consumerId: z.string().min(1).max(64), amount: Amount, id: z.string().max(100).optional() }).strict();
+const Deposit = z
+  .object({ consumerId: z.string().min(1).max(64), amount: Amount, id: z.string().max(100).optional() })
+  .strict();
 const Revoke = z.object({ apiKey: z.string().min(1).max(200) }).strict();
 
 export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const expected = ctx.config.adminKey ? Buffer.from(sha256Hex(ctx.config.adminKey)) : undefined;
   const requireAdmin = (req: FastifyRequest) => {
     const token = bearerToken(req.headers.authorization);
-    if (!expected) throw new TesseraError("admin_disabled", 403, "This gateway has no admin key configured.", "permission_error");
-    if (!token || !timingSafeEqual(Buffer.from(sha256Hex(token)), expected)) throw new Unauthenticated("Invalid admin key.");
+    if (!expected)
+      throw new TesseraError("admin_disabled", 403, "This gateway has no admin key configured.", "permission_error");
+    if (!token || !timingSafeEqual(Buffer.from(sha256Hex(token)), expected))
+      throw new Unauthenticated("Invalid admin key.");
   };
 
   app.post("/v1/admin/consumers", async (req, reply) => {
@@ -31,7 +35,9 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { key, hash } = newApiKey();
     await ctx.store.createApiKey({ hash, consumerId: id, scopes: ["jobs"], createdAt: now, revokedAt: null });
     if (body.deposit) {
-      const r = await ctx.engine.writer.write({ ledger: depositEvent(`deposit:${randomUUID()}`, id, BigInt(body.deposit), now) });
+      const r = await ctx.engine.writer.write({
+        ledger: depositEvent(`deposit:${randomUUID()}`, id, BigInt(body.deposit), now),
+      });
       if (!r.ok) throw r.error;
     }
     return reply.status(201).send({ object: "consumer", id, name: body.name, apiKey: key });
@@ -42,7 +48,9 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const body = parse(Deposit, req.body);
     if (!(await ctx.store.getConsumer(body.consumerId))) throw new NotFound("consumer", body.consumerId, "consumerId");
     const eventId = `deposit:${body.id ?? randomUUID()}`;
-    const r = await ctx.engine.writer.write({ ledger: depositEvent(eventId, body.consumerId, BigInt(body.amount), Date.now()) });
+    const r = await ctx.engine.writer.write({
+      ledger: depositEvent(eventId, body.consumerId, BigInt(body.amount), Date.now()),
+    });
     if (!r.ok) throw r.error;
     return reply.status(201).send({ object: "deposit", id: eventId, applied: r.ledgerApplied });
   });

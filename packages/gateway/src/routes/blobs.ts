@@ -1,6 +1,6 @@
 // Content-addressed blobs (WASM modules, large inputs). Upload needs an API key; reading is
 // open to anyone who knows the sha256, the way providers fetch what a job names.
-import { InvalidRequest, NotFound, isContentId, sha256Hex } from "@tessera/protocol";
+import { InvalidRequest, isContentId, NotFound, sha256Hex } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import type { RouteContext } from "./context.js";
 

@@ -1,5 +1,5 @@
 // Native jobs: submit any runtime's job, read it with its trail, list, cancel.
-import { NotFound, SubmitJobSchema, canonicalHash } from "@tessera/protocol";
+import { canonicalHash, NotFound, SubmitJobSchema } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { parse } from "../errors.js";

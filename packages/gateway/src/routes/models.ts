@@ -1,6 +1,6 @@
 // Model names for the OpenAI API. Models are identified by content id (sha256 of the GGUF);
 // the public name is the file's name, disambiguated with a hash prefix when two files share it.
-import { type ModelInfo, UnknownModel, isContentId } from "@tessera/protocol";
+import { isContentId, type ModelInfo, UnknownModel } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import type { Engine } from "../engine/engine.js";
 import type { RouteContext } from "./context.js";
@@ -53,6 +53,13 @@ export function modelRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { model } = req.params as { model: string };
     const r = resolveModel(ctx.engine, model);
     const info = ctx.engine.models.get(r.id)!.info;
-    return { id: r.name, object: "model", created: 0, owned_by: "tessera", content_id: info.id, parameters: info.parameters };
+    return {
+      id: r.name,
+      object: "model",
+      created: 0,
+      owned_by: "tessera",
+      content_id: info.id,
+      parameters: info.parameters,
+    };
   });
 }

@@ -7,11 +7,11 @@ import {
   ChatCompletionRequestSchema,
   type CompletionRequest,
   CompletionRequestSchema,
+  canonicalHash,
   InvalidRequest,
   type LlmJobSpec,
   type LlmOutput,
   TesseraError,
-  canonicalHash,
 } from "@tessera/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { JobEvent } from "../engine/events.js";
@@ -24,8 +24,16 @@ const DEFAULT_MAX_TOKENS = 512;
 
 type Kind = "chat" | "completion";
 
-function toSpec(ctx: RouteContext, kind: Kind, body: ChatCompletionRequest | CompletionRequest): { spec: LlmJobSpec; name: string } {
-  if (body.logprobs) throw new InvalidRequest("logprobs are not returned by the OpenAI endpoints; the native job API returns them in output.logprobs.", "logprobs");
+function toSpec(
+  ctx: RouteContext,
+  kind: Kind,
+  body: ChatCompletionRequest | CompletionRequest,
+): { spec: LlmJobSpec; name: string } {
+  if (body.logprobs)
+    throw new InvalidRequest(
+      "logprobs are not returned by the OpenAI endpoints; the native job API returns them in output.logprobs.",
+      "logprobs",
+    );
   const model = resolveModel(ctx.engine, body.model);
   const temperature = body.temperature ?? 1;
   const maxTokens =
@@ -81,7 +89,12 @@ function tesseraExtras(job: JobRecord) {
 function finalError(job: JobRecord): TesseraError {
   if (job.status === "failed" && job.error?.includes("before its deadline"))
     return new TesseraError("no_capacity", 503, job.error, "service_unavailable");
-  return new TesseraError("job_failed", 502, `The job ${job.id} ${job.status}: ${job.error ?? "unknown reason"}`, "server_error");
+  return new TesseraError(
+    "job_failed",
+    502,
+    `The job ${job.id} ${job.status}: ${job.error ?? "unknown reason"}`,
+    "server_error",
+  );
 }
 
 function completionBody(kind: Kind, job: JobRecord, name: string) {
@@ -117,7 +130,14 @@ function completionBody(kind: Kind, job: JobRecord, name: string) {
   };
 }
 
-function streamChunk(kind: Kind, job: JobRecord, name: string, text: string | null, finish: string | null, first: boolean) {
+function streamChunk(
+  kind: Kind,
+  job: JobRecord,
+  name: string,
+  text: string | null,
+  finish: string | null,
+  first: boolean,
+) {
   const created = Math.floor(job.createdAt / 1000);
   if (kind === "chat") {
     const delta: Record<string, string> = {};
@@ -140,7 +160,14 @@ function streamChunk(kind: Kind, job: JobRecord, name: string, text: string | nu
   };
 }
 
-async function stream(ctx: RouteContext, reply: FastifyReply, kind: Kind, job: JobRecord, name: string, includeUsage: boolean) {
+async function stream(
+  ctx: RouteContext,
+  reply: FastifyReply,
+  kind: Kind,
+  job: JobRecord,
+  name: string,
+  includeUsage: boolean,
+) {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -163,7 +190,12 @@ async function stream(ctx: RouteContext, reply: FastifyReply, kind: Kind, job: J
         const out = done.output as LlmOutput;
         write(streamChunk(kind, done, name, null, out.finishReason, first));
         if (includeUsage)
-          write({ ...streamChunk(kind, done, name, null, null, false), choices: [], usage: usage(done), tessera: tesseraExtras(done) });
+          write({
+            ...streamChunk(kind, done, name, null, null, false),
+            choices: [],
+            usage: usage(done),
+            tessera: tesseraExtras(done),
+          });
       } else {
         write(finalError(done).toOpenAI());
       }
@@ -186,7 +218,8 @@ async function stream(ctx: RouteContext, reply: FastifyReply, kind: Kind, job: J
 export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const handler = (kind: Kind) => async (req: FastifyRequest, reply: FastifyReply) => {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
-    const body = kind === "chat" ? parse(ChatCompletionRequestSchema, req.body) : parse(CompletionRequestSchema, req.body);
+    const body =
+      kind === "chat" ? parse(ChatCompletionRequestSchema, req.body) : parse(CompletionRequestSchema, req.body);
     const { spec, name } = toSpec(ctx, kind, body);
     const header = req.headers["idempotency-key"];
     const job = await ctx.engine.submit({

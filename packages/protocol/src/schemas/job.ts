@@ -22,7 +22,12 @@ export const ConstraintsSchema = z
     /** 0..1 */
     minReputation: z.number().min(0).max(1).optional(),
     /** the job fails with a refund if no provider has started it this many ms after submit */
-    deadlineMs: z.number().int().positive().max(7 * 24 * 3600_000).optional(),
+    deadlineMs: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 24 * 3600_000)
+      .optional(),
   })
   .strict();
 export type Constraints = z.infer<typeof ConstraintsSchema>;
@@ -31,7 +36,12 @@ export const LlmParamsSchema = z
   .object({
     /** 0 means greedy decoding: deterministic for a given model file */
     temperature: z.number().min(0).max(2).default(0),
-    seed: z.number().int().nonnegative().max(2 ** 32 - 1).optional(),
+    seed: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(2 ** 32 - 1)
+      .optional(),
     topK: z.number().int().min(1).max(1000).optional(),
     topP: z.number().gt(0).max(1).optional(),
     stop: z.array(z.string().min(1).max(256)).max(4).optional(),
@@ -67,7 +77,14 @@ export const WasmJobSpecSchema = z
     module: ContentIdSchema,
     /** base64 bytes handed to the module's `run` export; or a blob id holding them */
     input: z.union([
-      z.object({ data: z.string().max(16 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64") }).strict(),
+      z
+        .object({
+          data: z
+            .string()
+            .max(16 * 1024 * 1024)
+            .regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64"),
+        })
+        .strict(),
       z.object({ blob: ContentIdSchema }).strict(),
     ]),
     limits: z

@@ -1,7 +1,7 @@
 // Decides a batch in memory: given what the database already holds (claimed idempotency keys,
 // applied ledger events, balances), which operations succeed and what rows they write. The
 // caller holds the write lock, so deciding first and writing in bulk afterwards is safe.
-import { type AttemptRecord, firstOverdraft, type JobRecord, type Transfer } from "@tessera/core";
+import { type AttemptRecord, firstOverdraft, type JobRecord, type LedgerEvent, type Transfer } from "@tessera/core";
 import { IdempotencyConflict, InsufficientBalance, InvalidRequest } from "@tessera/protocol";
 import type { OpResult, ProviderRecord, WriteOp } from "../types.js";
 

@@ -1,0 +1,222 @@
+// Contract, part 2: reads and the small writes outside commit.
+import { accounts, EXTERNAL, refundEvent } from "@tessera/core";
+import { expect, it } from "vitest";
+import type { Harness } from "./contract.js";
+import { makeJob, makeProvider, submitOp } from "./fixtures.js";
+
+const avail = accounts.available("alice");
+const escrow = accounts.escrow("alice");
+
+export function queryContract(h: Harness): void {
+  it("round-trips a job with every field set, and replaces it on a later write", async () => {
+    const job = makeJob("full", {
+      status: "completed",
+      attempt: 2,
+      maxAttempts: 5,
+      providerId: "p-7",
+      pricePerUnit: 17,
+      leaseExpiresAt: null,
+      triedProviders: ["p-1", "p-2"],
+      escrow: 123_456_789n,
+      cost: 98_765n,
+      units: { inputTokens: 12, outputTokens: 34, standardUnits: 5_678 },
+      output: { text: "héllo ✓", tokens: [1, 2, 3], logprobs: [-0.125, -1e-9, -3.5], finishReason: "length" },
+      outputHash: "ef".repeat(32),
+      signature: "00ff".repeat(32),
+      error: null,
+      idempotencyKey: "idem/1",
+      jobClass: "batch",
+      startedAt: 1_700_000_000_500,
+      finishedAt: 1_700_000_009_999,
+      updatedAt: 1_700_000_009_999,
+    });
+    await h.store.commit([{ job }]);
+    expect(await h.store.getJob("full")).toEqual(job);
+
+    const wasm = makeJob("full", {
+      spec: {
+        runtime: "wasm",
+        module: "12".repeat(32),
+        input: { data: "AAEC" },
+        limits: { timeoutMs: 500, maxMemoryMb: 16 },
+      },
+      constraints: {},
+      deadlineAt: null,
+      output: { data: "AQID" },
+    });
+    await h.store.commit([{ job: wasm }]);
+    expect(await h.store.getJob("full")).toEqual(wasm);
+    expect(await h.store.getJob("nope")).toBeUndefined();
+  });
+
+  it("pages listJobs newest first with a cursor, within filters", async () => {
+    const jobs = Array.from({ length: 25 }, (_, i) =>
+      makeJob(`job-${String(i).padStart(2, "0")}`, {
+        // pairs share a timestamp so the id breaks ties
+        createdAt: 1_000 + Math.floor(i / 2),
+        consumerId: i % 3 === 0 ? "bob" : "alice",
+        status: i % 5 === 0 ? "completed" : "queued",
+        providerId: i % 5 === 0 ? "p1" : null,
+      }),
+    );
+    await h.store.commit(jobs.map((job) => ({ job })));
+    const newestFirst = [...jobs].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).map((j) => j.id);
+
+    const seen: string[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await h.store.listJobs({ limit: 10, before });
+      if (page.length === 0) break;
+      seen.push(...page.map((j) => j.id));
+      before = page.at(-1)?.id;
+    }
+    expect(seen).toEqual(newestFirst);
+
+    const bobs = await h.store.listJobs({ consumerId: "bob", limit: 100 });
+    expect(bobs.map((j) => j.id)).toEqual(newestFirst.filter((id) => Number(id.slice(4)) % 3 === 0));
+    const completed = await h.store.listJobs({ status: "completed", limit: 2 });
+    expect(completed.map((j) => j.id)).toEqual(["job-20", "job-15"]);
+    const next = await h.store.listJobs({ status: "completed", limit: 10, before: "job-15" });
+    expect(next.map((j) => j.id)).toEqual(["job-10", "job-05", "job-00"]);
+    expect((await h.store.listJobs({ providerId: "p1", consumerId: "bob", limit: 10 })).map((j) => j.id)).toEqual([
+      "job-15",
+      "job-00",
+    ]);
+    expect(await h.store.listJobs({ limit: 10, before: "no-such-job" })).toEqual([]);
+  });
+
+  it("lists queued and running jobs as active, oldest first, and counts jobs by status", async () => {
+    const statuses = ["queued", "running", "completed", "failed", "cancelled", "running", "queued"] as const;
+    await h.store.commit(statuses.map((status, i) => ({ job: makeJob(`s${i}`, { status, createdAt: 100 - i }) })));
+    expect((await h.store.activeJobs()).map((j) => j.id)).toEqual(["s6", "s5", "s1", "s0"]);
+    expect(await h.store.countJobsByStatus()).toEqual({ queued: 2, running: 2, completed: 1, failed: 1, cancelled: 1 });
+  });
+
+  it("counts zero for statuses with no jobs", async () => {
+    expect(await h.store.countJobsByStatus()).toEqual({ queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 });
+  });
+
+  it("upserts attempts: a later write only ends the attempt", async () => {
+    const running = {
+      jobId: "j",
+      attempt: 1,
+      providerId: "p1",
+      leasedAt: 10,
+      endedAt: null,
+      outcome: "running" as const,
+      reason: null,
+    };
+    await h.store.commit([{ attempt: running }]);
+    await h.store.commit([{ attempt: { ...running, attempt: 2, providerId: "p2", leasedAt: 30 } }]);
+    await h.store.commit([
+      {
+        attempt: {
+          jobId: "j",
+          attempt: 1,
+          providerId: "other",
+          leasedAt: 999,
+          endedAt: 25,
+          outcome: "expired",
+          reason: "lease lost",
+        },
+      },
+    ]);
+    expect(await h.store.attempts("j")).toEqual([
+      { jobId: "j", attempt: 1, providerId: "p1", leasedAt: 10, endedAt: 25, outcome: "expired", reason: "lease lost" },
+      { jobId: "j", attempt: 2, providerId: "p2", leasedAt: 30, endedAt: null, outcome: "running", reason: null },
+    ]);
+    expect(await h.store.attempts("other")).toEqual([]);
+  });
+
+  it("stores consumers and API keys, finds keys by hash and revokes them once", async () => {
+    await h.store.createConsumer({ id: "alice", name: "Alice Ltd", createdAt: 5 });
+    expect(await h.store.getConsumer("alice")).toEqual({ id: "alice", name: "Alice Ltd", createdAt: 5 });
+    expect(await h.store.getConsumer("nobody")).toBeUndefined();
+
+    const key = {
+      hash: "aa".repeat(32),
+      consumerId: "alice",
+      scopes: ["jobs", "admin"],
+      createdAt: 6,
+      revokedAt: null,
+    };
+    await h.store.createApiKey(key);
+    await h.store.createApiKey({ ...key, hash: "bb".repeat(32), scopes: [] });
+    expect(await h.store.findApiKey(key.hash)).toEqual(key);
+    expect(await h.store.findApiKey("cc".repeat(32))).toBeUndefined();
+
+    await h.store.revokeApiKey(key.hash, 100);
+    await h.store.revokeApiKey(key.hash, 200);
+    expect(await h.store.findApiKey(key.hash)).toEqual({ ...key, revokedAt: 100 });
+    expect((await h.store.findApiKey("bb".repeat(32)))?.revokedAt).toBeNull();
+    await expect(h.store.createApiKey(key)).rejects.toThrow();
+  });
+
+  it("stores providers through commit, lists them and marks them all offline", async () => {
+    await h.store.commit([{ provider: makeProvider("p2") }, { provider: makeProvider("p1", { online: false }) }]);
+    expect(await h.store.getProvider("p2")).toEqual(makeProvider("p2"));
+    expect(await h.store.getProvider("p9")).toBeUndefined();
+    await h.store.commit([{ provider: makeProvider("p2", { completed: 8, lastSeenAt: 1_700_000_009_000 }) }]);
+    expect((await h.store.listProviders()).map((p) => [p.id, p.completed, p.online])).toEqual([
+      ["p1", 7, false],
+      ["p2", 8, true],
+    ]);
+    await h.store.markAllProvidersOffline();
+    expect((await h.store.listProviders()).map((p) => p.online)).toEqual([false, false]);
+    expect((await h.store.getProvider("p2"))?.capabilities).toEqual(makeProvider("p2").capabilities);
+  });
+
+  it("stores blobs byte for byte", async () => {
+    const bytes = new Uint8Array(70_000).map((_, i) => (i * 31 + 7) % 256);
+    await h.store.putBlob("b1", bytes, 10);
+    await h.store.putBlob("empty", new Uint8Array(0), 11);
+    // a view into a larger buffer stores only the view
+    const backing = new Uint8Array([9, 9, 1, 2, 3, 9]);
+    await h.store.putBlob("view", backing.subarray(2, 5), 12);
+    const got = await h.store.getBlob("b1");
+    expect(got).toBeInstanceOf(Uint8Array);
+    // compared as one buffer: element-wise deep equality is slow at this size
+    expect(got && Buffer.from(got).equals(bytes)).toBe(true);
+    expect(await h.store.getBlob("empty")).toEqual(new Uint8Array(0));
+    expect(await h.store.getBlob("view")).toEqual(new Uint8Array([1, 2, 3]));
+    expect(await h.store.getBlob("missing")).toBeUndefined();
+    // content-addressed: a second put of an id changes nothing
+    await h.store.putBlob("view", new Uint8Array([7]), 13);
+    expect(await h.store.getBlob("view")).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
+  it("answers postings by job and by account, newest first", async () => {
+    await h.fund(1_000n);
+    const job = makeJob("pj", { escrow: 100n });
+    await h.store.commit([submitOp(job)]);
+    await h.store.commit([{ ledger: refundEvent("pj", "alice", 100n, 50) }]);
+    const byJob = await h.store.postings({ jobId: "pj", limit: 10 });
+    expect(byJob).toEqual([
+      { eventId: "job:pj:refund", kind: "refund", jobId: "pj", at: 50, from: escrow, to: avail, amount: 100n },
+      {
+        eventId: "job:pj:escrow",
+        kind: "escrow",
+        jobId: "pj",
+        at: job.createdAt,
+        from: avail,
+        to: escrow,
+        amount: 100n,
+      },
+    ]);
+    const byAccount = await h.store.postings({ account: avail, limit: 2 });
+    expect(byAccount.map((p) => p.eventId)).toEqual(["job:pj:refund", "job:pj:escrow"]);
+    expect((await h.store.postings({ account: EXTERNAL, limit: 10 })).map((p) => p.kind)).toEqual(["deposit"]);
+  });
+
+  it("sums the cost of a consumer's completed jobs as spent", async () => {
+    await h.store.commit([
+      { job: makeJob("c1", { status: "completed", cost: 10n }) },
+      { job: makeJob("c2", { status: "completed", cost: 32n }) },
+      { job: makeJob("c3", { status: "failed", cost: null }) },
+      { job: makeJob("c4", { status: "completed", cost: 1_000n, consumerId: "bob" }) },
+    ]);
+    expect(await h.store.spent("alice")).toBe(42n);
+    expect(await h.store.spent("bob")).toBe(1_000n);
+    expect(await h.store.spent("carol")).toBe(0n);
+  });
+}
