@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerChainCommands } from "./chain.js";
 import { registerClientCommands } from "./client.js";
 import { registerGatewayCommand } from "./gateway.js";
 import { registerProviderCommand } from "./provider.js";
@@ -9,4 +10,5 @@ export function registerCommands(program: Command): void {
   registerGatewayCommand(program);
   registerProviderCommand(program);
   registerClientCommands(program);
+  registerChainCommands(program);
 }

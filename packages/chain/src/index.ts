@@ -1,0 +1,11 @@
+// @tessera/chain: Tessera's settlement contracts on an EVM chain through viem: generated typed
+// bindings, EIP-712 message helpers, deployment, and Hardhat 2 devnets.
+export * from "./deploy/connect.js";
+export * from "./deploy/deploy.js";
+export * from "./deploy/deployment.js";
+export * from "./devnet/hardhat.js";
+export * from "./devnet/up.js";
+export * from "./eip712/sign.js";
+export * from "./eip712/types.js";
+export * from "./generated/index.js";
+export * from "./revert.js";
