@@ -11,6 +11,7 @@ export {
   signBytes,
   verifyBytes,
 } from "./identity.js";
+export * from "./schemas/audit.js";
 export * from "./schemas/job.js";
 export * from "./schemas/openai.js";
 export * from "./schemas/units.js";
@@ -25,4 +26,5 @@ export {
   verifyAuthSignature,
   verifyResultSignature,
 } from "./signing.js";
+export { signVerdict, type VerdictClaim, verdictSigningBytes, verifyVerdictSignature } from "./verdict-signing.js";
 export { PROTOCOL_VERSION } from "./version.js";

@@ -54,6 +54,10 @@ export const ProviderConfigSchema = z
       .positive()
       .default(256 * 1024 * 1024),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** also act as a verifier: re-check other providers' results for a fee */
+    verify: z.boolean().default(false),
+    /** operator label; audits go to verifiers of another operator (default: the node id) */
+    operator: z.string().min(1).max(128).optional(),
   })
   .strict();
 
@@ -79,6 +83,8 @@ export const CONFIG_FLAGS: Record<keyof ProviderConfig, string> = {
   reconnectMaxMs: "reconnectMaxMs",
   maxBlobBytes: "maxBlobBytes",
   logLevel: "--log-level",
+  verify: "--verify",
+  operator: "--operator",
 };
 
 export class ProviderConfigError extends Error {

@@ -2,6 +2,8 @@
 // signed hello, heartbeat while welcomed, and redial with backoff whenever the socket drops,
 // except when the gateway refuses this node for good (bad key, other protocol version).
 import {
+  type AuditMessage,
+  type CapacityChallengeMessage,
   type Capabilities,
   type GatewayMessage,
   GatewayMessageSchema,
@@ -22,7 +24,7 @@ export const CLOSE_VERSION_MISMATCH = 4002;
 
 export type FatalReason = "auth_failed" | "version_mismatch";
 
-export type SessionMessage = LeaseMessage | CancelMessage | AckMessage;
+export type SessionMessage = LeaseMessage | CancelMessage | AckMessage | AuditMessage | CapacityChallengeMessage;
 
 export interface ConnectionOptions {
   /** ws(s)://…/v1/provider/connect */

@@ -3,15 +3,19 @@
 import { join } from "node:path";
 import {
   type Capabilities,
+  type CapacityChallengeMessage,
   CapabilitiesSchema,
   type Identity,
   loadOrCreateKeyFile,
   type ModelInfo,
+  type ProviderMessage,
   type RuntimeName,
 } from "@tessera/protocol";
 import { measureThroughput } from "@tessera/runtimes";
 import type { Logger } from "pino";
+import { Auditor } from "./auditor.js";
 import { type BlobStore, createBlobCache } from "./blob-cache.js";
+import { handleCapacityChallenge } from "./capacity.js";
 import { type ProviderConfig, ProviderConfigError, type ProviderConfigInput, parseProviderConfig } from "./config.js";
 import { type FatalReason, GatewayConnection } from "./connection.js";
 import { JobRunner, type JobStats } from "./jobs.js";
@@ -36,6 +40,8 @@ export interface ProviderDeps {
   fetch?: typeof fetch;
   /** jitter source for reconnect backoff */
   random?: () => number;
+  /** answers proof-of-capacity challenges; default the honest product (capacity.ts) */
+  capacityAnswer?: (msg: CapacityChallengeMessage) => ProviderMessage;
 }
 
 export type ProviderExitReason = "drained" | "stopped" | FatalReason;
@@ -98,6 +104,8 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
       maxConcurrency: config.concurrency,
       throughput,
       software: PROVIDER_SOFTWARE,
+      ...(config.verify ? { verifier: true } : {}),
+      ...(config.operator ? { operator: config.operator } : {}),
     } satisfies Capabilities);
   } catch (err) {
     if (owned) await closeRuntimes(runtimes);
@@ -121,6 +129,8 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     send: (msg): boolean => connection.send(msg),
   });
 
+  const auditor = new Auditor({ identity, runtimes, log, send: (msg): boolean => connection.send(msg) });
+
   const connection: GatewayConnection = new GatewayConnection({
     url: urls.connect,
     identity,
@@ -136,6 +146,10 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     onMessage: (msg) => {
       if (msg.type === "lease") runner.handleLease(msg);
       else if (msg.type === "cancel") runner.handleCancel(msg);
+      else if (msg.type === "audit") {
+        if (config.verify) auditor.handleAudit(msg);
+      } else if (msg.type === "capacity_challenge")
+        handleCapacityChallenge(msg, (m) => connection.send(m), log, deps.capacityAnswer);
       else runner.handleAck(msg);
     },
     heartbeat: (): HeartbeatMessage => ({ type: "heartbeat", running: runner.runningJobs() }),
@@ -145,6 +159,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
   function shutDown(exit: ProviderExit): Promise<void> {
     shutdown ??= (async () => {
       runner.stop();
+      auditor.stop();
       await connection.close(1000, exit.reason === "drained" ? "drained" : "provider stopping");
       if (owned) await closeRuntimes(runtimes);
       log.info({ reason: exit.reason }, "provider stopped");

@@ -3,4 +3,5 @@
 export * from "./gguf/index.js";
 export * from "./llm/index.js";
 export * from "./types.js";
+export * from "./verify/index.js";
 export * from "./wasm/index.js";

@@ -1,6 +1,6 @@
 // The seam between the provider daemon and what actually runs a job. Each runtime executes
 // a validated spec and reports metering; `verify` beside `execute` comes with verification.
-import type { JobOutput, JobSpec, Units } from "@tessera/protocol";
+import type { JobOutput, JobSpec, Units, VerdictReport } from "@tessera/protocol";
 
 export interface ExecuteContext {
   jobId: string;
@@ -16,9 +16,22 @@ export interface ExecuteResult {
   units: Units;
 }
 
+/** A result someone else claims to have produced for a spec: what a verifier re-checks. */
+export interface ClaimedResult {
+  output: JobOutput;
+  units: Units;
+}
+
+export interface VerifyContext {
+  jobId: string;
+  signal: AbortSignal;
+}
+
 export interface Runtime<S extends JobSpec = JobSpec> {
   readonly name: S["runtime"];
   execute(spec: S, ctx: ExecuteContext): Promise<ExecuteResult>;
+  /** Re-checks a claimed result (see packages/runtimes/src/verify); absent on runtimes that cannot. */
+  verify?(spec: S, claim: ClaimedResult, ctx: VerifyContext): Promise<VerdictReport>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 // Messages on the provider channel (WebSocket, JSON text frames). The provider dials out,
 // proves its key against a fresh challenge, advertises what it can run, then takes leases.
 import { z } from "zod";
+import { AuditMsg, CapacityChallengeMsg, CapacityProofMsg, VerdictMsg } from "./audit.js";
 import { ContentIdSchema, JobOutputSchema, JobSpecSchema, RegionSchema } from "./job.js";
 import { UnitsSchema } from "./units.js";
 
@@ -29,6 +30,10 @@ export const CapabilitiesSchema = z
     /** standard units per second this node measured on itself at start */
     throughput: z.number().nonnegative(),
     software: z.string().max(100).optional(),
+    /** this node also audits others' results (`tessera provider --verify`) */
+    verifier: z.boolean().optional(),
+    /** who runs the node; audits go to verifiers of another operator (default: the node id) */
+    operator: z.string().min(1).max(128).optional(),
   })
   .strict();
 export type Capabilities = z.infer<typeof CapabilitiesSchema>;
@@ -74,6 +79,8 @@ export const GatewayMessageSchema = z.discriminatedUnion("type", [
   CancelMsg,
   AckMsg,
   ErrorMsg,
+  AuditMsg,
+  CapacityChallengeMsg,
 ]);
 export type GatewayMessage = z.infer<typeof GatewayMessageSchema>;
 
@@ -123,6 +130,8 @@ export const ProviderMessageSchema = z.discriminatedUnion("type", [
   ResultMsg,
   FailureMsg,
   DrainMsg,
+  VerdictMsg,
+  CapacityProofMsg,
 ]);
 export type ProviderMessage = z.infer<typeof ProviderMessageSchema>;
 export type LeaseMessage = z.infer<typeof LeaseMsg>;

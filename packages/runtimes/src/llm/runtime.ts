@@ -1,7 +1,7 @@
 // The LLM runtime: loads GGUF models through node-llama-cpp and executes LlmJobSpecs on them,
 // up to `concurrency` at once, deterministically (see generate.ts and loaded-model.ts).
 
-import type { LlmJobSpec, LlmOutput, ModelInfo } from "@tessera/protocol";
+import type { LlmJobSpec, LlmOutput, ModelInfo, VerdictReport } from "@tessera/protocol";
 import {
   type ChatWrapper,
   getLlama,
@@ -10,7 +10,15 @@ import {
   LlamaLogLevel,
   type LlamaModel,
 } from "node-llama-cpp";
-import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "../types.js";
+import {
+  type ClaimedResult,
+  type ExecuteContext,
+  type ExecuteResult,
+  JobFault,
+  type Runtime,
+  type VerifyContext,
+} from "../types.js";
+import { verifyLlmResult } from "../verify/llm-verify.js";
 import { chatWrapperFor } from "./chat-format.js";
 import { generate } from "./generate.js";
 import { prepareInput } from "./input.js";
@@ -49,6 +57,7 @@ export interface LlmExecuteResult extends ExecuteResult {
 
 export interface LlmRuntime extends Runtime<LlmJobSpec> {
   execute(spec: LlmJobSpec, ctx: ExecuteContext): Promise<LlmExecuteResult>;
+  verify(spec: LlmJobSpec, claim: ClaimedResult, ctx: VerifyContext): Promise<VerdictReport>;
   models(): ModelInfo[];
   /** Runs `fn` on a slot of the model (counted against `concurrency`), e.g. a teacher-forced pass. */
   withModel<T>(modelId: string, fn: (handle: ModelHandle) => Promise<T>, signal?: AbortSignal): Promise<T>;
@@ -142,6 +151,11 @@ class NodeLlamaRuntime implements LlmRuntime {
         standardUnits: llmStandardUnits(loaded.info.parameters, inputTokens + outputTokens),
       },
     };
+  }
+
+  /** Teacher-forced verification of a claimed result (verify/llm-verify.ts). */
+  verify(spec: LlmJobSpec, claim: ClaimedResult, ctx: VerifyContext): Promise<VerdictReport> {
+    return verifyLlmResult(this, spec, claim, ctx);
   }
 
   withModel<T>(modelId: string, fn: (handle: ModelHandle) => Promise<T>, signal?: AbortSignal): Promise<T> {

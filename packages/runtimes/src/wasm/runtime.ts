@@ -3,6 +3,7 @@
 import { availableParallelism } from "node:os";
 import { sha256Hex, type WasmJobSpec } from "@tessera/protocol";
 import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "../types.js";
+import { verifyWasmResult } from "../verify/wasm-verify.js";
 import { memoryLimitsFor } from "./abi.js";
 import { createModuleLoader } from "./compile.js";
 import { WasmWorkerPool } from "./pool.js";
@@ -38,8 +39,9 @@ export function createWasmRuntime(deps: WasmRuntimeDeps): Runtime<WasmJobSpec> {
     return copyBuffer(bytes); // the caller keeps its bytes; the copy is transferred
   }
 
-  return {
+  const runtime: Runtime<WasmJobSpec> = {
     name: "wasm",
+    verify: (spec, claim, ctx) => verifyWasmResult(runtime, spec, claim, ctx),
     async execute(spec: WasmJobSpec, ctx: ExecuteContext): Promise<ExecuteResult> {
       ctx.signal.throwIfAborted();
       const [compiled, input] = await Promise.all([loadModule(spec.module), readInput(spec.input)]);
@@ -55,6 +57,7 @@ export function createWasmRuntime(deps: WasmRuntimeDeps): Runtime<WasmJobSpec> {
     },
     close: () => pool.close(),
   };
+  return runtime;
 }
 
 /**

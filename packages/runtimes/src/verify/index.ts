@@ -1,0 +1,17 @@
+// Public API of verification: re-checking a claimed result per runtime, and the tolerances used.
+export {
+  type CheckOutcome,
+  checkGreedy,
+  checkLogprobs,
+  checkSampled,
+  logprobAt,
+  type PositionMeasure,
+} from "./llm-checks.js";
+export { verifyLlmResult } from "./llm-verify.js";
+export {
+  DEFAULT_LLM_TOLERANCES,
+  DEFAULT_WASM_TOLERANCES,
+  type LlmTolerances,
+  type WasmTolerances,
+} from "./tolerances.js";
+export { verifyWasmResult } from "./wasm-verify.js";

@@ -1,0 +1,165 @@
+// Teacher-forced verification against real outputs of the tiny model: honest results pass even
+// when the verifier runs with other threads and batch sizes; every kind of tampering fails.
+import type { LlmJobSpec, LlmOutput, Units } from "@tessera/protocol";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type TempModel, tempTinyModel } from "../gguf/testing.js";
+import { createLlmRuntime, type LlmRuntime } from "../llm/index.js";
+
+let tiny: TempModel;
+let other: TempModel;
+let producer: LlmRuntime; // generates, 1 thread, default batch
+let verifier: LlmRuntime; // checks, 2 threads, batch 7 (prefill split differently)
+let impostor: LlmRuntime; // a different model file (other seed) claiming to be the tiny one
+let modelId: string;
+
+beforeAll(async () => {
+  tiny = await tempTinyModel();
+  other = await tempTinyModel({ seed: 777 });
+  producer = await createLlmRuntime({ modelPaths: [tiny.path], threads: 1 });
+  verifier = await createLlmRuntime({ modelPaths: [tiny.path], threads: 2, batchSize: 7 });
+  impostor = await createLlmRuntime({ modelPaths: [other.path], threads: 1 });
+  modelId = producer.models()[0]?.id as string;
+});
+afterAll(async () => {
+  for (const rt of [producer, verifier, impostor]) await rt?.close();
+  await Promise.all([tiny?.cleanup(), other?.cleanup()]);
+});
+
+const ctx = () => ({ jobId: "j", attempt: 1, signal: new AbortController().signal });
+function spec(prompt: string, params: Partial<LlmJobSpec["params"]> = {}, maxOutputTokens = 64): LlmJobSpec {
+  return {
+    runtime: "llm",
+    model: modelId,
+    input: { prompt },
+    params: { temperature: 0, ...params },
+    limits: { maxOutputTokens },
+  };
+}
+async function run(rt: LlmRuntime, s: LlmJobSpec): Promise<{ output: LlmOutput; units: Units }> {
+  const id = rt.models()[0]?.id as string;
+  const r = await rt.execute({ ...s, model: id }, ctx());
+  return { output: r.output, units: r.units };
+}
+const check = (s: LlmJobSpec, claim: { output: LlmOutput; units: Units }) =>
+  verifier.verify(s, claim, { jobId: "j", signal: new AbortController().signal });
+
+const prompts = ["The world is", "Once upon a time", "water and fire", "Tessera network"];
+const sampled = { temperature: 0.9, topK: 40, topP: 0.95 };
+
+describe("teacher-forced LLM verification", () => {
+  test("passes honest greedy outputs computed with other threads and batch sizes, with margins recorded", async () => {
+    for (const p of prompts) {
+      const s = spec(p);
+      const v = await check(s, await run(producer, s));
+      expect(v.reasons).toEqual([]);
+      expect(v.pass).toBe(true);
+      expect(v.checks).toEqual(expect.arrayContaining(["metering", "text", "finish", "logprobs", "greedy"]));
+      expect(v.metrics.maxGreedyGap).toBeLessThan(0.1);
+      expect(v.metrics.maxLogprobDiff).toBeLessThan(0.1);
+    }
+  });
+
+  test("passes honest seeded samples, with and without topK", async () => {
+    for (const [i, p] of prompts.entries()) {
+      for (const params of [
+        { ...sampled, seed: i },
+        { temperature: 1, seed: 100 + i },
+      ]) {
+        const s = spec(p, params);
+        const v = await check(s, await run(producer, s));
+        expect(v.reasons).toEqual([]);
+        expect(v.checks).toContain("likelihood");
+        expect(Math.abs(v.metrics.likelihoodZ as number)).toBeLessThan(5);
+      }
+    }
+  });
+
+  test("fails greedy output of a different model, with the margin it missed by", async () => {
+    for (const p of prompts) {
+      const s = spec(p);
+      const v = await check(s, await run(impostor, s));
+      expect(v.pass).toBe(false);
+      expect(v.metrics.maxGreedyGap).toBeGreaterThan(0.5);
+    }
+  });
+
+  test("fails sampled output of a different model", async () => {
+    for (const [i, p] of prompts.entries()) {
+      const s = spec(p, { ...sampled, seed: i });
+      const v = await check(s, await run(impostor, s));
+      expect(v.pass).toBe(false);
+      expect(v.metrics.rankViolations).toBeGreaterThan(32); // most tokens are outside the real top 40
+      expect(v.metrics.minLogprob).toBeLessThan(-25);
+    }
+  });
+
+  test("fails a single token swapped for an unlikely one, and fabricated logprobs", async () => {
+    const s = spec("The world is");
+    const honest = await run(producer, s);
+    const tokens = [...honest.output.tokens];
+    tokens[10] = 300; // an arbitrary vocabulary token in place of the greedy one
+    const swapped = await check(s, { ...honest, output: { ...honest.output, tokens, text: honest.output.text } });
+    expect(swapped.pass).toBe(false);
+    expect(swapped.metrics.tokensOverGap).toBeGreaterThanOrEqual(1);
+    const logprobs = honest.output.logprobs.map((lp) => lp + 0.5);
+    const lying = await check(s, { ...honest, output: { ...honest.output, logprobs } });
+    expect(lying.pass).toBe(false);
+    expect(lying.metrics.maxLogprobDiff).toBeGreaterThan(0.4);
+  });
+
+  test("fails random tokens and replayed answers to another prompt", async () => {
+    const s = spec("The world is");
+    const honest = await run(producer, s);
+    let x = 12345;
+    const random = honest.output.tokens.map(() => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return (x % 1000) + 300;
+    });
+    expect((await check(s, { ...honest, output: { ...honest.output, tokens: random } })).pass).toBe(false);
+    const replay = await run(producer, spec("Once upon a time"));
+    const v = await check(s, {
+      output: replay.output,
+      units: { ...replay.units, inputTokens: honest.units.inputTokens, standardUnits: honest.units.standardUnits },
+    });
+    expect(v.pass).toBe(false);
+  });
+
+  test("fails truncated outputs and inflated metering", async () => {
+    const s = spec("The world is");
+    const honest = await run(producer, s);
+    expect(honest.output.finishReason).toBe("length");
+    const cut = honest.output.tokens.slice(0, 20);
+    const asStop = {
+      ...honest.output,
+      tokens: cut,
+      logprobs: honest.output.logprobs.slice(0, 20),
+      finishReason: "stop" as const,
+    };
+    const r1 = await check(s, { output: asStop, units: { ...honest.units, outputTokens: 20 } });
+    expect(r1.pass).toBe(false);
+    expect(r1.reasons.join(" ")).toMatch(/truncated/);
+    const r2 = await check(s, {
+      output: { ...asStop, finishReason: "length" },
+      units: { ...honest.units, outputTokens: 20 },
+    });
+    expect(r2.reasons.join(" ")).toMatch(/truncated/);
+    const inflated = await check(s, {
+      ...honest,
+      units: { ...honest.units, inputTokens: honest.units.inputTokens + 50 },
+    });
+    expect(inflated.pass).toBe(false);
+    expect(inflated.reasons.join(" ")).toMatch(/input tokens/);
+    const su = await check(s, { ...honest, units: { ...honest.units, standardUnits: honest.units.standardUnits * 3 } });
+    expect(su.reasons.join(" ")).toMatch(/standard units/);
+  });
+
+  test("refuses token ids outside the vocabulary without touching llama.cpp", async () => {
+    const s = spec("The world is", {}, 4);
+    const honest = await run(producer, s);
+    const tokens = [...honest.output.tokens];
+    tokens[1] = 10_000_000;
+    const v = await check(s, { ...honest, output: { ...honest.output, tokens } });
+    expect(v.pass).toBe(false);
+    expect(v.reasons.join(" ")).toMatch(/vocabulary/);
+  });
+});

@@ -1,0 +1,161 @@
+// Verifying an LLM result without regenerating it: one teacher-forced pass of the model over
+// prompt + claimed tokens (a prefill, far cheaper than token-by-token generation), then the checks
+// in llm-checks.ts, plus what needs no model numbers: the text is what the tokens decode to, the
+// finish reason is consistent with the tokens, and the metering recounts exactly.
+import type { LlmJobSpec, LlmOutput, VerdictReport } from "@tessera/protocol";
+import type { ControlledEvaluateInputItem, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import { prepareInput } from "../llm/input.js";
+import { decodeOutputText } from "../llm/output-text.js";
+import type { LlmRuntime } from "../llm/runtime.js";
+import { llmStandardUnits } from "../llm/units.js";
+import type { ClaimedResult, VerifyContext } from "../types.js";
+import { type CheckOutcome, checkGreedy, checkLogprobs, checkSampled, type PositionMeasure } from "./llm-checks.js";
+import { DEFAULT_LLM_TOLERANCES, type LlmTolerances } from "./tolerances.js";
+
+export async function verifyLlmResult(
+  rt: Pick<LlmRuntime, "withModel">,
+  spec: LlmJobSpec,
+  claim: ClaimedResult,
+  ctx: VerifyContext,
+  tol: LlmTolerances = DEFAULT_LLM_TOLERANCES,
+): Promise<VerdictReport> {
+  if (!("tokens" in claim.output)) return fail(["an llm job's output must have tokens"], "shape");
+  const output = claim.output;
+  if (output.tokens.length !== output.logprobs.length)
+    return fail([`${output.tokens.length} tokens but ${output.logprobs.length} logprobs`], "shape");
+  return rt.withModel(
+    spec.model,
+    async ({ model, sequence, info }) => {
+      // an id past the vocabulary must never reach llama.cpp (detokenizing it crashes the process)
+      const vocab = vocabularySize(model);
+      if (output.tokens.some((t) => t >= vocab))
+        return fail([`a claimed token id is outside the vocabulary of ${vocab}`], "vocab");
+      const prompt = prepareInput(model, spec.input);
+      const outcomes: CheckOutcome[] = [
+        checkMetering(spec, output, claim, prompt.tokens.length, info.parameters),
+        checkTextAndFinish(model, spec, output, prompt),
+      ];
+      if (output.tokens.length > 0) {
+        const params = spec.params;
+        const greedy = params.temperature === 0;
+        const top = greedy ? 1 : (params.topK ?? tol.defaultCandidates);
+        const measures = await teacherForce(sequence, prompt.tokens, output.tokens as Token[], top, ctx.signal);
+        outcomes.push(checkLogprobs(measures, output.logprobs, tol));
+        outcomes.push(greedy ? checkGreedy(measures, tol) : checkSampled(measures, params, tol));
+      }
+      const reasons = outcomes.flatMap((o) => o.reasons);
+      return {
+        pass: reasons.length === 0,
+        reasons,
+        checks: outcomes.flatMap((o) => o.checks),
+        metrics: Object.assign({ tokensChecked: output.tokens.length }, ...outcomes.map((o) => o.metrics)),
+      };
+    },
+    ctx.signal,
+  );
+}
+
+function vocabularySize(model: LlamaModel): number {
+  return model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+}
+
+function fail(reasons: string[], check: string): VerdictReport {
+  return { pass: false, reasons, checks: [check], metrics: {} };
+}
+
+/** Billing recount: tokens in and out, and the standard units they imply. */
+function checkMetering(
+  spec: LlmJobSpec,
+  output: LlmOutput,
+  claim: ClaimedResult,
+  promptTokens: number,
+  parameters: number,
+): CheckOutcome {
+  const reasons: string[] = [];
+  const u = claim.units;
+  if (u.inputTokens !== promptTokens)
+    reasons.push(`billed ${u.inputTokens} input tokens, the prompt has ${promptTokens}`);
+  if (u.outputTokens !== output.tokens.length)
+    reasons.push(`billed ${u.outputTokens} output tokens, returned ${output.tokens.length}`);
+  if (output.tokens.length > spec.limits.maxOutputTokens) reasons.push("more output tokens than the job allows");
+  const expected = llmStandardUnits(parameters, promptTokens + output.tokens.length);
+  if (u.standardUnits !== expected)
+    reasons.push(`billed ${u.standardUnits} standard units, the tokens imply ${expected}`);
+  return { reasons, checks: ["metering"], metrics: { billedUnitsOver: u.standardUnits - expected } };
+}
+
+/** The text is exactly what the tokens decode to, and the finish reason is the true one. */
+function checkTextAndFinish(
+  model: LlamaModel,
+  spec: LlmJobSpec,
+  output: LlmOutput,
+  prompt: { tokens: Token[]; stopStrings: string[]; stopTokens: Token[] },
+): CheckOutcome {
+  const stops = [...(spec.params.stop ?? []), ...prompt.stopStrings];
+  const tokens = output.tokens as Token[];
+  const decode = (ts: Token[]) => decodeOutputText(model, prompt.tokens, ts, stops, prompt.stopTokens);
+  const full = decode(tokens);
+  const reasons: string[] = [];
+  if (full.text !== output.text) reasons.push("the text is not what the tokens decode to");
+  if (tokens.length > 1 && decode(tokens.slice(0, -1)).stopped)
+    reasons.push("tokens continue past the point where generation stops");
+  if (output.finishReason === "stop" && !full.stopped)
+    reasons.push("finishReason stop, but nothing in the output ends generation (truncated)");
+  if (output.finishReason === "length" && full.stopped) reasons.push("finishReason length, but the output stops");
+  if (output.finishReason === "length" && tokens.length !== spec.limits.maxOutputTokens)
+    reasons.push(`finishReason length after ${tokens.length} of ${spec.limits.maxOutputTokens} tokens (truncated)`);
+  return { reasons, checks: ["text", "finish"], metrics: {} };
+}
+
+/**
+ * One pass over prompt + claimed tokens (all but the last), reading at each output position the
+ * claimed token's logit, the top `top` logits (sorted, argmax first) and the softmax normaliser.
+ */
+async function teacherForce(
+  sequence: LlamaContextSequence,
+  promptTokens: Token[],
+  claimed: Token[],
+  top: number,
+  signal: AbortSignal,
+): Promise<PositionMeasure[]> {
+  await sequence.clearHistory();
+  const all = [...promptTokens, ...claimed];
+  const first = promptTokens.length - 1;
+  const batch = sequence.context.batchSize;
+  const items: ControlledEvaluateInputItem[] = all.slice(0, -1).map((t, i) =>
+    i < first
+      ? t
+      : [
+          t,
+          {
+            generateNext: {
+              logits: { filter: { tokens: [all[i + 1] as Token], includeTop: top } },
+              totalLogitWeight: true,
+            },
+          },
+        ],
+  );
+  const measures: PositionMeasure[] = [];
+  for (let start = 0; start < items.length; start += batch) {
+    signal.throwIfAborted();
+    const chunk = items.slice(start, start + batch);
+    const out = await sequence.controlledEvaluate(chunk);
+    for (let j = 0; j < chunk.length; j++) {
+      const i = start + j;
+      if (i < first) continue;
+      const next = out[j]?.next;
+      const claimedToken = all[i + 1] as Token;
+      if (!next?.logits || next.totalLogitWeight === undefined)
+        throw new Error(`llama.cpp returned no logits at position ${i}`);
+      const entries = [...next.logits.entries()] as Array<[number, number]>;
+      // includeTop sorts the map best first, so a claimed token outside the top comes after it
+      measures.push({
+        claimed: claimedToken,
+        claimedLogit: next.logits.get(claimedToken) as number,
+        top: entries.slice(0, top),
+        totalLogitWeight: next.totalLogitWeight,
+      });
+    }
+  }
+  return measures;
+}
