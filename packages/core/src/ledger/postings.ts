@@ -9,7 +9,18 @@ export interface Transfer {
   amount: bigint;
 }
 
-export type LedgerEventKind = "deposit" | "withdraw" | "escrow" | "settle" | "refund";
+export type LedgerEventKind =
+  | "deposit"
+  | "withdraw"
+  | "escrow"
+  | "settle"
+  | "refund"
+  // stake and verification (ledger/stake.ts)
+  | "stake"
+  | "unbond"
+  | "release"
+  | "slash"
+  | "audit_fee";
 
 export interface LedgerEvent {
   id: string;
