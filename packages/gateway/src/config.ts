@@ -41,6 +41,8 @@ export const GatewayConfigSchema = z
       .default(64 * 1024 * 1024),
     /** requests per second per API key; 0 disables rate limiting */
     rateLimitPerSecond: z.number().int().min(0).default(1000),
+    /** how often the dashboard's overview time series is sampled (the last hour is kept) */
+    sampleMs: z.number().int().min(100).max(60_000).default(2_000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .strict();

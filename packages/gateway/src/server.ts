@@ -11,6 +11,7 @@ import { handleProviderSocket } from "./channel.js";
 import { type GatewayConfigInput, parseGatewayConfig } from "./config.js";
 import { Engine } from "./engine/engine.js";
 import { errorHandler, sendError } from "./errors.js";
+import { registerExplorer } from "./explorer/index.js";
 import { createMetrics } from "./metrics.js";
 import { adminRoutes } from "./routes/admin.js";
 import { blobRoutes } from "./routes/blobs.js";
@@ -84,6 +85,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
   jobRoutes(app, ctx);
   blobRoutes(app, ctx);
   adminRoutes(app, ctx);
+  const explorer = await registerExplorer(app, ctx);
 
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -100,6 +102,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
     identity,
     async close() {
       engine.stop();
+      explorer.stop();
       for (const s of engine.sessions.values()) s.close(1001, "gateway shutting down");
       await app.close();
       await engine.writer.drain();

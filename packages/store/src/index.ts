@@ -1,3 +1,15 @@
+export type {
+  ExplorerReads,
+  FinishedWindow,
+  HistoryBucket,
+  JobPageQuery,
+  JobSummary,
+  LeaderRow,
+  PostingRow,
+  ProviderPageRow,
+  ProviderSort,
+  RegionRow,
+} from "./explorer.js";
 export { openStore } from "./open.js";
 export type {
   ApiKeyRecord,
@@ -9,3 +21,4 @@ export type {
   Store,
   WriteOp,
 } from "./types.js";
+export type { AuditRow, UnbondingRow, VerdictRow, VerificationStore } from "./verification.js";

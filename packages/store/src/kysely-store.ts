@@ -4,6 +4,8 @@ import type { AttemptRecord, JobRecord } from "@tessera/core";
 import { JOB_STATUSES } from "@tessera/protocol";
 import type { Kysely } from "kysely";
 import { commitBatch } from "./commit/execute.js";
+import { ExplorerQueries } from "./explorer.js";
+import { KyselyVerificationStore } from "./verification.js";
 import { type Dialect, migrateToLatest } from "./migrations.js";
 import { money, num, rowToApiKey, rowToAttempt, rowToConsumer, rowToJob, rowToProvider } from "./rows.js";
 import type { Database, DbInt } from "./schema.js";
@@ -19,10 +21,16 @@ import type {
 } from "./types.js";
 
 export class KyselyStore implements Store {
+  readonly explorer: ExplorerQueries;
+  readonly verification: KyselyVerificationStore;
+
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
-  ) {}
+  ) {
+    this.explorer = new ExplorerQueries(db, dialect);
+    this.verification = new KyselyVerificationStore(db);
+  }
 
   async migrate(): Promise<void> {
     await migrateToLatest(this.db as Kysely<unknown>, this.dialect);

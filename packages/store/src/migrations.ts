@@ -1,6 +1,7 @@
 // Schema migrations, defined in code so that the store ships as one package with no SQL files.
 // Portable SQL only; the two places the dialects differ (auto-increment ids, byte columns) branch.
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { verificationMigration } from "./verification.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -145,8 +146,16 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
+/** Indexes for the explorer's time windows: jobs by when they ended, postings by when they were made. */
+const dashboard: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.createIndex("jobs_finished").on("jobs").column("finished_at").execute();
+    await db.schema.createIndex("postings_at").on("postings").column("at").execute();
+  },
+};
+
 function migrations(dialect: Dialect): Record<string, Migration> {
-  return { "0001_initial": initial(dialect) };
+  return { "0001_initial": initial(dialect), "0003_verification": verificationMigration, "0004_dashboard": dashboard };
 }
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

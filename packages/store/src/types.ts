@@ -3,6 +3,8 @@
 // transaction (group commit); each operation is all-or-nothing on its own.
 import type { AttemptRecord, JobRecord, LedgerEvent } from "@tessera/core";
 import type { Capabilities, TesseraError } from "@tessera/protocol";
+import type { ExplorerReads } from "./explorer.js";
+import type { VerificationStore } from "./verification.js";
 
 export interface ConsumerRecord {
   id: string;
@@ -74,6 +76,10 @@ export interface Posting {
 
 export interface Store {
   readonly dialect: "sqlite" | "postgres";
+  /** read-only paged and aggregated queries for the dashboard and explorer (explorer.ts) */
+  readonly explorer: ExplorerReads;
+  /** audits, signed verdicts and stake unbondings (verification.ts) */
+  readonly verification: VerificationStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

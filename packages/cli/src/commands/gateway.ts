@@ -19,6 +19,7 @@ export function registerGatewayCommand(program: Command): void {
     .option("--max-attempts <n>", "attempts per job before it fails", intFlag("max-attempts", 1, 20), 3)
     .option("--rate-limit <n>", "requests per second per API key (0: off)", intFlag("rate-limit", 0), 1000)
     .option("--log-level <level>", "fatal|error|warn|info|debug|silent", "info")
+    .option("--sample-ms <ms>", "dashboard time-series sampling interval", intFlag("sample-ms", 100), 2000)
     .option("--json", "print the start-up line as JSON")
     .action(async (o) => {
       const adminKey = o.adminKeyFile ? readFileSync(o.adminKeyFile, "utf8").trim() : process.env.TESSERA_ADMIN_KEY;
@@ -34,6 +35,7 @@ export function registerGatewayCommand(program: Command): void {
         maxAttempts: o.maxAttempts,
         rateLimitPerSecond: o.rateLimit,
         logLevel: o.logLevel,
+        sampleMs: o.sampleMs,
       });
       const line = {
         url: gw.url,

@@ -2,6 +2,7 @@
 // Decisions come from @tessera/core; every transition is persisted through the group writer
 // before anyone (consumer or provider) is told about it, so a crash loses nothing accepted.
 import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
 import {
   type AttemptRecord,
   cancel as cancelTransition,
@@ -56,6 +57,8 @@ export function newJobId(now: number): string {
 
 export class Engine {
   readonly events = new JobEvents();
+  /** every durable job change (submit, lease, result, failure): the explorer's live feed */
+  readonly feed = new EventEmitter<{ job: [JobRecord] }>();
   readonly writer: GroupWriter;
   private readonly queued = new Map<string, JobRecord>();
   private readonly running = new Map<string, JobRecord>();
@@ -162,6 +165,7 @@ export class Engine {
     }
     this.metrics.jobsSubmitted.inc({ runtime: job.spec.runtime });
     this.queued.set(job.id, job);
+    this.feed.emit("job", job);
     this.kick();
     return job;
   }
@@ -385,6 +389,7 @@ export class Engine {
     if (t.attempt) op.attempt = t.attempt;
     const r = await this.writer.write(op);
     if (!r.ok) throw r.error;
+    this.feed.emit("job", job);
     if (isTerminal(job)) {
       this.streams.delete(job.id);
       this.metrics.jobsFinished.inc({ runtime: job.spec.runtime, status: job.status });

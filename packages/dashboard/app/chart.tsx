@@ -1,0 +1,68 @@
+// A live time-series chart (uPlot): one or two lines over the sampled window.
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+
+export interface Line {
+  label: string;
+  values: (number | null)[];
+  color: string;
+}
+
+export function Chart(props: { title: string; t: number[]; lines: Line[]; unit?: string; format?: (v: number) => string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const data = (): uPlot.AlignedData => [props.t.map((x) => x / 1000), ...props.lines.map((l) => l.values)];
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const fmt = props.format ?? ((v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1)));
+    plot.current = new uPlot(
+      {
+        width: el.clientWidth || 360,
+        height: 150,
+        legend: { show: true, live: true },
+        cursor: { drag: { x: false, y: false } },
+        scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(1, (max ?? 1) * 1.1)] } },
+        axes: [
+          { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#eef0f3" } },
+          { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#eef0f3" }, size: 56, values: (_u, vals) => vals.map((v) => fmt(v)) },
+        ],
+        series: [
+          {},
+          ...props.lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, fill: `${l.color}22`, spanGaps: false, value: (_u: uPlot, v: number | null) => (v === null ? "—" : `${fmt(v)}${props.unit ? ` ${props.unit}` : ""}`) })),
+        ],
+      },
+      data(),
+      el,
+    );
+    const ro = new ResizeObserver(() => plot.current?.setSize({ width: el.clientWidth, height: 150 }));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      plot.current?.destroy();
+      plot.current = null;
+    };
+  }, [props.lines.length]);
+
+  useEffect(() => {
+    plot.current?.setData(data());
+  });
+
+  const last = props.lines.map((l) => l.values.at(-1));
+  return (
+    <section class="card chart" data-chart={props.title} data-points={props.t.length}>
+      <header>
+        <h3>{props.title}</h3>
+        <span class="big">
+          {last.map((v, i) => (
+            <span key={props.lines[i]?.label}>{v === null || v === undefined ? "—" : (props.format ?? ((x: number) => x.toFixed(1)))(v)} </span>
+          ))}
+          {props.unit ? <small>{props.unit}</small> : null}
+        </span>
+      </header>
+      <div ref={box} class="plot" />
+    </section>
+  );
+}

@@ -1,0 +1,166 @@
+// Jobs: every job on the network, newest first, filterable, updating live as jobs change.
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { useApi, useLive } from "../api.js";
+import { ago, credits, num, short } from "../format.js";
+import { Link, navigate, useLocation } from "../router.js";
+
+export interface JobRow {
+  id: string;
+  status: string;
+  runtime: string;
+  target: string | null;
+  consumer: string;
+  provider: string | null;
+  attempts: number;
+  cost: string | null;
+  standardUnits: number | null;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export function StatusBadge(props: { status: string }) {
+  return <span class={`badge ${props.status}`}>{props.status}</span>;
+}
+
+export function JobsTable(props: { jobs: JobRow[]; showConsumer?: boolean }) {
+  return (
+    <table data-testid="jobs-table">
+      <thead>
+        <tr>
+          <th>Job</th>
+          <th>Status</th>
+          <th>Runtime</th>
+          <th>Provider</th>
+          {props.showConsumer === false ? null : <th>Consumer</th>}
+          <th class="r">Attempts</th>
+          <th class="r">SU</th>
+          <th class="r">Cost (credits)</th>
+          <th class="r">Submitted</th>
+          <th class="r">Took</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.jobs.map((j) => (
+          <tr key={j.id} data-job={j.id} data-status={j.status}>
+            <td>
+              <Link href={`/jobs/${j.id}`} class="mono">
+                {short(j.id, 22)}
+              </Link>
+            </td>
+            <td>
+              <StatusBadge status={j.status} />
+            </td>
+            <td>{j.runtime}</td>
+            <td>{j.provider ? <Link href={`/providers/${j.provider}`} class="mono">{short(j.provider)}</Link> : "—"}</td>
+            {props.showConsumer === false ? null : <td class="mono">{short(j.consumer, 12)}</td>}
+            <td class="r">{j.attempts}</td>
+            <td class="r">{num(j.standardUnits)}</td>
+            <td class="r">{credits(j.cost)}</td>
+            <td class="r">{ago(j.createdAt)}</td>
+            <td class="r">{j.finishedAt ? `${((j.finishedAt - j.createdAt) / 1000).toFixed(2)} s` : "—"}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+const STATUSES = ["", "queued", "running", "completed", "failed", "cancelled"];
+
+export function JobsPage() {
+  const { query } = useLocation();
+  const f = {
+    status: query.get("status") ?? "",
+    runtime: query.get("runtime") ?? "",
+    provider: query.get("provider") ?? "",
+    q: query.get("q") ?? "",
+    cursor: query.get("cursor") ?? "",
+  };
+  const key = JSON.stringify(f);
+  const { data, error } = useApi<{ data: JobRow[]; hasMore: boolean; nextCursor: string | null }>("/v1/explorer/jobs", { ...f, limit: 50 }, [key]);
+  const [rows, setRows] = useState<JobRow[]>([]);
+  const [search, setSearch] = useState(f.q);
+  useEffect(() => setRows(data?.data ?? []), [data]);
+
+  const onLive = useCallback(
+    (event: string, d: unknown) => {
+      if (event !== "jobs") return;
+      const changed = (d as { jobs: JobRow[] }).jobs;
+      setRows((prev) => {
+        const byId = new Map(changed.map((j) => [j.id, j]));
+        const next = prev.map((r) => byId.get(r.id) ?? r);
+        if (!f.cursor) {
+          const known = new Set(prev.map((r) => r.id));
+          const fresh = changed.filter(
+            (j) =>
+              !known.has(j.id) &&
+              (!f.status || j.status === f.status) &&
+              (!f.runtime || j.runtime === f.runtime) &&
+              (!f.provider || j.provider === f.provider) &&
+              (!f.q || j.id.startsWith(f.q)),
+          );
+          next.unshift(...fresh.sort((a, b) => b.createdAt - a.createdAt));
+        }
+        return next.slice(0, 50);
+      });
+    },
+    [key],
+  );
+  useLive(onLive);
+
+  const go = (p: Partial<typeof f>) => {
+    const q = new URLSearchParams({ ...f, cursor: "", ...p });
+    for (const [k, v] of [...q]) if (!v) q.delete(k);
+    navigate(`/jobs${q.size ? `?${q}` : ""}`);
+  };
+
+  return (
+    <div>
+      <h1>Jobs</h1>
+      <form
+        class="toolbar"
+        onSubmit={(e) => {
+          e.preventDefault();
+          go({ q: search.trim() });
+        }}
+      >
+        <input type="search" placeholder="Job id or its beginning (job_…)" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} aria-label="Search jobs by id" />
+        <select aria-label="Status" value={f.status} onChange={(e) => go({ status: (e.target as HTMLSelectElement).value })}>
+          {STATUSES.map((s) => (
+            <option value={s} key={s}>
+              {s || "any status"}
+            </option>
+          ))}
+        </select>
+        <select aria-label="Runtime" value={f.runtime} onChange={(e) => go({ runtime: (e.target as HTMLSelectElement).value })}>
+          <option value="">any runtime</option>
+          <option value="llm">llm</option>
+          <option value="wasm">wasm</option>
+        </select>
+        {f.provider ? (
+          <button type="button" onClick={() => go({ provider: "" })}>
+            provider {short(f.provider)} ✕
+          </button>
+        ) : null}
+        <button type="submit">Search</button>
+      </form>
+      {error ? <p class="error">{error.message}</p> : null}
+      <JobsTable jobs={rows} />
+      {data && rows.length === 0 ? <p class="muted">No jobs match.</p> : null}
+      <div class="pager">
+        {f.cursor ? (
+          <button type="button" onClick={() => go({ cursor: "" })}>
+            ← Newest
+          </button>
+        ) : (
+          <span class="muted">Updating live</span>
+        )}
+        {data?.hasMore && data.nextCursor ? (
+          <button type="button" onClick={() => go({ cursor: data.nextCursor ?? "" })}>
+            Older →
+          </button>
+        ) : null}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,139 @@
+// Explorer endpoints about the network: the overview time series, providers (paged, by
+// region, one provider's history) and the compute leaderboard. Public and read-only.
+import { reputationOf } from "@tessera/core";
+import { NotFound } from "@tessera/protocol";
+import type { ProviderRecord } from "@tessera/store";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { parse } from "../errors.js";
+import type { RouteContext } from "../routes/context.js";
+import { cached } from "./cache.js";
+import { SERIES, type Sampler } from "./sampler.js";
+
+const ProvidersQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    sort: z.enum(["earnings", "completed", "lastSeen", "id"]).default("lastSeen"),
+    region: z.string().min(1).max(64).optional(),
+    online: z.enum(["true", "false"]).optional(),
+  })
+  .strict();
+const HistoryQuery = z
+  .object({
+    hours: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  })
+  .strict();
+
+export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, sampler: Sampler): void {
+  const providerView = (p: ProviderRecord & { earnings?: bigint }) => {
+    const s = ctx.engine.sessions.get(p.id);
+    const live = s?.online ? s : undefined;
+    const completed = live?.completed ?? p.completed;
+    const failed = live?.failed ?? p.failed;
+    const caps = live?.capabilities ?? p.capabilities;
+    return {
+      id: p.id,
+      region: caps.region,
+      runtimes: caps.runtimes,
+      models: caps.models.map((m) => m.name),
+      pricePerUnit: caps.pricePerUnit,
+      capacity: caps.maxConcurrency,
+      throughput: caps.throughput,
+      load: live ? ctx.engine.runningOn(p.id) : 0,
+      reputation: reputationOf({ completed, failed }),
+      completed,
+      failed,
+      online: Boolean(live),
+      draining: live?.draining ?? false,
+      // stake arrives with the verification issue; null until this gateway records any
+      stake: null,
+      earnings: p.earnings?.toString() ?? null,
+      firstSeenAt: p.firstSeenAt,
+      lastSeenAt: live ? Date.now() : p.lastSeenAt,
+      uptimeMs: live ? Date.now() - live.connectedAt : 0,
+    };
+  };
+
+  app.get("/v1/explorer/overview", async () => {
+    const samples = sampler.samples();
+    const series: Record<string, (number | null)[]> = { t: samples.map((s) => s.t) };
+    for (const k of SERIES) series[k] = samples.map((s) => s[k]);
+    const counts = await statusCounts();
+    return {
+      object: "overview",
+      intervalMs: sampler.intervalMs,
+      windowMs: sampler.windowMs,
+      now: Date.now(),
+      providersOnline: ctx.engine.onlineSessions().length,
+      queueDepth: ctx.engine.queueDepth,
+      running: ctx.engine.runningCount,
+      jobs: counts,
+      auditsRecorded: samples.some((s) => s.auditsPassed !== null),
+      series,
+    };
+  });
+  const statusCounts = cached(2_000, () => ctx.store.countJobsByStatus());
+
+  app.get("/v1/explorer/providers", async (req) => {
+    const q = parse(ProvidersQuery, req.query);
+    const page = await ctx.store.explorer.providersPage({
+      limit: q.limit,
+      offset: q.offset,
+      sort: q.sort,
+      ...(q.region ? { region: q.region } : {}),
+      onlineOnly: q.online === "true",
+    });
+    return { object: "list", total: page.total, offset: q.offset, data: page.rows.map(providerView) };
+  });
+
+  const regions = cached(2_000, () => ctx.store.explorer.regions());
+  app.get("/v1/explorer/regions", async () => {
+    // live load per region from the engine: where work is running right now
+    const load = new Map<string, number>();
+    for (const s of ctx.engine.onlineSessions())
+      load.set(s.capabilities.region, (load.get(s.capabilities.region) ?? 0) + ctx.engine.runningOn(s.id));
+    return { object: "list", data: (await regions()).map((r) => ({ ...r, running: load.get(r.region) ?? 0 })) };
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/explorer/providers/:id", async (req) => {
+    const { hours } = parse(HistoryQuery, req.query);
+    const p = await ctx.store.getProvider(req.params.id);
+    if (!p) throw new NotFound("provider", req.params.id);
+    const earnings = await ctx.store.balance(`provider:${p.id}:earnings`);
+    const bucketMs = hours <= 1 ? 60_000 : hours <= 24 ? 3_600_000 / 4 : 3_600_000 * 6;
+    const [history, recent] = await Promise.all([
+      ctx.store.explorer.providerHistory(p.id, Date.now() - hours * 3_600_000, bucketMs),
+      ctx.store.explorer.jobsPage({ providerId: p.id, limit: 20 }),
+    ]);
+    return {
+      object: "provider",
+      ...providerView({ ...p, earnings }),
+      models: (ctx.engine.sessions.get(p.id)?.capabilities ?? p.capabilities).models,
+      history: { bucketMs, buckets: history.map((b) => ({ ...b, earned: b.earned.toString() })) },
+      recentJobs: recent.map((j) => ({ id: j.id, status: j.status, cost: j.cost?.toString() ?? null, createdAt: j.createdAt })),
+    };
+  });
+
+  const board = cached(3_000, async () => {
+    const rows = await ctx.store.explorer.leaderboard(100);
+    const records = new Map((await Promise.all(rows.map((r) => ctx.store.getProvider(r.providerId)))).flatMap((p) => (p ? [[p.id, p]] : [])));
+    return rows.map((r) => {
+      const p = records.get(r.providerId);
+      return {
+        provider: r.providerId,
+        region: p?.capabilities.region ?? null,
+        online: ctx.engine.sessions.get(r.providerId)?.online ?? false,
+        jobs: r.jobs,
+        standardUnits: r.standardUnits,
+        unitsPerSecond: r.busyMs > 0 ? (r.standardUnits * 1000) / r.busyMs : null,
+        /** what consumers actually paid per SU (nano-credits), which the listed price caps */
+        pricePerUnit: r.standardUnits > 0 ? Number(r.cost) / r.standardUnits : null,
+        listedPricePerUnit: p?.capabilities.pricePerUnit ?? null,
+        auditPassRate: null as number | null,
+        avgLatencyMs: r.avgLatencyMs,
+      };
+    });
+  });
+  app.get("/v1/explorer/leaderboard", async () => ({ object: "list", auditsRecorded: false, data: await board() }));
+}

@@ -1,0 +1,70 @@
+// JSON shapes of the explorer API. Money is a decimal string of nano-credits, as everywhere else.
+import type { JobRecord } from "@tessera/core";
+import type { JobSummary, PostingRow } from "@tessera/store";
+
+export function jobSummaryView(j: JobSummary) {
+  return {
+    id: j.id,
+    status: j.status,
+    runtime: j.runtime,
+    target: j.target,
+    consumer: j.consumerId,
+    provider: j.providerId,
+    attempts: j.attempt,
+    cost: j.cost?.toString() ?? null,
+    standardUnits: j.standardUnits,
+    createdAt: j.createdAt,
+    finishedAt: j.finishedAt,
+  };
+}
+
+/** The same summary from a live record, for the SSE feed. */
+export function liveJobView(j: JobRecord) {
+  return jobSummaryView({
+    id: j.id,
+    status: j.status,
+    runtime: j.spec.runtime,
+    target: j.spec.runtime === "llm" ? j.spec.model : j.spec.module,
+    consumerId: j.consumerId,
+    providerId: j.providerId,
+    attempt: j.attempt,
+    cost: j.cost,
+    standardUnits: j.units?.standardUnits ?? null,
+    createdAt: j.createdAt,
+    finishedAt: j.finishedAt,
+  });
+}
+
+export function postingView(p: PostingRow) {
+  return { ...p, amount: p.amount.toString() };
+}
+
+/** A job's full record for its explorer page; the input and output only for its owner. */
+export function jobDetailView(j: JobRecord, owner: boolean) {
+  const { input: _input, ...specPublic } = j.spec as JobRecord["spec"] & { input?: unknown };
+  return {
+    id: j.id,
+    status: j.status,
+    runtime: j.spec.runtime,
+    target: j.spec.runtime === "llm" ? j.spec.model : j.spec.module,
+    class: j.jobClass,
+    consumer: j.consumerId,
+    provider: j.providerId,
+    spec: owner ? j.spec : specPublic,
+    constraints: j.constraints,
+    attempts: j.attempt,
+    maxAttempts: j.maxAttempts,
+    createdAt: j.createdAt,
+    startedAt: j.startedAt,
+    finishedAt: j.finishedAt,
+    deadlineAt: j.deadlineAt,
+    escrow: j.escrow.toString(),
+    cost: j.cost?.toString() ?? null,
+    pricePerUnit: j.pricePerUnit,
+    units: j.units,
+    output: owner ? j.output : null,
+    outputHash: j.outputHash,
+    signature: j.signature,
+    error: j.error,
+  };
+}

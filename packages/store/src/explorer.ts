@@ -1,0 +1,379 @@
+// Read-only queries behind the dashboard and explorer. Every one aggregates or pages in SQL so
+// that a store with 100k jobs answers with a screenful, never the table; JSON fields that the
+// explorer filters or sums on are read with the dialect's own JSON functions.
+import type { JobRecord } from "@tessera/core";
+import { type Expression, type Kysely, type RawBuilder, sql } from "kysely";
+import type { Dialect } from "./migrations.js";
+import { money, num, numOrNull, rowToProvider } from "./rows.js";
+import type { Database, DbInt } from "./schema.js";
+import type { ProviderRecord } from "./types.js";
+
+/** Jobs that ended inside a time window: what the gateway's time-series sampler needs. */
+export interface FinishedWindow {
+  completed: number;
+  failed: number;
+  cancelled: number;
+  outputTokens: number;
+  standardUnits: number;
+  /** submit-to-end of completed jobs, ms (at most the newest 5,000) */
+  latenciesMs: number[];
+  spend: bigint;
+  earnings: bigint;
+  fees: bigint;
+}
+
+export interface JobSummary {
+  id: string;
+  status: JobRecord["status"];
+  runtime: string;
+  /** model content id (llm) or module id (wasm) */
+  target: string | null;
+  consumerId: string;
+  providerId: string | null;
+  attempt: number;
+  cost: bigint | null;
+  standardUnits: number | null;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export interface JobPageQuery {
+  status?: JobRecord["status"];
+  runtime?: string;
+  providerId?: string;
+  consumerId?: string;
+  /** a job id or the start of one */
+  idPrefix?: string;
+  /** cursor: jobs created strictly before this job */
+  before?: string;
+  limit: number;
+}
+
+export type ProviderSort = "earnings" | "completed" | "lastSeen" | "id";
+
+export interface ProviderPageRow extends ProviderRecord {
+  earnings: bigint;
+}
+
+export interface RegionRow {
+  region: string;
+  providers: number;
+  online: number;
+  capacity: number;
+  onlineCapacity: number;
+}
+
+export interface LeaderRow {
+  providerId: string;
+  jobs: number;
+  standardUnits: number;
+  busyMs: number;
+  cost: bigint;
+  avgLatencyMs: number;
+}
+
+export interface HistoryBucket {
+  at: number;
+  completed: number;
+  failed: number;
+  earned: bigint;
+}
+
+export interface PostingRow {
+  id: number;
+  eventId: string;
+  kind: string;
+  jobId: string | null;
+  at: number;
+  from: string;
+  to: string;
+  amount: bigint;
+}
+
+export class ExplorerQueries {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  /** A JSON text column's field as text (null when absent). */
+  private jsonText(column: string, field: string): RawBuilder<string | null> {
+    return this.dialect === "sqlite"
+      ? sql`json_extract(${sql.ref(column)}, ${`$.${field}`})`
+      : sql`(${sql.ref(column)}::jsonb ->> ${field})`;
+  }
+
+  /** A JSON text column's numeric field (0 when absent). */
+  private jsonNum(column: string, field: string): RawBuilder<DbInt> {
+    return this.dialect === "sqlite"
+      ? sql`coalesce(json_extract(${sql.ref(column)}, ${`$.${field}`}), 0)`
+      : sql`coalesce((${sql.ref(column)}::jsonb ->> ${field})::double precision, 0)`;
+  }
+
+  async finishedWindow(from: number, to: number): Promise<FinishedWindow> {
+    const byStatus = await this.db
+      .selectFrom("jobs")
+      .select((eb) => [
+        "status",
+        eb.fn.countAll<DbInt>().as("n"),
+        eb.fn.sum<DbInt | null>(this.jsonNum("units", "outputTokens")).as("tokens"),
+        eb.fn.sum<DbInt | null>(this.jsonNum("units", "standardUnits")).as("su"),
+        eb.fn.sum<DbInt | null>("cost").as("cost"),
+      ])
+      .where("finished_at", ">", from)
+      .where("finished_at", "<=", to)
+      .groupBy("status")
+      .execute();
+    const latencies = await this.db
+      .selectFrom("jobs")
+      .select((eb) => eb("finished_at", "-", eb.ref("created_at")).as("ms"))
+      .where("finished_at", ">", from)
+      .where("finished_at", "<=", to)
+      .where("status", "=", "completed")
+      .orderBy("finished_at", "desc")
+      .limit(5_000)
+      .execute();
+    const paid = await this.db
+      .selectFrom("postings")
+      .select((eb) => [
+        eb.fn.sum<DbInt | null>(eb.case().when("to_account", "=", "protocol:fees").then(eb.ref("amount")).else(0n).end()).as("fees"),
+        eb.fn
+          .sum<DbInt | null>(eb.case().when("to_account", "like", "provider:%").then(eb.ref("amount")).else(0n).end())
+          .as("earnings"),
+      ])
+      .where("at", ">", from)
+      .where("at", "<=", to)
+      .where("kind", "=", "settle")
+      .executeTakeFirst();
+    const w: FinishedWindow = {
+      completed: 0,
+      failed: 0,
+      cancelled: 0,
+      outputTokens: 0,
+      standardUnits: 0,
+      latenciesMs: latencies.map((r) => num(r.ms as DbInt)),
+      spend: 0n,
+      earnings: paid?.earnings == null ? 0n : money(paid.earnings),
+      fees: paid?.fees == null ? 0n : money(paid.fees),
+    };
+    for (const r of byStatus) {
+      const n = num(r.n);
+      if (r.status === "completed") {
+        w.completed = n;
+        w.outputTokens = r.tokens == null ? 0 : Math.round(num(r.tokens));
+        w.standardUnits = r.su == null ? 0 : Math.round(num(r.su));
+        w.spend = r.cost == null ? 0n : money(r.cost);
+      } else if (r.status === "failed") w.failed = n;
+      else if (r.status === "cancelled") w.cancelled = n;
+    }
+    return w;
+  }
+
+  async jobsPage(q: JobPageQuery): Promise<JobSummary[]> {
+    let query = this.db
+      .selectFrom("jobs")
+      .select([
+        "id",
+        "status",
+        "consumer_id",
+        "provider_id",
+        "attempt",
+        "cost",
+        "created_at",
+        "finished_at",
+        this.jsonText("spec", "runtime").as("runtime"),
+        sql<string | null>`coalesce(${this.jsonText("spec", "model")}, ${this.jsonText("spec", "module")})`.as("target"),
+        this.jsonNum("units", "standardUnits").as("su"),
+      ]);
+    if (q.status !== undefined) query = query.where("status", "=", q.status);
+    if (q.consumerId !== undefined) query = query.where("consumer_id", "=", q.consumerId);
+    if (q.providerId !== undefined) query = query.where("provider_id", "=", q.providerId);
+    if (q.runtime !== undefined) query = query.where(this.jsonText("spec", "runtime") as Expression<string>, "=", q.runtime);
+    if (q.idPrefix !== undefined) {
+      // a range on the primary key instead of LIKE, so the prefix search uses the index
+      query = query.where("id", ">=", q.idPrefix).where("id", "<", `${q.idPrefix}\uffff`);
+    }
+    const before = q.before;
+    if (before !== undefined) {
+      query = query.where((eb) => {
+        const at = eb.selectFrom("jobs as c").select("c.created_at").where("c.id", "=", before);
+        return eb.or([eb("jobs.created_at", "<", at), eb.and([eb("jobs.created_at", "=", at), eb("jobs.id", "<", before)])]);
+      });
+    }
+    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
+    return rows.map((r) => ({
+      id: r.id,
+      status: r.status as JobRecord["status"],
+      runtime: r.runtime ?? "unknown",
+      target: r.target,
+      consumerId: r.consumer_id,
+      providerId: r.provider_id,
+      attempt: num(r.attempt),
+      cost: r.cost === null ? null : money(r.cost),
+      standardUnits: r.status === "completed" ? Math.round(num(r.su)) : null,
+      createdAt: num(r.created_at),
+      finishedAt: numOrNull(r.finished_at),
+    }));
+  }
+
+  private regionExpr(): RawBuilder<string | null> {
+    return this.jsonText("capabilities", "region");
+  }
+
+  async providersPage(q: {
+    limit: number;
+    offset: number;
+    sort: ProviderSort;
+    region?: string;
+    onlineOnly?: boolean;
+  }): Promise<{ total: number; rows: ProviderPageRow[] }> {
+    let base = this.db
+      .selectFrom("providers as p")
+      .leftJoin("accounts as a", (j) => j.on(sql`a.name`, "=", sql`'provider:' || p.id || ':earnings'`));
+    if (q.region !== undefined) base = base.where(this.regionExpr() as Expression<string>, "=", q.region);
+    if (q.onlineOnly) base = base.where("p.online", "<>", 0);
+    const total = await base.select((eb) => eb.fn.countAll<DbInt>().as("n")).executeTakeFirst();
+    const earnings = sql<DbInt>`coalesce(a.balance, 0)`;
+    let page = base.selectAll("p").select(earnings.as("earnings"));
+    if (q.sort === "earnings") page = page.orderBy(earnings, "desc");
+    else if (q.sort === "completed") page = page.orderBy("p.completed", "desc");
+    else if (q.sort === "lastSeen") page = page.orderBy("p.online", "desc").orderBy("p.last_seen_at", "desc");
+    const rows = await page.orderBy("p.id").limit(q.limit).offset(q.offset).execute();
+    return {
+      total: total ? num(total.n) : 0,
+      rows: rows.map((r) => ({ ...rowToProvider(r), earnings: money(r.earnings) })),
+    };
+  }
+
+  async regions(): Promise<RegionRow[]> {
+    const capacity = this.jsonNum("capabilities", "maxConcurrency");
+    const rows = await this.db
+      .selectFrom("providers")
+      .select((eb) => [
+        this.regionExpr().as("region"),
+        eb.fn.countAll<DbInt>().as("n"),
+        eb.fn.sum<DbInt>("online").as("online"),
+        eb.fn.sum<DbInt>(capacity).as("capacity"),
+        eb.fn.sum<DbInt>(sql`case when online <> 0 then ${capacity} else 0 end`).as("online_capacity"),
+      ])
+      // by position: PostgreSQL does not see two parameterised copies of an expression as the same
+      .groupBy(sql`1`)
+      .orderBy("n", "desc")
+      .execute();
+    return rows.map((r) => ({
+      region: r.region ?? "unknown",
+      providers: num(r.n),
+      online: num(r.online ?? 0),
+      capacity: num(r.capacity ?? 0),
+      onlineCapacity: num(r.online_capacity ?? 0),
+    }));
+  }
+
+  /** Completed and failed jobs and earnings of one provider, per bucket since `from`. */
+  async providerHistory(providerId: string, from: number, bucketMs: number): Promise<HistoryBucket[]> {
+    const bucket = sql<DbInt>`(finished_at / ${bucketMs})`;
+    const rows = await this.db
+      .selectFrom("jobs")
+      .select((eb) => [
+        bucket.as("b"),
+        eb.fn.sum<DbInt>(sql`case when status = 'completed' then 1 else 0 end`).as("completed"),
+        eb.fn.sum<DbInt>(sql`case when status = 'failed' then 1 else 0 end`).as("failed"),
+        eb.fn.sum<DbInt | null>("cost").as("cost"),
+      ])
+      .where("provider_id", "=", providerId)
+      .where("finished_at", ">=", from)
+      .groupBy(sql`1`)
+      .orderBy(sql`1`)
+      .execute();
+    return rows.map((r) => ({
+      at: num(r.b) * bucketMs,
+      completed: num(r.completed),
+      failed: num(r.failed),
+      earned: r.cost == null ? 0n : money(r.cost),
+    }));
+  }
+
+  /** Like-for-like comparison of providers over their completed jobs. */
+  async leaderboard(limit: number): Promise<LeaderRow[]> {
+    const su = this.jsonNum("units", "standardUnits");
+    const rows = await this.db
+      .selectFrom("jobs")
+      .select((eb) => [
+        "provider_id",
+        eb.fn.countAll<DbInt>().as("jobs"),
+        eb.fn.sum<DbInt>(su).as("su"),
+        eb.fn.sum<DbInt>(sql`finished_at - started_at`).as("busy"),
+        eb.fn.sum<DbInt | null>("cost").as("cost"),
+        eb.fn.avg<number | string | null>(sql`finished_at - created_at`).as("latency"),
+      ])
+      .where("status", "=", "completed")
+      .where("provider_id", "is not", null)
+      .groupBy("provider_id")
+      .orderBy(sql`sum(${su})`, "desc")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      providerId: r.provider_id ?? "",
+      jobs: num(r.jobs),
+      standardUnits: Math.round(num(r.su)),
+      busyMs: num(r.busy ?? 0),
+      cost: r.cost == null ? 0n : money(r.cost),
+      avgLatencyMs: Math.round(num(r.latency ?? 0)),
+    }));
+  }
+
+  async postingsPage(q: { account?: string; jobId?: string; beforeId?: number; limit: number }): Promise<PostingRow[]> {
+    let query = this.db.selectFrom("postings").selectAll();
+    if (q.jobId !== undefined) query = query.where("job_id", "=", q.jobId);
+    const account = q.account;
+    if (account !== undefined)
+      query = query.where((eb) => eb.or([eb("from_account", "=", account), eb("to_account", "=", account)]));
+    if (q.beforeId !== undefined) query = query.where("id", "<", q.beforeId);
+    const rows = await query.orderBy("id", "desc").limit(q.limit).execute();
+    return rows.map((r) => ({
+      id: num(r.id),
+      eventId: r.event_id,
+      kind: r.kind,
+      jobId: r.job_id,
+      at: num(r.at),
+      from: r.from_account,
+      to: r.to_account,
+      amount: money(r.amount),
+    }));
+  }
+
+  /**
+   * Accounts whose balance differs from replaying the posting journal (in minus out), in one
+   * statement so that both sides are read from the same snapshot. Empty when the ledger is whole.
+   */
+  async journalMismatches(limit: number): Promise<{ account: string; balance: bigint; journal: bigint }[]> {
+    const r = await sql<{ name: string; balance: DbInt; journal: DbInt | null }>`
+      select coalesce(a.name, j.acct) as name, coalesce(a.balance, 0) as balance, j.d as journal
+      from accounts a
+      full outer join (
+        select acct, sum(delta) as d from (
+          select to_account as acct, amount as delta from postings
+          union all
+          select from_account as acct, -amount as delta from postings
+        ) x group by acct
+      ) j on j.acct = a.name
+      where coalesce(a.balance, 0) <> coalesce(j.d, 0)
+      limit ${limit}`.execute(this.db);
+    return r.rows.map((x) => ({
+      account: x.name,
+      balance: money(x.balance),
+      journal: x.journal == null ? 0n : money(x.journal),
+    }));
+  }
+
+  /** Accounts by name prefix (e.g. "provider:"), paged in name order, with the count. */
+  async accountsPage(q: { prefix?: string; offset: number; limit: number }): Promise<{ total: number; rows: { name: string; balance: bigint }[] }> {
+    let base = this.db.selectFrom("accounts");
+    if (q.prefix) base = base.where("name", ">=", q.prefix).where("name", "<", `${q.prefix}\uffff`);
+    const total = await base.select((eb) => eb.fn.countAll<DbInt>().as("n")).executeTakeFirst();
+    const rows = await base.select(["name", "balance"]).orderBy("name").limit(q.limit).offset(q.offset).execute();
+    return { total: total ? num(total.n) : 0, rows: rows.map((r) => ({ name: r.name, balance: money(r.balance) })) };
+  }
+}
+
+export type ExplorerReads = Pick<ExplorerQueries, keyof ExplorerQueries>;

@@ -1,0 +1,44 @@
+// Headless Chromium (Debian's package) driven by playwright-core, as the dashboard tests and
+// benchmark use it; and a check that the dashboard was built (npm install builds it).
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type BrowserContext, chromium } from "playwright-core";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const SCREENSHOTS = resolve(import.meta.dirname, "../../bench/results/screenshots");
+const DIST = resolve(import.meta.dirname, "../../packages/dashboard/dist/index.html");
+
+export function ensureDashboardBuilt(): void {
+  if (existsSync(DIST)) return;
+  execFileSync("npm", ["run", "build", "-w", "@tessera/dashboard"], { stdio: "inherit", cwd: resolve(import.meta.dirname, "../..") });
+}
+
+export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
+  // a fresh profile per run; playwright passes it as --user-data-dir
+  const userDataDir = mkdtempSync(join(tmpdir(), "tessera-chromium-"));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+      "--no-first-run",
+    ],
+    viewport: { width: 1440, height: 1000 },
+  });
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}

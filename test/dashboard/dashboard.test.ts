@@ -1,0 +1,129 @@
+// The dashboard end to end in headless Chromium against a real network (gateway + provider
+// processes): jobs appear and complete in the page live, a job's trail shows its signature
+// checked valid in the page (and invalid when tampered with), charts fill, invariants hold.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadBuiltinModule } from "@tessera/runtimes";
+import type { TesseraClient } from "@tessera/sdk";
+import type { BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestNetwork, tinyModel } from "../helpers/network.js";
+import { ensureDashboardBuilt, launchBrowser, SCREENSHOTS } from "./browser.js";
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+describe("dashboard in a real browser", () => {
+  const net = new TestNetwork();
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let context: BrowserContext;
+  let page: Page;
+  let client: TesseraClient;
+  let apiKey: string;
+  let reverse: string;
+  let model: string;
+  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    ensureDashboardBuilt();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await net.startGateway(["--sample-ms", "500"]);
+    await net.startProvider({ region: "eu-west", price: 40 });
+    await net.startProvider({ region: "us-east", price: 60 });
+    await net.waitForProviders(2);
+    const c = await net.consumer();
+    client = c.client;
+    apiKey = c.apiKey;
+    reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
+    model = createHash("sha256").update(readFileSync(await tinyModel())).digest("hex");
+    browser = await launchBrowser();
+    context = browser.context;
+    page = await context.newPage();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await net.stop();
+  });
+
+  it("shows the providers online on the overview and fills the charts live", async () => {
+    await page.goto(net.url);
+    await page.locator('[data-testid="stat-providers"] .value', { hasText: "2" }).waitFor();
+    await page.locator('[data-testid="live"]', { hasText: "live" }).waitFor();
+    // a burst of work, then the jobs-per-second chart must show it
+    const jobs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64(`warm ${i}`) } })),
+    );
+    await Promise.all(jobs.map((j) => client.waitForJob(j.id)));
+    const chart = page.locator('[data-chart="Jobs per second"]');
+    await page.waitForFunction(`Number(document.querySelector('[data-chart="Jobs per second"]')?.dataset.points) >= 3`);
+    await expect(chart.locator("canvas").count()).resolves.toBeGreaterThan(0);
+    const series = (await page.evaluate(async () => ((await (await fetch("/v1/explorer/overview")).json()) as { series: unknown }).series)) as Record<string, number[]>;
+    expect(series.jobsPerSec?.some((v) => v > 0)).toBe(true);
+    expect(series.providersOnline?.at(-1)).toBe(2);
+    await expect(page.locator('[data-chart="Audits"]').textContent()).resolves.toMatch(/No audits yet|passed/);
+    await shot("overview");
+  });
+
+  it("lists submitted jobs as they appear and completes them in the page without a reload", async () => {
+    await page.goto(`${net.url}/jobs`);
+    await page.locator('[data-testid="jobs-table"]').waitFor();
+    const submitted = await Promise.all([
+      client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("dashboard") } }),
+      client.submitJob({ runtime: "llm", model, input: { prompt: "Hello from the dashboard test" }, params: { temperature: 0 }, limits: { maxOutputTokens: 12 } }),
+    ]);
+    for (const j of submitted) await page.locator(`tr[data-job="${j.id}"]`).waitFor({ timeout: 30_000 });
+    for (const j of submitted) await page.locator(`tr[data-job="${j.id}"][data-status="completed"]`).waitFor({ timeout: 60_000 });
+    await shot("jobs");
+  });
+
+  it("opens a job's trail and checks its signature in the page: valid, and invalid when tampered", async () => {
+    const job = await client.submitJob({ runtime: "llm", model, input: { prompt: "Sign this" }, params: { temperature: 0 }, limits: { maxOutputTokens: 8 } });
+    await client.waitForJob(job.id);
+    await page.goto(`${net.url}/account`);
+    await page.getByLabel("API key").fill(apiKey);
+    await page.getByRole("button", { name: "Use this key" }).click();
+    await page.locator('[data-testid="balance"]').waitFor();
+    await page.locator(`tr[data-job="${job.id}"] a[href^="/jobs/"]`).click();
+    await page.locator('[data-testid="signature-verdict"][data-state="valid"]').waitFor();
+    await expect(page.locator('[data-testid="hash-verdict"]').textContent()).resolves.toContain("matches");
+    const trail = (await page.locator('[data-testid="trail"]').textContent()) ?? "";
+    for (const step of ["Submitted", "Escrowed", "Attempt 1: leased", "Attempt 1: completed", "Settled"]) expect(trail).toContain(step);
+    await shot("job");
+
+    // the same page given a result whose units were altered by a middleman must say invalid
+    await page.route(`**/v1/explorer/jobs/${job.id}`, async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      body.job.units.standardUnits += 1;
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.reload();
+    await page.locator('[data-testid="signature-verdict"][data-state="invalid"]').waitFor();
+    await shot("job-tampered");
+    await page.unroute(`**/v1/explorer/jobs/${job.id}`);
+  });
+
+  it("shows the ledger invariants passing, and the providers, leaderboard and account pages", async () => {
+    await page.goto(`${net.url}/ledger`);
+    const panel = page.locator('[data-testid="invariants"][data-ok="true"]');
+    await panel.waitFor();
+    expect(await page.locator('[data-invariant][data-ok="true"]').count()).toBe(3);
+    await shot("ledger");
+
+    await page.goto(`${net.url}/providers`);
+    await page.locator('[data-testid="providers-table"] tbody tr').nth(1).waitFor();
+    await expect(page.locator(".region").count()).resolves.toBe(2);
+    await shot("providers");
+    await page.locator('[data-testid="providers-table"] tbody tr a').first().click();
+    await page.getByRole("heading", { name: "Recent jobs" }).waitFor();
+    await shot("provider");
+
+    await page.goto(`${net.url}/leaderboard`);
+    await page.locator('[data-testid="leaderboard"] tbody tr').nth(1).waitFor();
+    await shot("leaderboard");
+
+    await page.goto(`${net.url}/account`);
+    await page.locator('[data-testid="account"]').waitFor();
+    await shot("account");
+  });
+});
