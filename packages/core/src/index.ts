@@ -8,6 +8,7 @@ export * from "./ledger/postings.js";
 export * from "./ledger/stake.js";
 export * from "./metering/cost.js";
 export * from "./metering/units.js";
+export * from "./scheduler/classes.js";
 export * from "./scheduler/match.js";
 export * from "./scheduler/reputation.js";
 export * from "./scheduler/schedule.js";

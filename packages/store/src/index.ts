@@ -22,3 +22,12 @@ export type {
   WriteOp,
 } from "./types.js";
 export type { AuditRow, UnbondingRow, VerdictRow, VerificationStore } from "./verification.js";
+export {
+  BATCH_STATUSES,
+  type BatchEndpoint,
+  type BatchFilePurpose,
+  type BatchFileRecord,
+  type BatchRecord,
+  type BatchStatus,
+  type BatchStore,
+} from "./batches.js";

@@ -3,6 +3,7 @@
 import type { AttemptRecord, JobRecord } from "@tessera/core";
 import { JOB_STATUSES } from "@tessera/protocol";
 import type { Kysely } from "kysely";
+import { KyselyBatchStore } from "./batches.js";
 import { commitBatch } from "./commit/execute.js";
 import { ExplorerQueries } from "./explorer.js";
 import { KyselyVerificationStore } from "./verification.js";
@@ -23,6 +24,7 @@ import type {
 export class KyselyStore implements Store {
   readonly explorer: ExplorerQueries;
   readonly verification: KyselyVerificationStore;
+  readonly batches: KyselyBatchStore;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -30,6 +32,7 @@ export class KyselyStore implements Store {
   ) {
     this.explorer = new ExplorerQueries(db, dialect);
     this.verification = new KyselyVerificationStore(db);
+    this.batches = new KyselyBatchStore(db);
   }
 
   async migrate(): Promise<void> {

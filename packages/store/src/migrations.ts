@@ -1,6 +1,7 @@
 // Schema migrations, defined in code so that the store ships as one package with no SQL files.
 // Portable SQL only; the two places the dialects differ (auto-increment ids, byte columns) branch.
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { batchesMigration } from "./batches.js";
 import { verificationMigration } from "./verification.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -155,7 +156,7 @@ const dashboard: Migration = {
 };
 
 function migrations(dialect: Dialect): Record<string, Migration> {
-  return { "0001_initial": initial(dialect), "0003_verification": verificationMigration, "0004_dashboard": dashboard };
+  return { "0001_initial": initial(dialect), "0003_verification": verificationMigration, "0004_dashboard": dashboard, "0005_batches": batchesMigration };
 }
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

@@ -3,6 +3,7 @@
 // transaction (group commit); each operation is all-or-nothing on its own.
 import type { AttemptRecord, JobRecord, LedgerEvent } from "@tessera/core";
 import type { Capabilities, TesseraError } from "@tessera/protocol";
+import type { BatchStore } from "./batches.js";
 import type { ExplorerReads } from "./explorer.js";
 import type { VerificationStore } from "./verification.js";
 
@@ -80,6 +81,8 @@ export interface Store {
   readonly explorer: ExplorerReads;
   /** audits, signed verdicts and stake unbondings (verification.ts) */
   readonly verification: VerificationStore;
+  /** uploaded files and OpenAI-style batches (batches.ts) */
+  readonly batches: BatchStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

@@ -1,11 +1,12 @@
 // Hard constraints: can this provider run this job at all, right now?
-import type { JobRecord } from "../job/types.js";
+import type { JobClass, JobRecord } from "../job/types.js";
+import { priceFor } from "./classes.js";
 import type { ProviderView } from "./types.js";
 
 export type Mismatch = "offline" | "draining" | "runtime" | "model" | "region" | "price" | "reputation" | "full";
 
 export function mismatch(
-  job: Pick<JobRecord, "spec" | "constraints">,
+  job: Pick<JobRecord, "spec" | "constraints"> & { jobClass?: JobClass },
   p: ProviderView,
   running = p.running,
 ): Mismatch | null {
@@ -17,7 +18,7 @@ export function mismatch(
   if (spec.runtime === "llm" && !caps.models.some((m) => m.id === spec.model)) return "model";
   const c = job.constraints;
   if (c.regions && !c.regions.includes(caps.region)) return "region";
-  if (c.maxPricePerUnit !== undefined && caps.pricePerUnit > c.maxPricePerUnit) return "price";
+  if (c.maxPricePerUnit !== undefined && priceFor(caps, job.jobClass) > c.maxPricePerUnit) return "price";
   if (c.minReputation !== undefined && p.reputation < c.minReputation) return "reputation";
   if (running >= caps.maxConcurrency) return "full";
   return null;

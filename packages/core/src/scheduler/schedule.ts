@@ -1,7 +1,8 @@
 // One scheduling round: hand queued jobs to providers with free capacity. Fair between
 // consumers (round-robin over consumers, least recently served first; FIFO within one), never
 // over-committing a provider, and preferring providers a job has not already failed on.
-import type { JobRecord } from "../job/types.js";
+import type { JobClass, JobRecord } from "../job/types.js";
+import { classOrder, priceFor } from "./classes.js";
 import { mismatch } from "./match.js";
 import { DEFAULT_WEIGHTS, type ScoreWeights, scoreProvider } from "./score.js";
 import type { ProviderView } from "./types.js";
@@ -14,11 +15,16 @@ export interface Assignment {
 
 export interface ScheduleInput {
   /** queued jobs, oldest first */
-  queued: Pick<JobRecord, "id" | "consumerId" | "spec" | "constraints" | "triedProviders">[];
+  queued: (Pick<JobRecord, "id" | "consumerId" | "spec" | "constraints" | "triedProviders"> & {
+    jobClass?: JobClass;
+  })[];
   providers: ProviderView[];
   /** consumer id -> last time one of its jobs was assigned; absent means never */
   lastServed?: Map<string, number>;
   weights?: ScoreWeights;
+  /** consumer id -> its jobs running now; with maxRunningPerConsumer, a consumer at the cap gets no lease */
+  consumerRunning?: Map<string, number>;
+  maxRunningPerConsumer?: number;
 }
 
 function fairOrder<J extends { consumerId: string }>(queued: J[], lastServed: Map<string, number>): J[] {
@@ -47,8 +53,12 @@ export function schedule(input: ScheduleInput): Assignment[] {
   const assignments: Assignment[] = [];
   let free = input.providers.reduce((n, p) => n + Math.max(0, p.capabilities.maxConcurrency - p.running), 0);
 
-  for (const job of fairOrder(input.queued, input.lastServed ?? new Map())) {
+  const perConsumer = new Map(input.consumerRunning ?? []);
+  const cap = input.maxRunningPerConsumer ?? Number.POSITIVE_INFINITY;
+  // interactive work first; within a class, consumers take turns
+  for (const job of classOrder(fairOrder(input.queued, input.lastServed ?? new Map()))) {
     if (free <= 0) break;
+    if ((perConsumer.get(job.consumerId) ?? 0) >= cap) continue;
     const candidates = input.providers.filter((p) => mismatch(job, p, running.get(p.id) ?? 0) === null);
     if (candidates.length === 0) continue;
     const fresh = candidates.filter((p) => !job.triedProviders.includes(p.id));
@@ -74,8 +84,9 @@ export function schedule(input: ScheduleInput): Assignment[] {
       }
     }
     running.set(best.id, (running.get(best.id) ?? 0) + 1);
+    perConsumer.set(job.consumerId, (perConsumer.get(job.consumerId) ?? 0) + 1);
     free--;
-    assignments.push({ jobId: job.id, providerId: best.id, pricePerUnit: best.capabilities.pricePerUnit });
+    assignments.push({ jobId: job.id, providerId: best.id, pricePerUnit: priceFor(best.capabilities, job.jobClass) });
   }
   return assignments;
 }

@@ -25,6 +25,8 @@ export const CapabilitiesSchema = z
     models: z.array(ModelInfoSchema).max(256),
     /** nano-credits per standard unit */
     pricePerUnit: z.number().int().nonnegative(),
+    /** nano-credits per standard unit for interruptible batch-class jobs (default pricePerUnit) */
+    batchPricePerUnit: z.number().int().nonnegative().optional(),
     region: RegionSchema,
     maxConcurrency: z.number().int().min(1).max(1024),
     /** standard units per second this node measured on itself at start */
@@ -57,6 +59,8 @@ export const LeaseMsg = z.object({
   attempt: z.number().int().positive(),
   spec: JobSpecSchema,
   leaseExpiresAt: z.number().int(),
+  /** a batch-class job: the provider may give the lease back (release) and it resumes elsewhere */
+  interruptible: z.boolean().optional(),
 });
 export const CancelMsg = z.object({
   type: z.literal("cancel"),
@@ -123,6 +127,13 @@ export const FailureMsg = z.object({
   retryable: z.boolean(),
 });
 export const DrainMsg = z.object({ type: z.literal("drain") });
+/** The provider gives a lease back unfinished (shutdown, owner wants the machine); not billed, no attempt used. */
+export const ReleaseMsg = z.object({
+  type: z.literal("release"),
+  jobId: JobIdSchema,
+  attempt: z.number().int().positive(),
+  reason: z.string().max(2000),
+});
 export const ProviderMessageSchema = z.discriminatedUnion("type", [
   HelloMsg,
   HeartbeatMsg,
@@ -130,6 +141,7 @@ export const ProviderMessageSchema = z.discriminatedUnion("type", [
   ResultMsg,
   FailureMsg,
   DrainMsg,
+  ReleaseMsg,
   VerdictMsg,
   CapacityProofMsg,
 ]);

@@ -1,0 +1,173 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { JobClass } from "../job/types.js";
+import { preemptions, priceFor } from "./classes.js";
+import { type ScheduleInput, schedule } from "./schedule.js";
+import type { ProviderView } from "./types.js";
+
+const MODEL = "aa".repeat(32);
+const OTHER = "bb".repeat(32);
+type QueuedJob = ScheduleInput["queued"][number];
+
+function provider(id: string, caps: Partial<ProviderView["capabilities"]> = {}, running = 0): ProviderView {
+  return {
+    id,
+    capabilities: {
+      runtimes: ["llm"],
+      models: [{ id: MODEL, name: "m", parameters: 1_000_000, contextSize: 2048 }],
+      pricePerUnit: 10,
+      region: "eu-west",
+      maxConcurrency: 2,
+      throughput: 100,
+      ...caps,
+    },
+    running,
+    reputation: 0.5,
+    latencyMs: null,
+    draining: false,
+    online: true,
+  };
+}
+
+function job(id: string, consumerId: string, jobClass: JobClass, model = MODEL): QueuedJob & { createdAt: number } {
+  return {
+    id,
+    consumerId,
+    jobClass,
+    spec: {
+      runtime: "llm",
+      model,
+      input: { prompt: "hi" },
+      params: { temperature: 0 },
+      limits: { maxOutputTokens: 4 },
+    },
+    constraints: {},
+    triedProviders: [],
+    createdAt: 0,
+  };
+}
+
+describe("job classes in the scheduler", () => {
+  it("charges batch jobs the batch price and interactive jobs the regular price", () => {
+    const p = provider("p", { pricePerUnit: 10, batchPricePerUnit: 4, maxConcurrency: 2 });
+    const out = schedule({ queued: [job("b", "c1", "batch"), job("i", "c1", "interactive")], providers: [p] });
+    expect(Object.fromEntries(out.map((a) => [a.jobId, a.pricePerUnit]))).toEqual({ b: 4, i: 10 });
+  });
+
+  it("never prices batch work above the interactive price", () => {
+    fc.assert(
+      fc.property(fc.nat(1000), fc.option(fc.nat(1000), { nil: undefined }), (price, batch) => {
+        const caps = { pricePerUnit: price, batchPricePerUnit: batch };
+        expect(priceFor(caps, "batch")).toBeLessThanOrEqual(priceFor(caps, "interactive"));
+        expect(priceFor(caps, "interactive")).toBe(price);
+      }),
+    );
+  });
+
+  it("gives the last free slot to a waiting interactive job, not to the older batch backlog", () => {
+    const queued = [
+      ...Array.from({ length: 50 }, (_, i) => job(`b${i}`, "bulk", "batch")),
+      job("i1", "chat", "interactive"),
+    ];
+    const out = schedule({ queued, providers: [provider("p", { maxConcurrency: 3 }, 2)] });
+    expect(out.map((a) => a.jobId)).toEqual(["i1"]);
+  });
+
+  it("lets a second consumer's batch in at once beside a large batch from the first", () => {
+    const queued = [
+      ...Array.from({ length: 200 }, (_, i) => job(`a${i}`, "a", "batch")),
+      ...Array.from({ length: 3 }, (_, i) => job(`b${i}`, "b", "batch")),
+    ];
+    const out = schedule({
+      queued,
+      providers: [provider("p", { maxConcurrency: 4 })],
+      lastServed: new Map([["a", 1]]),
+    });
+    const byConsumer = out.map((a) => a.jobId[0]);
+    expect(byConsumer.filter((c) => c === "b")).toHaveLength(2);
+    expect(byConsumer.filter((c) => c === "a")).toHaveLength(2);
+  });
+
+  it("never leases a consumer more than its concurrency cap", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom("a", "b", "c"), fc.constantFrom<JobClass>("batch", "interactive")), {
+          maxLength: 60,
+        }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.dictionary(fc.constantFrom("a", "b", "c"), fc.nat(6)),
+        (jobs, cap, already) => {
+          const running = new Map(Object.entries(already));
+          const out = schedule({
+            queued: jobs.map(([c, k], i) => job(`j${i}`, c, k)),
+            providers: [provider("p", { maxConcurrency: 16 }), provider("q", { maxConcurrency: 16 })],
+            consumerRunning: running,
+            maxRunningPerConsumer: cap,
+          });
+          const consumerOf = new Map(jobs.map(([c], i) => [`j${i}`, c]));
+          for (const c of ["a", "b", "c"]) {
+            const got = out.filter((a) => consumerOf.get(a.jobId) === c).length;
+            if (got > 0) expect((running.get(c) ?? 0) + got).toBeLessThanOrEqual(cap);
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe("preemptions", () => {
+  const providers = [
+    provider("p"),
+    provider("q", { models: [{ id: OTHER, name: "o", parameters: 1, contextSize: 8 }] }),
+  ];
+
+  it("takes back the most recently leased batch job on a provider that can run the waiting job", () => {
+    const out = preemptions({
+      waiting: [job("i", "c", "interactive")],
+      providers,
+      runningBatch: [
+        { jobId: "old", providerId: "p", leasedAt: 10 },
+        { jobId: "new", providerId: "p", leasedAt: 20 },
+        { jobId: "elsewhere", providerId: "q", leasedAt: 30 },
+      ],
+      now: 5_000,
+      afterMs: 1_000,
+    });
+    expect(out).toEqual([{ jobId: "new", providerId: "p" }]);
+  });
+
+  it("interrupts nothing for jobs that have not waited long enough, or when no batch job could make room", () => {
+    const base = { providers, now: 500, afterMs: 1_000 };
+    expect(
+      preemptions({
+        ...base,
+        waiting: [job("i", "c", "interactive")],
+        runningBatch: [{ jobId: "b", providerId: "p", leasedAt: 0 }],
+      }),
+    ).toEqual([]);
+    expect(
+      preemptions({
+        ...base,
+        now: 5_000,
+        waiting: [job("i", "c", "interactive")],
+        runningBatch: [{ jobId: "b", providerId: "q", leasedAt: 0 }],
+      }),
+    ).toEqual([]);
+  });
+
+  it("preempts at most one batch job per waiting interactive job and never the same job twice", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 10 }), (waitingN, runningN) => {
+        const out = preemptions({
+          waiting: Array.from({ length: waitingN }, (_, i) => job(`i${i}`, "c", "interactive")),
+          providers,
+          runningBatch: Array.from({ length: runningN }, (_, i) => ({ jobId: `b${i}`, providerId: "p", leasedAt: i })),
+          now: 10_000,
+          afterMs: 0,
+        });
+        expect(out).toHaveLength(Math.min(waitingN, runningN));
+        expect(new Set(out.map((p) => p.jobId)).size).toBe(out.length);
+      }),
+    );
+  });
+});

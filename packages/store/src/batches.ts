@@ -1,0 +1,208 @@
+// Batch records: uploaded files (their bytes live on disk; the row says where and what) and
+// batches with their lifecycle times and request counts. Written directly, not through group
+// commit: a batch row changes a few times a second at most, while its lines' jobs and money
+// move through the job tables and the ledger as usual.
+import type { ColumnType, Kysely, Migration } from "kysely";
+import type { Database, DbInt } from "./schema.js";
+
+type Num = ColumnType<DbInt, number, number>;
+
+export type BatchFilePurpose = "batch" | "batch_output";
+
+export interface BatchFileRecord {
+  id: string;
+  consumerId: string;
+  purpose: BatchFilePurpose;
+  filename: string;
+  bytes: number;
+  /** newline-terminated lines (a last line without a newline counts) */
+  lines: number;
+  /** where the bytes are, on the gateway's disk */
+  path: string;
+  createdAt: number;
+}
+
+export const BATCH_STATUSES = [
+  "validating",
+  "failed",
+  "in_progress",
+  "finalizing",
+  "completed",
+  "expired",
+  "cancelling",
+  "cancelled",
+] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+export type BatchEndpoint = "/v1/chat/completions" | "/v1/completions" | "/v1/jobs";
+
+export interface BatchRecord {
+  id: string;
+  consumerId: string;
+  endpoint: BatchEndpoint;
+  inputFileId: string;
+  completionWindow: string;
+  status: BatchStatus;
+  outputFileId: string;
+  errorFileId: string;
+  createdAt: number;
+  expiresAt: number;
+  inProgressAt: number | null;
+  finalizingAt: number | null;
+  completedAt: number | null;
+  failedAt: number | null;
+  expiredAt: number | null;
+  cancellingAt: number | null;
+  cancelledAt: number | null;
+  total: number;
+  completed: number;
+  failed: number;
+  /** nano-credits charged for the completed lines so far */
+  spent: bigint;
+  metadata: Record<string, string> | null;
+  /** batch-level errors (the whole batch failed validation) */
+  errors: { code: string; message: string; line: number | null }[] | null;
+}
+
+interface BatchFilesTable {
+  id: string;
+  consumer_id: string;
+  created_at: Num;
+  data: string;
+}
+interface BatchesTable {
+  id: string;
+  consumer_id: string;
+  status: string;
+  created_at: Num;
+  data: string;
+}
+type BatchDb = Database & { batch_files: BatchFilesTable; batches: BatchesTable };
+
+export const batchesMigration: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable("batch_files")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("consumer_id", "text", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .addColumn("data", "text", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex("batch_files_consumer")
+      .on("batch_files")
+      .columns(["consumer_id", "created_at"])
+      .execute();
+    await db.schema
+      .createTable("batches")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("consumer_id", "text", (c) => c.notNull())
+      .addColumn("status", "text", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .addColumn("data", "text", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex("batches_consumer")
+      .on("batches")
+      .columns(["consumer_id", "created_at", "id"])
+      .execute();
+    await db.schema.createIndex("batches_status").on("batches").column("status").execute();
+  },
+};
+
+export interface BatchStore {
+  putFile(f: BatchFileRecord): Promise<void>;
+  getFile(id: string): Promise<BatchFileRecord | undefined>;
+  /** newest first */
+  listFiles(consumerId: string, limit: number): Promise<BatchFileRecord[]>;
+  /** inserted when absent, replaced when present */
+  putBatch(b: BatchRecord): Promise<void>;
+  getBatch(id: string): Promise<BatchRecord | undefined>;
+  /** newest first; `after` is the id of the last batch of the previous page */
+  listBatches(consumerId: string, q: { after?: string; limit: number }): Promise<BatchRecord[]>;
+  /** batches a restarted gateway must pick up again */
+  unfinishedBatches(): Promise<BatchRecord[]>;
+}
+
+const UNFINISHED: BatchStatus[] = ["validating", "in_progress", "finalizing", "cancelling"];
+
+function toData(b: BatchRecord): string {
+  return JSON.stringify({ ...b, spent: b.spent.toString() });
+}
+function fromData(text: string): BatchRecord {
+  const raw = JSON.parse(text) as Omit<BatchRecord, "spent"> & { spent: string };
+  return { ...raw, spent: BigInt(raw.spent) };
+}
+
+export class KyselyBatchStore implements BatchStore {
+  private readonly db: Kysely<BatchDb>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db as unknown as Kysely<BatchDb>;
+  }
+
+  async putFile(f: BatchFileRecord): Promise<void> {
+    await this.db
+      .insertInto("batch_files")
+      .values({ id: f.id, consumer_id: f.consumerId, created_at: f.createdAt, data: JSON.stringify(f) })
+      .onConflict((oc) => oc.column("id").doUpdateSet({ data: JSON.stringify(f) }))
+      .execute();
+  }
+
+  async getFile(id: string): Promise<BatchFileRecord | undefined> {
+    const r = await this.db.selectFrom("batch_files").select("data").where("id", "=", id).executeTakeFirst();
+    return r && (JSON.parse(r.data) as BatchFileRecord);
+  }
+
+  async listFiles(consumerId: string, limit: number): Promise<BatchFileRecord[]> {
+    const rows = await this.db
+      .selectFrom("batch_files")
+      .select("data")
+      .where("consumer_id", "=", consumerId)
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => JSON.parse(r.data) as BatchFileRecord);
+  }
+
+  async putBatch(b: BatchRecord): Promise<void> {
+    const data = toData(b);
+    await this.db
+      .insertInto("batches")
+      .values({ id: b.id, consumer_id: b.consumerId, status: b.status, created_at: b.createdAt, data })
+      .onConflict((oc) => oc.column("id").doUpdateSet({ status: b.status, data }))
+      .execute();
+  }
+
+  async getBatch(id: string): Promise<BatchRecord | undefined> {
+    const r = await this.db.selectFrom("batches").select("data").where("id", "=", id).executeTakeFirst();
+    return r && fromData(r.data);
+  }
+
+  async listBatches(consumerId: string, q: { after?: string; limit: number }): Promise<BatchRecord[]> {
+    let query = this.db.selectFrom("batches").select(["data", "created_at"]).where("consumer_id", "=", consumerId);
+    const after = q.after;
+    if (after !== undefined) {
+      query = query.where((eb) => {
+        const at = eb.selectFrom("batches as c").select("c.created_at").where("c.id", "=", after);
+        return eb.or([
+          eb("batches.created_at", "<", at),
+          eb.and([eb("batches.created_at", "=", at), eb("batches.id", "<", after)]),
+        ]);
+      });
+    }
+    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
+    return rows.map((r) => fromData(r.data));
+  }
+
+  async unfinishedBatches(): Promise<BatchRecord[]> {
+    const rows = await this.db
+      .selectFrom("batches")
+      .select(["data", "created_at"])
+      .where("status", "in", UNFINISHED)
+      .orderBy("created_at")
+      .execute();
+    return rows.map((r) => fromData(r.data));
+  }
+}
