@@ -8,7 +8,7 @@ import { loadBuiltinModule } from "@tessera/runtimes";
 import type { TesseraClient } from "@tessera/sdk";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestNetwork, tinyModel } from "../helpers/network.js";
+import { TestNetwork, tinyModel, until } from "../helpers/network.js";
 import { ensureDashboardBuilt, launchBrowser, SCREENSHOTS } from "./browser.js";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -57,8 +57,11 @@ describe("dashboard in a real browser", () => {
     const chart = page.locator('[data-chart="Jobs per second"]');
     await page.waitForFunction(`Number(document.querySelector('[data-chart="Jobs per second"]')?.dataset.points) >= 3`);
     await expect(chart.locator("canvas").count()).resolves.toBeGreaterThan(0);
-    const series = (await page.evaluate(async () => ((await (await fetch("/v1/explorer/overview")).json()) as { series: unknown }).series)) as Record<string, number[]>;
-    expect(series.jobsPerSec?.some((v) => v > 0)).toBe(true);
+    // the completions land in the next sample taken after them: wait for it, read by the page itself
+    const series = await until("a sample counting the completed jobs", async () => {
+      const got = (await page.evaluate(async () => ((await (await fetch("/v1/explorer/overview")).json()) as { series: unknown }).series)) as Record<string, number[]>;
+      return got.jobsPerSec?.some((v) => v > 0) ? got : undefined;
+    });
     expect(series.providersOnline?.at(-1)).toBe(2);
     await expect(page.locator('[data-chart="Audits"]').textContent()).resolves.toMatch(/No audits yet|passed/);
     await shot("overview");
