@@ -2,6 +2,7 @@
 // Portable SQL only; the two places the dialects differ (auto-increment ids, byte columns) branch.
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { batchesMigration } from "./batches.js";
+import { settlementMigration } from "./settlement.js";
 import { verificationMigration } from "./verification.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -156,12 +157,13 @@ const dashboard: Migration = {
 };
 
 function migrations(dialect: Dialect): Record<string, Migration> {
-  return { "0001_initial": initial(dialect), "0003_verification": verificationMigration, "0004_dashboard": dashboard, "0005_batches": batchesMigration };
+  return { "0001_initial": initial(dialect), "0003_verification": verificationMigration, "0004_dashboard": dashboard, "0005_batches": batchesMigration, "0006_settlement": settlementMigration };
 }
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // migrations from parallel branches of work land in any order; each is independent
+  const { error, results } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
     throw new Error(
