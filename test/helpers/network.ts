@@ -6,10 +6,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { loadOrCreateKeyFile } from "@tessera/protocol";
 import { ensureTinyModel } from "@tessera/runtimes";
 import { TesseraClient } from "@tessera/sdk";
 
 const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/tessera.js");
+const ADVERSARY = resolve(import.meta.dirname, "adversary.ts");
 export const MODELS_DIR = join(tmpdir(), "tessera-test-models");
 
 export function tinyModel(): Promise<string> {
@@ -77,6 +79,8 @@ export interface ProviderOptions {
   concurrency?: number;
   models?: string[];
   runtimes?: string;
+  /** more CLI flags, e.g. ["--verify", "--operator", "op-b", "--threads", "2"] */
+  extra?: string[];
 }
 
 export class TestNetwork {
@@ -136,6 +140,7 @@ export class TestNetwork {
       dataDir,
     ];
     if (models.length > 0) args.push("--models", ...models);
+    args.push(...(o.extra ?? []));
     const p = spawnTessera(`provider-${i}`, args);
     this.providers.push(p);
     return p;
@@ -152,6 +157,46 @@ export class TestNetwork {
       apiKey: c.apiKey,
       client: new TesseraClient({ baseUrl: this.url, apiKey: c.apiKey, adminKey: this.adminKey }),
     };
+  }
+
+  /** A provider process running a cheating strategy (test/helpers/adversary.ts); returns its node id. */
+  async startAdversary(strategy: string, o: { operator?: string; verify?: boolean } = {}): Promise<string> {
+    const i = this.providers.length + 1;
+    const dataDir = join(this.dir, `adversary-${i}`);
+    mkdirSync(dataDir, { recursive: true });
+    const keyFile = join(dataDir, "node.key");
+    const identity = loadOrCreateKeyFile(keyFile);
+    const config = {
+      gateway: `ws://127.0.0.1:${this.port}`,
+      keyFile,
+      region: `adv-${i}`,
+      price: 50,
+      concurrency: 2,
+      dataDir,
+      models: [await tinyModel()],
+      logLevel: "warn",
+      verify: o.verify === true,
+      ...(o.operator ? { operator: o.operator } : {}),
+    };
+    const child = spawn(process.execPath, ["--import", "tsx", ADVERSARY, strategy, JSON.stringify(config)], {
+      stdio: ["ignore", "pipe", "pipe"],
+      cwd: resolve(import.meta.dirname, "../.."),
+    });
+    let out = "";
+    child.stdout?.on("data", (d) => (out += d));
+    child.stderr?.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    this.providers.push({
+      name: `adversary-${strategy}`,
+      child,
+      output: () => out,
+      exited,
+      async kill(signal = "SIGTERM") {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        return exited;
+      },
+    });
+    return identity.id;
   }
 
   async stop(): Promise<void> {

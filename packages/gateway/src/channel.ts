@@ -3,11 +3,13 @@
 // error message and otherwise ignored, so a buggy provider cannot disturb the gateway.
 import { randomBytes } from "node:crypto";
 import {
+  type CapacityProofMessage,
   type GatewayMessage,
   type Identity,
   PROTOCOL_VERSION,
   type ProviderMessage,
   ProviderMessageSchema,
+  type VerdictMessage,
   verifyAuthSignature,
 } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
@@ -22,7 +24,15 @@ export const CLOSE_VERSION = 4002;
 
 export function handleProviderSocket(
   socket: WebSocket,
-  deps: { engine: Engine; store: Store; identity: Identity; config: GatewayConfig; log: Logger },
+  deps: {
+    engine: Engine;
+    store: Store;
+    identity: Identity;
+    config: GatewayConfig;
+    log: Logger;
+    /** verdicts and capacity proofs (verification/) */
+    onVerification?: (session: ProviderSession, msg: VerdictMessage | CapacityProofMessage) => Promise<void>;
+  },
 ): void {
   const { engine, identity, config, log } = deps;
   const nonce = randomBytes(32).toString("base64url");
@@ -114,6 +124,10 @@ export function handleProviderSocket(
           break;
         case "drain":
           engine.drain(session);
+          break;
+        case "verdict":
+        case "capacity_proof":
+          await deps.onVerification?.(session, msg);
           break;
       }
     } catch (err) {

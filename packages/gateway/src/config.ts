@@ -1,6 +1,7 @@
 // Gateway settings: one typed object validated at start-up, so a bad flag fails fast with
 // a message naming it instead of misbehaving later.
 import { z } from "zod";
+import { checkVerificationConfig, VerificationConfigSchema } from "./verification/config.js";
 
 export const GatewayConfigSchema = z
   .object({
@@ -44,6 +45,8 @@ export const GatewayConfigSchema = z
     /** how often the dashboard's overview time series is sampled (the last hour is kept) */
     sampleMs: z.number().int().min(100).max(60_000).default(2_000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** stake, audits, slashing (verification/config.ts) */
+    verification: VerificationConfigSchema.default(VerificationConfigSchema.parse({})),
   })
   .strict();
 
@@ -55,6 +58,11 @@ export function parseGatewayConfig(input: GatewayConfigInput): GatewayConfig {
   if (!r.success) {
     const issue = r.error.issues[0];
     throw new Error(`invalid gateway setting '${issue?.path.join(".")}': ${issue?.message}`);
+  }
+  try {
+    checkVerificationConfig(r.data.verification);
+  } catch (e) {
+    throw new Error(`invalid gateway setting 'verification.policy': ${(e as Error).message}`);
   }
   return r.data;
 }

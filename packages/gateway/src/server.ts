@@ -20,6 +20,8 @@ import { jobRoutes } from "./routes/jobs.js";
 import { modelRoutes } from "./routes/models.js";
 import { networkRoutes } from "./routes/network.js";
 import { openaiRoutes } from "./routes/openai.js";
+import { verificationRoutes } from "./verification/routes.js";
+import { startVerification } from "./verification/start.js";
 
 export interface GatewayHandle {
   url: string;
@@ -76,9 +78,11 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
       errorResponseBuilder: (_req, c) => new RateLimited(c.ttl),
     });
   }
+  const verification = startVerification(engine, store, config, log);
   app.get("/v1/provider/connect", { websocket: true }, (socket) => {
-    handleProviderSocket(socket, { engine, store, identity, config, log });
+    handleProviderSocket(socket, { engine, store, identity, config, log, onVerification: verification.onMessage });
   });
+  verificationRoutes(app, ctx, verification.coordinator);
   networkRoutes(app, ctx);
   modelRoutes(app, ctx);
   openaiRoutes(app, ctx);
@@ -101,6 +105,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
     store,
     identity,
     async close() {
+      verification.stop();
       engine.stop();
       explorer.stop();
       for (const s of engine.sessions.values()) s.close(1001, "gateway shutting down");

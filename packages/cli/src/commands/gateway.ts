@@ -20,6 +20,11 @@ export function registerGatewayCommand(program: Command): void {
     .option("--rate-limit <n>", "requests per second per API key (0: off)", intFlag("rate-limit", 0), 1000)
     .option("--log-level <level>", "fatal|error|warn|info|debug|silent", "info")
     .option("--sample-ms <ms>", "dashboard time-series sampling interval", intFlag("sample-ms", 100), 2000)
+    .option("--min-stake <nc>", "stake a provider needs to be scheduled, nano-credits", "0")
+    .option("--audit-new-rate <p>", "audit probability of a new provider", "0.5")
+    .option("--audit-floor <p>", "lowest audit probability of a clean provider", "0.05")
+    .option("--slash-multiple <k>", "slash = k x the cheated job's cost (capped by stake)", "40")
+    .option("--unbonding-ms <n>", "how long unbonded stake stays slashable", String(7 * 24 * 3600_000))
     .option("--json", "print the start-up line as JSON")
     .action(async (o) => {
       const adminKey = o.adminKeyFile ? readFileSync(o.adminKeyFile, "utf8").trim() : process.env.TESSERA_ADMIN_KEY;
@@ -36,6 +41,16 @@ export function registerGatewayCommand(program: Command): void {
         rateLimitPerSecond: o.rateLimit,
         logLevel: o.logLevel,
         sampleMs: o.sampleMs,
+        verification: {
+          minStake: o.minStake,
+          unbondingMs: Number(o.unbondingMs),
+          policy: {
+            newRate: Number(o.auditNewRate),
+            floorRate: Number(o.auditFloor),
+            afterFailureRate: Math.max(1, Number(o.auditNewRate)),
+            slashMultiple: Number(o.slashMultiple),
+          },
+        },
       });
       const line = {
         url: gw.url,

@@ -19,6 +19,9 @@ interface ProviderFlags {
   gpu?: boolean;
   logLevel: string;
   json?: boolean;
+  verify?: boolean;
+  operator?: string;
+  batchSize?: string;
 }
 
 /** Exit codes: 0 drained or stopped, 1 bad settings or start-up failure, 2 protocol version
@@ -47,6 +50,9 @@ export function registerProviderCommand(program: Command): void {
     .option("--tiny-model", "also serve the generated tiny test model (<data-dir>/models)")
     .option("--gpu", "let the LLM runtime use a GPU backend when one is available")
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent", "info")
+    .option("--verify", "also act as a verifier: re-check other providers' results for a fee")
+    .option("--operator <name>", "operator label; audits go to verifiers of another operator (default: node id)")
+    .option("--batch-size <n>", "LLM prompt tokens per decode call")
     .option("--json", "print the start-up line as JSON")
     .action(async (_flags: ProviderFlags, command: Command) => {
       const flags = command.optsWithGlobals<ProviderFlags>();
@@ -104,6 +110,9 @@ function configFromFlags(flags: ProviderFlags): ProviderConfigInput {
     ...(flags.runtimes === undefined ? {} : { runtimes: flags.runtimes as ("llm" | "wasm")[] }),
     dataDir: flags.dataDir,
     logLevel: flags.logLevel as ProviderConfigInput["logLevel"],
+    ...(flags.verify ? { verify: true } : {}),
+    ...(flags.operator === undefined ? {} : { operator: flags.operator }),
+    ...(flags.batchSize === undefined ? {} : { batchSize: toNumber(flags.batchSize) }),
   };
 }
 

@@ -68,6 +68,9 @@ export class Engine {
   private readonly lastServed = new Map<string, number>();
   private readonly streams = new Map<string, StreamCursor>();
   private kickScheduled = false;
+  /** verification hooks (verification/coordinator.ts): who may be scheduled, what happens after settling */
+  eligible: (s: ProviderSession) => boolean = () => true;
+  onSettled: (job: JobRecord) => void = () => {};
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -274,8 +277,9 @@ export class Engine {
       return { accepted: false, reason: problem };
     }
     const now = this.now();
-    await this.apply(job, complete(job, { ...msg, feeBps: this.config.feeBps, now }));
+    const settled = await this.apply(job, complete(job, { ...msg, feeBps: this.config.feeBps, now }));
     session.completed++;
+    this.onSettled(settled);
     const units = Math.max(1, msg.units.standardUnits);
     session.msPerUnit = ewma(session.msPerUnit, (now - (job.startedAt ?? now)) / units);
     this.lastServed.set(job.consumerId, now);
@@ -320,7 +324,9 @@ export class Engine {
     const counts = new Map<string, number>();
     for (const j of this.running.values())
       if (j.providerId) counts.set(j.providerId, (counts.get(j.providerId) ?? 0) + 1);
-    const views = this.onlineSessions().map((s) => toView(s, counts.get(s.id) ?? 0));
+    const views = this.onlineSessions()
+      .filter((s) => this.eligible(s))
+      .map((s) => toView(s, counts.get(s.id) ?? 0));
     if (views.length === 0) return;
     const assignments = schedule({ queued: [...this.queued.values()], providers: views, lastServed: this.lastServed });
     const now = this.now();

@@ -1,0 +1,36 @@
+// Verification settings of a gateway, validated at start-up against the incentive condition.
+import { AuditPolicySchema, parseAuditPolicy } from "@tessera/core";
+import { z } from "zod";
+
+export const VerificationConfigSchema = z
+  .object({
+    policy: AuditPolicySchema.default(AuditPolicySchema.parse({})),
+    /** nano-credits a provider must have staked to be scheduled; 0 schedules unstaked providers */
+    minStake: z
+      .string()
+      .regex(/^[0-9]{1,30}$/)
+      .default("0"),
+    /** a verifier's fee per verdict, in basis points of the audited job's cost (paid from protocol fees) */
+    auditFeeBps: z.number().int().min(0).max(10_000).default(1_000),
+    /** share of a slash (after the consumer's refund) paid to the verifiers who caught it */
+    rewardBps: z.number().int().min(0).max(10_000).default(2_000),
+    /** how long unbonded stake stays slashable before it is paid out */
+    unbondingMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(7 * 24 * 3600_000),
+    /** a verifier that has not answered in this long is replaced by another */
+    verdictTimeoutMs: z.number().int().positive().default(60_000),
+    /** verifiers whose verdicts went against the final outcome this many times are no longer used */
+    verifierStrikes: z.number().int().positive().default(2),
+    /** rate of known-wrong results mixed into verifiers' work */
+    verifierCanaryRate: z.number().min(0).max(1).default(0.05),
+  })
+  .strict();
+export type VerificationConfig = z.infer<typeof VerificationConfigSchema>;
+
+export function checkVerificationConfig(c: VerificationConfig): VerificationConfig {
+  parseAuditPolicy(c.policy); // throws naming the broken incentive condition
+  return c;
+}

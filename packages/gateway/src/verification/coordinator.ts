@@ -1,0 +1,342 @@
+// The gateway's verification shell: after a job settles it draws an audit (core's policy), sends
+// the result to a verifier of another operator, collects signed verdicts, escalates per core's
+// decideAudit, and on two verdicts against the provider slashes its stake (refund, rewards, burn)
+// and excludes it. Also keeps stake (deposits, unbonding) and the per-node verification record.
+import { randomBytes } from "node:crypto";
+import {
+  type AuditRecord,
+  auditFeeEvent,
+  auditProbability,
+  type CastVerdict,
+  decideAudit,
+  dissenters,
+  drawAudit,
+  feeOf,
+  type JobRecord,
+  type LedgerEvent,
+  releaseEvent,
+  slashAmount,
+  slashEvent,
+  stakeAccounts,
+  stakeDepositEvent,
+  unbondEvent,
+} from "@tessera/core";
+import { type AuditMessage, type VerdictMessage, verifyVerdictSignature } from "@tessera/protocol";
+import type { Store } from "@tessera/store";
+import type { Logger } from "pino";
+import type { ProviderSession } from "../engine/sessions.js";
+import type { GroupWriter } from "../engine/writer.js";
+import type { VerificationConfig } from "./config.js";
+
+export interface NodeRecord extends AuditRecord {
+  auditsPassed: number;
+  auditsFailed: number;
+  verdictsGiven: number;
+  verifierStrikes: number;
+  slashed: bigint;
+  excluded: boolean;
+}
+
+interface PendingAudit {
+  id: string;
+  job: JobRecord;
+  verdicts: CastVerdict[];
+  asked: string[];
+  timer?: NodeJS.Timeout;
+}
+
+export interface CoordinatorDeps {
+  store: Store;
+  writer: GroupWriter;
+  sessions: () => Iterable<ProviderSession>;
+  config: VerificationConfig;
+  log: Logger;
+  random?: () => number;
+  now?: () => number;
+}
+
+export class VerificationCoordinator {
+  private readonly records = new Map<string, NodeRecord>();
+  private readonly stakes = new Map<string, bigint>();
+  private readonly pending = new Map<string, PendingAudit>();
+  private readonly random: () => number;
+  private readonly now: () => number;
+  readonly minStake: bigint;
+
+  constructor(private readonly deps: CoordinatorDeps) {
+    this.random = deps.random ?? Math.random;
+    this.now = deps.now ?? Date.now;
+    this.minStake = BigInt(deps.config.minStake);
+  }
+
+  record(nodeId: string): NodeRecord {
+    let r = this.records.get(nodeId);
+    if (!r) {
+      r = {
+        cleanJobs: 0,
+        failures: 0,
+        auditsPassed: 0,
+        auditsFailed: 0,
+        verdictsGiven: 0,
+        verifierStrikes: 0,
+        slashed: 0n,
+        excluded: false,
+      };
+      this.records.set(nodeId, r);
+    }
+    return r;
+  }
+
+  auditProbabilityOf(nodeId: string): number {
+    return auditProbability(this.record(nodeId), this.deps.config.policy);
+  }
+
+  staked(nodeId: string): bigint {
+    return this.stakes.get(nodeId) ?? 0n;
+  }
+
+  /** Loads a node's stake from the ledger (at connect, and after anything that moves it). */
+  async refreshStake(nodeId: string): Promise<bigint> {
+    const s = await this.deps.store.balance(stakeAccounts.stake(nodeId));
+    this.stakes.set(nodeId, s);
+    return s;
+  }
+
+  /** May the scheduler lease jobs to this provider? */
+  eligible(s: ProviderSession): boolean {
+    if (this.record(s.id).excluded) return false;
+    return this.minStake === 0n || this.staked(s.id) >= this.minStake;
+  }
+
+  async deposit(nodeId: string, amount: bigint, id: string): Promise<bigint> {
+    await this.post(stakeDepositEvent(id, nodeId, amount, this.now()));
+    return this.refreshStake(nodeId);
+  }
+
+  /** Moves stake to unbonding; it is paid out after unbondingMs and stays slashable until then. */
+  async unbond(nodeId: string, amount: bigint, id: string): Promise<{ releaseAt: number }> {
+    const releaseAt = this.now() + this.deps.config.unbondingMs;
+    await this.post(unbondEvent(`unbond:${id}`, nodeId, amount, this.now()));
+    await this.deps.store.verification.putUnbonding({ id, providerId: nodeId, amount, releaseAt, released: false });
+    await this.refreshStake(nodeId);
+    return { releaseAt };
+  }
+
+  /** Pays out unbondings whose period has passed (what a slash left of them). */
+  async releaseDue(): Promise<void> {
+    for (const u of await this.deps.store.verification.dueUnbondings(this.now())) {
+      const left = await this.deps.store.balance(stakeAccounts.unbonding(u.providerId));
+      const amount = u.amount < left ? u.amount : left;
+      await this.post(releaseEvent(`release:${u.id}`, u.providerId, amount, this.now()));
+      await this.deps.store.verification.putUnbonding({ ...u, released: true });
+    }
+  }
+
+  /** Called once a job has settled: draw the audit now that the signed result is committed. */
+  onSettled(job: JobRecord): void {
+    const providerId = job.providerId;
+    if (!providerId || job.status !== "completed" || !job.output || !job.signature) return;
+    const rec = this.record(providerId);
+    const p = auditProbability(rec, this.deps.config.policy);
+    rec.cleanJobs++;
+    if (!drawAudit({ ...rec, cleanJobs: rec.cleanJobs - 1 }, this.deps.config.policy, this.random())) return;
+    const audit: PendingAudit = { id: `aud_${randomBytes(8).toString("hex")}`, job, verdicts: [], asked: [] };
+    this.pending.set(audit.id, audit);
+    this.log(audit).info({ p }, "audit drawn");
+    void this.deps.store.verification
+      .putAudit({
+        id: audit.id,
+        jobId: job.id,
+        providerId,
+        status: "pending",
+        kind: "sampled",
+        createdAt: this.now(),
+        decidedAt: null,
+      })
+      .then(() => this.askNext(audit));
+  }
+
+  async onVerdict(session: ProviderSession, msg: VerdictMessage): Promise<void> {
+    const audit = this.pending.get(msg.auditId);
+    if (!audit || !audit.asked.includes(session.id) || audit.verdicts.some((v) => v.verifierId === session.id)) return;
+    const claim = {
+      auditId: msg.auditId,
+      jobId: msg.jobId,
+      outputHash: audit.job.outputHash ?? "",
+      pass: msg.report.pass,
+    };
+    if (msg.jobId !== audit.job.id || !verifyVerdictSignature(session.id, claim, msg.signature)) {
+      this.log(audit).warn({ verifierId: session.id }, "verdict signature does not verify; ignored");
+      return;
+    }
+    clearTimeout(audit.timer);
+    const inconclusive = msg.report.metrics.inconclusive === 1;
+    await this.deps.store.verification.putVerdict({
+      auditId: audit.id,
+      verifierId: session.id,
+      jobId: audit.job.id,
+      pass: msg.report.pass,
+      report: msg.report,
+      signature: msg.signature,
+      elapsedMs: msg.elapsedMs,
+      at: this.now(),
+    });
+    this.record(session.id).verdictsGiven++;
+    await this.payFee(audit, session.id);
+    if (inconclusive) return this.askNext(audit);
+    audit.verdicts.push({ verifierId: session.id, pass: msg.report.pass });
+    this.log(audit).info(
+      { verifierId: session.id, pass: msg.report.pass, reasons: msg.report.reasons, metrics: msg.report.metrics },
+      "verdict",
+    );
+    const outcome = decideAudit(audit.verdicts);
+    if (outcome.kind === "next_verifier") return this.askNext(audit);
+    this.pending.delete(audit.id);
+    const providerId = audit.job.providerId as string;
+    const rec = this.record(providerId);
+    for (const v of dissenters(audit.verdicts, outcome)) {
+      const vr = this.record(v);
+      vr.verifierStrikes++;
+      if (vr.verifierStrikes >= this.deps.config.verifierStrikes) vr.excluded = true;
+    }
+    if (outcome.kind === "passed") {
+      rec.auditsPassed++;
+      await this.decide(audit, "passed");
+      return;
+    }
+    rec.auditsFailed++;
+    rec.failures++;
+    rec.cleanJobs = 0;
+    rec.excluded = true;
+    await this.slash(audit, outcome.against);
+    await this.decide(audit, "slashed");
+  }
+
+  private async decide(audit: PendingAudit, status: "passed" | "slashed"): Promise<void> {
+    const job = audit.job;
+    await this.deps.store.verification.putAudit({
+      id: audit.id,
+      jobId: job.id,
+      providerId: job.providerId as string,
+      status,
+      kind: "sampled",
+      createdAt: this.now(),
+      decidedAt: this.now(),
+    });
+    this.log(audit).info({ status }, "audit decided");
+  }
+
+  private async slash(audit: PendingAudit, reporters: string[]): Promise<void> {
+    const job = audit.job;
+    const providerId = job.providerId as string;
+    const [staked, unbonding] = await Promise.all([
+      this.deps.store.balance(stakeAccounts.stake(providerId)),
+      this.deps.store.balance(stakeAccounts.unbonding(providerId)),
+    ]);
+    const cost = job.cost ?? 0n;
+    const amount = slashAmount(this.deps.config.policy, cost, staked + unbonding);
+    const ev = slashEvent({
+      jobId: job.id,
+      providerId,
+      consumerId: job.consumerId,
+      cost,
+      amount,
+      staked,
+      unbonding,
+      reporters,
+      rewardBps: this.deps.config.rewardBps,
+      at: this.now(),
+    });
+    await this.post(ev);
+    this.record(providerId).slashed += amount;
+    await this.refreshStake(providerId);
+    this.log(audit).warn({ amount: amount.toString(), reporters }, "provider slashed and excluded");
+  }
+
+  private async payFee(audit: PendingAudit, verifierId: string): Promise<void> {
+    const fee = feeOf(audit.job.cost ?? 0n, this.deps.config.auditFeeBps);
+    if (fee === 0n) return;
+    const r = await this.deps.writer.write({
+      ledger: auditFeeEvent(`audit:${audit.id}:${verifierId}:fee`, audit.job.id, verifierId, fee, this.now()),
+    });
+    if (!r.ok) this.log(audit).warn({ verifierId, err: r.error.message }, "audit fee not paid");
+  }
+
+  /** Sends the audit to a random online verifier of another operator not yet asked. */
+  private askNext(audit: PendingAudit): void {
+    const job = audit.job;
+    const providerId = job.providerId as string;
+    const operatorOf = (s: ProviderSession) => s.capabilities.operator ?? s.id;
+    const provider = [...this.deps.sessions()].find((s) => s.id === providerId);
+    const providerOperator = provider ? operatorOf(provider) : providerId;
+    const candidates = [...this.deps.sessions()].filter(
+      (s) =>
+        s.online &&
+        s.capabilities.verifier === true &&
+        s.id !== providerId &&
+        operatorOf(s) !== providerOperator &&
+        !audit.asked.includes(s.id) &&
+        !this.record(s.id).excluded &&
+        s.capabilities.runtimes.includes(job.spec.runtime) &&
+        (job.spec.runtime !== "llm" || s.capabilities.models.some((m) => m.id === modelOf(job))),
+    );
+    const chosen = candidates[Math.floor(this.random() * candidates.length)];
+    if (!chosen) {
+      this.log(audit).warn({ asked: audit.asked.length }, "no verifier available; audit left pending");
+      return;
+    }
+    audit.asked.push(chosen.id);
+    const msg: AuditMessage = {
+      type: "audit",
+      auditId: audit.id,
+      jobId: job.id,
+      attempt: job.attempt,
+      providerId,
+      spec: job.spec,
+      output: job.output as AuditMessage["output"],
+      outputHash: job.outputHash as string,
+      units: job.units as AuditMessage["units"],
+      signature: job.signature as string,
+    };
+    chosen.send(msg);
+    audit.timer = setTimeout(() => this.askNext(audit), this.deps.config.verdictTimeoutMs);
+    audit.timer.unref();
+  }
+
+  private async post(ev: LedgerEvent): Promise<void> {
+    const r = await this.deps.writer.write({ ledger: ev });
+    if (!r.ok) throw r.error;
+  }
+
+  private log(audit: PendingAudit): Logger {
+    return this.deps.log.child({
+      jobId: audit.job.id,
+      attempt: audit.job.attempt,
+      providerId: audit.job.providerId,
+      auditId: audit.id,
+    });
+  }
+
+  /** What /v1/verification/nodes shows per node. */
+  view(nodeId: string) {
+    const r = this.record(nodeId);
+    return {
+      stake: this.staked(nodeId).toString(),
+      auditProbability: this.auditProbabilityOf(nodeId),
+      auditsPassed: r.auditsPassed,
+      auditsFailed: r.auditsFailed,
+      verdictsGiven: r.verdictsGiven,
+      verifierStrikes: r.verifierStrikes,
+      slashed: r.slashed.toString(),
+      excluded: r.excluded,
+    };
+  }
+
+  pendingAudits(): number {
+    return this.pending.size;
+  }
+}
+
+function modelOf(job: JobRecord): string | undefined {
+  return job.spec.runtime === "llm" ? job.spec.model : undefined;
+}

@@ -1,0 +1,69 @@
+// HTTP surface of verification: operators stake and unbond for providers (admin token); anyone
+// reads per-node verification records, a job's audits with their signed verdicts, and the
+// newest audits (the explorer's feed).
+import { randomUUID, timingSafeEqual } from "node:crypto";
+import { sha256Hex, TesseraError, Unauthenticated } from "@tessera/protocol";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { bearerToken } from "../auth.js";
+import { parse } from "../errors.js";
+import type { RouteContext } from "../routes/context.js";
+import type { VerificationCoordinator } from "./coordinator.js";
+
+const Amount = z.string().regex(/^[1-9][0-9]{0,30}$/, "a positive integer amount of nano-credits");
+const StakeBody = z
+  .object({ providerId: z.string().regex(/^[0-9a-f]{64}$/), amount: Amount, id: z.string().min(1).max(100).optional() })
+  .strict();
+const Limit = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict();
+
+export function verificationRoutes(app: FastifyInstance, ctx: RouteContext, v: VerificationCoordinator): void {
+  const expected = ctx.config.adminKey ? Buffer.from(sha256Hex(ctx.config.adminKey)) : undefined;
+  const requireAdmin = (req: FastifyRequest) => {
+    const token = bearerToken(req.headers.authorization);
+    if (!expected)
+      throw new TesseraError("admin_disabled", 403, "This gateway has no admin key configured.", "permission_error");
+    if (!token || !timingSafeEqual(Buffer.from(sha256Hex(token)), expected))
+      throw new Unauthenticated("Invalid admin key.");
+  };
+
+  app.post("/v1/admin/stake", async (req) => {
+    requireAdmin(req);
+    const body = parse(StakeBody, req.body);
+    const staked = await v.deposit(body.providerId, BigInt(body.amount), `stake:${body.id ?? randomUUID()}`);
+    ctx.engine.kick();
+    return { providerId: body.providerId, stake: staked.toString() };
+  });
+
+  app.post("/v1/admin/unbond", async (req) => {
+    requireAdmin(req);
+    const body = parse(StakeBody, req.body);
+    const { releaseAt } = await v.unbond(body.providerId, BigInt(body.amount), body.id ?? randomUUID());
+    return { providerId: body.providerId, stake: v.staked(body.providerId).toString(), releaseAt };
+  });
+
+  app.get("/v1/verification/nodes", async () => {
+    const providers = await ctx.store.listProviders();
+    return {
+      object: "list",
+      minStake: v.minStake.toString(),
+      data: providers.map((p) => ({
+        id: p.id,
+        operator: p.capabilities.operator ?? p.id,
+        region: p.capabilities.region,
+        verifier: p.capabilities.verifier === true,
+        online: ctx.engine.sessions.has(p.id),
+        ...v.view(p.id),
+      })),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/jobs/:id/audits", async (req) => {
+    const audits = await ctx.store.verification.auditsOfJob(req.params.id);
+    return { object: "list", data: audits };
+  });
+
+  app.get("/v1/audits", async (req) => {
+    const q = parse(Limit, req.query);
+    return { object: "list", data: await ctx.store.verification.recentAudits(q.limit) };
+  });
+}

@@ -1,0 +1,41 @@
+// Wires the verification coordinator into a running gateway: the engine's scheduling filter and
+// settle hook, the channel's verdict messages, and a timer that reloads stakes of connected nodes
+// and pays out unbondings whose period has passed.
+import type { CapacityProofMessage, VerdictMessage } from "@tessera/protocol";
+import type { Store } from "@tessera/store";
+import type { Logger } from "pino";
+import type { GatewayConfig } from "../config.js";
+import type { Engine } from "../engine/engine.js";
+import type { ProviderSession } from "../engine/sessions.js";
+import { VerificationCoordinator } from "./coordinator.js";
+
+export function startVerification(engine: Engine, store: Store, config: GatewayConfig, log: Logger) {
+  const coordinator = new VerificationCoordinator({
+    store,
+    writer: engine.writer,
+    sessions: () => engine.sessions.values(),
+    config: config.verification,
+    log,
+  });
+  engine.eligible = (s) => coordinator.eligible(s);
+  engine.onSettled = (job) => coordinator.onSettled(job);
+  const known = new Set<string>();
+  const tick = async () => {
+    for (const s of engine.sessions.values()) {
+      const before = coordinator.staked(s.id);
+      const now = await coordinator.refreshStake(s.id);
+      if (!known.has(s.id) || now !== before) engine.kick();
+      known.add(s.id);
+    }
+    await coordinator.releaseDue();
+  };
+  const timer = setInterval(() => void tick().catch((err) => log.error({ err }, "verification tick failed")), 500);
+  timer.unref();
+  return {
+    coordinator,
+    onMessage: async (session: ProviderSession, msg: VerdictMessage | CapacityProofMessage) => {
+      if (msg.type === "verdict") await coordinator.onVerdict(session, msg);
+    },
+    stop: () => clearInterval(timer),
+  };
+}

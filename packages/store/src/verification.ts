@@ -1,0 +1,250 @@
+// Verification records: each audit of a settled job with the signed verdicts it collected and
+// its outcome, and each stake unbonding with its release time. Written directly (not through
+// group commit): they are appended after the job settled, and a slash's money moves through the
+// ledger by event id, so a replayed audit record never moves money twice.
+import type { VerdictReport } from "@tessera/protocol";
+import { type ColumnType, type Kysely, type Migration, sql } from "kysely";
+import { money, num } from "./rows.js";
+import type { Database, DbInt } from "./schema.js";
+
+type Num = ColumnType<DbInt, number, number>;
+type NullableNum = ColumnType<DbInt | null, number | null, number | null>;
+
+interface AuditsTable {
+  id: string;
+  job_id: string;
+  provider_id: string;
+  /** "pending" | "passed" | "slashed" */
+  status: string;
+  /** canary: the gateway knew the right answer */
+  kind: string;
+  created_at: Num;
+  decided_at: NullableNum;
+}
+interface VerdictsTable {
+  audit_id: string;
+  verifier_id: string;
+  job_id: string;
+  pass: Num;
+  report: string;
+  signature: string;
+  elapsed_ms: Num;
+  at: Num;
+}
+interface UnbondingsTable {
+  id: string;
+  provider_id: string;
+  amount: ColumnType<DbInt, bigint, bigint>;
+  release_at: Num;
+  released: Num;
+}
+type VerificationDb = Database & { audits: AuditsTable; verdicts: VerdictsTable; unbondings: UnbondingsTable };
+
+export const verificationMigration: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable("audits")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("job_id", "text", (c) => c.notNull())
+      .addColumn("provider_id", "text", (c) => c.notNull())
+      .addColumn("status", "text", (c) => c.notNull())
+      .addColumn("kind", "text", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .addColumn("decided_at", "bigint")
+      .execute();
+    await db.schema.createIndex("audits_job").on("audits").column("job_id").execute();
+    await db.schema.createIndex("audits_provider").on("audits").columns(["provider_id", "created_at"]).execute();
+    await db.schema
+      .createTable("verdicts")
+      .addColumn("audit_id", "text", (c) => c.notNull())
+      .addColumn("verifier_id", "text", (c) => c.notNull())
+      .addColumn("job_id", "text", (c) => c.notNull())
+      .addColumn("pass", "integer", (c) => c.notNull())
+      .addColumn("report", "text", (c) => c.notNull())
+      .addColumn("signature", "text", (c) => c.notNull())
+      .addColumn("elapsed_ms", "bigint", (c) => c.notNull())
+      .addColumn("at", "bigint", (c) => c.notNull())
+      .addPrimaryKeyConstraint("verdicts_pk", ["audit_id", "verifier_id"])
+      .execute();
+    await db.schema.createIndex("verdicts_job").on("verdicts").column("job_id").execute();
+    await db.schema
+      .createTable("unbondings")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("provider_id", "text", (c) => c.notNull())
+      .addColumn("amount", "bigint", (c) => c.notNull())
+      .addColumn("release_at", "bigint", (c) => c.notNull())
+      .addColumn("released", "integer", (c) => c.notNull())
+      .execute();
+  },
+};
+
+export interface AuditRow {
+  id: string;
+  jobId: string;
+  providerId: string;
+  status: "pending" | "passed" | "slashed";
+  kind: "sampled" | "canary";
+  createdAt: number;
+  decidedAt: number | null;
+}
+export interface VerdictRow {
+  auditId: string;
+  verifierId: string;
+  jobId: string;
+  pass: boolean;
+  report: VerdictReport;
+  signature: string;
+  elapsedMs: number;
+  at: number;
+}
+export interface UnbondingRow {
+  id: string;
+  providerId: string;
+  amount: bigint;
+  releaseAt: number;
+  released: boolean;
+}
+
+export interface VerificationStore {
+  putAudit(a: AuditRow): Promise<void>;
+  putVerdict(v: VerdictRow): Promise<void>;
+  /** audits of a job with their verdicts, oldest first */
+  auditsOfJob(jobId: string): Promise<Array<AuditRow & { verdicts: VerdictRow[] }>>;
+  /** newest first: the explorer's feed of audits */
+  recentAudits(limit: number): Promise<AuditRow[]>;
+  putUnbonding(u: UnbondingRow): Promise<void>;
+  dueUnbondings(now: number): Promise<UnbondingRow[]>;
+  pendingUnbonding(providerId: string): Promise<bigint>;
+}
+
+export class KyselyVerificationStore implements VerificationStore {
+  private readonly db: Kysely<VerificationDb>;
+  constructor(db: Kysely<Database>) {
+    this.db = db as unknown as Kysely<VerificationDb>;
+  }
+
+  async putAudit(a: AuditRow): Promise<void> {
+    const row = {
+      id: a.id,
+      job_id: a.jobId,
+      provider_id: a.providerId,
+      status: a.status,
+      kind: a.kind,
+      created_at: a.createdAt,
+      decided_at: a.decidedAt,
+    };
+    await this.db
+      .insertInto("audits")
+      .values(row)
+      .onConflict((oc) => oc.column("id").doUpdateSet({ status: a.status, decided_at: a.decidedAt }))
+      .execute();
+  }
+
+  async putVerdict(v: VerdictRow): Promise<void> {
+    await this.db
+      .insertInto("verdicts")
+      .values({
+        audit_id: v.auditId,
+        verifier_id: v.verifierId,
+        job_id: v.jobId,
+        pass: v.pass ? 1 : 0,
+        report: JSON.stringify(v.report),
+        signature: v.signature,
+        elapsed_ms: Math.round(v.elapsedMs),
+        at: v.at,
+      })
+      .onConflict((oc) => oc.columns(["audit_id", "verifier_id"]).doNothing())
+      .execute();
+  }
+
+  async auditsOfJob(jobId: string): Promise<Array<AuditRow & { verdicts: VerdictRow[] }>> {
+    const audits = await this.db
+      .selectFrom("audits")
+      .selectAll()
+      .where("job_id", "=", jobId)
+      .orderBy("created_at")
+      .execute();
+    const verdicts = await this.db
+      .selectFrom("verdicts")
+      .selectAll()
+      .where("job_id", "=", jobId)
+      .orderBy("at")
+      .execute();
+    return audits.map((a) => ({
+      ...toAudit(a),
+      verdicts: verdicts.filter((v) => v.audit_id === a.id).map(toVerdict),
+    }));
+  }
+
+  async recentAudits(limit: number): Promise<AuditRow[]> {
+    const rows = await this.db.selectFrom("audits").selectAll().orderBy("created_at", "desc").limit(limit).execute();
+    return rows.map(toAudit);
+  }
+
+  async putUnbonding(u: UnbondingRow): Promise<void> {
+    await this.db
+      .insertInto("unbondings")
+      .values({
+        id: u.id,
+        provider_id: u.providerId,
+        amount: u.amount,
+        release_at: u.releaseAt,
+        released: u.released ? 1 : 0,
+      })
+      .onConflict((oc) => oc.column("id").doUpdateSet({ released: u.released ? 1 : 0 }))
+      .execute();
+  }
+
+  async dueUnbondings(now: number): Promise<UnbondingRow[]> {
+    const rows = await this.db
+      .selectFrom("unbondings")
+      .selectAll()
+      .where("released", "=", 0)
+      .where("release_at", "<=", now)
+      .execute();
+    return rows.map(toUnbonding);
+  }
+
+  async pendingUnbonding(providerId: string): Promise<bigint> {
+    const r = await this.db
+      .selectFrom("unbondings")
+      .select(sql<DbInt | null>`sum(amount)`.as("total"))
+      .where("provider_id", "=", providerId)
+      .where("released", "=", 0)
+      .executeTakeFirst();
+    return r?.total == null ? 0n : money(r.total);
+  }
+}
+
+function toAudit(r: AuditsTable extends infer T ? { [K in keyof T]: unknown } : never): AuditRow {
+  return {
+    id: r.id as string,
+    jobId: r.job_id as string,
+    providerId: r.provider_id as string,
+    status: r.status as AuditRow["status"],
+    kind: r.kind as AuditRow["kind"],
+    createdAt: num(r.created_at as DbInt),
+    decidedAt: r.decided_at == null ? null : num(r.decided_at as DbInt),
+  };
+}
+function toVerdict(r: { [K in keyof VerdictsTable]: unknown }): VerdictRow {
+  return {
+    auditId: r.audit_id as string,
+    verifierId: r.verifier_id as string,
+    jobId: r.job_id as string,
+    pass: num(r.pass as DbInt) === 1,
+    report: JSON.parse(r.report as string) as VerdictReport,
+    signature: r.signature as string,
+    elapsedMs: num(r.elapsed_ms as DbInt),
+    at: num(r.at as DbInt),
+  };
+}
+function toUnbonding(r: { [K in keyof UnbondingsTable]: unknown }): UnbondingRow {
+  return {
+    id: r.id as string,
+    providerId: r.provider_id as string,
+    amount: money(r.amount as DbInt),
+    releaseAt: num(r.release_at as DbInt),
+    released: num(r.released as DbInt) === 1,
+  };
+}
