@@ -1,0 +1,74 @@
+// Cost of checking: time of the teacher-forced verification of an LLM result against the time of
+// the generation it checks, in the same run, on the tiny model at 64, 256 and 1,024 output tokens
+// (goal ≤ 0.1 at 256). Both sides run on one thread in this process, one after the other.
+// Run: npx tsx bench/verification-cost.ts
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { LlmJobSpec } from "@tessera/protocol";
+import { createLlmRuntime, ensureTinyModel } from "@tessera/runtimes";
+
+const REPS = 3;
+const dir = join(import.meta.dirname, "results");
+const model = await ensureTinyModel(join(process.env.TMPDIR ?? "/tmp", "tessera-test-models"));
+const producer = await createLlmRuntime({ modelPaths: [model], threads: 1 });
+const verifier = await createLlmRuntime({ modelPaths: [model], threads: 1 });
+const id = producer.models()[0]?.id as string;
+const signal = new AbortController().signal;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+const rows = [];
+for (const n of [64, 256, 1024]) {
+  const gen: number[] = [];
+  const ver: number[] = [];
+  let tokens = 0;
+  let pass = true;
+  for (let rep = 0; rep < REPS; rep++) {
+    // sampled, so the output runs to the cap more often than greedy (which may hit </s> early)
+    const spec: LlmJobSpec = {
+      runtime: "llm",
+      model: id,
+      input: { prompt: `The world is ${rep}` },
+      params: { temperature: 0.8, topK: 40, seed: 1000 + rep },
+      limits: { maxOutputTokens: n },
+    };
+    let t = performance.now();
+    const r = await producer.execute(spec, { jobId: "b", attempt: 1, signal });
+    gen.push(performance.now() - t);
+    t = performance.now();
+    const v = await verifier.verify(spec, r, { jobId: "b", signal });
+    ver.push(performance.now() - t);
+    tokens += r.output.tokens.length;
+    pass &&= v.pass;
+  }
+  const g = median(gen);
+  const v = median(ver);
+  rows.push({ maxOutputTokens: n, meanTokens: tokens / REPS, generateMs: g, verifyMs: v, ratio: v / g, allPassed: pass });
+  console.log(`${n} tokens: generate ${g.toFixed(1)} ms, verify ${v.toFixed(1)} ms, ratio ${(v / g).toFixed(3)}`);
+}
+await producer.close();
+await verifier.close();
+
+mkdirSync(dir, { recursive: true });
+const result = {
+  bench: "verification-cost",
+  date: new Date().toISOString(),
+  command: "npx tsx bench/verification-cost.ts",
+  peer: "generation of the same output (what full replication re-does)",
+  reps: REPS,
+  rows,
+};
+writeFileSync(join(dir, "verification-cost.json"), `${JSON.stringify(result, null, 2)}\n`);
+const md = [
+  "# Cost of checking an LLM result (tiny model, 1 thread)",
+  "",
+  "| max output tokens | tokens (mean) | generate ms | verify ms | verify / generate | honest passed |",
+  "|---|---|---|---|---|---|",
+  ...rows.map(
+    (r) =>
+      `| ${r.maxOutputTokens} | ${r.meanTokens.toFixed(0)} | ${r.generateMs.toFixed(1)} | ${r.verifyMs.toFixed(1)} | ${r.ratio.toFixed(3)} | ${r.allPassed} |`,
+  ),
+  "",
+  `Median of ${REPS} runs each; \`${result.command}\`, ${result.date}.`,
+  "",
+].join("\n");
+writeFileSync(join(dir, "verification-cost.md"), md);
