@@ -125,6 +125,9 @@ export function handleProviderSocket(
         case "drain":
           engine.drain(session);
           break;
+        case "release":
+          await engine.release(session, msg);
+          break;
         case "verdict":
         case "capacity_proof":
           await deps.onVerification?.(session, msg);

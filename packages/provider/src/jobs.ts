@@ -47,6 +47,8 @@ export interface JobStats {
   refused: number;
   accepted: number;
   rejected: number;
+  /** interruptible leases given back unfinished */
+  released: number;
   /** results awaiting an ack, and failures awaiting a connection */
   outbox: number;
 }
@@ -56,6 +58,8 @@ interface RunningJob {
   attempt: number;
   controller: AbortController;
   log: Logger;
+  /** a batch lease the provider may give back */
+  interruptible: boolean;
 }
 
 type OutboxMessage = ResultMessage | FailureMessage;
@@ -81,6 +85,7 @@ export class JobRunner {
     refused: 0,
     accepted: 0,
     rejected: 0,
+    released: 0,
   };
 
   constructor(private readonly options: JobRunnerOptions) {}
@@ -112,7 +117,7 @@ export class JobRunner {
       return;
     }
     const runtime = this.options.runtimes[spec.runtime] as Runtime<JobSpec>;
-    const job: RunningJob = { jobId, attempt, controller: new AbortController(), log };
+    const job: RunningJob = { jobId, attempt, controller: new AbortController(), log, interruptible: msg.interruptible === true };
     this.running.set(key, job);
     this.counts.peakRunning = Math.max(this.counts.peakRunning, this.running.size);
     log.info({ runtime: spec.runtime, leaseExpiresAt: msg.leaseExpiresAt }, "job started");
@@ -170,6 +175,23 @@ export class JobRunner {
       this.options.log.info({ jobId: msg.jobId, attempt: msg.attempt, type: msg.type }, "delivered after reconnect");
     }
     this.notifyIfIdle();
+  }
+
+  /**
+   * Gives every interruptible (batch) lease back unfinished: the job stops here and the gateway
+   * requeues it without billing or using up an attempt. Returns how many were released.
+   */
+  releaseInterruptible(reason: string): number {
+    let n = 0;
+    for (const job of this.running.values()) {
+      if (!job.interruptible) continue;
+      job.controller.abort(new Error(`released: ${reason}`));
+      this.options.send({ type: "release", jobId: job.jobId, attempt: job.attempt, reason });
+      job.log.info({ reason }, "lease released");
+      n++;
+    }
+    this.counts.released += n;
+    return n;
   }
 
   /** Take no more leases; running jobs finish. */

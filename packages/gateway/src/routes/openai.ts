@@ -22,9 +22,10 @@ import { waitForJob } from "./wait.js";
 
 const DEFAULT_MAX_TOKENS = 512;
 
-type Kind = "chat" | "completion";
+export type Kind = "chat" | "completion";
 
-function toSpec(
+/** also used for the lines of a batch (batch/lines.ts) */
+export function toSpec(
   ctx: RouteContext,
   kind: Kind,
   body: ChatCompletionRequest | CompletionRequest,
@@ -86,7 +87,7 @@ function tesseraExtras(job: JobRecord) {
   };
 }
 
-function finalError(job: JobRecord): TesseraError {
+export function finalError(job: JobRecord): TesseraError {
   if (job.status === "failed" && job.error?.includes("before its deadline"))
     return new TesseraError("no_capacity", 503, job.error, "service_unavailable");
   return new TesseraError(
@@ -97,7 +98,7 @@ function finalError(job: JobRecord): TesseraError {
   );
 }
 
-function completionBody(kind: Kind, job: JobRecord, name: string) {
+export function completionBody(kind: Kind, job: JobRecord, name: string) {
   const out = job.output as LlmOutput;
   const created = Math.floor(job.createdAt / 1000);
   if (kind === "chat") {

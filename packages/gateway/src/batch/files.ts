@@ -1,0 +1,141 @@
+// Batch files on the gateway's disk: multipart uploads streamed straight to a file (never held
+// whole in memory), input read back line by line, and output files appended to with their
+// completed lines recoverable after a crash.
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream, mkdirSync } from "node:fs";
+import { open, rename, rm, stat, truncate } from "node:fs/promises";
+import type { IncomingMessage } from "node:http";
+import { join } from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Busboy } from "@fastify/busboy";
+import { InvalidRequest, PayloadTooLarge } from "@tessera/protocol";
+
+export function newFileId(): string {
+  return `file-${randomBytes(12).toString("hex")}`;
+}
+
+export interface Upload {
+  purpose: string;
+  filename: string;
+  bytes: number;
+  lines: number;
+  path: string;
+}
+
+/** Counts bytes and lines as they pass, and stops the upload past `limit` bytes. */
+class LineCounter extends Transform {
+  bytes = 0;
+  lines = 0;
+  private last = 10;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (e?: Error | null, data?: Buffer) => void): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      done(new PayloadTooLarge(this.limit));
+      return;
+    }
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.lines++;
+    if (chunk.length > 0) this.last = chunk[chunk.length - 1] ?? 10;
+    done(null, chunk);
+  }
+  get total(): number {
+    return this.lines + (this.last === 10 ? 0 : 1);
+  }
+}
+
+/** Streams a `multipart/form-data` upload (fields `purpose` and `file`) to `dir/<id>.jsonl`. */
+export async function receiveUpload(req: IncomingMessage, dir: string, id: string, limit: number): Promise<Upload> {
+  const type = req.headers["content-type"] ?? "";
+  if (!type.startsWith("multipart/form-data")) throw new InvalidRequest("Upload files as multipart/form-data.");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${id}.jsonl`);
+  const partial = `${path}.partial`;
+  const fields = new Map<string, string>();
+  let file: Promise<{ filename: string; bytes: number; lines: number }> | undefined;
+  const bb = Busboy({ headers: req.headers as { "content-type": string }, limits: { files: 1, fields: 10 } });
+  bb.on("field", (name, value) => fields.set(name, value));
+  bb.on("file", (name, stream, filename) => {
+    if (name !== "file" || file) {
+      stream.resume();
+      return;
+    }
+    const counter = new LineCounter(limit);
+    file = pipeline(stream, counter, createWriteStream(partial)).then(() => ({
+      filename: filename || "upload.jsonl",
+      bytes: counter.bytes,
+      lines: counter.total,
+    }));
+    // keep the busboy 'finish' from racing ahead of a failed write
+    file.catch(() => stream.resume());
+  });
+  try {
+    await pipeline(req, bb);
+    if (!file) throw new InvalidRequest("The upload has no 'file' part.", "file");
+    const got = await file;
+    const purpose = fields.get("purpose");
+    if (purpose !== "batch") throw new InvalidRequest("Only purpose 'batch' is supported.", "purpose");
+    if (got.lines === 0) throw new InvalidRequest("The file is empty.", "file");
+    await rename(partial, path);
+    return { purpose, ...got, path };
+  } catch (e) {
+    await rm(partial, { force: true });
+    throw e;
+  }
+}
+
+/** The file's lines with their 0-based numbers, read as a stream (blank lines included). */
+export async function* numberedLines(path: string): AsyncGenerator<[number, string]> {
+  const input = createReadStream(path, { highWaterMark: 256 * 1024 });
+  let rest = "";
+  let n = 0;
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    const text = rest + chunk.toString("utf8");
+    const parts = text.split("\n");
+    rest = parts.pop() ?? "";
+    for (const p of parts) yield [n++, p.endsWith("\r") ? p.slice(0, -1) : p];
+  }
+  if (rest.length > 0) yield [n, rest];
+}
+
+/**
+ * Reads the complete (newline-terminated) lines an append-only output file holds and cuts off
+ * a torn last line left by a crash, so appending can go on where the file is consistent.
+ */
+export async function recoverAppendFile(path: string, onLine: (text: string) => void): Promise<number> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+  let good = 0;
+  let pos = 0;
+  let rest = Buffer.alloc(0);
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    let buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    let start = 0;
+    for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, start)) {
+      onLine(buf.subarray(start, i).toString("utf8"));
+      start = i + 1;
+      good = pos + start;
+    }
+    pos += start;
+    buf = buf.subarray(start);
+    rest = Buffer.from(buf);
+  }
+  if (good < size) await truncate(path, good);
+  return good;
+}
+
+/** Flushes a file's data to disk (the output must survive the machine, not only the process). */
+export async function syncFile(path: string): Promise<void> {
+  const h = await open(path, "r+");
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}

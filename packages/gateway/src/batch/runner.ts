@@ -1,0 +1,295 @@
+// Runs one batch: reads its input file as a stream, submits each line as a batch-class job
+// (bounded in flight per consumer), and appends each finished line to the output or error file
+// exactly once. The files are the record of which lines are done: after a restart they are read
+// back, and the remaining lines are submitted again under the same idempotency keys, so a line
+// whose job already exists is picked up, never charged twice.
+import { createWriteStream, type WriteStream } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { isTerminal, type JobRecord } from "@tessera/core";
+import { TesseraError } from "@tessera/protocol";
+import type { BatchRecord, BatchStatus } from "@tessera/store";
+import type { Logger } from "pino";
+import type { RouteContext } from "../routes/context.js";
+import { numberedLines, recoverAppendFile, syncFile } from "./files.js";
+import { errorLine, jobLine, type OutputLine, type ParsedLine, parseLine, readWritten } from "./lines.js";
+import type { ConsumerSlots } from "./slots.js";
+
+export interface RunnerDeps {
+  ctx: RouteContext;
+  slots: ConsumerSlots;
+  log: Logger;
+  inputPath: string;
+  outputPath: string;
+  errorPath: string;
+  /** persists the record; called in order, the last call wins */
+  save(b: BatchRecord): Promise<void>;
+  /** registers the finished output and error files; returns their ids (null when empty) */
+  publish(b: BatchRecord, files: { output: number; errors: number }): Promise<void>;
+}
+
+type StopReason = "cancelled" | "expired";
+
+export class BatchRunner {
+  private done = new Set<number>();
+  private readonly active = new Map<string, number>();
+  private out?: WriteStream;
+  private err?: WriteStream;
+  private stopReason: StopReason | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
+  private dirty = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  readonly finished: Promise<void>;
+  private resolveFinished!: () => void;
+
+  constructor(
+    public batch: BatchRecord,
+    private readonly deps: RunnerDeps,
+  ) {
+    this.finished = new Promise((r) => {
+      this.resolveFinished = r;
+    });
+  }
+
+  private get engine() {
+    return this.deps.ctx.engine;
+  }
+
+  /** Runs (or resumes) the batch to a final state; never rejects. */
+  async start(): Promise<void> {
+    try {
+      if (this.batch.status === "validating") await this.validate();
+      if (this.batch.status === "in_progress" || this.batch.status === "cancelling") {
+        if (this.batch.status === "cancelling") this.stopReason = "cancelled";
+        await this.recover();
+        this.armExpiry();
+        this.flushTimer = setInterval(() => this.dirty && this.save(), 500);
+        await this.loop();
+      }
+      if (this.batch.status !== "failed") await this.finalize();
+    } catch (err) {
+      this.deps.log.error({ err, batchId: this.batch.id }, "batch runner failed");
+    } finally {
+      clearTimeout(this.expiryTimer);
+      clearInterval(this.flushTimer);
+      this.resolveFinished();
+    }
+  }
+
+  /** Stops submitting; jobs in flight are cancelled (refunded) and every unfinished line gets an error line. */
+  async stop(reason: StopReason): Promise<void> {
+    if (this.stopReason || !["validating", "in_progress"].includes(this.batch.status)) return;
+    this.stopReason = reason;
+    if (reason === "cancelled") this.set("cancelling", { cancellingAt: Date.now() });
+    await this.save();
+    for (const jobId of [...this.active.keys()]) await this.engine.cancel(this.batch.consumerId, jobId).catch(() => {});
+  }
+
+  private async validate(): Promise<void> {
+    let total = 0;
+    for await (const [, text] of numberedLines(this.deps.inputPath)) if (text.trim()) total++;
+    this.set("in_progress", { total, inProgressAt: Date.now() });
+    await this.save();
+  }
+
+  /** Reads back what the output and error files already hold (a restart) and reopens them for appending. */
+  private async recover(): Promise<void> {
+    let completed = 0;
+    let failed = 0;
+    let spent = 0n;
+    await recoverAppendFile(this.deps.outputPath, (text) => {
+      const w = readWritten(text);
+      if (w && !this.done.has(w.line)) {
+        this.done.add(w.line);
+        completed++;
+        spent += w.cost;
+      }
+    });
+    await recoverAppendFile(this.deps.errorPath, (text) => {
+      const w = readWritten(text);
+      if (w && !this.done.has(w.line)) {
+        this.done.add(w.line);
+        failed++;
+      }
+    });
+    this.batch = { ...this.batch, completed, failed, spent };
+    this.out = createWriteStream(this.deps.outputPath, { flags: "a" });
+    this.err = createWriteStream(this.deps.errorPath, { flags: "a" });
+  }
+
+  private armExpiry(): void {
+    const ms = this.batch.expiresAt - Date.now();
+    this.expiryTimer = setTimeout(() => void this.stop("expired"), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+  }
+
+  private async loop(): Promise<void> {
+    const consumer = this.batch.consumerId;
+    const inFlight = new Set<Promise<void>>();
+    for await (const [n, text] of numberedLines(this.deps.inputPath)) {
+      if (!text.trim() || this.done.has(n)) continue;
+      if (!this.stopReason) {
+        await this.deps.slots.acquire(consumer);
+        if (this.stopReason) this.deps.slots.release(consumer);
+      }
+      if (this.stopReason) {
+        await this.settleStopped(n, text);
+        continue;
+      }
+      const p = this.runLine(n, text).finally(() => {
+        this.deps.slots.release(consumer);
+        inFlight.delete(p);
+      });
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+  }
+
+  /**
+   * A line reached after the batch stopped. Its job may exist from before a restart: a running
+   * one is cancelled (refunded), a completed one still goes to the output file.
+   */
+  private async settleStopped(n: number, text: string): Promise<void> {
+    const existing = await this.deps.ctx.store.jobByIdempotencyKey(this.batch.consumerId, this.key(n));
+    if (existing) {
+      const live = this.engine.activeJob(existing.id) ?? existing;
+      const final = isTerminal(live) ? live : await this.engine.cancel(this.batch.consumerId, live.id);
+      const parsed = parseLine(this.deps.ctx, this.batch.endpoint, text, this.batch.id);
+      if (final.status === "completed" && parsed.ok) {
+        this.write(n, jobLine(this.batch.id, this.batch.endpoint, n, parsed.line, final));
+        return;
+      }
+    }
+    this.write(n, this.stoppedLine(n, text));
+  }
+
+  private key(n: number): string {
+    return `tessera-batch:${this.batch.id}:${n}`;
+  }
+
+  private stoppedLine(n: number, text: string): OutputLine {
+    let customId: string | null = null;
+    try {
+      const v = JSON.parse(text) as { custom_id?: unknown };
+      if (typeof v.custom_id === "string") customId = v.custom_id;
+    } catch {}
+    const code = this.stopReason === "expired" ? "batch_expired" : "batch_cancelled";
+    const message =
+      this.stopReason === "expired"
+        ? "The batch's completion window ended before this request was processed."
+        : "The batch was cancelled before this request was processed.";
+    return errorLine(this.batch.id, n, customId, code, message);
+  }
+
+  private async runLine(n: number, text: string): Promise<void> {
+    const parsed = parseLine(this.deps.ctx, this.batch.endpoint, text, this.batch.id);
+    if (!parsed.ok) {
+      this.write(
+        n,
+        errorLine(this.batch.id, n, parsed.customId, parsed.error.code, `line ${n + 1}: ${parsed.error.message}`),
+      );
+      return;
+    }
+    const job = await this.submit(n, parsed.line);
+    if (!job) return;
+    this.active.set(job.id, n);
+    const final = await this.waitDone(job);
+    this.active.delete(job.id);
+    if (this.stopReason && final.status === "cancelled") this.write(n, this.stoppedLine(n, text));
+    else this.write(n, jobLine(this.batch.id, this.batch.endpoint, n, parsed.line, final));
+  }
+
+  /** Submits a line's job; waits while no provider is online. Undefined when the line ended in an error line. */
+  private async submit(n: number, line: ParsedLine): Promise<JobRecord | undefined> {
+    for (;;) {
+      if (this.stopReason) {
+        this.write(n, this.stoppedLine(n, JSON.stringify({ custom_id: line.customId })));
+        return undefined;
+      }
+      try {
+        return await this.engine.submit({
+          consumerId: this.batch.consumerId,
+          spec: line.spec,
+          constraints: line.constraints,
+          idempotencyKey: this.key(n),
+          requestHash: line.requestHash,
+          jobClass: "batch",
+          deadlineMs: Math.max(1, this.batch.expiresAt - Date.now()),
+        });
+      } catch (e) {
+        if (e instanceof TesseraError && e.code === "no_capacity") {
+          await sleep(1000);
+          continue;
+        }
+        const err =
+          e instanceof TesseraError ? e : new TesseraError("internal_error", 500, "submit failed", "server_error");
+        if (!(e instanceof TesseraError))
+          this.deps.log.error({ err: e, batchId: this.batch.id, line: n }, "line submit failed");
+        this.write(n, errorLine(this.batch.id, n, line.customId, err.code, `line ${n + 1}: ${err.message}`));
+        return undefined;
+      }
+    }
+  }
+
+  private waitDone(job: JobRecord): Promise<JobRecord> {
+    if (isTerminal(job)) return Promise.resolve(job);
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (j: JobRecord) => {
+        if (settled) return;
+        settled = true;
+        off();
+        resolve(j);
+      };
+      const off = this.engine.events.on(job.id, (e) => e.type === "done" && finish(e.job));
+      // the job may have finished between submit answering and the listener being added
+      if (!this.engine.activeJob(job.id))
+        void this.deps.ctx.store.getJob(job.id).then((j) => j && isTerminal(j) && finish(j));
+    });
+  }
+
+  private write(n: number, line: OutputLine): void {
+    if (this.done.has(n)) return;
+    this.done.add(n);
+    (line.ok ? this.out : this.err)?.write(`${line.text}\n`);
+    this.batch = line.ok
+      ? { ...this.batch, completed: this.batch.completed + 1, spent: this.batch.spent + line.cost }
+      : { ...this.batch, failed: this.batch.failed + 1 };
+    this.dirty = true;
+  }
+
+  private async finalize(): Promise<void> {
+    if (this.batch.status !== "finalizing") {
+      this.set("finalizing", { finalizingAt: Date.now() });
+      await this.save();
+    }
+    await Promise.all([this.out, this.err].map((s) => s && new Promise<void>((r) => s.end(r))));
+    await Promise.all([syncFile(this.deps.outputPath), syncFile(this.deps.errorPath)].map((p) => p.catch(() => {})));
+    await this.deps.publish(this.batch, { output: this.batch.completed, errors: this.batch.failed });
+    const now = Date.now();
+    const final: BatchStatus =
+      this.stopReason === "cancelled" ? "cancelled" : this.stopReason === "expired" ? "expired" : "completed";
+    const at =
+      final === "cancelled" ? { cancelledAt: now } : final === "expired" ? { expiredAt: now } : { completedAt: now };
+    this.set(final, at);
+    await this.save();
+    this.deps.log.info(
+      { batchId: this.batch.id, status: final, completed: this.batch.completed, failed: this.batch.failed },
+      "batch finished",
+    );
+  }
+
+  private set(status: BatchStatus, fields: Partial<BatchRecord>): void {
+    this.batch = { ...this.batch, ...fields, status };
+  }
+
+  private save(): Promise<void> {
+    this.dirty = false;
+    const snapshot = this.batch;
+    this.saving = this.saving
+      .then(() => this.deps.save(snapshot))
+      .catch((err) => {
+        this.deps.log.error({ err, batchId: snapshot.id }, "saving batch failed");
+      });
+    return this.saving;
+  }
+}

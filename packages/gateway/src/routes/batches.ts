@@ -1,0 +1,106 @@
+// OpenAI's Files and Batches API (what the official `openai` client calls): upload a JSONL
+// file, start a batch over it, watch its request counts, cancel it, download its output.
+import { createReadStream } from "node:fs";
+import { NotFound } from "@tessera/protocol";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { newFileId, receiveUpload } from "../batch/files.js";
+import type { BatchManager } from "../batch/manager.js";
+import { batchView, fileView } from "../batch/views.js";
+import { parse } from "../errors.js";
+import type { RouteContext } from "./context.js";
+
+const CreateBatch = z
+  .object({
+    input_file_id: z.string().min(1).max(128),
+    endpoint: z.enum(["/v1/chat/completions", "/v1/completions", "/v1/jobs"]),
+    completion_window: z.string().min(1).max(16),
+    metadata: z.record(z.string().max(64), z.string().max(512)).nullish(),
+  })
+  .strict();
+
+const ListQuery = z
+  .object({ after: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(100).default(20) })
+  .strict();
+
+export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: BatchManager): void {
+  // uploads stream to disk: the body is left unread for busboy instead of being buffered
+  void app.register(async (scope) => {
+    scope.addContentTypeParser("multipart/form-data", (_req, _payload, done) => done(null, undefined));
+    scope.post("/v1/files", async (req) => {
+      const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+      const id = newFileId();
+      const up = await receiveUpload(req.raw, batches.dir, id, ctx.config.fileLimitBytes);
+      const file = {
+        id,
+        consumerId,
+        purpose: "batch" as const,
+        filename: up.filename,
+        bytes: up.bytes,
+        lines: up.lines,
+        path: up.path,
+        createdAt: Date.now(),
+      };
+      await ctx.store.batches.putFile(file);
+      return fileView(file);
+    });
+  });
+
+  const ownFile = async (authorization: string | undefined, id: string) => {
+    const consumerId = await ctx.auth.consumerFor(authorization);
+    const f = await ctx.store.batches.getFile(id);
+    if (!f || f.consumerId !== consumerId) throw new NotFound("file", id, "file_id");
+    return f;
+  };
+
+  app.get("/v1/files", async (req) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    const files = await ctx.store.batches.listFiles(consumerId, 100);
+    return { object: "list", data: files.map(fileView), has_more: false };
+  });
+
+  app.get("/v1/files/:id", async (req) =>
+    fileView(await ownFile(req.headers.authorization, (req.params as { id: string }).id)),
+  );
+
+  app.get("/v1/files/:id/content", async (req, reply) => {
+    const f = await ownFile(req.headers.authorization, (req.params as { id: string }).id);
+    return reply.type("application/jsonl").header("content-length", f.bytes).send(createReadStream(f.path));
+  });
+
+  app.post("/v1/batches", async (req) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    const body = parse(CreateBatch, req.body);
+    const b = await batches.create(consumerId, {
+      inputFileId: body.input_file_id,
+      endpoint: body.endpoint,
+      completionWindow: body.completion_window,
+      metadata: body.metadata ?? null,
+    });
+    return batchView(b);
+  });
+
+  app.get("/v1/batches/:id", async (req) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    return batchView(await batches.get(consumerId, (req.params as { id: string }).id));
+  });
+
+  app.post("/v1/batches/:id/cancel", async (req) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    return batchView(await batches.cancel(consumerId, (req.params as { id: string }).id));
+  });
+
+  app.get("/v1/batches", async (req) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    const q = parse(ListQuery, req.query);
+    const rows = await batches.list(consumerId, { after: q.after, limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit).map(batchView);
+    return {
+      object: "list",
+      data: page,
+      first_id: page[0]?.id ?? null,
+      last_id: page.at(-1)?.id ?? null,
+      has_more: rows.length > q.limit,
+    };
+  });
+}
