@@ -8,4 +8,6 @@ export * from "./devnet/up.js";
 export * from "./eip712/sign.js";
 export * from "./eip712/types.js";
 export * from "./generated/index.js";
+export * from "./keys/eth-key.js";
 export * from "./revert.js";
+export * from "./settle/redeem.js";

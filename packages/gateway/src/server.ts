@@ -20,8 +20,8 @@ import { jobRoutes } from "./routes/jobs.js";
 import { modelRoutes } from "./routes/models.js";
 import { networkRoutes } from "./routes/network.js";
 import { openaiRoutes } from "./routes/openai.js";
-import { BatchManager } from "./batch/manager.js";
-import { batchRoutes } from "./routes/batches.js";
+import { settlementRoutes } from "./settlement/routes.js";
+import { startSettlement } from "./settlement/start.js";
 import { verificationRoutes } from "./verification/routes.js";
 import { startVerification } from "./verification/start.js";
 
@@ -81,21 +81,20 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
     });
   }
   const verification = startVerification(engine, store, config, log);
+  const settlement = await startSettlement(engine, store, config, log);
   app.get("/v1/provider/connect", { websocket: true }, (socket) => {
     handleProviderSocket(socket, { engine, store, identity, config, log, onVerification: verification.onMessage });
   });
   verificationRoutes(app, ctx, verification.coordinator);
+  settlementRoutes(app, ctx, settlement);
   networkRoutes(app, ctx);
   modelRoutes(app, ctx);
   openaiRoutes(app, ctx);
-  const batches = new BatchManager(ctx);
-  batchRoutes(app, ctx, batches);
   jobRoutes(app, ctx);
   blobRoutes(app, ctx);
   adminRoutes(app, ctx);
   const explorer = await registerExplorer(app, ctx);
 
-  await batches.restore();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
@@ -111,6 +110,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
     identity,
     async close() {
       verification.stop();
+      await settlement.stop();
       engine.stop();
       explorer.stop();
       for (const s of engine.sessions.values()) s.close(1001, "gateway shutting down");

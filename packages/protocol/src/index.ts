@@ -11,6 +11,13 @@ export {
   signBytes,
   verifyBytes,
 } from "./identity.js";
+export {
+  NODE_AUTH_HEADERS,
+  NODE_AUTH_WINDOW_MS,
+  nodeRequestBytes,
+  signNodeRequest,
+  verifyNodeRequest,
+} from "./request-signing.js";
 export * from "./schemas/audit.js";
 export * from "./schemas/job.js";
 export * from "./schemas/openai.js";

@@ -26,8 +26,6 @@ export const ProviderConfigSchema = z
     region: RegionSchema,
     /** nano-credits per standard unit */
     price: z.number().int().nonnegative(),
-    /** nano-credits per standard unit for interruptible batch work (default: price) */
-    batchPrice: z.number().int().nonnegative().optional(),
     /** GGUF model files to serve; may be empty (then only wasm is offered) */
     models: z.array(z.string().min(1)).default([]),
     /** also serve the generated tiny model (written under <dataDir>/models) */
@@ -60,6 +58,11 @@ export const ProviderConfigSchema = z
     verify: z.boolean().default(false),
     /** operator label; audits go to verifiers of another operator (default: the node id) */
     operator: z.string().min(1).max(128).optional(),
+    /** chain address that redeems this node's vouchers, from the `--eth-key` file */
+    ethAddress: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/)
+      .optional(),
   })
   .strict();
 
@@ -72,7 +75,6 @@ export const CONFIG_FLAGS: Record<keyof ProviderConfig, string> = {
   keyFile: "--key",
   region: "--region",
   price: "--price",
-  batchPrice: "--batch-price",
   models: "--models",
   tinyModel: "--tiny-model",
   concurrency: "--concurrency",
@@ -88,6 +90,7 @@ export const CONFIG_FLAGS: Record<keyof ProviderConfig, string> = {
   logLevel: "--log-level",
   verify: "--verify",
   operator: "--operator",
+  ethAddress: "--eth-key",
 };
 
 export class ProviderConfigError extends Error {

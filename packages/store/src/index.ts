@@ -31,3 +31,4 @@ export {
   type BatchStatus,
   type BatchStore,
 } from "./batches.js";
+export type { SettlementStore, VoucherRow } from "./settlement.js";

@@ -6,6 +6,7 @@ import type { Kysely } from "kysely";
 import { KyselyBatchStore } from "./batches.js";
 import { commitBatch } from "./commit/execute.js";
 import { ExplorerQueries } from "./explorer.js";
+import { KyselySettlementStore } from "./settlement.js";
 import { KyselyVerificationStore } from "./verification.js";
 import { type Dialect, migrateToLatest } from "./migrations.js";
 import { money, num, rowToApiKey, rowToAttempt, rowToConsumer, rowToJob, rowToProvider } from "./rows.js";
@@ -25,6 +26,7 @@ export class KyselyStore implements Store {
   readonly explorer: ExplorerQueries;
   readonly verification: KyselyVerificationStore;
   readonly batches: KyselyBatchStore;
+  readonly settlement: KyselySettlementStore;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -33,6 +35,7 @@ export class KyselyStore implements Store {
     this.explorer = new ExplorerQueries(db, dialect);
     this.verification = new KyselyVerificationStore(db);
     this.batches = new KyselyBatchStore(db);
+    this.settlement = new KyselySettlementStore(db);
   }
 
   async migrate(): Promise<void> {

@@ -5,6 +5,7 @@ import type { AttemptRecord, JobRecord, LedgerEvent } from "@tessera/core";
 import type { Capabilities, TesseraError } from "@tessera/protocol";
 import type { BatchStore } from "./batches.js";
 import type { ExplorerReads } from "./explorer.js";
+import type { SettlementStore } from "./settlement.js";
 import type { VerificationStore } from "./verification.js";
 
 export interface ConsumerRecord {
@@ -83,6 +84,8 @@ export interface Store {
   readonly verification: VerificationStore;
   /** uploaded files and OpenAI-style batches (batches.ts) */
   readonly batches: BatchStore;
+  /** custodial chain accounts, signed vouchers, node share books (settlement.ts) */
+  readonly settlement: SettlementStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

@@ -2,6 +2,7 @@
 import { DEVNET_DEPLOYER_KEY, deployToRpc, startDevnet } from "@tessera/chain";
 import type { Command } from "commander";
 import { intFlag } from "../lib/flags.js";
+import { registerRedeemCommand } from "./redeem.js";
 
 type Hex = `0x${string}`;
 
@@ -14,6 +15,7 @@ function deployerKey(flag: string | undefined): Hex {
 
 export function registerChainCommands(program: Command): void {
   const chain = program.command("chain").description("on-chain settlement: deploy contracts, run a devnet");
+  registerRedeemCommand(chain);
   chain
     .command("deploy")
     .description("deploy the token, registry, escrow, slashing and shares contracts; write deployment.json")

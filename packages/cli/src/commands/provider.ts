@@ -2,6 +2,7 @@
 // machine's runtimes and drains cleanly on SIGTERM/SIGINT (a second signal exits at once).
 import { join } from "node:path";
 import { type ProviderConfigInput, type ProviderExit, type ProviderHandle, startProvider } from "@tessera/provider";
+import { loadOrCreateEthKey } from "@tessera/chain";
 import type { Command } from "commander";
 
 interface ProviderFlags {
@@ -19,9 +20,9 @@ interface ProviderFlags {
   gpu?: boolean;
   logLevel: string;
   json?: boolean;
-  batchPrice?: string;
   verify?: boolean;
   operator?: string;
+  ethKey?: string;
   batchSize?: string;
 }
 
@@ -42,7 +43,6 @@ export function registerProviderCommand(program: Command): void {
     .option("--key <file>", "node key file, created when missing (default: <data-dir>/provider-key.json)")
     .option("--region <name>", "region label advertised to the scheduler", "local")
     .requiredOption("--price <n>", "price in nano-credits per standard unit (integer)")
-    .option("--batch-price <n>", "price for interruptible batch work (default: --price)")
     .option("--models <paths...>", "GGUF model files to serve")
     .option("--concurrency <n>", "jobs run at once", "1")
     .option("--threads <n>", "CPU threads for the LLM runtime")
@@ -55,6 +55,7 @@ export function registerProviderCommand(program: Command): void {
     .option("--verify", "also act as a verifier: re-check other providers' results for a fee")
     .option("--operator <name>", "operator label; audits go to verifiers of another operator (default: node id)")
     .option("--batch-size <n>", "LLM prompt tokens per decode call")
+    .option("--eth-key <file>", "secp256k1 key that redeems payment vouchers on chain, created when missing")
     .option("--json", "print the start-up line as JSON")
     .action(async (_flags: ProviderFlags, command: Command) => {
       const flags = command.optsWithGlobals<ProviderFlags>();
@@ -103,7 +104,6 @@ function configFromFlags(flags: ProviderFlags): ProviderConfigInput {
     keyFile: flags.key ?? join(flags.dataDir, "provider-key.json"),
     region: flags.region,
     price: toNumber(flags.price),
-    ...(flags.batchPrice === undefined ? {} : { batchPrice: toNumber(flags.batchPrice) }),
     models: flags.models ?? [],
     tinyModel: flags.tinyModel === true,
     gpu: flags.gpu === true,
@@ -115,6 +115,7 @@ function configFromFlags(flags: ProviderFlags): ProviderConfigInput {
     logLevel: flags.logLevel as ProviderConfigInput["logLevel"],
     ...(flags.verify ? { verify: true } : {}),
     ...(flags.operator === undefined ? {} : { operator: flags.operator }),
+    ...(flags.ethKey === undefined ? {} : { ethAddress: loadOrCreateEthKey(flags.ethKey).address }),
     ...(flags.batchSize === undefined ? {} : { batchSize: toNumber(flags.batchSize) }),
   };
 }

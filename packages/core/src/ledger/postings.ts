@@ -20,7 +20,11 @@ export type LedgerEventKind =
   | "unbond"
   | "release"
   | "slash"
-  | "audit_fee";
+  | "audit_fee"
+  // on-chain settlement mirror and node shares (settlement/chain.ts, ledger/shares.ts)
+  | "redeem"
+  | "share_distribute"
+  | "share_claim";
 
 export interface LedgerEvent {
   id: string;

@@ -15,7 +15,6 @@ import {
   type LedgerEvent,
   lease,
   loseLease,
-  preemptions,
   renewLease,
   schedule,
   type Transition,
@@ -37,6 +36,7 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import type { GatewayConfig } from "../config.js";
 import type { Metrics } from "../metrics.js";
+import type { Settlement } from "../settlement/settlement.js";
 import { escrowFor } from "./escrow.js";
 import { advanceStream, JobEvents, type StreamCursor } from "./events.js";
 import { ewma, type ProviderSession, toView } from "./sessions.js";
@@ -72,6 +72,8 @@ export class Engine {
   /** verification hooks (verification/coordinator.ts): who may be scheduled, what happens after settling */
   eligible: (s: ProviderSession) => boolean = () => true;
   onSettled: (job: JobRecord) => void = () => {};
+  /** settlement backend (settlement/start.ts): admits a submit, hears each committed ledger event */
+  settlement: Pick<Settlement, "admit" | "committed"> = { admit: async () => {}, committed: () => {} };
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -124,6 +126,7 @@ export class Engine {
     }
     const now = this.now();
     const escrow = escrowFor(req.spec, req.constraints, this.onlineSessions(), this.models);
+    await this.settlement.admit(req.consumerId, escrow);
     const job: JobRecord = {
       id: newJobId(now),
       consumerId: req.consumerId,
@@ -167,6 +170,7 @@ export class Engine {
       }
       throw result.error;
     }
+    if (result.ledgerApplied) this.settlement.committed(escrowEvent(job.id, job.consumerId, escrow, now), job);
     this.metrics.jobsSubmitted.inc({ runtime: job.spec.runtime });
     this.queued.set(job.id, job);
     this.feed.emit("job", job);
@@ -329,15 +333,7 @@ export class Engine {
       .filter((s) => this.eligible(s))
       .map((s) => toView(s, counts.get(s.id) ?? 0));
     if (views.length === 0) return;
-    const perConsumer = new Map<string, number>();
-    for (const j of this.running.values()) perConsumer.set(j.consumerId, (perConsumer.get(j.consumerId) ?? 0) + 1);
-    const assignments = schedule({
-      queued: [...this.queued.values()],
-      providers: views,
-      lastServed: this.lastServed,
-      consumerRunning: perConsumer,
-      ...(this.config.maxRunningPerConsumer > 0 ? { maxRunningPerConsumer: this.config.maxRunningPerConsumer } : {}),
-    });
+    const assignments = schedule({ queued: [...this.queued.values()], providers: views, lastServed: this.lastServed });
     const now = this.now();
     for (const a of assignments) {
       const job = this.queued.get(a.jobId);
@@ -353,34 +349,9 @@ export class Engine {
           attempt: leased.attempt,
           spec: leased.spec,
           leaseExpiresAt: leased.leaseExpiresAt ?? now,
-          ...(leased.jobClass === "batch" ? { interruptible: true } : {}),
         });
       });
     }
-    if (this.config.preemptAfterMs > 0) this.preempt(new Set(assignments.map((a) => a.jobId)), views, now);
-  }
-
-  /** Interactive jobs that waited too long take their slot from a running batch job (not billed, no attempt used). */
-  private preempt(assigned: Set<string>, views: ReturnType<typeof toView>[], now: number): void {
-    const waiting = [...this.queued.values()].filter((j) => j.jobClass !== "batch" && !assigned.has(j.id));
-    if (waiting.length === 0) return;
-    const runningBatch = [...this.running.values()]
-      .filter((j) => j.jobClass === "batch" && j.providerId)
-      .map((j) => ({ jobId: j.id, providerId: j.providerId ?? "", leasedAt: j.updatedAt }));
-    const chosen = preemptions({ waiting, providers: views, runningBatch, now, afterMs: this.config.preemptAfterMs });
-    for (const p of chosen) {
-      const job = this.running.get(p.jobId);
-      if (!job) continue;
-      this.sessions.get(p.providerId)?.send({ type: "cancel", jobId: job.id, attempt: job.attempt, reason: "preempted by interactive work" });
-      void this.apply(job, loseLease(job, "released", "preempted by interactive work", now));
-    }
-  }
-
-  /** The provider gave a lease back unfinished: requeue without using up an attempt or billing anyone. */
-  async release(session: ProviderSession, msg: { jobId: string; attempt: number; reason: string }): Promise<void> {
-    const job = this.running.get(msg.jobId);
-    if (!job || job.providerId !== session.id || job.attempt !== msg.attempt) return;
-    await this.apply(job, loseLease(job, "released", msg.reason, this.now()));
   }
 
   private sweep(): void {
@@ -398,8 +369,6 @@ export class Engine {
     for (const job of this.queued.values()) {
       if (job.deadlineAt !== null && job.deadlineAt <= now) void this.apply(job, expireInQueue(job, now));
     }
-    // waiting interactive work is re-examined so that preemption can act once it has waited long enough
-    if (this.config.preemptAfterMs > 0 && this.queued.size > 0 && this.running.size > 0) this.kick();
     this.metrics.queueDepth.set(this.queued.size);
     this.metrics.running.set(this.running.size);
   }
@@ -431,6 +400,7 @@ export class Engine {
     if (t.attempt) op.attempt = t.attempt;
     const r = await this.writer.write(op);
     if (!r.ok) throw r.error;
+    if (op.ledger && r.ledgerApplied) this.settlement.committed(op.ledger, job);
     this.feed.emit("job", job);
     if (isTerminal(job)) {
       this.streams.delete(job.id);

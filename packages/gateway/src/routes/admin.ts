@@ -26,9 +26,21 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
       throw new Unauthenticated("Invalid admin key.");
   };
 
+  // with --settlement evm money enters only through the Escrow contract (settlement/chain-watch.ts)
+  const refuseOffChainDeposit = () => {
+    if (ctx.config.settlement.kind === "evm")
+      throw new TesseraError(
+        "deposits_on_chain",
+        409,
+        "This gateway settles on chain: deposit to the consumer's address in the Escrow contract (GET /v1/settlement/account).",
+        "invalid_request_error",
+      );
+  };
+
   app.post("/v1/admin/consumers", async (req, reply) => {
     requireAdmin(req);
     const body = parse(CreateConsumer, req.body);
+    if (body.deposit) refuseOffChainDeposit();
     const now = Date.now();
     const id = `c_${randomBytes(8).toString("hex")}`;
     await ctx.store.createConsumer({ id, name: body.name, createdAt: now });
@@ -46,6 +58,7 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post("/v1/admin/deposits", async (req, reply) => {
     requireAdmin(req);
     const body = parse(Deposit, req.body);
+    refuseOffChainDeposit();
     if (!(await ctx.store.getConsumer(body.consumerId))) throw new NotFound("consumer", body.consumerId, "consumerId");
     const eventId = `deposit:${body.id ?? randomUUID()}`;
     const r = await ctx.engine.writer.write({

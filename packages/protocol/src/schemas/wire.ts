@@ -36,6 +36,11 @@ export const CapabilitiesSchema = z
     verifier: z.boolean().optional(),
     /** who runs the node; audits go to verifiers of another operator (default: the node id) */
     operator: z.string().min(1).max(128).optional(),
+    /** secp256k1 address that redeems this node's payment vouchers on chain (`--eth-key`) */
+    ethAddress: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/)
+      .optional(),
   })
   .strict();
 export type Capabilities = z.infer<typeof CapabilitiesSchema>;

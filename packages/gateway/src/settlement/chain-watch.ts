@@ -1,0 +1,95 @@
+// Mirrors the Escrow contract into the local ledger by polling its logs: deposits to custodial
+// addresses are credited to the consumer, redemptions debit the provider's earnings and the fee
+// account. Every posting is keyed by the log (chain:<chainId>:<tx>:<index>), so a rescan after a
+// restart, which starts again from block 0, posts nothing twice.
+import { type Deployment, EscrowAbi } from "@tessera/chain";
+import { chainEventId, redemptionEvent } from "@tessera/core";
+import type { Store } from "@tessera/store";
+import type { Logger } from "pino";
+import type { PublicClient } from "viem";
+import type { GroupWriter } from "../engine/writer.js";
+import type { EvmSettlement } from "./evm.js";
+
+export interface ChainWatchDeps {
+  store: Store;
+  writer: Pick<GroupWriter, "write">;
+  client: PublicClient;
+  deployment: Deployment;
+  evm: EvmSettlement;
+  log: Logger;
+  now?: () => number;
+}
+
+export class ChainWatch {
+  private next = 0n;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly d: ChainWatchDeps) {}
+
+  start(pollMs: number): void {
+    const tick = () => {
+      this.running = this.poll()
+        .catch((err) => this.d.log.warn({ err }, "chain poll failed; retrying"))
+        .finally(() => {
+          this.timer = setTimeout(tick, pollMs);
+          this.timer.unref();
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass over the blocks since the last: deposits first, then redemptions. */
+  async poll(): Promise<void> {
+    const head = await this.d.client.getBlockNumber();
+    if (head < this.next) return;
+    const range = { address: this.d.deployment.escrow, abi: EscrowAbi, fromBlock: this.next, toBlock: head } as const;
+    const deposits = await this.d.client.getContractEvents({ ...range, eventName: "Deposited" });
+    const seen = new Set<string>();
+    for (const l of deposits) {
+      const addr = l.args.consumer;
+      if (!addr || seen.has(addr)) continue;
+      seen.add(addr);
+      const consumerId = await this.d.store.settlement.consumerOfAddress(addr);
+      if (consumerId) await this.d.evm.creditDeposits(consumerId, addr, this.next);
+      else this.d.log.debug({ address: addr }, "deposit to an address this gateway does not hold");
+    }
+    const redemptions = await this.d.client.getContractEvents({ ...range, eventName: "Redeemed" });
+    for (const l of redemptions) {
+      const { consumer, provider, cumulative } = l.args;
+      if (!consumer || !provider || cumulative === undefined) continue;
+      await this.mirrorRedemption(consumer, provider, cumulative, chainEventId(this.d.deployment.chainId, l.transactionHash, l.logIndex));
+    }
+    this.next = head + 1n;
+  }
+
+  private async mirrorRedemption(consumer: string, provider: string, cumulative: bigint, id: string): Promise<void> {
+    const s = this.d.store.settlement;
+    const v = await s.voucherByAddresses(consumer, provider, cumulative);
+    if (!v) {
+      this.d.log.warn({ consumer, provider, cumulative: cumulative.toString() }, "redemption of a voucher this gateway did not sign");
+      return;
+    }
+    const prev = await s.redeemedBefore(v.consumerId, v.providerId, cumulative);
+    const ev = redemptionEvent({
+      id,
+      providerId: v.providerId,
+      voucher: v,
+      previous: prev ?? { cumulative: 0n, net: 0n },
+      at: this.d.now?.() ?? Date.now(),
+    });
+    const r = await this.d.writer.write({ ledger: ev });
+    if (!r.ok) throw r.error;
+    await s.markRedeemed(v.consumerId, v.providerId, cumulative);
+    if (r.ledgerApplied)
+      this.d.log.info(
+        { providerId: v.providerId, consumerId: v.consumerId, cumulative: cumulative.toString() },
+        "redemption mirrored from chain",
+      );
+  }
+}

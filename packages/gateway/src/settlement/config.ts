@@ -1,0 +1,25 @@
+// Settlement settings: where money lives. `local` (default) is the gateway's own ledger; `evm`
+// holds deposits in the Escrow contract named by a deployment.json on the chain at `rpc`.
+import { z } from "zod";
+
+export const SettlementConfigSchema = z
+  .object({
+    kind: z.enum(["local", "evm"]).default("local"),
+    /** JSON-RPC URL of the chain (--rpc) */
+    rpc: z.url().optional(),
+    /** deployment.json written by `tessera chain deploy|up` (--contracts) */
+    contracts: z.string().min(1).optional(),
+    /** seed from which consumers' custodial voucher keys are derived (default: beside the SQLite file) */
+    custodyKeyFile: z.string().min(1).optional(),
+    /** how often the Escrow contract's logs are polled */
+    pollMs: z.number().int().min(50).max(60_000).default(500),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.kind !== "evm") return;
+    if (!s.rpc) ctx.addIssue({ code: "custom", path: ["rpc"], message: "--settlement evm needs --rpc <url>" });
+    if (!s.contracts)
+      ctx.addIssue({ code: "custom", path: ["contracts"], message: "--settlement evm needs --contracts <deployment.json>" });
+  });
+
+export type SettlementConfig = z.infer<typeof SettlementConfigSchema>;

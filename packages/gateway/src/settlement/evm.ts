@@ -1,0 +1,182 @@
+// The EVM settlement adapter. Consumers' money lives in the Escrow contract; the local ledger
+// stays the gateway's book of record and mirrors the chain (deposits credited from Deposited
+// logs, redemptions debited from Redeemed logs, chain-watch.ts). A submit is admitted against the
+// on-chain deposit less what the consumer already owes; after each settle the gateway signs, as
+// the consumer's custodian, a new cumulative EIP-712 voucher for the consumer–provider pair.
+import { type Deployment, EscrowAbi, signVoucher } from "@tessera/chain";
+import {
+  accounts,
+  chainEventId,
+  chainHeadroom,
+  depositEvent,
+  type JobRecord,
+  type LedgerEvent,
+  voucherDue,
+} from "@tessera/core";
+import { InsufficientBalance } from "@tessera/protocol";
+import type { Store } from "@tessera/store";
+import type { Logger } from "pino";
+import { type Address, getAddress, type PublicClient } from "viem";
+import type { GroupWriter } from "../engine/writer.js";
+import type { Custody } from "./custody.js";
+import type { Settlement, SettlementAccount, VoucherView } from "./settlement.js";
+
+export interface EvmDeps {
+  store: Store;
+  writer: Pick<GroupWriter, "write">;
+  client: PublicClient;
+  deployment: Deployment;
+  custody: Custody;
+  log: Logger;
+  now?: () => number;
+}
+
+export class EvmSettlement implements Settlement {
+  readonly backend = "evm" as const;
+  private readonly pairs = new Map<string, Promise<void>>();
+  private readonly mirrored = new Set<string>();
+  private readonly now: () => number;
+
+  constructor(private readonly d: EvmDeps) {
+    this.now = d.now ?? Date.now;
+  }
+
+  info() {
+    const { chainId, escrow, token } = this.d.deployment;
+    return { backend: this.backend, chainId, escrow, token };
+  }
+
+  /** The consumer's custodial address, recorded so that chain logs can be mapped back to it. */
+  async addressOf(consumerId: string): Promise<Address> {
+    const address = this.d.custody.account(consumerId).address;
+    await this.d.store.settlement.putChainAccount(consumerId, address);
+    return address;
+  }
+
+  private async position(consumerId: string) {
+    const address = await this.addressOf(consumerId);
+    await this.creditDeposits(consumerId, address);
+    const { escrow } = this.d.deployment;
+    const [deposit, redeemedLogs, settled, openEscrow] = await Promise.all([
+      this.d.client.readContract({ address: escrow, abi: EscrowAbi, functionName: "balanceOf", args: [address] }),
+      this.d.client.getContractEvents({ address: escrow, abi: EscrowAbi, eventName: "Redeemed", args: { consumer: address }, fromBlock: 0n }),
+      this.d.store.spent(consumerId),
+      this.d.store.balance(accounts.escrow(consumerId)),
+    ]);
+    // redeemed per provider is the highest cumulative it has redeemed
+    const perProvider = new Map<string, bigint>();
+    for (const l of redeemedLogs) {
+      const p = l.args.provider ?? "";
+      const c = l.args.cumulative ?? 0n;
+      if (c > (perProvider.get(p) ?? 0n)) perProvider.set(p, c);
+    }
+    const redeemed = [...perProvider.values()].reduce((s, c) => s + c, 0n);
+    return { address, deposit, settled, redeemed, openEscrow };
+  }
+
+  async admit(consumerId: string, amount: bigint): Promise<void> {
+    const p = await this.position(consumerId);
+    const room = chainHeadroom(p);
+    if (room < amount) throw new InsufficientBalance(amount, room > 0n ? room : 0n);
+  }
+
+  /** Credits the local ledger with every Deposited log of this consumer not yet mirrored. */
+  async creditDeposits(consumerId: string, address: Address, fromBlock = 0n): Promise<void> {
+    const logs = await this.d.client.getContractEvents({
+      address: this.d.deployment.escrow,
+      abi: EscrowAbi,
+      eventName: "Deposited",
+      args: { consumer: address },
+      fromBlock,
+    });
+    for (const l of logs) {
+      const id = chainEventId(this.d.deployment.chainId, l.transactionHash, l.logIndex);
+      if (this.mirrored.has(id) || !l.args.amount) continue;
+      const r = await this.d.writer.write({ ledger: depositEvent(id, consumerId, l.args.amount, this.now()) });
+      if (!r.ok) throw r.error;
+      if (r.ledgerApplied)
+        this.d.log.info({ consumerId, amount: l.args.amount.toString(), tx: l.transactionHash }, "deposit credited from chain");
+      this.mirrored.add(id);
+    }
+  }
+
+  committed(event: LedgerEvent, job: JobRecord): void {
+    if (event.kind !== "settle" || !job.providerId) return;
+    const providerId = job.providerId;
+    const key = `${job.consumerId}\n${providerId}`;
+    const next = (this.pairs.get(key) ?? Promise.resolve())
+      .then(() => this.signLatest(job.consumerId, providerId))
+      .catch((err) =>
+        this.d.log.error({ err, jobId: job.id, providerId, consumerId: job.consumerId }, "voucher signing failed"),
+      );
+    this.pairs.set(key, next);
+  }
+
+  /** Signs a voucher for the pair's whole settled total if it grew. Derived from the ledger, so idempotent. */
+  async signLatest(consumerId: string, providerId: string): Promise<void> {
+    const provider = await this.d.store.getProvider(providerId);
+    const ethAddress = provider?.capabilities.ethAddress;
+    if (!ethAddress) {
+      this.d.log.warn({ providerId, consumerId }, "provider advertises no ethAddress: its earnings stay on the local ledger");
+      return;
+    }
+    const [totals, latest] = await Promise.all([
+      this.d.store.settlement.pairTotals(consumerId, providerId),
+      this.d.store.settlement.latestVoucher(consumerId, providerId),
+    ]);
+    if (!voucherDue(latest?.cumulative, totals.gross)) return;
+    // a cumulative voucher to a new address would pay again what the old one redeemed
+    if (latest && latest.providerAddress !== ethAddress.toLowerCase()) {
+      this.d.log.error({ providerId, was: latest.providerAddress, now: ethAddress }, "provider changed its ethAddress; not signing");
+      return;
+    }
+    const signer = this.d.custody.account(consumerId);
+    const voucher = { consumer: signer.address, provider: getAddress(ethAddress), cumulative: totals.gross };
+    const signature = await signVoucher(signer, this.d.deployment.chainId, this.d.deployment.escrow, voucher);
+    await this.d.store.settlement.putVoucher({
+      consumerId,
+      providerId,
+      consumerAddress: signer.address,
+      providerAddress: voucher.provider,
+      cumulative: totals.gross,
+      net: totals.net,
+      signature,
+      redeemed: false,
+      at: this.now(),
+    });
+    this.d.log.info({ consumerId, providerId, cumulative: totals.gross.toString() }, "voucher signed");
+  }
+
+  /** Waits for vouchers being signed (tests, shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all(this.pairs.values());
+  }
+
+  async account(consumerId: string): Promise<SettlementAccount> {
+    const p = await this.position(consumerId);
+    const room = chainHeadroom(p);
+    return {
+      backend: "evm",
+      consumerId,
+      address: p.address,
+      deposit: p.deposit.toString(),
+      headroom: (room > 0n ? room : 0n).toString(),
+    };
+  }
+
+  async vouchers(providerId: string) {
+    await this.idle();
+    const rows = await this.d.store.settlement.providerVouchers(providerId);
+    const vouchers: VoucherView[] = rows.map((v) => ({
+      consumer: getAddress(v.consumerAddress),
+      provider: getAddress(v.providerAddress),
+      cumulative: v.cumulative.toString(),
+      signature: v.signature,
+    }));
+    return { chainId: this.d.deployment.chainId, escrow: this.d.deployment.escrow, vouchers };
+  }
+
+  async stop(): Promise<void> {
+    await this.idle();
+  }
+}

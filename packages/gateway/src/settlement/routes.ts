@@ -1,0 +1,94 @@
+// Settlement HTTP API: which backend settles, a consumer's on-chain position, a provider's latest
+// vouchers (signed node request), and node shares on the local ledger (admin or the provider).
+import { timingSafeEqual } from "node:crypto";
+import { canonicalHash, sha256Hex, TesseraError, Unauthenticated, verifyNodeRequest } from "@tessera/protocol";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { bearerToken } from "../auth.js";
+import { parse } from "../errors.js";
+import type { RouteContext } from "../routes/context.js";
+import type { RunningSettlement } from "./start.js";
+
+const Id = z.string().min(1).max(128);
+const Count = z.string().regex(/^[1-9][0-9]{0,30}$/, "a positive integer");
+const Issue = z.object({ providerId: Id, supply: Count }).strict();
+const Transfer = z.object({ providerId: Id, from: Id, to: Id, shares: Count }).strict();
+const Claim = z.object({ providerId: Id, holder: Id }).strict();
+const OwnIssue = z.object({ supply: Count }).strict();
+const OwnTransfer = z.object({ to: Id, shares: Count }).strict();
+
+/** what a provider signs to call `method path` with `body` (the body's canonical hash binds it) */
+export function nodePurpose(method: string, path: string, body?: unknown): string {
+  return body === undefined ? `${method} ${path}` : `${method} ${path} ${canonicalHash(body)}`;
+}
+
+export function settlementRoutes(app: FastifyInstance, ctx: RouteContext, s: RunningSettlement): void {
+  const expected = ctx.config.adminKey ? Buffer.from(sha256Hex(ctx.config.adminKey)) : undefined;
+  const requireAdmin = (req: FastifyRequest) => {
+    const token = bearerToken(req.headers.authorization);
+    if (!expected || !token || !timingSafeEqual(Buffer.from(sha256Hex(token)), expected))
+      throw new Unauthenticated("Invalid admin key.");
+  };
+  const requireNode = (req: FastifyRequest, body?: unknown): string => {
+    const path = req.url.split("?")[0] ?? "";
+    const node = verifyNodeRequest(nodePurpose(req.method, path, body), req.headers, Date.now());
+    if (!node) throw new Unauthenticated("Sign this request with the node key (x-tessera-node, -time, -signature).");
+    return node;
+  };
+  const localShares = () => {
+    if (s.settlement.backend !== "local")
+      throw new TesseraError(
+        "shares_on_chain",
+        409,
+        "With --settlement evm node shares live in the NodeShares contract; issue, transfer and claim there.",
+        "invalid_request_error",
+      );
+    return s.shares;
+  };
+
+  app.get("/v1/settlement", async () => ({ object: "settlement", ...s.settlement.info() }));
+
+  app.get("/v1/settlement/account", async (req) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    return { object: "settlement_account", ...(await s.settlement.account(consumerId)) };
+  });
+
+  app.get("/v1/provider/vouchers", async (req) => {
+    const providerId = requireNode(req);
+    return { object: "vouchers", providerId, ...(await s.settlement.vouchers(providerId)) };
+  });
+
+  app.get("/v1/shares/:providerId", async (req) => localShares().view(parse(Id, (req.params as { providerId: string }).providerId)));
+
+  app.post("/v1/admin/shares/issue", async (req, reply) => {
+    requireAdmin(req);
+    const b = parse(Issue, req.body);
+    return reply.status(201).send(await localShares().issue(b.providerId, BigInt(b.supply)));
+  });
+  app.post("/v1/admin/shares/transfer", async (req) => {
+    requireAdmin(req);
+    const b = parse(Transfer, req.body);
+    return localShares().transfer(b.providerId, b.from, b.to, BigInt(b.shares));
+  });
+  app.post("/v1/admin/shares/claim", async (req) => {
+    requireAdmin(req);
+    const b = parse(Claim, req.body);
+    return localShares().claim(b.providerId, b.holder);
+  });
+
+  // a provider acting on its own shares: issue once, sell (transfer) its holding, claim its part
+  app.post("/v1/provider/shares/issue", async (req, reply) => {
+    const node = requireNode(req, req.body);
+    const b = parse(OwnIssue, req.body);
+    return reply.status(201).send(await localShares().issue(node, BigInt(b.supply)));
+  });
+  app.post("/v1/provider/shares/transfer", async (req) => {
+    const node = requireNode(req, req.body);
+    const b = parse(OwnTransfer, req.body);
+    return localShares().transfer(node, node, b.to, BigInt(b.shares));
+  });
+  app.post("/v1/provider/shares/claim", async (req) => {
+    const node = requireNode(req, req.body);
+    return localShares().claim(parse(Claim.shape.providerId, (req.body as { providerId?: unknown })?.providerId), node);
+  });
+}

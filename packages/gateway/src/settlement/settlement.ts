@@ -1,0 +1,36 @@
+// One settlement interface for the gateway, with two implementations: the local ledger (local.ts,
+// the default) and EVM contracts (evm.ts). The engine asks it to admit a submit before escrowing
+// and tells it of every ledger event it committed; everything else is the backend's own business.
+import type { JobRecord, LedgerEvent } from "@tessera/core";
+
+export interface SettlementAccount {
+  backend: "local" | "evm";
+  consumerId: string;
+  /** the custodial chain address the gateway signs vouchers with (evm only) */
+  address?: string;
+  /** the consumer's balance in the Escrow contract (evm only) */
+  deposit?: string;
+  /** what new jobs may still escrow */
+  headroom: string;
+}
+
+export interface VoucherView {
+  consumer: string;
+  provider: string;
+  cumulative: string;
+  signature: string;
+}
+
+export interface Settlement {
+  readonly backend: "local" | "evm";
+  /** what clients need to find the contracts (evm) */
+  info(): { backend: "local" | "evm"; chainId?: number; escrow?: string; token?: string };
+  /** throws InsufficientBalance when the consumer cannot cover `amount` more of escrow */
+  admit(consumerId: string, amount: bigint): Promise<void>;
+  /** called after a job's ledger event (escrow, settle, refund) is durable; must not throw */
+  committed(event: LedgerEvent, job: JobRecord): void;
+  account(consumerId: string): Promise<SettlementAccount>;
+  /** the provider's latest voucher per consumer (empty on the local ledger, which pays no vouchers) */
+  vouchers(providerId: string): Promise<{ chainId: number; escrow: string; vouchers: VoucherView[] }>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,120 @@
+// Node shares on the local ledger: the pure book (core/ledger/shares.ts) kept in the store and
+// its money moved through the group writer by event id. One queue per provider, so two requests
+// never race on the same book.
+import { randomUUID } from "node:crypto";
+import {
+  claimable,
+  claimShares,
+  distribute,
+  issueShares,
+  type SharesBook,
+  SharesError,
+  sharesBookFromJson,
+  sharesBookToJson,
+  transferShares,
+} from "@tessera/core";
+import { NotFound, TesseraError } from "@tessera/protocol";
+import type { Store } from "@tessera/store";
+import type { GroupWriter } from "../engine/writer.js";
+
+export class SharesConflict extends TesseraError {
+  constructor(message: string) {
+    super("shares_conflict", 409, message, "invalid_request_error");
+  }
+}
+
+export class NodeSharesService {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: Pick<GroupWriter, "write">,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private serial<T>(providerId: string, fn: () => Promise<T>): Promise<T> {
+    const next = (this.queues.get(providerId) ?? Promise.resolve()).then(fn, fn);
+    this.queues.set(
+      providerId,
+      next.catch(() => {}),
+    );
+    return next;
+  }
+
+  private async load(providerId: string): Promise<SharesBook | undefined> {
+    const raw = await this.store.settlement.getSharesBook(providerId);
+    return raw ? sharesBookFromJson(JSON.parse(raw)) : undefined;
+  }
+
+  private async save(book: SharesBook): Promise<void> {
+    await this.store.settlement.putSharesBook(book.providerId, JSON.stringify(sharesBookToJson(book)), this.now());
+  }
+
+  private async mustLoad(providerId: string): Promise<SharesBook> {
+    const book = await this.load(providerId);
+    if (!book) throw new NotFound("shares", providerId, "providerId");
+    return book;
+  }
+
+  async view(providerId: string) {
+    const book = await this.mustLoad(providerId);
+    return {
+      object: "node_shares",
+      providerId,
+      supply: book.supply.toString(),
+      holders: Object.entries(book.holders)
+        .filter(([h, x]) => x.shares > 0n || claimable(book, h) > 0n)
+        .map(([holder, x]) => ({ holder, shares: x.shares.toString(), claimable: claimable(book, holder).toString() })),
+    };
+  }
+
+  issue(providerId: string, supply: bigint) {
+    return this.serial(providerId, async () => {
+      if (await this.load(providerId)) throw new SharesConflict(`provider ${providerId} has already issued shares`);
+      await this.save(this.guard(() => issueShares(providerId, supply)));
+      return this.view(providerId);
+    });
+  }
+
+  transfer(providerId: string, from: string, to: string, shares: bigint) {
+    return this.serial(providerId, async () => {
+      const book = await this.mustLoad(providerId);
+      await this.save(this.guard(() => transferShares(book, from, to, shares)));
+      return this.view(providerId);
+    });
+  }
+
+  claim(providerId: string, holder: string) {
+    return this.serial(providerId, async () => {
+      const book = await this.mustLoad(providerId);
+      const c = claimShares(book, holder, `shares:${providerId}:claim:${randomUUID()}`, this.now());
+      if (c.amount > 0n) {
+        const r = await this.writer.write({ ledger: c.event });
+        if (!r.ok) throw r.error;
+      }
+      await this.save(c.book);
+      return { object: "share_claim", providerId, holder, amount: c.amount.toString() };
+    });
+  }
+
+  /** A provider with shares passes each job's earnings on to its holders' pool. */
+  onEarnings(providerId: string, jobId: string, amount: bigint): Promise<void> {
+    return this.serial(providerId, async () => {
+      const book = await this.load(providerId);
+      if (!book) return;
+      const d = distribute(book, `shares:${jobId}:distribute`, amount, this.now());
+      const r = await this.writer.write({ ledger: d.event });
+      if (!r.ok) throw r.error;
+      if (r.ledgerApplied) await this.save(d.book);
+    });
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof SharesError) throw new SharesConflict(e.message);
+      throw e;
+    }
+  }
+}
