@@ -46,6 +46,16 @@ export const GatewayConfigSchema = z
     /** how often the dashboard's overview time series is sampled (the last hour is kept) */
     sampleMs: z.number().int().min(100).max(60_000).default(2_000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** most jobs one consumer may have running at once; 0: no cap */
+    maxRunningPerConsumer: z.number().int().min(0).default(0),
+    /** an interactive job waiting this long takes a slot from a running batch job; 0: never preempt */
+    preemptAfterMs: z.number().int().min(0).default(2_000),
+    /** where uploaded batch files and batch outputs live (default: files/ beside the SQLite file) */
+    filesDir: z.string().min(1).optional(),
+    /** lines of one consumer's batches submitted to the queue and not yet finished, at most */
+    batchInFlightPerConsumer: z.number().int().min(1).max(100_000).default(512),
+    /** largest accepted batch input file */
+    fileLimitBytes: z.number().int().positive().default(512 * 1024 * 1024),
     /** stake, audits, slashing (verification/config.ts) */
     verification: VerificationConfigSchema.default(VerificationConfigSchema.parse({})),
     /** where money lives: the local ledger (default) or EVM contracts (settlement/config.ts) */

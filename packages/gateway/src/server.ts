@@ -20,6 +20,8 @@ import { jobRoutes } from "./routes/jobs.js";
 import { modelRoutes } from "./routes/models.js";
 import { networkRoutes } from "./routes/network.js";
 import { openaiRoutes } from "./routes/openai.js";
+import { BatchManager } from "./batch/manager.js";
+import { batchRoutes } from "./routes/batches.js";
 import { settlementRoutes } from "./settlement/routes.js";
 import { startSettlement } from "./settlement/start.js";
 import { verificationRoutes } from "./verification/routes.js";
@@ -90,11 +92,14 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
   networkRoutes(app, ctx);
   modelRoutes(app, ctx);
   openaiRoutes(app, ctx);
+  const batches = new BatchManager(ctx);
+  batchRoutes(app, ctx, batches);
   jobRoutes(app, ctx);
   blobRoutes(app, ctx);
   adminRoutes(app, ctx);
   const explorer = await registerExplorer(app, ctx);
 
+  await batches.restore();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;

@@ -26,6 +26,8 @@ export const ProviderConfigSchema = z
     region: RegionSchema,
     /** nano-credits per standard unit */
     price: z.number().int().nonnegative(),
+    /** nano-credits per standard unit for interruptible batch work (default: price) */
+    batchPrice: z.number().int().nonnegative().optional(),
     /** GGUF model files to serve; may be empty (then only wasm is offered) */
     models: z.array(z.string().min(1)).default([]),
     /** also serve the generated tiny model (written under <dataDir>/models) */
@@ -75,6 +77,7 @@ export const CONFIG_FLAGS: Record<keyof ProviderConfig, string> = {
   keyFile: "--key",
   region: "--region",
   price: "--price",
+  batchPrice: "--batch-price",
   models: "--models",
   tinyModel: "--tiny-model",
   concurrency: "--concurrency",

@@ -100,6 +100,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
       runtimes: offered,
       models: offered.includes("llm") ? models : [],
       pricePerUnit: config.price,
+      ...(config.batchPrice === undefined ? {} : { batchPricePerUnit: config.batchPrice }),
       region: config.region,
       maxConcurrency: config.concurrency,
       throughput,
@@ -184,6 +185,8 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
       if (!draining) {
         draining = true;
         runner.startDraining();
+        // batch leases are interruptible: give them back now so they resume elsewhere at once
+        runner.releaseInterruptible("provider draining");
         log.info({ running: runner.stats().running }, "draining: taking no new jobs");
         connection.send({ type: "drain" });
       }

@@ -25,6 +25,10 @@ export function registerGatewayCommand(program: Command): void {
     .option("--audit-floor <p>", "lowest audit probability of a clean provider", "0.05")
     .option("--slash-multiple <k>", "slash = k x the cheated job's cost (capped by stake)", "40")
     .option("--unbonding-ms <n>", "how long unbonded stake stays slashable", String(7 * 24 * 3600_000))
+    .option("--max-running-per-consumer <n>", "jobs one consumer may run at once (0: no cap)", intFlag("max-running-per-consumer", 0), 0)
+    .option("--preempt-after-ms <n>", "interactive wait before a batch job is preempted (0: never)", intFlag("preempt-after-ms", 0), 2000)
+    .option("--files-dir <dir>", "batch input and output files (default: files/ beside the SQLite file)")
+    .option("--batch-in-flight <n>", "queued+running batch lines per consumer", intFlag("batch-in-flight", 1), 512)
     .option("--settlement <kind>", "where money lives: local (the gateway's ledger) or evm (Escrow contract)", "local")
     .option("--rpc <url>", "JSON-RPC URL of the chain (--settlement evm)")
     .option("--contracts <file>", "deployment.json of the contracts (--settlement evm)")
@@ -45,6 +49,10 @@ export function registerGatewayCommand(program: Command): void {
         rateLimitPerSecond: o.rateLimit,
         logLevel: o.logLevel,
         sampleMs: o.sampleMs,
+        maxRunningPerConsumer: o.maxRunningPerConsumer,
+        preemptAfterMs: o.preemptAfterMs,
+        batchInFlightPerConsumer: o.batchInFlight,
+        ...(o.filesDir ? { filesDir: o.filesDir } : {}),
         verification: {
           minStake: o.minStake,
           unbondingMs: Number(o.unbondingMs),

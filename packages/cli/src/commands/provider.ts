@@ -20,6 +20,7 @@ interface ProviderFlags {
   gpu?: boolean;
   logLevel: string;
   json?: boolean;
+  batchPrice?: string;
   verify?: boolean;
   operator?: string;
   ethKey?: string;
@@ -43,6 +44,7 @@ export function registerProviderCommand(program: Command): void {
     .option("--key <file>", "node key file, created when missing (default: <data-dir>/provider-key.json)")
     .option("--region <name>", "region label advertised to the scheduler", "local")
     .requiredOption("--price <n>", "price in nano-credits per standard unit (integer)")
+    .option("--batch-price <n>", "price for interruptible batch work (default: --price)")
     .option("--models <paths...>", "GGUF model files to serve")
     .option("--concurrency <n>", "jobs run at once", "1")
     .option("--threads <n>", "CPU threads for the LLM runtime")
@@ -104,6 +106,7 @@ function configFromFlags(flags: ProviderFlags): ProviderConfigInput {
     keyFile: flags.key ?? join(flags.dataDir, "provider-key.json"),
     region: flags.region,
     price: toNumber(flags.price),
+    ...(flags.batchPrice === undefined ? {} : { batchPrice: toNumber(flags.batchPrice) }),
     models: flags.models ?? [],
     tinyModel: flags.tinyModel === true,
     gpu: flags.gpu === true,

@@ -15,6 +15,7 @@ import {
   type LedgerEvent,
   lease,
   loseLease,
+  preemptions,
   renewLease,
   schedule,
   type Transition,
@@ -333,7 +334,15 @@ export class Engine {
       .filter((s) => this.eligible(s))
       .map((s) => toView(s, counts.get(s.id) ?? 0));
     if (views.length === 0) return;
-    const assignments = schedule({ queued: [...this.queued.values()], providers: views, lastServed: this.lastServed });
+    const perConsumer = new Map<string, number>();
+    for (const j of this.running.values()) perConsumer.set(j.consumerId, (perConsumer.get(j.consumerId) ?? 0) + 1);
+    const assignments = schedule({
+      queued: [...this.queued.values()],
+      providers: views,
+      lastServed: this.lastServed,
+      consumerRunning: perConsumer,
+      ...(this.config.maxRunningPerConsumer > 0 ? { maxRunningPerConsumer: this.config.maxRunningPerConsumer } : {}),
+    });
     const now = this.now();
     for (const a of assignments) {
       const job = this.queued.get(a.jobId);
@@ -349,9 +358,34 @@ export class Engine {
           attempt: leased.attempt,
           spec: leased.spec,
           leaseExpiresAt: leased.leaseExpiresAt ?? now,
+          ...(leased.jobClass === "batch" ? { interruptible: true } : {}),
         });
       });
     }
+    if (this.config.preemptAfterMs > 0) this.preempt(new Set(assignments.map((a) => a.jobId)), views, now);
+  }
+
+  /** Interactive jobs that waited too long take their slot from a running batch job (not billed, no attempt used). */
+  private preempt(assigned: Set<string>, views: ReturnType<typeof toView>[], now: number): void {
+    const waiting = [...this.queued.values()].filter((j) => j.jobClass !== "batch" && !assigned.has(j.id));
+    if (waiting.length === 0) return;
+    const runningBatch = [...this.running.values()]
+      .filter((j) => j.jobClass === "batch" && j.providerId)
+      .map((j) => ({ jobId: j.id, providerId: j.providerId ?? "", leasedAt: j.updatedAt }));
+    const chosen = preemptions({ waiting, providers: views, runningBatch, now, afterMs: this.config.preemptAfterMs });
+    for (const p of chosen) {
+      const job = this.running.get(p.jobId);
+      if (!job) continue;
+      this.sessions.get(p.providerId)?.send({ type: "cancel", jobId: job.id, attempt: job.attempt, reason: "preempted by interactive work" });
+      void this.apply(job, loseLease(job, "released", "preempted by interactive work", now));
+    }
+  }
+
+  /** The provider gave a lease back unfinished: requeue without using up an attempt or billing anyone. */
+  async release(session: ProviderSession, msg: { jobId: string; attempt: number; reason: string }): Promise<void> {
+    const job = this.running.get(msg.jobId);
+    if (!job || job.providerId !== session.id || job.attempt !== msg.attempt) return;
+    await this.apply(job, loseLease(job, "released", msg.reason, this.now()));
   }
 
   private sweep(): void {
@@ -369,6 +403,8 @@ export class Engine {
     for (const job of this.queued.values()) {
       if (job.deadlineAt !== null && job.deadlineAt <= now) void this.apply(job, expireInQueue(job, now));
     }
+    // waiting interactive work is re-examined so that preemption can act once it has waited long enough
+    if (this.config.preemptAfterMs > 0 && this.queued.size > 0 && this.running.size > 0) this.kick();
     this.metrics.queueDepth.set(this.queued.size);
     this.metrics.running.set(this.running.size);
   }
