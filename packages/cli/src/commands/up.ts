@@ -10,6 +10,8 @@ import type { Command } from "commander";
 import { formatCredits, runDemo } from "../lib/demo.js";
 import { intFlag } from "../lib/flags.js";
 import { type Child, spawnTessera, stopAll, waitFor } from "../lib/processes.js";
+import { clearDeployment, fundConsumerOnChain, fundGas, waitForDeployment } from "../lib/chain-funding.js";
+import { loadOrCreateEthKey } from "@tessera/chain";
 
 const REGIONS = ["eu-west", "us-east", "ap-south", "sa-east", "af-south", "us-west", "eu-north", "ap-east"];
 const DEMO_DEPOSIT = 1_000n * 1_000_000_000n; // 1,000 credits
@@ -24,6 +26,7 @@ async function demoCredentials(
   dir: string,
   url: string,
   admin: TesseraClient,
+  onChain = false,
 ): Promise<{ gateway: string; apiKey: string }> {
   const file = join(dir, "credentials.json");
   if (existsSync(file)) {
@@ -37,7 +40,8 @@ async function demoCredentials(
     )
       return { gateway: url, apiKey: saved.apiKey };
   }
-  const consumer = await admin.createConsumer("demo", DEMO_DEPOSIT);
+  // on chain the deposit goes to the Escrow contract instead (lib/chain-funding.ts)
+  const consumer = await admin.createConsumer("demo", onChain ? undefined : DEMO_DEPOSIT);
   const creds = { gateway: url, apiKey: consumer.apiKey };
   writeFileSync(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
   return creds;
@@ -55,6 +59,8 @@ export function registerUpCommand(program: Command): void {
     .option("--chats <n>", "chat completions in the demo", intFlag("chats", 0), 9)
     .option("--wasm-jobs <n>", "WASM jobs in the demo", intFlag("wasm-jobs", 0), 30)
     .option("--exit-after-demo", "stop the network once the demo has run")
+    .option("--settlement <kind>", "local (the gateway's ledger) or evm (a Hardhat devnet with the contracts)", "local")
+    .option("--chain-port <n>", "devnet JSON-RPC port (--settlement evm)", intFlag("chain-port", 0, 65535), 8545)
     .action(async (o) => {
       const dir = resolve(o.dir);
       const logs = join(dir, "logs");
@@ -74,6 +80,15 @@ export function registerUpCommand(program: Command): void {
 
       try {
         const models: string[] = o.models ?? [await ensureTinyModel(join(dir, "models"))];
+        const onChain = o.settlement === "evm";
+        if (!onChain && o.settlement !== "local") throw new Error("--settlement must be local or evm");
+        const rpc = `http://127.0.0.1:${o.chainPort}`;
+        const contracts = join(dir, "deployment.json");
+        if (onChain) {
+          clearDeployment(contracts);
+          children.push(spawnTessera("devnet", ["chain", "up", "--port", String(o.chainPort), "--out", contracts], logs));
+          await waitForDeployment(contracts, rpc);
+        }
         const admin = adminKey(dir);
         const gateway = spawnTessera(
           "gateway",
@@ -85,6 +100,7 @@ export function registerUpCommand(program: Command): void {
             join(dir, "gateway.db"),
             "--admin-key-file",
             join(dir, "admin.key"),
+            ...(onChain ? ["--settlement", "evm", "--rpc", rpc, "--contracts", contracts] : []),
           ],
           logs,
         );
@@ -92,7 +108,9 @@ export function registerUpCommand(program: Command): void {
         const url = `http://127.0.0.1:${o.port}`;
         const adminClient = new TesseraClient({ baseUrl: url, adminKey: admin });
         await waitFor("the gateway", async () => ((await adminClient.health()).ok ? true : undefined), 30_000);
-        const creds = await demoCredentials(dir, url, adminClient);
+        const creds = await demoCredentials(dir, url, adminClient, onChain);
+        if (onChain) await fundConsumerOnChain({ rpc, contracts, gateway: url, apiKey: creds.apiKey, amount: DEMO_DEPOSIT });
+        const ethKeys: string[] = [];
 
         for (let i = 0; i < o.providers; i++) {
           const region = REGIONS[i % REGIONS.length]!;
@@ -113,6 +131,7 @@ export function registerUpCommand(program: Command): void {
                 "2",
                 "--data-dir",
                 join(dir, `provider-${i + 1}`),
+                ...(onChain ? ["--eth-key", ethKeys[ethKeys.push(join(dir, "keys", `provider-${i + 1}.eth.key`)) - 1]!] : []),
                 "--models",
                 ...models,
               ],
@@ -125,6 +144,10 @@ export function registerUpCommand(program: Command): void {
           async () => ((await adminClient.health()).providers >= o.providers ? true : undefined),
           120_000,
         );
+        if (onChain) {
+          await fundGas(rpc, ethKeys.map((f) => loadOrCreateEthKey(f).address));
+          process.stdout.write(`settling on chain: devnet ${rpc}, contracts ${contracts}; providers redeem with 'tessera chain redeem'\n`);
+        }
         const client = new TesseraClient({ baseUrl: url, apiKey: creds.apiKey, adminKey: admin });
         const modelList = (await client.models()).data;
         process.stdout.write(
