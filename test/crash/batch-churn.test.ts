@@ -1,0 +1,144 @@
+// Batches under churn, with real processes: a 10,000-line batch across 3 providers while one is
+// killed and another drained (its batch leases are released and resume elsewhere), and a batch
+// whose gateway is killed and restarted midway. Every line must end in the output or error file
+// exactly once, and the consumer must pay exactly the costs the output lines report.
+import OpenAI, { toFile } from "openai";
+import { afterAll, describe, expect, it } from "vitest";
+import { TestNetwork, until } from "../helpers/network.js";
+
+interface Line {
+  id: string;
+  custom_id: string | null;
+  response: { status_code: number; body: { tessera?: { cost: string; job_id: string } } } | null;
+}
+
+/** Mostly 3-token lines; every 20th asks for 300 tokens, so a provider is likely mid-job when it is drained. */
+function input(n: number): Buffer {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++)
+    lines.push(
+      JSON.stringify({
+        custom_id: `r${i}`,
+        method: "POST",
+        url: "/v1/completions",
+        body: { model: "tessera-tiny", prompt: `n${i}`, max_tokens: i % 20 === 0 ? 300 : 3, temperature: 0 },
+      }),
+    );
+  return Buffer.from(`${lines.join("\n")}\n`);
+}
+
+async function lines(openai: OpenAI, id: string | null | undefined): Promise<Line[]> {
+  if (!id) return [];
+  const text = await (await openai.files.content(id)).text();
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
+}
+
+async function progress(openai: OpenAI, id: string): Promise<number> {
+  const b = await openai.batches.retrieve(id);
+  return (b.request_counts?.completed ?? 0) + (b.request_counts?.failed ?? 0);
+}
+
+async function checkOutcome(
+  net: TestNetwork,
+  openai: OpenAI,
+  id: string,
+  n: number,
+  before: bigint,
+  account: () => Promise<{ balance: string; escrow: string }>,
+) {
+  const done = await until(
+    "batch final",
+    async () => {
+      const b = await openai.batches.retrieve(id);
+      return b.status === "completed" ? b : undefined;
+    },
+    600_000,
+  );
+  const out = await lines(openai, done.output_file_id);
+  const errs = await lines(openai, done.error_file_id);
+  const customIds = [...out, ...errs].map((l) => l.custom_id);
+  expect(customIds).toHaveLength(n);
+  expect(new Set(customIds).size).toBe(n);
+  expect(done.request_counts).toEqual({ total: n, completed: out.length, failed: errs.length });
+  const charged = out.reduce((a, l) => a + BigInt(l.response?.body.tessera?.cost ?? 0), 0n);
+  const after = await account();
+  expect(before - BigInt(after.balance)).toBe(charged);
+  expect(after.escrow).toBe("0");
+  expect((await net.admin.ledger()).ok).toBe(true);
+  return { out, errs };
+}
+
+describe("batch under provider churn", () => {
+  const net = new TestNetwork();
+  afterAll(() => net.stop());
+
+  it("finishes a 10,000-line batch exactly once while one provider is killed and one drained", async () => {
+    await net.startGateway(["--lease-ms", "3000", "--heartbeat-ms", "500", "--batch-in-flight", "64"]);
+    for (let i = 0; i < 3; i++) await net.startProvider({ concurrency: 2, extra: ["--batch-price", "25"] });
+    await net.waitForProviders(3);
+    const { apiKey, client } = await net.consumer();
+    const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
+    const file = await openai.files.create({ file: await toFile(input(10_000), "big.jsonl"), purpose: "batch" });
+    const before = BigInt((await client.account()).balance);
+    const batch = await openai.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/completions",
+      completion_window: "24h",
+    });
+
+    await until("3,000 lines done", async () => (await progress(openai, batch.id)) >= 3000 || undefined, 300_000);
+    await net.providers[0]?.kill("SIGKILL");
+    await until("6,000 lines done", async () => (await progress(openai, batch.id)) >= 6000 || undefined, 300_000);
+    const drained = net.providers[1];
+    const drainedId = /"nodeId":"([0-9a-f]{64})"/.exec(drained?.output() ?? "")?.[1];
+    await until("the provider to drain is busy", async () => {
+      const p = (await client.providers()).data.find((x) => x.id === drainedId);
+      return p && p.load > 0 ? true : undefined;
+    });
+    await drained?.kill("SIGTERM");
+
+    const { out, errs } = await checkOutcome(net, openai, batch.id, 10_000, before, () => client.account());
+    expect(errs).toHaveLength(0);
+    expect(out.every((l) => l.response?.status_code === 200)).toBe(true);
+
+    // the drained provider gave its batch leases back; those jobs completed elsewhere, billed once
+    const released = [
+      ...(drained?.output() ?? "").matchAll(/"jobId":"(job_[0-9a-f]+)"[^\n]*"msg":"lease released"/g),
+    ].map((m) => m[1] as string);
+    expect(released.length, drained?.output().slice(-3000)).toBeGreaterThan(0);
+    for (const jobId of released.slice(0, 5)) {
+      const job = await client.getJob(jobId);
+      expect(job.status).toBe("completed");
+      expect(job.trail?.map((t) => t.outcome)).toContain("released");
+      expect(job.trail?.at(-1)?.outcome).toBe("completed");
+    }
+  }, 900_000);
+});
+
+describe("batch across a gateway restart", () => {
+  const net = new TestNetwork();
+  afterAll(() => net.stop());
+
+  it("resumes after kill -9 of the gateway and writes every line exactly once, charged once", async () => {
+    await net.startGateway(["--batch-in-flight", "32"]);
+    for (let i = 0; i < 2; i++) await net.startProvider({ concurrency: 2 });
+    await net.waitForProviders(2);
+    const { apiKey, client } = await net.consumer();
+    const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
+    const file = await openai.files.create({ file: await toFile(input(2_000), "r.jsonl"), purpose: "batch" });
+    const before = BigInt((await client.account()).balance);
+    const batch = await openai.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/completions",
+      completion_window: "24h",
+    });
+    await until("500 lines done", async () => (await progress(openai, batch.id)) >= 500 || undefined, 300_000);
+    await net.gateway?.kill("SIGKILL");
+    await net.startGateway(["--batch-in-flight", "32"]);
+    await net.waitForProviders(2);
+    await checkOutcome(net, openai, batch.id, 2_000, before, () => client.account());
+  }, 600_000);
+});
