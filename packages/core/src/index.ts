@@ -1,5 +1,6 @@
 export * from "./audit/policy.js";
 export * from "./audit/verdicts.js";
+export * from "./audit/canary.js";
 export * from "./job/transitions.js";
 export * from "./job/types.js";
 export * from "./ledger/accounts.js";

@@ -82,7 +82,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
       errorResponseBuilder: (_req, c) => new RateLimited(c.ttl),
     });
   }
-  const verification = startVerification(engine, store, config, log);
+  const verification = startVerification(engine, store, config, log, identity.id);
   const settlement = await startSettlement(engine, store, config, log);
   app.get("/v1/provider/connect", { websocket: true }, (socket) => {
     handleProviderSocket(socket, { engine, store, identity, config, log, onVerification: verification.onMessage });

@@ -25,6 +25,8 @@ export function registerGatewayCommand(program: Command): void {
     .option("--audit-floor <p>", "lowest audit probability of a clean provider", "0.05")
     .option("--slash-multiple <k>", "slash = k x the cheated job's cost (capped by stake)", "40")
     .option("--unbonding-ms <n>", "how long unbonded stake stays slashable", String(7 * 24 * 3600_000))
+    .option("--canary-rate <r>", "canary jobs (known answers) per settled job, paid from fees", "0.02")
+    .option("--verifier-canary-rate <r>", "canary audits (known-wrong or known-good results) per passed audit", "0.05")
     .option("--max-running-per-consumer <n>", "jobs one consumer may run at once (0: no cap)", intFlag("max-running-per-consumer", 0), 0)
     .option("--preempt-after-ms <n>", "interactive wait before a batch job is preempted (0: never)", intFlag("preempt-after-ms", 0), 2000)
     .option("--files-dir <dir>", "batch input and output files (default: files/ beside the SQLite file)")
@@ -56,6 +58,7 @@ export function registerGatewayCommand(program: Command): void {
         verification: {
           minStake: o.minStake,
           unbondingMs: Number(o.unbondingMs),
+          canaries: { providerRate: Number(o.canaryRate), verifierRate: Number(o.verifierCanaryRate) },
           policy: {
             newRate: Number(o.auditNewRate),
             floorRate: Number(o.auditFloor),

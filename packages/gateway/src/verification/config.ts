@@ -1,5 +1,5 @@
 // Verification settings of a gateway, validated at start-up against the incentive condition.
-import { AuditPolicySchema, parseAuditPolicy } from "@tessera/core";
+import { AuditPolicySchema, CanaryPolicySchema, parseAuditPolicy } from "@tessera/core";
 import { z } from "zod";
 
 export const VerificationConfigSchema = z
@@ -24,8 +24,8 @@ export const VerificationConfigSchema = z
     verdictTimeoutMs: z.number().int().positive().default(60_000),
     /** verifiers whose verdicts went against the final outcome this many times are no longer used */
     verifierStrikes: z.number().int().positive().default(2),
-    /** rate of known-wrong results mixed into verifiers' work */
-    verifierCanaryRate: z.number().min(0).max(1).default(0.05),
+    /** canary jobs for providers and canary audits for verifiers (core's audit/canary.ts) */
+    canaries: CanaryPolicySchema.default(CanaryPolicySchema.parse({})),
   })
   .strict();
 export type VerificationConfig = z.infer<typeof VerificationConfigSchema>;

@@ -35,6 +35,9 @@ export interface NodeRecord extends AuditRecord {
   verifierStrikes: number;
   slashed: bigint;
   excluded: boolean;
+  /** canary jobs answered right / wrong (providers) and canary audits judged right / wrong (verifiers) */
+  canariesPassed: number;
+  canariesFailed: number;
 }
 
 interface PendingAudit {
@@ -42,6 +45,7 @@ interface PendingAudit {
   job: JobRecord;
   verdicts: CastVerdict[];
   asked: string[];
+  kind: "sampled" | "canary";
   timer?: NodeJS.Timeout;
 }
 
@@ -53,6 +57,8 @@ export interface CoordinatorDeps {
   log: Logger;
   random?: () => number;
   now?: () => number;
+  /** an audit passed: the result is now trusted (canaries.ts makes known answers of it) */
+  onPassed?: (job: JobRecord, verifiers: string[]) => void;
 }
 
 export class VerificationCoordinator {
@@ -81,6 +87,8 @@ export class VerificationCoordinator {
         verifierStrikes: 0,
         slashed: 0n,
         excluded: false,
+        canariesPassed: 0,
+        canariesFailed: 0,
       };
       this.records.set(nodeId, r);
     }
@@ -140,16 +148,27 @@ export class VerificationCoordinator {
     const p = auditProbability(rec, this.deps.config.policy);
     rec.cleanJobs++;
     if (!drawAudit({ ...rec, cleanJobs: rec.cleanJobs - 1 }, this.deps.config.policy, this.random())) return;
-    const audit: PendingAudit = { id: `aud_${randomBytes(8).toString("hex")}`, job, verdicts: [], asked: [] };
+    this.startAudit(job, "sampled", p);
+  }
+
+  /** Audits a result whatever the draw: a canary job that did not give the known answer. */
+  forceAudit(job: JobRecord): void {
+    if (!job.providerId || !job.output || !job.signature) return;
+    this.startAudit(job, "canary", 1);
+  }
+
+  private startAudit(job: JobRecord, kind: PendingAudit["kind"], p: number): void {
+    const providerId = job.providerId as string;
+    const audit: PendingAudit = { id: `aud_${randomBytes(8).toString("hex")}`, job, verdicts: [], asked: [], kind };
     this.pending.set(audit.id, audit);
-    this.log(audit).info({ p }, "audit drawn");
+    this.log(audit).info({ p, kind }, "audit drawn");
     void this.deps.store.verification
       .putAudit({
         id: audit.id,
         jobId: job.id,
         providerId,
         status: "pending",
-        kind: "sampled",
+        kind,
         createdAt: this.now(),
         decidedAt: null,
       })
@@ -202,14 +221,46 @@ export class VerificationCoordinator {
     if (outcome.kind === "passed") {
       rec.auditsPassed++;
       await this.decide(audit, "passed");
+      this.deps.onPassed?.(audit.job, audit.asked);
       return;
     }
+    if (audit.kind === "canary") rec.canariesFailed++;
     rec.auditsFailed++;
     rec.failures++;
     rec.cleanJobs = 0;
     rec.excluded = true;
     await this.slash(audit, outcome.against);
     await this.decide(audit, "slashed");
+  }
+
+  /** A provider failed a canary outright (deterministic known answer): slash and exclude it. */
+  async catchProvider(job: JobRecord): Promise<void> {
+    const rec = this.record(job.providerId as string);
+    rec.canariesFailed++;
+    rec.failures++;
+    rec.cleanJobs = 0;
+    rec.excluded = true;
+    const audit: PendingAudit = {
+      id: `aud_${randomBytes(8).toString("hex")}`,
+      job,
+      verdicts: [],
+      asked: [],
+      kind: "canary",
+    };
+    await this.slash(audit, []);
+    await this.decide(audit, "slashed");
+  }
+
+  /** A verifier's verdict on a canary audit went wrong: `caught` excludes it, a strike counts. */
+  judgeVerifier(verifierId: string, outcome: "correct" | "caught" | "strike"): void {
+    const vr = this.record(verifierId);
+    if (outcome === "correct") {
+      vr.canariesPassed++;
+      return;
+    }
+    vr.canariesFailed++;
+    vr.verifierStrikes++;
+    if (outcome === "caught" || vr.verifierStrikes >= this.deps.config.verifierStrikes) vr.excluded = true;
   }
 
   private async decide(audit: PendingAudit, status: "passed" | "slashed"): Promise<void> {
@@ -219,7 +270,7 @@ export class VerificationCoordinator {
       jobId: job.id,
       providerId: job.providerId as string,
       status,
-      kind: "sampled",
+      kind: audit.kind,
       createdAt: this.now(),
       decidedAt: this.now(),
     });
@@ -253,6 +304,11 @@ export class VerificationCoordinator {
     this.log(audit).warn({ amount: amount.toString(), reporters }, "provider slashed and excluded");
   }
 
+  /** Pays a verifier's fee for a canary audit's verdict, as for a real one (so canaries cannot be told apart). */
+  async payCanaryFee(auditId: string, job: JobRecord, verifierId: string): Promise<void> {
+    await this.payFee({ id: auditId, job, verdicts: [], asked: [], kind: "canary" }, verifierId);
+  }
+
   private async payFee(audit: PendingAudit, verifierId: string): Promise<void> {
     const fee = feeOf(audit.job.cost ?? 0n, this.deps.config.auditFeeBps);
     if (fee === 0n) return;
@@ -262,24 +318,30 @@ export class VerificationCoordinator {
     if (!r.ok) this.log(audit).warn({ verifierId, err: r.error.message }, "audit fee not paid");
   }
 
-  /** Sends the audit to a random online verifier of another operator not yet asked. */
-  private askNext(audit: PendingAudit): void {
-    const job = audit.job;
+  /** Online, not excluded verifiers of another operator than the job's provider that can check it. */
+  verifierCandidates(job: JobRecord, skip: string[]): ProviderSession[] {
     const providerId = job.providerId as string;
     const operatorOf = (s: ProviderSession) => s.capabilities.operator ?? s.id;
     const provider = [...this.deps.sessions()].find((s) => s.id === providerId);
     const providerOperator = provider ? operatorOf(provider) : providerId;
-    const candidates = [...this.deps.sessions()].filter(
+    return [...this.deps.sessions()].filter(
       (s) =>
         s.online &&
         s.capabilities.verifier === true &&
         s.id !== providerId &&
         operatorOf(s) !== providerOperator &&
-        !audit.asked.includes(s.id) &&
+        !skip.includes(s.id) &&
         !this.record(s.id).excluded &&
         s.capabilities.runtimes.includes(job.spec.runtime) &&
         (job.spec.runtime !== "llm" || s.capabilities.models.some((m) => m.id === modelOf(job))),
     );
+  }
+
+  /** Sends the audit to a random online verifier of another operator not yet asked. */
+  private askNext(audit: PendingAudit): void {
+    const job = audit.job;
+    const providerId = job.providerId as string;
+    const candidates = this.verifierCandidates(job, audit.asked);
     const chosen = candidates[Math.floor(this.random() * candidates.length)];
     if (!chosen) {
       this.log(audit).warn({ asked: audit.asked.length }, "no verifier available; audit left pending");
@@ -329,6 +391,8 @@ export class VerificationCoordinator {
       verifierStrikes: r.verifierStrikes,
       slashed: r.slashed.toString(),
       excluded: r.excluded,
+      canariesPassed: r.canariesPassed,
+      canariesFailed: r.canariesFailed,
     };
   }
 

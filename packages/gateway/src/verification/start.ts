@@ -7,18 +7,29 @@ import type { Logger } from "pino";
 import type { GatewayConfig } from "../config.js";
 import type { Engine } from "../engine/engine.js";
 import type { ProviderSession } from "../engine/sessions.js";
+import { CanaryService } from "./canaries.js";
 import { VerificationCoordinator } from "./coordinator.js";
 
-export function startVerification(engine: Engine, store: Store, config: GatewayConfig, log: Logger) {
+export function startVerification(engine: Engine, store: Store, config: GatewayConfig, log: Logger, gatewayId = "") {
+  let canaries: CanaryService | undefined;
   const coordinator = new VerificationCoordinator({
     store,
     writer: engine.writer,
     sessions: () => engine.sessions.values(),
     config: config.verification,
     log,
+    onPassed: (job, verifiers) => canaries?.onPassed(job, verifiers),
   });
+  // canary jobs are escrowed on the local ledger; an EVM gateway would need a funded on-chain consumer
+  if (config.settlement.kind === "local")
+    canaries = new CanaryService({ engine, store, coordinator, policy: config.verification.canaries, gatewayId, log });
   engine.eligible = (s) => coordinator.eligible(s);
-  engine.onSettled = (job) => coordinator.onSettled(job);
+  engine.onSettled = (job) => {
+    if (canaries?.isCanary(job))
+      return void canaries.judge(job).catch((err) => log.error({ err }, "canary judge failed"));
+    coordinator.onSettled(job);
+    canaries?.afterRealJob();
+  };
   const known = new Set<string>();
   const tick = async () => {
     for (const s of engine.sessions.values()) {
@@ -33,8 +44,10 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
   timer.unref();
   return {
     coordinator,
+    canaries,
     onMessage: async (session: ProviderSession, msg: VerdictMessage | CapacityProofMessage) => {
-      if (msg.type === "verdict") await coordinator.onVerdict(session, msg);
+      if (msg.type === "verdict" && !(await canaries?.onVerdict(session, msg)))
+        await coordinator.onVerdict(session, msg);
     },
     stop: () => clearInterval(timer),
   };

@@ -1,0 +1,84 @@
+import type { JobSpec, LlmOutput } from "@tessera/protocol";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  CanaryPolicySchema,
+  canaryFunding,
+  corruptOutput,
+  isTemplateCandidate,
+  judgeProviderCanary,
+  judgeVerifierCanary,
+} from "./canary.js";
+
+const llm = (temperature: number) =>
+  ({
+    runtime: "llm",
+    model: "m",
+    input: { prompt: "p" },
+    params: { temperature },
+    limits: { maxOutputTokens: 8 },
+  }) as unknown as JobSpec;
+const wasm = { runtime: "wasm", module: "x", input: {} } as unknown as JobSpec;
+
+describe("canaries", () => {
+  it("uses only reproducible results as known answers: wasm and greedy llm", () => {
+    expect(isTemplateCandidate(wasm)).toBe(true);
+    expect(isTemplateCandidate(llm(0))).toBe(true);
+    expect(isTemplateCandidate(llm(0.8))).toBe(false);
+  });
+
+  it("catches a wasm canary mismatch at once and sends an llm mismatch to audit", () => {
+    expect(judgeProviderCanary(wasm, "a", "a")).toBe("passed");
+    expect(judgeProviderCanary(wasm, "a", "b")).toBe("caught");
+    expect(judgeProviderCanary(llm(0), "a", "a")).toBe("passed");
+    expect(judgeProviderCanary(llm(0), "a", "b")).toBe("audit");
+    expect(judgeProviderCanary(llm(0), "a", null)).toBe("audit");
+  });
+
+  it("catches a verifier that passes a known-wrong result and strikes one that fails a known-good one", () => {
+    expect(judgeVerifierCanary(true, true)).toBe("caught");
+    expect(judgeVerifierCanary(true, false)).toBe("correct");
+    expect(judgeVerifierCanary(false, true)).toBe("correct");
+    expect(judgeVerifierCanary(false, false)).toBe("strike");
+  });
+
+  it("makes a known-wrong result of the same shape that always differs from the right one", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 31_999 }), { minLength: 1, maxLength: 40 }),
+        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        (tokens, u) => {
+          const out: LlmOutput = { text: "t", tokens, logprobs: tokens.map(() => -1), finishReason: "length" };
+          const bad = corruptOutput(out, u) as LlmOutput;
+          expect(bad.tokens).toHaveLength(tokens.length);
+          expect(bad.tokens).not.toEqual(tokens);
+          expect(bad.tokens.every((t) => t >= 0 && t <= 32_000)).toBe(true);
+          expect(bad.text).toBe(out.text);
+        },
+      ),
+    );
+    fc.assert(
+      fc.property(
+        fc.base64String({ minLength: 4, maxLength: 64 }),
+        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        (data, u) => {
+          const bad = corruptOutput({ data }, u) as { data: string };
+          expect(bad.data).toHaveLength(data.length);
+          expect(bad.data).not.toBe(data);
+        },
+      ),
+    );
+  });
+
+  it("funds canaries from fees only for what the canary account lacks, and not at all beyond the fees", () => {
+    expect(canaryFunding(100n, 30n, 1_000n)).toBe(70n);
+    expect(canaryFunding(100n, 130n, 0n)).toBe(0n);
+    expect(canaryFunding(100n, 0n, 99n)).toBeNull();
+  });
+
+  it("validates rates between 0 and 1", () => {
+    expect(CanaryPolicySchema.parse({})).toMatchObject({ providerRate: 0.02, verifierRate: 0.05 });
+    expect(() => CanaryPolicySchema.parse({ providerRate: 1.5 })).toThrow();
+    expect(() => CanaryPolicySchema.parse({ verifierRate: -0.1 })).toThrow();
+  });
+});

@@ -1,0 +1,87 @@
+// Canaries: jobs whose answer the gateway already knows, mixed into providers' work, and results
+// the gateway knows to be wrong (or right), mixed into verifiers' audits. Pure: draws come in.
+//
+// A template is a real job whose result a verifier already passed (a trusted run). Re-submitted as
+// a canary, the same spec must give the same output: for wasm (deterministic) any difference is a
+// failed canary; for greedy llm a difference may be an honest float near-tie on other hardware,
+// so it is not a verdict by itself but forces an audit, which decides. A verifier handed a
+// known-wrong result must fail it; passing it is caught at once. Handed a known-good one (a result
+// another verifier passed), failing it is a strike, as dissenting in a real audit is.
+import type { JobOutput, JobSpec } from "@tessera/protocol";
+import { z } from "zod";
+import { FEES } from "../ledger/accounts.js";
+import type { LedgerEvent } from "../ledger/postings.js";
+
+export const CanaryPolicySchema = z
+  .object({
+    /** canary jobs submitted per settled real job (known answers for providers) */
+    providerRate: z.number().min(0).max(1).default(0.02),
+    /** canary audits (known-wrong or known-good results) sent per decided real audit */
+    verifierRate: z.number().min(0).max(1).default(0.05),
+    /** share of verifier canaries that are known-wrong (the rest are known-good) */
+    wrongShare: z.number().min(0).max(1).default(0.5),
+    /** templates kept (oldest dropped first) */
+    maxTemplates: z.number().int().min(1).max(10_000).default(64),
+  })
+  .strict();
+export type CanaryPolicy = z.infer<typeof CanaryPolicySchema>;
+
+/** Can this settled job's result, once passed by a verifier, serve as a known answer? */
+export function isTemplateCandidate(spec: JobSpec): boolean {
+  if (spec.runtime === "wasm") return true;
+  // sampled output depends on float noise through the sampler; only greedy is reproducible
+  return spec.runtime === "llm" && (spec.params?.temperature ?? 0) === 0;
+}
+
+export type ProviderCanaryOutcome = "passed" | "caught" | "audit";
+
+/** Judges a provider's canary result against the known answer's output hash. */
+export function judgeProviderCanary(spec: JobSpec, knownHash: string, gotHash: string | null): ProviderCanaryOutcome {
+  if (gotHash === knownHash) return "passed";
+  return spec.runtime === "wasm" ? "caught" : "audit";
+}
+
+export type VerifierCanaryOutcome = "correct" | "caught" | "strike";
+
+/** Judges a verifier's verdict on a canary audit: passing a known-wrong result is caught at once. */
+export function judgeVerifierCanary(knownWrong: boolean, pass: boolean): VerifierCanaryOutcome {
+  if (knownWrong) return pass ? "caught" : "correct";
+  return pass ? "correct" : "strike";
+}
+
+/**
+ * A known-wrong version of a result with the same shape and length: llm tokens rotated by one
+ * (text and logprobs kept, so only a verifier that really checks notices), wasm data with one
+ * character changed. `u` in [0, 1) picks the position.
+ */
+export function corruptOutput(output: JobOutput, u: number): JobOutput {
+  if ("tokens" in output) {
+    const t = output.tokens;
+    const rotated = [...t.slice(1), ...t.slice(0, 1)];
+    const same = rotated.every((x, i) => x === t[i]);
+    if (!same) return { ...output, tokens: rotated };
+    // all tokens equal (or one token): change one id to a neighbour, still small enough to be in any vocab
+    const i = Math.floor(u * Math.max(1, t.length));
+    const tokens = t.length > 0 ? t.map((x, j) => (j === i ? (x > 0 ? x - 1 : x + 1) : x)) : [1];
+    const logprobs = t.length > 0 ? output.logprobs : [-1];
+    return { ...output, tokens, logprobs };
+  }
+  const d = output.data;
+  if (d.length === 0) return { data: "AA==" };
+  const i = Math.floor(u * d.length);
+  const c = d[i] === "A" ? "B" : "A";
+  return { data: d.slice(0, i) + c + d.slice(i + 1) };
+}
+
+/** Funds the canary consumer from protocol fees: the protocol, not any consumer, pays for canaries. */
+export function canaryFundEvent(id: string, canaryAccount: string, amount: bigint, at: number): LedgerEvent {
+  if (amount <= 0n) throw new RangeError("a canary funding must be positive");
+  return { id, kind: "audit_fee", at, transfers: [{ from: FEES, to: canaryAccount, amount }] };
+}
+
+/** How much to move from fees so the canary account covers `escrow`; null when fees cannot. */
+export function canaryFunding(escrow: bigint, canaryAvailable: bigint, fees: bigint): bigint | null {
+  const short = escrow - canaryAvailable;
+  if (short <= 0n) return 0n;
+  return short <= fees ? short : null;
+}

@@ -1,0 +1,229 @@
+// The gateway's canary shell around core's canary rules. Results a verifier passed become known
+// answers (templates). After settled real jobs, at `providerRate`, a template's spec is submitted
+// again as an ordinary job of a protocol-funded consumer, scheduled like any other: the provider
+// that runs it must give the known answer. After passed real audits, at `verifierRate`, a verifier
+// that did not take part gets a known-wrong result (same shape, signed by a throw-away identity) or
+// the known-good one, as an ordinary audit message. Canaries are paid out of protocol fees.
+import { createHash, randomBytes } from "node:crypto";
+import {
+  type CanaryPolicy,
+  canaryFundEvent,
+  canaryFunding,
+  corruptOutput,
+  FEES,
+  isTemplateCandidate,
+  type JobRecord,
+  judgeProviderCanary,
+  judgeVerifierCanary,
+  stakeAccounts,
+} from "@tessera/core";
+import {
+  type AuditMessage,
+  canonicalHash,
+  generateIdentity,
+  signResult,
+  type VerdictMessage,
+  verifyVerdictSignature,
+} from "@tessera/protocol";
+import type { Store } from "@tessera/store";
+import type { Logger } from "pino";
+import type { Engine } from "../engine/engine.js";
+import { escrowFor } from "../engine/escrow.js";
+import type { ProviderSession } from "../engine/sessions.js";
+import type { VerificationCoordinator } from "./coordinator.js";
+
+interface Template {
+  spec: JobRecord["spec"];
+  outputHash: string;
+}
+interface CanaryAudit {
+  verifierId: string;
+  knownWrong: boolean;
+  job: JobRecord;
+  outputHash: string;
+}
+
+export interface CanaryDeps {
+  engine: Engine;
+  store: Store;
+  coordinator: VerificationCoordinator;
+  policy: CanaryPolicy;
+  gatewayId: string;
+  log: Logger;
+  random?: () => number;
+  now?: () => number;
+}
+
+export class CanaryService {
+  private readonly templates: Template[] = [];
+  /** canary job id → the answer it must give (memory only: a restart forgets open canaries) */
+  private readonly open = new Map<string, Template>();
+  private readonly audits = new Map<string, CanaryAudit>();
+  /** signs known-wrong results; it never runs jobs */
+  private readonly ghost = generateIdentity();
+  private readonly random: () => number;
+  private readonly now: () => number;
+  /** looks like any consumer id; derived from the gateway so it is the same after a restart */
+  readonly consumerId: string;
+
+  constructor(private readonly deps: CanaryDeps) {
+    this.random = deps.random ?? Math.random;
+    this.now = deps.now ?? Date.now;
+    const h = createHash("sha256").update(`tessera.canary.v1:${deps.gatewayId}`).digest("hex");
+    this.consumerId = `c_${h.slice(0, 16)}`;
+  }
+
+  get templateCount(): number {
+    return this.templates.length;
+  }
+
+  isCanary(job: JobRecord): boolean {
+    return this.open.has(job.id);
+  }
+
+  /** A real job settled: maybe mix a canary into the network's work. */
+  afterRealJob(): void {
+    if (this.templates.length === 0 || this.random() >= this.deps.policy.providerRate) return;
+    void this.inject().catch((err) => this.deps.log.warn({ err: (err as Error).message }, "canary not submitted"));
+  }
+
+  /** A canary job settled: compare with the known answer. */
+  async judge(job: JobRecord): Promise<void> {
+    const t = this.open.get(job.id);
+    if (!t || !job.providerId) return;
+    this.open.delete(job.id);
+    const outcome = judgeProviderCanary(t.spec, t.outputHash, job.outputHash);
+    const log = this.deps.log.child({ jobId: job.id, attempt: job.attempt, providerId: job.providerId });
+    log.info({ outcome }, "canary judged");
+    const rec = this.deps.coordinator.record(job.providerId);
+    if (outcome === "passed") {
+      rec.canariesPassed++;
+      rec.cleanJobs++;
+    } else if (outcome === "caught") await this.deps.coordinator.catchProvider(job);
+    else this.deps.coordinator.forceAudit(job);
+  }
+
+  /** An audit passed: the result becomes a known answer, and maybe a canary for another verifier. */
+  onPassed(job: JobRecord, verifiers: string[]): void {
+    if (this.open.has(job.id) || !job.outputHash) return;
+    if (isTemplateCandidate(job.spec) && job.consumerId !== this.consumerId) {
+      this.templates.push({ spec: job.spec, outputHash: job.outputHash });
+      if (this.templates.length > this.deps.policy.maxTemplates) this.templates.shift();
+    }
+    if (this.random() < this.deps.policy.verifierRate) this.sendVerifierCanary(job, verifiers);
+  }
+
+  /** Handles a verdict if it answers a canary audit; false when it is not one of ours. */
+  async onVerdict(session: ProviderSession, msg: VerdictMessage): Promise<boolean> {
+    const a = this.audits.get(msg.auditId);
+    if (!a) return false;
+    if (a.verifierId !== session.id) return true;
+    const claim = { auditId: msg.auditId, jobId: a.job.id, outputHash: a.outputHash, pass: msg.report.pass };
+    if (msg.jobId !== a.job.id || !verifyVerdictSignature(session.id, claim, msg.signature)) return true;
+    this.audits.delete(msg.auditId);
+    await this.deps.coordinator.payCanaryFee(msg.auditId, a.job, session.id);
+    if (msg.report.metrics.inconclusive === 1) return true;
+    const outcome = judgeVerifierCanary(a.knownWrong, msg.report.pass);
+    await this.deps.store.verification.putAudit({
+      id: msg.auditId,
+      jobId: a.job.id,
+      providerId: a.job.providerId as string,
+      status: a.knownWrong ? "slashed" : "passed",
+      kind: "canary",
+      createdAt: this.now(),
+      decidedAt: this.now(),
+    });
+    await this.deps.store.verification.putVerdict({
+      auditId: msg.auditId,
+      verifierId: session.id,
+      jobId: a.job.id,
+      pass: msg.report.pass,
+      report: msg.report,
+      signature: msg.signature,
+      elapsedMs: msg.elapsedMs,
+      at: this.now(),
+    });
+    this.deps.coordinator.judgeVerifier(session.id, outcome);
+    const level = outcome === "correct" ? "info" : "warn";
+    this.deps.log[level]({ verifierId: session.id, knownWrong: a.knownWrong, outcome }, "verifier canary judged");
+    return true;
+  }
+
+  private sendVerifierCanary(job: JobRecord, verifiers: string[]): void {
+    const chosen = this.pick(this.deps.coordinator.verifierCandidates(job, verifiers));
+    if (!chosen || !job.output || !job.units || !job.signature || !job.outputHash) return;
+    const auditId = `aud_${randomBytes(8).toString("hex")}`;
+    const knownWrong = this.random() < this.deps.policy.wrongShare;
+    let msg: AuditMessage;
+    let canaryJob = job;
+    if (knownWrong) {
+      const output = corruptOutput(job.output, this.random());
+      const outputHash = canonicalHash(output);
+      const jobId = `job_${this.now().toString(16).padStart(12, "0")}${randomBytes(8).toString("hex")}`;
+      const claim = { jobId, attempt: 1, outputHash, units: job.units };
+      canaryJob = { ...job, id: jobId, attempt: 1, output, outputHash, providerId: this.ghost.id };
+      msg = {
+        type: "audit",
+        auditId,
+        jobId,
+        attempt: 1,
+        providerId: this.ghost.id,
+        spec: job.spec,
+        output: output as AuditMessage["output"],
+        outputHash,
+        units: job.units as AuditMessage["units"],
+        signature: signResult(this.ghost, claim),
+      };
+    } else {
+      msg = {
+        type: "audit",
+        auditId,
+        jobId: job.id,
+        attempt: job.attempt,
+        providerId: job.providerId as string,
+        spec: job.spec,
+        output: job.output as AuditMessage["output"],
+        outputHash: job.outputHash,
+        units: job.units as AuditMessage["units"],
+        signature: job.signature,
+      };
+    }
+    this.audits.set(auditId, { verifierId: chosen.id, knownWrong, job: canaryJob, outputHash: msg.outputHash });
+    // an unanswered canary is forgotten after a while (a verifier that never answers earns nothing)
+    setTimeout(() => this.audits.delete(auditId), 10 * 60_000).unref();
+    this.deps.log.info({ verifierId: chosen.id, knownWrong, jobId: msg.jobId, auditId }, "verifier canary sent");
+    chosen.send(msg);
+  }
+
+  private async inject(): Promise<void> {
+    const t = this.templates[Math.floor(this.random() * this.templates.length)] as Template;
+    const { engine, store } = this.deps;
+    const escrow = escrowFor(t.spec, {}, engine.onlineSessions(), engine.models);
+    const account = stakeAccounts.available(this.consumerId);
+    const [have, fees] = await Promise.all([store.balance(account), store.balance(FEES)]);
+    const fund = canaryFunding(escrow, have, fees);
+    if (fund === null) {
+      this.deps.log.info({ escrow: escrow.toString(), fees: fees.toString() }, "fees cannot pay for a canary yet");
+      return;
+    }
+    if (fund > 0n) {
+      const ev = canaryFundEvent(`canary:fund:${randomBytes(8).toString("hex")}`, account, fund, this.now());
+      const r = await engine.writer.write({ ledger: ev });
+      if (!r.ok) throw r.error;
+    }
+    const job = await engine.submit({
+      consumerId: this.consumerId,
+      spec: t.spec,
+      constraints: {},
+      requestHash: canonicalHash({ spec: t.spec, n: randomBytes(8).toString("hex") }),
+      jobClass: "interactive",
+      deadlineMs: 10 * 60_000,
+    });
+    this.open.set(job.id, t);
+    this.deps.log.info({ jobId: job.id }, "canary job submitted");
+  }
+
+  private pick<T>(xs: T[]): T | undefined {
+    return xs[Math.floor(this.random() * xs.length)];
+  }
+}

@@ -1,0 +1,100 @@
+// Canaries end to end with real processes: a gateway that audits every result and mixes canary
+// jobs (known answers) into providers' work and canary audits (known-wrong or known-good results)
+// into verifiers' work. A lazy verifier (passes everything) and a griefing verifier (fails
+// everything) must end excluded; the honest provider and honest verifiers never; the ledger,
+// which pays canaries out of protocol fees, stays whole.
+import type { TesseraClient } from "@tessera/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnTessera, TestNetwork, until } from "../helpers/network.js";
+
+const TINY = "96389be0649aa1e54654fb5a2be80e0de9001a4b0e1003598cf93a10efee6b5b";
+
+interface NodeView {
+  id: string;
+  region: string;
+  excluded: boolean;
+  slashed: string;
+  verifierStrikes: number;
+  canariesPassed: number;
+  canariesFailed: number;
+}
+
+describe("canaries: known answers for providers, known-wrong results for verifiers", () => {
+  const net = new TestNetwork();
+  let client: TesseraClient;
+  let lazy = "";
+  let griefing = "";
+
+  const nodes = async (): Promise<NodeView[]> =>
+    ((await (await fetch(`${net.url}/v1/verification/nodes`)).json()) as { data: NodeView[] }).data;
+  const byId = async (id: string) => (await nodes()).find((n) => n.id === id);
+  const byRegion = async (region: string) => (await nodes()).find((n) => n.region === region);
+
+  beforeAll(async () => {
+    await net.startGateway([
+      "--audit-new-rate",
+      "1",
+      "--audit-floor",
+      "1",
+      "--canary-rate",
+      "1",
+      "--verifier-canary-rate",
+      "1",
+      "--fee-bps",
+      "5000",
+    ]);
+    await net.startProvider({ region: "verifier-a", extra: ["--verify", "--operator", "op-a", "--threads", "2"] });
+    await net.startProvider({ region: "verifier-b", extra: ["--verify", "--operator", "op-b", "--batch-size", "7"] });
+    await net.startProvider({ region: "honest", extra: ["--operator", "op-h", "--threads", "1"] });
+    lazy = await net.startAdversary("lazy-verifier", { operator: "op-l", verify: true });
+    griefing = await net.startAdversary("griefing-verifier", { operator: "op-g", verify: true });
+    await net.waitForProviders(5);
+    client = (await net.consumer()).client;
+  }, 120_000);
+  afterAll(() => net.stop());
+
+  it("rejects canary rates outside 0..1 at start-up, naming the setting", async () => {
+    const gw = spawnTessera("bad-gateway", ["gateway", "--port", "0", "--db", ":memory:", "--canary-rate", "1.5"]);
+    expect(await gw.exited).not.toBe(0);
+    expect(gw.output()).toMatch(/canaries\.providerRate/);
+  }, 30_000);
+
+  it("excludes the lazy and the griefing verifier, never the honest ones, and honest providers pass canaries", async () => {
+    const prompts = ["The world is", "Once upon a time", "water", "Tessera network", "fire and ice", "a cat"];
+    let round = 0;
+    await until(
+      "lazy and griefing verifiers excluded",
+      async () => {
+        const jobs = [];
+        for (const p of prompts)
+          jobs.push(
+            await client.submitJob({
+              runtime: "llm",
+              model: TINY,
+              input: { prompt: `${p} ${round}` },
+              params: { temperature: 0 },
+              limits: { maxOutputTokens: 24 },
+              constraints: { regions: ["honest"] },
+            }),
+          );
+        round++;
+        for (const j of jobs) expect((await client.waitForJob(j.id)).status).toBe("completed");
+        const [l, g] = [await byId(lazy), await byId(griefing)];
+        return l?.excluded && g?.excluded ? true : undefined;
+      },
+      240_000,
+    );
+    const lazyView = await byId(lazy);
+    expect(lazyView?.canariesFailed).toBeGreaterThanOrEqual(1);
+    for (const region of ["verifier-a", "verifier-b", "honest"]) {
+      const v = await byRegion(region);
+      expect(v, region).toMatchObject({ excluded: false, slashed: "0", canariesFailed: 0 });
+    }
+    // canary jobs ran somewhere and gave the known answers; honest verifiers judged canary audits right
+    const all = await nodes();
+    expect(all.reduce((s, n) => s + n.canariesPassed, 0)).toBeGreaterThan(0);
+    const ledger = await net.admin.ledger();
+    expect(ledger.problems).toEqual([]);
+    expect(ledger.ok).toBe(true);
+  }, 300_000);
+});
