@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerBatchCommands } from "./batch.js";
 import { registerChainCommands } from "./chain.js";
 import { registerClientCommands } from "./client.js";
 import { registerGatewayCommand } from "./gateway.js";
@@ -10,5 +11,6 @@ export function registerCommands(program: Command): void {
   registerGatewayCommand(program);
   registerProviderCommand(program);
   registerClientCommands(program);
+  registerBatchCommands(program);
   registerChainCommands(program);
 }

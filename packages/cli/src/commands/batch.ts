@@ -1,0 +1,125 @@
+// `tessera batch submit|status|download|cancel|list`: batches of OpenAI or native job lines,
+// with a live progress bar (done/failed/total, rate, ETA, spend) while waiting.
+import { createWriteStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import { BatchClient, type BatchProgress, type BatchView } from "@tessera/sdk";
+import { SingleBar } from "cli-progress";
+import type { Command } from "commander";
+import { resolveCredentials, withClientFlags } from "../lib/credentials.js";
+import { formatCredits } from "../lib/demo.js";
+
+function batches(o: { gateway?: string; apiKey?: string; dir?: string }): BatchClient {
+  const c = resolveCredentials(o);
+  return new BatchClient({ baseUrl: c.gateway, apiKey: c.apiKey });
+}
+
+function summary(b: BatchView): string {
+  const c = b.request_counts;
+  return `${b.id}  ${b.status}  ${c.completed} done, ${c.failed} failed of ${c.total}  spent ${formatCredits(BigInt(b.tessera.spent))} credits`;
+}
+
+async function download(client: BatchClient, b: BatchView, out: string): Promise<string[]> {
+  const written: string[] = [];
+  for (const [id, path] of [
+    [b.output_file_id, out],
+    [b.error_file_id, out.replace(/(\.jsonl)?$/, ".errors.jsonl")],
+  ] as const) {
+    if (!id) continue;
+    await pipeline(await client.content(id), createWriteStream(path));
+    written.push(path);
+  }
+  return written;
+}
+
+function follow(client: BatchClient, id: string, json: boolean): Promise<BatchView> {
+  return new Promise((resolve, reject) => {
+    const bar = json
+      ? undefined
+      : new SingleBar({
+          format: " {bar} {value}/{total} lines | {failed} failed | {rate}/s | ETA {eta_s}s | spent {spent} credits",
+          hideCursor: true,
+        });
+    let started = false;
+    const w = client.watch(id);
+    w.on("progress", (p: BatchProgress) => {
+      const payload = {
+        failed: p.failed,
+        rate: p.rate.toFixed(1),
+        eta_s: p.etaSeconds === null ? "?" : Math.ceil(p.etaSeconds),
+        spent: formatCredits(p.spent),
+      };
+      if (!bar) return;
+      if (!started && p.total > 0) {
+        bar.start(p.total, p.done + p.failed, payload);
+        started = true;
+      } else if (started) bar.update(p.done + p.failed, payload);
+    });
+    w.on("done", (b: BatchView) => {
+      bar?.stop();
+      resolve(b);
+    });
+    w.on("error", (e) => {
+      bar?.stop();
+      reject(e);
+    });
+  });
+}
+
+export function registerBatchCommands(program: Command): void {
+  const batch = program.command("batch").description("batches of requests: submit a JSONL file, follow, download");
+  withClientFlags(
+    batch
+      .command("submit <file>")
+      .description("upload a JSONL file of requests and start a batch over it")
+      .option("--endpoint <path>", "/v1/chat/completions, /v1/completions or /v1/jobs", "/v1/chat/completions")
+      .option("--window <w>", "completion window, e.g. 24h or 30m", "24h")
+      .option("--wait", "follow with a progress bar and download the output at the end")
+      .option("--out <file>", "where --wait writes the output (errors go beside it)", "batch-output.jsonl"),
+  ).action(async (file: string, o) => {
+    const client = batches(o);
+    const uploaded = await client.upload(file);
+    let b = await client.create(uploaded.id, o.endpoint, o.window);
+    if (!o.json) process.stdout.write(`batch ${b.id} started over ${uploaded.filename} (${uploaded.bytes} bytes)\n`);
+    if (!o.wait) {
+      if (o.json) process.stdout.write(`${JSON.stringify(b, null, 2)}\n`);
+      return;
+    }
+    b = await follow(client, b.id, o.json === true);
+    const files = await download(client, b, o.out);
+    process.stdout.write(
+      o.json
+        ? `${JSON.stringify({ batch: b, files }, null, 2)}\n`
+        : `${summary(b)}\nwrote ${files.join(", ") || "nothing"}\n`,
+    );
+  });
+  withClientFlags(batch.command("status <id>").description("show a batch and its request counts")).action(
+    async (id: string, o) => {
+      const b = await batches(o).get(id);
+      process.stdout.write(o.json ? `${JSON.stringify(b, null, 2)}\n` : `${summary(b)}\n`);
+    },
+  );
+  withClientFlags(
+    batch
+      .command("download <id>")
+      .description("write a finished batch's output (and errors) to files")
+      .option("--out <file>", "output file", "batch-output.jsonl"),
+  ).action(async (id: string, o) => {
+    const client = batches(o);
+    const files = await download(client, await client.get(id), o.out);
+    process.stdout.write(
+      o.json
+        ? `${JSON.stringify({ files })}\n`
+        : `wrote ${files.join(", ") || "nothing (the batch has no output yet)"}\n`,
+    );
+  });
+  withClientFlags(batch.command("cancel <id>").description("cancel a batch; unfinished lines are refunded")).action(
+    async (id: string, o) => {
+      const b = await batches(o).cancel(id);
+      process.stdout.write(o.json ? `${JSON.stringify(b, null, 2)}\n` : `${summary(b)}\n`);
+    },
+  );
+  withClientFlags(batch.command("list").description("your batches, newest first")).action(async (o) => {
+    const list = await batches(o).list();
+    process.stdout.write(o.json ? `${JSON.stringify(list, null, 2)}\n` : `${list.map(summary).join("\n")}\n`);
+  });
+}
