@@ -97,4 +97,33 @@ describe("canaries: known answers for providers, known-wrong results for verifie
     expect(ledger.problems).toEqual([]);
     expect(ledger.ok).toBe(true);
   }, 300_000);
+
+  it("shows reputation in /v1/providers and keeps exclusions and records across a gateway restart", async () => {
+    type Listed = { id: string; region: string; reputation: number; provenThroughput: number | null };
+    const listed = async (): Promise<Listed[]> =>
+      ((await (await fetch(`${net.url}/v1/providers`)).json()) as { data: Listed[] }).data;
+    const before = await nodes();
+    const honestBefore = before.find((n) => n.region === "honest");
+    let providers = await listed();
+    expect(providers.find((p) => p.id === lazy)?.reputation).toBe(0);
+    expect(providers.find((p) => p.region === "honest")?.reputation).toBeGreaterThan(0.5);
+    await new Promise((r) => setTimeout(r, 1200)); // one records tick
+    await net.gateway?.kill("SIGTERM");
+    await net.startGateway(["--audit-new-rate", "1", "--audit-floor", "1", "--fee-bps", "5000"]);
+    await net.waitForProviders(5);
+    const after = await until("records restored", async () => {
+      const l = await byId(lazy);
+      return l?.excluded ? l : undefined;
+    });
+    expect(after.canariesFailed).toBeGreaterThanOrEqual((before.find((n) => n.id === lazy) as NodeView).canariesFailed);
+    expect((await byId(griefing))?.excluded).toBe(true);
+    expect((await byRegion("honest"))?.canariesFailed).toBe(0);
+    expect((await byRegion("honest"))?.excluded).toBe(false);
+    // not reset to zero (audits still in flight at the snapshot may have been decided since)
+    expect(((await byRegion("honest")) as unknown as { auditsPassed: number }).auditsPassed).toBeGreaterThanOrEqual(
+      (honestBefore as unknown as { auditsPassed: number }).auditsPassed,
+    );
+    providers = await listed();
+    expect(providers.find((p) => p.id === lazy)?.reputation).toBe(0);
+  }, 180_000);
 });

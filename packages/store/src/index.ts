@@ -22,6 +22,7 @@ export type {
   WriteOp,
 } from "./types.js";
 export type { AuditRow, UnbondingRow, VerdictRow, VerificationStore } from "./verification.js";
+export type { NodeRecordRow, ReputationStore } from "./reputation.js";
 export {
   BATCH_STATUSES,
   type BatchEndpoint,

@@ -7,6 +7,7 @@ import { KyselyBatchStore } from "./batches.js";
 import { commitBatch } from "./commit/execute.js";
 import { ExplorerQueries } from "./explorer.js";
 import { KyselySettlementStore } from "./settlement.js";
+import { KyselyReputationStore } from "./reputation.js";
 import { KyselyVerificationStore } from "./verification.js";
 import { type Dialect, migrateToLatest } from "./migrations.js";
 import { money, num, rowToApiKey, rowToAttempt, rowToConsumer, rowToJob, rowToProvider } from "./rows.js";
@@ -25,6 +26,7 @@ import type {
 export class KyselyStore implements Store {
   readonly explorer: ExplorerQueries;
   readonly verification: KyselyVerificationStore;
+  readonly reputation: KyselyReputationStore;
   readonly batches: KyselyBatchStore;
   readonly settlement: KyselySettlementStore;
 
@@ -34,6 +36,7 @@ export class KyselyStore implements Store {
   ) {
     this.explorer = new ExplorerQueries(db, dialect);
     this.verification = new KyselyVerificationStore(db);
+    this.reputation = new KyselyReputationStore(db);
     this.batches = new KyselyBatchStore(db);
     this.settlement = new KyselySettlementStore(db);
   }

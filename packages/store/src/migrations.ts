@@ -2,6 +2,7 @@
 // Portable SQL only; the two places the dialects differ (auto-increment ids, byte columns) branch.
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { batchesMigration } from "./batches.js";
+import { reputationMigration } from "./reputation.js";
 import { settlementMigration } from "./settlement.js";
 import { verificationMigration } from "./verification.js";
 
@@ -157,7 +158,7 @@ const dashboard: Migration = {
 };
 
 function migrations(dialect: Dialect): Record<string, Migration> {
-  return { "0001_initial": initial(dialect), "0003_verification": verificationMigration, "0004_dashboard": dashboard, "0005_batches": batchesMigration, "0006_settlement": settlementMigration };
+  return { "0001_initial": initial(dialect), "0003_verification": verificationMigration, "0004_dashboard": dashboard, "0005_batches": batchesMigration, "0006_settlement": settlementMigration, "0007_reputation": reputationMigration };
 }
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

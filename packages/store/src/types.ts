@@ -5,6 +5,7 @@ import type { AttemptRecord, JobRecord, LedgerEvent } from "@tessera/core";
 import type { Capabilities, TesseraError } from "@tessera/protocol";
 import type { BatchStore } from "./batches.js";
 import type { ExplorerReads } from "./explorer.js";
+import type { ReputationStore } from "./reputation.js";
 import type { SettlementStore } from "./settlement.js";
 import type { VerificationStore } from "./verification.js";
 
@@ -82,6 +83,8 @@ export interface Store {
   readonly explorer: ExplorerReads;
   /** audits, signed verdicts and stake unbondings (verification.ts) */
   readonly verification: VerificationStore;
+  /** per-node verification records that survive a restart (reputation.ts) */
+  readonly reputation: ReputationStore;
   /** uploaded files and OpenAI-style batches (batches.ts) */
   readonly batches: BatchStore;
   /** custodial chain accounts, signed vouchers, node share books (settlement.ts) */

@@ -14,6 +14,8 @@ export interface ProviderSession {
   failed: number;
   /** smoothed ms per standard unit from lease to result; null until the first result */
   msPerUnit: number | null;
+  /** reputation from verification records (verification/start.ts); the completion record until set */
+  reputation?: () => number;
   send(msg: GatewayMessage): void;
   close(code: number, reason: string): void;
 }
@@ -23,7 +25,7 @@ export function toView(s: ProviderSession, running: number): ProviderView {
     id: s.id,
     capabilities: s.capabilities,
     running,
-    reputation: reputationOf(s),
+    reputation: s.reputation?.() ?? reputationOf(s),
     latencyMs: s.msPerUnit,
     draining: s.draining,
     online: s.online,

@@ -15,4 +15,6 @@ export interface RouteContext {
   identity: Identity;
   metrics: Metrics;
   log: Logger;
+  /** per-node reputation and proven capacity (verification/coordinator.ts), once verification started */
+  verification?: { reputationOf(nodeId: string): number; provenThroughput(nodeId: string): number | null };
 }

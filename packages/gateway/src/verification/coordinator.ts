@@ -6,14 +6,14 @@ import { randomBytes } from "node:crypto";
 import {
   type AuditRecord,
   auditFeeEvent,
-  auditProbability,
+  auditProbabilityWithReputation,
   type CastVerdict,
   decideAudit,
   dissenters,
-  drawAudit,
   feeOf,
   type JobRecord,
   type LedgerEvent,
+  nodeReputation,
   releaseEvent,
   slashAmount,
   slashEvent,
@@ -27,6 +27,7 @@ import type { Logger } from "pino";
 import type { ProviderSession } from "../engine/sessions.js";
 import type { GroupWriter } from "../engine/writer.js";
 import type { VerificationConfig } from "./config.js";
+import { newNodeRecord, RecordPersistence, reputationInput } from "./records.js";
 
 export interface NodeRecord extends AuditRecord {
   auditsPassed: number;
@@ -38,6 +39,13 @@ export interface NodeRecord extends AuditRecord {
   /** canary jobs answered right / wrong (providers) and canary audits judged right / wrong (verifiers) */
   canariesPassed: number;
   canariesFailed: number;
+  /** proof of capacity: challenges answered right / wrong or late, and the throughput shown */
+  capacityPassed: number;
+  capacityFailures: number;
+  provenThroughput: number | null;
+  /** ms online and ms known since first seen, for uptime */
+  onlineMs: number;
+  seenMs: number;
 }
 
 interface PendingAudit {
@@ -67,36 +75,53 @@ export class VerificationCoordinator {
   private readonly pending = new Map<string, PendingAudit>();
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly persistence: RecordPersistence;
+  private restored = false;
   readonly minStake: bigint;
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.random = deps.random ?? Math.random;
     this.now = deps.now ?? Date.now;
     this.minStake = BigInt(deps.config.minStake);
+    this.persistence = new RecordPersistence(deps.store);
   }
 
   record(nodeId: string): NodeRecord {
     let r = this.records.get(nodeId);
     if (!r) {
-      r = {
-        cleanJobs: 0,
-        failures: 0,
-        auditsPassed: 0,
-        auditsFailed: 0,
-        verdictsGiven: 0,
-        verifierStrikes: 0,
-        slashed: 0n,
-        excluded: false,
-        canariesPassed: 0,
-        canariesFailed: 0,
-      };
+      r = newNodeRecord();
       this.records.set(nodeId, r);
     }
     return r;
   }
 
+  /** Loads the records a previous run left (exclusions, strikes, clean counts); scheduling waits for it. */
+  async restoreRecords(): Promise<void> {
+    await this.persistence.load(this.records);
+    this.restored = true;
+  }
+
+  /** Writes records that changed; adds `dt` ms of seen (and, for online nodes, online) time. */
+  async tickRecords(dt: number): Promise<void> {
+    const online = new Set([...this.deps.sessions()].filter((s) => s.online).map((s) => s.id));
+    for (const [id, r] of this.records) {
+      r.seenMs += dt;
+      if (online.has(id)) r.onlineMs += dt;
+    }
+    await this.persistence.flush(this.records, this.now());
+  }
+
+  reputationOf(nodeId: string): number {
+    const session = [...this.deps.sessions()].find((s) => s.id === nodeId);
+    return nodeReputation(reputationInput(this.record(nodeId), session));
+  }
+
+  provenThroughput(nodeId: string): number | null {
+    return this.records.get(nodeId)?.provenThroughput ?? null;
+  }
+
   auditProbabilityOf(nodeId: string): number {
-    return auditProbability(this.record(nodeId), this.deps.config.policy);
+    return auditProbabilityWithReputation(this.record(nodeId), this.deps.config.policy, this.reputationOf(nodeId));
   }
 
   staked(nodeId: string): bigint {
@@ -112,7 +137,7 @@ export class VerificationCoordinator {
 
   /** May the scheduler lease jobs to this provider? */
   eligible(s: ProviderSession): boolean {
-    if (this.record(s.id).excluded) return false;
+    if (!this.restored || this.record(s.id).excluded) return false;
     return this.minStake === 0n || this.staked(s.id) >= this.minStake;
   }
 
@@ -145,9 +170,9 @@ export class VerificationCoordinator {
     const providerId = job.providerId;
     if (!providerId || job.status !== "completed" || !job.output || !job.signature) return;
     const rec = this.record(providerId);
-    const p = auditProbability(rec, this.deps.config.policy);
+    const p = this.auditProbabilityOf(providerId);
     rec.cleanJobs++;
-    if (!drawAudit({ ...rec, cleanJobs: rec.cleanJobs - 1 }, this.deps.config.policy, this.random())) return;
+    if (this.random() >= p) return;
     this.startAudit(job, "sampled", p);
   }
 
@@ -393,6 +418,11 @@ export class VerificationCoordinator {
       excluded: r.excluded,
       canariesPassed: r.canariesPassed,
       canariesFailed: r.canariesFailed,
+      capacityPassed: r.capacityPassed,
+      capacityFailures: r.capacityFailures,
+      provenThroughput: r.provenThroughput,
+      uptime: r.seenMs > 0 ? r.onlineMs / r.seenMs : null,
+      reputation: this.reputationOf(nodeId),
     };
   }
 

@@ -24,6 +24,10 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
   if (config.settlement.kind === "local")
     canaries = new CanaryService({ engine, store, coordinator, policy: config.verification.canaries, gatewayId, log });
   engine.eligible = (s) => coordinator.eligible(s);
+  void coordinator
+    .restoreRecords()
+    .then(() => engine.kick())
+    .catch((err) => log.fatal({ err }, "verification records could not be loaded"));
   engine.onSettled = (job) => {
     if (canaries?.isCanary(job))
       return void canaries.judge(job).catch((err) => log.error({ err }, "canary judge failed"));
@@ -31,8 +35,13 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
     canaries?.afterRealJob();
   };
   const known = new Set<string>();
+  let last = Date.now();
   const tick = async () => {
+    const now = Date.now();
+    await coordinator.tickRecords(now - last);
+    last = now;
     for (const s of engine.sessions.values()) {
+      s.reputation ??= () => coordinator.reputationOf(s.id);
       const before = coordinator.staked(s.id);
       const now = await coordinator.refreshStake(s.id);
       if (!known.has(s.id) || now !== before) engine.kick();

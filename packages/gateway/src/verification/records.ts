@@ -1,0 +1,80 @@
+// Persistence of the per-node verification record (store's node_records, migration
+// 0007_reputation) and what reputation is computed from. The coordinator mutates records in
+// memory; a timer writes the ones whose JSON changed, so a restart finds clean counts, strikes,
+// exclusions, uptime and capacity results where they were (at most one tick of changes is lost;
+// slashes themselves are in the ledger at once).
+import type { ReputationInput } from "@tessera/core";
+import type { Store } from "@tessera/store";
+import type { ProviderSession } from "../engine/sessions.js";
+import type { NodeRecord } from "./coordinator.js";
+
+export function newNodeRecord(): NodeRecord {
+  return {
+    cleanJobs: 0,
+    failures: 0,
+    auditsPassed: 0,
+    auditsFailed: 0,
+    verdictsGiven: 0,
+    verifierStrikes: 0,
+    slashed: 0n,
+    excluded: false,
+    canariesPassed: 0,
+    canariesFailed: 0,
+    capacityFailures: 0,
+    capacityPassed: 0,
+    provenThroughput: null,
+    onlineMs: 0,
+    seenMs: 0,
+  };
+}
+
+function toJson(r: NodeRecord): Record<string, unknown> {
+  return { ...r, slashed: r.slashed.toString() };
+}
+
+function fromJson(j: Record<string, unknown>): NodeRecord {
+  const r = { ...newNodeRecord(), ...j } as NodeRecord & { slashed: unknown };
+  return { ...r, slashed: BigInt(String(r.slashed ?? "0")) };
+}
+
+export class RecordPersistence {
+  private readonly saved = new Map<string, string>();
+
+  constructor(private readonly store: Store) {}
+
+  async load(into: Map<string, NodeRecord>): Promise<void> {
+    for (const row of await this.store.reputation.nodeRecords()) {
+      into.set(row.nodeId, fromJson(row.record));
+      this.saved.set(row.nodeId, JSON.stringify(row.record));
+    }
+  }
+
+  /** Writes the records that changed since they were last written. */
+  async flush(records: Map<string, NodeRecord>, now: number): Promise<void> {
+    for (const [nodeId, r] of records) {
+      const json = toJson(r);
+      const text = JSON.stringify(json);
+      if (this.saved.get(nodeId) === text) continue;
+      await this.store.reputation.putNodeRecord({ nodeId, record: json, updatedAt: now });
+      this.saved.set(nodeId, text);
+    }
+  }
+}
+
+/** What core's nodeReputation needs, from the record and (when connected) the live session. */
+export function reputationInput(r: NodeRecord, s: ProviderSession | undefined): ReputationInput {
+  return {
+    completed: s?.completed ?? 0,
+    failed: s?.failed ?? 0,
+    auditsPassed: r.auditsPassed,
+    auditsFailed: r.auditsFailed,
+    canariesPassed: r.canariesPassed,
+    canariesFailed: r.canariesFailed,
+    verifierStrikes: r.verifierStrikes,
+    capacityFailures: r.capacityFailures,
+    onlineMs: r.onlineMs,
+    seenMs: r.seenMs,
+    msPerUnit: s?.msPerUnit ?? null,
+    excluded: r.excluded,
+  };
+}
