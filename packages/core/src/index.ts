@@ -2,6 +2,7 @@ export * from "./audit/policy.js";
 export * from "./audit/verdicts.js";
 export * from "./audit/canary.js";
 export * from "./audit/reputation.js";
+export * from "./capacity/freivalds.js";
 export * from "./job/transitions.js";
 export * from "./job/types.js";
 export * from "./ledger/accounts.js";
