@@ -175,6 +175,35 @@ describe("OpenAI Batch API through the official client", () => {
     await expect(openai.batches.cancel(b.id)).resolves.toMatchObject({ status: "cancelled" });
   }, 300_000);
 
+  it("expires a batch at the end of its completion window: unfinished lines are refunded and reported as batch_expired", async () => {
+    const { apiKey, client } = await net.consumer();
+    const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
+    const lines = Array.from({ length: 300 }, (_, i) => chatLine(i, 300));
+    const file = await openai.files.create({
+      file: await toFile(Buffer.from(lines.join("\n")), "e.jsonl"),
+      purpose: "batch",
+    });
+    const before = await client.account();
+    const b = await openai.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "3s" as "24h",
+    });
+    expect((b.expires_at ?? 0) - b.created_at).toBe(3);
+    const done = await waitFinal(openai, b.id);
+    expect(done.status).toBe("expired");
+    expect(done.expired_at).not.toBeNull();
+    const out = await content(openai, done.output_file_id);
+    const errs = await content(openai, done.error_file_id);
+    expect(new Set([...out, ...errs].map((l) => l.custom_id)).size).toBe(300);
+    expect(out.length + errs.length).toBe(300);
+    expect(errs.some((e) => e.error?.code === "batch_expired")).toBe(true);
+    const total = out.reduce((a, l) => a + BigInt(l.response?.body.tessera.cost ?? 0), 0n);
+    const after = await client.account();
+    expect(BigInt(before.balance) - BigInt(after.balance)).toBe(total);
+    expect(after.escrow).toBe("0");
+  }, 120_000);
+
   it("answers OpenAI-shaped errors for a bad purpose, an unknown file and another consumer's batch", async () => {
     const a = await net.consumer();
     const b = await net.consumer();

@@ -1,0 +1,164 @@
+// Batch throughput and memory. (1) An N-request LLM batch (tiny model, 4 tokens each) through
+// Tessera — OpenAI Batches API, gateway, 3 provider processes — against the same requests run
+// directly on node-llama-cpp by 3 local worker processes (the no-network ideal), in the same
+// run; the bar is a ratio of at least 0.9. (2) The gateway's peak memory while a 100,000-line
+// input is uploaded and streamed through a batch; the bar is under 200 MiB.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ensureTinyModel } from "@tessera/runtimes";
+import { BatchClient } from "@tessera/sdk";
+import { firstMessage, REPO, spawnScript, TesseraNetwork, until } from "./lib/network.js";
+import { commandLine, machine, writeResult } from "./lib/results.js";
+
+const N = Number(process.env.BENCH_BATCH_N ?? 10_000);
+const MEMORY_N = Number(process.env.BENCH_BATCH_MEMORY_N ?? 100_000);
+const MEMORY_S = Number(process.env.BENCH_BATCH_MEMORY_S ?? 60);
+const WORKERS = 3;
+const CONCURRENCY = Number(process.env.BENCH_BATCH_CONCURRENCY ?? 1);
+
+function rssMiB(pid: number): { rss: number; hwm: number } {
+  const s = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
+  return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+}
+
+function writeInput(path: string, n: number, maxTokens: number): void {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++)
+    lines.push(
+      JSON.stringify({
+        custom_id: `r${i}`,
+        method: "POST",
+        url: "/v1/chat/completions",
+        body: {
+          model: "tessera-tiny",
+          messages: [{ role: "user", content: `request ${i}` }],
+          max_tokens: maxTokens,
+          temperature: 0,
+        },
+      }),
+    );
+  writeFileSync(path, `${lines.join("\n")}\n`);
+}
+
+async function direct(model: string): Promise<{ seconds: number; done: number }> {
+  const per = Math.ceil(N / WORKERS);
+  const workers = Array.from({ length: WORKERS }, (_, w) =>
+    spawnScript(`direct-${w}`, join(REPO, "bench/lib/batch-direct-worker.ts"), [
+      model,
+      String(w * per),
+      String(Math.min(N, (w + 1) * per)),
+      String(CONCURRENCY),
+    ]),
+  );
+  await Promise.all(workers.map((w) => firstMessage(w, 120_000)));
+  const started = performance.now();
+  const results = workers.map((w) => firstMessage<{ done: number }>(w, 3_600_000));
+  for (const w of workers) w.child.send("go");
+  const done = (await Promise.all(results)).reduce((a, r) => a + r.done, 0);
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all(workers.map((w) => w.stop(5_000)));
+  return { seconds, done };
+}
+
+async function throughTessera(batches: BatchClient, path: string): Promise<{ seconds: number; done: number }> {
+  const file = await batches.upload(path);
+  const started = performance.now();
+  const b = await batches.create(file.id);
+  const final = await until(
+    "the batch to finish",
+    async () => {
+      const x = await batches.get(b.id);
+      return ["completed", "failed", "cancelled", "expired"].includes(x.status) ? x : undefined;
+    },
+    3_600_000,
+  );
+  return { seconds: (performance.now() - started) / 1000, done: final.request_counts.completed };
+}
+
+async function memory(net: TesseraNetwork, batches: BatchClient, path: string) {
+  const pid = net.gateway?.child.pid as number;
+  const before = rssMiB(pid);
+  let peak = before.rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMiB(pid).rss);
+  }, 50);
+  const file = await batches.upload(path);
+  const b = await batches.create(file.id);
+  const end = Date.now() + MEMORY_S * 1000;
+  let x = await batches.get(b.id);
+  while (Date.now() < end && x.status !== "completed") {
+    await new Promise((r) => setTimeout(r, 500));
+    x = await batches.get(b.id);
+  }
+  clearInterval(timer);
+  await batches.cancel(b.id).catch(() => {});
+  return {
+    beforeMiB: before.rss,
+    peakMiB: peak,
+    lines: MEMORY_N,
+    fileBytes: file.bytes,
+    processed: x.request_counts.completed + x.request_counts.failed,
+    seconds: MEMORY_S,
+  };
+}
+
+const t0 = performance.now();
+const net = new TesseraNetwork();
+try {
+  const model = await ensureTinyModel(join(net.dir, "models"));
+  const input = join(net.dir, "batch.jsonl");
+  writeInput(input, N, 4);
+  const ideal = await direct(model);
+
+  await net.startGateway({ args: ["--rate-limit", "0", "--batch-in-flight", "256"] });
+  for (let i = 0; i < WORKERS; i++) net.startProvider({ concurrency: CONCURRENCY, models: [model], runtimes: ["llm"] });
+  await net.waitForProviders(WORKERS);
+  const { apiKey } = await net.consumer(10n ** 15n);
+  const batches = new BatchClient({ baseUrl: net.url, apiKey });
+  const tessera = await throughTessera(batches, input);
+
+  const big = join(net.dir, "big.jsonl");
+  writeInput(big, MEMORY_N, 1);
+  const mem = await memory(net, batches, big);
+
+  const tesseraRate = tessera.done / tessera.seconds;
+  const idealRate = ideal.done / ideal.seconds;
+  const ratio = tesseraRate / idealRate;
+  const { command, reproduce } = commandLine("batch-throughput", []);
+  const file = writeResult({
+    bench: "batch-throughput",
+    title: `${N}-request LLM batch (tessera-tiny, 4 tokens) through Tessera with ${WORKERS} providers vs ${WORKERS} direct node-llama-cpp worker processes; gateway memory streaming a ${MEMORY_N}-line batch`,
+    date: new Date().toISOString(),
+    command,
+    reproduce,
+    machine: machine(),
+    durationS: (performance.now() - t0) / 1000,
+    rows: [
+      {
+        metric: `batch throughput, requests/s (${N} requests)`,
+        tessera: tesseraRate.toFixed(1),
+        baseline: `${idealRate.toFixed(1)} (direct node-llama-cpp, ${WORKERS} processes)`,
+        versus: `${ratio.toFixed(2)}×`,
+        bar: "≥ 0.9×",
+        result: ratio >= 0.9 ? "pass" : "fail",
+      },
+      {
+        metric: `gateway peak RSS streaming a ${MEMORY_N}-line batch, MiB`,
+        tessera: mem.peakMiB.toFixed(0),
+        baseline: `${mem.beforeMiB.toFixed(0)} (same gateway before the upload)`,
+        versus: `+${(mem.peakMiB - mem.beforeMiB).toFixed(0)} MiB`,
+        bar: "< 200 MiB",
+        result: mem.peakMiB < 200 ? "pass" : "fail",
+      },
+    ],
+    notes: [
+      `Each side runs ${WORKERS} processes with ${CONCURRENCY} llama.cpp context(s) each on the same machine, one after the other in this run.`,
+      `The memory phase uploads ${mem.fileBytes} bytes and lets the batch run for up to ${MEMORY_S} s (${mem.processed} lines finished), then cancels it.`,
+    ],
+    details: { ideal, tessera, memory: mem, concurrency: CONCURRENCY },
+  });
+  process.stdout.write(`${JSON.stringify({ ratio, tesseraRate, idealRate, memory: mem }, null, 2)}\nwrote ${file}\n`);
+} finally {
+  await net.stop();
+}
