@@ -113,7 +113,16 @@ const handle = await startProvider(config, {
     }
     return { ...honest, llm: honest.llm ? wrap(honest.llm, impostor) : undefined };
   },
-  capacityAnswer: (msg): ProviderMessage => ({ type: "capacity_proof", challengeId: msg.challengeId, product: "" }),
+  // cheats on proof of capacity only when told to; otherwise answers like any node
+  ...(strategy === "fake-capacity"
+    ? {
+        capacityAnswer: (msg: { challengeId: string }): ProviderMessage => ({
+          type: "capacity_proof",
+          challengeId: msg.challengeId,
+          product: "",
+        }),
+      }
+    : {}),
 });
 const stop = () => void handle.stop().then(() => process.exit(0));
 process.on("SIGTERM", stop);

@@ -125,5 +125,32 @@ describe("canaries: known answers for providers, known-wrong results for verifie
     );
     providers = await listed();
     expect(providers.find((p) => p.id === lazy)?.reputation).toBe(0);
+    // every node proved its capacity (Freivalds-checked product) after the restart too
+    const honest = await until("honest capacity proven", async () => {
+      const h = (await listed()).find((p) => p.region === "honest");
+      return h?.provenThroughput ? h : undefined;
+    });
+    expect(honest.provenThroughput).toBeGreaterThan(0);
   }, 180_000);
+
+  it("does not schedule a node that cannot prove its capacity, and lowers its reputation", async () => {
+    const faker = await net.startAdversary("fake-capacity", { operator: "op-f" });
+    const view = await until("capacity failure recorded", async () => {
+      const v = (await byId(faker)) as (NodeView & { capacityFailures: number; reputation: number }) | undefined;
+      return v && v.capacityFailures >= 1 ? v : undefined;
+    });
+    const region = view.region;
+    const job = await client.submitJob({
+      runtime: "llm",
+      model: TINY,
+      input: { prompt: "hello" },
+      limits: { maxOutputTokens: 8 },
+      constraints: { regions: [region] },
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await client.getJob(job.id)).status).toBe("queued");
+    const honest = (await byRegion("honest")) as unknown as { reputation: number };
+    expect(view.reputation).toBeLessThan(honest.reputation);
+    await client.cancelJob(job.id);
+  }, 60_000);
 });

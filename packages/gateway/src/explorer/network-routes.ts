@@ -40,8 +40,9 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
       pricePerUnit: caps.pricePerUnit,
       capacity: caps.maxConcurrency,
       throughput: caps.throughput,
+      provenThroughput: ctx.verification?.provenThroughput(p.id) ?? null,
       load: live ? ctx.engine.runningOn(p.id) : 0,
-      reputation: reputationOf({ completed, failed }),
+      reputation: ctx.verification?.reputationOf(p.id) ?? reputationOf({ completed, failed }),
       completed,
       failed,
       online: Boolean(live),
@@ -127,6 +128,8 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
         jobs: r.jobs,
         standardUnits: r.standardUnits,
         unitsPerSecond: r.busyMs > 0 ? (r.standardUnits * 1000) / r.busyMs : null,
+        /** standard units per second shown in the latest proof of capacity (Freivalds-checked) */
+        provenThroughput: ctx.verification?.provenThroughput(r.providerId) ?? null,
         /** what consumers actually paid per SU (nano-credits), which the listed price caps */
         pricePerUnit: r.standardUnits > 0 ? Number(r.cost) / r.standardUnits : null,
         listedPricePerUnit: p?.capabilities.pricePerUnit ?? null,

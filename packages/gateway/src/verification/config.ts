@@ -1,6 +1,7 @@
 // Verification settings of a gateway, validated at start-up against the incentive condition.
 import { AuditPolicySchema, CanaryPolicySchema, parseAuditPolicy } from "@tessera/core";
 import { z } from "zod";
+import { CapacityConfigSchema } from "./capacity.js";
 
 export const VerificationConfigSchema = z
   .object({
@@ -26,6 +27,8 @@ export const VerificationConfigSchema = z
     verifierStrikes: z.number().int().positive().default(2),
     /** canary jobs for providers and canary audits for verifiers (core's audit/canary.ts) */
     canaries: CanaryPolicySchema.default(CanaryPolicySchema.parse({})),
+    /** proof of capacity challenges (capacity.ts) */
+    capacity: CapacityConfigSchema.default(CapacityConfigSchema.parse({})),
   })
   .strict();
 export type VerificationConfig = z.infer<typeof VerificationConfigSchema>;

@@ -8,6 +8,7 @@ import type { GatewayConfig } from "../config.js";
 import type { Engine } from "../engine/engine.js";
 import type { ProviderSession } from "../engine/sessions.js";
 import { CanaryService } from "./canaries.js";
+import { CapacityProver } from "./capacity.js";
 import { VerificationCoordinator } from "./coordinator.js";
 
 export function startVerification(engine: Engine, store: Store, config: GatewayConfig, log: Logger, gatewayId = "") {
@@ -23,7 +24,8 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
   // canary jobs are escrowed on the local ledger; an EVM gateway would need a funded on-chain consumer
   if (config.settlement.kind === "local")
     canaries = new CanaryService({ engine, store, coordinator, policy: config.verification.canaries, gatewayId, log });
-  engine.eligible = (s) => coordinator.eligible(s);
+  const capacity = new CapacityProver(coordinator, config.verification.capacity, log);
+  engine.eligible = (s) => coordinator.eligible(s) && capacity.schedulable(s);
   void coordinator
     .restoreRecords()
     .then(() => engine.kick())
@@ -40,6 +42,7 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
     const now = Date.now();
     await coordinator.tickRecords(now - last);
     last = now;
+    capacity.tick(engine.sessions.values());
     for (const s of engine.sessions.values()) {
       s.reputation ??= () => coordinator.reputationOf(s.id);
       const before = coordinator.staked(s.id);
@@ -57,6 +60,10 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
     onMessage: async (session: ProviderSession, msg: VerdictMessage | CapacityProofMessage) => {
       if (msg.type === "verdict" && !(await canaries?.onVerdict(session, msg)))
         await coordinator.onVerdict(session, msg);
+      if (msg.type === "capacity_proof") {
+        capacity.onProof(session, msg);
+        engine.kick();
+      }
     },
     stop: () => clearInterval(timer),
   };

@@ -1,0 +1,135 @@
+// Proof of capacity, the gateway's side: when a node joins and then at random times (exponential
+// gaps, mean `intervalMs`), it gets two seeded random matrices to multiply before a deadline. The
+// product is checked with core's Freivalds check; the round trip gives its proven throughput in
+// standard units per second. A node is scheduled only while its last proof passed and showed at
+// least claimed/slack; failures count against its reputation.
+import { randomBytes } from "node:crypto";
+import { capacityDeadlineMs, capacityShown, freivaldsCheck, provenThroughput } from "@tessera/core";
+import type { CapacityChallengeMessage, CapacityProofMessage } from "@tessera/protocol";
+import { randomMatrix } from "@tessera/runtimes";
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { ProviderSession } from "../engine/sessions.js";
+import type { VerificationCoordinator } from "./coordinator.js";
+
+export const CapacityConfigSchema = z
+  .object({
+    /** require a passing proof before scheduling (false: challenges still run and count) */
+    required: z.boolean().default(true),
+    /** matrix size of a challenge */
+    n: z.number().int().min(8).max(2048).default(128),
+    /** mean gap between random re-challenges of a node */
+    intervalMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(10 * 60_000),
+    /** deadline = slack × the time the claimed throughput needs (at least floorMs); shown = proven ≥ claimed/slack */
+    slack: z.number().min(1).max(1000).default(8),
+    floorMs: z.number().int().min(100).default(5_000),
+    /** after a failure, the next challenge comes this soon */
+    retryMs: z.number().int().min(100).default(15_000),
+  })
+  .strict();
+export type CapacityConfig = z.infer<typeof CapacityConfigSchema>;
+
+interface Outstanding {
+  id: string;
+  n: number;
+  seedA: number;
+  seedB: number;
+  sentAt: number;
+  deadlineMs: number;
+}
+
+export class CapacityProver {
+  private readonly outstanding = new Map<string, Outstanding>();
+  private readonly nextAt = new Map<string, number>();
+  /** whether the node's latest proof passed and showed its claim (memory: re-proven after a restart) */
+  private readonly shown = new Map<string, boolean>();
+
+  constructor(
+    private readonly coordinator: VerificationCoordinator,
+    private readonly config: CapacityConfig,
+    private readonly log: Logger,
+    private readonly random: () => number = Math.random,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  schedulable(s: ProviderSession): boolean {
+    return !this.config.required || this.shown.get(s.id) === true;
+  }
+
+  /** Challenges nodes that are due (new ones at once) and fails overdue challenges. */
+  tick(sessions: Iterable<ProviderSession>): void {
+    const now = this.now();
+    for (const s of sessions) {
+      if (!s.online) continue;
+      const o = this.outstanding.get(s.id);
+      if (o) {
+        if (now - o.sentAt > o.deadlineMs) this.fail(s.id, "no proof before the deadline");
+        continue;
+      }
+      if ((this.nextAt.get(s.id) ?? 0) <= now) this.challenge(s, now);
+    }
+  }
+
+  onProof(s: ProviderSession, msg: CapacityProofMessage): void {
+    const o = this.outstanding.get(s.id);
+    if (!o || o.id !== msg.challengeId) return;
+    const elapsed = this.now() - o.sentAt;
+    if (elapsed > o.deadlineMs) return this.fail(s.id, "proof after the deadline");
+    const bytes = Buffer.from(msg.product, "base64");
+    if (bytes.length !== o.n * o.n * 8) return this.fail(s.id, "product of the wrong size");
+    const c = new Float64Array(o.n * o.n);
+    for (let i = 0; i < c.length; i++) c[i] = bytes.readDoubleLE(i * 8);
+    if (!freivaldsCheck(randomMatrix(o.n, o.seedA), randomMatrix(o.n, o.seedB), c, o.n, this.random))
+      return this.fail(s.id, "product is wrong");
+    const proven = provenThroughput(o.n, elapsed);
+    const rec = this.coordinator.record(s.id);
+    rec.capacityPassed++;
+    rec.provenThroughput = proven;
+    this.outstanding.delete(s.id);
+    const ok = capacityShown(proven, s.capabilities.throughput, this.config.slack);
+    this.shown.set(s.id, ok);
+    this.nextAt.set(s.id, this.now() + (ok ? this.gap() : this.config.retryMs));
+    this.log.info(
+      { providerId: s.id, elapsedMs: elapsed, proven, claimed: s.capabilities.throughput, ok },
+      "capacity proven",
+    );
+  }
+
+  private challenge(s: ProviderSession, now: number): void {
+    const n = this.config.n;
+    const o: Outstanding = {
+      id: `cap_${randomBytes(8).toString("hex")}`,
+      n,
+      seedA: Math.floor(this.random() * 0xffffffff),
+      seedB: Math.floor(this.random() * 0xffffffff),
+      sentAt: now,
+      deadlineMs: capacityDeadlineMs(n, s.capabilities.throughput, this.config.slack, this.config.floorMs),
+    };
+    this.outstanding.set(s.id, o);
+    const msg: CapacityChallengeMessage = {
+      type: "capacity_challenge",
+      challengeId: o.id,
+      n,
+      seedA: o.seedA,
+      seedB: o.seedB,
+      deadlineMs: o.deadlineMs,
+    };
+    s.send(msg);
+  }
+
+  private fail(nodeId: string, reason: string): void {
+    this.outstanding.delete(nodeId);
+    this.coordinator.record(nodeId).capacityFailures++;
+    this.shown.set(nodeId, false);
+    this.nextAt.set(nodeId, this.now() + this.config.retryMs);
+    this.log.warn({ providerId: nodeId, reason }, "capacity challenge failed");
+  }
+
+  private gap(): number {
+    return Math.round(-Math.log(1 - this.random()) * this.config.intervalMs);
+  }
+}
