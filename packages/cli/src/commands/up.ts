@@ -52,6 +52,7 @@ export function registerUpCommand(program: Command): void {
     .command("up")
     .description("start a local network: a gateway and N provider processes")
     .option("--providers <n>", "provider processes", intFlag("providers", 1, 64), 3)
+    .option("--verifiers <n>", "verifier processes (providers started with --verify, each its own operator)", intFlag("verifiers", 0, 16), 1)
     .option("--port <n>", "gateway port", intFlag("port", 0, 65535), 8787)
     .option("--dir <dir>", "state directory (database, keys, logs, models)", ".tessera")
     .option("--models <paths...>", "GGUF models every provider serves (default: the generated tiny model)")
@@ -112,17 +113,23 @@ export function registerUpCommand(program: Command): void {
         if (onChain) await fundConsumerOnChain({ rpc, contracts, gateway: url, apiKey: creds.apiKey, amount: DEMO_DEPOSIT });
         const ethKeys: string[] = [];
 
-        for (let i = 0; i < o.providers; i++) {
+        // verifiers are providers that also re-check others' results; each is its own operator
+        const nodes = [
+          ...Array.from({ length: o.providers }, (_, i) => ({ name: `provider-${i + 1}`, verify: false, i })),
+          ...Array.from({ length: o.verifiers }, (_, i) => ({ name: `verifier-${i + 1}`, verify: true, i: o.providers + i })),
+        ];
+        for (const { name, verify, i } of nodes) {
           const region = REGIONS[i % REGIONS.length]!;
           children.push(
             spawnTessera(
-              `provider-${i + 1}`,
+              name,
               [
                 "provider",
+                ...(verify ? ["--verify", "--operator", name] : []),
                 "--gateway",
                 `ws://127.0.0.1:${o.port}`,
                 "--key",
-                join(dir, "keys", `provider-${i + 1}.key`),
+                join(dir, "keys", `${name}.key`),
                 "--region",
                 region,
                 "--price",
@@ -130,8 +137,8 @@ export function registerUpCommand(program: Command): void {
                 "--concurrency",
                 "2",
                 "--data-dir",
-                join(dir, `provider-${i + 1}`),
-                ...(onChain ? ["--eth-key", ethKeys[ethKeys.push(join(dir, "keys", `provider-${i + 1}.eth.key`)) - 1]!] : []),
+                join(dir, name),
+                ...(onChain ? ["--eth-key", ethKeys[ethKeys.push(join(dir, "keys", `${name}.eth.key`)) - 1]!] : []),
                 "--models",
                 ...models,
               ],
@@ -140,8 +147,8 @@ export function registerUpCommand(program: Command): void {
           );
         }
         await waitFor(
-          `${o.providers} providers`,
-          async () => ((await adminClient.health()).providers >= o.providers ? true : undefined),
+          `${nodes.length} providers and verifiers`,
+          async () => ((await adminClient.health()).providers >= nodes.length ? true : undefined),
           120_000,
         );
         if (onChain) {
@@ -153,7 +160,7 @@ export function registerUpCommand(program: Command): void {
         process.stdout.write(
           [
             "",
-            `Tessera network up: gateway ${url} with ${o.providers} providers`,
+            `Tessera network up: gateway ${url} with ${o.providers} providers and ${o.verifiers} verifiers`,
             `  OpenAI API   ${url}/v1   (model: ${modelList.map((m) => m.id).join(", ")})`,
             `  native API   ${url}/v1/jobs   metrics ${url}/metrics`,
             `  credentials  ${join(dir, "credentials.json")}`,
