@@ -52,7 +52,11 @@ interface PageResult {
   longTaskMs: number;
 }
 
-async function loadPage(page: Page, url: string, ready: string): Promise<{ ms: number; apiBytes: number; longTaskMs: number }> {
+async function loadPage(
+  page: Page,
+  url: string,
+  ready: string,
+): Promise<{ ms: number; apiBytes: number; longTaskMs: number }> {
   let apiBytes = 0;
   const onResponse = async (r: import("playwright-core").Response) => {
     if (new URL(r.url()).pathname.startsWith("/v1/explorer/") && !r.url().includes("/stream")) {
@@ -93,7 +97,10 @@ async function measure(label: string, seed: boolean) {
   try {
     const page = await browser.context.newPage();
     // a few jobs so the overview has a live chart and the leaderboard a row on an empty store
-    for (let i = 0; i < 3; i++) await client.waitForJob((await client.submitJob({ runtime: "wasm", module: reverse, input: { data: "AA==" } })).id);
+    for (let i = 0; i < 3; i++)
+      await client.waitForJob(
+        (await client.submitJob({ runtime: "wasm", module: reverse, input: { data: "AA==" } })).id,
+      );
     await new Promise((r) => setTimeout(r, 2_500));
 
     const pages: Record<string, PageResult> = {};
@@ -118,7 +125,11 @@ async function measure(label: string, seed: boolean) {
     const complete: number[] = [];
     for (let i = 0; i < LAG_SAMPLES; i++) {
       const t0 = performance.now();
-      const job = await client.submitJob({ runtime: "wasm", module: reverse, input: { data: Buffer.from(`lag ${i} ${randomBytes(4).toString("hex")}`).toString("base64") } });
+      const job = await client.submitJob({
+        runtime: "wasm",
+        module: reverse,
+        input: { data: Buffer.from(`lag ${i} ${randomBytes(4).toString("hex")}`).toString("base64") },
+      });
       await page.locator(`tr[data-job="${job.id}"]`).waitFor({ timeout: 30_000 });
       appear.push(performance.now() - t0);
       await page.locator(`tr[data-job="${job.id}"][data-status="completed"]`).waitFor({ timeout: 30_000 });
@@ -132,7 +143,9 @@ async function measure(label: string, seed: boolean) {
       const t0 = performance.now();
       await page.getByLabel("Status").selectOption("failed");
       await page.waitForURL(/status=failed/);
-      await page.waitForFunction(`[...document.querySelectorAll('[data-testid="jobs-table"] tbody tr')].every((r) => r.dataset.status === "failed")`);
+      await page.waitForFunction(
+        `[...document.querySelectorAll('[data-testid="jobs-table"] tbody tr')].every((r) => r.dataset.status === "failed")`,
+      );
       filterMs.push(performance.now() - t0);
     }
     return {
@@ -167,7 +180,11 @@ async function main() {
     empty,
     seeded,
     ratios: Object.fromEntries(
-      PAGES.map((p) => [p.name, Math.round(((seeded.pages[p.name]?.medianMs ?? 0) / Math.max(1, empty.pages[p.name]?.medianMs ?? 1)) * 100) / 100]),
+      PAGES.map((p) => [
+        p.name,
+        Math.round(((seeded.pages[p.name]?.medianMs ?? 0) / Math.max(1, empty.pages[p.name]?.medianMs ?? 1)) * 100) /
+          100,
+      ]),
     ),
   };
   mkdirSync(OUT, { recursive: true });
@@ -208,4 +225,3 @@ main().then(
     process.exit(1);
   },
 );
-

@@ -33,7 +33,10 @@ const acc = Object.fromEntries(names.map((n) => [n, privateKeyToAccount(keccak25
 >;
 for (const a of Object.values(acc)) await setBalance(provider, a.address, 10n ** 21n);
 const wallet = (n: Name) => createWalletClient({ chain: hardhat, transport, account: acc[n], pollingInterval: 10 });
-const dep = await deployTessera({ wallet: wallet("deployer"), public: pub }, { ...DEFAULT_PARAMS, minStake: 1_000n, providerPenalty: 500n });
+const dep = await deployTessera(
+  { wallet: wallet("deployer"), public: pub },
+  { ...DEFAULT_PARAMS, minStake: 1_000n, providerPenalty: 500n },
+);
 const c = (n: Name) => {
   const client = { public: wallet(n).extend(publicActions), wallet: wallet(n) };
   return {
@@ -56,7 +59,8 @@ for (const n of names.slice(1)) {
 
 // per-job transfer: the consumer pays the provider on chain for every job (provider already holds tokens)
 const perTransfer: bigint[] = [];
-for (let i = 0; i < 20; i++) perTransfer.push(await gas(c("consumer").token.write.transfer([acc.provider.address, 37n])));
+for (let i = 0; i < 20; i++)
+  perTransfer.push(await gas(c("consumer").token.write.transfer([acc.provider.address, 37n])));
 const transferGas = perTransfer.reduce((a, b) => a + b, 0n) / BigInt(perTransfer.length);
 
 await gas(c("consumer").escrow.write.deposit([10n ** 12n]));
@@ -78,19 +82,31 @@ const stake = await gas(c("provider").registry.write.register([5_000n, meta]));
 const topUp = await gas(c("provider").registry.write.topUp([1_000n]));
 await gas(c("verifierA").registry.write.register([1_000n, meta]));
 await gas(c("verifierB").registry.write.register([1_000n, meta]));
-const r = { jobId: keccak256(toHex("job")), attempt: 1, outputHash: keccak256(toHex("out")), units: 10n, consumer: acc.consumer.address, cost: 37n };
+const r = {
+  jobId: keccak256(toHex("job")),
+  attempt: 1,
+  outputHash: keccak256(toHex("out")),
+  units: 10n,
+  consumer: acc.consumer.address,
+  cost: 37n,
+};
 const v = { result: resultStructHash(r), valid: false, issuedAt: (await pub.getBlock()).timestamp };
 const slash = await gas(
   c("holder").slashing.write.slashProvider([
     r,
     await signResult(acc.provider, hardhat.id, dep.slashing, r),
     [v, v],
-    [await signVerdict(acc.verifierA, hardhat.id, dep.slashing, v), await signVerdict(acc.verifierB, hardhat.id, dep.slashing, v)],
+    [
+      await signVerdict(acc.verifierA, hardhat.id, dep.slashing, v),
+      await signVerdict(acc.verifierB, hardhat.id, dep.slashing, v),
+    ],
   ]),
 );
 const issue = await gas(c("provider").shares.write.issue([1_000_000n]));
 const id = await c("holder").shares.read.idOf([acc.provider.address]);
-const shareTransfer = await gas(c("provider").shares.write.safeTransferFrom([acc.provider.address, acc.holder.address, id, 250_000n, "0x"]));
+const shareTransfer = await gas(
+  c("provider").shares.write.safeTransferFrom([acc.provider.address, acc.holder.address, id, 250_000n, "0x"]),
+);
 const redeemIntoShares = await redeemAfter(1_000);
 const claim = await gas(c("holder").shares.write.claim([acc.provider.address]));
 
@@ -119,7 +135,9 @@ const md = [
   "| settlement | gas per job |",
   "|---|---|",
   `| ERC-20 transfer per job | ${transferGas} |`,
-  ...Object.entries(voucher).map(([n, x]) => `| one voucher redeemed after ${n} jobs (${x.redeemGas} gas) | ${x.gasPerJob} |`),
+  ...Object.entries(voucher).map(
+    ([n, x]) => `| one voucher redeemed after ${n} jobs (${x.redeemGas} gas) | ${x.gasPerJob} |`,
+  ),
   "",
   `First redemption for a consumer–provider pair: ${firstRedeem} gas (writes a fresh storage slot).`,
   "",

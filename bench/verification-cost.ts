@@ -42,7 +42,14 @@ for (const n of [64, 256, 1024]) {
   }
   const g = median(gen);
   const v = median(ver);
-  rows.push({ maxOutputTokens: n, meanTokens: tokens / REPS, generateMs: g, verifyMs: v, ratio: v / g, allPassed: pass });
+  rows.push({
+    maxOutputTokens: n,
+    meanTokens: tokens / REPS,
+    generateMs: g,
+    verifyMs: v,
+    ratio: v / g,
+    allPassed: pass,
+  });
   console.log(`${n} tokens: generate ${g.toFixed(1)} ms, verify ${v.toFixed(1)} ms, ratio ${(v / g).toFixed(3)}`);
 }
 await producer.close();
