@@ -4,7 +4,14 @@
 // and the gateway's local ledger mirrors every step with its invariants intact.
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { clientsFor, DEVNET_DEPLOYER_KEY, EscrowAbi, loadOrCreateEthKey, readDeployment, TestTokenAbi } from "@tessera/chain";
+import {
+  clientsFor,
+  DEVNET_DEPLOYER_KEY,
+  EscrowAbi,
+  loadOrCreateEthKey,
+  readDeployment,
+  TestTokenAbi,
+} from "@tessera/chain";
 import { accounts, FEES } from "@tessera/core";
 import { loadBuiltinModule } from "@tessera/runtimes";
 import { TesseraClient } from "@tessera/sdk";
@@ -59,7 +66,9 @@ describe("on-chain settlement (--settlement evm)", () => {
   });
 
   it("refuses work and off-chain deposits until the consumer has money in the Escrow contract", async () => {
-    await expect(client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("x") } })).rejects.toThrow(/402|insufficient|available/i);
+    await expect(client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("x") } })).rejects.toThrow(
+      /402|insufficient|available/i,
+    );
     const r = await fetch(`${net.url}/v1/admin/deposits`, {
       method: "POST",
       headers: { authorization: `Bearer ${net.adminKey}`, "content-type": "application/json" },
@@ -74,13 +83,41 @@ describe("on-chain settlement (--settlement evm)", () => {
     const send = async (p: Promise<`0x${string}`>) =>
       expect((await admin.public.waitForTransactionReceipt({ hash: await p })).status).toBe("success");
     const w = { chain: admin.wallet.chain ?? null, account: admin.wallet.account };
-    await send(admin.wallet.writeContract({ ...w, address: dep.token, abi: TestTokenAbi, functionName: "mint", args: [admin.wallet.account.address, DEPOSIT] }));
-    await send(admin.wallet.writeContract({ ...w, address: dep.token, abi: TestTokenAbi, functionName: "approve", args: [dep.escrow, DEPOSIT] }));
-    await send(admin.wallet.writeContract({ ...w, address: dep.escrow, abi: EscrowAbi, functionName: "depositFor", args: [consumerAddress, DEPOSIT] }));
+    await send(
+      admin.wallet.writeContract({
+        ...w,
+        address: dep.token,
+        abi: TestTokenAbi,
+        functionName: "mint",
+        args: [admin.wallet.account.address, DEPOSIT],
+      }),
+    );
+    await send(
+      admin.wallet.writeContract({
+        ...w,
+        address: dep.token,
+        abi: TestTokenAbi,
+        functionName: "approve",
+        args: [dep.escrow, DEPOSIT],
+      }),
+    );
+    await send(
+      admin.wallet.writeContract({
+        ...w,
+        address: dep.escrow,
+        abi: EscrowAbi,
+        functionName: "depositFor",
+        args: [consumerAddress, DEPOSIT],
+      }),
+    );
     await until("deposit credited", async () => BigInt((await account()).headroom) === DEPOSIT);
     expect(BigInt((await client.account()).balance)).toBe(DEPOSIT);
 
-    const jobs = await Promise.all(["alpha", "beta", "gamma"].map((s) => client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64(s) } })));
+    const jobs = await Promise.all(
+      ["alpha", "beta", "gamma"].map((s) =>
+        client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64(s) } }),
+      ),
+    );
     const done = await Promise.all(jobs.map((j) => client.waitForJob(j.id)));
     for (const d of done) expect(d.status).toBe("completed");
     const gross = done.reduce((s, d) => s + BigInt(d.cost!), 0n);
@@ -92,17 +129,41 @@ describe("on-chain settlement (--settlement evm)", () => {
     const eth = loadOrCreateEthKey(ethKeyFile);
     await send(admin.wallet.sendTransaction({ ...w, to: eth.address, value: 10n ** 18n }));
     const redeem = spawnTessera("redeem", [
-      "chain", "redeem", "--rpc", rpc, "--gateway", net.url, "--key", nodeKeyFile, "--eth-key", ethKeyFile, "--contracts", depFile, "--json",
+      "chain",
+      "redeem",
+      "--rpc",
+      rpc,
+      "--gateway",
+      net.url,
+      "--key",
+      nodeKeyFile,
+      "--eth-key",
+      ethKeyFile,
+      "--contracts",
+      depFile,
+      "--json",
     ]);
     expect(await redeem.exited).toBe(0);
-    const out = JSON.parse(redeem.output().trim().split("\n").pop()!) as { redemptions: { owed: string; cumulative: string }[] };
+    const out = JSON.parse(redeem.output().trim().split("\n").pop()!) as {
+      redemptions: { owed: string; cumulative: string }[];
+    };
     expect(out.redemptions).toHaveLength(1);
     expect(BigInt(out.redemptions[0]!.cumulative)).toBe(gross);
 
     const fee = (gross * BigInt(dep.params.feeBps)) / 10_000n;
-    const tokens = await admin.public.readContract({ address: dep.token, abi: TestTokenAbi, functionName: "balanceOf", args: [eth.address] });
+    const tokens = await admin.public.readContract({
+      address: dep.token,
+      abi: TestTokenAbi,
+      functionName: "balanceOf",
+      args: [eth.address],
+    });
     expect(tokens).toBe(gross - fee);
-    const onChain = await admin.public.readContract({ address: dep.escrow, abi: EscrowAbi, functionName: "balanceOf", args: [consumerAddress] });
+    const onChain = await admin.public.readContract({
+      address: dep.escrow,
+      abi: EscrowAbi,
+      functionName: "balanceOf",
+      args: [consumerAddress],
+    });
     expect(onChain).toBe(DEPOSIT - gross);
 
     // the gateway's ledger mirrors the redemption: the provider's earnings left for the chain
@@ -119,7 +180,17 @@ describe("on-chain settlement (--settlement evm)", () => {
 
     // nothing new to redeem: a second run sends no transaction
     const again = spawnTessera("redeem-2", [
-      "chain", "redeem", "--rpc", rpc, "--gateway", net.url, "--key", nodeKeyFile, "--eth-key", ethKeyFile, "--json",
+      "chain",
+      "redeem",
+      "--rpc",
+      rpc,
+      "--gateway",
+      net.url,
+      "--key",
+      nodeKeyFile,
+      "--eth-key",
+      ethKeyFile,
+      "--json",
     ]);
     expect(await again.exited).toBe(0);
     expect(JSON.parse(again.output().trim().split("\n").pop()!).redemptions).toEqual([]);

@@ -12,11 +12,15 @@ const DIST = resolve(import.meta.dirname, "../../packages/dashboard/dist/index.h
 
 export function ensureDashboardBuilt(): void {
   if (existsSync(DIST)) return;
-  execFileSync("npm", ["run", "build", "-w", "@tessera/dashboard"], { stdio: "inherit", cwd: resolve(import.meta.dirname, "../..") });
+  execFileSync("npm", ["run", "build", "-w", "@tessera/dashboard"], {
+    stdio: "inherit",
+    cwd: resolve(import.meta.dirname, "../.."),
+  });
 }
 
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
   // a fresh profile per run; playwright passes it as --user-data-dir
   const userDataDir = mkdtempSync(join(tmpdir(), "tessera-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, {

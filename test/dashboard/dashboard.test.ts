@@ -35,7 +35,9 @@ describe("dashboard in a real browser", () => {
     client = c.client;
     apiKey = c.apiKey;
     reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
-    model = createHash("sha256").update(readFileSync(await tinyModel())).digest("hex");
+    model = createHash("sha256")
+      .update(readFileSync(await tinyModel()))
+      .digest("hex");
     browser = await launchBrowser();
     context = browser.context;
     page = await context.newPage();
@@ -51,7 +53,9 @@ describe("dashboard in a real browser", () => {
     await page.locator('[data-testid="live"]', { hasText: "live" }).waitFor();
     // a burst of work, then the jobs-per-second chart must show it
     const jobs = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64(`warm ${i}`) } })),
+      Array.from({ length: 6 }, (_, i) =>
+        client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64(`warm ${i}`) } }),
+      ),
     );
     await Promise.all(jobs.map((j) => client.waitForJob(j.id)));
     const chart = page.locator('[data-chart="Jobs per second"]');
@@ -59,7 +63,9 @@ describe("dashboard in a real browser", () => {
     await expect(chart.locator("canvas").count()).resolves.toBeGreaterThan(0);
     // the completions land in the next sample taken after them: wait for it, read by the page itself
     const series = await until("a sample counting the completed jobs", async () => {
-      const got = (await page.evaluate(async () => ((await (await fetch("/v1/explorer/overview")).json()) as { series: unknown }).series)) as Record<string, number[]>;
+      const got = (await page.evaluate(
+        async () => ((await (await fetch("/v1/explorer/overview")).json()) as { series: unknown }).series,
+      )) as Record<string, number[]>;
       return got.jobsPerSec?.some((v) => v > 0) ? got : undefined;
     });
     expect(series.providersOnline?.at(-1)).toBe(2);
@@ -72,15 +78,28 @@ describe("dashboard in a real browser", () => {
     await page.locator('[data-testid="jobs-table"]').waitFor();
     const submitted = await Promise.all([
       client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("dashboard") } }),
-      client.submitJob({ runtime: "llm", model, input: { prompt: "Hello from the dashboard test" }, params: { temperature: 0 }, limits: { maxOutputTokens: 12 } }),
+      client.submitJob({
+        runtime: "llm",
+        model,
+        input: { prompt: "Hello from the dashboard test" },
+        params: { temperature: 0 },
+        limits: { maxOutputTokens: 12 },
+      }),
     ]);
     for (const j of submitted) await page.locator(`tr[data-job="${j.id}"]`).waitFor({ timeout: 30_000 });
-    for (const j of submitted) await page.locator(`tr[data-job="${j.id}"][data-status="completed"]`).waitFor({ timeout: 60_000 });
+    for (const j of submitted)
+      await page.locator(`tr[data-job="${j.id}"][data-status="completed"]`).waitFor({ timeout: 60_000 });
     await shot("jobs");
   });
 
   it("opens a job's trail and checks its signature in the page: valid, and invalid when tampered", async () => {
-    const job = await client.submitJob({ runtime: "llm", model, input: { prompt: "Sign this" }, params: { temperature: 0 }, limits: { maxOutputTokens: 8 } });
+    const job = await client.submitJob({
+      runtime: "llm",
+      model,
+      input: { prompt: "Sign this" },
+      params: { temperature: 0 },
+      limits: { maxOutputTokens: 8 },
+    });
     await client.waitForJob(job.id);
     await page.goto(`${net.url}/account`);
     await page.getByLabel("API key").fill(apiKey);
@@ -90,7 +109,8 @@ describe("dashboard in a real browser", () => {
     await page.locator('[data-testid="signature-verdict"][data-state="valid"]').waitFor();
     await expect(page.locator('[data-testid="hash-verdict"]').textContent()).resolves.toContain("matches");
     const trail = (await page.locator('[data-testid="trail"]').textContent()) ?? "";
-    for (const step of ["Submitted", "Escrowed", "Attempt 1: leased", "Attempt 1: completed", "Settled"]) expect(trail).toContain(step);
+    for (const step of ["Submitted", "Escrowed", "Attempt 1: leased", "Attempt 1: completed", "Settled"])
+      expect(trail).toContain(step);
     await shot("job");
 
     // the same page given a result whose units were altered by a middleman must say invalid

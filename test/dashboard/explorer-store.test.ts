@@ -28,7 +28,9 @@ function explorerContract(open: () => Promise<Store>): void {
     const failed = await store.explorer.jobsPage({ limit: 1000, status: "failed" });
     expect(failed.length).toBe(counts.failed);
     expect(failed.every((j) => j.status === "failed" && j.standardUnits === null)).toBe(true);
-    expect((await store.explorer.jobsPage({ limit: 5, runtime: "wasm" })).every((j) => j.runtime === "wasm")).toBe(true);
+    expect((await store.explorer.jobsPage({ limit: 5, runtime: "wasm" })).every((j) => j.runtime === "wasm")).toBe(
+      true,
+    );
     expect(await store.explorer.jobsPage({ limit: 5, runtime: "llm" })).toEqual([]);
     const one = first[7];
     const byPrefix = await store.explorer.jobsPage({ limit: 5, idPrefix: one?.id.slice(0, 24) });

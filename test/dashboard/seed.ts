@@ -1,14 +1,7 @@
 // Seeds a store with a network's worth of history through the real transitions and ledger
 // events (submit escrow, lease, signed result, settlement), so the explorer reads what a
 // gateway would have written: invariants hold and every seeded signature verifies.
-import {
-  complete,
-  depositEvent,
-  escrowEvent,
-  failPermanently,
-  type JobRecord,
-  lease,
-} from "@tessera/core";
+import { complete, depositEvent, escrowEvent, failPermanently, type JobRecord, lease } from "@tessera/core";
 import { canonicalHash, generateIdentity, type Identity, signResult } from "@tessera/protocol";
 import type { Store, WriteOp } from "@tessera/store";
 
@@ -37,7 +30,10 @@ function rng(seed: number): () => number {
   };
 }
 
-export async function seedNetwork(store: Store, o: SeedOptions): Promise<{ providers: Identity[]; consumers: string[] }> {
+export async function seedNetwork(
+  store: Store,
+  o: SeedOptions,
+): Promise<{ providers: Identity[]; consumers: string[] }> {
   const now = o.now ?? Date.now();
   const span = o.spanMs ?? 3_600_000;
   const rand = rng(42);
@@ -80,7 +76,12 @@ export async function seedNetwork(store: Store, o: SeedOptions): Promise<{ provi
     const job: JobRecord = {
       id,
       consumerId,
-      spec: { runtime: "wasm", module: "ab".repeat(32), input: { data: "aGVsbG8=" }, limits: { timeoutMs: 10_000, maxMemoryMb: 64 } },
+      spec: {
+        runtime: "wasm",
+        module: "ab".repeat(32),
+        input: { data: "aGVsbG8=" },
+        limits: { timeoutMs: 10_000, maxMemoryMb: 64 },
+      },
       constraints: {},
       jobClass: "interactive",
       status: "queued",
@@ -119,7 +120,11 @@ export async function seedNetwork(store: Store, o: SeedOptions): Promise<{ provi
     batch.push(
       { job, ledger: escrowEvent(id, consumerId, job.escrow, created) },
       { job: leased.job, ...(leased.attempt ? { attempt: leased.attempt } : {}) },
-      { job: done.job, ...(done.ledger ? { ledger: done.ledger } : {}), ...(done.attempt ? { attempt: done.attempt } : {}) },
+      {
+        job: done.job,
+        ...(done.ledger ? { ledger: done.ledger } : {}),
+        ...(done.attempt ? { attempt: done.attempt } : {}),
+      },
     );
     if (batch.length >= 3000) {
       await store.commit(batch);
@@ -129,4 +134,3 @@ export async function seedNetwork(store: Store, o: SeedOptions): Promise<{ provi
   if (batch.length) await store.commit(batch);
   return { providers: ids, consumers };
 }
-

@@ -19,7 +19,7 @@ function wrap(honest: LlmRuntimeLike, impostor: LlmRuntimeLike | undefined): Llm
   const info = honest.models()[0];
   let replay: { output: LlmOutput } | undefined;
   const q = strategy.startsWith("cheat-q=") ? Number(strategy.slice(8)) : 1;
-  const randomOutput = (spec: LlmJobSpec, real: LlmOutput): LlmOutput => {
+  const randomOutput = (_spec: LlmJobSpec, real: LlmOutput): LlmOutput => {
     const tokens = real.tokens.map(() => 300 + Math.floor(rand() * 1000));
     return { ...real, tokens, logprobs: tokens.map(() => -3) };
   };
@@ -93,7 +93,6 @@ function wrap(honest: LlmRuntimeLike, impostor: LlmRuntimeLike | undefined): Llm
             },
           };
         }
-        case "random":
         default:
           if (strategy.includes("verifier")) return r;
           return { output: randomOutput(spec, out), units: r.units };

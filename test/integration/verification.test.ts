@@ -110,7 +110,7 @@ describe("verification: stake, audits, verdicts and slashing", () => {
         `${s} slashed`,
         async () => {
           const v = (await nodes()).find((n) => n.id === id);
-          return v && v.excluded && BigInt(v.slashed) > 0n ? v : undefined;
+          return v?.excluded && BigInt(v.slashed) > 0n ? v : undefined;
         },
         120_000,
       );

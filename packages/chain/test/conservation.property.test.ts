@@ -94,7 +94,9 @@ describe("settlement contracts conserve tokens", () => {
             const id = await f.c.outsider.shares.read.idOf([f.acc.provider.address]);
             const bal = await f.c.outsider.shares.read.balanceOf([f.acc.provider.address, id]);
             if (bal >= o.amt)
-              await f.wait(f.c.provider.shares.write.safeTransferFrom([f.acc.provider.address, f.acc[h].address, id, o.amt, "0x"]));
+              await f.wait(
+                f.c.provider.shares.write.safeTransferFrom([f.acc.provider.address, f.acc[h].address, id, o.amt, "0x"]),
+              );
           } else {
             const h = (["holder1", "holder2", "provider"] as const)[o.h] as "holder1" | "holder2" | "provider";
             await f.wait(f.c[h].shares.write.claim([f.acc.provider.address]));

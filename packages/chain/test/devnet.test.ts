@@ -31,13 +31,19 @@ it("serves a devnet over JSON-RPC, deploys, and settles a voucher through deploy
     expect((await admin.public.waitForTransactionReceipt({ hash: await h })).status).toBe("success");
   for (const a of [consumer, provider])
     await wait(admin.wallet.sendTransaction({ to: a.wallet.account.address, value: 10n ** 18n }));
-  const token = (c: typeof admin) => getContract({ address: dep.token, abi: TestTokenAbi, client: { public: c.public, wallet: c.wallet } });
-  const escrow = (c: typeof admin) => getContract({ address: dep.escrow, abi: EscrowAbi, client: { public: c.public, wallet: c.wallet } });
+  const token = (c: typeof admin) =>
+    getContract({ address: dep.token, abi: TestTokenAbi, client: { public: c.public, wallet: c.wallet } });
+  const escrow = (c: typeof admin) =>
+    getContract({ address: dep.escrow, abi: EscrowAbi, client: { public: c.public, wallet: c.wallet } });
   await wait(token(admin).write.mint([consumer.wallet.account.address, 10_000n]));
   await wait(token(consumer).write.approve([dep.escrow, 10_000n]));
   await wait(escrow(consumer).write.deposit([10_000n]));
 
-  const v = { consumer: consumer.wallet.account.address, provider: provider.wallet.account.address, cumulative: 4_000n };
+  const v = {
+    consumer: consumer.wallet.account.address,
+    provider: provider.wallet.account.address,
+    cumulative: 4_000n,
+  };
   const sig = await signVoucher(privateKeyToAccount(consumerKey), dep.chainId, dep.escrow, v);
   await wait(escrow(provider).write.redeem([v, sig]));
   expect(await token(admin).read.balanceOf([provider.wallet.account.address])).toBe(4_000n - 200n);

@@ -16,8 +16,8 @@ import { expect } from "vitest";
 import { DEFAULT_PARAMS, type DeployParams, deployTessera } from "../src/deploy/deploy.js";
 import type { Deployment } from "../src/deploy/deployment.js";
 import { type Eip1193, hardhatTransport, setBalance, startHardhat } from "../src/devnet/hardhat.js";
-import { decodeRevert } from "../src/revert.js";
 import { EscrowAbi, NodeSharesAbi, ProviderRegistryAbi, SlashingAbi, TestTokenAbi } from "../src/generated/index.js";
+import { decodeRevert } from "../src/revert.js";
 
 export const NAMES = [
   "deployer",
@@ -59,7 +59,10 @@ export async function setup(params: DeployParams = TEST_PARAMS, mint = 1_000_000
   const wallets = Object.fromEntries(
     NAMES.map((n) => [n, createWalletClient({ chain: hardhat, transport, account: acc[n], pollingInterval: 20 })]),
   ) as Record<Name, ReturnType<typeof createWalletClient<typeof transport, typeof hardhat, LocalAccount>>>;
-  const dep: Deployment = await deployTessera({ wallet: wallets.deployer, public: pub }, { ...params, canaryAuthority: acc.deployer.address });
+  const dep: Deployment = await deployTessera(
+    { wallet: wallets.deployer, public: pub },
+    { ...params, canaryAuthority: acc.deployer.address },
+  );
 
   const as = (n: Name) => {
     // the "public" side carries the account too, so that simulate calls come from it

@@ -64,7 +64,8 @@ describe("ProviderRegistry", () => {
   it("lets only the slashing contract freeze or slash, and the slasher is wired once", async () => {
     await f.wait(f.c.provider.registry.write.register([1_000n, meta]));
     await expectRevert(f.c.outsider.registry.simulate.freeze([f.acc.provider.address, 10n ** 10n]), "NotSlasher");
-    await expectRevert(f.c.deployer.registry.simulate.slash([f.acc.provider.address, 1n, [], [], f.acc.outsider.address]),
+    await expectRevert(
+      f.c.deployer.registry.simulate.slash([f.acc.provider.address, 1n, [], [], f.acc.outsider.address]),
       "NotSlasher",
     );
     await expectRevert(f.c.outsider.registry.simulate.setSlasher([f.acc.outsider.address]), "NotDeployer");

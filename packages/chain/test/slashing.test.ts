@@ -89,19 +89,31 @@ describe("Slashing", () => {
     const e = await evidence();
     const s = f.c.outsider.slashing.simulate;
     // the same verifier twice
-    await expectRevert(s.slashProvider([e.r, e.pSig, [e.verdicts[0], e.verdicts[0]], [e.sigs[0], e.sigs[0]]]), "SameVerifier");
+    await expectRevert(
+      s.slashProvider([e.r, e.pSig, [e.verdicts[0], e.verdicts[0]], [e.sigs[0], e.sigs[0]]]),
+      "SameVerifier",
+    );
     // a verdict in the provider's favour
     const ok = await verdict(f.acc.verifierB, e.r, true);
     await expectRevert(s.slashProvider([e.r, e.pSig, [e.verdicts[0], ok.v], [e.sigs[0], ok.sig]]), "VerdictNotAgainst");
     // a verdict about another result
     const other = await verdict(f.acc.verifierB, result({ attempt: 2 }));
-    await expectRevert(s.slashProvider([e.r, e.pSig, [e.verdicts[0], other.v], [e.sigs[0], other.sig]]), "VerdictForOtherResult");
+    await expectRevert(
+      s.slashProvider([e.r, e.pSig, [e.verdicts[0], other.v], [e.sigs[0], other.sig]]),
+      "VerdictForOtherResult",
+    );
     // a "verifier" without stake
     const nobody = await verdict(f.acc.outsider, e.r);
-    await expectRevert(s.slashProvider([e.r, e.pSig, [e.verdicts[0], nobody.v], [e.sigs[0], nobody.sig]]), "VerifierNotStaked");
+    await expectRevert(
+      s.slashProvider([e.r, e.pSig, [e.verdicts[0], nobody.v], [e.sigs[0], nobody.sig]]),
+      "VerifierNotStaked",
+    );
     // the provider judging itself
     const self = await verdict(f.acc.provider, e.r);
-    await expectRevert(s.slashProvider([e.r, e.pSig, [e.verdicts[0], self.v], [e.sigs[0], self.sig]]), "VerifierIsProvider");
+    await expectRevert(
+      s.slashProvider([e.r, e.pSig, [e.verdicts[0], self.v], [e.sigs[0], self.sig]]),
+      "VerifierIsProvider",
+    );
     // a result the provider never signed (signed by someone unregistered)
     const fakeSig = await signResult(f.acc.outsider, f.chainId, f.dep.slashing, e.r);
     await expectRevert(s.slashProvider([e.r, fakeSig, e.verdicts, e.sigs]), "ProviderNotRegistered");
@@ -114,7 +126,10 @@ describe("Slashing", () => {
     await increaseTime(f.provider, 990);
     const e = await evidence();
     await f.wait(f.c.outsider.slashing.write.openDispute([e.r, e.pSig, e.verdicts[0], e.sigs[0]]));
-    await expectRevert(f.c.outsider.slashing.simulate.openDispute([e.r, e.pSig, e.verdicts[1], e.sigs[1]]), "EvidenceUsed");
+    await expectRevert(
+      f.c.outsider.slashing.simulate.openDispute([e.r, e.pSig, e.verdicts[1], e.sigs[1]]),
+      "EvidenceUsed",
+    );
     await increaseTime(f.provider, 20); // unbonding delay over, but frozen for the dispute window
     await expectRevert(f.c.provider.registry.simulate.withdraw(), "FrozenUntil");
     // unbonding stake is still slashable
@@ -130,7 +145,9 @@ describe("Slashing", () => {
     const answer = keccak256(toHex("the right answer"));
     const salt = keccak256(toHex("salt"));
     const commitment = (r: ChainResult) =>
-      keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }], [r.jobId, answer, salt]));
+      keccak256(
+        encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }], [r.jobId, answer, salt]),
+      );
     const commit = async (r: ChainResult) => f.wait(f.c.deployer.slashing.write.commitCanary([commitment(r)]));
 
     it("only the canary authority commits, once per commitment", async () => {
@@ -148,7 +165,10 @@ describe("Slashing", () => {
       await f.wait(f.c.outsider.slashing.write.slashVerifier([r, lie.v, lie.sig, answer, salt]));
       expect(await stakeOf(f.acc.verifierC.address)).toBe(2_000n - 300n);
       expect(await f.balance(BURN)).toBe(burned + 300n);
-      await expectRevert(f.c.outsider.slashing.simulate.slashVerifier([r, lie.v, lie.sig, answer, salt]), "EvidenceUsed");
+      await expectRevert(
+        f.c.outsider.slashing.simulate.slashVerifier([r, lie.v, lie.sig, answer, salt]),
+        "EvidenceUsed",
+      );
     });
 
     it("slashes a verifier that passed a wrong canary result", async () => {
@@ -170,8 +190,14 @@ describe("Slashing", () => {
       const honest = await verdict(f.acc.verifierC, r, true);
       await expectRevert(s.slashVerifier([r, honest.v, honest.sig, answer, salt]), "VerdictWasRight");
       const lie = await verdict(f.acc.verifierC, r, false);
-      await expectRevert(s.slashVerifier([result({ attempt: 9 }), lie.v, lie.sig, answer, salt]), "VerdictForOtherResult");
-      await expectRevert(s.slashVerifier([r, lie.v, lie.sig, answer, keccak256(toHex("other salt")) as Hex]), "UnknownCanary");
+      await expectRevert(
+        s.slashVerifier([result({ attempt: 9 }), lie.v, lie.sig, answer, salt]),
+        "VerdictForOtherResult",
+      );
+      await expectRevert(
+        s.slashVerifier([r, lie.v, lie.sig, answer, keccak256(toHex("other salt")) as Hex]),
+        "UnknownCanary",
+      );
       const unstaked = await verdict(f.acc.outsider, r, false);
       await expectRevert(s.slashVerifier([r, unstaked.v, unstaked.sig, answer, salt]), "VerifierNotStaked");
     });

@@ -33,7 +33,11 @@ export async function api<T>(path: string, params: Record<string, string | numbe
 }
 
 /** Loads `path` and reloads it when `deps` change; `reload` refetches by hand. */
-export function useApi<T>(path: string | null, params: Record<string, string | number | undefined> = {}, deps: unknown[] = []) {
+export function useApi<T>(
+  path: string | null,
+  params: Record<string, string | number | undefined> = {},
+  deps: unknown[] = [],
+) {
   const [state, setState] = useState<{ data?: T; error?: ApiError | Error; loading: boolean }>({ loading: true });
   const [n, setN] = useState(0);
   useEffect(() => {

@@ -29,17 +29,25 @@ function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
 }
 
 export function canonicalClaim(c: Claim): string {
-  const text = canonicalize({ domain: "tessera.result.v1", jobId: c.jobId, attempt: c.attempt, outputHash: c.outputHash, units: c.units });
+  const text = canonicalize({
+    domain: "tessera.result.v1",
+    jobId: c.jobId,
+    attempt: c.attempt,
+    outputHash: c.outputHash,
+    units: c.units,
+  });
   if (text === undefined) throw new TypeError("claim has no canonical form");
   return text;
 }
 
 export async function verifyResult(providerId: string, claim: Claim, signature: string): Promise<Verdict> {
-  if (!globalThis.crypto?.subtle) return { state: "unsupported", reason: "this browser has no WebCrypto (use https or localhost)" };
+  if (!globalThis.crypto?.subtle)
+    return { state: "unsupported", reason: "this browser has no WebCrypto (use https or localhost)" };
   const text = canonicalClaim(claim);
   let key: CryptoKey;
   try {
-    if (!/^[0-9a-f]{64}$/.test(providerId)) return { state: "invalid", bytes: text, reason: "provider id is not a 32-byte ed25519 key" };
+    if (!/^[0-9a-f]{64}$/.test(providerId))
+      return { state: "invalid", bytes: text, reason: "provider id is not a 32-byte ed25519 key" };
     key = await crypto.subtle.importKey("raw", hexBytes(providerId), { name: "Ed25519" }, false, ["verify"]);
   } catch (e) {
     return { state: "unsupported", reason: `this browser cannot import Ed25519 keys (${(e as Error).message})` };
@@ -51,7 +59,9 @@ export async function verifyResult(providerId: string, claim: Claim, signature: 
     return { state: "invalid", bytes: text, reason: "the signature is not base64" };
   }
   const ok = await crypto.subtle.verify({ name: "Ed25519" }, key, sig, new TextEncoder().encode(text));
-  return ok ? { state: "valid", bytes: text } : { state: "invalid", bytes: text, reason: "signature does not match the claim" };
+  return ok
+    ? { state: "valid", bytes: text }
+    : { state: "invalid", bytes: text, reason: "signature does not match the claim" };
 }
 
 /** sha256 hex of the canonical JSON of a value: how the output hash is computed. */

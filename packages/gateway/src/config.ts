@@ -55,7 +55,11 @@ export const GatewayConfigSchema = z
     /** lines of one consumer's batches submitted to the queue and not yet finished, at most */
     batchInFlightPerConsumer: z.number().int().min(1).max(100_000).default(512),
     /** largest accepted batch input file */
-    fileLimitBytes: z.number().int().positive().default(512 * 1024 * 1024),
+    fileLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(512 * 1024 * 1024),
     /** stake, audits, slashing (verification/config.ts) */
     verification: VerificationConfigSchema.default(VerificationConfigSchema.parse({})),
     /** where money lives: the local ledger (default) or EVM contracts (settlement/config.ts) */

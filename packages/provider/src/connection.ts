@@ -3,8 +3,8 @@
 // except when the gateway refuses this node for good (bad key, other protocol version).
 import {
   type AuditMessage,
-  type CapacityChallengeMessage,
   type Capabilities,
+  type CapacityChallengeMessage,
   type GatewayMessage,
   GatewayMessageSchema,
   type Identity,

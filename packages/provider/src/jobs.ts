@@ -117,7 +117,13 @@ export class JobRunner {
       return;
     }
     const runtime = this.options.runtimes[spec.runtime] as Runtime<JobSpec>;
-    const job: RunningJob = { jobId, attempt, controller: new AbortController(), log, interruptible: msg.interruptible === true };
+    const job: RunningJob = {
+      jobId,
+      attempt,
+      controller: new AbortController(),
+      log,
+      interruptible: msg.interruptible === true,
+    };
     this.running.set(key, job);
     this.counts.peakRunning = Math.max(this.counts.peakRunning, this.running.size);
     log.info({ runtime: spec.runtime, leaseExpiresAt: msg.leaseExpiresAt }, "job started");

@@ -3,8 +3,8 @@
 import { join } from "node:path";
 import {
   type Capabilities,
-  type CapacityChallengeMessage,
   CapabilitiesSchema,
+  type CapacityChallengeMessage,
   type Identity,
   loadOrCreateKeyFile,
   type ModelInfo,

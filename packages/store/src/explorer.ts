@@ -136,7 +136,9 @@ export class ExplorerQueries {
     const paid = await this.db
       .selectFrom("postings")
       .select((eb) => [
-        eb.fn.sum<DbInt | null>(eb.case().when("to_account", "=", "protocol:fees").then(eb.ref("amount")).else(0n).end()).as("fees"),
+        eb.fn
+          .sum<DbInt | null>(eb.case().when("to_account", "=", "protocol:fees").then(eb.ref("amount")).else(0n).end())
+          .as("fees"),
         eb.fn
           .sum<DbInt | null>(eb.case().when("to_account", "like", "provider:%").then(eb.ref("amount")).else(0n).end())
           .as("earnings"),
@@ -182,13 +184,16 @@ export class ExplorerQueries {
         "created_at",
         "finished_at",
         this.jsonText("spec", "runtime").as("runtime"),
-        sql<string | null>`coalesce(${this.jsonText("spec", "model")}, ${this.jsonText("spec", "module")})`.as("target"),
+        sql<string | null>`coalesce(${this.jsonText("spec", "model")}, ${this.jsonText("spec", "module")})`.as(
+          "target",
+        ),
         this.jsonNum("units", "standardUnits").as("su"),
       ]);
     if (q.status !== undefined) query = query.where("status", "=", q.status);
     if (q.consumerId !== undefined) query = query.where("consumer_id", "=", q.consumerId);
     if (q.providerId !== undefined) query = query.where("provider_id", "=", q.providerId);
-    if (q.runtime !== undefined) query = query.where(this.jsonText("spec", "runtime") as Expression<string>, "=", q.runtime);
+    if (q.runtime !== undefined)
+      query = query.where(this.jsonText("spec", "runtime") as Expression<string>, "=", q.runtime);
     if (q.idPrefix !== undefined) {
       // a range on the primary key instead of LIKE, so the prefix search uses the index
       query = query.where("id", ">=", q.idPrefix).where("id", "<", `${q.idPrefix}\uffff`);
@@ -197,7 +202,10 @@ export class ExplorerQueries {
     if (before !== undefined) {
       query = query.where((eb) => {
         const at = eb.selectFrom("jobs as c").select("c.created_at").where("c.id", "=", before);
-        return eb.or([eb("jobs.created_at", "<", at), eb.and([eb("jobs.created_at", "=", at), eb("jobs.id", "<", before)])]);
+        return eb.or([
+          eb("jobs.created_at", "<", at),
+          eb.and([eb("jobs.created_at", "=", at), eb("jobs.id", "<", before)]),
+        ]);
       });
     }
     const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
@@ -367,7 +375,11 @@ export class ExplorerQueries {
   }
 
   /** Accounts by name prefix (e.g. "provider:"), paged in name order, with the count. */
-  async accountsPage(q: { prefix?: string; offset: number; limit: number }): Promise<{ total: number; rows: { name: string; balance: bigint }[] }> {
+  async accountsPage(q: {
+    prefix?: string;
+    offset: number;
+    limit: number;
+  }): Promise<{ total: number; rows: { name: string; balance: bigint }[] }> {
     let base = this.db.selectFrom("accounts");
     if (q.prefix) base = base.where("name", ">=", q.prefix).where("name", "<", `${q.prefix}\uffff`);
     const total = await base.select((eb) => eb.fn.countAll<DbInt>().as("n")).executeTakeFirst();

@@ -1,3 +1,12 @@
+export {
+  BATCH_STATUSES,
+  type BatchEndpoint,
+  type BatchFilePurpose,
+  type BatchFileRecord,
+  type BatchRecord,
+  type BatchStatus,
+  type BatchStore,
+} from "./batches.js";
 export type {
   ExplorerReads,
   FinishedWindow,
@@ -11,6 +20,8 @@ export type {
   RegionRow,
 } from "./explorer.js";
 export { openStore } from "./open.js";
+export type { NodeRecordRow, ReputationStore } from "./reputation.js";
+export type { SettlementStore, VoucherRow } from "./settlement.js";
 export type {
   ApiKeyRecord,
   ConsumerRecord,
@@ -22,14 +33,3 @@ export type {
   WriteOp,
 } from "./types.js";
 export type { AuditRow, UnbondingRow, VerdictRow, VerificationStore } from "./verification.js";
-export type { NodeRecordRow, ReputationStore } from "./reputation.js";
-export {
-  BATCH_STATUSES,
-  type BatchEndpoint,
-  type BatchFilePurpose,
-  type BatchFileRecord,
-  type BatchRecord,
-  type BatchStatus,
-  type BatchStore,
-} from "./batches.js";
-export type { SettlementStore, VoucherRow } from "./settlement.js";

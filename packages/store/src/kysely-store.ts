@@ -6,12 +6,11 @@ import type { Kysely } from "kysely";
 import { KyselyBatchStore } from "./batches.js";
 import { commitBatch } from "./commit/execute.js";
 import { ExplorerQueries } from "./explorer.js";
-import { KyselySettlementStore } from "./settlement.js";
-import { KyselyReputationStore } from "./reputation.js";
-import { KyselyVerificationStore } from "./verification.js";
 import { type Dialect, migrateToLatest } from "./migrations.js";
+import { KyselyReputationStore } from "./reputation.js";
 import { money, num, rowToApiKey, rowToAttempt, rowToConsumer, rowToJob, rowToProvider } from "./rows.js";
 import type { Database, DbInt } from "./schema.js";
+import { KyselySettlementStore } from "./settlement.js";
 import type {
   ApiKeyRecord,
   ConsumerRecord,
@@ -22,6 +21,7 @@ import type {
   Store,
   WriteOp,
 } from "./types.js";
+import { KyselyVerificationStore } from "./verification.js";
 
 export class KyselyStore implements Store {
   readonly explorer: ExplorerQueries;

@@ -158,7 +158,14 @@ const dashboard: Migration = {
 };
 
 function migrations(dialect: Dialect): Record<string, Migration> {
-  return { "0001_initial": initial(dialect), "0003_verification": verificationMigration, "0004_dashboard": dashboard, "0005_batches": batchesMigration, "0006_settlement": settlementMigration, "0007_reputation": reputationMigration };
+  return {
+    "0001_initial": initial(dialect),
+    "0003_verification": verificationMigration,
+    "0004_dashboard": dashboard,
+    "0005_batches": batchesMigration,
+    "0006_settlement": settlementMigration,
+    "0007_reputation": reputationMigration,
+  };
 }
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

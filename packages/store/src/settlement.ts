@@ -29,7 +29,11 @@ interface NodeSharesTable {
   book: string;
   updated_at: Num;
 }
-type SettlementDb = Database & { chain_accounts: ChainAccountsTable; vouchers: VouchersTable; node_shares: NodeSharesTable };
+type SettlementDb = Database & {
+  chain_accounts: ChainAccountsTable;
+  vouchers: VouchersTable;
+  node_shares: NodeSharesTable;
+};
 
 export const settlementMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
@@ -136,7 +140,11 @@ export class KyselySettlementStore implements SettlementStore {
   }
 
   async chainAccount(consumerId: string): Promise<string | undefined> {
-    const r = await this.db.selectFrom("chain_accounts").select("address").where("consumer_id", "=", consumerId).executeTakeFirst();
+    const r = await this.db
+      .selectFrom("chain_accounts")
+      .select("address")
+      .where("consumer_id", "=", consumerId)
+      .executeTakeFirst();
     return r?.address;
   }
 
@@ -243,7 +251,11 @@ export class KyselySettlementStore implements SettlementStore {
   }
 
   async getSharesBook(providerId: string): Promise<string | undefined> {
-    const r = await this.db.selectFrom("node_shares").select("book").where("provider_id", "=", providerId).executeTakeFirst();
+    const r = await this.db
+      .selectFrom("node_shares")
+      .select("book")
+      .where("provider_id", "=", providerId)
+      .executeTakeFirst();
     return r?.book;
   }
 

@@ -26,7 +26,9 @@ export function sourceHash(solcVersion: string): string {
   const h = createHash("sha256");
   h.update(solcVersion);
   h.update(JSON.stringify(SOLC_SETTINGS));
-  for (const f of readdirSync(contractsDir).filter((f) => f.endsWith(".sol")).sort()) {
+  for (const f of readdirSync(contractsDir)
+    .filter((f) => f.endsWith(".sol"))
+    .sort()) {
     h.update(f);
     h.update(readFileSync(join(contractsDir, f)));
   }

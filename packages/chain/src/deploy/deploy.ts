@@ -1,6 +1,14 @@
 // Deploys token (optional), NodeShares, Escrow, ProviderRegistry and Slashing, and wires the
 // registry's slasher once. Returns the deployment record that `tessera chain deploy` writes.
-import { type Account, type Address, type Chain, getAddress, type PublicClient, type Transport, type WalletClient } from "viem";
+import {
+  type Account,
+  type Address,
+  type Chain,
+  getAddress,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from "viem";
 import {
   EscrowAbi,
   EscrowBytecode,
@@ -57,13 +65,32 @@ export async function deployTessera(c: Clients, p: DeployParams = DEFAULT_PARAMS
   const me = c.wallet.account.address;
   const chain = c.wallet.chain ?? null;
   const deploy = async <A extends readonly unknown[]>(abi: A, bytecode: `0x${string}`, args: unknown[]) =>
-    mined(c, await c.wallet.deployContract({ abi: abi as never, bytecode, args: args as never, chain, account: c.wallet.account }));
+    mined(
+      c,
+      await c.wallet.deployContract({
+        abi: abi as never,
+        bytecode,
+        args: args as never,
+        chain,
+        account: c.wallet.account,
+      }),
+    );
 
   const token = p.token ?? (await deploy(TestTokenAbi, TestTokenBytecode, ["Tessera Test Credit", "tTSC"]));
   const shares = await deploy(NodeSharesAbi, NodeSharesBytecode, [token]);
   const feeRecipient = p.feeRecipient ?? me;
-  const escrow = await deploy(EscrowAbi, EscrowBytecode, [token, shares, BigInt(p.withdrawDelay), p.feeBps, feeRecipient]);
-  const registry = await deploy(ProviderRegistryAbi, ProviderRegistryBytecode, [token, p.minStake, BigInt(p.unbondDelay)]);
+  const escrow = await deploy(EscrowAbi, EscrowBytecode, [
+    token,
+    shares,
+    BigInt(p.withdrawDelay),
+    p.feeBps,
+    feeRecipient,
+  ]);
+  const registry = await deploy(ProviderRegistryAbi, ProviderRegistryBytecode, [
+    token,
+    p.minStake,
+    BigInt(p.unbondDelay),
+  ]);
   const canaryAuthority = p.canaryAuthority ?? me;
   const slashing = await deploy(SlashingAbi, SlashingBytecode, [
     registry,

@@ -4,8 +4,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { getAddress } from "viem";
 import { z } from "zod";
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/).transform((a) => getAddress(a));
-const uint = z.string().regex(/^[0-9]+$/).transform((s) => BigInt(s));
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/)
+  .transform((a) => getAddress(a));
+const uint = z
+  .string()
+  .regex(/^[0-9]+$/)
+  .transform((s) => BigInt(s));
 
 export const deploymentSchema = z.strictObject({
   chainId: z.number().int().positive(),

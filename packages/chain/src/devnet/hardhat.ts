@@ -37,7 +37,11 @@ export interface ServedChain {
 /** Serves `provider` as HTTP JSON-RPC on 127.0.0.1 (port 0 picks a free one). */
 export async function serveHardhat(provider: Eip1193, port = 8545, hostname = "127.0.0.1"): Promise<ServedChain> {
   const { JsonRpcServer } = require("hardhat/internal/hardhat-network/jsonrpc/server") as {
-    JsonRpcServer: new (c: { hostname: string; port: number; provider: Eip1193 }) => {
+    JsonRpcServer: new (c: {
+      hostname: string;
+      port: number;
+      provider: Eip1193;
+    }) => {
       listen(): Promise<{ address: string; port: number }>;
       close(): Promise<void>;
     };

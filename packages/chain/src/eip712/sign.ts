@@ -12,15 +12,30 @@ import {
 } from "./types.js";
 
 export function signVoucher(signer: LocalAccount, chainId: number, escrow: Address, v: Voucher) {
-  return signer.signTypedData({ domain: escrowDomain(chainId, escrow), types: voucherTypes, primaryType: "Voucher", message: v });
+  return signer.signTypedData({
+    domain: escrowDomain(chainId, escrow),
+    types: voucherTypes,
+    primaryType: "Voucher",
+    message: v,
+  });
 }
 
 export function signResult(signer: LocalAccount, chainId: number, slashing: Address, r: ChainResult) {
-  return signer.signTypedData({ domain: slashingDomain(chainId, slashing), types: resultTypes, primaryType: "Result", message: r });
+  return signer.signTypedData({
+    domain: slashingDomain(chainId, slashing),
+    types: resultTypes,
+    primaryType: "Result",
+    message: r,
+  });
 }
 
 export function signVerdict(signer: LocalAccount, chainId: number, slashing: Address, v: Verdict) {
-  return signer.signTypedData({ domain: slashingDomain(chainId, slashing), types: verdictTypes, primaryType: "Verdict", message: v });
+  return signer.signTypedData({
+    domain: slashingDomain(chainId, slashing),
+    types: verdictTypes,
+    primaryType: "Verdict",
+    message: v,
+  });
 }
 
 /** The struct hash a verdict names as its `result` (Slashing.resultHash on chain). */

@@ -17,7 +17,9 @@ export function loadOrCreateEthKey(file: string): { address: Hex; privateKey: He
     const privateKey = generatePrivateKey();
     const address = privateKeyToAccount(privateKey).address;
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify({ type: "tessera-secp256k1", address, privateKey }, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(file, `${JSON.stringify({ type: "tessera-secp256k1", address, privateKey }, null, 2)}\n`, {
+      mode: 0o600,
+    });
   }
   let raw: unknown;
   try {

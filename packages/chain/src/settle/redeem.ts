@@ -35,7 +35,12 @@ export async function redeemVouchers(c: Clients, escrow: Address, vouchers: Sign
   for (const v of vouchers)
     already.set(
       v.consumer,
-      await c.public.readContract({ address: escrow, abi: EscrowAbi, functionName: "redeemed", args: [v.consumer, me] }),
+      await c.public.readContract({
+        address: escrow,
+        abi: EscrowAbi,
+        functionName: "redeemed",
+        args: [v.consumer, me],
+      }),
     );
   const out: Redemption[] = [];
   for (const v of vouchersToRedeem(me, vouchers, (a) => already.get(a) ?? 0n)) {
@@ -49,7 +54,13 @@ export async function redeemVouchers(c: Clients, escrow: Address, vouchers: Sign
     });
     const r = await c.public.waitForTransactionReceipt({ hash: tx, pollingInterval: 50 });
     if (r.status !== "success") throw new Error(`redeem ${tx} reverted`);
-    out.push({ consumer: v.consumer, cumulative: v.cumulative, owed: v.cumulative - (already.get(v.consumer) ?? 0n), tx, gasUsed: r.gasUsed });
+    out.push({
+      consumer: v.consumer,
+      cumulative: v.cumulative,
+      owed: v.cumulative - (already.get(v.consumer) ?? 0n),
+      tx,
+      gasUsed: r.gasUsed,
+    });
   }
   return out;
 }

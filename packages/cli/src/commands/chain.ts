@@ -24,7 +24,9 @@ export function registerChainCommands(program: Command): void {
     .option("--out <file>", "where to write the deployment record", "deployment.json")
     .action(async (o) => {
       const dep = await deployToRpc({ rpc: o.rpc, privateKey: deployerKey(o.privateKey), out: o.out });
-      process.stdout.write(`deployed on chain ${dep.chainId}: escrow ${dep.escrow}, registry ${dep.registry} → ${o.out}\n`);
+      process.stdout.write(
+        `deployed on chain ${dep.chainId}: escrow ${dep.escrow}, registry ${dep.registry} → ${o.out}\n`,
+      );
     });
   chain
     .command("up")

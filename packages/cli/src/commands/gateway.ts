@@ -27,8 +27,18 @@ export function registerGatewayCommand(program: Command): void {
     .option("--unbonding-ms <n>", "how long unbonded stake stays slashable", String(7 * 24 * 3600_000))
     .option("--canary-rate <r>", "canary jobs (known answers) per settled job, paid from fees", "0.02")
     .option("--verifier-canary-rate <r>", "canary audits (known-wrong or known-good results) per passed audit", "0.05")
-    .option("--max-running-per-consumer <n>", "jobs one consumer may run at once (0: no cap)", intFlag("max-running-per-consumer", 0), 0)
-    .option("--preempt-after-ms <n>", "interactive wait before a batch job is preempted (0: never)", intFlag("preempt-after-ms", 0), 2000)
+    .option(
+      "--max-running-per-consumer <n>",
+      "jobs one consumer may run at once (0: no cap)",
+      intFlag("max-running-per-consumer", 0),
+      0,
+    )
+    .option(
+      "--preempt-after-ms <n>",
+      "interactive wait before a batch job is preempted (0: never)",
+      intFlag("preempt-after-ms", 0),
+      2000,
+    )
     .option("--files-dir <dir>", "batch input and output files (default: files/ beside the SQLite file)")
     .option("--batch-in-flight <n>", "queued+running batch lines per consumer", intFlag("batch-in-flight", 1), 512)
     .option("--settlement <kind>", "where money lives: local (the gateway's ledger) or evm (Escrow contract)", "local")

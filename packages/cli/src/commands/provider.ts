@@ -1,8 +1,8 @@
 // `tessera provider`: run a provider daemon that dials the gateway, serves jobs on this
 // machine's runtimes and drains cleanly on SIGTERM/SIGINT (a second signal exits at once).
 import { join } from "node:path";
-import { type ProviderConfigInput, type ProviderExit, type ProviderHandle, startProvider } from "@tessera/provider";
 import { loadOrCreateEthKey } from "@tessera/chain";
+import { type ProviderConfigInput, type ProviderExit, type ProviderHandle, startProvider } from "@tessera/provider";
 import type { Command } from "commander";
 
 interface ProviderFlags {

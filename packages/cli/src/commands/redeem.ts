@@ -1,6 +1,6 @@
 // `tessera chain redeem`: a provider fetches its latest vouchers from the gateway and redeems on
 // chain every one that pays something new (one transaction per consumer).
-import { clientsFor, readDeployment, redeemVouchers, loadOrCreateEthKey } from "@tessera/chain";
+import { clientsFor, loadOrCreateEthKey, readDeployment, redeemVouchers } from "@tessera/chain";
 import { loadKeyFile } from "@tessera/protocol";
 import type { Command } from "commander";
 import { getAddress } from "viem";
@@ -22,15 +22,22 @@ export function registerRedeemCommand(chain: Command): void {
       const got = await fetchVouchers(o.gateway, identity);
       const c = await clientsFor(o.rpc, eth.privateKey);
       const chainId = await c.public.getChainId();
-      if (chainId !== got.chainId) throw new Error(`the gateway settles on chain ${got.chainId} but --rpc is chain ${chainId}`);
+      if (chainId !== got.chainId)
+        throw new Error(`the gateway settles on chain ${got.chainId} but --rpc is chain ${chainId}`);
       const escrow = getAddress(got.escrow);
       if (o.contracts && readDeployment(o.contracts).escrow !== escrow)
         throw new Error(`the gateway's escrow ${escrow} is not the one in ${o.contracts}`);
       const done = await redeemVouchers(c, escrow, got.vouchers);
-      const rows = done.map((r) => ({ ...r, cumulative: r.cumulative.toString(), owed: r.owed.toString(), gasUsed: r.gasUsed.toString() }));
+      const rows = done.map((r) => ({
+        ...r,
+        cumulative: r.cumulative.toString(),
+        owed: r.owed.toString(),
+        gasUsed: r.gasUsed.toString(),
+      }));
       if (o.json) process.stdout.write(`${JSON.stringify({ address: eth.address, redemptions: rows })}\n`);
       else {
-        for (const r of rows) process.stdout.write(`redeemed ${r.owed} nc from ${r.consumer} (cumulative ${r.cumulative}) in ${r.tx}\n`);
+        for (const r of rows)
+          process.stdout.write(`redeemed ${r.owed} nc from ${r.consumer} (cumulative ${r.cumulative}) in ${r.tx}\n`);
         process.stdout.write(`${rows.length} voucher(s) redeemed to ${eth.address}\n`);
       }
     });

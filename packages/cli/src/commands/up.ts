@@ -4,14 +4,14 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { loadOrCreateEthKey } from "@tessera/chain";
 import { ensureTinyModel } from "@tessera/runtimes";
 import { TesseraClient } from "@tessera/sdk";
 import type { Command } from "commander";
+import { clearDeployment, fundConsumerOnChain, fundGas, waitForDeployment } from "../lib/chain-funding.js";
 import { formatCredits, runDemo } from "../lib/demo.js";
 import { intFlag } from "../lib/flags.js";
 import { type Child, spawnTessera, stopAll, waitFor } from "../lib/processes.js";
-import { clearDeployment, fundConsumerOnChain, fundGas, waitForDeployment } from "../lib/chain-funding.js";
-import { loadOrCreateEthKey } from "@tessera/chain";
 
 const REGIONS = ["eu-west", "us-east", "ap-south", "sa-east", "af-south", "us-west", "eu-north", "ap-east"];
 const DEMO_DEPOSIT = 1_000n * 1_000_000_000n; // 1,000 credits
@@ -52,7 +52,12 @@ export function registerUpCommand(program: Command): void {
     .command("up")
     .description("start a local network: a gateway and N provider processes")
     .option("--providers <n>", "provider processes", intFlag("providers", 1, 64), 3)
-    .option("--verifiers <n>", "verifier processes (providers started with --verify, each its own operator)", intFlag("verifiers", 0, 16), 1)
+    .option(
+      "--verifiers <n>",
+      "verifier processes (providers started with --verify, each its own operator)",
+      intFlag("verifiers", 0, 16),
+      1,
+    )
     .option("--port <n>", "gateway port", intFlag("port", 0, 65535), 8787)
     .option("--dir <dir>", "state directory (database, keys, logs, models)", ".tessera")
     .option("--models <paths...>", "GGUF models every provider serves (default: the generated tiny model)")
@@ -87,7 +92,9 @@ export function registerUpCommand(program: Command): void {
         const contracts = join(dir, "deployment.json");
         if (onChain) {
           clearDeployment(contracts);
-          children.push(spawnTessera("devnet", ["chain", "up", "--port", String(o.chainPort), "--out", contracts], logs));
+          children.push(
+            spawnTessera("devnet", ["chain", "up", "--port", String(o.chainPort), "--out", contracts], logs),
+          );
           await waitForDeployment(contracts, rpc);
         }
         const admin = adminKey(dir);
@@ -110,13 +117,18 @@ export function registerUpCommand(program: Command): void {
         const adminClient = new TesseraClient({ baseUrl: url, adminKey: admin });
         await waitFor("the gateway", async () => ((await adminClient.health()).ok ? true : undefined), 30_000);
         const creds = await demoCredentials(dir, url, adminClient, onChain);
-        if (onChain) await fundConsumerOnChain({ rpc, contracts, gateway: url, apiKey: creds.apiKey, amount: DEMO_DEPOSIT });
+        if (onChain)
+          await fundConsumerOnChain({ rpc, contracts, gateway: url, apiKey: creds.apiKey, amount: DEMO_DEPOSIT });
         const ethKeys: string[] = [];
 
         // verifiers are providers that also re-check others' results; each is its own operator
         const nodes = [
           ...Array.from({ length: o.providers }, (_, i) => ({ name: `provider-${i + 1}`, verify: false, i })),
-          ...Array.from({ length: o.verifiers }, (_, i) => ({ name: `verifier-${i + 1}`, verify: true, i: o.providers + i })),
+          ...Array.from({ length: o.verifiers }, (_, i) => ({
+            name: `verifier-${i + 1}`,
+            verify: true,
+            i: o.providers + i,
+          })),
         ];
         for (const { name, verify, i } of nodes) {
           const region = REGIONS[i % REGIONS.length]!;
@@ -152,8 +164,13 @@ export function registerUpCommand(program: Command): void {
           120_000,
         );
         if (onChain) {
-          await fundGas(rpc, ethKeys.map((f) => loadOrCreateEthKey(f).address));
-          process.stdout.write(`settling on chain: devnet ${rpc}, contracts ${contracts}; providers redeem with 'tessera chain redeem'\n`);
+          await fundGas(
+            rpc,
+            ethKeys.map((f) => loadOrCreateEthKey(f).address),
+          );
+          process.stdout.write(
+            `settling on chain: devnet ${rpc}, contracts ${contracts}; providers redeem with 'tessera chain redeem'\n`,
+          );
         }
         const client = new TesseraClient({ baseUrl: url, apiKey: creds.apiKey, adminKey: admin });
         const modelList = (await client.models()).data;

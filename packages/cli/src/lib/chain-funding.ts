@@ -6,7 +6,10 @@ import { clientsFor, DEVNET_DEPLOYER_KEY, EscrowAbi, readDeployment, TestTokenAb
 import type { Address, Hex } from "viem";
 import { waitFor } from "./processes.js";
 
-async function settlementAccount(gateway: string, apiKey: string): Promise<{ address: Address; deposit: string; headroom: string }> {
+async function settlementAccount(
+  gateway: string,
+  apiKey: string,
+): Promise<{ address: Address; deposit: string; headroom: string }> {
   const r = await fetch(`${gateway}/v1/settlement/account`, { headers: { authorization: `Bearer ${apiKey}` } });
   if (!r.ok) throw new Error(`GET /v1/settlement/account: ${r.status} ${await r.text()}`);
   return (await r.json()) as { address: Address; deposit: string; headroom: string };
@@ -31,7 +34,13 @@ export async function waitForDeployment(file: string, rpc: string): Promise<void
 }
 
 /** Tops the consumer's Escrow deposit up to `amount` and waits until the gateway sees it. */
-export async function fundConsumerOnChain(o: { rpc: string; contracts: string; gateway: string; apiKey: string; amount: bigint }): Promise<void> {
+export async function fundConsumerOnChain(o: {
+  rpc: string;
+  contracts: string;
+  gateway: string;
+  apiKey: string;
+  amount: bigint;
+}): Promise<void> {
   const dep = readDeployment(o.contracts);
   const acct = await waitFor("the settlement account", () => settlementAccount(o.gateway, o.apiKey), 30_000);
   const missing = o.amount - BigInt(acct.deposit ?? "0");
@@ -42,9 +51,33 @@ export async function fundConsumerOnChain(o: { rpc: string; contracts: string; g
       const r = await c.public.waitForTransactionReceipt({ hash: await h, pollingInterval: 50 });
       if (r.status !== "success") throw new Error(`funding transaction ${r.transactionHash} reverted`);
     };
-    await mined(c.wallet.writeContract({ ...w, address: dep.token, abi: TestTokenAbi, functionName: "mint", args: [c.wallet.account.address, missing] }));
-    await mined(c.wallet.writeContract({ ...w, address: dep.token, abi: TestTokenAbi, functionName: "approve", args: [dep.escrow, missing] }));
-    await mined(c.wallet.writeContract({ ...w, address: dep.escrow, abi: EscrowAbi, functionName: "depositFor", args: [acct.address, missing] }));
+    await mined(
+      c.wallet.writeContract({
+        ...w,
+        address: dep.token,
+        abi: TestTokenAbi,
+        functionName: "mint",
+        args: [c.wallet.account.address, missing],
+      }),
+    );
+    await mined(
+      c.wallet.writeContract({
+        ...w,
+        address: dep.token,
+        abi: TestTokenAbi,
+        functionName: "approve",
+        args: [dep.escrow, missing],
+      }),
+    );
+    await mined(
+      c.wallet.writeContract({
+        ...w,
+        address: dep.escrow,
+        abi: EscrowAbi,
+        functionName: "depositFor",
+        args: [acct.address, missing],
+      }),
+    );
   }
   await waitFor(
     "the gateway to credit the on-chain deposit",
@@ -57,7 +90,12 @@ export async function fundConsumerOnChain(o: { rpc: string; contracts: string; g
 export async function fundGas(rpc: string, addresses: Address[], wei = 10n ** 18n): Promise<void> {
   const c = await clientsFor(rpc, DEVNET_DEPLOYER_KEY);
   for (const to of addresses) {
-    const hash = await c.wallet.sendTransaction({ to, value: wei, chain: c.wallet.chain ?? null, account: c.wallet.account });
+    const hash = await c.wallet.sendTransaction({
+      to,
+      value: wei,
+      chain: c.wallet.chain ?? null,
+      account: c.wallet.account,
+    });
     await c.public.waitForTransactionReceipt({ hash, pollingInterval: 50 });
   }
 }

@@ -5,7 +5,10 @@ import { type Identity, signNodeRequest } from "@tessera/protocol";
 import { getAddress, type Hex } from "viem";
 import { z } from "zod";
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/).transform((a) => getAddress(a));
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/)
+  .transform((a) => getAddress(a));
 const VouchersResponse = z.object({
   providerId: z.string(),
   chainId: z.number().int(),
@@ -14,8 +17,14 @@ const VouchersResponse = z.object({
     z.object({
       consumer: address,
       provider: address,
-      cumulative: z.string().regex(/^[0-9]+$/).transform((s) => BigInt(s)),
-      signature: z.string().regex(/^0x[0-9a-fA-F]+$/).transform((s) => s as Hex),
+      cumulative: z
+        .string()
+        .regex(/^[0-9]+$/)
+        .transform((s) => BigInt(s)),
+      signature: z
+        .string()
+        .regex(/^0x[0-9a-fA-F]+$/)
+        .transform((s) => s as Hex),
     }),
   ),
 });
@@ -29,7 +38,9 @@ export async function fetchVouchers(
   identity: Identity,
 ): Promise<{ chainId: number; escrow: string; vouchers: SignedVoucher[] }> {
   const path = "/v1/provider/vouchers";
-  const res = await fetch(`${httpBase(gateway)}${path}`, { headers: signNodeRequest(identity, `GET ${path}`, Date.now()) });
+  const res = await fetch(`${httpBase(gateway)}${path}`, {
+    headers: signNodeRequest(identity, `GET ${path}`, Date.now()),
+  });
   if (!res.ok) throw new Error(`gateway answered ${res.status} for ${path}: ${await res.text()}`);
   const body = VouchersResponse.parse(await res.json());
   return { chainId: body.chainId, escrow: body.escrow, vouchers: body.vouchers };

@@ -62,9 +62,12 @@ describe("Freivalds check", () => {
   it("turns a timed proof into standard units per second and tells whether the claim was shown", () => {
     expect(productUnits(100)).toBe(2);
     expect(provenThroughput(100, 500)).toBe(4);
-    expect(capacityShown(4, 16, 4)).toBe(true);
-    expect(capacityShown(3.9, 16, 4)).toBe(false);
-    expect(capacityShown(null, 1, 4)).toBe(false);
+    // n=100 is 2 units; claimed 4/s → 500 ms; slack 4 → 2,000 ms, plus a 100 ms allowance
+    expect(capacityShown(2100, 100, 4, 4, 100)).toBe(true);
+    expect(capacityShown(2101, 100, 4, 4, 100)).toBe(false);
+    // a fast claim is judged mostly by the allowance: a tiny product cannot be timed over a socket
+    expect(capacityShown(60, 100, 1000, 8, 100)).toBe(true);
+    expect(capacityShown(60, 100, 1000, 8, 0)).toBe(false);
     expect(capacityDeadlineMs(100, 4, 10, 2000)).toBe(5000);
     expect(capacityDeadlineMs(100, 1000, 10, 2000)).toBe(2000);
   });

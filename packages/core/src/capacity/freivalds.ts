@@ -57,7 +57,19 @@ export function capacityDeadlineMs(n: number, claimed: number, slack: number, fl
   return Math.max(floorMs, Math.ceil(slack * expectedMs));
 }
 
-/** Claimed capacity is shown when the measured throughput reaches claimed / slack. */
-export function capacityShown(proven: number | null, claimed: number, slack: number): boolean {
-  return proven !== null && proven * slack >= claimed;
+/**
+ * Whether a proof that took `elapsedMs` (round trip) showed the claimed throughput: it must arrive
+ * within slack × the compute time the claim implies, plus a fixed allowance for the round trip
+ * itself (encoding, the socket, a busy event loop). Judging the round trip's throughput alone
+ * failed honest nodes whose product takes milliseconds while the transport takes tens of them.
+ */
+export function capacityShown(
+  elapsedMs: number,
+  n: number,
+  claimed: number,
+  slack: number,
+  allowanceMs: number,
+): boolean {
+  const expectedMs = claimed > 0 ? (productUnits(n) / claimed) * 1000 : 0;
+  return elapsedMs <= slack * expectedMs + allowanceMs;
 }

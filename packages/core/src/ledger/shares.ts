@@ -1,7 +1,7 @@
 // Node revenue shares on the local ledger, the mirror of contracts/NodeShares.sol: a provider
 // issues shares of its earnings once; each distribution raises a per-share accumulator (2^128
 // fixed point, remainder carried) so nothing loops over holders; holders claim at any time.
-import { type LedgerEvent, type Transfer } from "./postings.js";
+import type { LedgerEvent, Transfer } from "./postings.js";
 
 export const SHARE_SCALE = 1n << 128n;
 
@@ -36,12 +36,22 @@ export class SharesError extends Error {}
 
 export function issueShares(providerId: string, supply: bigint, holder = providerId): SharesBook {
   if (supply <= 0n) throw new SharesError("a share supply must be positive");
-  return { providerId, supply, acc: 0n, carry: 0n, holders: { [holder]: { shares: supply, snapshot: 0n, credit: 0n } } };
+  return {
+    providerId,
+    supply,
+    acc: 0n,
+    carry: 0n,
+    holders: { [holder]: { shares: supply, snapshot: 0n, credit: 0n } },
+  };
 }
 
 function settled(book: SharesBook, holderId: string): Holding {
   const h = book.holders[holderId] ?? { shares: 0n, snapshot: book.acc, credit: 0n };
-  return { shares: h.shares, snapshot: book.acc, credit: h.credit + (h.shares * (book.acc - h.snapshot)) / SHARE_SCALE };
+  return {
+    shares: h.shares,
+    snapshot: book.acc,
+    credit: h.credit + (h.shares * (book.acc - h.snapshot)) / SHARE_SCALE,
+  };
 }
 
 /** What a holder could claim now. */
@@ -60,7 +70,9 @@ export function distribute(
   const scaled = amount * SHARE_SCALE + book.carry;
   const inc = scaled / book.supply;
   const transfers: Transfer[] =
-    amount > 0n ? [{ from: sharesAccounts.earnings(book.providerId), to: sharesAccounts.pool(book.providerId), amount }] : [];
+    amount > 0n
+      ? [{ from: sharesAccounts.earnings(book.providerId), to: sharesAccounts.pool(book.providerId), amount }]
+      : [];
   return {
     book: { ...book, acc: book.acc + inc, carry: scaled - inc * book.supply },
     event: { id, kind: "share_distribute", at, transfers },
@@ -102,9 +114,19 @@ export function sharesBookToJson(book: SharesBook): Record<string, unknown> {
 }
 
 export function sharesBookFromJson(raw: unknown): SharesBook {
-  const b = raw as { providerId: string; supply: string; acc: string; carry: string; holders: Record<string, Record<string, string>> };
+  const b = raw as {
+    providerId: string;
+    supply: string;
+    acc: string;
+    carry: string;
+    holders: Record<string, Record<string, string>>;
+  };
   const holders: Record<string, Holding> = {};
   for (const [k, h] of Object.entries(b.holders))
-    holders[k] = { shares: BigInt(h.shares ?? "0"), snapshot: BigInt(h.snapshot ?? "0"), credit: BigInt(h.credit ?? "0") };
+    holders[k] = {
+      shares: BigInt(h.shares ?? "0"),
+      snapshot: BigInt(h.snapshot ?? "0"),
+      credit: BigInt(h.credit ?? "0"),
+    };
   return { providerId: b.providerId, supply: BigInt(b.supply), acc: BigInt(b.acc), carry: BigInt(b.carry), holders };
 }

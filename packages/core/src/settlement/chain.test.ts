@@ -38,7 +38,13 @@ describe("chain settlement decisions", () => {
       ],
     });
     expect(() =>
-      redemptionEvent({ id: "x", providerId: "p", voucher: { cumulative: 1n, net: 1n }, previous: { cumulative: 2n, net: 1n }, at: 1 }),
+      redemptionEvent({
+        id: "x",
+        providerId: "p",
+        voucher: { cumulative: 1n, net: 1n },
+        previous: { cumulative: 2n, net: 1n },
+        at: 1,
+      }),
     ).toThrow(RangeError);
   });
 
@@ -55,7 +61,15 @@ describe("chain settlement decisions", () => {
           const points = [{ cumulative: 0n, net: 0n }];
           costs.forEach((cost, i) => {
             applyTransfers(b, escrowEvent(`j${i}`, "c", cost, i).transfers);
-            const ev = settleEvent({ jobId: `j${i}`, consumerId: "c", providerId: "p", escrowed: cost, cost, feeBps, at: i });
+            const ev = settleEvent({
+              jobId: `j${i}`,
+              consumerId: "c",
+              providerId: "p",
+              escrowed: cost,
+              cost,
+              feeBps,
+              at: i,
+            });
             applyTransfers(b, ev.transfers);
             const last = points[points.length - 1]!;
             const net = ev.transfers.filter((t) => t.to === accounts.earnings("p")).reduce((s, t) => s + t.amount, 0n);
@@ -67,7 +81,10 @@ describe("chain settlement decisions", () => {
           let prev = points[0]!;
           for (const [k, idx] of [...new Set(picks)].entries()) {
             const v = points[idx]!;
-            applyTransfers(b, redemptionEvent({ id: `r${k}`, providerId: "p", voucher: v, previous: prev, at: 9 }).transfers);
+            applyTransfers(
+              b,
+              redemptionEvent({ id: `r${k}`, providerId: "p", voucher: v, previous: prev, at: 9 }).transfers,
+            );
             prev = v;
           }
           expect(b.get(accounts.earnings("p")) ?? 0n).toBe(0n);

@@ -376,7 +376,9 @@ export class Engine {
     for (const p of chosen) {
       const job = this.running.get(p.jobId);
       if (!job) continue;
-      this.sessions.get(p.providerId)?.send({ type: "cancel", jobId: job.id, attempt: job.attempt, reason: "preempted by interactive work" });
+      this.sessions
+        .get(p.providerId)
+        ?.send({ type: "cancel", jobId: job.id, attempt: job.attempt, reason: "preempted by interactive work" });
       void this.apply(job, loseLease(job, "released", "preempted by interactive work", now));
     }
   }

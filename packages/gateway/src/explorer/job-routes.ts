@@ -117,7 +117,10 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
           name: "non-negative",
           title: "No internal balance is negative",
           ok: negatives.length === 0,
-          detail: negatives.length === 0 ? `${balances.size - 1} internal accounts, none below zero` : `negative: ${negatives.slice(0, 5).join(", ")}`,
+          detail:
+            negatives.length === 0
+              ? `${balances.size - 1} internal accounts, none below zero`
+              : `negative: ${negatives.slice(0, 5).join(", ")}`,
         },
         {
           name: "journal",
@@ -135,8 +138,17 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.get("/v1/explorer/ledger/accounts", async (req) => {
     const q = parse(AccountsQuery, req.query);
-    const page = await ctx.store.explorer.accountsPage({ offset: q.offset, limit: q.limit, ...(q.prefix ? { prefix: q.prefix } : {}) });
-    return { object: "list", total: page.total, offset: q.offset, data: page.rows.map((r) => ({ name: r.name, balance: r.balance.toString() })) };
+    const page = await ctx.store.explorer.accountsPage({
+      offset: q.offset,
+      limit: q.limit,
+      ...(q.prefix ? { prefix: q.prefix } : {}),
+    });
+    return {
+      object: "list",
+      total: page.total,
+      offset: q.offset,
+      data: page.rows.map((r) => ({ name: r.name, balance: r.balance.toString() })),
+    };
   });
 
   app.get("/v1/explorer/ledger/postings", async (req) => {
@@ -148,7 +160,12 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
       ...(q.before ? { beforeId: q.before } : {}),
     });
     const page = rows.slice(0, q.limit);
-    return { object: "list", data: page.map(postingView), hasMore: rows.length > q.limit, nextCursor: rows.length > q.limit ? (page.at(-1)?.id ?? null) : null };
+    return {
+      object: "list",
+      data: page.map(postingView),
+      hasMore: rows.length > q.limit,
+      nextCursor: rows.length > q.limit ? (page.at(-1)?.id ?? null) : null,
+    };
   });
 
   app.get("/v1/explorer/me", async (req) => {

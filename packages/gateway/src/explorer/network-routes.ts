@@ -8,7 +8,7 @@ import { z } from "zod";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
 import { cached } from "./cache.js";
-import { SERIES, type Sampler } from "./sampler.js";
+import { type Sampler, SERIES } from "./sampler.js";
 
 const ProvidersQuery = z
   .object({
@@ -21,7 +21,12 @@ const ProvidersQuery = z
   .strict();
 const HistoryQuery = z
   .object({
-    hours: z.coerce.number().int().min(1).max(24 * 30).default(24),
+    hours: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30)
+      .default(24),
   })
   .strict();
 
@@ -112,13 +117,20 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
       ...providerView({ ...p, earnings }),
       models: (ctx.engine.sessions.get(p.id)?.capabilities ?? p.capabilities).models,
       history: { bucketMs, buckets: history.map((b) => ({ ...b, earned: b.earned.toString() })) },
-      recentJobs: recent.map((j) => ({ id: j.id, status: j.status, cost: j.cost?.toString() ?? null, createdAt: j.createdAt })),
+      recentJobs: recent.map((j) => ({
+        id: j.id,
+        status: j.status,
+        cost: j.cost?.toString() ?? null,
+        createdAt: j.createdAt,
+      })),
     };
   });
 
   const board = cached(3_000, async () => {
     const rows = await ctx.store.explorer.leaderboard(100);
-    const records = new Map((await Promise.all(rows.map((r) => ctx.store.getProvider(r.providerId)))).flatMap((p) => (p ? [[p.id, p]] : [])));
+    const records = new Map(
+      (await Promise.all(rows.map((r) => ctx.store.getProvider(r.providerId)))).flatMap((p) => (p ? [[p.id, p]] : [])),
+    );
     return rows.map((r) => {
       const p = records.get(r.providerId);
       return {

@@ -30,7 +30,8 @@ export async function dashboardRoutes(app: FastifyInstance, dir: string = dashbo
   }
   app.get("/*", (req, reply) => {
     const path = req.url.split("?")[0] ?? "/";
-    if (API.test(path) || path.startsWith("/assets/")) return sendError(reply, new NotFound("route", `${req.method} ${path}`));
+    if (API.test(path) || path.startsWith("/assets/"))
+      return sendError(reply, new NotFound("route", `${req.method} ${path}`));
     if (!built) return reply.type("text/html").send(NOT_BUILT);
     return reply.header("cache-control", "no-cache").sendFile("index.html");
   });

@@ -63,7 +63,12 @@ export class ChainWatch {
     for (const l of redemptions) {
       const { consumer, provider, cumulative } = l.args;
       if (!consumer || !provider || cumulative === undefined) continue;
-      await this.mirrorRedemption(consumer, provider, cumulative, chainEventId(this.d.deployment.chainId, l.transactionHash, l.logIndex));
+      await this.mirrorRedemption(
+        consumer,
+        provider,
+        cumulative,
+        chainEventId(this.d.deployment.chainId, l.transactionHash, l.logIndex),
+      );
     }
     this.next = head + 1n;
   }
@@ -72,7 +77,10 @@ export class ChainWatch {
     const s = this.d.store.settlement;
     const v = await s.voucherByAddresses(consumer, provider, cumulative);
     if (!v) {
-      this.d.log.warn({ consumer, provider, cumulative: cumulative.toString() }, "redemption of a voucher this gateway did not sign");
+      this.d.log.warn(
+        { consumer, provider, cumulative: cumulative.toString() },
+        "redemption of a voucher this gateway did not sign",
+      );
       return;
     }
     const prev = await s.redeemedBefore(v.consumerId, v.providerId, cumulative);

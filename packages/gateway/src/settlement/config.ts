@@ -19,7 +19,11 @@ export const SettlementConfigSchema = z
     if (s.kind !== "evm") return;
     if (!s.rpc) ctx.addIssue({ code: "custom", path: ["rpc"], message: "--settlement evm needs --rpc <url>" });
     if (!s.contracts)
-      ctx.addIssue({ code: "custom", path: ["contracts"], message: "--settlement evm needs --contracts <deployment.json>" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["contracts"],
+        message: "--settlement evm needs --contracts <deployment.json>",
+      });
   });
 
 export type SettlementConfig = z.infer<typeof SettlementConfigSchema>;

@@ -59,7 +59,13 @@ export class EvmSettlement implements Settlement {
     const { escrow } = this.d.deployment;
     const [deposit, redeemedLogs, settled, openEscrow] = await Promise.all([
       this.d.client.readContract({ address: escrow, abi: EscrowAbi, functionName: "balanceOf", args: [address] }),
-      this.d.client.getContractEvents({ address: escrow, abi: EscrowAbi, eventName: "Redeemed", args: { consumer: address }, fromBlock: 0n }),
+      this.d.client.getContractEvents({
+        address: escrow,
+        abi: EscrowAbi,
+        eventName: "Redeemed",
+        args: { consumer: address },
+        fromBlock: 0n,
+      }),
       this.d.store.spent(consumerId),
       this.d.store.balance(accounts.escrow(consumerId)),
     ]);
@@ -95,7 +101,10 @@ export class EvmSettlement implements Settlement {
       const r = await this.d.writer.write({ ledger: depositEvent(id, consumerId, l.args.amount, this.now()) });
       if (!r.ok) throw r.error;
       if (r.ledgerApplied)
-        this.d.log.info({ consumerId, amount: l.args.amount.toString(), tx: l.transactionHash }, "deposit credited from chain");
+        this.d.log.info(
+          { consumerId, amount: l.args.amount.toString(), tx: l.transactionHash },
+          "deposit credited from chain",
+        );
       this.mirrored.add(id);
     }
   }
@@ -117,7 +126,10 @@ export class EvmSettlement implements Settlement {
     const provider = await this.d.store.getProvider(providerId);
     const ethAddress = provider?.capabilities.ethAddress;
     if (!ethAddress) {
-      this.d.log.warn({ providerId, consumerId }, "provider advertises no ethAddress: its earnings stay on the local ledger");
+      this.d.log.warn(
+        { providerId, consumerId },
+        "provider advertises no ethAddress: its earnings stay on the local ledger",
+      );
       return;
     }
     const [totals, latest] = await Promise.all([
@@ -127,7 +139,10 @@ export class EvmSettlement implements Settlement {
     if (!voucherDue(latest?.cumulative, totals.gross)) return;
     // a cumulative voucher to a new address would pay again what the old one redeemed
     if (latest && latest.providerAddress !== ethAddress.toLowerCase()) {
-      this.d.log.error({ providerId, was: latest.providerAddress, now: ethAddress }, "provider changed its ethAddress; not signing");
+      this.d.log.error(
+        { providerId, was: latest.providerAddress, now: ethAddress },
+        "provider changed its ethAddress; not signing",
+      );
       return;
     }
     const signer = this.d.custody.account(consumerId);

@@ -4,8 +4,8 @@
 import { accounts, type JobRecord, type LedgerEvent } from "@tessera/core";
 import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
-import type { NodeSharesService } from "./shares.js";
 import type { Settlement, SettlementAccount } from "./settlement.js";
+import type { NodeSharesService } from "./shares.js";
 
 export class LocalSettlement implements Settlement {
   readonly backend = "local" as const;
@@ -30,11 +30,17 @@ export class LocalSettlement implements Settlement {
     if (earned > 0n)
       this.shares
         .onEarnings(job.providerId, job.id, earned)
-        .catch((err) => this.log.error({ err, jobId: job.id, providerId: job.providerId }, "share distribution failed"));
+        .catch((err) =>
+          this.log.error({ err, jobId: job.id, providerId: job.providerId }, "share distribution failed"),
+        );
   }
 
   async account(consumerId: string): Promise<SettlementAccount> {
-    return { backend: "local", consumerId, headroom: (await this.store.balance(accounts.available(consumerId))).toString() };
+    return {
+      backend: "local",
+      consumerId,
+      headroom: (await this.store.balance(accounts.available(consumerId))).toString(),
+    };
   }
 
   async vouchers(): Promise<{ chainId: number; escrow: string; vouchers: [] }> {

@@ -58,7 +58,9 @@ export function settlementRoutes(app: FastifyInstance, ctx: RouteContext, s: Run
     return { object: "vouchers", providerId, ...(await s.settlement.vouchers(providerId)) };
   });
 
-  app.get("/v1/shares/:providerId", async (req) => localShares().view(parse(Id, (req.params as { providerId: string }).providerId)));
+  app.get("/v1/shares/:providerId", async (req) =>
+    localShares().view(parse(Id, (req.params as { providerId: string }).providerId)),
+  );
 
   app.post("/v1/admin/shares/issue", async (req, reply) => {
     requireAdmin(req);

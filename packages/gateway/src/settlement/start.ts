@@ -29,7 +29,12 @@ function custodyFile(config: GatewayConfig): string | undefined {
   return join(dirname(config.db), "custody.key");
 }
 
-export async function startSettlement(engine: Engine, store: Store, config: GatewayConfig, log: Logger): Promise<RunningSettlement> {
+export async function startSettlement(
+  engine: Engine,
+  store: Store,
+  config: GatewayConfig,
+  log: Logger,
+): Promise<RunningSettlement> {
   const shares = new NodeSharesService(store, engine.writer);
   const s = config.settlement;
   if (s.kind === "local") {
@@ -46,12 +51,23 @@ export async function startSettlement(engine: Engine, store: Store, config: Gate
     throw new Error(`--rpc ${s.rpc}: cannot reach the chain (${(e as Error).message.split("\n")[0]})`);
   }
   if (chainId !== deployment.chainId)
-    throw new Error(`--contracts ${s.contracts} is for chain ${deployment.chainId} but --rpc ${s.rpc} is chain ${chainId}`);
+    throw new Error(
+      `--contracts ${s.contracts} is for chain ${deployment.chainId} but --rpc ${s.rpc} is chain ${chainId}`,
+    );
   if ((await client.getCode({ address: deployment.escrow })) === undefined)
     throw new Error(`--contracts ${s.contracts}: no Escrow contract at ${deployment.escrow} on chain ${chainId}`);
   if (deployment.params.feeBps !== config.feeBps)
-    throw new Error(`--fee-bps ${config.feeBps} differs from the Escrow contract's fee of ${deployment.params.feeBps} bps`);
-  const evm = new EvmSettlement({ store, writer: engine.writer, client, deployment, custody: Custody.open(custodyFile(config)), log });
+    throw new Error(
+      `--fee-bps ${config.feeBps} differs from the Escrow contract's fee of ${deployment.params.feeBps} bps`,
+    );
+  const evm = new EvmSettlement({
+    store,
+    writer: engine.writer,
+    client,
+    deployment,
+    custody: Custody.open(custodyFile(config)),
+    log,
+  });
   const watch = new ChainWatch({ store, writer: engine.writer, client, deployment, evm, log });
   watch.start(s.pollMs);
   engine.settlement = evm;

@@ -1,8 +1,9 @@
 // Proof of capacity, the gateway's side: when a node joins and then at random times (exponential
 // gaps, mean `intervalMs`), it gets two seeded random matrices to multiply before a deadline. The
 // product is checked with core's Freivalds check; the round trip gives its proven throughput in
-// standard units per second. A node is scheduled only while its last proof passed and showed at
-// least claimed/slack; failures count against its reputation.
+// standard units per second. A node is scheduled only while its last proof passed and came back
+// within slack × the time its claim implies (plus a round-trip allowance); failures count against
+// its reputation.
 import { randomBytes } from "node:crypto";
 import { capacityDeadlineMs, capacityShown, freivaldsCheck, provenThroughput } from "@tessera/core";
 import type { CapacityChallengeMessage, CapacityProofMessage } from "@tessera/protocol";
@@ -16,16 +17,18 @@ export const CapacityConfigSchema = z
   .object({
     /** require a passing proof before scheduling (false: challenges still run and count) */
     required: z.boolean().default(true),
-    /** matrix size of a challenge */
-    n: z.number().int().min(8).max(2048).default(128),
+    /** matrix size of a challenge: large enough that the product, not the round trip, dominates */
+    n: z.number().int().min(8).max(2048).default(320),
     /** mean gap between random re-challenges of a node */
     intervalMs: z
       .number()
       .int()
       .min(1000)
       .default(10 * 60_000),
-    /** deadline = slack × the time the claimed throughput needs (at least floorMs); shown = proven ≥ claimed/slack */
+    /** deadline = slack × the time the claimed throughput needs (at least floorMs); shown = answered
+     * within slack × that time + allowanceMs (the round trip's own cost) */
     slack: z.number().min(1).max(1000).default(8),
+    allowanceMs: z.number().int().min(0).max(60_000).default(150),
     floorMs: z.number().int().min(100).default(5_000),
     /** after a failure, the next challenge comes this soon */
     retryMs: z.number().int().min(100).default(15_000),
@@ -78,19 +81,27 @@ export class CapacityProver {
     const o = this.outstanding.get(s.id);
     if (!o || o.id !== msg.challengeId) return;
     const elapsed = this.now() - o.sentAt;
-    if (elapsed > o.deadlineMs) return this.fail(s.id, "proof after the deadline");
+    if (elapsed > o.deadlineMs) {
+      this.fail(s.id, "proof after the deadline");
+      return;
+    }
     const bytes = Buffer.from(msg.product, "base64");
-    if (bytes.length !== o.n * o.n * 8) return this.fail(s.id, "product of the wrong size");
+    if (bytes.length !== o.n * o.n * 8) {
+      this.fail(s.id, "product of the wrong size");
+      return;
+    }
     const c = new Float64Array(o.n * o.n);
     for (let i = 0; i < c.length; i++) c[i] = bytes.readDoubleLE(i * 8);
-    if (!freivaldsCheck(randomMatrix(o.n, o.seedA), randomMatrix(o.n, o.seedB), c, o.n, this.random))
-      return this.fail(s.id, "product is wrong");
+    if (!freivaldsCheck(randomMatrix(o.n, o.seedA), randomMatrix(o.n, o.seedB), c, o.n, this.random)) {
+      this.fail(s.id, "product is wrong");
+      return;
+    }
     const proven = provenThroughput(o.n, elapsed);
     const rec = this.coordinator.record(s.id);
     rec.capacityPassed++;
     rec.provenThroughput = proven;
     this.outstanding.delete(s.id);
-    const ok = capacityShown(proven, s.capabilities.throughput, this.config.slack);
+    const ok = capacityShown(elapsed, o.n, s.capabilities.throughput, this.config.slack, this.config.allowanceMs);
     this.shown.set(s.id, ok);
     this.nextAt.set(s.id, this.now() + (ok ? this.gap() : this.config.retryMs));
     this.log.info(

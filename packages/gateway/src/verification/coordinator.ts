@@ -202,7 +202,7 @@ export class VerificationCoordinator {
 
   async onVerdict(session: ProviderSession, msg: VerdictMessage): Promise<void> {
     const audit = this.pending.get(msg.auditId);
-    if (!audit || !audit.asked.includes(session.id) || audit.verdicts.some((v) => v.verifierId === session.id)) return;
+    if (!audit?.asked.includes(session.id) || audit.verdicts.some((v) => v.verifierId === session.id)) return;
     const claim = {
       auditId: msg.auditId,
       jobId: msg.jobId,
