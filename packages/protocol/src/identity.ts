@@ -84,9 +84,24 @@ export function signBytes(identity: Identity, bytes: Uint8Array): string {
   return edSign(null, bytes, identity.privateKey).toString("base64");
 }
 
+// Parsing a DER key costs about as much as the check itself; a gateway verifies the same few
+// hundred nodes' keys over and over. Bounded: cleared whole when full (ids are 64 hex chars).
+const verifyKeys = new Map<string, KeyObject>();
+const MAX_VERIFY_KEYS = 4096;
+
+function cachedPublicKey(id: string): KeyObject {
+  let key = verifyKeys.get(id);
+  if (!key) {
+    key = publicKeyFromId(id);
+    if (verifyKeys.size >= MAX_VERIFY_KEYS) verifyKeys.clear();
+    verifyKeys.set(id, key);
+  }
+  return key;
+}
+
 export function verifyBytes(id: string, bytes: Uint8Array, signature: string): boolean {
   try {
-    return edVerify(null, bytes, publicKeyFromId(id), Buffer.from(signature, "base64"));
+    return edVerify(null, bytes, cachedPublicKey(id), Buffer.from(signature, "base64"));
   } catch {
     return false;
   }

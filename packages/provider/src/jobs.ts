@@ -60,6 +60,8 @@ interface RunningJob {
   log: Logger;
   /** a batch lease the provider may give back */
   interruptible: boolean;
+  /** send chunk frames (the gateway says whether anyone watches the tokens) */
+  stream: boolean;
 }
 
 type OutboxMessage = ResultMessage | FailureMessage;
@@ -123,6 +125,7 @@ export class JobRunner {
       controller: new AbortController(),
       log,
       interruptible: msg.interruptible === true,
+      stream: msg.stream !== false,
     };
     this.running.set(key, job);
     this.counts.peakRunning = Math.max(this.counts.peakRunning, this.running.size);
@@ -242,7 +245,7 @@ export class JobRunner {
         attempt,
         signal,
         onChunk: (chunk) => {
-          if (signal.aborted) return;
+          if (signal.aborted || !job.stream) return;
           // seq counts every chunk, sent or not, so the gateway can tell a gap from an end.
           const msg: ChunkMessage = { type: "chunk", jobId, attempt, seq: seq++, text: chunk.text };
           if (chunk.tokens) msg.tokens = chunk.tokens;

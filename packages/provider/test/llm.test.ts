@@ -47,6 +47,29 @@ describe("provider with the real LLM runtime and the tiny model", () => {
     expect(result.units.standardUnits).toBeGreaterThan(0);
   }, 60_000);
 
+  it("sends no chunk frames when the gateway says nobody streams, and the same result", async () => {
+    gateway = await FakeGateway.start();
+    const provider = await startTestProvider(gateway, { tinyModel: true, concurrency: 1 });
+    const model = provider.capabilities.models[0];
+    if (!model) throw new Error("no model");
+    const conn = await gateway.session(0);
+    const spec = {
+      runtime: "llm" as const,
+      model: model.id,
+      input: { prompt: "The world is" },
+      params: { temperature: 0 },
+      limits: { maxOutputTokens: 16 },
+    };
+    const leaseExpiresAt = Date.now() + 60_000;
+    conn.send({ type: "lease", jobId: "quiet", attempt: 1, spec, leaseExpiresAt, stream: false });
+    const quiet = await conn.waitFor("result", (m) => m.jobId === "quiet");
+    conn.send({ type: "lease", jobId: "loud", attempt: 1, spec, leaseExpiresAt, stream: true });
+    const loud = await conn.waitFor("result", (m) => m.jobId === "loud");
+    expect(conn.of("chunk").filter((c) => c.jobId === "quiet")).toEqual([]);
+    expect(conn.of("chunk").filter((c) => c.jobId === "loud").length).toBeGreaterThan(0);
+    expect(quiet.outputHash).toBe(loud.outputHash); // greedy: the same tokens either way
+  }, 60_000);
+
   it("refuses, as retryable, an llm lease for a model it does not serve", async () => {
     gateway = await FakeGateway.start();
     await startTestProvider(gateway, { tinyModel: true, concurrency: 1 });

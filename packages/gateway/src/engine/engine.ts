@@ -51,6 +51,8 @@ export interface SubmitRequest {
   requestHash: string;
   jobClass: JobRecord["jobClass"];
   deadlineMs: number;
+  /** a client is streaming the tokens: the provider sends chunk frames (otherwise only the result) */
+  stream?: boolean;
 }
 
 export function newJobId(now: number): string {
@@ -69,6 +71,8 @@ export class Engine {
   readonly models = new Map<string, { info: ModelInfo; providers: Set<string> }>();
   private readonly lastServed = new Map<string, number>();
   private readonly streams = new Map<string, StreamCursor>();
+  /** jobs whose tokens a client streams; memory only: a stream does not outlive a restart */
+  private readonly watched = new Set<string>();
   private kickScheduled = false;
   /** verification hooks (verification/coordinator.ts): who may be scheduled, what happens after settling */
   eligible: (s: ProviderSession) => boolean = () => true;
@@ -173,6 +177,7 @@ export class Engine {
     }
     if (result.ledgerApplied) this.settlement.committed(escrowEvent(job.id, job.consumerId, escrow, now), job);
     this.metrics.jobsSubmitted.inc({ runtime: job.spec.runtime });
+    if (req.stream) this.watched.add(job.id);
     this.queued.set(job.id, job);
     this.feed.emit("job", job);
     this.kick();
@@ -359,6 +364,7 @@ export class Engine {
           spec: leased.spec,
           leaseExpiresAt: leased.leaseExpiresAt ?? now,
           ...(leased.jobClass === "batch" ? { interruptible: true } : {}),
+          stream: this.watched.has(leased.id),
         });
       });
     }
@@ -442,6 +448,7 @@ export class Engine {
     this.feed.emit("job", job);
     if (isTerminal(job)) {
       this.streams.delete(job.id);
+      this.watched.delete(job.id);
       this.metrics.jobsFinished.inc({ runtime: job.spec.runtime, status: job.status });
       this.events.emit(job.id, { type: "done", job });
     }

@@ -231,6 +231,7 @@ export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
       requestHash: canonicalHash({ kind, body }),
       jobClass: "interactive",
       deadlineMs: ctx.config.syncDeadlineMs,
+      stream: body.stream === true,
     });
     if (body.stream) return stream(ctx, reply, kind, job, name, body.stream_options?.include_usage === true);
     const done = await waitForJob(ctx, job.id, ctx.config.syncDeadlineMs + 10 * 60_000);

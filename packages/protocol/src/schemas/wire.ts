@@ -66,6 +66,8 @@ export const LeaseMsg = z.object({
   leaseExpiresAt: z.number().int(),
   /** a batch-class job: the provider may give the lease back (release) and it resumes elsewhere */
   interruptible: z.boolean().optional(),
+  /** false: nobody is watching the tokens, so send no chunk frames, only the result (absent: send them) */
+  stream: z.boolean().optional(),
 });
 export const CancelMsg = z.object({
   type: z.literal("cancel"),
