@@ -1,7 +1,8 @@
 // Proof of capacity, the provider's side: multiply the two seeded matrices the gateway names and
 // send the product back. The gateway checks it with Freivalds' algorithm and times the answer.
+
+import { matmul, randomMatrix } from "@tessera/core";
 import type { CapacityChallengeMessage, ProviderMessage } from "@tessera/protocol";
-import { matmul, randomMatrix } from "@tessera/runtimes";
 import type { Logger } from "pino";
 
 /** The honest answer: A·B as little-endian float64, base64. */

@@ -6,7 +6,7 @@ import { BatchClient, type BatchProgress, type BatchView } from "@tessera/sdk";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { resolveCredentials, withClientFlags } from "../lib/credentials.js";
-import { formatCredits } from "../lib/demo.js";
+import { formatCredits } from "../lib/format.js";
 
 function batches(o: { gateway?: string; apiKey?: string; dir?: string }): BatchClient {
   const c = resolveCredentials(o);

@@ -1,14 +1,16 @@
 // `tessera chain deploy` and `tessera chain up`: put Tessera's settlement contracts on a chain.
-import { DEVNET_DEPLOYER_KEY, deployToRpc, startDevnet } from "@tessera/chain";
 import type { Command } from "commander";
 import { intFlag } from "../lib/flags.js";
 import { registerRedeemCommand } from "./redeem.js";
 
 type Hex = `0x${string}`;
 
-function deployerKey(flag: string | undefined): Hex {
+// @tessera/chain (viem, Hardhat) is imported in the actions: every `tessera` command loads this file
+const chainLib = () => import("@tessera/chain");
+
+async function deployerKey(flag: string | undefined): Promise<Hex> {
   const key = flag ?? process.env.TESSERA_DEPLOYER_KEY;
-  if (key === undefined) return DEVNET_DEPLOYER_KEY;
+  if (key === undefined) return (await chainLib()).DEVNET_DEPLOYER_KEY;
   if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new Error("--private-key must be 0x followed by 64 hex digits");
   return key as Hex;
 }
@@ -23,7 +25,8 @@ export function registerChainCommands(program: Command): void {
     .option("--private-key <hex>", "deployer key (or TESSERA_DEPLOYER_KEY; default: Hardhat's devnet account #0)")
     .option("--out <file>", "where to write the deployment record", "deployment.json")
     .action(async (o) => {
-      const dep = await deployToRpc({ rpc: o.rpc, privateKey: deployerKey(o.privateKey), out: o.out });
+      const { deployToRpc } = await chainLib();
+      const dep = await deployToRpc({ rpc: o.rpc, privateKey: await deployerKey(o.privateKey), out: o.out });
       process.stdout.write(
         `deployed on chain ${dep.chainId}: escrow ${dep.escrow}, registry ${dep.registry} → ${o.out}\n`,
       );
@@ -34,6 +37,7 @@ export function registerChainCommands(program: Command): void {
     .option("--port <n>", "JSON-RPC port", intFlag("port", 0, 65535), 8545)
     .option("--out <file>", "where to write the deployment record", "deployment.json")
     .action(async (o) => {
+      const { startDevnet } = await chainLib();
       const net = await startDevnet({ port: o.port, out: o.out });
       process.stdout.write(`devnet ${net.url} (chain ${net.deployment.chainId}); contracts → ${o.out}\n`);
       const stop = () => void net.close().then(() => process.exit(0));

@@ -1,11 +1,10 @@
 // Consumer commands: submit a job, list or show jobs, show the account.
 import { existsSync, readFileSync } from "node:fs";
-import { BUILTIN_MODULES, loadBuiltinModule } from "@tessera/runtimes";
 import type { JobView } from "@tessera/sdk";
 import type { Command } from "commander";
 import { clientFrom, withClientFlags } from "../lib/credentials.js";
-import { formatCredits } from "../lib/demo.js";
 import { intFlag } from "../lib/flags.js";
+import { formatCredits } from "../lib/format.js";
 
 function print(json: boolean, value: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
@@ -22,6 +21,7 @@ function jobLine(j: JobView): string {
 
 async function moduleId(client: ReturnType<typeof clientFrom>, module: string): Promise<string> {
   if (/^[0-9a-f]{64}$/.test(module)) return module;
+  const { BUILTIN_MODULES, loadBuiltinModule } = await import("@tessera/runtimes");
   const bytes = (BUILTIN_MODULES as readonly string[]).includes(module)
     ? await loadBuiltinModule(module as (typeof BUILTIN_MODULES)[number])
     : existsSync(module)

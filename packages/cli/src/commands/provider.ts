@@ -1,8 +1,7 @@
 // `tessera provider`: run a provider daemon that dials the gateway, serves jobs on this
 // machine's runtimes and drains cleanly on SIGTERM/SIGINT (a second signal exits at once).
 import { join } from "node:path";
-import { loadOrCreateEthKey } from "@tessera/chain";
-import { type ProviderConfigInput, type ProviderExit, type ProviderHandle, startProvider } from "@tessera/provider";
+import type { ProviderConfigInput, ProviderExit, ProviderHandle } from "@tessera/provider";
 import type { Command } from "commander";
 
 interface ProviderFlags {
@@ -68,7 +67,13 @@ export function registerProviderCommand(program: Command): void {
 async function runProvider(flags: ProviderFlags): Promise<number> {
   let handle: ProviderHandle;
   try {
-    handle = await startProvider(configFromFlags(flags));
+    // loaded here: every `tessera` command imports this file to register it, and the runtimes are heavy
+    const { startProvider } = await import("@tessera/provider");
+    const ethAddress =
+      flags.ethKey === undefined
+        ? undefined
+        : (await import("@tessera/chain")).loadOrCreateEthKey(flags.ethKey).address;
+    handle = await startProvider(configFromFlags(flags, ethAddress));
   } catch (err) {
     process.stderr.write(`tessera provider: ${(err as Error).message}\n`);
     return 1;
@@ -100,7 +105,7 @@ async function runProvider(flags: ProviderFlags): Promise<number> {
   return code;
 }
 
-function configFromFlags(flags: ProviderFlags): ProviderConfigInput {
+function configFromFlags(flags: ProviderFlags, ethAddress: string | undefined): ProviderConfigInput {
   return {
     gateway: flags.gateway,
     keyFile: flags.key ?? join(flags.dataDir, "provider-key.json"),
@@ -118,7 +123,7 @@ function configFromFlags(flags: ProviderFlags): ProviderConfigInput {
     logLevel: flags.logLevel as ProviderConfigInput["logLevel"],
     ...(flags.verify ? { verify: true } : {}),
     ...(flags.operator === undefined ? {} : { operator: flags.operator }),
-    ...(flags.ethKey === undefined ? {} : { ethAddress: loadOrCreateEthKey(flags.ethKey).address }),
+    ...(ethAddress === undefined ? {} : { ethAddress }),
     ...(flags.batchSize === undefined ? {} : { batchSize: toNumber(flags.batchSize) }),
   };
 }

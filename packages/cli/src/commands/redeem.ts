@@ -1,10 +1,7 @@
 // `tessera chain redeem`: a provider fetches its latest vouchers from the gateway and redeems on
 // chain every one that pays something new (one transaction per consumer).
-import { clientsFor, loadOrCreateEthKey, readDeployment, redeemVouchers } from "@tessera/chain";
 import { loadKeyFile } from "@tessera/protocol";
 import type { Command } from "commander";
-import { getAddress } from "viem";
-import { fetchVouchers } from "../lib/vouchers.js";
 
 export function registerRedeemCommand(chain: Command): void {
   chain
@@ -17,6 +14,9 @@ export function registerRedeemCommand(chain: Command): void {
     .option("--contracts <file>", "deployment.json to check the gateway's escrow address against")
     .option("--json", "print the redemptions as JSON")
     .action(async (o) => {
+      // loaded here: every `tessera` command imports this file to register it
+      const [{ clientsFor, loadOrCreateEthKey, readDeployment, redeemVouchers }, { getAddress }, { fetchVouchers }] =
+        await Promise.all([import("@tessera/chain"), import("viem"), import("../lib/vouchers.js")]);
       const identity = loadKeyFile(o.key);
       const eth = loadOrCreateEthKey(o.ethKey);
       const got = await fetchVouchers(o.gateway, identity);

@@ -4,13 +4,10 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadOrCreateEthKey } from "@tessera/chain";
-import { ensureTinyModel } from "@tessera/runtimes";
 import { TesseraClient } from "@tessera/sdk";
 import type { Command } from "commander";
-import { clearDeployment, fundConsumerOnChain, fundGas, waitForDeployment } from "../lib/chain-funding.js";
-import { formatCredits, runDemo } from "../lib/demo.js";
 import { intFlag } from "../lib/flags.js";
+import { formatCredits } from "../lib/format.js";
 import { type Child, spawnTessera, stopAll, waitFor } from "../lib/processes.js";
 
 const REGIONS = ["eu-west", "us-east", "ap-south", "sa-east", "af-south", "us-west", "eu-north", "ap-east"];
@@ -68,6 +65,14 @@ export function registerUpCommand(program: Command): void {
     .option("--settlement <kind>", "local (the gateway's ledger) or evm (a Hardhat devnet with the contracts)", "local")
     .option("--chain-port <n>", "devnet JSON-RPC port (--settlement evm)", intFlag("chain-port", 0, 65535), 8545)
     .action(async (o) => {
+      // loaded here, not at the top: every `tessera` command imports this file to register it
+      const [{ loadOrCreateEthKey }, { ensureTinyModel }, funding, { runDemo }] = await Promise.all([
+        import("@tessera/chain"),
+        import("@tessera/runtimes"),
+        import("../lib/chain-funding.js"),
+        import("../lib/demo.js"),
+      ]);
+      const { clearDeployment, fundConsumerOnChain, fundGas, waitForDeployment } = funding;
       const dir = resolve(o.dir);
       const logs = join(dir, "logs");
       mkdirSync(logs, { recursive: true });

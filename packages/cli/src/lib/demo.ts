@@ -4,6 +4,7 @@ import { loadBuiltinModule } from "@tessera/runtimes";
 import type { JobView, ProviderInfo, TesseraClient } from "@tessera/sdk";
 import cliProgress from "cli-progress";
 import OpenAI from "openai";
+import { formatCredits } from "./format.js";
 
 const PROMPTS = [
   "Write a haiku about distributed computing.",
@@ -138,10 +139,4 @@ export async function runDemo(opts: {
     };
   });
   return { outcomes, perProvider };
-}
-
-export function formatCredits(nc: bigint): string {
-  const whole = nc / 1_000_000_000n;
-  const frac = (nc % 1_000_000_000n).toString().padStart(9, "0");
-  return `${whole}.${frac}`;
 }

@@ -2,17 +2,7 @@
 // n×n matrices in O(n²) per round (A·(B·x) against C·x for a random ±1 vector x) instead of the
 // O(n³) of recomputing it; a wrong C survives a round with probability at most 1/2. Also how a
 // proof becomes measured throughput and whether it shows the capacity the node claimed. Pure.
-
-function matVec(a: Float64Array, x: Float64Array, n: number): Float64Array {
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    const row = i * n;
-    for (let j = 0; j < n; j++) sum += (a[row + j] as number) * (x[j] as number);
-    y[i] = sum;
-  }
-  return y;
-}
+import { matVec } from "./matrices.js";
 
 /**
  * True when C = A·B up to float rounding, checked over `rounds` random ±1 vectors drawn from

@@ -5,9 +5,8 @@
 // within slack × the time its claim implies (plus a round-trip allowance); failures count against
 // its reputation.
 import { randomBytes } from "node:crypto";
-import { capacityDeadlineMs, capacityShown, freivaldsCheck, provenThroughput } from "@tessera/core";
+import { capacityDeadlineMs, capacityShown, freivaldsCheck, provenThroughput, randomMatrix } from "@tessera/core";
 import type { CapacityChallengeMessage, CapacityProofMessage } from "@tessera/protocol";
-import { randomMatrix } from "@tessera/runtimes";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { ProviderSession } from "../engine/sessions.js";

@@ -1,5 +1,7 @@
 // Public API of the WASM runtime: sandboxed, deterministic jobs in reusable worker threads.
 
+// pure and shared with the gateway, which checks capacity proofs without loading any runtime
+export { matmul, matmulFlops, matVec, randomMatrix, seededRandom } from "@tessera/core";
 export {
   type JobModuleInfo,
   MEMORY_IMPORT,
@@ -10,7 +12,6 @@ export {
   validateJobModule,
   WASM_PAGE_BYTES,
 } from "./abi.js";
-export { matmul, matmulFlops, matVec, randomMatrix, seededRandom } from "./matmul.js";
 export {
   BUILTIN_MODULES,
   type BuiltinModuleName,

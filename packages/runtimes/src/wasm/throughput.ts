@@ -1,8 +1,7 @@
 // A node's CPU throughput in standard units per second, measured by multiplying seeded random
 // matrices in plain JS. WASM jobs are metered as time × this rate, so a faster node bills
 // the same work as a slower one.
-import { FLOPS_PER_STANDARD_UNIT } from "@tessera/core";
-import { matmul, matmulFlops, randomMatrix } from "./matmul.js";
+import { FLOPS_PER_STANDARD_UNIT, matmul, matmulFlops, randomMatrix } from "@tessera/core";
 
 export interface ThroughputOptions {
   /** matrix size n (n×n); default 128 */

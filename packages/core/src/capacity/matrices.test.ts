@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matmul, matmulFlops, matVec, randomMatrix, seededRandom } from "./matmul.js";
+import { matmul, matmulFlops, matVec, randomMatrix, seededRandom } from "./matrices.js";
 
 describe("matmul", () => {
   it("multiplies a 2×2 case", () => {

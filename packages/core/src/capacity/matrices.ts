@@ -1,6 +1,6 @@
-// Seeded random matrices and their product, as small pure functions. The node benchmark uses
-// them to measure throughput; a proof-of-capacity challenge can reuse them, checking a claimed
-// product C = A·B in O(n²) with Freivalds' algorithm (compare A·(B·x) with C·x).
+// Seeded random matrices and their product, as small pure functions. A node measures its
+// throughput with them and answers proof-of-capacity challenges; the gateway regenerates the
+// challenge's matrices from the seeds and checks the claimed product in O(n²) (freivalds.ts).
 // Matrices are square, row-major Float64Arrays of n×n.
 
 /** mulberry32: a tiny 32-bit PRNG, identical on every platform; returns floats in [0, 1). */
