@@ -135,6 +135,38 @@ describe("OpenAI Batch API through the official client", () => {
     expect((await net.admin.ledger()).ok).toBe(true);
   }, 300_000);
 
+  it("sends a line whose custom_id an earlier line used to the error file, running the first one", async () => {
+    const { apiKey } = await net.consumer();
+    const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
+    const lines = [chatLine(1), chatLine(2), chatLine(1, 3), chatLine(3)];
+    const file = await openai.files.create({
+      file: await toFile(Buffer.from(`${lines.join("\n")}\n`), "dup.jsonl"),
+      purpose: "batch",
+    });
+    const created = await openai.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
+    const done = await waitFinal(openai, created.id);
+    expect(done.request_counts).toEqual({ total: 4, completed: 3, failed: 1 });
+    const out = await content(openai, done.output_file_id);
+    const errs = await content(openai, done.error_file_id);
+    expect(out.map((l) => l.custom_id).sort()).toEqual(["req-1", "req-2", "req-3"]);
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatchObject({ custom_id: "req-1", error: { code: "duplicate_custom_id" } });
+    expect(errs[0]?.error?.message).toMatch(/^line 3: custom_id 'req-1' is used by an earlier line/);
+    expect((await net.admin.ledger()).ok).toBe(true);
+
+    // once the batch is done its files can be deleted
+    for (const id of [file.id, done.output_file_id as string]) {
+      await expect(openai.files.delete(id)).resolves.toEqual({ id, object: "file", deleted: true });
+      await expect(openai.files.retrieve(id)).rejects.toMatchObject({ status: 404 });
+      await expect(openai.files.delete(id)).rejects.toMatchObject({ status: 404 });
+    }
+    expect((await openai.files.list()).data.map((f) => f.id)).not.toContain(file.id);
+  }, 120_000);
+
   it("cancels a batch midway: finished lines stay in the output, the rest are refunded and reported as cancelled", async () => {
     const { apiKey, client } = await net.consumer();
     const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
@@ -155,6 +187,8 @@ describe("OpenAI Batch API through the official client", () => {
       "some lines done",
       async () => ((await openai.batches.retrieve(b.id)).request_counts?.completed ?? 0) >= 5 || undefined,
     );
+    // the input of a running batch cannot be deleted
+    await expect(openai.files.delete(file.id)).rejects.toMatchObject({ status: 409, code: "file_in_use" });
     const cancelling = await openai.batches.cancel(b.id);
     expect(["cancelling", "cancelled"]).toContain(cancelling.status);
     const done = await waitFinal(openai, b.id);

@@ -115,6 +115,8 @@ export interface BatchStore {
   getFile(id: string): Promise<BatchFileRecord | undefined>;
   /** newest first */
   listFiles(consumerId: string, limit: number): Promise<BatchFileRecord[]>;
+  /** removes the record; false when there was none */
+  deleteFile(id: string): Promise<boolean>;
   /** inserted when absent, replaced when present */
   putBatch(b: BatchRecord): Promise<void>;
   getBatch(id: string): Promise<BatchRecord | undefined>;
@@ -164,6 +166,11 @@ export class KyselyBatchStore implements BatchStore {
       .limit(limit)
       .execute();
     return rows.map((r) => JSON.parse(r.data) as BatchFileRecord);
+  }
+
+  async deleteFile(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom("batch_files").where("id", "=", id).executeTakeFirst();
+    return r.numDeletedRows > 0n;
   }
 
   async putBatch(b: BatchRecord): Promise<void> {

@@ -31,6 +31,8 @@ type StopReason = "cancelled" | "expired";
 
 export class BatchRunner {
   private done = new Set<number>();
+  /** lines whose custom_id an earlier line already used: they go to the error file, as OpenAI requires ids unique */
+  private duplicates = new Set<number>();
   private readonly active = new Map<string, number>();
   private out?: WriteStream;
   private err?: WriteStream;
@@ -59,6 +61,7 @@ export class BatchRunner {
   async start(): Promise<void> {
     try {
       if (this.batch.status === "validating") await this.validate();
+      else if (this.batch.status === "in_progress" || this.batch.status === "cancelling") await this.scan();
       if (this.batch.status === "in_progress" || this.batch.status === "cancelling") {
         if (this.batch.status === "cancelling") this.stopReason = "cancelled";
         await this.recover();
@@ -86,10 +89,28 @@ export class BatchRunner {
   }
 
   private async validate(): Promise<void> {
-    let total = 0;
-    for await (const [, text] of numberedLines(this.deps.inputPath)) if (text.trim()) total++;
+    const total = await this.scan();
     this.set("in_progress", { total, inProgressAt: Date.now() });
     await this.save();
+  }
+
+  /**
+   * One streamed pass over the input: counts the requests and finds repeated custom_ids (the
+   * later line is the duplicate, so a resumed batch finds the same ones). Only the ids are held,
+   * and only during the pass.
+   */
+  private async scan(): Promise<number> {
+    let total = 0;
+    const seen = new Set<string>();
+    for await (const [n, text] of numberedLines(this.deps.inputPath)) {
+      if (!text.trim()) continue;
+      total++;
+      const id = customIdOf(text);
+      if (id === null) continue;
+      if (seen.has(id)) this.duplicates.add(n);
+      else seen.add(id);
+    }
+    return total;
   }
 
   /** Reads back what the output and error files already hold (a restart) and reopens them for appending. */
@@ -167,11 +188,7 @@ export class BatchRunner {
   }
 
   private stoppedLine(n: number, text: string): OutputLine {
-    let customId: string | null = null;
-    try {
-      const v = JSON.parse(text) as { custom_id?: unknown };
-      if (typeof v.custom_id === "string") customId = v.custom_id;
-    } catch {}
+    const customId = customIdOf(text);
     const code = this.stopReason === "expired" ? "batch_expired" : "batch_cancelled";
     const message =
       this.stopReason === "expired"
@@ -181,6 +198,20 @@ export class BatchRunner {
   }
 
   private async runLine(n: number, text: string): Promise<void> {
+    if (this.duplicates.has(n)) {
+      const id = customIdOf(text);
+      this.write(
+        n,
+        errorLine(
+          this.batch.id,
+          n,
+          id,
+          "duplicate_custom_id",
+          `line ${n + 1}: custom_id '${id}' is used by an earlier line; custom_ids must be unique within a batch.`,
+        ),
+      );
+      return;
+    }
     const parsed = parseLine(this.deps.ctx, this.batch.endpoint, text, this.batch.id);
     if (!parsed.ok) {
       this.write(
@@ -291,5 +322,14 @@ export class BatchRunner {
         this.deps.log.error({ err, batchId: snapshot.id }, "saving batch failed");
       });
     return this.saving;
+  }
+}
+
+function customIdOf(text: string): string | null {
+  try {
+    const v = JSON.parse(text) as { custom_id?: unknown };
+    return typeof v.custom_id === "string" ? v.custom_id : null;
+  } catch {
+    return null;
   }
 }

@@ -1,7 +1,8 @@
 // OpenAI's Files and Batches API (what the official `openai` client calls): upload a JSONL
 // file, start a batch over it, watch its request counts, cancel it, download its output.
 import { createReadStream } from "node:fs";
-import { NotFound } from "@tessera/protocol";
+import { rm } from "node:fs/promises";
+import { NotFound, TesseraError } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { newFileId, receiveUpload } from "../batch/files.js";
@@ -66,6 +67,24 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
   app.get("/v1/files/:id/content", async (req, reply) => {
     const f = await ownFile(req.headers.authorization, (req.params as { id: string }).id);
     return reply.type("application/jsonl").header("content-length", f.bytes).send(createReadStream(f.path));
+  });
+
+  // The record goes first: a crash between the two steps leaves unreferenced bytes on disk,
+  // never a record pointing at nothing.
+  app.delete("/v1/files/:id", async (req) => {
+    const f = await ownFile(req.headers.authorization, (req.params as { id: string }).id);
+    const user = (await ctx.store.batches.unfinishedBatches()).find((b) => b.inputFileId === f.id);
+    if (user)
+      throw new TesseraError(
+        "file_in_use",
+        409,
+        `File '${f.id}' is the input of batch '${user.id}', which has not finished; cancel it or wait for it first.`,
+        "invalid_request_error",
+        "file_id",
+      );
+    await ctx.store.batches.deleteFile(f.id);
+    await rm(f.path, { force: true });
+    return { id: f.id, object: "file", deleted: true };
   });
 
   app.post("/v1/batches", async (req) => {
