@@ -4,7 +4,7 @@
 // sends { done, failed, elapsedMs }.
 import { createLlmRuntime } from "@tessera/runtimes";
 
-const [modelPath, from, to, concurrency] = process.argv.slice(2);
+const [modelPath, from, to, concurrency, maxTokens = "4"] = process.argv.slice(2);
 const runtime = await createLlmRuntime({ modelPaths: [modelPath as string], concurrency: Number(concurrency) });
 const model = runtime.models()[0];
 if (!model) throw new Error("no model loaded");
@@ -24,7 +24,7 @@ async function lane(): Promise<void> {
           model: model?.id as string,
           input: { messages: [{ role: "user", content: `request ${i}` }] },
           params: { temperature: 0 },
-          limits: { maxOutputTokens: 4 },
+          limits: { maxOutputTokens: Number(maxTokens) },
         },
         { jobId: `direct-${i}`, attempt: 1, signal: new AbortController().signal },
       );
