@@ -125,6 +125,9 @@ export function handleProviderSocket(
         case "drain":
           engine.drain(session);
           break;
+        case "pause":
+          engine.pause(session, msg.paused);
+          break;
         case "release":
           await engine.release(session, msg);
           break;

@@ -77,6 +77,8 @@ export class JobRunner {
   private readonly outbox = new Map<string, OutboxMessage>();
   private readonly idleWaiters: Array<() => void> = [];
   private draining = false;
+  /** the owner wants the machine: batch leases are given back, interactive ones still run */
+  private paused = false;
   private stopped = false;
   private readonly counts = {
     peakRunning: 0,
@@ -111,6 +113,13 @@ export class JobRunner {
       return;
     }
     this.counts.leases++;
+    if (this.paused && msg.interruptible === true) {
+      // leased before the gateway heard of the pause: give it back rather than refuse (no attempt used)
+      this.counts.released++;
+      log.info("lease released: paused by its owner");
+      this.options.send({ type: "release", jobId, attempt, reason: "paused by its owner" });
+      return;
+    }
     const refusal = this.refusalFor(spec);
     if (refusal) {
       this.counts.refused++;
@@ -201,6 +210,12 @@ export class JobRunner {
     }
     this.counts.released += n;
     return n;
+  }
+
+  /** Pausing gives the batch leases back now; resuming takes leases again. */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (paused) this.releaseInterruptible("paused by its owner");
   }
 
   /** Take no more leases; running jobs finish. */

@@ -56,6 +56,8 @@ export interface ProviderStats extends JobStats {
   /** authenticated with the gateway right now */
   connected: boolean;
   draining: boolean;
+  /** the owner has the machine: nothing new is leased, batch leases were given back */
+  paused: boolean;
   /** authenticated sessions since start (1 + reconnects) */
   sessions: number;
 }
@@ -67,6 +69,8 @@ export interface ProviderHandle {
   gatewayUrl: string;
   /** Take no new work, finish running jobs, deliver their results (acked), then close. */
   drain(): Promise<void>;
+  /** The owner wants the machine (true) or gives it back (false): see PauseMsg. */
+  pause(paused: boolean): void;
   /** Close now: running jobs are aborted and nothing more is sent. */
   stop(): Promise<void>;
   stats(): ProviderStats;
@@ -115,6 +119,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
   }
 
   let draining = false;
+  let paused = false;
   let shutdown: Promise<void> | undefined;
   let resolveClosed!: (exit: ProviderExit) => void;
   const closed = new Promise<ProviderExit>((resolve) => {
@@ -143,6 +148,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     onWelcome: () => {
       // Drain first, so nothing new is leased while results from before a drop go out.
       if (draining) connection.send({ type: "drain" });
+      else if (paused) connection.send({ type: "pause", paused: true });
       runner.flush();
     },
     onMessage: (msg) => {
@@ -193,12 +199,20 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
       await runner.idle();
       await shutDown({ reason: "drained" });
     },
+    pause(p: boolean) {
+      if (shutdown || draining || p === paused) return;
+      paused = p;
+      runner.setPaused(p);
+      log.info({ running: runner.stats().running }, p ? "paused by the owner: batch leases given back" : "resumed");
+      connection.send({ type: "pause", paused: p });
+    },
     stop: () => shutDown({ reason: "stopped" }),
     stats: () => ({
       ...runner.stats(),
       nodeId: identity.id,
       connected: connection.connected,
       draining,
+      paused,
       sessions: connection.sessions,
     }),
     closed,

@@ -94,10 +94,22 @@ async function runProvider(flags: ProviderFlags): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // the owner wants the machine for a while, then gives it back (SIGUSR1 belongs to Node's inspector)
+  const onPauseToggle = () => {
+    const paused = !handle.stats().paused;
+    handle.pause(paused);
+    process.stderr.write(
+      paused
+        ? "tessera provider: SIGUSR2, paused (batch leases given back, nothing new taken); send again to resume\n"
+        : "tessera provider: SIGUSR2, resumed\n",
+    );
+  };
+  process.on("SIGUSR2", onPauseToggle);
 
   const exit = await handle.closed;
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
+  process.off("SIGUSR2", onPauseToggle);
   if (exit.message) process.stderr.write(`tessera provider: ${exit.message}\n`);
   // Native runtimes can keep threads alive after close; leave explicitly once done.
   const code = EXIT_CODES[exit.reason];

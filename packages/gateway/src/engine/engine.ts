@@ -252,6 +252,13 @@ export class Engine {
     this.log.info({ providerId: session.id }, "provider draining");
   }
 
+  /** A paused provider is scheduled like a draining one (not at all) until it resumes. */
+  pause(session: ProviderSession, paused: boolean): void {
+    session.draining = paused;
+    this.log.info({ providerId: session.id }, paused ? "provider paused by its owner" : "provider resumed");
+    if (!paused) this.kick();
+  }
+
   heartbeat(session: ProviderSession, running: { jobId: string; attempt: number }[]): void {
     const now = this.now();
     for (const r of running) {

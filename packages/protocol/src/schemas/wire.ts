@@ -134,6 +134,11 @@ export const FailureMsg = z.object({
   retryable: z.boolean(),
 });
 export const DrainMsg = z.object({ type: z.literal("drain") });
+/**
+ * The owner wants the machine for a while (paused: true) or gives it back (false). While paused
+ * the provider is leased nothing and gives its batch leases back; interactive ones finish.
+ */
+export const PauseMsg = z.object({ type: z.literal("pause"), paused: z.boolean() });
 /** The provider gives a lease back unfinished (shutdown, owner wants the machine); not billed, no attempt used. */
 export const ReleaseMsg = z.object({
   type: z.literal("release"),
@@ -148,6 +153,7 @@ export const ProviderMessageSchema = z.discriminatedUnion("type", [
   ResultMsg,
   FailureMsg,
   DrainMsg,
+  PauseMsg,
   ReleaseMsg,
   VerdictMsg,
   CapacityProofMsg,
