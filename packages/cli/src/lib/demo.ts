@@ -4,7 +4,6 @@ import { loadBuiltinModule } from "@tessera/runtimes";
 import type { JobView, ProviderInfo, TesseraClient } from "@tessera/sdk";
 import cliProgress from "cli-progress";
 import OpenAI from "openai";
-import { formatCredits } from "./format.js";
 
 const PROMPTS = [
   "Write a haiku about distributed computing.",
