@@ -1,19 +1,44 @@
 // An adversarial provider process: the real provider daemon with its runtimes wrapped by a
 // cheating strategy. Run as `node --import tsx test/helpers/adversary.ts <strategy> <config-json>`.
 // Strategies: random | smaller-model | truncate | inflate | replay | cheat-q=<q> (random output on a
-// fraction q of jobs) | lazy-verifier (passes everything) | griefing-verifier (fails everything).
+// fraction q of jobs) | lazy-verifier (passes everything) | griefing-verifier (fails everything) |
+// colluding-verifier (passes every result of its partners, checks everyone else's honestly) |
+// fake-capacity.
+// The config JSON is the provider's, plus `adversary: { seed?, partners? }`: `seed` seeds the
+// cheat draws (which jobs a cheat-q provider cheats on, and its random tokens), so a run is
+// reproducible; `partners` are the node ids a colluding verifier passes whatever they send.
 import { join } from "node:path";
 import type { LlmJobSpec, LlmOutput, ProviderMessage } from "@tessera/protocol";
 import { type LlmRuntimeLike, type ProviderConfigInput, startProvider } from "@tessera/provider";
 import { createLlmRuntime, llmStandardUnits, makeTinyModel } from "@tessera/runtimes";
 
+interface AdversaryOptions {
+  seed?: number;
+  partners?: string[];
+}
+
 const [strategy = "random", configJson = "{}"] = process.argv.slice(2);
-const config = JSON.parse(configJson) as ProviderConfigInput;
-let seed = 7;
-const rand = () => {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31;
-  return seed / 2 ** 31;
+const { adversary: options = {}, ...config } = JSON.parse(configJson) as ProviderConfigInput & {
+  adversary?: AdversaryOptions;
 };
+const partners = new Set(options.partners ?? []);
+
+/** mulberry32: a small seeded generator, uniform in [0, 1) */
+function seeded(seed: number): () => number {
+  let s = seed | 0;
+  return () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+// one draw per executed job decides whether to cheat on it; the forged tokens come from another
+// stream, so which jobs are cheated on depends on the seed and the job count only
+const seed = options.seed ?? 7;
+const cheatDraw = seeded(seed);
+const rand = seeded(seed ^ 0x5eed);
+let executed = 0;
 
 function wrap(honest: LlmRuntimeLike, impostor: LlmRuntimeLike | undefined): LlmRuntimeLike {
   const info = honest.models()[0];
@@ -30,12 +55,15 @@ function wrap(honest: LlmRuntimeLike, impostor: LlmRuntimeLike | undefined): Llm
       await honest.close();
       await impostor?.close();
     },
-    verify: (spec, claim, ctx) => {
-      if (strategy === "lazy-verifier") return Promise.resolve({ pass: true, reasons: [], checks: [], metrics: {} });
-      if (strategy === "griefing-verifier")
-        return Promise.resolve({ pass: false, reasons: ["always fails"], checks: [], metrics: {} });
+    verify: async (spec, claim, ctx) => {
+      if (strategy === "lazy-verifier") return { pass: true, reasons: [], checks: [], metrics: {} };
+      if (strategy === "griefing-verifier") return { pass: false, reasons: ["always fails"], checks: [], metrics: {} };
       if (!honest.verify) throw new Error("no verify");
-      return honest.verify(spec, claim, ctx);
+      const report = await honest.verify(spec, claim, ctx);
+      // a partner's result passes with the report of a real check (its margins), just not its verdict
+      if (strategy === "colluding-verifier" && ctx.providerId && partners.has(ctx.providerId))
+        return { ...report, pass: true, reasons: [] };
+      return report;
     },
     async execute(spec, ctx) {
       if (strategy === "smaller-model" && impostor) {
@@ -50,7 +78,9 @@ function wrap(honest: LlmRuntimeLike, impostor: LlmRuntimeLike | undefined): Llm
       }
       const r = await honest.execute(spec, ctx);
       const out = r.output as LlmOutput;
-      if (rand() >= q) return r;
+      const n = ++executed;
+      if (cheatDraw() >= q) return r;
+      if (strategy.startsWith("cheat-q=")) console.error(`adversary: cheating on job #${n} (${ctx.jobId})`);
       switch (strategy) {
         case "truncate": {
           const n = Math.max(1, Math.floor(out.tokens.length / 2));

@@ -159,24 +159,46 @@ export class TestNetwork {
     };
   }
 
+  /** A node key made ahead of its process (e.g. so a colluding verifier can be told its partner's id). */
+  nodeKey(name: string): { keyFile: string; id: string } {
+    mkdirSync(join(this.dir, "keys"), { recursive: true });
+    const keyFile = join(this.dir, "keys", `${name}.key`);
+    return { keyFile, id: loadOrCreateKeyFile(keyFile).id };
+  }
+
   /** A provider process running a cheating strategy (test/helpers/adversary.ts); returns its node id. */
-  async startAdversary(strategy: string, o: { operator?: string; verify?: boolean } = {}): Promise<string> {
+  async startAdversary(
+    strategy: string,
+    o: {
+      operator?: string;
+      verify?: boolean;
+      region?: string;
+      /** a key file made with nodeKey(); default a new one in the node's data dir */
+      keyFile?: string;
+      /** seeds the cheat draws, so which jobs are cheated on is the same every run */
+      seed?: number;
+      /** node ids a colluding-verifier passes whatever they send */
+      partners?: string[];
+      concurrency?: number;
+    } = {},
+  ): Promise<string> {
     const i = this.providers.length + 1;
     const dataDir = join(this.dir, `adversary-${i}`);
     mkdirSync(dataDir, { recursive: true });
-    const keyFile = join(dataDir, "node.key");
+    const keyFile = o.keyFile ?? join(dataDir, "node.key");
     const identity = loadOrCreateKeyFile(keyFile);
     const config = {
       gateway: `ws://127.0.0.1:${this.port}`,
       keyFile,
-      region: `adv-${i}`,
+      region: o.region ?? `adv-${i}`,
       price: 50,
-      concurrency: 2,
+      concurrency: o.concurrency ?? 2,
       dataDir,
       models: [await tinyModel()],
       logLevel: "warn",
       verify: o.verify === true,
       ...(o.operator ? { operator: o.operator } : {}),
+      adversary: { ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.partners ? { partners: o.partners } : {}) },
     };
     const child = spawn(process.execPath, ["--import", "tsx", ADVERSARY, strategy, JSON.stringify(config)], {
       stdio: ["ignore", "pipe", "pipe"],

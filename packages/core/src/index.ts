@@ -1,5 +1,6 @@
 export * from "./audit/canary.js";
 export * from "./audit/policy.js";
+export * from "./audit/recheck.js";
 export * from "./audit/reputation.js";
 export * from "./audit/verdicts.js";
 export * from "./capacity/freivalds.js";

@@ -75,7 +75,7 @@ export class Auditor {
     return runtime.verify(
       msg.spec,
       { output: msg.output, units: msg.units },
-      { jobId: msg.jobId, signal: this.controller.signal },
+      { jobId: msg.jobId, providerId: msg.providerId, signal: this.controller.signal },
     );
   }
 }

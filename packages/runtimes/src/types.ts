@@ -24,6 +24,8 @@ export interface ClaimedResult {
 
 export interface VerifyContext {
   jobId: string;
+  /** the node whose signed result is checked (the audit names it: its signature is checked) */
+  providerId?: string;
   signal: AbortSignal;
 }
 

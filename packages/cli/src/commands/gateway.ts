@@ -27,6 +27,7 @@ export function registerGatewayCommand(program: Command): void {
     .option("--unbonding-ms <n>", "how long unbonded stake stays slashable", String(7 * 24 * 3600_000))
     .option("--canary-rate <r>", "canary jobs (known answers) per settled job, paid from fees", "0.02")
     .option("--verifier-canary-rate <r>", "canary audits (known-wrong or known-good results) per passed audit", "0.05")
+    .option("--pass-recheck-rate <r>", "share of audits passed by one verifier sent to a second all the same", "0.1")
     .option(
       "--max-running-per-consumer <n>",
       "jobs one consumer may run at once (0: no cap)",
@@ -68,6 +69,7 @@ export function registerGatewayCommand(program: Command): void {
         verification: {
           minStake: o.minStake,
           unbondingMs: Number(o.unbondingMs),
+          passRecheckRate: Number(o.passRecheckRate),
           canaries: { providerRate: Number(o.canaryRate), verifierRate: Number(o.verifierCanaryRate) },
           policy: {
             newRate: Number(o.auditNewRate),

@@ -25,6 +25,11 @@ export const VerificationConfigSchema = z
     verdictTimeoutMs: z.number().int().positive().default(60_000),
     /** verifiers whose verdicts went against the final outcome this many times are no longer used */
     verifierStrikes: z.number().int().positive().default(2),
+    /**
+     * share of audits cleared by a single pass that go to a second verifier all the same (core's
+     * audit/recheck.ts): a verifier passing its partner's cheated results is contradicted and struck
+     */
+    passRecheckRate: z.number().min(0).max(1).default(0.1),
     /** canary jobs for providers and canary audits for verifiers (core's audit/canary.ts) */
     canaries: CanaryPolicySchema.default(CanaryPolicySchema.parse({})),
     /** proof of capacity challenges (capacity.ts) */

@@ -4,12 +4,14 @@
 // and excludes it. Also keeps stake (deposits, unbonding) and the per-node verification record.
 import { randomBytes } from "node:crypto";
 import {
+  type AuditOutcome,
   type AuditRecord,
   auditFeeEvent,
   auditProbabilityWithReputation,
   type CastVerdict,
   decideAudit,
   dissenters,
+  drawPassRecheck,
   feeOf,
   type JobRecord,
   type LedgerEvent,
@@ -55,6 +57,8 @@ interface PendingAudit {
   asked: string[];
   kind: "sampled" | "canary";
   timer?: NodeJS.Timeout;
+  /** a single pass was sent to a second verifier all the same (spot re-check) */
+  recheck?: boolean;
 }
 
 export interface CoordinatorDeps {
@@ -114,6 +118,11 @@ export class VerificationCoordinator {
   reputationOf(nodeId: string): number {
     const session = [...this.deps.sessions()].find((s) => s.id === nodeId);
     return nodeReputation(reputationInput(this.record(nodeId), session));
+  }
+
+  /** Excluded from scheduling and verifying (slashed, or too many strikes); reads without creating a record. */
+  isExcluded(nodeId: string): boolean {
+    return this.records.get(nodeId)?.excluded ?? false;
   }
 
   provenThroughput(nodeId: string): number | null {
@@ -235,13 +244,39 @@ export class VerificationCoordinator {
     );
     const outcome = decideAudit(audit.verdicts);
     if (outcome.kind === "next_verifier") return this.askNext(audit);
-    this.pending.delete(audit.id);
+    // spot re-check of a single pass (core's audit/recheck.ts): a second verifier, unaware of it,
+    // checks the result all the same; when none is available the pass stands
+    if (
+      drawPassRecheck(audit.verdicts, this.deps.config.passRecheckRate, this.random()) &&
+      this.verifierCandidates(audit.job, audit.asked).length > 0
+    ) {
+      audit.recheck = true;
+      this.log(audit).info({ passedBy: session.id }, "pass re-check drawn");
+      return this.askNext(audit);
+    }
+    await this.finish(audit, outcome);
+  }
+
+  /** Applies a decided outcome: strikes for dissenters, then the pass or the slash. */
+  private async finish(audit: PendingAudit, outcome: Exclude<AuditOutcome, { kind: "next_verifier" }>): Promise<void> {
+    if (!this.pending.delete(audit.id)) return;
+    clearTimeout(audit.timer);
     const providerId = audit.job.providerId as string;
     const rec = this.record(providerId);
     for (const v of dissenters(audit.verdicts, outcome)) {
       const vr = this.record(v);
       vr.verifierStrikes++;
       if (vr.verifierStrikes >= this.deps.config.verifierStrikes) vr.excluded = true;
+      this.log(audit).warn(
+        {
+          verifierId: v,
+          strikes: vr.verifierStrikes,
+          excluded: vr.excluded,
+          outcome: outcome.kind,
+          recheck: audit.recheck,
+        },
+        "verdict against the outcome: verifier strike",
+      );
     }
     if (outcome.kind === "passed") {
       rec.auditsPassed++;
@@ -369,6 +404,12 @@ export class VerificationCoordinator {
     const candidates = this.verifierCandidates(job, audit.asked);
     const chosen = candidates[Math.floor(this.random() * candidates.length)];
     if (!chosen) {
+      // a re-checked pass whose second verifier did not answer (or left) stands
+      const standing = decideAudit(audit.verdicts);
+      if (audit.recheck && standing.kind === "passed") {
+        void this.finish(audit, standing).catch((err) => this.log(audit).error({ err }, "audit not decided"));
+        return;
+      }
       this.log(audit).warn({ asked: audit.asked.length }, "no verifier available; audit left pending");
       return;
     }

@@ -1,0 +1,237 @@
+// The coordinator's audit loop with the spot re-check of passes, against fakes of the store, the
+// group writer and provider sessions; the draws are scripted. Real signatures on verdicts.
+import { type JobRecord, type LedgerEvent, stakeAccounts } from "@tessera/core";
+import { type GatewayMessage, generateIdentity, type Identity, signVerdict } from "@tessera/protocol";
+import type { Store } from "@tessera/store";
+import pino from "pino";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { ProviderSession } from "../engine/sessions.js";
+import type { GroupWriter } from "../engine/writer.js";
+import { VerificationConfigSchema } from "./config.js";
+import { VerificationCoordinator } from "./coordinator.js";
+
+const MODEL = "a".repeat(64);
+const OUTPUT_HASH = "b".repeat(64);
+
+interface Node {
+  identity: Identity;
+  session: ProviderSession;
+  sent: GatewayMessage[];
+}
+
+function node(operator: string, verifier: boolean): Node {
+  const identity = generateIdentity();
+  const sent: GatewayMessage[] = [];
+  const session: ProviderSession = {
+    id: identity.id,
+    capabilities: {
+      runtimes: ["llm"],
+      models: [{ id: MODEL, name: "tiny", parameters: 1000, contextSize: 256 }],
+      pricePerUnit: 50,
+      region: operator,
+      maxConcurrency: 2,
+      throughput: 1,
+      operator,
+      ...(verifier ? { verifier: true } : {}),
+    },
+    connectedAt: 0,
+    draining: false,
+    online: true,
+    completed: 0,
+    failed: 0,
+    msPerUnit: null,
+    send: (m) => void sent.push(m),
+    close: () => {},
+  };
+  return { identity, session, sent };
+}
+
+function setup(passRecheckRate: number, opts: { verifiers?: number } = {}) {
+  const provider = node("op-p", false);
+  const colluder = node("op-c", true);
+  const honest = Array.from({ length: opts.verifiers ?? 2 }, (_, i) => node(`op-${i}`, true));
+  const events: LedgerEvent[] = [];
+  const draws: number[] = [];
+  const store = {
+    verification: { putAudit: async () => {}, putVerdict: async () => {} },
+    balance: async (account: string) => (account === stakeAccounts.stake(provider.session.id) ? 10_000n : 0n),
+  } as unknown as Store;
+  const writer = {
+    write: async (op: { ledger: LedgerEvent }) => {
+      events.push(op.ledger);
+      return { ok: true };
+    },
+  } as unknown as GroupWriter;
+  const coordinator = new VerificationCoordinator({
+    store,
+    writer,
+    sessions: () => [provider, colluder, ...honest].map((n) => n.session),
+    config: VerificationConfigSchema.parse({
+      policy: { newRate: 1, floorRate: 1, afterFailureRate: 1 },
+      passRecheckRate,
+      verdictTimeoutMs: 1_000,
+    }),
+    log: pino({ level: "silent" }),
+    // scripted draws (audit draw, verifier picks, re-check draw), 0 once the script runs out
+    random: () => draws.shift() ?? 0,
+  });
+  const job: JobRecord = {
+    id: "job_1",
+    consumerId: "c1",
+    spec: { runtime: "llm", model: MODEL, input: { prompt: "hi" } } as JobRecord["spec"],
+    constraints: {},
+    jobClass: "interactive",
+    status: "completed",
+    attempt: 1,
+    maxAttempts: 3,
+    providerId: provider.session.id,
+    pricePerUnit: 50,
+    leaseExpiresAt: null,
+    triedProviders: [],
+    escrow: 0n,
+    cost: 100n,
+    units: { inputTokens: 1, outputTokens: 1, standardUnits: 1 } as JobRecord["units"],
+    output: { text: "x", tokens: [1], logprobs: [-1], finishReason: "length" } as unknown as JobRecord["output"],
+    outputHash: OUTPUT_HASH,
+    signature: "sig",
+    error: null,
+    idempotencyKey: null,
+    requestHash: "r",
+    createdAt: 0,
+    updatedAt: 0,
+    startedAt: 0,
+    finishedAt: 0,
+    deadlineAt: null,
+  };
+  /** the audit id a verifier was last sent, if any */
+  const asked = (n: Node) => {
+    const m = n.sent.findLast((x) => x.type === "audit");
+    return m?.type === "audit" ? m.auditId : undefined;
+  };
+  const answer = (n: Node, pass: boolean) => {
+    const auditId = asked(n) as string;
+    const claim = { auditId, jobId: job.id, outputHash: OUTPUT_HASH, pass };
+    return coordinator.onVerdict(n.session, {
+      type: "verdict",
+      auditId,
+      jobId: job.id,
+      report: { pass, reasons: [], checks: [], metrics: {} },
+      signature: signVerdict(n.identity, claim),
+      elapsedMs: 1,
+    });
+  };
+  return { coordinator, provider, colluder, honest, events, draws, job, asked, answer };
+}
+
+const flush = async () => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+
+describe("verification coordinator: spot re-check of passes", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("without re-checks, a colluder drawn first clears its partner's cheated result", async () => {
+    const t = setup(0);
+    // audit draw, then the pick among [colluder, h0, h1]: 0 → the colluder
+    t.draws.push(0, 0);
+    t.coordinator.onSettled(t.job);
+    await flush();
+    expect(t.asked(t.colluder)).toBeDefined();
+    await t.answer(t.colluder, true);
+    expect(t.coordinator.pendingAudits()).toBe(0);
+    expect(t.coordinator.view(t.provider.session.id)).toMatchObject({ auditsPassed: 1, slashed: "0", excluded: false });
+    expect(t.events.some((e) => e.kind === "slash")).toBe(false);
+    for (const h of t.honest) expect(t.asked(h)).toBeUndefined();
+  });
+
+  it("re-checks the pass: two honest verifiers contradict it, the provider is slashed and the colluder struck", async () => {
+    const t = setup(1);
+    t.draws.push(0, 0, /* re-check draw */ 0, /* pick h0 of [h0, h1] */ 0);
+    t.coordinator.onSettled(t.job);
+    await flush();
+    await t.answer(t.colluder, true);
+    // the second verifier gets an ordinary audit of the same result
+    const recheck = t.asked(t.honest[0] as Node);
+    expect(recheck).toBe(t.asked(t.colluder));
+    expect(t.coordinator.pendingAudits()).toBe(1);
+    await t.answer(t.honest[0] as Node, false);
+    // a split: the third verifier decides
+    expect(t.asked(t.honest[1] as Node)).toBe(recheck);
+    await t.answer(t.honest[1] as Node, false);
+    expect(t.coordinator.pendingAudits()).toBe(0);
+    expect(t.coordinator.view(t.provider.session.id)).toMatchObject({ auditsFailed: 1, excluded: true });
+    expect(t.coordinator.view(t.colluder.session.id)).toMatchObject({ verifierStrikes: 1, excluded: false });
+    for (const h of t.honest) expect(t.coordinator.view(h.session.id).verifierStrikes).toBe(0);
+    const slash = t.events.find((e) => e.kind === "slash");
+    // the consumer gets the job's cost back; the reporters are the two who failed it
+    expect(slash?.transfers).toContainEqual({
+      from: stakeAccounts.stake(t.provider.session.id),
+      to: stakeAccounts.available("c1"),
+      amount: 100n,
+    });
+    expect(slash?.transfers.some((x) => x.to === stakeAccounts.earnings(t.colluder.session.id))).toBe(false);
+  });
+
+  it("a second contradicted pass excludes the colluder", async () => {
+    const t = setup(1);
+    for (const id of ["job_1", "job_2"]) {
+      t.draws.push(0, 0, 0, 0);
+      t.coordinator.onSettled({ ...t.job, id });
+      await flush();
+      t.job.id = id;
+      await t.answer(t.colluder, true);
+      await t.answer(t.honest[0] as Node, false);
+      await t.answer(t.honest[1] as Node, false);
+    }
+    expect(t.coordinator.view(t.colluder.session.id)).toMatchObject({ verifierStrikes: 2, excluded: true });
+    // an excluded verifier is not asked again
+    expect(t.coordinator.verifierCandidates(t.job, []).map((s) => s.id)).not.toContain(t.colluder.session.id);
+  });
+
+  it("a re-check that agrees clears the result with two passes and strikes nobody", async () => {
+    const t = setup(1);
+    t.draws.push(0, 0, 0, 0);
+    t.coordinator.onSettled(t.job);
+    await flush();
+    await t.answer(t.colluder, true);
+    expect(t.asked(t.honest[0] as Node)).toBeDefined();
+    await t.answer(t.honest[0] as Node, true);
+    expect(t.coordinator.pendingAudits()).toBe(0);
+    expect(t.asked(t.honest[1] as Node)).toBeUndefined();
+    expect(t.coordinator.view(t.provider.session.id)).toMatchObject({ auditsPassed: 1, excluded: false });
+    expect(t.coordinator.view(t.colluder.session.id).verifierStrikes).toBe(0);
+  });
+
+  it("does not re-check when the draw is above the rate, and lets the pass stand when nobody else can check", async () => {
+    const t = setup(0.25);
+    t.draws.push(0, 0, /* re-check draw */ 0.5);
+    t.coordinator.onSettled(t.job);
+    await flush();
+    await t.answer(t.colluder, true);
+    expect(t.coordinator.pendingAudits()).toBe(0);
+    for (const h of t.honest) expect(t.asked(h)).toBeUndefined();
+
+    const lone = setup(1, { verifiers: 0 });
+    lone.draws.push(0, 0, 0);
+    lone.coordinator.onSettled(lone.job);
+    await flush();
+    await lone.answer(lone.colluder, true);
+    expect(lone.coordinator.pendingAudits()).toBe(0);
+    expect(lone.coordinator.view(lone.provider.session.id).auditsPassed).toBe(1);
+  });
+
+  it("lets the pass stand when the re-checking verifier never answers and no other is left", async () => {
+    vi.useFakeTimers();
+    const t = setup(1, { verifiers: 1 });
+    t.draws.push(0, 0, 0, 0);
+    t.coordinator.onSettled(t.job);
+    await flush();
+    await t.answer(t.colluder, true);
+    expect(t.asked(t.honest[0] as Node)).toBeDefined();
+    expect(t.coordinator.pendingAudits()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1_500);
+    await flush();
+    expect(t.coordinator.pendingAudits()).toBe(0);
+    expect(t.coordinator.view(t.provider.session.id).auditsPassed).toBe(1);
+  });
+});

@@ -1,0 +1,106 @@
+// What the adversary tests read from a running gateway: per-node verification records, a job's
+// audits, staking, and waiting out a set of jobs whose provider may be excluded while some of them
+// are still queued for it.
+import type { JobView, TesseraClient } from "@tessera/sdk";
+import { expect } from "vitest";
+import type { TestNetwork } from "./network.js";
+
+export const TINY = "96389be0649aa1e54654fb5a2be80e0de9001a4b0e1003598cf93a10efee6b5b";
+
+export interface NodeView {
+  id: string;
+  operator: string;
+  region: string;
+  verifier: boolean;
+  online: boolean;
+  stake: string;
+  auditProbability: number;
+  excluded: boolean;
+  slashed: string;
+  auditsPassed: number;
+  auditsFailed: number;
+  verdictsGiven: number;
+  verifierStrikes: number;
+  canariesPassed: number;
+  canariesFailed: number;
+}
+
+export interface AuditView {
+  id: string;
+  jobId: string;
+  providerId: string;
+  status: "pending" | "passed" | "slashed";
+  verdicts: Array<{ verifierId: string; pass: boolean }>;
+}
+
+export function verificationReads(net: TestNetwork) {
+  const nodes = async (): Promise<NodeView[]> =>
+    ((await (await fetch(`${net.url}/v1/verification/nodes`)).json()) as { data: NodeView[] }).data;
+  return {
+    nodes,
+    byId: async (id: string) => (await nodes()).find((n) => n.id === id),
+    byRegion: async (region: string) => (await nodes()).find((n) => n.region === region),
+    audits: async (jobId: string): Promise<AuditView[]> =>
+      ((await (await fetch(`${net.url}/v1/jobs/${jobId}/audits`)).json()) as { data: AuditView[] }).data,
+    stake: async (providerId: string, amount: bigint) => {
+      const r = await fetch(`${net.url}/v1/admin/stake`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${net.adminKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ providerId, amount: amount.toString() }),
+      });
+      expect(r.status).toBe(200);
+    },
+  };
+}
+
+/**
+ * Waits for every job to end. A job still queued once `stuck()` says its provider can no longer
+ * take it (excluded) is cancelled, which refunds its escrow.
+ */
+export async function settleJobs(
+  client: TesseraClient,
+  ids: string[],
+  stuck: () => Promise<boolean>,
+  timeoutMs = 120_000,
+): Promise<JobView[]> {
+  const end = Date.now() + timeoutMs;
+  const done: JobView[] = [];
+  for (const id of ids) {
+    for (;;) {
+      const job = await client.waitForJob(id, { timeoutMs: 2_000 });
+      if (job.status !== "queued" && job.status !== "running") {
+        done.push(job);
+        break;
+      }
+      if (job.status === "queued" && (await stuck())) {
+        await client.cancelJob(id);
+        continue;
+      }
+      if (Date.now() > end) throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms`);
+    }
+  }
+  return done;
+}
+
+/** Waits until every audit of these jobs is decided; returns the audits. */
+export async function decidedAudits(
+  reads: ReturnType<typeof verificationReads>,
+  jobIds: string[],
+  timeoutMs = 120_000,
+): Promise<AuditView[]> {
+  const end = Date.now() + timeoutMs;
+  const all: AuditView[] = [];
+  for (let i = 0; i < jobIds.length; i += 16) {
+    const chunk = jobIds.slice(i, i + 16);
+    for (;;) {
+      const lists = await Promise.all(chunk.map((id) => reads.audits(id)));
+      if (lists.every((l) => l.every((a) => a.status !== "pending"))) {
+        all.push(...lists.flat());
+        break;
+      }
+      if (Date.now() > end) throw new Error("audits still pending");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return all;
+}
