@@ -52,7 +52,7 @@ export function Chart(props: { title: string; t: number[]; lines: Line[]; unit?:
 
   const last = props.lines.map((l) => l.values.at(-1));
   return (
-    <section class="card chart" data-chart={props.title} data-points={props.t.length}>
+    <section class="card chart" data-chart={props.title} data-points={props.t.length} data-nonzero={props.lines.reduce((n, l) => n + l.values.filter((v) => v !== null && v !== 0).length, 0)}>
       <header>
         <h3>{props.title}</h3>
         <span class="big">

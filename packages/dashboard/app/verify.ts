@@ -1,6 +1,6 @@
-// Checks a job's signed result in the browser, trusting nothing the gateway says about it:
-// rebuilds the canonical bytes (RFC 8785) of the claim the provider signed and verifies the
-// ed25519 signature with WebCrypto against the provider id (the hex of its public key).
+// Checks a job's signed result and its audits' signed verdicts in the browser, trusting nothing
+// the gateway says about them: rebuilds the canonical bytes (RFC 8785) of the claim the node signed
+// and verifies the ed25519 signature with WebCrypto against the node id (the hex of its public key).
 import canonicalize from "canonicalize";
 
 export interface Claim {
@@ -40,15 +40,42 @@ export function canonicalClaim(c: Claim): string {
   return text;
 }
 
-export async function verifyResult(providerId: string, claim: Claim, signature: string): Promise<Verdict> {
+/** What a verifier signs: its verdict on one audit of one result (protocol's verdictSigningBytes). */
+export interface VerdictClaim {
+  auditId: string;
+  jobId: string;
+  outputHash: string;
+  pass: boolean;
+}
+
+export function canonicalVerdict(c: VerdictClaim): string {
+  const text = canonicalize({
+    domain: "tessera.verdict.v1",
+    auditId: c.auditId,
+    jobId: c.jobId,
+    outputHash: c.outputHash,
+    pass: c.pass,
+  });
+  if (text === undefined) throw new TypeError("verdict has no canonical form");
+  return text;
+}
+
+export function verifyResult(providerId: string, claim: Claim, signature: string): Promise<Verdict> {
+  return verifySigned(providerId, canonicalClaim(claim), signature);
+}
+
+export function verifyVerdict(verifierId: string, claim: VerdictClaim, signature: string): Promise<Verdict> {
+  return verifySigned(verifierId, canonicalVerdict(claim), signature);
+}
+
+async function verifySigned(nodeId: string, text: string, signature: string): Promise<Verdict> {
   if (!globalThis.crypto?.subtle)
     return { state: "unsupported", reason: "this browser has no WebCrypto (use https or localhost)" };
-  const text = canonicalClaim(claim);
   let key: CryptoKey;
   try {
-    if (!/^[0-9a-f]{64}$/.test(providerId))
-      return { state: "invalid", bytes: text, reason: "provider id is not a 32-byte ed25519 key" };
-    key = await crypto.subtle.importKey("raw", hexBytes(providerId), { name: "Ed25519" }, false, ["verify"]);
+    if (!/^[0-9a-f]{64}$/.test(nodeId))
+      return { state: "invalid", bytes: text, reason: "node id is not a 32-byte ed25519 key" };
+    key = await crypto.subtle.importKey("raw", hexBytes(nodeId), { name: "Ed25519" }, false, ["verify"]);
   } catch (e) {
     return { state: "unsupported", reason: `this browser cannot import Ed25519 keys (${(e as Error).message})` };
   }

@@ -49,10 +49,13 @@ export interface JobPageQuery {
   limit: number;
 }
 
-export type ProviderSort = "earnings" | "completed" | "lastSeen" | "id";
+export type ProviderSort = "earnings" | "completed" | "lastSeen" | "stake" | "id";
 
 export interface ProviderPageRow extends ProviderRecord {
   earnings: bigint;
+  /** bonded stake (provider:<id>:stake) and stake waiting out its unbonding period */
+  stake: bigint;
+  unbonding: bigint;
 }
 
 export interface RegionRow {
@@ -235,21 +238,33 @@ export class ExplorerQueries {
     region?: string;
     onlineOnly?: boolean;
   }): Promise<{ total: number; rows: ProviderPageRow[] }> {
-    let base = this.db
-      .selectFrom("providers as p")
-      .leftJoin("accounts as a", (j) => j.on(sql`a.name`, "=", sql`'provider:' || p.id || ':earnings'`));
-    if (q.region !== undefined) base = base.where(this.regionExpr() as Expression<string>, "=", q.region);
-    if (q.onlineOnly) base = base.where("p.online", "<>", 0);
-    const total = await base.select((eb) => eb.fn.countAll<DbInt>().as("n")).executeTakeFirst();
+    let filtered = this.db.selectFrom("providers as p");
+    if (q.region !== undefined) filtered = filtered.where(this.regionExpr() as Expression<string>, "=", q.region);
+    if (q.onlineOnly) filtered = filtered.where("p.online", "<>", 0);
+    const total = await filtered.select((eb) => eb.fn.countAll<DbInt>().as("n")).executeTakeFirst();
+    // each provider's ledger accounts, joined by primary key (the count above needs none of them)
+    const base = filtered
+      .leftJoin("accounts as a", (j) => j.on(sql`a.name`, "=", sql`'provider:' || p.id || ':earnings'`))
+      .leftJoin("accounts as s", (j) => j.on(sql`s.name`, "=", sql`'provider:' || p.id || ':stake'`))
+      .leftJoin("accounts as u", (j) => j.on(sql`u.name`, "=", sql`'provider:' || p.id || ':unbonding'`));
     const earnings = sql<DbInt>`coalesce(a.balance, 0)`;
-    let page = base.selectAll("p").select(earnings.as("earnings"));
+    const stake = sql<DbInt>`coalesce(s.balance, 0)`;
+    let page = base
+      .selectAll("p")
+      .select([earnings.as("earnings"), stake.as("stake"), sql<DbInt>`coalesce(u.balance, 0)`.as("unbonding")]);
     if (q.sort === "earnings") page = page.orderBy(earnings, "desc");
+    else if (q.sort === "stake") page = page.orderBy(stake, "desc");
     else if (q.sort === "completed") page = page.orderBy("p.completed", "desc");
     else if (q.sort === "lastSeen") page = page.orderBy("p.online", "desc").orderBy("p.last_seen_at", "desc");
     const rows = await page.orderBy("p.id").limit(q.limit).offset(q.offset).execute();
     return {
       total: total ? num(total.n) : 0,
-      rows: rows.map((r) => ({ ...rowToProvider(r), earnings: money(r.earnings) })),
+      rows: rows.map((r) => ({
+        ...rowToProvider(r),
+        earnings: money(r.earnings),
+        stake: money(r.stake),
+        unbonding: money(r.unbonding),
+      })),
     };
   }
 

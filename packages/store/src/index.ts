@@ -33,3 +33,11 @@ export type {
   WriteOp,
 } from "./types.js";
 export type { AuditRow, UnbondingRow, VerdictRow, VerificationStore } from "./verification.js";
+export type {
+  AuditOutcomes,
+  OpenUnbonding,
+  ProviderAuditCounts,
+  ProviderSlashes,
+  SlashRow,
+  VerificationReads,
+} from "./verification-reads.js";

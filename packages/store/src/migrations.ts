@@ -5,6 +5,7 @@ import { batchesMigration } from "./batches.js";
 import { reputationMigration } from "./reputation.js";
 import { settlementMigration } from "./settlement.js";
 import { verificationMigration } from "./verification.js";
+import { verificationReadsMigration } from "./verification-reads.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -165,6 +166,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     "0005_batches": batchesMigration,
     "0006_settlement": settlementMigration,
     "0007_reputation": reputationMigration,
+    "0008_verification_reads": verificationReadsMigration,
   };
 }
 

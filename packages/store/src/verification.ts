@@ -6,6 +6,7 @@ import type { VerdictReport } from "@tessera/protocol";
 import { type ColumnType, type Kysely, type Migration, sql } from "kysely";
 import { money, num } from "./rows.js";
 import type { Database, DbInt } from "./schema.js";
+import { KyselyVerificationReads, type VerificationReads } from "./verification-reads.js";
 
 type Num = ColumnType<DbInt, number, number>;
 type NullableNum = ColumnType<DbInt | null, number | null, number | null>;
@@ -38,7 +39,7 @@ interface UnbondingsTable {
   release_at: Num;
   released: Num;
 }
-type VerificationDb = Database & { audits: AuditsTable; verdicts: VerdictsTable; unbondings: UnbondingsTable };
+export type VerificationDb = Database & { audits: AuditsTable; verdicts: VerdictsTable; unbondings: UnbondingsTable };
 
 export const verificationMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
@@ -105,7 +106,8 @@ export interface UnbondingRow {
   released: boolean;
 }
 
-export interface VerificationStore {
+/** Writes and per-job reads here; the explorer's aggregates are in verification-reads.ts. */
+export interface VerificationStore extends VerificationReads {
   putAudit(a: AuditRow): Promise<void>;
   putVerdict(v: VerdictRow): Promise<void>;
   /** audits of a job with their verdicts, oldest first */
@@ -117,10 +119,9 @@ export interface VerificationStore {
   pendingUnbonding(providerId: string): Promise<bigint>;
 }
 
-export class KyselyVerificationStore implements VerificationStore {
-  private readonly db: Kysely<VerificationDb>;
+export class KyselyVerificationStore extends KyselyVerificationReads implements VerificationStore {
   constructor(db: Kysely<Database>) {
-    this.db = db as unknown as Kysely<VerificationDb>;
+    super(db as unknown as Kysely<VerificationDb>);
   }
 
   async putAudit(a: AuditRow): Promise<void> {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../src/index.js";
 import { commitContract } from "./contract-commit.js";
 import { queryContract } from "./contract-queries.js";
+import { verificationContract } from "./contract-verification.js";
 
 export interface StoreTarget {
   dialect: Store["dialect"];
@@ -41,4 +42,5 @@ export function storeContract(target: StoreTarget): void {
   });
   commitContract(h);
   describe("queries", () => queryContract(h));
+  describe("verification", () => verificationContract(h));
 }

@@ -1,5 +1,5 @@
 // My account: the consumer's own view behind its API key — balance, spend, jobs, batches.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { apiKey, setApiKey, useApi } from "../api.js";
 import { credits } from "../format.js";
 import { type JobRow, JobsTable } from "./jobs.js";
@@ -11,13 +11,32 @@ interface Me {
   escrow: string;
   spent: string;
   jobs: JobRow[];
-  batches: { id: string; total: number; completed: number; failed: number; status: string }[] | null;
+  batches: BatchRow[];
 }
+
+interface BatchRow {
+  id: string;
+  status: string;
+  endpoint: string;
+  total: number;
+  completed: number;
+  failed: number;
+  spent: string;
+}
+
+const FINAL = ["completed", "failed", "cancelled", "expired"];
 
 export function AccountPage() {
   const [key, setKey] = useState(apiKey() ?? "");
   const [saved, setSaved] = useState(apiKey());
   const me = useApi<Me>(saved ? "/v1/explorer/me" : null, {}, [saved]);
+  // while a batch runs, its progress refreshes every second
+  const running = me.data?.batches.some((b) => !FINAL.includes(b.status)) ?? false;
+  useEffect(() => {
+    if (!running) return;
+    const t = setTimeout(me.reload, 1000);
+    return () => clearTimeout(t);
+  }, [me.data, running]);
   return (
     <div>
       <h1>My account</h1>
@@ -70,25 +89,35 @@ export function AccountPage() {
             </div>
           </div>
           <h2>My batches</h2>
-          {me.data.batches === null ? (
-            <p class="muted">This gateway has no batch API yet.</p>
-          ) : me.data.batches.length === 0 ? (
+          {me.data.batches.length === 0 ? (
             <p class="muted">No batches.</p>
           ) : (
-            <table>
+            <table data-testid="batches">
+              <thead>
+                <tr>
+                  <th>Batch</th>
+                  <th>Status</th>
+                  <th>Progress</th>
+                  <th class="r">Done</th>
+                  <th class="r">Failed</th>
+                  <th class="r">Spent</th>
+                </tr>
+              </thead>
               <tbody>
                 {me.data.batches.map((b) => (
-                  <tr key={b.id}>
+                  <tr key={b.id} data-batch={b.id} data-status={b.status}>
                     <td class="mono">{b.id}</td>
                     <td>{b.status}</td>
-                    <td style={{ width: "40%" }}>
+                    <td style={{ width: "30%" }}>
                       <div class="bar">
                         <span class="online" style={{ width: `${(100 * (b.completed + b.failed)) / Math.max(1, b.total)}%` }} />
                       </div>
                     </td>
-                    <td class="r">
+                    <td class="r" data-testid="batch-done">
                       {b.completed + b.failed}/{b.total}
                     </td>
+                    <td class="r">{b.failed}</td>
+                    <td class="r">{credits(b.spent)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -1,10 +1,11 @@
 // One job's whole trail: submit, escrow, each lease and attempt, output, the signed result
-// (checked here, in the page), settlement postings and audit verdicts.
-import { useCallback, useEffect, useState } from "preact/hooks";
+// (checked here, in the page), settlement postings, and its audits with each signed verdict
+// (also checked here) and the margins the verifier measured.
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { useApi, useLive } from "../api.js";
 import { credits, num, short, time } from "../format.js";
 import { Link } from "../router.js";
-import { canonicalSha256, type Verdict, verifyResult } from "../verify.js";
+import { canonicalSha256, type Verdict, verifyResult, verifyVerdict } from "../verify.js";
 import { StatusBadge } from "./jobs.js";
 
 interface Attempt {
@@ -24,10 +25,28 @@ interface Posting {
   to: string;
   amount: string;
 }
+export interface VerdictEntry {
+  verifier: string;
+  pass: boolean;
+  signature: string;
+  checks: string[];
+  reasons: string[];
+  metrics: Record<string, number>;
+  elapsedMs: number;
+  at: number;
+}
+export interface AuditEntry {
+  id: string;
+  kind: "sampled" | "canary";
+  status: "pending" | "passed" | "slashed";
+  createdAt: number;
+  decidedAt: number | null;
+  verdicts: VerdictEntry[];
+}
 interface JobDetail {
   visibleToYou: boolean;
   auditsRecorded: boolean;
-  audits: { verdict: string; at: number; verifier?: string }[];
+  audits: AuditEntry[];
   attempts: Attempt[];
   postings: Posting[];
   job: {
@@ -108,6 +127,106 @@ function SignatureCheck(props: { d: JobDetail }) {
   );
 }
 
+const POSTING_TITLES: Record<string, string> = { settle: "Settled", refund: "Refunded", slash: "Slashed", audit_fee: "Audit fee" };
+
+/** One verdict: its verifier, result, what was checked and measured, and its signature checked in the page. */
+function VerdictCard(props: { audit: AuditEntry; v: VerdictEntry; jobId: string; outputHash: string | null }) {
+  const { audit, v } = props;
+  const [check, setCheck] = useState<Verdict | null>(null);
+  useEffect(() => {
+    if (!props.outputHash) return;
+    verifyVerdict(v.verifier, { auditId: audit.id, jobId: props.jobId, outputHash: props.outputHash, pass: v.pass }, v.signature).then(setCheck);
+  }, [audit.id, v.verifier, v.signature]);
+  const state = check?.state ?? (props.outputHash ? "checking" : "unsupported");
+  const metrics = Object.entries(v.metrics);
+  return (
+    <div class={`verdict-card ${v.pass ? "pass" : "fail"}`} data-testid="verdict" data-verifier={v.verifier} data-pass={String(v.pass)}>
+      <div class="verdict-head">
+        <strong class={v.pass ? "good" : "bad"}>{v.pass ? "✔ pass" : "✘ fail"}</strong> by verifier{" "}
+        <span data-testid="verdict-verifier">
+          <Link href={`/providers/${v.verifier}`} class="mono" title={v.verifier}>
+            {short(v.verifier, 16)}
+          </Link>
+        </span>{" "}
+        <span class="muted small">
+          {time(v.at)} · checked in {Math.round(v.elapsedMs)} ms
+        </span>
+      </div>
+      <dl class="facts">
+        <dt>Checks</dt>
+        <dd>{v.checks.length ? v.checks.join(", ") : "—"}</dd>
+        {v.reasons.length ? (
+          <>
+            <dt>Reasons</dt>
+            <dd class="bad">{v.reasons.join("; ")}</dd>
+          </>
+        ) : null}
+        <dt>Margins</dt>
+        <dd>
+          {metrics.length === 0 ? (
+            <span class="muted">none recorded</span>
+          ) : (
+            <table class="metrics" data-testid="verdict-metrics">
+              <tbody>
+                {metrics.map(([k, x]) => (
+                  <tr key={k} data-metric={k}>
+                    <td>{k}</td>
+                    <td class="r mono">{Number.isInteger(x) ? x : x.toPrecision(4)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </dd>
+        <dt>Signature</dt>
+        <dd class="mono wrap">
+          {v.signature}{" "}
+          <span class={state === "valid" ? "good" : state === "invalid" ? "bad" : "muted"} data-testid="verdict-signature" data-state={state}>
+            {state === "valid" ? "✔ valid" : state === "invalid" ? "✘ INVALID" : state === "unsupported" ? "(cannot check here)" : "checking…"}
+          </span>
+        </dd>
+      </dl>
+    </div>
+  );
+}
+
+/** The job's audits: why each was drawn, its outcome, and every signed verdict. */
+function Audits(props: { d: JobDetail }) {
+  const { job, audits } = props.d;
+  return (
+    <section class="card audits" data-testid="audits">
+      <h2>Audits</h2>
+      {audits.length === 0 ? (
+        <p class="muted" data-testid="no-audits">
+          {!props.d.auditsRecorded
+            ? "This gateway does not record audits."
+            : job.status === "completed"
+              ? "Not audited: the gateway audits a random sample of settled results (new providers often), and did not draw this one."
+              : "Only completed results are audited."}
+        </p>
+      ) : (
+        audits.map((a) => (
+          <div key={a.id} class="audit" data-testid="audit" data-status={a.status} data-kind={a.kind}>
+            <h3>
+              <span class={`badge ${a.status === "passed" ? "completed" : a.status === "slashed" ? "failed" : "queued"}`}>{a.status}</span> {a.kind === "canary" ? "canary audit" : "sampled audit"}{" "}
+              <span class="mono small muted">{a.id}</span>
+            </h3>
+            <p class="muted small">
+              Drawn {time(a.createdAt)}
+              {a.decidedAt !== null ? ` · decided ${time(a.decidedAt)}` : " · waiting for verdicts"}. Each verdict is signed by its verifier over the RFC 8785 bytes of{" "}
+              <span class="mono">{"{ domain: \"tessera.verdict.v1\", auditId, jobId, outputHash, pass }"}</span>, checked in this browser.
+            </p>
+            {a.verdicts.length === 0 ? <p class="muted">No verdict yet.</p> : null}
+            {a.verdicts.map((v) => (
+              <VerdictCard key={v.verifier} audit={a} v={v} jobId={job.id} outputHash={job.outputHash} />
+            ))}
+          </div>
+        ))
+      )}
+    </section>
+  );
+}
+
 function steps(d: JobDetail): Step[] {
   const { job } = d;
   const out: Step[] = [{ at: job.createdAt, title: "Submitted", body: `${job.class} ${job.runtime} job for ${short(job.target, 16)} by consumer ${job.consumer}` }];
@@ -124,16 +243,44 @@ function steps(d: JobDetail): Step[] {
       });
   }
   for (const p of d.postings.filter((p) => p.kind !== "escrow"))
-    out.push({ at: p.at, title: p.kind === "settle" ? "Settled" : p.kind === "refund" ? "Refunded" : p.kind, body: `${credits(p.amount)} credits: ${p.from} → ${p.to}` });
-  for (const a of d.audits) out.push({ at: a.at, title: `Audit: ${a.verdict}`, body: a.verifier ? `by ${a.verifier}` : "", tone: a.verdict === "pass" ? "good" : "bad" });
+    out.push({
+      at: p.at,
+      title: POSTING_TITLES[p.kind] ?? p.kind,
+      body: `${credits(p.amount)} credits: ${p.from} → ${p.to}`,
+      ...(p.kind === "slash" ? { tone: "bad" as const } : {}),
+    });
+  for (const a of d.audits) {
+    out.push({ at: a.createdAt, title: `Audit drawn (${a.kind})`, body: <span class="mono">{a.id}</span> });
+    for (const v of a.verdicts)
+      out.push({
+        at: v.at,
+        title: `Verdict: ${v.pass ? "pass" : "fail"}`,
+        body: (
+          <>
+            by verifier <Link href={`/providers/${v.verifier}`} class="mono">{short(v.verifier, 16)}</Link>
+          </>
+        ),
+        tone: v.pass ? "good" : "bad",
+      });
+    if (a.decidedAt !== null)
+      out.push({ at: a.decidedAt, title: a.status === "slashed" ? "Audit failed: provider slashed" : "Audit passed", body: "", tone: a.status === "slashed" ? "bad" : "good" });
+  }
   return out.sort((a, b) => a.at - b.at);
 }
 
 export function JobPage(props: { id: string }) {
   const { data, error, reload } = useApi<JobDetail>(`/v1/explorer/jobs/${props.id}`, {}, [props.id]);
+  // audits are drawn and decided after the job has settled, with no job event: while an audit is
+  // pending, or for a minute after the job finished without one, each overview sample reloads
+  const pending = useRef(false);
+  pending.current =
+    !!data &&
+    (data.audits.some((a) => a.status === "pending") ||
+      (data.audits.length === 0 && data.job.status === "completed" && (data.job.finishedAt ?? 0) > Date.now() - 60_000));
   const onLive = useCallback(
     (event: string, d: unknown) => {
       if (event === "jobs" && (d as { jobs: { id: string }[] }).jobs.some((j) => j.id === props.id)) reload();
+      else if (event === "sample" && pending.current) reload();
     },
     [props.id],
   );
@@ -185,7 +332,6 @@ export function JobPage(props: { id: string }) {
                 <div class="muted">{s.body}</div>
               </li>
             ))}
-            {!data.auditsRecorded ? <li class="muted">No audits yet: verdicts appear here once verification audits this job.</li> : null}
           </ol>
         </section>
         <section class="card">
@@ -199,6 +345,7 @@ export function JobPage(props: { id: string }) {
           )}
         </section>
       </div>
+      <Audits d={data} />
     </div>
   );
 }

@@ -13,6 +13,8 @@ interface Row {
   pricePerUnit: number | null;
   listedPricePerUnit: number | null;
   auditPassRate: number | null;
+  auditsPassed: number;
+  auditsFailed: number;
   avgLatencyMs: number;
 }
 
@@ -24,7 +26,8 @@ export function LeaderboardPage() {
       <h1>Compute leaderboard</h1>
       <p class="muted">
         Every job is metered in standard units (1 SU = 10⁶ floating-point operations), so providers compare like for like whatever the model or runtime. Speed is SU
-        delivered per second of lease time; price is what consumers actually paid per SU. Top 100 by work done.
+        delivered per second of lease time; price is what consumers actually paid per SU; the audit pass rate is the share of decided audits of the
+        provider's results that passed (a failed one slashed it). Top 100 by work done.
       </p>
       <table data-testid="leaderboard">
         <thead>
@@ -55,7 +58,15 @@ export function LeaderboardPage() {
               <td class="r">{num(r.standardUnits)}</td>
               <td class="r">{num(r.unitsPerSecond)}</td>
               <td class="r">{r.pricePerUnit === null ? "—" : `${r.pricePerUnit.toFixed(1)} nc`}</td>
-              <td class="r">{r.auditPassRate === null ? <span class="muted">no audits yet</span> : pct(r.auditPassRate)}</td>
+              <td class="r" data-testid="audit-pass-rate" data-rate={r.auditPassRate ?? ""} title={`${r.auditsPassed} passed, ${r.auditsFailed} failed`}>
+                {r.auditPassRate === null ? (
+                  <span class="muted">no audits yet</span>
+                ) : (
+                  <>
+                    {pct(r.auditPassRate)} <span class="muted small">of {r.auditsPassed + r.auditsFailed}</span>
+                  </>
+                )}
+              </td>
               <td class="r">{ms(r.avgLatencyMs)}</td>
             </tr>
           ))}

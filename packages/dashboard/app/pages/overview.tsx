@@ -116,7 +116,7 @@ export function OverviewPage() {
             t={t}
             lines={[
               { label: "passed", values: s("auditsPassed"), color: C.green },
-              { label: "failed", values: s("auditsFailed"), color: C.red },
+              { label: "failed (slashed)", values: s("auditsFailed"), color: C.red },
             ]}
             format={(v) => v.toFixed(0)}
           />
@@ -125,7 +125,7 @@ export function OverviewPage() {
             <header>
               <h3>Audits</h3>
             </header>
-            <p class="muted">No audits yet: this gateway has recorded no audit verdicts. Passed and failed audits appear here once verification runs.</p>
+            <p class="muted">No audits: this gateway does not record audits (verification is not running).</p>
           </section>
         )}
       </div>

@@ -1,4 +1,5 @@
-// One provider: what it offers, how it has done, and its history of jobs and earnings.
+// One provider: what it offers, how it has done, its stake and slashes, and its history of jobs
+// and earnings.
 import { useApi } from "../api.js";
 import { Chart } from "../chart.js";
 import { ago, credits, num, pct, time } from "../format.js";
@@ -6,9 +7,23 @@ import { Link } from "../router.js";
 import { StatusBadge } from "./jobs.js";
 import type { ProviderRow } from "./providers.js";
 
+interface Slash {
+  jobId: string | null;
+  auditId: string | null;
+  kind: "sampled" | "canary" | null;
+  at: number;
+  amount: string;
+  refunded: string;
+  rewarded: string;
+  burned: string;
+  reporters: string[];
+}
 interface ProviderDetail extends Omit<ProviderRow, "models"> {
   firstSeenAt: number;
   models: { id: string; name: string; parameters: number }[];
+  unbondings: { id: string; amount: string; releaseAt: number }[];
+  audits: { passed: number; failed: number; pending: number; passRate: number | null };
+  slashes: { count: number; total: string; data: Slash[] };
   history: { bucketMs: number; buckets: { at: number; completed: number; failed: number; earned: string }[] };
   recentJobs: { id: string; status: string; cost: string | null; createdAt: number }[];
 }
@@ -25,6 +40,11 @@ export function ProviderPage(props: { id: string }) {
       </p>
       <h1>
         Provider <span class="mono small">{data.id}</span>
+        {data.excluded ? (
+          <span class="badge failed" data-testid="excluded">
+            excluded
+          </span>
+        ) : null}
       </h1>
       <div class="stats">
         <div class="stat">
@@ -53,6 +73,26 @@ export function ProviderPage(props: { id: string }) {
           <div class="label">Earnings (credits)</div>
           <div class="value">{credits(data.earnings)}</div>
         </div>
+        <div class="stat" data-testid="stake" data-amount={data.stake ?? ""}>
+          <div class="label">Stake (credits)</div>
+          <div class="value">{credits(data.stake)}</div>
+        </div>
+        <div class="stat" data-testid="unbonding" data-amount={data.unbonding ?? ""}>
+          <div class="label">Unbonding (credits)</div>
+          <div class="value">{credits(data.unbonding)}</div>
+        </div>
+        <div class="stat" data-testid="audit-pass-rate">
+          <div class="label">Audits passed</div>
+          <div class="value">{data.audits.passRate === null ? "—" : pct(data.audits.passRate)}</div>
+          <div class="muted small">
+            {data.audits.passed} passed · {data.audits.failed} failed · {data.audits.pending} pending
+          </div>
+        </div>
+        <div class={`stat ${data.slashes.count > 0 ? "bad" : ""}`} data-testid="slashed-total">
+          <div class="label">Slashed (credits)</div>
+          <div class="value">{credits(data.slashes.total)}</div>
+          <div class="muted small">{data.slashes.count === 1 ? "1 slash" : `${data.slashes.count} slashes`}</div>
+        </div>
       </div>
       <dl class="facts">
         <dt>Runtimes</dt>
@@ -68,8 +108,62 @@ export function ProviderPage(props: { id: string }) {
         <dt>Last seen</dt>
         <dd>{data.online ? "now" : ago(data.lastSeenAt)}</dd>
         <dt>Stake</dt>
-        <dd>{data.stake === null ? "none recorded (verification not yet recording stake)" : credits(data.stake)}</dd>
+        <dd>
+          {credits(data.stake)} bonded · {credits(data.unbonding)} unbonding (slashable until paid out)
+        </dd>
+        {data.unbondings.length ? (
+          <>
+            <dt>Unbondings</dt>
+            <dd>{data.unbondings.map((u) => `${credits(u.amount)} released ${time(u.releaseAt)}`).join("; ")}</dd>
+          </>
+        ) : null}
       </dl>
+      <h2>Slashes</h2>
+      {data.slashes.data.length === 0 ? (
+        <p class="muted" data-testid="no-slashes">
+          Never slashed.
+        </p>
+      ) : (
+        <table data-testid="slashes">
+          <thead>
+            <tr>
+              <th>Job</th>
+              <th>Audit</th>
+              <th class="r">Slashed</th>
+              <th class="r">Refunded to consumer</th>
+              <th class="r">Rewarded to verifiers</th>
+              <th class="r">Burned</th>
+              <th>When</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.slashes.data.map((x) => (
+              <tr key={`${x.jobId}:${x.at}`} data-testid="slash" data-job={x.jobId ?? ""}>
+                <td>
+                  {x.jobId ? (
+                    <Link href={`/jobs/${x.jobId}`} class="mono">
+                      {x.jobId}
+                    </Link>
+                  ) : (
+                    "—"
+                  )}
+                </td>
+                <td>{x.kind ? `${x.kind}` : "—"}</td>
+                <td class="r bad" data-testid="slash-amount" data-amount={x.amount}>
+                  {credits(x.amount)}
+                </td>
+                <td class="r">{credits(x.refunded)}</td>
+                <td class="r" title={x.reporters.join(", ")}>
+                  {credits(x.rewarded)}
+                  {x.reporters.length ? <span class="muted small"> ({x.reporters.length})</span> : null}
+                </td>
+                <td class="r">{credits(x.burned)}</td>
+                <td>{time(x.at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       <div class="grid two">
         <Chart
           title={`Jobs per ${data.history.bucketMs / 60000} min`}

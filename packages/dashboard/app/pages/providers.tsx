@@ -17,7 +17,10 @@ export interface ProviderRow {
   failed: number;
   online: boolean;
   draining: boolean;
+  /** bonded stake and stake unbonding, nano-credits */
   stake: string | null;
+  unbonding: string | null;
+  excluded: boolean;
   earnings: string | null;
   lastSeenAt: number;
   uptimeMs: number;
@@ -73,6 +76,7 @@ export function ProvidersPage() {
             <option value="lastSeen">online, last seen</option>
             <option value="earnings">earnings</option>
             <option value="completed">jobs done</option>
+            <option value="stake">stake</option>
             <option value="id">id</option>
           </select>
         </label>
@@ -110,6 +114,7 @@ export function ProvidersPage() {
               </td>
               <td>
                 <span class={`badge ${p.online ? (p.draining ? "running" : "completed") : "cancelled"}`}>{p.online ? (p.draining ? "draining" : "online") : "offline"}</span>
+                {p.excluded ? <span class="badge failed">excluded</span> : null}
               </td>
               <td>{p.region}</td>
               <td>{p.runtimes.join(", ")}</td>
@@ -119,7 +124,10 @@ export function ProvidersPage() {
                 {p.load}/{p.capacity}
               </td>
               <td class="r">{pct(p.reputation)}</td>
-              <td class="r">{p.stake === null ? "—" : credits(p.stake)}</td>
+              <td class="r" data-testid="provider-stake" data-stake={p.stake ?? ""} data-unbonding={p.unbonding ?? ""} title={p.unbonding && p.unbonding !== "0" ? `${credits(p.unbonding)} unbonding` : undefined}>
+                {credits(p.stake)}
+                {p.unbonding && p.unbonding !== "0" ? <span class="muted small"> +{credits(p.unbonding)} unbonding</span> : null}
+              </td>
               <td class="r">{p.online ? num(p.uptimeMs / 60000, 0) + " min" : ago(p.lastSeenAt)}</td>
               <td class="r">{num(p.completed)}</td>
               <td class="r">{credits(p.earnings)}</td>
@@ -140,7 +148,7 @@ export function ProvidersPage() {
           </button>
         </div>
       ) : null}
-      <p class="muted">Stake appears once the verification issue records it; until then it shows —.</p>
+      <p class="muted">Stake is the provider's bonded stake on the ledger (slashed when an audit catches a wrong result); unbonding stake stays slashable until it is paid out.</p>
     </div>
   );
 }

@@ -5,7 +5,7 @@ import type { RouteContext } from "../routes/context.js";
 import { jobExplorerRoutes } from "./job-routes.js";
 import { LiveHub } from "./live.js";
 import { networkExplorerRoutes } from "./network-routes.js";
-import { Sampler } from "./sampler.js";
+import { Sampler, storeAuditCounter } from "./sampler.js";
 import { dashboardRoutes } from "./static.js";
 
 export interface Explorer {
@@ -15,7 +15,16 @@ export interface Explorer {
 }
 
 export async function registerExplorer(app: FastifyInstance, ctx: RouteContext): Promise<Explorer> {
-  const sampler = new Sampler({ engine: ctx.engine, store: ctx.store, log: ctx.log }, ctx.config.sampleMs);
+  const sampler = new Sampler(
+    {
+      engine: ctx.engine,
+      store: ctx.store,
+      log: ctx.log,
+      // audits are recorded once verification runs (it always does in a full gateway)
+      ...(ctx.verification ? { audits: storeAuditCounter(ctx.store) } : {}),
+    },
+    ctx.config.sampleMs,
+  );
   const hub = new LiveHub(ctx.engine, sampler);
   networkExplorerRoutes(app, ctx, sampler);
   jobExplorerRoutes(app, ctx);

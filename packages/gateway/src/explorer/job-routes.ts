@@ -7,7 +7,7 @@ import { z } from "zod";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
 import { cached } from "./cache.js";
-import { jobDetailView, jobSummaryView, postingView } from "./views.js";
+import { auditView, jobDetailView, jobSummaryView, postingView } from "./views.js";
 
 const Id = z.string().min(1).max(100);
 const JobsQuery = z
@@ -66,9 +66,10 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
     const id = parse(Id, req.params.id);
     const job = ctx.engine.activeJob(id) ?? (await ctx.store.getJob(id));
     if (!job) throw new NotFound("job", id, "id");
-    const [attempts, postings, me] = await Promise.all([
+    const [attempts, postings, audits, me] = await Promise.all([
       ctx.store.attempts(id),
       ctx.store.explorer.postingsPage({ jobId: id, limit: 100 }),
+      ctx.store.verification.auditsOfJob(id),
       viewer(req),
     ]);
     const owner = me === job.consumerId;
@@ -78,9 +79,9 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
       job: jobDetailView(job, owner),
       attempts,
       postings: postings.reverse().map(postingView),
-      // audit verdicts arrive with the verification issue; none are recorded by this gateway yet
-      audits: [] as unknown[],
-      auditsRecorded: false,
+      audits: audits.map(auditView),
+      // this gateway draws and records audits (verification runs); a job with none was not drawn
+      auditsRecorded: ctx.verification !== undefined,
     };
   });
 
@@ -170,12 +171,13 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.get("/v1/explorer/me", async (req) => {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
-    const [consumer, available, escrow, spent, jobs] = await Promise.all([
+    const [consumer, available, escrow, spent, jobs, batches] = await Promise.all([
       ctx.store.getConsumer(consumerId),
       ctx.store.balance(accounts.available(consumerId)),
       ctx.store.balance(accounts.escrow(consumerId)),
       ctx.store.spent(consumerId),
       ctx.store.explorer.jobsPage({ consumerId, limit: 50 }),
+      ctx.store.batches.listBatches(consumerId, { limit: 20 }),
     ]);
     return {
       object: "consumer",
@@ -186,8 +188,17 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
       escrow: escrow.toString(),
       spent: spent.toString(),
       jobs: jobs.map(jobSummaryView),
-      // batches arrive with the batch issue; null while this gateway has none
-      batches: null,
+      // newest first; counts are the runner's, saved at most half a second behind
+      batches: batches.map((b) => ({
+        id: b.id,
+        status: b.status,
+        endpoint: b.endpoint,
+        total: b.total,
+        completed: b.completed,
+        failed: b.failed,
+        spent: b.spent.toString(),
+        createdAt: b.createdAt,
+      })),
     };
   });
 }

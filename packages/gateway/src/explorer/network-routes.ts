@@ -1,6 +1,6 @@
 // Explorer endpoints about the network: the overview time series, providers (paged, by
 // region, one provider's history) and the compute leaderboard. Public and read-only.
-import { reputationOf } from "@tessera/core";
+import { reputationOf, stakeAccounts } from "@tessera/core";
 import { NotFound } from "@tessera/protocol";
 import type { ProviderRecord } from "@tessera/store";
 import type { FastifyInstance } from "fastify";
@@ -9,12 +9,13 @@ import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
 import { cached } from "./cache.js";
 import { type Sampler, SERIES } from "./sampler.js";
+import { passRate, slashView } from "./views.js";
 
 const ProvidersQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50),
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-    sort: z.enum(["earnings", "completed", "lastSeen", "id"]).default("lastSeen"),
+    sort: z.enum(["earnings", "completed", "lastSeen", "stake", "id"]).default("lastSeen"),
     region: z.string().min(1).max(64).optional(),
     online: z.enum(["true", "false"]).optional(),
   })
@@ -31,7 +32,7 @@ const HistoryQuery = z
   .strict();
 
 export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, sampler: Sampler): void {
-  const providerView = (p: ProviderRecord & { earnings?: bigint }) => {
+  const providerView = (p: ProviderRecord & { earnings?: bigint; stake?: bigint; unbonding?: bigint }) => {
     const s = ctx.engine.sessions.get(p.id);
     const live = s?.online ? s : undefined;
     const completed = live?.completed ?? p.completed;
@@ -52,8 +53,12 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
       failed,
       online: Boolean(live),
       draining: live?.draining ?? false,
-      // stake arrives with the verification issue; null until this gateway records any
-      stake: null,
+      /** bonded stake (ledger account provider:<id>:stake), nano-credits */
+      stake: p.stake?.toString() ?? null,
+      /** stake unbonding: paid out after the unbonding period, slashable until then */
+      unbonding: p.unbonding?.toString() ?? null,
+      /** excluded from scheduling and verifying by verification (slashed, or struck out as a verifier) */
+      excluded: ctx.verification?.isExcluded(p.id) ?? false,
       earnings: p.earnings?.toString() ?? null,
       firstSeenAt: p.firstSeenAt,
       lastSeenAt: live ? Date.now() : p.lastSeenAt,
@@ -75,7 +80,7 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
       queueDepth: ctx.engine.queueDepth,
       running: ctx.engine.runningCount,
       jobs: counts,
-      auditsRecorded: samples.some((s) => s.auditsPassed !== null),
+      auditsRecorded: ctx.verification !== undefined || samples.some((s) => s.auditsPassed !== null),
       series,
     };
   });
@@ -106,16 +111,26 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
     const { hours } = parse(HistoryQuery, req.query);
     const p = await ctx.store.getProvider(req.params.id);
     if (!p) throw new NotFound("provider", req.params.id);
-    const earnings = await ctx.store.balance(`provider:${p.id}:earnings`);
     const bucketMs = hours <= 1 ? 60_000 : hours <= 24 ? 3_600_000 / 4 : 3_600_000 * 6;
-    const [history, recent] = await Promise.all([
+    const [earnings, stake, unbonding, history, recent, unbondings, audits, slashes] = await Promise.all([
+      ctx.store.balance(stakeAccounts.earnings(p.id)),
+      ctx.store.balance(stakeAccounts.stake(p.id)),
+      ctx.store.balance(stakeAccounts.unbonding(p.id)),
       ctx.store.explorer.providerHistory(p.id, Date.now() - hours * 3_600_000, bucketMs),
       ctx.store.explorer.jobsPage({ providerId: p.id, limit: 20 }),
+      ctx.store.verification.openUnbondings(p.id),
+      ctx.store.verification.auditCounts([p.id]),
+      ctx.store.verification.providerSlashes(p.id, 20),
     ]);
+    const counts = audits.get(p.id) ?? { passed: 0, failed: 0, pending: 0 };
     return {
       object: "provider",
-      ...providerView({ ...p, earnings }),
+      ...providerView({ ...p, earnings, stake, unbonding }),
       models: (ctx.engine.sessions.get(p.id)?.capabilities ?? p.capabilities).models,
+      unbondings: unbondings.map((u) => ({ id: u.id, amount: u.amount.toString(), releaseAt: u.releaseAt })),
+      audits: { ...counts, passRate: passRate(counts) },
+      /** the 20 newest slashes, with the count and sum of all of them */
+      slashes: { count: slashes.count, total: slashes.total.toString(), data: slashes.rows.map(slashView) },
       history: { bucketMs, buckets: history.map((b) => ({ ...b, earned: b.earned.toString() })) },
       recentJobs: recent.map((j) => ({
         id: j.id,
@@ -128,11 +143,14 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
 
   const board = cached(3_000, async () => {
     const rows = await ctx.store.explorer.leaderboard(100);
-    const records = new Map(
-      (await Promise.all(rows.map((r) => ctx.store.getProvider(r.providerId)))).flatMap((p) => (p ? [[p.id, p]] : [])),
-    );
+    const [providers, audits] = await Promise.all([
+      Promise.all(rows.map((r) => ctx.store.getProvider(r.providerId))),
+      ctx.store.verification.auditCounts(rows.map((r) => r.providerId)),
+    ]);
+    const records = new Map(providers.flatMap((p) => (p ? [[p.id, p]] : [])));
     return rows.map((r) => {
       const p = records.get(r.providerId);
+      const a = audits.get(r.providerId);
       return {
         provider: r.providerId,
         region: p?.capabilities.region ?? null,
@@ -145,10 +163,17 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
         /** what consumers actually paid per SU (nano-credits), which the listed price caps */
         pricePerUnit: r.standardUnits > 0 ? Number(r.cost) / r.standardUnits : null,
         listedPricePerUnit: p?.capabilities.pricePerUnit ?? null,
-        auditPassRate: null as number | null,
+        /** passed / decided audits of this provider's results (slashed ones failed); null before any */
+        auditPassRate: passRate(a),
+        auditsPassed: a?.passed ?? 0,
+        auditsFailed: a?.failed ?? 0,
         avgLatencyMs: r.avgLatencyMs,
       };
     });
   });
-  app.get("/v1/explorer/leaderboard", async () => ({ object: "list", auditsRecorded: false, data: await board() }));
+  app.get("/v1/explorer/leaderboard", async () => ({
+    object: "list",
+    auditsRecorded: ctx.verification !== undefined,
+    data: await board(),
+  }));
 }

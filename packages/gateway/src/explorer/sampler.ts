@@ -20,7 +20,7 @@ export interface Sample {
   /** nano-credits per second paid by consumers, earned by providers */
   spendPerSec: number;
   earningsPerSec: number;
-  /** audit verdicts in the interval; null while this gateway records no audits */
+  /** audits decided in the interval: passed, and failed (the provider was slashed); null without verification */
   auditsPassed: number | null;
   auditsFailed: number | null;
 }
@@ -48,8 +48,13 @@ export function quantile(sorted: number[], q: number): number | null {
   return sorted[i] ?? null;
 }
 
-/** Audit verdict counts in a window, when the store records audits (verification issue). */
+/** Audit outcomes decided in a window (passed, and failed: slashed); null when audits are not recorded. */
 export type AuditCounter = (from: number, to: number) => Promise<{ passed: number; failed: number } | null>;
+
+/** The counter over the store's audit records: audits of providers' results decided in (from, to]. */
+export function storeAuditCounter(store: Store): AuditCounter {
+  return (from, to) => store.verification.auditOutcomes(from, to);
+}
 
 export class Sampler {
   private readonly ring: Sample[] = [];

@@ -1,6 +1,6 @@
 // JSON shapes of the explorer API. Money is a decimal string of nano-credits, as everywhere else.
 import type { JobRecord } from "@tessera/core";
-import type { JobSummary, PostingRow } from "@tessera/store";
+import type { AuditRow, JobSummary, PostingRow, SlashRow, VerdictRow } from "@tessera/store";
 
 export function jobSummaryView(j: JobSummary) {
   return {
@@ -67,4 +67,49 @@ export function jobDetailView(j: JobRecord, owner: boolean) {
     signature: j.signature,
     error: j.error,
   };
+}
+
+/**
+ * One audit of a job with its signed verdicts: who checked, the result, the verifier's signature
+ * over { domain: "tessera.verdict.v1", auditId, jobId, outputHash, pass } and what it measured.
+ */
+export function auditView(a: AuditRow & { verdicts: VerdictRow[] }) {
+  return {
+    id: a.id,
+    kind: a.kind,
+    status: a.status,
+    createdAt: a.createdAt,
+    decidedAt: a.decidedAt,
+    verdicts: a.verdicts.map((v) => ({
+      verifier: v.verifierId,
+      pass: v.pass,
+      signature: v.signature,
+      checks: v.report.checks,
+      reasons: v.report.reasons,
+      /** the margins the verifier measured (e.g. maxGreedyGap, maxLogprobDiff, tokensChecked) */
+      metrics: v.report.metrics,
+      elapsedMs: v.elapsedMs,
+      at: v.at,
+    })),
+  };
+}
+
+export function slashView(s: SlashRow) {
+  return {
+    jobId: s.jobId,
+    auditId: s.auditId,
+    kind: s.kind,
+    at: s.at,
+    amount: s.amount.toString(),
+    refunded: s.refunded.toString(),
+    rewarded: s.rewarded.toString(),
+    burned: s.burned.toString(),
+    reporters: s.reporters,
+  };
+}
+
+/** passed / decided, null when none was decided */
+export function passRate(c: { passed: number; failed: number } | undefined): number | null {
+  if (!c || c.passed + c.failed === 0) return null;
+  return c.passed / (c.passed + c.failed);
 }

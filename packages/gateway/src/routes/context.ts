@@ -16,5 +16,9 @@ export interface RouteContext {
   metrics: Metrics;
   log: Logger;
   /** per-node reputation and proven capacity (verification/coordinator.ts), once verification started */
-  verification?: { reputationOf(nodeId: string): number; provenThroughput(nodeId: string): number | null };
+  verification?: {
+    reputationOf(nodeId: string): number;
+    provenThroughput(nodeId: string): number | null;
+    isExcluded(nodeId: string): boolean;
+  };
 }
