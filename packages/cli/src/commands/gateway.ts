@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { startGateway } from "@tessera/gateway";
 import type { Command } from "commander";
 import { intFlag } from "../lib/flags.js";
+import { applyHeapMode, heapMode } from "../lib/heap.js";
 
 export function registerGatewayCommand(program: Command): void {
   program
@@ -46,8 +47,15 @@ export function registerGatewayCommand(program: Command): void {
     .option("--rpc <url>", "JSON-RPC URL of the chain (--settlement evm)")
     .option("--contracts <file>", "deployment.json of the contracts (--settlement evm)")
     .option("--custody-key <file>", "seed of consumers' custodial voucher keys (default: beside the SQLite file)")
+    .option(
+      "--heap <mode>",
+      "lean: V8 collects garbage sooner and keeps RSS low (a fresh gateway streaming a 100,000-line batch peaked at 154 MiB instead of 245); fast: V8's defaults",
+      heapMode,
+      "lean",
+    )
     .option("--json", "print the start-up line as JSON")
     .action(async (o) => {
+      applyHeapMode(o.heap);
       const adminKey = o.adminKeyFile ? readFileSync(o.adminKeyFile, "utf8").trim() : process.env.TESSERA_ADMIN_KEY;
       const gw = await startGateway({
         port: o.port,
