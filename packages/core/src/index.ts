@@ -21,3 +21,4 @@ export * from "./scheduler/schedule.js";
 export * from "./scheduler/score.js";
 export * from "./scheduler/types.js";
 export * from "./settlement/chain.js";
+export * from "./settlement/slashing.js";

@@ -19,6 +19,7 @@ export {
   verifyNodeRequest,
 } from "./request-signing.js";
 export * from "./schemas/audit.js";
+export * from "./schemas/chain.js";
 export * from "./schemas/job.js";
 export * from "./schemas/openai.js";
 export * from "./schemas/units.js";

@@ -12,6 +12,7 @@ import {
 } from "@tessera/protocol";
 import type { Runtime } from "@tessera/runtimes";
 import type { Logger } from "pino";
+import type { EvidenceContext } from "./evidence.js";
 import type { ProviderRuntimes } from "./runtimes.js";
 
 export interface AuditorOptions {
@@ -19,6 +20,8 @@ export interface AuditorOptions {
   runtimes: ProviderRuntimes;
   log: Logger;
   send(msg: ProviderMessage): boolean;
+  /** on-chain settlement: sign each verdict as an EIP-712 Verdict too (evidence.ts) */
+  evidence?: EvidenceContext;
 }
 
 export class Auditor {
@@ -51,6 +54,12 @@ export class Auditor {
     const elapsedMs = Math.round(performance.now() - started);
     log.info({ pass: report.pass, reasons: report.reasons, metrics: report.metrics, elapsedMs }, "audit done");
     const claim = { auditId: msg.auditId, jobId: msg.jobId, outputHash: msg.outputHash, pass: report.pass };
+    let chain: { issuedAt: number; signature: string } | undefined;
+    try {
+      chain = await this.signEvidence(msg, report.pass);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, "verdict evidence not signed");
+    }
     this.options.send({
       type: "verdict",
       auditId: msg.auditId,
@@ -58,7 +67,25 @@ export class Auditor {
       report,
       signature: signVerdict(this.options.identity, claim),
       elapsedMs,
+      ...(chain ? { chain } : {}),
     });
+  }
+
+  /** The EIP-712 Verdict(result, valid, issuedAt) on the very Result the provider signed. */
+  private async signEvidence(msg: AuditMessage, valid: boolean) {
+    const ctx = this.options.evidence;
+    const domain = ctx?.domain();
+    if (!msg.evidence || !ctx || !domain) return undefined;
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const result = {
+      jobId: msg.jobId,
+      attempt: msg.attempt,
+      outputHash: msg.outputHash,
+      standardUnits: msg.units.standardUnits,
+      consumer: msg.evidence.consumer,
+      cost: BigInt(msg.evidence.cost),
+    };
+    return { issuedAt, signature: await ctx.signer.signVerdict(domain, result, valid, issuedAt) };
   }
 
   private async check(msg: AuditMessage): Promise<VerdictReport> {

@@ -11,6 +11,7 @@ export {
   parseProviderConfig,
 } from "./config.js";
 export { CLOSE_AUTH_FAILED, CLOSE_VERSION_MISMATCH, type FatalReason } from "./connection.js";
+export type { ChainDomain, EvidenceSigner, ResultEvidence } from "./evidence.js";
 export { JobRunner, type JobStats, type RunningRef } from "./jobs.js";
 export {
   PROVIDER_SOFTWARE,

@@ -1,10 +1,12 @@
 // Runs leased jobs on the runtimes and turns their outcomes into wire messages. Results stay
 // in an outbox until the gateway acks them, so a result finished during a dropped connection
 // (or sent just before one) is delivered after the reconnect.
+import { billedCost } from "@tessera/core";
 import {
   canonicalHash,
   type Identity,
   type JobSpec,
+  type LeaseEvidence,
   type LeaseMessage,
   type ProviderMessage,
   type ResultMessage,
@@ -14,6 +16,7 @@ import {
 } from "@tessera/protocol";
 import { JobFault, type Runtime } from "@tessera/runtimes";
 import type { Logger } from "pino";
+import type { EvidenceContext } from "./evidence.js";
 import type { ProviderRuntimes } from "./runtimes.js";
 import type { AckMessage, CancelMessage, ChunkMessage, FailureMessage } from "./wire.js";
 
@@ -33,6 +36,8 @@ export interface JobRunnerOptions {
   log: Logger;
   /** true when the message went out on a live, authenticated connection */
   send(msg: ProviderMessage): boolean;
+  /** on-chain settlement: sign each result as EIP-712 evidence too (evidence.ts) */
+  evidence?: EvidenceContext;
 }
 
 export interface JobStats {
@@ -62,6 +67,8 @@ interface RunningJob {
   interruptible: boolean;
   /** send chunk frames (the gateway says whether anyone watches the tokens) */
   stream: boolean;
+  /** the lease's cost basis for the EIP-712 Result (on-chain settlement) */
+  evidence: LeaseEvidence | undefined;
 }
 
 type OutboxMessage = ResultMessage | FailureMessage;
@@ -135,6 +142,7 @@ export class JobRunner {
       log,
       interruptible: msg.interruptible === true,
       stream: msg.stream !== false,
+      evidence: msg.evidence,
     };
     this.running.set(key, job);
     this.counts.peakRunning = Math.max(this.counts.peakRunning, this.running.size);
@@ -237,6 +245,23 @@ export class JobRunner {
     this.notifyIfIdle();
   }
 
+  /** The EIP-712 Result over what the gateway will bill: min(units × price, escrow), to the consumer's address. */
+  private async signEvidence(job: RunningJob, outputHash: string, standardUnits: number): Promise<string | undefined> {
+    const ev = job.evidence;
+    const ctx = this.options.evidence;
+    const domain = ctx?.domain();
+    if (!ev || !ctx || !domain) return undefined;
+    const cost = billedCost(standardUnits, ev.pricePerUnit, BigInt(ev.maxCost));
+    return ctx.signer.signResult(domain, {
+      jobId: job.jobId,
+      attempt: job.attempt,
+      outputHash,
+      standardUnits,
+      consumer: ev.consumer,
+      cost,
+    });
+  }
+
   private refusalFor(spec: JobSpec): string | undefined {
     if (this.draining) return "provider draining";
     if (this.running.size >= this.options.concurrency) return "provider at capacity";
@@ -279,6 +304,8 @@ export class JobRunner {
         signature: signResult(this.options.identity, { jobId, attempt, outputHash, units }),
         elapsedMs: Math.round(performance.now() - started),
       };
+      const chainSignature = await this.signEvidence(job, outputHash, units.standardUnits);
+      if (chainSignature) result.chainSignature = chainSignature;
       const checked = ResultMsg.safeParse(result);
       if (!checked.success) {
         throw new Error(`runtime produced an invalid result: ${checked.error.issues[0]?.message ?? "unknown"}`);

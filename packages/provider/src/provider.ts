@@ -18,6 +18,7 @@ import { type BlobStore, createBlobCache } from "./blob-cache.js";
 import { handleCapacityChallenge } from "./capacity.js";
 import { type ProviderConfig, ProviderConfigError, type ProviderConfigInput, parseProviderConfig } from "./config.js";
 import { type FatalReason, GatewayConnection } from "./connection.js";
+import type { ChainDomain, EvidenceContext, EvidenceSigner } from "./evidence.js";
 import { JobRunner, type JobStats } from "./jobs.js";
 import { createLogger } from "./logger.js";
 import { closeRuntimes, createDefaultRuntimes, type ProviderRuntimes, type RuntimesOption } from "./runtimes.js";
@@ -42,6 +43,11 @@ export interface ProviderDeps {
   random?: () => number;
   /** answers proof-of-capacity challenges; default the honest product (capacity.ts) */
   capacityAnswer?: (msg: CapacityChallengeMessage) => ProviderMessage;
+  /**
+   * signs results and verdicts as EIP-712 slashing evidence with the node's eth key when the
+   * gateway settles on chain (evidence.ts); its address should be config.ethAddress
+   */
+  evidenceSigner?: EvidenceSigner;
 }
 
 export type ProviderExitReason = "drained" | "stopped" | FatalReason;
@@ -126,6 +132,12 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     resolveClosed = resolve;
   });
 
+  // the gateway names its chain and Slashing contract in each welcome (absent on the local ledger)
+  let chainDomain: ChainDomain | undefined;
+  const evidence: EvidenceContext | undefined = deps.evidenceSigner
+    ? { signer: deps.evidenceSigner, domain: () => chainDomain }
+    : undefined;
+
   const runner: JobRunner = new JobRunner({
     identity,
     runtimes,
@@ -134,9 +146,16 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     concurrency: config.concurrency,
     log,
     send: (msg): boolean => connection.send(msg),
+    ...(evidence ? { evidence } : {}),
   });
 
-  const auditor = new Auditor({ identity, runtimes, log, send: (msg): boolean => connection.send(msg) });
+  const auditor = new Auditor({
+    identity,
+    runtimes,
+    log,
+    send: (msg): boolean => connection.send(msg),
+    ...(evidence ? { evidence } : {}),
+  });
 
   const connection: GatewayConnection = new GatewayConnection({
     url: urls.connect,
@@ -145,7 +164,8 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     log,
     backoff: { initialMs: config.reconnectInitialMs, maxMs: config.reconnectMaxMs },
     ...(deps.random ? { random: deps.random } : {}),
-    onWelcome: () => {
+    onWelcome: (welcome) => {
+      chainDomain = welcome.chain;
       // Drain first, so nothing new is leased while results from before a drop go out.
       if (draining) connection.send({ type: "drain" });
       else if (paused) connection.send({ type: "pause", paused: true });

@@ -7,6 +7,7 @@ export {
   type BatchStatus,
   type BatchStore,
 } from "./batches.js";
+export type { ChainEvidenceStore, ChainResultRow, ChainSlashRow, ChainVerdictRow } from "./chain-evidence.js";
 export type {
   ExplorerReads,
   FinishedWindow,

@@ -4,6 +4,7 @@ import type { AttemptRecord, JobRecord } from "@tessera/core";
 import { JOB_STATUSES } from "@tessera/protocol";
 import type { Kysely } from "kysely";
 import { KyselyBatchStore } from "./batches.js";
+import { KyselyChainEvidenceStore } from "./chain-evidence.js";
 import { commitBatch } from "./commit/execute.js";
 import { ExplorerQueries } from "./explorer.js";
 import { type Dialect, migrateToLatest } from "./migrations.js";
@@ -29,6 +30,7 @@ export class KyselyStore implements Store {
   readonly reputation: KyselyReputationStore;
   readonly batches: KyselyBatchStore;
   readonly settlement: KyselySettlementStore;
+  readonly chain: KyselyChainEvidenceStore;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -39,6 +41,7 @@ export class KyselyStore implements Store {
     this.reputation = new KyselyReputationStore(db);
     this.batches = new KyselyBatchStore(db);
     this.settlement = new KyselySettlementStore(db);
+    this.chain = new KyselyChainEvidenceStore(db);
   }
 
   async migrate(): Promise<void> {

@@ -2,6 +2,7 @@
 // Portable SQL only; the two places the dialects differ (auto-increment ids, byte columns) branch.
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { batchesMigration } from "./batches.js";
+import { chainEvidenceMigration } from "./chain-evidence.js";
 import { reputationMigration } from "./reputation.js";
 import { settlementMigration } from "./settlement.js";
 import { verificationMigration } from "./verification.js";
@@ -167,6 +168,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     "0006_settlement": settlementMigration,
     "0007_reputation": reputationMigration,
     "0008_verification_reads": verificationReadsMigration,
+    "0009_chain_evidence": chainEvidenceMigration,
   };
 }
 

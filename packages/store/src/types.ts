@@ -4,6 +4,7 @@
 import type { AttemptRecord, JobRecord, LedgerEvent } from "@tessera/core";
 import type { Capabilities, TesseraError } from "@tessera/protocol";
 import type { BatchStore } from "./batches.js";
+import type { ChainEvidenceStore } from "./chain-evidence.js";
 import type { ExplorerReads } from "./explorer.js";
 import type { ReputationStore } from "./reputation.js";
 import type { SettlementStore } from "./settlement.js";
@@ -89,6 +90,8 @@ export interface Store {
   readonly batches: BatchStore;
   /** custodial chain accounts, signed vouchers, node share books (settlement.ts) */
   readonly settlement: SettlementStore;
+  /** EIP-712 slashing evidence and on-chain slashes (chain-evidence.ts) */
+  readonly chain: ChainEvidenceStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

@@ -56,7 +56,10 @@ export function registerProviderCommand(program: Command): void {
     .option("--verify", "also act as a verifier: re-check other providers' results for a fee")
     .option("--operator <name>", "operator label; audits go to verifiers of another operator (default: node id)")
     .option("--batch-size <n>", "LLM prompt tokens per decode call")
-    .option("--eth-key <file>", "secp256k1 key that redeems payment vouchers on chain, created when missing")
+    .option(
+      "--eth-key <file>",
+      "secp256k1 key (created when missing): redeems payment vouchers, holds stake in ProviderRegistry and signs EIP-712 slashing evidence (results, verdicts) when the gateway settles on chain",
+    )
     .option("--json", "print the start-up line as JSON")
     .action(async (_flags: ProviderFlags, command: Command) => {
       const flags = command.optsWithGlobals<ProviderFlags>();
@@ -69,11 +72,13 @@ async function runProvider(flags: ProviderFlags): Promise<number> {
   try {
     // loaded here: every `tessera` command imports this file to register it, and the runtimes are heavy
     const { startProvider } = await import("@tessera/provider");
-    const ethAddress =
-      flags.ethKey === undefined
-        ? undefined
-        : (await import("@tessera/chain")).loadOrCreateEthKey(flags.ethKey).address;
-    handle = await startProvider(configFromFlags(flags, ethAddress));
+    // the eth key redeems vouchers and, when the gateway settles on chain, signs slashing evidence
+    const chain = flags.ethKey === undefined ? undefined : await import("@tessera/chain");
+    const eth = chain && flags.ethKey !== undefined ? chain.loadOrCreateEthKey(flags.ethKey) : undefined;
+    handle = await startProvider(
+      configFromFlags(flags, eth?.address),
+      chain && eth ? { evidenceSigner: chain.evidenceSigner(eth.account) } : {},
+    );
   } catch (err) {
     process.stderr.write(`tessera provider: ${(err as Error).message}\n`);
     return 1;

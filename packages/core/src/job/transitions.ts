@@ -3,7 +3,7 @@
 // new record plus the ledger event and attempt record to persist with it, in one commit.
 import type { JobOutput, Units } from "@tessera/protocol";
 import { type LedgerEvent, refundEvent, settleEvent } from "../ledger/postings.js";
-import { costOf } from "../metering/cost.js";
+import { billedCost } from "../metering/cost.js";
 import type { AttemptRecord, JobRecord } from "./types.js";
 
 export interface Transition {
@@ -137,8 +137,7 @@ export interface ResultInput {
 export function complete(job: JobRecord, r: ResultInput): Transition {
   mustBe(job, "running");
   if (job.providerId === null || job.pricePerUnit === null) throw new TransitionError(`job ${job.id} has no lease`);
-  const billed = costOf(r.units.standardUnits, job.pricePerUnit);
-  const cost = billed < job.escrow ? billed : job.escrow;
+  const cost = billedCost(r.units.standardUnits, job.pricePerUnit, job.escrow);
   return {
     job: {
       ...job,

@@ -7,4 +7,6 @@ export const accounts = {
   available: (consumerId: string) => `consumer:${consumerId}:available`,
   escrow: (consumerId: string) => `consumer:${consumerId}:escrow`,
   earnings: (providerId: string) => `provider:${providerId}:earnings`,
+  /** tokens at a consumer's custodial chain address outside the Escrow contract (slash refunds) */
+  wallet: (consumerId: string) => `consumer:${consumerId}:wallet`,
 } as const;

@@ -23,6 +23,7 @@ export type LedgerEventKind =
   | "audit_fee"
   // on-chain settlement mirror and node shares (settlement/chain.ts, ledger/shares.ts)
   | "redeem"
+  | "chain_slash"
   | "share_distribute"
   | "share_claim";
 

@@ -6,6 +6,12 @@ export function costOf(standardUnits: number, pricePerUnit: number): bigint {
   return BigInt(standardUnits) * BigInt(pricePerUnit);
 }
 
+/** What a result is billed: its metered cost, never more than the job escrowed. */
+export function billedCost(standardUnits: number, pricePerUnit: number, escrowed: bigint): bigint {
+  const billed = costOf(standardUnits, pricePerUnit);
+  return billed < escrowed ? billed : escrowed;
+}
+
 /** The protocol's cut of a settled cost, in basis points, rounded down in the provider's favour. */
 export function feeOf(cost: bigint, feeBps: number): bigint {
   return (cost * BigInt(feeBps)) / 10_000n;

@@ -2,8 +2,9 @@
 // verifier answers with a signed `verdict` carrying what it checked and the margins it measured;
 // and proof of capacity: a seeded matrix challenge and the product that answers it.
 import { z } from "zod";
+import { EthAddressSchema, EthSignatureSchema } from "./chain.js";
 import { ContentIdSchema, JobOutputSchema, JobSpecSchema } from "./job.js";
-import { UnitsSchema } from "./units.js";
+import { MoneySchema, UnitsSchema } from "./units.js";
 
 const NodeIdSchema = z.string().regex(/^[0-9a-f]{64}$/);
 const AuditIdSchema = z.string().min(1).max(80);
@@ -37,6 +38,14 @@ export const AuditMsg = z.object({
   units: UnitsSchema,
   /** the provider's result signature, so the verifier can check it is auditing a real claim */
   signature: z.string().max(200),
+  /**
+   * --settlement evm: the rest of the EIP-712 Result the provider signed (consumer, billed cost,
+   * its signature), so the verifier signs a Verdict on exactly that result
+   */
+  evidence: z
+    .object({ consumer: EthAddressSchema, cost: MoneySchema, providerSignature: EthSignatureSchema })
+    .strict()
+    .optional(),
 });
 export type AuditMessage = z.infer<typeof AuditMsg>;
 
@@ -49,6 +58,8 @@ export const VerdictMsg = z.object({
   /** the verifier's signature over tessera.verdict.v1 (see verdictSigningBytes) */
   signature: z.string().max(200),
   elapsedMs: z.number().nonnegative(),
+  /** --settlement evm: EIP-712 Verdict(result, valid = pass, issuedAt) signed with the verifier's eth key */
+  chain: z.object({ issuedAt: z.number().int().nonnegative(), signature: EthSignatureSchema }).strict().optional(),
 });
 export type VerdictMessage = z.infer<typeof VerdictMsg>;
 

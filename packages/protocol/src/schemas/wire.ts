@@ -2,8 +2,9 @@
 // proves its key against a fresh challenge, advertises what it can run, then takes leases.
 import { z } from "zod";
 import { AuditMsg, CapacityChallengeMsg, CapacityProofMsg, VerdictMsg } from "./audit.js";
+import { EthAddressSchema, EthSignatureSchema } from "./chain.js";
 import { ContentIdSchema, JobOutputSchema, JobSpecSchema, RegionSchema } from "./job.js";
-import { UnitsSchema } from "./units.js";
+import { MoneySchema, UnitsSchema } from "./units.js";
 
 const NodeIdSchema = z.string().regex(/^[0-9a-f]{64}$/);
 const JobIdSchema = z.string().min(1).max(64);
@@ -45,6 +46,16 @@ export const CapabilitiesSchema = z
   .strict();
 export type Capabilities = z.infer<typeof CapabilitiesSchema>;
 
+/**
+ * The cost basis of a lease under on-chain settlement: the consumer's custodial address and the
+ * price, so the provider can sign Result(jobId, attempt, outputHash, units, consumer, cost) with
+ * cost = min(standardUnits × pricePerUnit, maxCost), exactly what the gateway will bill.
+ */
+export const LeaseEvidenceSchema = z
+  .object({ consumer: EthAddressSchema, pricePerUnit: z.number().int().nonnegative(), maxCost: MoneySchema })
+  .strict();
+export type LeaseEvidence = z.infer<typeof LeaseEvidenceSchema>;
+
 // gateway -> provider
 export const ChallengeMsg = z.object({
   type: z.literal("challenge"),
@@ -57,6 +68,11 @@ export const WelcomeMsg = z.object({
   nodeId: NodeIdSchema,
   heartbeatMs: z.number().int().positive(),
   leaseMs: z.number().int().positive(),
+  /**
+   * --settlement evm: results and verdicts are also signed as EIP-712 evidence for the Slashing
+   * contract at `slashing` on chain `chainId` (absent on the local ledger: nothing more is signed)
+   */
+  chain: z.object({ chainId: z.number().int().positive(), slashing: EthAddressSchema }).optional(),
 });
 export const LeaseMsg = z.object({
   type: z.literal("lease"),
@@ -68,6 +84,8 @@ export const LeaseMsg = z.object({
   interruptible: z.boolean().optional(),
   /** false: nobody is watching the tokens, so send no chunk frames, only the result (absent: send them) */
   stream: z.boolean().optional(),
+  /** --settlement evm: what the provider's EIP-712 Result needs besides the job (see LeaseEvidenceSchema) */
+  evidence: LeaseEvidenceSchema.optional(),
 });
 export const CancelMsg = z.object({
   type: z.literal("cancel"),
@@ -124,6 +142,8 @@ export const ResultMsg = z.object({
   units: UnitsSchema,
   signature: z.string().max(200),
   elapsedMs: z.number().nonnegative(),
+  /** --settlement evm: EIP-712 Result signed with the node's eth key (chain.ts), when the lease asked for it */
+  chainSignature: EthSignatureSchema.optional(),
 });
 export const FailureMsg = z.object({
   type: z.literal("failure"),
