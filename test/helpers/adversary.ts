@@ -8,13 +8,19 @@
 // cheat draws (which jobs a cheat-q provider cheats on, and its random tokens), so a run is
 // reproducible; `partners` are the node ids a colluding verifier passes whatever they send.
 import { join } from "node:path";
+import { evidenceSigner, loadOrCreateEthKey } from "@tessera/chain";
 import type { LlmJobSpec, LlmOutput, ProviderMessage } from "@tessera/protocol";
 import { type LlmRuntimeLike, type ProviderConfigInput, startProvider } from "@tessera/provider";
 import { createLlmRuntime, llmStandardUnits, makeTinyModel } from "@tessera/runtimes";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 interface AdversaryOptions {
   seed?: number;
   partners?: string[];
+  /** on-chain settlement: the node's eth key file (advertised, and signing EIP-712 evidence) */
+  ethKeyFile?: string;
+  /** sign the EIP-712 evidence with a throw-away key instead of the advertised one */
+  wrongEthSigner?: boolean;
 }
 
 const [strategy = "random", configJson = "{}"] = process.argv.slice(2);
@@ -22,6 +28,11 @@ const { adversary: options = {}, ...config } = JSON.parse(configJson) as Provide
   adversary?: AdversaryOptions;
 };
 const partners = new Set(options.partners ?? []);
+const eth = options.ethKeyFile ? loadOrCreateEthKey(options.ethKeyFile) : undefined;
+if (eth) (config as { ethAddress?: string }).ethAddress = eth.address;
+const signer = eth
+  ? evidenceSigner(options.wrongEthSigner ? privateKeyToAccount(generatePrivateKey()) : eth.account)
+  : undefined;
 
 /** mulberry32: a small seeded generator, uniform in [0, 1) */
 function seeded(seed: number): () => number {
@@ -133,6 +144,7 @@ function wrap(honest: LlmRuntimeLike, impostor: LlmRuntimeLike | undefined): Llm
 }
 
 const handle = await startProvider(config, {
+  ...(signer ? { evidenceSigner: signer } : {}),
   runtimes: async (ctx) => {
     const honest = await ctx.createDefault();
     let impostor: LlmRuntimeLike | undefined;

@@ -180,6 +180,10 @@ export class TestNetwork {
       /** node ids a colluding-verifier passes whatever they send */
       partners?: string[];
       concurrency?: number;
+      /** on-chain settlement: eth key file it advertises and signs evidence with */
+      ethKeyFile?: string;
+      /** signs its evidence with another key than the one it advertises */
+      wrongEthSigner?: boolean;
     } = {},
   ): Promise<string> {
     const i = this.providers.length + 1;
@@ -198,7 +202,12 @@ export class TestNetwork {
       logLevel: "warn",
       verify: o.verify === true,
       ...(o.operator ? { operator: o.operator } : {}),
-      adversary: { ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.partners ? { partners: o.partners } : {}) },
+      adversary: {
+        ...(o.seed !== undefined ? { seed: o.seed } : {}),
+        ...(o.partners ? { partners: o.partners } : {}),
+        ...(o.ethKeyFile ? { ethKeyFile: o.ethKeyFile } : {}),
+        ...(o.wrongEthSigner ? { wrongEthSigner: true } : {}),
+      },
     };
     const child = spawn(process.execPath, ["--import", "tsx", ADVERSARY, strategy, JSON.stringify(config)], {
       stdio: ["ignore", "pipe", "pipe"],

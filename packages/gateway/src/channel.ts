@@ -94,7 +94,14 @@ export function handleProviderSocket(
           send,
           close: (code, reason) => socket.close(code, reason),
         };
-        send({ type: "welcome", nodeId: msg.nodeId, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs });
+        const chain = engine.settlement.welcomeChain?.();
+        send({
+          type: "welcome",
+          nodeId: msg.nodeId,
+          heartbeatMs: config.heartbeatMs,
+          leaseMs: config.leaseMs,
+          ...(chain ? { chain } : {}),
+        });
         engine.connect(session);
         log.info({ providerId: msg.nodeId, region: msg.capabilities.region }, "provider connected");
         return;

@@ -85,6 +85,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
   const verification = startVerification(engine, store, config, log, identity.id);
   ctx.verification = verification.coordinator;
   const settlement = await startSettlement(engine, store, config, log);
+  settlement.attach?.(verification.coordinator);
   app.get("/v1/provider/connect", { websocket: true }, (socket) => {
     handleProviderSocket(socket, { engine, store, identity, config, log, onVerification: verification.onMessage });
   });

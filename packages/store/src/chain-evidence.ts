@@ -161,8 +161,8 @@ export interface ChainEvidenceStore {
   slash(auditId: string): Promise<ChainSlashRow | undefined>;
   /** slashes still to be submitted, due first */
   pendingSlashes(): Promise<ChainSlashRow[]>;
-  /** newest first */
-  recentSlashes(limit: number): Promise<ChainSlashRow[]>;
+  /** newest first; only one provider's when `providerId` is given */
+  recentSlashes(limit: number, providerId?: string): Promise<ChainSlashRow[]>;
 }
 
 const bigOrNull = (s: string | null) => (s === null ? null : BigInt(s));
@@ -333,14 +333,10 @@ export class KyselyChainEvidenceStore implements ChainEvidenceStore {
     return rows.map(toSlash);
   }
 
-  async recentSlashes(limit: number): Promise<ChainSlashRow[]> {
-    const rows = await this.db
-      .selectFrom("chain_slashes")
-      .selectAll()
-      .orderBy("created_at", "desc")
-      .orderBy("audit_id")
-      .limit(limit)
-      .execute();
+  async recentSlashes(limit: number, providerId?: string): Promise<ChainSlashRow[]> {
+    let q = this.db.selectFrom("chain_slashes").selectAll();
+    if (providerId !== undefined) q = q.where("provider_id", "=", providerId);
+    const rows = await q.orderBy("created_at", "desc").orderBy("audit_id").limit(limit).execute();
     return rows.map(toSlash);
   }
 }

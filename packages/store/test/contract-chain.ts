@@ -69,7 +69,7 @@ export function chainEvidenceContract(h: Harness): void {
   it("records a slash, its retries and its on-chain outcome", async () => {
     await h.store.chain.putSlash(slash("a1", { nextAt: 30 }));
     await h.store.chain.putSlash(slash("a2", { nextAt: 20, createdAt: 6 }));
-    await h.store.chain.putSlash(slash("a3", { status: "failed", createdAt: 7 }));
+    await h.store.chain.putSlash(slash("a3", { status: "failed", createdAt: 7, providerId: "p2" }));
     expect((await h.store.chain.pendingSlashes()).map((s) => s.auditId)).toEqual(["a2", "a1"]);
     const done = slash("a1", {
       status: "slashed",
@@ -85,5 +85,6 @@ export function chainEvidenceContract(h: Harness): void {
     expect(await h.store.chain.slash("a1")).toEqual(done);
     expect((await h.store.chain.pendingSlashes()).map((s) => s.auditId)).toEqual(["a2"]);
     expect((await h.store.chain.recentSlashes(2)).map((s) => s.auditId)).toEqual(["a3", "a2"]);
+    expect((await h.store.chain.recentSlashes(5, "p1")).map((s) => s.auditId)).toEqual(["a2", "a1"]);
   });
 }

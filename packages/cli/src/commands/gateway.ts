@@ -21,7 +21,11 @@ export function registerGatewayCommand(program: Command): void {
     .option("--rate-limit <n>", "requests per second per API key (0: off)", intFlag("rate-limit", 0), 1000)
     .option("--log-level <level>", "fatal|error|warn|info|debug|silent", "info")
     .option("--sample-ms <ms>", "dashboard time-series sampling interval", intFlag("sample-ms", 100), 2000)
-    .option("--min-stake <nc>", "stake a provider needs to be scheduled, nano-credits", "0")
+    .option(
+      "--min-stake <nc>",
+      "stake a provider needs to be scheduled, nano-credits (--settlement evm: its bonded stake in ProviderRegistry)",
+      "0",
+    )
     .option("--audit-new-rate <p>", "audit probability of a new provider", "0.5")
     .option("--audit-floor <p>", "lowest audit probability of a clean provider", "0.05")
     .option("--slash-multiple <k>", "slash = k x the cheated job's cost (capped by stake)", "40")
@@ -47,6 +51,10 @@ export function registerGatewayCommand(program: Command): void {
     .option("--rpc <url>", "JSON-RPC URL of the chain (--settlement evm)")
     .option("--contracts <file>", "deployment.json of the contracts (--settlement evm)")
     .option("--custody-key <file>", "seed of consumers' custodial voucher keys (default: beside the SQLite file)")
+    .option(
+      "--chain-key <file>",
+      "the gateway's own secp256k1 key, created when missing: submits slashing evidence to the Slashing contract and pays its gas (--settlement evm; default gateway.eth.key beside the SQLite file)",
+    )
     .option(
       "--heap <mode>",
       "lean: V8 collects garbage sooner and keeps RSS low (a fresh gateway streaming a 100,000-line batch peaked at 154 MiB instead of 245); fast: V8's defaults",
@@ -91,6 +99,7 @@ export function registerGatewayCommand(program: Command): void {
           ...(o.rpc ? { rpc: o.rpc } : {}),
           ...(o.contracts ? { contracts: o.contracts } : {}),
           ...(o.custodyKey ? { custodyKeyFile: o.custodyKey } : {}),
+          ...(o.chainKey ? { chainKeyFile: o.chainKey } : {}),
         },
       });
       const line = {

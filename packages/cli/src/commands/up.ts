@@ -66,13 +66,13 @@ export function registerUpCommand(program: Command): void {
     .option("--chain-port <n>", "devnet JSON-RPC port (--settlement evm)", intFlag("chain-port", 0, 65535), 8545)
     .action(async (o) => {
       // loaded here, not at the top: every `tessera` command imports this file to register it
-      const [{ loadOrCreateEthKey }, { ensureTinyModel }, funding, { runDemo }] = await Promise.all([
+      const [{ loadOrCreateEthKey, readDeployment }, { ensureTinyModel }, funding, { runDemo }] = await Promise.all([
         import("@tessera/chain"),
         import("@tessera/runtimes"),
         import("../lib/chain-funding.js"),
         import("../lib/demo.js"),
       ]);
-      const { clearDeployment, fundConsumerOnChain, fundGas, waitForDeployment } = funding;
+      const { clearDeployment, fundConsumerOnChain, fundGas, stakeNodes, waitForDeployment } = funding;
       const dir = resolve(o.dir);
       const logs = join(dir, "logs");
       mkdirSync(logs, { recursive: true });
@@ -103,6 +103,8 @@ export function registerUpCommand(program: Command): void {
           await waitForDeployment(contracts, rpc);
         }
         const admin = adminKey(dir);
+        // the gateway's own account: submits slashing evidence to the Slashing contract
+        const gatewayEthKey = join(dir, "keys", "gateway.eth.key");
         const gateway = spawnTessera(
           "gateway",
           [
@@ -113,7 +115,9 @@ export function registerUpCommand(program: Command): void {
             join(dir, "gateway.db"),
             "--admin-key-file",
             join(dir, "admin.key"),
-            ...(onChain ? ["--settlement", "evm", "--rpc", rpc, "--contracts", contracts] : []),
+            ...(onChain
+              ? ["--settlement", "evm", "--rpc", rpc, "--contracts", contracts, "--chain-key", gatewayEthKey]
+              : []),
           ],
           logs,
         );
@@ -171,10 +175,13 @@ export function registerUpCommand(program: Command): void {
         if (onChain) {
           await fundGas(
             rpc,
-            ethKeys.map((f) => loadOrCreateEthKey(f).address),
+            [...ethKeys, gatewayEthKey].map((f) => loadOrCreateEthKey(f).address),
           );
+          // every provider and verifier bonds twice the registry's minimum: scheduled, and slashable on chain
+          const stake = 2n * readDeployment(contracts).params.minStake;
+          await stakeNodes(rpc, contracts, ethKeys, stake);
           process.stdout.write(
-            `settling on chain: devnet ${rpc}, contracts ${contracts}; providers redeem with 'tessera chain redeem'\n`,
+            `settling on chain: devnet ${rpc}, contracts ${contracts}; each node bonded ${formatCredits(stake)} credits in ProviderRegistry; providers redeem with 'tessera chain redeem'\n`,
           );
         }
         const client = new TesseraClient({ baseUrl: url, apiKey: creds.apiKey, adminKey: admin });

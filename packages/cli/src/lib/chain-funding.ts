@@ -1,8 +1,18 @@
 // `tessera up --settlement evm`: the devnet's faucet. Mints test tokens with the devnet deployer
 // (Hardhat's public account #0), deposits them into the Escrow contract for the demo consumer's
-// custodial address, waits until the gateway has credited them, and gives providers gas money.
+// custodial address, waits until the gateway has credited them, gives providers and the gateway gas
+// money, and has every provider and verifier bond test tokens as stake in ProviderRegistry.
 import { existsSync, rmSync } from "node:fs";
-import { clientsFor, DEVNET_DEPLOYER_KEY, EscrowAbi, readDeployment, TestTokenAbi } from "@tessera/chain";
+import {
+  bondStake,
+  clientsFor,
+  DEVNET_DEPLOYER_KEY,
+  EscrowAbi,
+  loadOrCreateEthKey,
+  readDeployment,
+  stakeOf,
+  TestTokenAbi,
+} from "@tessera/chain";
 import type { Address, Hex } from "viem";
 import { waitFor } from "./processes.js";
 
@@ -97,5 +107,29 @@ export async function fundGas(rpc: string, addresses: Address[], wei = 10n ** 18
       account: c.wallet.account,
     });
     await c.public.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+  }
+}
+
+/**
+ * Devnet only: mints `amount` test tokens to each node's eth address and has the node bond them in
+ * ProviderRegistry from its own key (register, or top up to `amount`); nodes need gas (fundGas).
+ */
+export async function stakeNodes(rpc: string, contracts: string, ethKeyFiles: string[], amount: bigint): Promise<void> {
+  const dep = readDeployment(contracts);
+  const faucet = await clientsFor(rpc, DEVNET_DEPLOYER_KEY);
+  const w = { chain: faucet.wallet.chain ?? null, account: faucet.wallet.account };
+  for (const file of ethKeyFiles) {
+    const eth = loadOrCreateEthKey(file);
+    const have = (await stakeOf(faucet, dep.registry, eth.address)).bonded;
+    if (have >= amount) continue;
+    const hash = await faucet.wallet.writeContract({
+      ...w,
+      address: dep.token,
+      abi: TestTokenAbi,
+      functionName: "mint",
+      args: [eth.address, amount - have],
+    });
+    await faucet.public.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+    await bondStake(await clientsFor(rpc, eth.privateKey), dep, amount - have);
   }
 }

@@ -78,7 +78,10 @@ export class Engine {
   eligible: (s: ProviderSession) => boolean = () => true;
   onSettled: (job: JobRecord) => void = () => {};
   /** settlement backend (settlement/start.ts): admits a submit, hears each committed ledger event */
-  settlement: Pick<Settlement, "admit" | "committed"> = { admit: async () => {}, committed: () => {} };
+  settlement: Pick<Settlement, "admit" | "committed" | "leaseEvidence" | "acceptResult" | "welcomeChain"> = {
+    admit: async () => {},
+    committed: () => {},
+  };
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -287,7 +290,7 @@ export class Engine {
         ? "output hash does not match the output"
         : !verifyResultSignature(session.id, claim, msg.signature)
           ? "result signature does not verify"
-          : this.meteringProblem(job, msg);
+          : (this.meteringProblem(job, msg) ?? (await this.settlement.acceptResult?.(job, session, msg)));
     if (problem) {
       session.failed++;
       await this.apply(job, loseLease(job, "failed", problem, this.now()));
@@ -364,6 +367,7 @@ export class Engine {
       const t = lease(job, a.providerId, a.pricePerUnit, now, this.config.leaseMs);
       void this.apply(job, t).then((leased) => {
         if (leased.status !== "running" || leased.attempt !== t.job.attempt) return;
+        const evidence = this.settlement.leaseEvidence?.(leased, session);
         session.send({
           type: "lease",
           jobId: leased.id,
@@ -372,6 +376,7 @@ export class Engine {
           leaseExpiresAt: leased.leaseExpiresAt ?? now,
           ...(leased.jobClass === "batch" ? { interruptible: true } : {}),
           stream: this.watched.has(leased.id),
+          ...(evidence ? { evidence } : {}),
         });
       });
     }

@@ -112,16 +112,21 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
     const p = await ctx.store.getProvider(req.params.id);
     if (!p) throw new NotFound("provider", req.params.id);
     const bucketMs = hours <= 1 ? 60_000 : hours <= 24 ? 3_600_000 / 4 : 3_600_000 * 6;
-    const [earnings, stake, unbonding, history, recent, unbondings, audits, slashes] = await Promise.all([
-      ctx.store.balance(stakeAccounts.earnings(p.id)),
-      ctx.store.balance(stakeAccounts.stake(p.id)),
-      ctx.store.balance(stakeAccounts.unbonding(p.id)),
-      ctx.store.explorer.providerHistory(p.id, Date.now() - hours * 3_600_000, bucketMs),
-      ctx.store.explorer.jobsPage({ providerId: p.id, limit: 20 }),
-      ctx.store.verification.openUnbondings(p.id),
-      ctx.store.verification.auditCounts([p.id]),
-      ctx.store.verification.providerSlashes(p.id, 20),
-    ]);
+    const onChain = ctx.config.settlement.kind === "evm";
+    const [earnings, ledgerStake, unbonding, history, recent, unbondings, audits, slashes, chainSlashes] =
+      await Promise.all([
+        ctx.store.balance(stakeAccounts.earnings(p.id)),
+        ctx.store.balance(stakeAccounts.stake(p.id)),
+        ctx.store.balance(stakeAccounts.unbonding(p.id)),
+        ctx.store.explorer.providerHistory(p.id, Date.now() - hours * 3_600_000, bucketMs),
+        ctx.store.explorer.jobsPage({ providerId: p.id, limit: 20 }),
+        ctx.store.verification.openUnbondings(p.id),
+        ctx.store.verification.auditCounts([p.id]),
+        ctx.store.verification.providerSlashes(p.id, 20),
+        onChain ? ctx.store.chain.recentSlashes(20, p.id) : Promise.resolve([]),
+      ]);
+    // on chain the stake lives in ProviderRegistry: the bond the scheduler reads, not a ledger account
+    const stake = onChain ? (ctx.verification?.staked(p.id) ?? 0n) : ledgerStake;
     const counts = audits.get(p.id) ?? { passed: 0, failed: 0, pending: 0 };
     return {
       object: "provider",
@@ -131,6 +136,22 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
       audits: { ...counts, passRate: passRate(counts) },
       /** the 20 newest slashes, with the count and sum of all of them */
       slashes: { count: slashes.count, total: slashes.total.toString(), data: slashes.rows.map(slashView) },
+      /** --settlement evm: slashes submitted to the Slashing contract, with tx and the contract's split */
+      ...(onChain
+        ? {
+            chainSlashes: chainSlashes.map((s) => ({
+              auditId: s.auditId,
+              jobId: s.jobId,
+              status: s.status,
+              tx: s.tx,
+              taken: s.taken?.toString() ?? null,
+              refund: s.refund?.toString() ?? null,
+              reward: s.reward?.toString() ?? null,
+              error: s.error,
+              createdAt: s.createdAt,
+            })),
+          }
+        : {}),
       history: { bucketMs, buckets: history.map((b) => ({ ...b, earned: b.earned.toString() })) },
       recentJobs: recent.map((j) => ({
         id: j.id,

@@ -11,6 +11,11 @@ export const SettlementConfigSchema = z
     contracts: z.string().min(1).optional(),
     /** seed from which consumers' custodial voucher keys are derived (default: beside the SQLite file) */
     custodyKeyFile: z.string().min(1).optional(),
+    /**
+     * the gateway's own secp256k1 key file (created when missing; default beside the SQLite file):
+     * the account that submits slashing evidence to the Slashing contract and pays its gas
+     */
+    chainKeyFile: z.string().min(1).optional(),
     /** how often the Escrow contract's logs are polled */
     pollMs: z.number().int().min(50).max(60_000).default(500),
   })

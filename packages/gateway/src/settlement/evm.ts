@@ -13,12 +13,14 @@ import {
   type LedgerEvent,
   voucherDue,
 } from "@tessera/core";
-import { InsufficientBalance } from "@tessera/protocol";
+import { InsufficientBalance, type ResultMessage } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
 import { type Address, getAddress, type PublicClient } from "viem";
+import type { ProviderSession } from "../engine/sessions.js";
 import type { GroupWriter } from "../engine/writer.js";
 import type { Custody } from "./custody.js";
+import type { ChainEvidence } from "./evidence.js";
 import type { Settlement, SettlementAccount, VoucherView } from "./settlement.js";
 
 export interface EvmDeps {
@@ -27,6 +29,8 @@ export interface EvmDeps {
   client: PublicClient;
   deployment: Deployment;
   custody: Custody;
+  /** EIP-712 slashing evidence of results (evidence.ts) */
+  evidence: ChainEvidence;
   log: Logger;
   now?: () => number;
 }
@@ -44,6 +48,18 @@ export class EvmSettlement implements Settlement {
   info() {
     const { chainId, escrow, token } = this.d.deployment;
     return { backend: this.backend, chainId, escrow, token };
+  }
+
+  welcomeChain() {
+    return this.d.evidence.domain();
+  }
+
+  leaseEvidence(job: JobRecord, session: ProviderSession) {
+    return this.d.evidence.leaseEvidence(job, session);
+  }
+
+  acceptResult(job: JobRecord, session: ProviderSession, msg: ResultMessage) {
+    return this.d.evidence.acceptResult(job, session, msg);
   }
 
   /** The consumer's custodial address, recorded so that chain logs can be mapped back to it. */

@@ -2,6 +2,8 @@
 // the default) and EVM contracts (evm.ts). The engine asks it to admit a submit before escrowing
 // and tells it of every ledger event it committed; everything else is the backend's own business.
 import type { JobRecord, LedgerEvent } from "@tessera/core";
+import type { LeaseEvidence, ResultMessage } from "@tessera/protocol";
+import type { ProviderSession } from "../engine/sessions.js";
 
 export interface SettlementAccount {
   backend: "local" | "evm";
@@ -33,4 +35,13 @@ export interface Settlement {
   /** the provider's latest voucher per consumer (empty on the local ledger, which pays no vouchers) */
   vouchers(providerId: string): Promise<{ chainId: number; escrow: string; vouchers: VoucherView[] }>;
   stop(): Promise<void>;
+  /** evm: the chain and Slashing contract results and verdicts are signed for (sent in each welcome) */
+  welcomeChain?(): { chainId: number; slashing: string } | undefined;
+  /** evm: what the provider's EIP-712 Result needs for this lease; undefined when it signs none */
+  leaseEvidence?(job: JobRecord, session: ProviderSession): LeaseEvidence | undefined;
+  /**
+   * evm: checks the result's EIP-712 signature against the provider's registered address and
+   * stores it with the job; returns why it is refused, or undefined to accept
+   */
+  acceptResult?(job: JobRecord, session: ProviderSession, msg: ResultMessage): Promise<string | undefined>;
 }

@@ -2,14 +2,18 @@
 // gateway before serving anything, so a wrong --rpc, --contracts or --fee-bps fails at start-up
 // naming the flag; then mirrors the chain (chain-watch.ts) and signs vouchers (evm.ts).
 import { dirname, join } from "node:path";
-import { readDeployment } from "@tessera/chain";
+import { clientsFor, loadOrCreateEthKey, readDeployment, stakeOf } from "@tessera/chain";
 import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
-import { createPublicClient, http } from "viem";
+import { createPublicClient, getAddress, type Hex, http } from "viem";
+import { generatePrivateKey } from "viem/accounts";
 import type { GatewayConfig } from "../config.js";
 import type { Engine } from "../engine/engine.js";
+import type { ChainVerification, VerificationCoordinator } from "../verification/coordinator.js";
+import { ChainSlasher } from "./chain-slasher.js";
 import { ChainWatch } from "./chain-watch.js";
 import { Custody } from "./custody.js";
+import { ChainEvidence } from "./evidence.js";
 import { EvmSettlement } from "./evm.js";
 
 function custodyFile(config: GatewayConfig): string | undefined {
@@ -18,12 +22,30 @@ function custodyFile(config: GatewayConfig): string | undefined {
   return join(dirname(config.db), "custody.key");
 }
 
+/** The gateway's own chain key: submits slashing evidence and pays its gas. */
+function chainKey(config: GatewayConfig): Hex {
+  const file =
+    config.settlement.chainKeyFile ??
+    (config.db === ":memory:" || /^postgres(ql)?:\/\//.test(config.db)
+      ? undefined
+      : join(dirname(config.db), "gateway.eth.key"));
+  return file ? loadOrCreateEthKey(file).privateKey : generatePrivateKey();
+}
+
+export interface RunningEvm {
+  settlement: EvmSettlement;
+  evm: EvmSettlement;
+  /** hooks verification into the chain: registry stake, EIP-712 verdicts, slashes submitted */
+  attach(coordinator: VerificationCoordinator): void;
+  stop(): Promise<void>;
+}
+
 export async function startEvmSettlement(
   engine: Engine,
   store: Store,
   config: GatewayConfig,
   log: Logger,
-): Promise<{ settlement: EvmSettlement; evm: EvmSettlement; stop(): Promise<void> }> {
+): Promise<RunningEvm> {
   const s = config.settlement;
   const deployment = readDeployment(s.contracts ?? "");
   const client = createPublicClient({ transport: http(s.rpc, { retryCount: 2 }), pollingInterval: 100 });
@@ -43,23 +65,51 @@ export async function startEvmSettlement(
     throw new Error(
       `--fee-bps ${config.feeBps} differs from the Escrow contract's fee of ${deployment.params.feeBps} bps`,
     );
-  const evm = new EvmSettlement({
-    store,
-    writer: engine.writer,
-    client,
-    deployment,
-    custody: Custody.open(custodyFile(config)),
-    log,
-  });
+  const custody = Custody.open(custodyFile(config));
+  const evidence = new ChainEvidence({ store, deployment, custody });
+  const evm = new EvmSettlement({ store, writer: engine.writer, client, deployment, custody, evidence, log });
   const watch = new ChainWatch({ store, writer: engine.writer, client, deployment, evm, log });
   watch.start(s.pollMs);
   engine.settlement = evm;
-  log.info({ chainId, escrow: deployment.escrow, rpc: s.rpc }, "settling on chain");
+  const clients = await clientsFor(s.rpc ?? "", chainKey(config));
+  let coordinator: VerificationCoordinator | undefined;
+  const slasher = new ChainSlasher({
+    store,
+    writer: engine.writer,
+    clients,
+    deployment,
+    log,
+    onSlashed: (providerId, taken) => coordinator?.slashedOnChain(providerId, taken),
+  });
+  slasher.start(Math.max(1_000, s.pollMs));
+  log.info(
+    {
+      chainId,
+      escrow: deployment.escrow,
+      slashing: deployment.slashing,
+      rpc: s.rpc,
+      account: clients.wallet.account.address,
+    },
+    "settling on chain",
+  );
+  const chain: ChainVerification = {
+    stakeOf: async (address) =>
+      address ? (await stakeOf(clients, deployment.registry, getAddress(address))).bonded : 0n,
+    verifierMinStake: deployment.params.minStake,
+    auditEvidence: (job) => evidence.auditEvidence(job),
+    acceptVerdict: (auditId, job, session, msg) => evidence.acceptVerdict(auditId, job, session, msg),
+    slashed: (auditId, job) => slasher.enqueue(auditId, job),
+  };
   return {
     settlement: evm,
     evm,
+    attach(c) {
+      coordinator = c;
+      c.chain = chain;
+    },
     async stop() {
       await watch.stop();
+      await slasher.stop();
       await evm.stop();
     },
   };

@@ -4,6 +4,7 @@ import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
 import type { GatewayConfig } from "../config.js";
 import type { Engine } from "../engine/engine.js";
+import type { VerificationCoordinator } from "../verification/coordinator.js";
 import type { EvmSettlement } from "./evm.js";
 import { LocalSettlement } from "./local.js";
 import type { Settlement } from "./settlement.js";
@@ -14,6 +15,8 @@ export interface RunningSettlement {
   shares: NodeSharesService;
   /** present with --settlement evm */
   evm?: EvmSettlement;
+  /** --settlement evm: hooks verification into the chain (stake, evidence, slashes) */
+  attach?(coordinator: VerificationCoordinator): void;
   stop(): Promise<void>;
 }
 

@@ -59,6 +59,29 @@ interface PendingAudit {
   timer?: NodeJS.Timeout;
   /** a single pass was sent to a second verifier all the same (spot re-check) */
   recheck?: boolean;
+  /** on-chain settlement: the provider's signed Result, for verifiers to sign Verdicts on */
+  evidence?: AuditMessage["evidence"];
+}
+
+/**
+ * Verification under on-chain settlement (settlement/start-evm.ts): stake is read from
+ * ProviderRegistry, verdicts must carry EIP-712 signatures, and slashes go to the Slashing contract.
+ */
+export interface ChainVerification {
+  /** bonded stake in ProviderRegistry of this eth address (0 without one) */
+  stakeOf(ethAddress: string | undefined): Promise<bigint>;
+  /** the registry's minimum: the contract counts no verdict of a verifier bonded below it */
+  verifierMinStake: bigint;
+  auditEvidence(job: JobRecord): Promise<AuditMessage["evidence"]>;
+  /** checks and stores a verdict's EIP-712 signature; returns why it is refused */
+  acceptVerdict(
+    auditId: string,
+    job: JobRecord,
+    session: ProviderSession,
+    msg: VerdictMessage,
+  ): Promise<string | undefined>;
+  /** the audit decided a slash: submit the evidence on chain */
+  slashed(auditId: string, job: JobRecord): Promise<void>;
 }
 
 export interface CoordinatorDeps {
@@ -82,6 +105,8 @@ export class VerificationCoordinator {
   private readonly persistence: RecordPersistence;
   private restored = false;
   readonly minStake: bigint;
+  /** set under --settlement evm (settlement/start-evm.ts); absent, everything stays on the local ledger */
+  chain: ChainVerification | undefined;
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.random = deps.random ?? Math.random;
@@ -137,9 +162,17 @@ export class VerificationCoordinator {
     return this.stakes.get(nodeId) ?? 0n;
   }
 
-  /** Loads a node's stake from the ledger (at connect, and after anything that moves it). */
+  /**
+   * Loads a node's stake (at connect, and after anything that moves it): from the ledger, or under
+   * on-chain settlement the bonded stake of the eth address it advertises in ProviderRegistry.
+   */
   async refreshStake(nodeId: string): Promise<bigint> {
-    const s = await this.deps.store.balance(stakeAccounts.stake(nodeId));
+    const s = this.chain
+      ? await this.chain.stakeOf(
+          [...this.deps.sessions()].find((x) => x.id === nodeId)?.capabilities.ethAddress ??
+            (await this.deps.store.getProvider(nodeId))?.capabilities.ethAddress,
+        )
+      : await this.deps.store.balance(stakeAccounts.stake(nodeId));
     this.stakes.set(nodeId, s);
     return s;
   }
@@ -148,6 +181,11 @@ export class VerificationCoordinator {
   eligible(s: ProviderSession): boolean {
     if (!this.restored || this.record(s.id).excluded) return false;
     return this.minStake === 0n || this.staked(s.id) >= this.minStake;
+  }
+
+  /** The Slashing contract took `amount` of this node's stake (settlement/chain-slasher.ts). */
+  slashedOnChain(nodeId: string, amount: bigint): void {
+    this.record(nodeId).slashed += amount;
   }
 
   async deposit(nodeId: string, amount: bigint, id: string): Promise<bigint> {
@@ -206,7 +244,11 @@ export class VerificationCoordinator {
         createdAt: this.now(),
         decidedAt: null,
       })
-      .then(() => this.askNext(audit));
+      .then(async () => {
+        if (this.chain) audit.evidence = await this.chain.auditEvidence(job);
+      })
+      .then(() => this.askNext(audit))
+      .catch((err) => this.log(audit).error({ err }, "audit not started"));
   }
 
   async onVerdict(session: ProviderSession, msg: VerdictMessage): Promise<void> {
@@ -220,6 +262,11 @@ export class VerificationCoordinator {
     };
     if (msg.jobId !== audit.job.id || !verifyVerdictSignature(session.id, claim, msg.signature)) {
       this.log(audit).warn({ verifierId: session.id }, "verdict signature does not verify; ignored");
+      return;
+    }
+    const refused = await this.chain?.acceptVerdict(audit.id, audit.job, session, msg);
+    if (refused) {
+      this.log(audit).warn({ verifierId: session.id, reason: refused }, "verdict evidence refused; ignored");
       return;
     }
     clearTimeout(audit.timer);
@@ -291,6 +338,9 @@ export class VerificationCoordinator {
     rec.excluded = true;
     await this.slash(audit, outcome.against);
     await this.decide(audit, "slashed");
+    await this.chain
+      ?.slashed(audit.id, audit.job)
+      .catch((err) => this.log(audit).error({ err }, "chain slash not recorded"));
   }
 
   /** A provider failed a canary outright (deterministic known answer): slash and exclude it. */
@@ -392,6 +442,7 @@ export class VerificationCoordinator {
         operatorOf(s) !== providerOperator &&
         !skip.includes(s.id) &&
         !this.record(s.id).excluded &&
+        (!this.chain || this.staked(s.id) >= this.chain.verifierMinStake) &&
         s.capabilities.runtimes.includes(job.spec.runtime) &&
         (job.spec.runtime !== "llm" || s.capabilities.models.some((m) => m.id === modelOf(job))),
     );
@@ -425,6 +476,7 @@ export class VerificationCoordinator {
       outputHash: job.outputHash as string,
       units: job.units as AuditMessage["units"],
       signature: job.signature as string,
+      ...(audit.evidence ? { evidence: audit.evidence } : {}),
     };
     chosen.send(msg);
     audit.timer = setTimeout(() => this.askNext(audit), this.deps.config.verdictTimeoutMs);

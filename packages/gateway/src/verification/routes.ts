@@ -15,6 +15,15 @@ const StakeBody = z
   .object({ providerId: z.string().regex(/^[0-9a-f]{64}$/), amount: Amount, id: z.string().min(1).max(100).optional() })
   .strict();
 const Limit = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict();
+const SlashQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    providerId: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+  })
+  .strict();
 
 export function verificationRoutes(app: FastifyInstance, ctx: RouteContext, v: VerificationCoordinator): void {
   const expected = ctx.config.adminKey ? Buffer.from(sha256Hex(ctx.config.adminKey)) : undefined;
@@ -26,8 +35,20 @@ export function verificationRoutes(app: FastifyInstance, ctx: RouteContext, v: V
       throw new Unauthenticated("Invalid admin key.");
   };
 
+  // on chain, stake is bonded by the node itself in ProviderRegistry (`tessera chain stake`)
+  const refuseOnChain = () => {
+    if (ctx.config.settlement.kind === "evm")
+      throw new TesseraError(
+        "stake_on_chain",
+        409,
+        "This gateway settles on chain: stake is bonded in ProviderRegistry with `tessera chain stake`.",
+        "invalid_request_error",
+      );
+  };
+
   app.post("/v1/admin/stake", async (req) => {
     requireAdmin(req);
+    refuseOnChain();
     const body = parse(StakeBody, req.body);
     const staked = await v.deposit(body.providerId, BigInt(body.amount), `stake:${body.id ?? randomUUID()}`);
     ctx.engine.kick();
@@ -36,6 +57,7 @@ export function verificationRoutes(app: FastifyInstance, ctx: RouteContext, v: V
 
   app.post("/v1/admin/unbond", async (req) => {
     requireAdmin(req);
+    refuseOnChain();
     const body = parse(StakeBody, req.body);
     const { releaseAt } = await v.unbond(body.providerId, BigInt(body.amount), body.id ?? randomUUID());
     return { providerId: body.providerId, stake: v.staked(body.providerId).toString(), releaseAt };
@@ -60,6 +82,29 @@ export function verificationRoutes(app: FastifyInstance, ctx: RouteContext, v: V
   app.get<{ Params: { id: string } }>("/v1/jobs/:id/audits", async (req) => {
     const audits = await ctx.store.verification.auditsOfJob(req.params.id);
     return { object: "list", data: audits };
+  });
+
+  // slashes submitted to the Slashing contract (--settlement evm), with the signed evidence each used
+  app.get("/v1/verification/chain-slashes", async (req) => {
+    const q = parse(SlashQuery, req.query);
+    const rows = await ctx.store.chain.recentSlashes(q.limit, q.providerId);
+    const data = await Promise.all(
+      rows.map(async (s) => {
+        const [result, verdicts] = await Promise.all([
+          ctx.store.chain.result(s.jobId, s.attempt),
+          ctx.store.chain.verdicts(s.auditId),
+        ]);
+        return {
+          ...s,
+          taken: s.taken?.toString() ?? null,
+          refund: s.refund?.toString() ?? null,
+          reward: s.reward?.toString() ?? null,
+          result: result ? { ...result, cost: result.cost.toString() } : null,
+          verdicts,
+        };
+      }),
+    );
+    return { object: "list", data };
   });
 
   app.get("/v1/audits", async (req) => {
