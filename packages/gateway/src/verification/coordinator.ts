@@ -28,6 +28,7 @@ import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
 import type { ProviderSession } from "../engine/sessions.js";
 import type { GroupWriter } from "../engine/writer.js";
+import type { ChainVerification } from "./chain.js";
 import type { VerificationConfig } from "./config.js";
 import { newNodeRecord, RecordPersistence, reputationInput } from "./records.js";
 
@@ -61,27 +62,6 @@ interface PendingAudit {
   recheck?: boolean;
   /** on-chain settlement: the provider's signed Result, for verifiers to sign Verdicts on */
   evidence?: AuditMessage["evidence"];
-}
-
-/**
- * Verification under on-chain settlement (settlement/start-evm.ts): stake is read from
- * ProviderRegistry, verdicts must carry EIP-712 signatures, and slashes go to the Slashing contract.
- */
-export interface ChainVerification {
-  /** bonded stake in ProviderRegistry of this eth address (0 without one) */
-  stakeOf(ethAddress: string | undefined): Promise<bigint>;
-  /** the registry's minimum: the contract counts no verdict of a verifier bonded below it */
-  verifierMinStake: bigint;
-  auditEvidence(job: JobRecord): Promise<AuditMessage["evidence"]>;
-  /** checks and stores a verdict's EIP-712 signature; returns why it is refused */
-  acceptVerdict(
-    auditId: string,
-    job: JobRecord,
-    session: ProviderSession,
-    msg: VerdictMessage,
-  ): Promise<string | undefined>;
-  /** the audit decided a slash: submit the evidence on chain */
-  slashed(auditId: string, job: JobRecord): Promise<void>;
 }
 
 export interface CoordinatorDeps {
