@@ -22,3 +22,4 @@ export * from "./scheduler/score.js";
 export * from "./scheduler/types.js";
 export * from "./settlement/chain.js";
 export * from "./settlement/slashing.js";
+export * from "./settlement/withdrawal.js";

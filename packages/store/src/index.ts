@@ -8,6 +8,7 @@ export {
   type BatchStore,
 } from "./batches.js";
 export type { ChainEvidenceStore, ChainResultRow, ChainSlashRow, ChainVerdictRow } from "./chain-evidence.js";
+export type { ChainWithdrawalRow, ChainWithdrawalStore } from "./chain-withdrawals.js";
 export type {
   ExplorerReads,
   FinishedWindow,

@@ -5,6 +5,7 @@ import { JOB_STATUSES } from "@tessera/protocol";
 import type { Kysely } from "kysely";
 import { KyselyBatchStore } from "./batches.js";
 import { KyselyChainEvidenceStore } from "./chain-evidence.js";
+import { KyselyChainWithdrawalStore } from "./chain-withdrawals.js";
 import { commitBatch } from "./commit/execute.js";
 import { ExplorerQueries } from "./explorer.js";
 import { type Dialect, migrateToLatest } from "./migrations.js";
@@ -31,6 +32,7 @@ export class KyselyStore implements Store {
   readonly batches: KyselyBatchStore;
   readonly settlement: KyselySettlementStore;
   readonly chain: KyselyChainEvidenceStore;
+  readonly withdrawals: KyselyChainWithdrawalStore;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -42,6 +44,7 @@ export class KyselyStore implements Store {
     this.batches = new KyselyBatchStore(db);
     this.settlement = new KyselySettlementStore(db);
     this.chain = new KyselyChainEvidenceStore(db);
+    this.withdrawals = new KyselyChainWithdrawalStore(db);
   }
 
   async migrate(): Promise<void> {

@@ -3,6 +3,7 @@
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { batchesMigration } from "./batches.js";
 import { chainEvidenceMigration } from "./chain-evidence.js";
+import { chainWithdrawalsMigration } from "./chain-withdrawals.js";
 import { reputationMigration } from "./reputation.js";
 import { settlementMigration } from "./settlement.js";
 import { verificationMigration } from "./verification.js";
@@ -169,6 +170,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     "0007_reputation": reputationMigration,
     "0008_verification_reads": verificationReadsMigration,
     "0009_chain_evidence": chainEvidenceMigration,
+    "0010_chain_withdrawals": chainWithdrawalsMigration,
   };
 }
 

@@ -5,6 +5,7 @@ import type { AttemptRecord, JobRecord, LedgerEvent } from "@tessera/core";
 import type { Capabilities, TesseraError } from "@tessera/protocol";
 import type { BatchStore } from "./batches.js";
 import type { ChainEvidenceStore } from "./chain-evidence.js";
+import type { ChainWithdrawalStore } from "./chain-withdrawals.js";
 import type { ExplorerReads } from "./explorer.js";
 import type { ReputationStore } from "./reputation.js";
 import type { SettlementStore } from "./settlement.js";
@@ -92,6 +93,8 @@ export interface Store {
   readonly settlement: SettlementStore;
   /** EIP-712 slashing evidence and on-chain slashes (chain-evidence.ts) */
   readonly chain: ChainEvidenceStore;
+  /** consumers' withdrawals through the custodian (chain-withdrawals.ts) */
+  readonly withdrawals: ChainWithdrawalStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

@@ -88,3 +88,35 @@ export function chainEvidenceContract(h: Harness): void {
     expect((await h.store.chain.recentSlashes(5, "p1")).map((s) => s.auditId)).toEqual(["a2", "a1"]);
   });
 }
+
+export function chainWithdrawalContract(h: Harness): void {
+  it("records a custodial withdrawal through its steps, amounts exact", async () => {
+    const w = {
+      id: "w1",
+      consumerId: "c1",
+      fromAddress: "0xaa",
+      toAddress: "0xbb",
+      amount: BIG,
+      status: "requested" as const,
+      readyAt: 1_700_000_100,
+      requestTx: "0xreq",
+      withdrawTx: null,
+      paid: null,
+      transferTx: null,
+      error: null,
+      createdAt: 10,
+      updatedAt: 10,
+    };
+    await h.store.withdrawals.putWithdrawal(w);
+    await h.store.withdrawals.putWithdrawal({ ...w, id: "w0", consumerId: "c2", createdAt: 5, status: "paid" });
+    expect(await h.store.withdrawals.openWithdrawals()).toEqual([w]);
+    const withdrawn = { ...w, status: "withdrawn" as const, withdrawTx: "0xw", paid: BIG - 1n, updatedAt: 11 };
+    await h.store.withdrawals.putWithdrawal(withdrawn);
+    expect(await h.store.withdrawals.openWithdrawals()).toEqual([withdrawn]);
+    await h.store.withdrawals.putWithdrawal({ ...withdrawn, status: "paid", transferTx: "0xt", updatedAt: 12 });
+    expect(await h.store.withdrawals.openWithdrawals()).toEqual([]);
+    expect(await h.store.withdrawals.withdrawalsOf("c1", 5)).toMatchObject([
+      { id: "w1", status: "paid", transferTx: "0xt" },
+    ]);
+  });
+}

@@ -3,7 +3,7 @@
 import { depositEvent } from "@tessera/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../src/index.js";
-import { chainEvidenceContract } from "./contract-chain.js";
+import { chainEvidenceContract, chainWithdrawalContract } from "./contract-chain.js";
 import { commitContract } from "./contract-commit.js";
 import { queryContract } from "./contract-queries.js";
 import { verificationContract } from "./contract-verification.js";
@@ -45,4 +45,5 @@ export function storeContract(target: StoreTarget): void {
   describe("queries", () => queryContract(h));
   describe("verification", () => verificationContract(h));
   describe("chain evidence", () => chainEvidenceContract(h));
+  describe("chain withdrawals", () => chainWithdrawalContract(h));
 }

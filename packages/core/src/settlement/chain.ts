@@ -13,16 +13,19 @@ export interface ChainPosition {
   redeemed: bigint;
   /** escrowed for the consumer's jobs still queued or running */
   openEscrow: bigint;
+  /** requested from the Escrow contract and not yet withdrawn (custodial withdrawals): no longer spendable */
+  pendingWithdrawal?: bigint;
 }
 
 /**
  * What the consumer can still commit to new jobs: its deposit less what it already owes —
- * settled but unredeemed (vouchers signed or about to be) and held for open jobs. Negative
+ * settled but unredeemed (vouchers signed or about to be), held for open jobs, and asked back in
+ * a withdrawal that has not completed yet. Negative
  * when a withdrawal on chain has taken money the gateway already promised to providers.
  */
 export function chainHeadroom(p: ChainPosition): bigint {
   const unredeemed = p.settled > p.redeemed ? p.settled - p.redeemed : 0n;
-  return p.deposit - unredeemed - p.openEscrow;
+  return p.deposit - unredeemed - p.openEscrow - (p.pendingWithdrawal ?? 0n);
 }
 
 /** A voucher is due when the pair's settled total has grown past the latest one signed. */

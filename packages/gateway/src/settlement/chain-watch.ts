@@ -1,9 +1,10 @@
 // Mirrors the Escrow contract into the local ledger by polling its logs: deposits to custodial
 // addresses are credited to the consumer, redemptions debit the provider's earnings and the fee
 // account. Every posting is keyed by the log (chain:<chainId>:<tx>:<index>), so a rescan after a
-// restart, which starts again from block 0, posts nothing twice.
+// restart, which starts again from block 0, posts nothing twice. Withdrawals from custodial
+// addresses (withdrawals.ts) leave the consumer's available balance the same way.
 import { type Deployment, EscrowAbi } from "@tessera/chain";
-import { chainEventId, redemptionEvent } from "@tessera/core";
+import { chainEventId, redemptionEvent, withdrawEvent } from "@tessera/core";
 import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
 import type { PublicClient } from "viem";
@@ -69,6 +70,28 @@ export class ChainWatch {
         cumulative,
         chainEventId(this.d.deployment.chainId, l.transactionHash, l.logIndex),
       );
+    }
+    const withdrawals = await this.d.client.getContractEvents({ ...range, eventName: "Withdrawn" });
+    for (const l of withdrawals) {
+      const { consumer, amount } = l.args;
+      if (!consumer || !amount) continue;
+      const consumerId = await this.d.store.settlement.consumerOfAddress(consumer);
+      if (!consumerId) continue;
+      const id = chainEventId(this.d.deployment.chainId, l.transactionHash, l.logIndex);
+      const r = await this.d.writer.write({
+        ledger: withdrawEvent(id, consumerId, amount, this.d.now?.() ?? Date.now()),
+      });
+      // only headroom is ever withdrawn, so this cannot overdraw; if it did, the rest of the chain
+      // must still be mirrored, so it is reported rather than retried forever
+      if (!r.ok) {
+        this.d.log.error({ consumerId, amount: amount.toString(), err: r.error }, "withdrawal not mirrored");
+        continue;
+      }
+      if (r.ledgerApplied)
+        this.d.log.info(
+          { consumerId, amount: amount.toString(), tx: l.transactionHash },
+          "withdrawal mirrored from chain",
+        );
     }
     this.next = head + 1n;
   }

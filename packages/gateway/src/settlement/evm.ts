@@ -73,8 +73,14 @@ export class EvmSettlement implements Settlement {
     const address = await this.addressOf(consumerId);
     await this.creditDeposits(consumerId, address);
     const { escrow } = this.d.deployment;
-    const [deposit, redeemedLogs, settled, openEscrow] = await Promise.all([
+    const [deposit, pending, redeemedLogs, settled, openEscrow] = await Promise.all([
       this.d.client.readContract({ address: escrow, abi: EscrowAbi, functionName: "balanceOf", args: [address] }),
+      this.d.client.readContract({
+        address: escrow,
+        abi: EscrowAbi,
+        functionName: "pendingWithdrawal",
+        args: [address],
+      }),
       this.d.client.getContractEvents({
         address: escrow,
         abi: EscrowAbi,
@@ -93,7 +99,13 @@ export class EvmSettlement implements Settlement {
       if (c > (perProvider.get(p) ?? 0n)) perProvider.set(p, c);
     }
     const redeemed = [...perProvider.values()].reduce((s, c) => s + c, 0n);
-    return { address, deposit, settled, redeemed, openEscrow };
+    return { address, deposit, settled, redeemed, openEscrow, pendingWithdrawal: pending[0] };
+  }
+
+  /** What the consumer could still commit or withdraw (chainHeadroom), never below zero. */
+  async headroom(consumerId: string): Promise<bigint> {
+    const room = chainHeadroom(await this.position(consumerId));
+    return room > 0n ? room : 0n;
   }
 
   async admit(consumerId: string, amount: bigint): Promise<void> {
@@ -192,6 +204,7 @@ export class EvmSettlement implements Settlement {
       address: p.address,
       deposit: p.deposit.toString(),
       headroom: (room > 0n ? room : 0n).toString(),
+      pendingWithdrawal: p.pendingWithdrawal.toString(),
     };
   }
 

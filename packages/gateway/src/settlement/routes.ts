@@ -16,6 +16,13 @@ const Transfer = z.object({ providerId: Id, from: Id, to: Id, shares: Count }).s
 const Claim = z.object({ providerId: Id, holder: Id }).strict();
 const OwnIssue = z.object({ supply: Count }).strict();
 const OwnTransfer = z.object({ to: Id, shares: Count }).strict();
+const Withdraw = z
+  .object({
+    amount: Count,
+    /** where the tokens go once withdrawn from the Escrow contract */
+    to: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-prefixed 20-byte address"),
+  })
+  .strict();
 
 /** what a provider signs to call `method path` with `body` (the body's canonical hash binds it) */
 export function nodePurpose(method: string, path: string, body?: unknown): string {
@@ -51,6 +58,44 @@ export function settlementRoutes(app: FastifyInstance, ctx: RouteContext, s: Run
   app.get("/v1/settlement/account", async (req) => {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     return { object: "settlement_account", ...(await s.settlement.account(consumerId)) };
+  });
+
+  // a custodial consumer takes money out: requested now, withdrawn after the Escrow contract's
+  // delay and sent to `to` by the gateway (withdrawals.ts); only headroom may leave
+  const custodian = () => {
+    if (!s.withdrawals)
+      throw new TesseraError(
+        "withdrawals_local",
+        409,
+        "This gateway settles on its local ledger: withdrawals are an operator's matter, not a chain transaction.",
+        "invalid_request_error",
+      );
+    return s.withdrawals;
+  };
+  const withdrawalView = (w: Awaited<ReturnType<NonNullable<RunningSettlement["withdrawals"]>["list"]>>[number]) => ({
+    object: "withdrawal",
+    id: w.id,
+    status: w.status,
+    amount: w.amount.toString(),
+    from: w.fromAddress,
+    to: w.toAddress,
+    readyAt: w.readyAt,
+    requestTx: w.requestTx,
+    withdrawTx: w.withdrawTx,
+    paid: w.paid?.toString() ?? null,
+    transferTx: w.transferTx,
+    error: w.error,
+    createdAt: w.createdAt,
+  });
+  app.post("/v1/settlement/withdraw", async (req, reply) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    const b = parse(Withdraw, req.body);
+    const w = await custodian().request(consumerId, BigInt(b.amount), b.to);
+    return reply.status(202).send(withdrawalView(w));
+  });
+  app.get("/v1/settlement/withdrawals", async (req) => {
+    const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
+    return { object: "list", data: (await custodian().list(consumerId)).map(withdrawalView) };
   });
 
   app.get("/v1/provider/vouchers", async (req) => {

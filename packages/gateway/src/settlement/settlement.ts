@@ -14,6 +14,8 @@ export interface SettlementAccount {
   deposit?: string;
   /** what new jobs may still escrow */
   headroom: string;
+  /** requested back from the Escrow contract and not yet withdrawn (evm only) */
+  pendingWithdrawal?: string;
 }
 
 export interface VoucherView {

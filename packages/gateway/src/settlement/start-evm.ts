@@ -16,6 +16,7 @@ import { ChainWatch } from "./chain-watch.js";
 import { Custody } from "./custody.js";
 import { ChainEvidence } from "./evidence.js";
 import { EvmSettlement } from "./evm.js";
+import { CustodialWithdrawals } from "./withdrawals.js";
 
 function custodyFile(config: GatewayConfig): string | undefined {
   if (config.settlement.custodyKeyFile) return config.settlement.custodyKeyFile;
@@ -38,6 +39,8 @@ export interface RunningEvm {
   evm: EvmSettlement;
   /** hooks verification into the chain: registry stake, EIP-712 verdicts, slashes submitted */
   attach(coordinator: VerificationCoordinator): void;
+  /** consumers' withdrawals through the custodian */
+  withdrawals: CustodialWithdrawals;
   stop(): Promise<void>;
 }
 
@@ -83,6 +86,16 @@ export async function startEvmSettlement(
     onSlashed: (providerId, taken) => coordinator?.slashedOnChain(providerId, taken),
   });
   slasher.start(Math.max(1_000, s.pollMs));
+  const withdrawals = new CustodialWithdrawals({
+    store,
+    rpc: s.rpc ?? "",
+    clients,
+    deployment,
+    custody,
+    evm,
+    log,
+  });
+  withdrawals.start(Math.max(1_000, s.pollMs));
   log.info(
     {
       chainId,
@@ -104,6 +117,7 @@ export async function startEvmSettlement(
   return {
     settlement: evm,
     evm,
+    withdrawals,
     attach(c) {
       coordinator = c;
       c.chain = chain;
@@ -111,6 +125,7 @@ export async function startEvmSettlement(
     async stop() {
       await watch.stop();
       await slasher.stop();
+      await withdrawals.stop();
       await evm.stop();
     },
   };

@@ -9,6 +9,7 @@ import type { EvmSettlement } from "./evm.js";
 import { LocalSettlement } from "./local.js";
 import type { Settlement } from "./settlement.js";
 import { NodeSharesService } from "./shares.js";
+import type { CustodialWithdrawals } from "./withdrawals.js";
 
 export interface RunningSettlement {
   settlement: Settlement;
@@ -17,6 +18,8 @@ export interface RunningSettlement {
   evm?: EvmSettlement;
   /** --settlement evm: hooks verification into the chain (stake, evidence, slashes) */
   attach?(coordinator: VerificationCoordinator): void;
+  /** --settlement evm: consumers' withdrawals through the custodian */
+  withdrawals?: CustodialWithdrawals;
   stop(): Promise<void>;
 }
 

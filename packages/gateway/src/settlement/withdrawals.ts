@@ -1,0 +1,232 @@
+// Consumers' withdrawals through the custodian (--settlement evm). The gateway holds the custodial
+// key, so it acts for the consumer: Escrow.requestWithdrawal from the custodial address, then after
+// the contract's delay Escrow.withdraw, then a token transfer to the address the consumer named.
+// Only headroom may leave (core's withdrawalRefusal), and a requested amount stops counting as
+// headroom at once, so vouchers already promised stay redeemable. The gateway's own account pays
+// the custodial address's gas. The ledger mirrors the Withdrawn log (chain-watch.ts).
+import { randomUUID } from "node:crypto";
+import { type Clients, type Deployment, decodeRevert, EscrowAbi, TestTokenAbi } from "@tessera/chain";
+import { nextWithdrawalStep, withdrawalRefusal } from "@tessera/core";
+import { InsufficientBalance, TesseraError } from "@tessera/protocol";
+import type { ChainWithdrawalRow, Store } from "@tessera/store";
+import type { Logger } from "pino";
+import { type Address, createWalletClient, getAddress, type Hex, http, parseEventLogs } from "viem";
+import type { Custody } from "./custody.js";
+import type { EvmSettlement } from "./evm.js";
+
+/** the custodial address is topped up to this much gas money when it has less than half */
+const GAS_TOPUP = 10n ** 16n;
+
+export interface WithdrawalDeps {
+  store: Store;
+  rpc: string;
+  /** the gateway's own account, which pays gas */
+  clients: Clients;
+  deployment: Deployment;
+  custody: Custody;
+  evm: EvmSettlement;
+  log: Logger;
+  now?: () => number;
+}
+
+export class CustodialWithdrawals {
+  private readonly now: () => number;
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly d: WithdrawalDeps) {
+    this.now = d.now ?? Date.now;
+  }
+
+  /** One request per consumer at a time: two concurrent requests must not both pass the headroom check. */
+  private serial<T>(consumerId: string, f: () => Promise<T>): Promise<T> {
+    const next = (this.locks.get(consumerId) ?? Promise.resolve()).then(f, f);
+    this.locks.set(
+      consumerId,
+      next.catch(() => {}),
+    );
+    return next;
+  }
+
+  request(consumerId: string, amount: bigint, to: string): Promise<ChainWithdrawalRow> {
+    return this.serial(consumerId, async () => {
+      const open = (await this.d.store.withdrawals.withdrawalsOf(consumerId, 1)).some(
+        (w) => w.status === "requested" || w.status === "withdrawn",
+      );
+      const headroom = await this.d.evm.headroom(consumerId);
+      const refusal = withdrawalRefusal(amount, headroom, open);
+      if (refusal && amount > headroom && !open) throw new InsufficientBalance(amount, headroom);
+      if (refusal) throw new TesseraError("withdrawal_refused", 409, refusal, "invalid_request_error");
+      const wallet = this.wallet(consumerId);
+      await this.ensureGas(wallet.account.address);
+      const hash = await wallet.writeContract({
+        chain: wallet.chain ?? null,
+        address: this.d.deployment.escrow,
+        abi: EscrowAbi,
+        functionName: "requestWithdrawal",
+        args: [amount],
+      });
+      const r = await this.d.clients.public.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+      if (r.status !== "success") throw new Error(`requestWithdrawal ${hash} reverted`);
+      const [log] = parseEventLogs({ abi: EscrowAbi, logs: r.logs, eventName: "WithdrawalRequested" });
+      const now = this.now();
+      const row: ChainWithdrawalRow = {
+        id: `wd_${randomUUID().replaceAll("-", "")}`,
+        consumerId,
+        fromAddress: wallet.account.address,
+        toAddress: getAddress(to),
+        amount,
+        status: "requested",
+        readyAt: Number(log?.args.readyAt ?? 0n),
+        requestTx: hash,
+        withdrawTx: null,
+        paid: null,
+        transferTx: null,
+        error: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await this.d.store.withdrawals.putWithdrawal(row);
+      this.d.log.info(
+        { consumerId, amount: amount.toString(), readyAt: row.readyAt, tx: hash },
+        "withdrawal requested",
+      );
+      return row;
+    });
+  }
+
+  start(pollMs: number): void {
+    const tick = () => {
+      this.running = this.pass()
+        .catch((err) => this.d.log.warn({ err }, "withdrawal pass failed; retrying"))
+        .finally(() => {
+          this.timer = setTimeout(tick, pollMs);
+          this.timer.unref();
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Moves every open withdrawal one step when its time has come; a failed step is retried next pass. */
+  async pass(): Promise<void> {
+    const open = await this.d.store.withdrawals.openWithdrawals();
+    if (open.length === 0) return;
+    const block = await this.d.clients.public.getBlock();
+    for (const w of open) {
+      const step = nextWithdrawalStep(w, Number(block.timestamp));
+      if (step === "wait" || step === "done") continue;
+      await this.serial(w.consumerId, () => (step === "withdraw" ? this.withdraw(w) : this.transfer(w))).catch(
+        async (err) => {
+          const message = ((err as Error).message ?? String(err)).split("\n")[0] ?? "";
+          this.d.log.warn(
+            { consumerId: w.consumerId, withdrawal: w.id, step, err: message },
+            "withdrawal step failed; will retry",
+          );
+          await this.save(w, { error: message });
+        },
+      );
+    }
+  }
+
+  private async withdraw(w: ChainWithdrawalRow): Promise<void> {
+    const wallet = this.wallet(w.consumerId);
+    await this.ensureGas(wallet.account.address);
+    let paid: bigint;
+    let tx: Hex;
+    try {
+      tx = await wallet.writeContract({
+        chain: wallet.chain ?? null,
+        address: this.d.deployment.escrow,
+        abi: EscrowAbi,
+        functionName: "withdraw",
+      });
+      const r = await this.d.clients.public.waitForTransactionReceipt({ hash: tx, pollingInterval: 50 });
+      if (r.status !== "success") throw new Error(`withdraw ${tx} reverted`);
+      const [log] = parseEventLogs({ abi: EscrowAbi, logs: r.logs, eventName: "Withdrawn" });
+      paid = log?.args.amount ?? 0n;
+    } catch (err) {
+      // withdrawn already (a restart between the transaction and its record): find its log
+      if (decodeRevert(err)?.name !== "NoWithdrawal") throw err;
+      const found = await this.withdrawnSince(w);
+      if (!found) throw err;
+      ({ paid, tx } = found);
+    }
+    await this.save(w, { status: paid > 0n ? "withdrawn" : "paid", withdrawTx: tx, paid, error: null });
+    this.d.log.info({ consumerId: w.consumerId, paid: paid.toString(), tx }, "withdrawn from escrow");
+  }
+
+  private async withdrawnSince(w: ChainWithdrawalRow): Promise<{ paid: bigint; tx: Hex } | undefined> {
+    const req = await this.d.clients.public.getTransactionReceipt({ hash: w.requestTx as Hex });
+    const logs = await this.d.clients.public.getContractEvents({
+      address: this.d.deployment.escrow,
+      abi: EscrowAbi,
+      eventName: "Withdrawn",
+      args: { consumer: w.fromAddress as Address },
+      fromBlock: req.blockNumber,
+    });
+    const l = logs[0];
+    return l ? { paid: l.args.amount ?? 0n, tx: l.transactionHash } : undefined;
+  }
+
+  private async transfer(w: ChainWithdrawalRow): Promise<void> {
+    let tx = w.transferTx as Hex | null;
+    if (!tx) {
+      const wallet = this.wallet(w.consumerId);
+      await this.ensureGas(wallet.account.address);
+      tx = await wallet.writeContract({
+        chain: wallet.chain ?? null,
+        address: this.d.deployment.token,
+        abi: TestTokenAbi,
+        functionName: "transfer",
+        args: [w.toAddress as Address, w.paid ?? 0n],
+      });
+      // recorded before it is mined, so a restart waits for this transfer instead of sending another
+      await this.save(w, { transferTx: tx });
+    }
+    const r = await this.d.clients.public.waitForTransactionReceipt({ hash: tx, pollingInterval: 50 });
+    if (r.status !== "success") {
+      await this.save(w, { transferTx: null });
+      throw new Error(`transfer ${tx} reverted`);
+    }
+    await this.save(w, { status: "paid", error: null });
+    this.d.log.info(
+      { consumerId: w.consumerId, to: w.toAddress, amount: (w.paid ?? 0n).toString(), tx },
+      "withdrawal paid out",
+    );
+  }
+
+  private wallet(consumerId: string) {
+    return createWalletClient({
+      chain: this.d.clients.wallet.chain,
+      transport: http(this.d.rpc),
+      account: this.d.custody.account(consumerId),
+    });
+  }
+
+  private async ensureGas(address: Address): Promise<void> {
+    const have = await this.d.clients.public.getBalance({ address });
+    if (have >= GAS_TOPUP / 2n) return;
+    const hash = await this.d.clients.wallet.sendTransaction({
+      to: address,
+      value: GAS_TOPUP - have,
+      chain: this.d.clients.wallet.chain ?? null,
+      account: this.d.clients.wallet.account,
+    });
+    await this.d.clients.public.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+  }
+
+  private async save(w: ChainWithdrawalRow, change: Partial<ChainWithdrawalRow>): Promise<void> {
+    Object.assign(w, change, { updatedAt: this.now() });
+    await this.d.store.withdrawals.putWithdrawal(w);
+  }
+
+  async list(consumerId: string): Promise<ChainWithdrawalRow[]> {
+    return this.d.store.withdrawals.withdrawalsOf(consumerId, 50);
+  }
+}

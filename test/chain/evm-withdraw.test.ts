@@ -1,0 +1,225 @@
+// Consumer withdrawals through the custodian, with real processes over JSON-RPC: `tessera chain
+// up`, a gateway with --settlement evm, a provider with --eth-key. The consumer (a plain API-key
+// client whose chain key the gateway holds) asks for its money back with POST
+// /v1/settlement/withdraw: the gateway requests the withdrawal from the Escrow contract, waits out
+// the contract's delay (the devnet's clock is moved on), withdraws and sends the tokens to the
+// address the consumer named, paying the gas itself. Only headroom may leave: what the provider
+// is owed stays redeemable, and the ledger mirrors the withdrawal once.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  clientsFor,
+  DEVNET_DEPLOYER_KEY,
+  EscrowAbi,
+  loadOrCreateEthKey,
+  readDeployment,
+  TestTokenAbi,
+} from "@tessera/chain";
+import { accounts } from "@tessera/core";
+import { loadBuiltinModule } from "@tessera/runtimes";
+import { TesseraClient } from "@tessera/sdk";
+import type { Address, Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, type Proc, spawnTessera, TestNetwork, until } from "../helpers/network.js";
+
+const DEPOSIT = 50_000_000_000n;
+/** where the consumer wants its money: an address nobody else uses here */
+const PAYEE = privateKeyToAccount(`0x${"5".repeat(64)}`).address;
+
+interface WithdrawalView {
+  id: string;
+  status: string;
+  amount: string;
+  to: string;
+  readyAt: number;
+  paid: string | null;
+  transferTx: string | null;
+}
+
+describe("consumer withdrawals through the custodian (--settlement evm)", () => {
+  const net = new TestNetwork();
+  let devnet: Proc;
+  let rpc: string;
+  let depFile: string;
+  let dep: ReturnType<typeof readDeployment>;
+  let admin: Awaited<ReturnType<typeof clientsFor>>;
+  let client: TesseraClient;
+  let apiKey: string;
+  let consumerId: string;
+  let consumerAddress: Address;
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${net.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  };
+  const account = async () =>
+    (await call("GET", "/v1/settlement/account")).body as {
+      deposit: string;
+      headroom: string;
+      pendingWithdrawal: string;
+    };
+  const withdrawals = async () => (await call("GET", "/v1/settlement/withdrawals")).body.data as WithdrawalView[];
+  const mined = async (p: Promise<Hex>) =>
+    expect((await admin.public.waitForTransactionReceipt({ hash: await p })).status).toBe("success");
+  const tokens = (a: Address) =>
+    admin.public.readContract({ address: dep.token, abi: TestTokenAbi, functionName: "balanceOf", args: [a] });
+  const escrowBalance = () =>
+    admin.public.readContract({
+      address: dep.escrow,
+      abi: EscrowAbi,
+      functionName: "balanceOf",
+      args: [consumerAddress],
+    });
+  const rpcCall = async (method: string, params: unknown[]) => {
+    const r = await fetch(rpc, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    return (await r.json()) as { result?: unknown; error?: unknown };
+  };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    depFile = join(net.dir, "deployment.json");
+    devnet = spawnTessera("devnet", ["chain", "up", "--port", String(port), "--out", depFile]);
+    rpc = `http://127.0.0.1:${port}`;
+    await until("devnet deployed", () => devnet.output().includes("contracts →") && existsSync(depFile), 60_000);
+    dep = readDeployment(depFile);
+    admin = await clientsFor(rpc, DEVNET_DEPLOYER_KEY);
+    const w = { chain: admin.wallet.chain ?? null, account: admin.wallet.account };
+    const gatewayKey = join(net.dir, "gateway.eth.key");
+    await mined(admin.wallet.sendTransaction({ ...w, to: loadOrCreateEthKey(gatewayKey).address, value: 10n ** 18n }));
+    await net.startGateway(["--settlement", "evm", "--rpc", rpc, "--contracts", depFile, "--chain-key", gatewayKey]);
+    await net.startProvider({
+      models: [],
+      extra: ["--runtimes", "wasm", "--eth-key", join(net.dir, "provider.eth.key")],
+    });
+    await net.waitForProviders(1);
+    const c = await net.admin.createConsumer("withdrawing-consumer");
+    apiKey = c.apiKey;
+    consumerId = c.id;
+    client = new TesseraClient({ baseUrl: net.url, apiKey, adminKey: net.adminKey });
+    consumerAddress = (await call("GET", "/v1/settlement/account")).body.address as Address;
+    await mined(
+      admin.wallet.writeContract({
+        ...w,
+        address: dep.token,
+        abi: TestTokenAbi,
+        functionName: "mint",
+        args: [admin.wallet.account.address, DEPOSIT],
+      }),
+    );
+    await mined(
+      admin.wallet.writeContract({
+        ...w,
+        address: dep.token,
+        abi: TestTokenAbi,
+        functionName: "approve",
+        args: [dep.escrow, DEPOSIT],
+      }),
+    );
+    await mined(
+      admin.wallet.writeContract({
+        ...w,
+        address: dep.escrow,
+        abi: EscrowAbi,
+        functionName: "depositFor",
+        args: [consumerAddress, DEPOSIT],
+      }),
+    );
+    await until("deposit credited", async () => BigInt((await account()).headroom) === DEPOSIT);
+  }, 120_000);
+  afterAll(async () => {
+    await net.stop();
+    await devnet?.kill("SIGTERM");
+  });
+
+  it("withdraws headroom to the named address after the contract's delay; what providers are owed stays", async () => {
+    const reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
+    const job = await client.waitForJob(
+      (
+        await client.submitJob({
+          runtime: "wasm",
+          module: reverse,
+          input: { data: Buffer.from("abc").toString("base64") },
+        })
+      ).id,
+    );
+    expect(job.status).toBe("completed");
+    const cost = BigInt(job.cost ?? "0");
+    expect(cost > 0n).toBe(true);
+    const headroom = DEPOSIT - cost;
+    expect(BigInt((await account()).headroom)).toBe(headroom);
+
+    // more than headroom would take what the provider is owed: refused, nothing requested
+    const tooMuch = await call("POST", "/v1/settlement/withdraw", { amount: (headroom + 1n).toString(), to: PAYEE });
+    expect(tooMuch.status).toBe(402);
+    expect((await call("POST", "/v1/settlement/withdraw", { amount: "5", to: "nowhere" })).status).toBe(400);
+    expect(await withdrawals()).toEqual([]);
+
+    const amount = headroom / 2n;
+    const asked = await call("POST", "/v1/settlement/withdraw", { amount: amount.toString(), to: PAYEE });
+    expect(asked.status).toBe(202);
+    expect(asked.body).toMatchObject({ status: "requested", amount: amount.toString(), to: PAYEE });
+    // the requested amount is no longer spendable, and a second request waits for the first
+    const after = await account();
+    expect(BigInt(after.headroom)).toBe(headroom - amount);
+    expect(after.pendingWithdrawal).toBe(amount.toString());
+    expect((await call("POST", "/v1/settlement/withdraw", { amount: "1", to: PAYEE })).status).toBe(409);
+
+    // nothing moves before the contract's delay
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await withdrawals())[0]?.status).toBe("requested");
+    expect(await tokens(PAYEE)).toBe(0n);
+
+    // the devnet's clock passes the delay; the gateway withdraws and pays the named address
+    expect((await rpcCall("evm_increaseTime", [dep.params.withdrawDelay + 1])).error).toBeUndefined();
+    expect((await rpcCall("evm_mine", [])).error).toBeUndefined();
+    const done = await until("withdrawal paid", async () => {
+      const w = (await withdrawals())[0];
+      return w?.status === "paid" ? w : undefined;
+    });
+    expect(done.paid).toBe(amount.toString());
+    expect(await tokens(PAYEE)).toBe(amount);
+    expect(await escrowBalance()).toBe(DEPOSIT - amount);
+
+    // the ledger mirrors it once, and the consumer's headroom is what is left
+    const ledger = await until("withdrawal mirrored", async () => {
+      const l = await net.admin.ledger();
+      return l.accounts[accounts.available(consumerId)] === (DEPOSIT - cost - amount).toString() ? l : undefined;
+    });
+    expect(ledger.ok).toBe(true);
+    expect(BigInt(ledger.netDeposited)).toBe(DEPOSIT - amount);
+    expect(BigInt((await account()).headroom)).toBe(headroom - amount);
+    expect((await account()).pendingWithdrawal).toBe("0");
+
+    // the provider's voucher is still fully covered: it redeems the job's whole cost
+    const eth = loadOrCreateEthKey(join(net.dir, "provider.eth.key"));
+    const w = { chain: admin.wallet.chain ?? null, account: admin.wallet.account };
+    await mined(admin.wallet.sendTransaction({ ...w, to: eth.address, value: 10n ** 18n }));
+    const redeem = spawnTessera("redeem", [
+      "chain",
+      "redeem",
+      "--rpc",
+      rpc,
+      "--gateway",
+      net.url,
+      "--key",
+      join(net.dir, "provider-1", "node.key"),
+      "--eth-key",
+      join(net.dir, "provider.eth.key"),
+      "--json",
+    ]);
+    expect(await redeem.exited, redeem.output()).toBe(0);
+    expect(await escrowBalance()).toBe(DEPOSIT - amount - cost);
+
+    // a zero amount is malformed
+    expect((await call("POST", "/v1/settlement/withdraw", { amount: "0", to: PAYEE })).status).toBe(400);
+  }, 120_000);
+});
