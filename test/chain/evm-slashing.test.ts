@@ -14,6 +14,7 @@ import {
   decodeRevert,
   EscrowAbi,
   loadOrCreateEthKey,
+  ProviderRegistryAbi,
   readDeployment,
   stakeOf,
   submitSlash,
@@ -334,6 +335,24 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
     expect(await tokens(addr("verifier-b"))).toBe(verifierB + each);
     expect(await bonded("honest")).toBe(honestBefore);
     expect(slash.verdicts.filter((v) => !v.valid)).toHaveLength(2);
+    // the first verdict against it opened a dispute before the slash: its stake is frozen (no withdrawal)
+    const node0 = await admin.public.readContract({
+      address: dep.registry,
+      abi: ProviderRegistryAbi,
+      functionName: "nodeOf",
+      args: [addr("cheater")],
+    });
+    expect(node0.frozenUntil > 0n).toBe(true);
+    expect(
+      (
+        await admin.public.readContract({
+          address: dep.registry,
+          abi: ProviderRegistryAbi,
+          functionName: "nodeOf",
+          args: [addr("honest")],
+        })
+      ).frozenUntil,
+    ).toBe(0n);
 
     // the gateway shows it: excluded, the contract's amount slashed, registry stake lowered
     const node = await until("cheater view updated", async () => {

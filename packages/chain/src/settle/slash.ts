@@ -65,3 +65,30 @@ export async function submitSlash(c: Clients, slashing: Address, e: SlashEvidenc
     reward: log.args.reward,
   };
 }
+
+/**
+ * One verdict against a signed result: Slashing.openDispute freezes the provider's stake for the
+ * contract's disputeWindow, so it cannot withdraw while the second verifier is at work. Returns the tx.
+ */
+export async function submitDispute(
+  c: Clients,
+  slashing: Address,
+  e: { result: ResultEvidence; providerSignature: string; verdict: SignedVerdictEvidence },
+): Promise<Hex> {
+  const tx = await c.wallet.writeContract({
+    chain: c.wallet.chain ?? null,
+    account: c.wallet.account,
+    address: getAddress(slashing),
+    abi: SlashingAbi,
+    functionName: "openDispute",
+    args: [
+      toChainResult(e.result),
+      e.providerSignature as Hex,
+      chainVerdict(e.result, e.verdict.valid, e.verdict.issuedAt),
+      e.verdict.signature as Hex,
+    ],
+  });
+  const r = await c.public.waitForTransactionReceipt({ hash: tx, pollingInterval: 50 });
+  if (r.status !== "success") throw new Error(`openDispute ${tx} reverted`);
+  return tx;
+}

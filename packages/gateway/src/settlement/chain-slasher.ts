@@ -11,6 +11,7 @@ import {
   resultEvidenceHash,
   type SlashEvidence,
   SlashingAbi,
+  submitDispute,
   submitSlash,
 } from "@tessera/chain";
 import {
@@ -34,6 +35,8 @@ export interface ChainSlasherDeps {
   log: Logger;
   /** the contract took `taken` from the provider's stake */
   onSlashed?: (providerId: string, taken: bigint) => void;
+  /** runs each transaction of the gateway's account alone, so two never take the same nonce */
+  exclusive?: <T>(f: () => Promise<T>) => Promise<T>;
   now?: () => number;
 }
 
@@ -50,9 +53,59 @@ export class ChainSlasher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** first verdicts against a result whose dispute is still to be opened (best effort, memory only) */
+  private readonly disputes = new Map<string, { job: JobRecord; verifierId: string; state: ChainSlashState }>();
+
+  private readonly exclusive: <T>(f: () => Promise<T>) => Promise<T>;
 
   constructor(private readonly d: ChainSlasherDeps) {
     this.now = d.now ?? Date.now;
+    this.exclusive = d.exclusive ?? ((f) => f());
+  }
+
+  /**
+   * The first verdict against a signed result: Slashing.openDispute freezes the provider's stake
+   * (no withdrawal) while the second verifier works. Sent by the same loop as slashes, before the
+   * slash of the same audit, and retried like one; once the slash is in, a dispute has no purpose.
+   */
+  dispute(auditId: string, job: JobRecord, verifierId: string): void {
+    if (this.disputes.has(auditId)) return;
+    this.disputes.set(auditId, { job, verifierId, state: { status: "pending", attempts: 0, nextAt: 0, error: null } });
+    this.kick();
+  }
+
+  private async submitDispute(auditId: string): Promise<void> {
+    const d = this.disputes.get(auditId);
+    if (!d) return;
+    const { job, verifierId } = d;
+    const log = this.d.log.child({ jobId: job.id, attempt: job.attempt, providerId: job.providerId, auditId });
+    const r = await this.d.store.chain.result(job.id, job.attempt);
+    const v = (await this.d.store.chain.verdicts(auditId)).find((x) => x.verifierId === verifierId && !x.valid);
+    if (!r || !v) return void this.disputes.delete(auditId);
+    try {
+      const tx = await this.exclusive(() =>
+        submitDispute(this.d.clients, this.d.deployment.slashing, {
+          result: {
+            jobId: r.jobId,
+            attempt: r.attempt,
+            outputHash: r.outputHash,
+            standardUnits: r.standardUnits,
+            consumer: r.consumerAddress,
+            cost: r.cost,
+          },
+          providerSignature: r.signature,
+          verdict: { valid: v.valid, issuedAt: v.issuedAt, signature: v.signature },
+        }),
+      );
+      this.disputes.delete(auditId);
+      log.info({ tx, verifierId }, "dispute opened on chain: the provider's stake is frozen");
+    } catch (err) {
+      const revert = decodeRevert(err)?.name;
+      const message = ((err as Error).message ?? String(err)).split("\n")[0] ?? "";
+      d.state = afterSubmitFailure(d.state, revert, message, this.now());
+      if (d.state.status !== "pending") this.disputes.delete(auditId);
+      log.warn({ revert, err: message, status: d.state.status }, "dispute not opened");
+    }
   }
 
   start(pollMs: number): void {
@@ -122,8 +175,14 @@ export class ChainSlasher {
 
   private async pass(): Promise<void> {
     const now = this.now();
-    for (const row of await this.d.store.chain.pendingSlashes()) {
-      if (dueForSubmit(row, now)) await this.submit(row);
+    const slashes = await this.d.store.chain.pendingSlashes();
+    for (const [auditId, d] of this.disputes)
+      if (dueForSubmit(d.state, now) && !slashes.some((s) => s.auditId === auditId)) await this.submitDispute(auditId);
+    for (const row of slashes) {
+      if (!dueForSubmit(row, now)) continue;
+      // a dispute still owed for this audit goes first: after the slash the contract refuses it
+      if (this.disputes.has(row.auditId)) await this.submitDispute(row.auditId);
+      await this.submit(row);
     }
   }
 
@@ -166,7 +225,7 @@ export class ChainSlasher {
     let outcome: Outcome | undefined;
     let state: ChainSlashState;
     try {
-      outcome = await submitSlash(this.d.clients, this.d.deployment.slashing, evidence);
+      outcome = await this.exclusive(() => submitSlash(this.d.clients, this.d.deployment.slashing, evidence));
       state = { status: "slashed", attempts: row.attempts + 1, nextAt: row.nextAt, error: null };
     } catch (err) {
       const revert = decodeRevert(err)?.name;

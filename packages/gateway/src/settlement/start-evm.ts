@@ -77,6 +77,13 @@ export async function startEvmSettlement(
   engine.settlement = evm;
   const clients = await clientsFor(s.rpc ?? "", chainKey(config));
   let coordinator: VerificationCoordinator | undefined;
+  // the gateway's account sends slashes, disputes and gas top-ups: one at a time, so nonces never clash
+  let tail: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(f: () => Promise<T>): Promise<T> => {
+    const run = tail.then(f, f);
+    tail = run.catch(() => {});
+    return run;
+  };
   const slasher = new ChainSlasher({
     store,
     writer: engine.writer,
@@ -84,6 +91,7 @@ export async function startEvmSettlement(
     deployment,
     log,
     onSlashed: (providerId, taken) => coordinator?.slashedOnChain(providerId, taken),
+    exclusive,
   });
   slasher.start(Math.max(1_000, s.pollMs));
   const withdrawals = new CustodialWithdrawals({
@@ -94,6 +102,7 @@ export async function startEvmSettlement(
     custody,
     evm,
     log,
+    exclusive,
   });
   withdrawals.start(Math.max(1_000, s.pollMs));
   log.info(
@@ -113,6 +122,7 @@ export async function startEvmSettlement(
     auditEvidence: (job) => evidence.auditEvidence(job),
     acceptVerdict: (auditId, job, session, msg) => evidence.acceptVerdict(auditId, job, session, msg),
     slashed: (auditId, job) => slasher.enqueue(auditId, job),
+    disputed: (auditId, job, verifierId) => slasher.dispute(auditId, job, verifierId),
   };
   return {
     settlement: evm,

@@ -26,6 +26,8 @@ export interface WithdrawalDeps {
   custody: Custody;
   evm: EvmSettlement;
   log: Logger;
+  /** runs each transaction of the gateway's account alone (start-evm.ts) */
+  exclusive?: <T>(f: () => Promise<T>) => Promise<T>;
   now?: () => number;
 }
 
@@ -212,13 +214,16 @@ export class CustodialWithdrawals {
   private async ensureGas(address: Address): Promise<void> {
     const have = await this.d.clients.public.getBalance({ address });
     if (have >= GAS_TOPUP / 2n) return;
-    const hash = await this.d.clients.wallet.sendTransaction({
-      to: address,
-      value: GAS_TOPUP - have,
-      chain: this.d.clients.wallet.chain ?? null,
-      account: this.d.clients.wallet.account,
-    });
-    await this.d.clients.public.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+    const send = async () => {
+      const hash = await this.d.clients.wallet.sendTransaction({
+        to: address,
+        value: GAS_TOPUP - have,
+        chain: this.d.clients.wallet.chain ?? null,
+        account: this.d.clients.wallet.account,
+      });
+      await this.d.clients.public.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+    };
+    await (this.d.exclusive ? this.d.exclusive(send) : send());
   }
 
   private async save(w: ChainWithdrawalRow, change: Partial<ChainWithdrawalRow>): Promise<void> {

@@ -21,6 +21,8 @@ export interface ChainVerification {
     session: ProviderSession,
     msg: VerdictMessage,
   ): Promise<string | undefined>;
+  /** a first verdict against the result, signed: open a dispute on chain (freezes the provider's stake) */
+  disputed(auditId: string, job: JobRecord, verifierId: string): void;
   /** the audit decided a slash: submit the evidence on chain */
   slashed(auditId: string, job: JobRecord): Promise<void>;
 }

@@ -269,6 +269,8 @@ export class VerificationCoordinator {
       { verifierId: session.id, pass: msg.report.pass, reasons: msg.report.reasons, metrics: msg.report.metrics },
       "verdict",
     );
+    if (!msg.report.pass && audit.verdicts.filter((v) => !v.pass).length === 1)
+      this.chain?.disputed(audit.id, audit.job, session.id);
     const outcome = decideAudit(audit.verdicts);
     if (outcome.kind === "next_verifier") return this.askNext(audit);
     // spot re-check of a single pass (core's audit/recheck.ts): a second verifier, unaware of it,
