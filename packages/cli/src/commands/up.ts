@@ -62,7 +62,11 @@ export function registerUpCommand(program: Command): void {
     .option("--chats <n>", "chat completions in the demo", intFlag("chats", 0), 9)
     .option("--wasm-jobs <n>", "WASM jobs in the demo", intFlag("wasm-jobs", 0), 30)
     .option("--exit-after-demo", "stop the network once the demo has run")
-    .option("--settlement <kind>", "local (the gateway's ledger) or evm (a Hardhat devnet with the contracts)", "local")
+    .option(
+      "--settlement <kind>",
+      "local (the gateway's ledger) or evm (a Hardhat devnet with the contracts: the demo deposit in Escrow, every node staked in ProviderRegistry, slashing on chain)",
+      "local",
+    )
     .option("--chain-port <n>", "devnet JSON-RPC port (--settlement evm)", intFlag("chain-port", 0, 65535), 8545)
     .action(async (o) => {
       // loaded here, not at the top: every `tessera` command imports this file to register it
