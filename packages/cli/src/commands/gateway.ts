@@ -57,9 +57,9 @@ export function registerGatewayCommand(program: Command): void {
     )
     .option(
       "--heap <mode>",
-      "lean: V8 collects garbage sooner and keeps RSS low (a fresh gateway streaming a 100,000-line batch peaked at 154 MiB instead of 245); fast: V8's defaults",
+      "fast: V8's defaults; lean: V8 optimises for size, collecting garbage sooner (a fresh gateway streaming a 100,000-line batch peaked at 154 MiB instead of 245) for about 40% more CPU per job",
       heapMode,
-      "lean",
+      "fast",
     )
     .option("--json", "print the start-up line as JSON")
     .action(async (o) => {
