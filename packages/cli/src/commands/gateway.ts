@@ -57,7 +57,7 @@ export function registerGatewayCommand(program: Command): void {
     )
     .option(
       "--heap <mode>",
-      "fast: V8's defaults; lean: V8 optimises for size, collecting garbage sooner (a fresh gateway streaming a 100,000-line batch peaked at 154 MiB instead of 245) for about 40% more CPU per job",
+      "fast: V8's defaults; lean: V8 optimises for size and collects garbage sooner (lower peak memory, usually; about 40% more CPU per job)",
       heapMode,
       "fast",
     )

@@ -1,12 +1,12 @@
-// How the gateway process asks V8 to manage its heap. A gateway's garbage is mostly job records
-// that live a few hundred milliseconds — long enough to be promoted out of the young generation —
-// and under V8's default growth policy that garbage piles up in the old generation before a full
-// collection: streaming a 100,000-line batch through a fresh gateway raised its RSS from 163 to
-// 245 MiB. With --optimize-for-size V8 collects sooner and sizes the young generation smaller
-// (126 → 154 MiB in the same run), but a job then costs the gateway about 40 % more CPU (0.77 vs
-// 0.54 ms in bench/job-throughput.ts, alternating runs), so V8's defaults stay the default and
-// lean is for hosts short of memory. The flag is read by the heap's growth heuristics at every
-// collection, so setting it at start-up, before the gateway allocates, takes effect.
+// How the gateway process asks V8 to manage its heap. Streaming a 100,000-line batch through a
+// fresh gateway, RSS climbs from ~160 to ~240 MiB over the first ~18 s, then drops at the first
+// full collection to ~182 MiB and stays flat: while V8's young generation is still small, job
+// records that live a few hundred milliseconds are promoted and pile up in the old generation.
+// With --optimize-for-size V8 collects sooner: the same run peaked at 155–163 MiB in three runs
+// out of four (the fourth climbed like the default), but a job then costs the gateway about 40 %
+// more CPU (0.77 vs 0.54 ms in bench/job-throughput.ts, alternating runs). So V8's defaults stay
+// the default and lean is for hosts short of memory. The flag is read by the heap's growth
+// heuristics at every collection, so setting it at start-up, before the gateway allocates, works.
 import { setFlagsFromString } from "node:v8";
 import { InvalidArgumentError } from "commander";
 
