@@ -10,7 +10,16 @@ import { nextWithdrawalStep, withdrawalRefusal } from "@tessera/core";
 import { InsufficientBalance, TesseraError } from "@tessera/protocol";
 import type { ChainWithdrawalRow, Store } from "@tessera/store";
 import type { Logger } from "pino";
-import { type Address, createWalletClient, getAddress, type Hex, http, parseEventLogs } from "viem";
+import {
+  type Address,
+  createWalletClient,
+  encodeFunctionData,
+  getAddress,
+  type Hex,
+  http,
+  keccak256,
+  parseEventLogs,
+} from "viem";
 import type { Custody } from "./custody.js";
 import type { EvmSettlement } from "./evm.js";
 
@@ -24,7 +33,8 @@ export interface WithdrawalDeps {
   clients: Clients;
   deployment: Deployment;
   custody: Custody;
-  evm: EvmSettlement;
+  /** the consumer's headroom, checked when a withdrawal is requested */
+  evm: Pick<EvmSettlement, "headroom">;
   log: Logger;
   /** runs each transaction of the gateway's account alone (start-evm.ts) */
   exclusive?: <T>(f: () => Promise<T>) => Promise<T>;
@@ -176,22 +186,42 @@ export class CustodialWithdrawals {
     return l ? { paid: l.args.amount ?? 0n, tx: l.transactionHash } : undefined;
   }
 
+  /**
+   * The payout is signed here, its hash recorded, and only then broadcast, so no crash can leave a
+   * sent transfer unrecorded. A recorded hash the chain does not know (a crash between the record
+   * and the broadcast, or a dropped transaction) is signed again: the new one takes the custodial
+   * address's next nonce, which is the old one's (nothing else is sent from that address in this
+   * step), so at most one of the two can ever be mined.
+   */
   private async transfer(w: ChainWithdrawalRow): Promise<void> {
+    const pub = this.d.clients.public;
     let tx = w.transferTx as Hex | null;
+    if (
+      tx &&
+      !(await pub.getTransaction({ hash: tx }).then(
+        () => true,
+        () => false,
+      ))
+    )
+      tx = null;
     if (!tx) {
       const wallet = this.wallet(w.consumerId);
       await this.ensureGas(wallet.account.address);
-      tx = await wallet.writeContract({
+      const request = await wallet.prepareTransactionRequest({
         chain: wallet.chain ?? null,
-        address: this.d.deployment.token,
-        abi: TestTokenAbi,
-        functionName: "transfer",
-        args: [w.toAddress as Address, w.paid ?? 0n],
+        to: this.d.deployment.token,
+        data: encodeFunctionData({
+          abi: TestTokenAbi,
+          functionName: "transfer",
+          args: [w.toAddress as Address, w.paid ?? 0n],
+        }),
       });
-      // recorded before it is mined, so a restart waits for this transfer instead of sending another
+      const raw = await wallet.signTransaction(request);
+      tx = keccak256(raw);
       await this.save(w, { transferTx: tx });
+      await wallet.sendRawTransaction({ serializedTransaction: raw });
     }
-    const r = await this.d.clients.public.waitForTransactionReceipt({ hash: tx, pollingInterval: 50 });
+    const r = await pub.waitForTransactionReceipt({ hash: tx, pollingInterval: 50 });
     if (r.status !== "success") {
       await this.save(w, { transferTx: null });
       throw new Error(`transfer ${tx} reverted`);
