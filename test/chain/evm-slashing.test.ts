@@ -24,6 +24,7 @@ import { accounts } from "@tessera/core";
 import { TesseraClient } from "@tessera/sdk";
 import type { Address, Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureDashboardBuilt, launchBrowser } from "../dashboard/browser.js";
 import { freePort, type Proc, spawnTessera, TestNetwork, until } from "../helpers/network.js";
 import { TINY, verificationReads } from "../helpers/verification.js";
 
@@ -93,6 +94,47 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
       limits: { maxOutputTokens: 8 },
       constraints: { regions: [region] },
     });
+  interface ExplorerRow {
+    id: string;
+    region: string;
+    stake: string;
+    unbonding: string;
+  }
+  /** the explorer's provider list sorted by stake, as the dashboard reads it */
+  const explorerByStake = async () =>
+    ((await (await fetch(`${net.url}/v1/explorer/providers?sort=stake&limit=200`)).json()) as { data: ExplorerRow[] })
+      .data;
+  const rpcCall = async (method: string, params: unknown[]) => {
+    const r = await fetch(rpc, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    return (await r.json()) as { result?: unknown; error?: unknown };
+  };
+  /** `tessera chain <command>` from a node's eth key, as a process: exit code and its last line */
+  const chainCli = async (command: string, name: string, extra: string[] = []) => {
+    const p = spawnTessera(`${command}-${name}`, [
+      "chain",
+      command,
+      "--rpc",
+      rpc,
+      "--contracts",
+      depFile,
+      "--eth-key",
+      keys(name),
+      "--json",
+      ...extra,
+    ]);
+    const code = await p.exited;
+    const out = p.output();
+    const json = out
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .pop();
+    return { code, out, json: JSON.parse(json ?? "{}") as Record<string, string> };
+  };
   const stake = async (name: string, amount: bigint) => {
     const p = spawnTessera(`stake-${name}`, [
       "chain",
@@ -221,6 +263,22 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
       });
       expect(node.excluded).toBe(false);
     }
+    // the explorer's list (what the dashboard's providers page reads) shows the registry's stake too,
+    // sorted by it: providers at PROVIDER_STAKE ahead of the verifiers at VERIFIER_STAKE
+    const rows = await until("explorer shows registry stake", async () => {
+      const r = await explorerByStake();
+      return r.length === 5 && r.every((x) => x.stake !== "0") ? r : undefined;
+    });
+    expect(rows.map((r) => [r.region, r.stake, r.unbonding])).toEqual([
+      ...["cheat", "honest", "liar"]
+        .map((region) => ({ region, id: rows.find((r) => r.region === region)?.id ?? "" }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .map((x) => [x.region, PROVIDER_STAKE.toString(), "0"]),
+      ...["verifier-a", "verifier-b"]
+        .map((region) => ({ region, id: rows.find((r) => r.region === region)?.id ?? "" }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .map((x) => [x.region, VERIFIER_STAKE.toString(), "0"]),
+    ]);
   });
 
   it("refuses stake on the local ledger: it is bonded in ProviderRegistry", async () => {
@@ -362,10 +420,58 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
     expect(BigInt(node.slashed)).toBe(taken);
     const page = (await (await fetch(`${net.url}/v1/explorer/providers/${cheater.id}`)).json()) as {
       stake: string;
+      unbonding: string;
+      registry: { address: string; frozenUntil: number | null };
       chainSlashes: Array<{ status: string; tx: string; taken: string }>;
     };
     expect(page.stake).toBe((PROVIDER_STAKE - taken).toString());
-    expect(page.chainSlashes).toMatchObject([{ status: "slashed", tx: slash.tx, taken: taken.toString() }]);
+    expect(page.unbonding).toBe("0");
+    expect(page.registry.address).toBe(addr("cheater"));
+    expect(page.registry.frozenUntil).toBe(Number(node0.frozenUntil) * 1000);
+    const burned = taken - refund - each * 2n;
+    expect(page.chainSlashes).toMatchObject([
+      {
+        status: "slashed",
+        tx: slash.tx,
+        taken: taken.toString(),
+        refund: refund.toString(),
+        reward: (each * 2n).toString(),
+        burned: burned.toString(),
+      },
+    ]);
+    // the explorer's list has the lowered stake too (cost + providerPenalty took it below the verifiers')
+    // and sorts by it
+    const listed = await until("explorer list shows the slash", async () => {
+      const r = await explorerByStake();
+      return r.find((x) => x.id === cheater.id)?.stake === (PROVIDER_STAKE - taken).toString() ? r : undefined;
+    });
+    const stakes = listed.map((r) => BigInt(r.stake));
+    expect(stakes).toEqual([...stakes].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)));
+    expect(listed.at(-1)?.id).toBe(cheater.id);
+    // the dashboard's provider page draws the on-chain slash: its transaction and the contract's split
+    ensureDashboardBuilt();
+    const browser = await launchBrowser();
+    try {
+      const tab = await browser.context.newPage();
+      await tab.goto(`${net.url}/providers/${cheater.id}`);
+      const row = tab.locator('[data-testid="chain-slash"]');
+      await row.first().waitFor();
+      expect(await row.count()).toBe(1);
+      expect(await row.getAttribute("data-status")).toBe("slashed");
+      expect(await tab.locator('[data-testid="chain-slash-tx"]').textContent()).toBe(slash.tx);
+      for (const [id, amount] of [
+        ["chain-slash-amount", taken],
+        ["chain-slash-refund", refund],
+        ["chain-slash-reward", each * 2n],
+        ["chain-slash-burn", burned],
+      ] as const)
+        expect(await tab.locator(`[data-testid="${id}"]`).getAttribute("data-amount")).toBe(amount.toString());
+      expect(await tab.locator('[data-testid="stake"]').getAttribute("data-amount")).toBe(
+        (PROVIDER_STAKE - taken).toString(),
+      );
+    } finally {
+      await browser.close();
+    }
     // the ledger mirrors the refund into the consumer's custodial wallet, invariants intact
     const ledger = await net.admin.ledger();
     expect(ledger.ok).toBe(true);
@@ -398,4 +504,60 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
     expect(reverted).toBe("EvidenceUsed");
     expect(await bonded("cheater")).toBe(PROVIDER_STAKE - taken);
   }, 180_000);
+  it("unbonds and withdraws registry stake with the CLI, refusing a withdrawal before the delay", async () => {
+    const id = (await explorerByStake()).find((r) => r.region === "honest")?.id ?? "";
+    const before = await stakeOf(admin, dep.registry, addr("honest"));
+    const tokensBefore = await tokens(addr("honest"));
+    // nothing unbonding yet: refused by the contract, named
+    const nothing = await chainCli("withdraw-stake", "honest");
+    expect(nothing.code, nothing.out).toBe(1);
+    expect(nothing.json.error).toMatch(/^NothingUnbonding/);
+    // more than is bonded: refused, nothing moves
+    const tooMuch = await chainCli("unbond", "honest", ["--amount", (before.bonded + 1n).toString()]);
+    expect(tooMuch.code, tooMuch.out).toBe(1);
+    expect(tooMuch.json.error).toMatch(/^InsufficientBond/);
+    expect(await stakeOf(admin, dep.registry, addr("honest"))).toEqual(before);
+
+    const amount = 50_000_000_000n;
+    const unbond = await chainCli("unbond", "honest", ["--amount", amount.toString()]);
+    expect(unbond.code, unbond.out).toBe(0);
+    expect(unbond.json).toMatchObject({ bonded: (before.bonded - amount).toString(), unbonding: amount.toString() });
+    const readyAt = Date.parse(unbond.json.readyAt ?? "");
+    // the explorer shows bonded and unbonding from the registry, and when it may be withdrawn
+    await until("explorer shows the unbonding", async () => {
+      const r = (await explorerByStake()).find((x) => x.id === id);
+      return r?.unbonding === amount.toString() && r.stake === (before.bonded - amount).toString() ? r : undefined;
+    });
+    const page = (await (await fetch(`${net.url}/v1/explorer/providers/${id}`)).json()) as {
+      unbonding: string;
+      registry: { unbondReadyAt: number };
+    };
+    expect(page.unbonding).toBe(amount.toString());
+    expect(page.registry.unbondReadyAt).toBe(readyAt);
+
+    // before the registry's unbondDelay: refused with the time it may be withdrawn, nothing paid
+    const early = await chainCli("withdraw-stake", "honest");
+    expect(early.code, early.out).toBe(1);
+    expect(early.json.error).toBe(
+      `UnbondingNotReady: the unbonding delay has not passed; withdraw after ${new Date(readyAt).toISOString()}`,
+    );
+    expect(await tokens(addr("honest"))).toBe(tokensBefore);
+    expect((await stakeOf(admin, dep.registry, addr("honest"))).unbonding).toBe(amount);
+
+    // once the devnet's clock passes the delay, the whole unbonding amount comes back to the node
+    expect((await rpcCall("evm_increaseTime", [dep.params.unbondDelay + 1])).error).toBeUndefined();
+    expect((await rpcCall("evm_mine", [])).error).toBeUndefined();
+    const done = await chainCli("withdraw-stake", "honest");
+    expect(done.code, done.out).toBe(0);
+    expect(done.json).toMatchObject({ withdrawn: amount.toString(), bonded: (before.bonded - amount).toString() });
+    expect(await tokens(addr("honest"))).toBe(tokensBefore + amount);
+    const after = await stakeOf(admin, dep.registry, addr("honest"));
+    expect([after.bonded, after.unbonding]).toEqual([before.bonded - amount, 0n]);
+    await until("explorer shows the withdrawal", async () => {
+      const r = (await explorerByStake()).find((x) => x.id === id);
+      return r?.unbonding === "0" ? r : undefined;
+    });
+    // and a second withdrawal has nothing left to take
+    expect((await chainCli("withdraw-stake", "honest")).json.error).toMatch(/^NothingUnbonding/);
+  }, 120_000);
 });

@@ -14,3 +14,4 @@ export * from "./revert.js";
 export * from "./settle/redeem.js";
 export * from "./settle/slash.js";
 export * from "./settle/stake.js";
+export * from "./settle/unbond.js";

@@ -86,6 +86,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
   ctx.verification = verification.coordinator;
   const settlement = await startSettlement(engine, store, config, log);
   settlement.attach?.(verification.coordinator);
+  if (settlement.stakes) ctx.chainStakes = settlement.stakes;
   app.get("/v1/provider/connect", { websocket: true }, (socket) => {
     handleProviderSocket(socket, { engine, store, identity, config, log, onVerification: verification.onMessage });
   });

@@ -10,6 +10,10 @@ export interface NodeStake {
   registered: boolean;
   bonded: bigint;
   unbonding: bigint;
+  /** when `withdraw` may take the unbonding stake (unix seconds; 0 when nothing unbonds) */
+  unbondReadyAt: number;
+  /** a dispute freezes withdrawal until this time (unix seconds) */
+  frozenUntil: number;
 }
 
 export async function stakeOf(c: Pick<Clients, "public">, registry: Address, node: Address): Promise<NodeStake> {
@@ -19,7 +23,13 @@ export async function stakeOf(c: Pick<Clients, "public">, registry: Address, nod
     functionName: "nodeOf",
     args: [getAddress(node)],
   });
-  return { registered: n.registered, bonded: n.bonded, unbonding: n.unbonding };
+  return {
+    registered: n.registered,
+    bonded: n.bonded,
+    unbonding: n.unbonding,
+    unbondReadyAt: Number(n.unbondReadyAt),
+    frozenUntil: Number(n.frozenUntil),
+  };
 }
 
 export interface StakeResult {

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { intFlag } from "../lib/flags.js";
 import { registerRedeemCommand } from "./redeem.js";
 import { registerStakeCommand } from "./stake.js";
+import { registerUnbondCommands } from "./unbond.js";
 
 type Hex = `0x${string}`;
 
@@ -19,9 +20,10 @@ async function deployerKey(flag: string | undefined): Promise<Hex> {
 export function registerChainCommands(program: Command): void {
   const chain = program
     .command("chain")
-    .description("on-chain settlement: deploy contracts, run a devnet, stake, redeem vouchers");
+    .description("on-chain settlement: deploy contracts, run a devnet, stake, unbond, redeem vouchers");
   registerRedeemCommand(chain);
   registerStakeCommand(chain);
+  registerUnbondCommands(chain);
   chain
     .command("deploy")
     .description("deploy the token, registry, escrow, slashing and shares contracts; write deployment.json")

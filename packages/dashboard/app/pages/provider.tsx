@@ -18,12 +18,27 @@ interface Slash {
   burned: string;
   reporters: string[];
 }
+/** --settlement evm: a slash sent to the Slashing contract and the split its ProviderSlashed log reported */
+interface ChainSlash {
+  auditId: string;
+  jobId: string;
+  status: "pending" | "slashed" | "used" | "failed";
+  tx: string | null;
+  taken: string | null;
+  refund: string | null;
+  reward: string | null;
+  burned: string | null;
+  error: string | null;
+  createdAt: number;
+}
 interface ProviderDetail extends Omit<ProviderRow, "models"> {
   firstSeenAt: number;
   models: { id: string; name: string; parameters: number }[];
   unbondings: { id: string; amount: string; releaseAt: number }[];
   audits: { passed: number; failed: number; pending: number; passRate: number | null };
   slashes: { count: number; total: string; data: Slash[] };
+  chainSlashes?: ChainSlash[];
+  registry?: { address: string | null; unbondReadyAt: number | null; frozenUntil: number | null };
   history: { bucketMs: number; buckets: { at: number; completed: number; failed: number; earned: string }[] };
   recentJobs: { id: string; status: string; cost: string | null; createdAt: number }[];
 }
@@ -110,7 +125,28 @@ export function ProviderPage(props: { id: string }) {
         <dt>Stake</dt>
         <dd>
           {credits(data.stake)} bonded · {credits(data.unbonding)} unbonding (slashable until paid out)
+          {data.registry ? " · in ProviderRegistry on chain" : ""}
         </dd>
+        {data.registry ? (
+          <>
+            <dt>Registry address</dt>
+            <dd class="mono" data-testid="registry-address">
+              {data.registry.address ?? "— (no eth address advertised)"}
+            </dd>
+            {data.registry.unbondReadyAt ? (
+              <>
+                <dt>Unbonded stake withdrawable</dt>
+                <dd>{time(data.registry.unbondReadyAt)}</dd>
+              </>
+            ) : null}
+            {data.registry.frozenUntil && data.registry.frozenUntil > Date.now() ? (
+              <>
+                <dt>Frozen by a dispute until</dt>
+                <dd class="bad">{time(data.registry.frozenUntil)}</dd>
+              </>
+            ) : null}
+          </>
+        ) : null}
         {data.unbondings.length ? (
           <>
             <dt>Unbondings</dt>
@@ -119,7 +155,8 @@ export function ProviderPage(props: { id: string }) {
         ) : null}
       </dl>
       <h2>Slashes</h2>
-      {data.slashes.data.length === 0 ? (
+      {data.chainSlashes ? <ChainSlashes rows={data.chainSlashes} /> : null}
+      {data.chainSlashes && data.slashes.data.length === 0 ? null : data.slashes.data.length === 0 ? (
         <p class="muted" data-testid="no-slashes">
           Never slashed.
         </p>
@@ -196,5 +233,59 @@ export function ProviderPage(props: { id: string }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** Slashes the gateway sent to the Slashing contract (--settlement evm), with the contract's split. */
+function ChainSlashes(props: { rows: ChainSlash[] }) {
+  if (props.rows.length === 0)
+    return (
+      <p class="muted" data-testid="no-chain-slashes">
+        Never slashed on chain.
+      </p>
+    );
+  return (
+    <table data-testid="chain-slashes">
+      <thead>
+        <tr>
+          <th>Job</th>
+          <th>Status</th>
+          <th>Transaction</th>
+          <th class="r">Slashed</th>
+          <th class="r">Refunded to consumer</th>
+          <th class="r">Rewarded to verifiers</th>
+          <th class="r">Burned</th>
+          <th>When</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((x) => (
+          <tr key={x.auditId} data-testid="chain-slash" data-job={x.jobId} data-status={x.status}>
+            <td>
+              <Link href={`/jobs/${x.jobId}`} class="mono">
+                {x.jobId}
+              </Link>
+            </td>
+            <td title={x.error ?? ""}>{x.status}</td>
+            <td class="mono small" data-testid="chain-slash-tx">
+              {x.tx ?? "—"}
+            </td>
+            <td class="r bad" data-testid="chain-slash-amount" data-amount={x.taken ?? ""}>
+              {x.taken === null ? "—" : credits(x.taken)}
+            </td>
+            <td class="r" data-testid="chain-slash-refund" data-amount={x.refund ?? ""}>
+              {x.refund === null ? "—" : credits(x.refund)}
+            </td>
+            <td class="r" data-testid="chain-slash-reward" data-amount={x.reward ?? ""}>
+              {x.reward === null ? "—" : credits(x.reward)}
+            </td>
+            <td class="r" data-testid="chain-slash-burn" data-amount={x.burned ?? ""}>
+              {x.burned === null ? "—" : credits(x.burned)}
+            </td>
+            <td>{time(x.createdAt)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -148,7 +148,7 @@ export function ProvidersPage() {
           </button>
         </div>
       ) : null}
-      <p class="muted">Stake is the provider's bonded stake on the ledger (slashed when an audit catches a wrong result); unbonding stake stays slashable until it is paid out.</p>
+      <p class="muted">Stake is the provider's bonded stake (on the ledger, or under on-chain settlement in ProviderRegistry), slashed when an audit catches a wrong result; unbonding stake stays slashable until it is paid out.</p>
     </div>
   );
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
+import { stakeIn } from "../settlement/registry-stakes.js";
 import { cached } from "./cache.js";
 import { type Sampler, SERIES } from "./sampler.js";
 import { passRate, slashView } from "./views.js";
@@ -86,15 +87,49 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
   });
   const statusCounts = cached(2_000, () => ctx.store.countJobsByStatus());
 
+  const ethAddressOf = (p: ProviderRecord) =>
+    (ctx.engine.sessions.get(p.id)?.capabilities ?? p.capabilities).ethAddress;
+
+  /**
+   * --settlement evm: stake lives in ProviderRegistry, not in ledger accounts, so each row's stake
+   * and unbonding are the registry's (cached reads); sorting by it sorts the filtered providers here,
+   * at most CHAIN_SORT_MAX of them.
+   */
+  const CHAIN_SORT_MAX = 10_000;
+  const chainProvidersPage = async (
+    q: z.infer<typeof ProvidersQuery>,
+    stakes: NonNullable<RouteContext["chainStakes"]>,
+  ) => {
+    const filter = { ...(q.region ? { region: q.region } : {}), onlineOnly: q.online === "true" };
+    const byStake = q.sort === "stake";
+    const page = await ctx.store.explorer.providersPage(
+      byStake
+        ? { limit: CHAIN_SORT_MAX, offset: 0, sort: "id", ...filter }
+        : { limit: q.limit, offset: q.offset, sort: q.sort, ...filter },
+    );
+    const read = await stakes.many(page.rows.map(ethAddressOf));
+    let rows = page.rows.map((p) => {
+      const s = stakeIn(read, ethAddressOf(p));
+      return { ...p, stake: s.bonded, unbonding: s.unbonding };
+    });
+    if (byStake)
+      rows = rows
+        .sort((a, b) => (a.stake === b.stake ? (a.id < b.id ? -1 : 1) : a.stake > b.stake ? -1 : 1))
+        .slice(q.offset, q.offset + q.limit);
+    return { total: page.total, rows };
+  };
+
   app.get("/v1/explorer/providers", async (req) => {
     const q = parse(ProvidersQuery, req.query);
-    const page = await ctx.store.explorer.providersPage({
-      limit: q.limit,
-      offset: q.offset,
-      sort: q.sort,
-      ...(q.region ? { region: q.region } : {}),
-      onlineOnly: q.online === "true",
-    });
+    const page = ctx.chainStakes
+      ? await chainProvidersPage(q, ctx.chainStakes)
+      : await ctx.store.explorer.providersPage({
+          limit: q.limit,
+          offset: q.offset,
+          sort: q.sort,
+          ...(q.region ? { region: q.region } : {}),
+          onlineOnly: q.online === "true",
+        });
     return { object: "list", total: page.total, offset: q.offset, data: page.rows.map(providerView) };
   });
 
@@ -113,20 +148,33 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
     if (!p) throw new NotFound("provider", req.params.id);
     const bucketMs = hours <= 1 ? 60_000 : hours <= 24 ? 3_600_000 / 4 : 3_600_000 * 6;
     const onChain = ctx.config.settlement.kind === "evm";
-    const [earnings, ledgerStake, unbonding, history, recent, unbondings, audits, slashes, chainSlashes] =
-      await Promise.all([
-        ctx.store.balance(stakeAccounts.earnings(p.id)),
-        ctx.store.balance(stakeAccounts.stake(p.id)),
-        ctx.store.balance(stakeAccounts.unbonding(p.id)),
-        ctx.store.explorer.providerHistory(p.id, Date.now() - hours * 3_600_000, bucketMs),
-        ctx.store.explorer.jobsPage({ providerId: p.id, limit: 20 }),
-        ctx.store.verification.openUnbondings(p.id),
-        ctx.store.verification.auditCounts([p.id]),
-        ctx.store.verification.providerSlashes(p.id, 20),
-        onChain ? ctx.store.chain.recentSlashes(20, p.id) : Promise.resolve([]),
-      ]);
-    // on chain the stake lives in ProviderRegistry: the bond the scheduler reads, not a ledger account
-    const stake = onChain ? (ctx.verification?.staked(p.id) ?? 0n) : ledgerStake;
+    const [
+      earnings,
+      ledgerStake,
+      ledgerUnbonding,
+      history,
+      recent,
+      unbondings,
+      audits,
+      slashes,
+      chainSlashes,
+      registry,
+    ] = await Promise.all([
+      ctx.store.balance(stakeAccounts.earnings(p.id)),
+      ctx.store.balance(stakeAccounts.stake(p.id)),
+      ctx.store.balance(stakeAccounts.unbonding(p.id)),
+      ctx.store.explorer.providerHistory(p.id, Date.now() - hours * 3_600_000, bucketMs),
+      ctx.store.explorer.jobsPage({ providerId: p.id, limit: 20 }),
+      ctx.store.verification.openUnbondings(p.id),
+      ctx.store.verification.auditCounts([p.id]),
+      ctx.store.verification.providerSlashes(p.id, 20),
+      onChain ? ctx.store.chain.recentSlashes(20, p.id) : Promise.resolve([]),
+      ctx.chainStakes ? ctx.chainStakes.many([ethAddressOf(p)]) : Promise.resolve(undefined),
+    ]);
+    // on chain the stake lives in ProviderRegistry (bonded and unbonding), not in ledger accounts
+    const onRegistry = registry ? stakeIn(registry, ethAddressOf(p)) : undefined;
+    const stake = onRegistry?.bonded ?? ledgerStake;
+    const unbonding = onRegistry?.unbonding ?? ledgerUnbonding;
     const counts = audits.get(p.id) ?? { passed: 0, failed: 0, pending: 0 };
     return {
       object: "provider",
@@ -139,6 +187,12 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
       /** --settlement evm: slashes submitted to the Slashing contract, with tx and the contract's split */
       ...(onChain
         ? {
+            /** the node's ProviderRegistry entry: when its unbonding stake may be withdrawn, and any dispute freeze */
+            registry: {
+              address: ethAddressOf(p) ?? null,
+              unbondReadyAt: onRegistry?.unbondReadyAt ? onRegistry.unbondReadyAt * 1000 : null,
+              frozenUntil: onRegistry?.frozenUntil ? onRegistry.frozenUntil * 1000 : null,
+            },
             chainSlashes: chainSlashes.map((s) => ({
               auditId: s.auditId,
               jobId: s.jobId,
@@ -147,6 +201,11 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
               taken: s.taken?.toString() ?? null,
               refund: s.refund?.toString() ?? null,
               reward: s.reward?.toString() ?? null,
+              /** what the contract sent to 0x…dEaD: taken less the refund and the verifiers' rewards */
+              burned:
+                s.taken === null || s.taken === undefined
+                  ? null
+                  : (s.taken - (s.refund ?? 0n) - (s.reward ?? 0n)).toString(),
               error: s.error,
               createdAt: s.createdAt,
             })),

@@ -6,6 +6,7 @@ import type { Authenticator } from "../auth.js";
 import type { GatewayConfig } from "../config.js";
 import type { Engine } from "../engine/engine.js";
 import type { Metrics } from "../metrics.js";
+import type { RegistryStakes } from "../settlement/registry-stakes.js";
 
 export interface RouteContext {
   engine: Engine;
@@ -23,4 +24,6 @@ export interface RouteContext {
     /** stake the node is scheduled on: the ledger's, or under --settlement evm its ProviderRegistry bond */
     staked(nodeId: string): bigint;
   };
+  /** --settlement evm: bonded and unbonding stake in ProviderRegistry by eth address, cached */
+  chainStakes?: RegistryStakes;
 }

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { clientsFor, loadOrCreateEthKey, readDeployment, stakeOf } from "@tessera/chain";
 import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
-import { createPublicClient, getAddress, type Hex, http } from "viem";
+import { createPublicClient, type Hex, http } from "viem";
 import { generatePrivateKey } from "viem/accounts";
 import type { GatewayConfig } from "../config.js";
 import type { Engine } from "../engine/engine.js";
@@ -16,6 +16,7 @@ import { ChainWatch } from "./chain-watch.js";
 import { Custody } from "./custody.js";
 import { ChainEvidence } from "./evidence.js";
 import { EvmSettlement } from "./evm.js";
+import { RegistryStakes } from "./registry-stakes.js";
 import { CustodialWithdrawals } from "./withdrawals.js";
 
 function custodyFile(config: GatewayConfig): string | undefined {
@@ -41,6 +42,8 @@ export interface RunningEvm {
   attach(coordinator: VerificationCoordinator): void;
   /** consumers' withdrawals through the custodian */
   withdrawals: CustodialWithdrawals;
+  /** nodes' ProviderRegistry stake, cached for the explorer */
+  stakes: RegistryStakes;
   stop(): Promise<void>;
 }
 
@@ -115,9 +118,13 @@ export async function startEvmSettlement(
     },
     "settling on chain",
   );
+  // the scheduler's refresh of connected nodes keeps these fresh; the explorer reads the rest at most every 2 s
+  const stakes = new RegistryStakes({
+    read: (address) => stakeOf(clients, deployment.registry, address),
+    ttlMs: 2_000,
+  });
   const chain: ChainVerification = {
-    stakeOf: async (address) =>
-      address ? (await stakeOf(clients, deployment.registry, getAddress(address))).bonded : 0n,
+    stakeOf: async (address) => (await stakes.fresh(address)).bonded,
     verifierMinStake: deployment.params.minStake,
     auditEvidence: (job) => evidence.auditEvidence(job),
     acceptVerdict: (auditId, job, session, msg) => evidence.acceptVerdict(auditId, job, session, msg),
@@ -128,6 +135,7 @@ export async function startEvmSettlement(
     settlement: evm,
     evm,
     withdrawals,
+    stakes,
     attach(c) {
       coordinator = c;
       c.chain = chain;

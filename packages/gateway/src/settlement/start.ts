@@ -7,6 +7,7 @@ import type { Engine } from "../engine/engine.js";
 import type { VerificationCoordinator } from "../verification/coordinator.js";
 import type { EvmSettlement } from "./evm.js";
 import { LocalSettlement } from "./local.js";
+import type { RegistryStakes } from "./registry-stakes.js";
 import type { Settlement } from "./settlement.js";
 import { NodeSharesService } from "./shares.js";
 import type { CustodialWithdrawals } from "./withdrawals.js";
@@ -20,6 +21,8 @@ export interface RunningSettlement {
   attach?(coordinator: VerificationCoordinator): void;
   /** --settlement evm: consumers' withdrawals through the custodian */
   withdrawals?: CustodialWithdrawals;
+  /** --settlement evm: nodes' ProviderRegistry stake, cached */
+  stakes?: RegistryStakes;
   stop(): Promise<void>;
 }
 

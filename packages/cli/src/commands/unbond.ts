@@ -1,0 +1,97 @@
+// `tessera chain unbond` and `tessera chain withdraw-stake`: a node takes stake out of
+// ProviderRegistry from its eth key. Unbonding stake stays slashable for the registry's unbondDelay
+// (and while a dispute freezes it); a refused call names the contract's reason and changes nothing.
+import type { Command } from "commander";
+
+type Hex = `0x${string}`;
+
+/** the contract's custom error in words, or the failure's first line */
+async function reason(e: unknown): Promise<string> {
+  const { decodeRevert } = await import("@tessera/chain");
+  const r = decodeRevert(e);
+  const at = (s: unknown) => new Date(Number(s) * 1000).toISOString();
+  if (!r) return ((e as Error).message ?? String(e)).split("\n")[0] ?? "failed";
+  switch (r.name) {
+    case "UnbondingNotReady":
+      return `UnbondingNotReady: the unbonding delay has not passed; withdraw after ${at(r.args[0])}`;
+    case "FrozenUntil":
+      return `FrozenUntil: a dispute freezes this stake until ${at(r.args[0])}`;
+    case "NothingUnbonding":
+      return "NothingUnbonding: no stake is unbonding; run `tessera chain unbond` first";
+    case "NotRegistered":
+      return "NotRegistered: this address has never bonded stake (`tessera chain stake`)";
+    case "InsufficientBond":
+      return `InsufficientBond: ${r.args[0]} bonded, ${r.args[1]} asked to unbond`;
+    default:
+      return `${r.name}(${r.args.map(String).join(", ")})`;
+  }
+}
+
+async function connect(o: { rpc: string; contracts: string; ethKey: string }) {
+  const { clientsFor, loadOrCreateEthKey, readDeployment } = await import("@tessera/chain");
+  const dep = readDeployment(o.contracts);
+  const c = await clientsFor(o.rpc, loadOrCreateEthKey(o.ethKey).privateKey as Hex);
+  const chainId = await c.public.getChainId();
+  if (chainId !== dep.chainId)
+    throw new Error(`--contracts ${o.contracts} is for chain ${dep.chainId}, --rpc is ${chainId}`);
+  return { c, dep };
+}
+
+function withChainFlags(cmd: Command): Command {
+  return cmd
+    .requiredOption("--rpc <url>", "JSON-RPC URL of the chain")
+    .requiredOption("--contracts <file>", "deployment.json of the contracts")
+    .requiredOption("--eth-key <file>", "the node's secp256k1 key file (the one it staked from)")
+    .option("--json", "print the outcome as JSON");
+}
+
+function fail(json: boolean, message: string): void {
+  if (json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
+  process.stderr.write(`error: ${message}\n`);
+  process.exitCode = 1;
+}
+
+export function registerUnbondCommands(chain: Command): void {
+  withChainFlags(
+    chain
+      .command("unbond")
+      .description("provider/verifier: start unbonding stake in ProviderRegistry (slashable until withdrawn)")
+      .requiredOption("--amount <nc>", "stake to unbond, in token base units (nano-credits)"),
+  ).action(async (o) => {
+    if (!/^[1-9][0-9]{0,40}$/.test(o.amount)) return fail(Boolean(o.json), "--amount must be a positive integer");
+    try {
+      const { c, dep } = await connect(o);
+      const { unbondStake } = await import("@tessera/chain");
+      const r = await unbondStake(c, dep, BigInt(o.amount));
+      const readyAt = new Date(r.stake.unbondReadyAt * 1000).toISOString();
+      if (o.json)
+        process.stdout.write(
+          `${JSON.stringify({ address: r.address, tx: r.tx, bonded: r.stake.bonded.toString(), unbonding: r.stake.unbonding.toString(), readyAt })}\n`,
+        );
+      else
+        process.stdout.write(
+          `unbonding: ${r.address} has ${r.stake.unbonding} unbonding (withdraw after ${readyAt}), ${r.stake.bonded} bonded\n`,
+        );
+    } catch (e) {
+      fail(Boolean(o.json), await reason(e));
+    }
+  });
+  withChainFlags(
+    chain
+      .command("withdraw-stake")
+      .description("provider/verifier: withdraw unbonded stake from ProviderRegistry once its delay has passed"),
+  ).action(async (o) => {
+    try {
+      const { c, dep } = await connect(o);
+      const { withdrawStake } = await import("@tessera/chain");
+      const r = await withdrawStake(c, dep);
+      if (o.json)
+        process.stdout.write(
+          `${JSON.stringify({ address: r.address, tx: r.tx, withdrawn: r.amount.toString(), bonded: r.stake.bonded.toString() })}\n`,
+        );
+      else process.stdout.write(`withdrew ${r.amount} to ${r.address} (${r.stake.bonded} still bonded)\n`);
+    } catch (e) {
+      fail(Boolean(o.json), await reason(e));
+    }
+  });
+}

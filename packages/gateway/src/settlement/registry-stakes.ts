@@ -1,0 +1,99 @@
+// Nodes' stake in ProviderRegistry, read through one cache: the scheduler's 500 ms refresh of
+// connected nodes fills it, and the explorer reads it, so a page of providers costs no RPC call.
+import type { NodeStake } from "@tessera/chain";
+import { getAddress } from "viem";
+
+export interface RegistryStakesDeps {
+  /** one ProviderRegistry.nodeOf read */
+  read(address: `0x${string}`): Promise<NodeStake>;
+  /** entries younger than this are served without a read */
+  ttlMs: number;
+  /** reads in flight at once, however many addresses are asked for */
+  concurrency?: number;
+  /** addresses remembered; the oldest are forgotten first */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+const NONE: NodeStake = { registered: false, bonded: 0n, unbonding: 0n, unbondReadyAt: 0, frozenUntil: 0 };
+
+export class RegistryStakes {
+  private readonly entries = new Map<string, { at: number; stake: NodeStake }>();
+  private readonly inFlight = new Map<string, Promise<NodeStake>>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: RegistryStakesDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Reads now (the scheduler needs the latest bond) and remembers the answer for the explorer. */
+  fresh(address: string | undefined): Promise<NodeStake> {
+    if (!address) return Promise.resolve(NONE);
+    const a = getAddress(address);
+    const pending = this.inFlight.get(a);
+    if (pending) return pending;
+    const read = this.deps
+      .read(a)
+      .then((stake) => {
+        this.remember(a, stake);
+        return stake;
+      })
+      .finally(() => this.inFlight.delete(a));
+    this.inFlight.set(a, read);
+    return read;
+  }
+
+  /**
+   * Stakes of many addresses: cached ones younger than ttlMs as they are, the rest read at most
+   * `concurrency` at a time. A failed read answers the last known stake (or none) rather than fail
+   * a whole page.
+   */
+  async many(addresses: readonly (string | undefined)[]): Promise<Map<string, NodeStake>> {
+    const out = new Map<string, NodeStake>();
+    const stale: `0x${string}`[] = [];
+    // one read per address however it is spelt (case differs between capabilities and checksums)
+    for (const a of new Set(addresses.map(checksummed))) {
+      if (!a) continue;
+      const e = this.entries.get(a);
+      if (e) out.set(a, e.stake);
+      if (!e || this.now() - e.at > this.deps.ttlMs) stale.push(a);
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < stale.length) {
+        const a = stale[next++] as `0x${string}`;
+        try {
+          out.set(a, await this.fresh(a));
+        } catch {
+          if (!out.has(a)) out.set(a, NONE);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.deps.concurrency ?? 8, stale.length) }, worker));
+    return out;
+  }
+
+  private remember(a: string, stake: NodeStake): void {
+    this.entries.delete(a);
+    this.entries.set(a, { at: this.now(), stake });
+    const max = this.deps.maxEntries ?? 10_000;
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= max) break;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
+function checksummed(x: string | undefined): `0x${string}` | undefined {
+  try {
+    return x ? getAddress(x) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stake of an address as `many` answered it (none when it has no eth address). */
+export function stakeIn(stakes: Map<string, NodeStake>, address: string | undefined): NodeStake {
+  const a = checksummed(address);
+  return (a && stakes.get(a)) || NONE;
+}
