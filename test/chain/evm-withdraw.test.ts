@@ -26,6 +26,8 @@ import { freePort, type Proc, spawnTessera, TestNetwork, until } from "../helper
 const DEPOSIT = 50_000_000_000n;
 /** where the consumer wants its money: an address nobody else uses here */
 const PAYEE = privateKeyToAccount(`0x${"5".repeat(64)}`).address;
+/** where the CLI's withdrawal goes */
+const CLI_PAYEE = privateKeyToAccount(`0x${"6".repeat(64)}`).address;
 
 interface WithdrawalView {
   id: string;
@@ -221,5 +223,54 @@ describe("consumer withdrawals through the custodian (--settlement evm)", () => 
 
     // a zero amount is malformed
     expect((await call("POST", "/v1/settlement/withdraw", { amount: "0", to: PAYEE })).status).toBe(400);
+  }, 120_000);
+  it("`tessera withdraw` requests a withdrawal as a process and `tessera withdraw list` shows it through to paid", async () => {
+    const cli = async (args: string[]) => {
+      const p = spawnTessera(`withdraw-${args[0]}`, ["withdraw", ...args, "--gateway", net.url, "--api-key", apiKey]);
+      return { code: await p.exited, out: p.output() };
+    };
+    /** the JSON the command printed (from its first line that opens an object or array) */
+    const last = (out: string) => JSON.parse(out.slice(out.search(/^[[{]/m)));
+    const headroom = BigInt((await account()).headroom);
+    expect(headroom > 0n).toBe(true);
+
+    // above headroom: the gateway's 402 named, exit 1, nothing requested
+    const tooMuch = await cli(["--amount", (headroom + 1n).toString(), "--to", CLI_PAYEE]);
+    expect(tooMuch.code, tooMuch.out).toBe(1);
+    expect(tooMuch.out).toContain("error: insufficient_balance");
+    const bad = await cli(["--amount", "5", "--to", "nowhere"]);
+    expect(bad.code, bad.out).toBe(1);
+    expect(bad.out).toContain("--to must be");
+    expect((await withdrawals()).filter((w) => w.to === CLI_PAYEE)).toEqual([]);
+
+    const amount = headroom / 4n;
+    const asked = await cli(["--amount", amount.toString(), "--to", CLI_PAYEE, "--json"]);
+    expect(asked.code, asked.out).toBe(0);
+    const requested = last(asked.out) as WithdrawalView;
+    expect(requested).toMatchObject({ status: "requested", amount: amount.toString(), to: CLI_PAYEE });
+    expect(BigInt((await account()).headroom)).toBe(headroom - amount);
+    // a second one waits for the first: the gateway's 409, exit 1
+    const second = await cli(["--amount", "1", "--to", CLI_PAYEE]);
+    expect(second.code, second.out).toBe(1);
+    expect(second.out).toContain("error: withdrawal_refused");
+
+    const listed = await cli(["list", "--json"]);
+    expect(listed.code, listed.out).toBe(0);
+    const rows = last(listed.out) as WithdrawalView[];
+    expect(rows[0]).toMatchObject({ id: requested.id, status: "requested", amount: amount.toString() });
+    expect(rows.map((w) => w.id)).toEqual((await withdrawals()).map((w) => w.id));
+
+    expect((await rpcCall("evm_increaseTime", [dep.params.withdrawDelay + 1])).error).toBeUndefined();
+    expect((await rpcCall("evm_mine", [])).error).toBeUndefined();
+    await until("CLI withdrawal paid", async () =>
+      (await withdrawals()).find((w) => w.id === requested.id && w.status === "paid"),
+    );
+    expect(await tokens(CLI_PAYEE)).toBe(amount);
+    // the plain listing names it paid, to the address asked for
+    const text = await cli(["list"]);
+    expect(text.code, text.out).toBe(0);
+    const line = text.out.split("\n").find((l) => l.startsWith(requested.id)) ?? "";
+    expect(line).toMatch(/ paid /);
+    expect(line).toContain(CLI_PAYEE);
   }, 120_000);
 });

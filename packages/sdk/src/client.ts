@@ -1,7 +1,15 @@
 // A small typed client for Tessera's native API. For chat and completions use the official
 // `openai` package pointed at the gateway's /v1; this covers what OpenAI's API has no words for.
 import { errorFromBody, type SubmitJobInput } from "@tessera/protocol";
-import type { AccountView, JobView, LedgerReport, ListPage, ProviderInfo } from "./types.js";
+import type {
+  AccountView,
+  JobView,
+  LedgerReport,
+  ListPage,
+  ProviderInfo,
+  SettlementAccountView,
+  WithdrawalView,
+} from "./types.js";
 
 export interface ClientOptions {
   baseUrl: string;
@@ -78,6 +86,20 @@ export class TesseraClient {
   }
   account() {
     return this.request<AccountView>("GET", "/v1/account");
+  }
+  /** On-chain settlement: the consumer's custodial address, Escrow deposit and headroom. */
+  settlementAccount() {
+    return this.request<SettlementAccountView>("GET", "/v1/settlement/account");
+  }
+  /**
+   * On-chain settlement: the gateway (custodian of the consumer's chain key) requests `amount`
+   * from the Escrow contract and, after its delay, sends it to `to`. Answers the withdrawal as requested.
+   */
+  withdraw(amount: bigint, to: string) {
+    return this.request<WithdrawalView>("POST", "/v1/settlement/withdraw", { amount: amount.toString(), to });
+  }
+  withdrawals() {
+    return this.request<{ object: "list"; data: WithdrawalView[] }>("GET", "/v1/settlement/withdrawals");
   }
   providers() {
     return this.request<ListPage<ProviderInfo>>("GET", "/v1/providers", undefined, "none");

@@ -52,6 +52,35 @@ export interface AccountView {
   spent: string;
 }
 
+/** A custodial consumer's withdrawal from the Escrow contract (gateways settling on chain) */
+export interface WithdrawalView {
+  object: "withdrawal";
+  id: string;
+  /** requested (waiting out the contract's delay), withdrawn (from the Escrow), paid (sent to `to`) */
+  status: string;
+  amount: string;
+  /** the consumer's custodial address */
+  from: string;
+  to: string;
+  /** when the Escrow contract lets the withdrawal through (ms since the epoch) */
+  readyAt: number;
+  requestTx: string | null;
+  withdrawTx: string | null;
+  paid: string | null;
+  transferTx: string | null;
+  error: string | null;
+  createdAt: number;
+}
+
+/** The consumer's account in the Escrow contract (gateways settling on chain) */
+export interface SettlementAccountView {
+  object: "settlement_account";
+  address: string;
+  deposit: string;
+  headroom: string;
+  [key: string]: unknown;
+}
+
 export interface ProviderInfo {
   id: string;
   region: string;

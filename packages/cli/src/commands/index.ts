@@ -5,6 +5,7 @@ import { registerClientCommands } from "./client.js";
 import { registerGatewayCommand } from "./gateway.js";
 import { registerProviderCommand } from "./provider.js";
 import { registerUpCommand } from "./up.js";
+import { registerWithdrawCommands } from "./withdraw.js";
 
 export function registerCommands(program: Command): void {
   registerUpCommand(program);
@@ -13,4 +14,5 @@ export function registerCommands(program: Command): void {
   registerClientCommands(program);
   registerBatchCommands(program);
   registerChainCommands(program);
+  registerWithdrawCommands(program);
 }
