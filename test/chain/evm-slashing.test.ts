@@ -466,6 +466,7 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
         ["chain-slash-burn", burned],
       ] as const)
         expect(await tab.locator(`[data-testid="${id}"]`).getAttribute("data-amount")).toBe(amount.toString());
+      expect(await tab.locator('[data-testid="slashed-total"]').getAttribute("data-amount")).toBe(taken.toString());
       expect(await tab.locator('[data-testid="stake"]').getAttribute("data-amount")).toBe(
         (PROVIDER_STAKE - taken).toString(),
       );

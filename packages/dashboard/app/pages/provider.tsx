@@ -48,6 +48,8 @@ export function ProviderPage(props: { id: string }) {
   if (error) return <p class="error">{error.message}</p>;
   if (!data) return <p class="muted">Loading…</p>;
   const b = data.history.buckets;
+  // on chain the ledger takes no stake: the contract's slashes are the ones that count
+  const slashed = data.chainSlashes ? chainTotal(data.chainSlashes) : data.slashes;
   return (
     <div>
       <p>
@@ -103,10 +105,10 @@ export function ProviderPage(props: { id: string }) {
             {data.audits.passed} passed · {data.audits.failed} failed · {data.audits.pending} pending
           </div>
         </div>
-        <div class={`stat ${data.slashes.count > 0 ? "bad" : ""}`} data-testid="slashed-total">
+        <div class={`stat ${slashed.count > 0 ? "bad" : ""}`} data-testid="slashed-total" data-amount={slashed.total}>
           <div class="label">Slashed (credits)</div>
-          <div class="value">{credits(data.slashes.total)}</div>
-          <div class="muted small">{data.slashes.count === 1 ? "1 slash" : `${data.slashes.count} slashes`}</div>
+          <div class="value">{credits(slashed.total)}</div>
+          <div class="muted small">{slashed.count === 1 ? "1 slash" : `${slashed.count} slashes`}</div>
         </div>
       </div>
       <dl class="facts">
@@ -234,6 +236,11 @@ export function ProviderPage(props: { id: string }) {
       </table>
     </div>
   );
+}
+
+function chainTotal(rows: ChainSlash[]): { count: number; total: string } {
+  const done = rows.filter((x) => x.taken !== null);
+  return { count: done.length, total: done.reduce((t, x) => t + BigInt(x.taken ?? "0"), 0n).toString() };
 }
 
 /** Slashes the gateway sent to the Slashing contract (--settlement evm), with the contract's split. */
