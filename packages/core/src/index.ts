@@ -22,4 +22,5 @@ export * from "./scheduler/score.js";
 export * from "./scheduler/types.js";
 export * from "./settlement/chain.js";
 export * from "./settlement/slashing.js";
+export * from "./settlement/voucher-credit.js";
 export * from "./settlement/withdrawal.js";

@@ -7,6 +7,7 @@ export {
   type BatchStatus,
   type BatchStore,
 } from "./batches.js";
+export type { ChainBinding, ChainBindingStore, PairTotal } from "./chain-bindings.js";
 export type { ChainEvidenceStore, ChainResultRow, ChainSlashRow, ChainVerdictRow } from "./chain-evidence.js";
 export type { ChainWithdrawalRow, ChainWithdrawalStore } from "./chain-withdrawals.js";
 export type {

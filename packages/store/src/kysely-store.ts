@@ -4,6 +4,7 @@ import type { AttemptRecord, JobRecord } from "@tessera/core";
 import { JOB_STATUSES } from "@tessera/protocol";
 import type { Kysely } from "kysely";
 import { KyselyBatchStore } from "./batches.js";
+import { KyselyChainBindingStore } from "./chain-bindings.js";
 import { KyselyChainEvidenceStore } from "./chain-evidence.js";
 import { KyselyChainWithdrawalStore } from "./chain-withdrawals.js";
 import { commitBatch } from "./commit/execute.js";
@@ -33,6 +34,7 @@ export class KyselyStore implements Store {
   readonly settlement: KyselySettlementStore;
   readonly chain: KyselyChainEvidenceStore;
   readonly withdrawals: KyselyChainWithdrawalStore;
+  readonly bindings: KyselyChainBindingStore;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -45,6 +47,7 @@ export class KyselyStore implements Store {
     this.settlement = new KyselySettlementStore(db);
     this.chain = new KyselyChainEvidenceStore(db);
     this.withdrawals = new KyselyChainWithdrawalStore(db);
+    this.bindings = new KyselyChainBindingStore(db);
   }
 
   async migrate(): Promise<void> {

@@ -2,6 +2,7 @@
 // Portable SQL only; the two places the dialects differ (auto-increment ids, byte columns) branch.
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { batchesMigration } from "./batches.js";
+import { chainBindingsMigration } from "./chain-bindings.js";
 import { chainEvidenceMigration } from "./chain-evidence.js";
 import { chainWithdrawalsMigration } from "./chain-withdrawals.js";
 import { reputationMigration } from "./reputation.js";
@@ -171,6 +172,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     "0008_verification_reads": verificationReadsMigration,
     "0009_chain_evidence": chainEvidenceMigration,
     "0010_chain_withdrawals": chainWithdrawalsMigration,
+    "0011_chain_bindings": chainBindingsMigration,
   };
 }
 

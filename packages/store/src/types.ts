@@ -4,6 +4,7 @@
 import type { AttemptRecord, JobRecord, LedgerEvent } from "@tessera/core";
 import type { Capabilities, TesseraError } from "@tessera/protocol";
 import type { BatchStore } from "./batches.js";
+import type { ChainBindingStore } from "./chain-bindings.js";
 import type { ChainEvidenceStore } from "./chain-evidence.js";
 import type { ChainWithdrawalStore } from "./chain-withdrawals.js";
 import type { ExplorerReads } from "./explorer.js";
@@ -95,6 +96,8 @@ export interface Store {
   readonly chain: ChainEvidenceStore;
   /** consumers' withdrawals through the custodian (chain-withdrawals.ts) */
   readonly withdrawals: ChainWithdrawalStore;
+  /** consumers bound to their own chain address, who sign their own vouchers (chain-bindings.ts) */
+  readonly bindings: ChainBindingStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

@@ -1,8 +1,10 @@
 // Contract, part 4: slashing evidence under on-chain settlement — result and verdict signatures
 // kept once, slashes created, retried and finished, with uint256 amounts as exact decimals.
+import { settleEvent } from "@tessera/core";
 import { expect, it } from "vitest";
 import type { ChainSlashRow } from "../src/index.js";
 import type { Harness } from "./contract.js";
+import { makeJob, submitOp } from "./fixtures.js";
 
 const BIG = 2n ** 200n + 7n;
 
@@ -118,5 +120,64 @@ export function chainWithdrawalContract(h: Harness): void {
     expect(await h.store.withdrawals.withdrawalsOf("c1", 5)).toMatchObject([
       { id: "w1", status: "paid", transferTx: "0xt" },
     ]);
+  });
+}
+
+export function chainBindingContract(h: Harness): void {
+  const bind = (consumerId: string, address: string) =>
+    h.store.bindings.bind({ consumerId, address, boundAt: 9, signature: `0xsig-${consumerId}` });
+
+  it("binds a consumer's own address over its custodial one, once per address", async () => {
+    await h.store.settlement.putChainAccount("c1", "0xCUSTODIAL");
+    expect(await h.store.bindings.binding("c1")).toBeUndefined();
+    expect(await bind("c1", "0xAAAA")).toBe("bound");
+    expect(await h.store.bindings.binding("c1")).toEqual({
+      consumerId: "c1",
+      address: "0xaaaa",
+      boundAt: 9,
+      signature: "0xsig-c1",
+    });
+    // chain logs to the bound address map back to the consumer; the custodial one no longer does
+    expect(await h.store.settlement.consumerOfAddress("0xAaAa")).toBe("c1");
+    expect(await h.store.settlement.consumerOfAddress("0xcustodial")).toBeUndefined();
+    // a later custodial lookup leaves the binding alone
+    await h.store.settlement.putChainAccount("c1", "0xCUSTODIAL");
+    expect(await h.store.settlement.chainAccount("c1")).toBe("0xaaaa");
+    expect(await bind("c1", "0xaaaa")).toBe("same");
+    expect(await bind("c2", "0xAAAA")).toBe("taken");
+    expect(await h.store.bindings.binding("c2")).toBeUndefined();
+    expect(await bind("c2", "0xbbbb")).toBe("bound");
+    expect((await h.store.bindings.bindings()).map((b) => b.consumerId).sort()).toEqual(["c1", "c2"]);
+  });
+
+  it("sums a consumer's completed work per provider, gross and the provider's net", async () => {
+    const done = (id: string, providerId: string, cost: bigint, consumerId = "alice") => {
+      const job = makeJob(id, { consumerId, status: "completed", providerId, escrow: cost, cost });
+      return [
+        submitOp(job),
+        {
+          job,
+          ledger: settleEvent({ jobId: id, consumerId, providerId, escrowed: cost, cost, feeBps: 500, at: 2 }),
+        },
+      ];
+    };
+    await h.fund(10_000n);
+    await h.fund(10_000n, "bob");
+    for (const op of [
+      ...done("j1", "p1", 1_000n),
+      ...done("j2", "p1", 2_000n),
+      ...done("j3", "p2", 400n),
+      ...done("j4", "p1", 50n, "bob"),
+    ]) {
+      const [r] = await h.store.commit([op]);
+      expect(r?.ok).toBe(true);
+    }
+    const queued = makeJob("j5", { providerId: "p2", escrow: 300n });
+    await h.store.commit([submitOp(queued)]);
+    expect(await h.store.bindings.pairTotals("alice")).toEqual([
+      { providerId: "p1", gross: 3_000n, net: 2_850n },
+      { providerId: "p2", gross: 400n, net: 380n },
+    ]);
+    expect(await h.store.bindings.pairTotals("carol")).toEqual([]);
   });
 }

@@ -3,7 +3,7 @@
 import { depositEvent } from "@tessera/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../src/index.js";
-import { chainEvidenceContract, chainWithdrawalContract } from "./contract-chain.js";
+import { chainBindingContract, chainEvidenceContract, chainWithdrawalContract } from "./contract-chain.js";
 import { commitContract } from "./contract-commit.js";
 import { queryContract } from "./contract-queries.js";
 import { verificationContract } from "./contract-verification.js";
@@ -46,4 +46,5 @@ export function storeContract(target: StoreTarget): void {
   describe("verification", () => verificationContract(h));
   describe("chain evidence", () => chainEvidenceContract(h));
   describe("chain withdrawals", () => chainWithdrawalContract(h));
+  describe("chain bindings", () => chainBindingContract(h));
 }
