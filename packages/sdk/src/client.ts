@@ -8,6 +8,10 @@ import type {
   ListPage,
   ProviderInfo,
   SettlementAccountView,
+  SettlementAddressView,
+  SettlementInfo,
+  SignedVoucherView,
+  VoucherDueView,
   WithdrawalView,
 } from "./types.js";
 
@@ -100,6 +104,32 @@ export class TesseraClient {
   }
   withdrawals() {
     return this.request<{ object: "list"; data: WithdrawalView[] }>("GET", "/v1/settlement/withdrawals");
+  }
+  /** Which backend settles and, on chain, the chain id and Escrow contract vouchers are signed for. */
+  settlementInfo() {
+    return this.request<SettlementInfo>("GET", "/v1/settlement", undefined, "none");
+  }
+  /** The address that signs this consumer's vouchers, and the message an address signs to bind itself. */
+  settlementAddress() {
+    return this.request<SettlementAddressView>("GET", "/v1/settlement/address");
+  }
+  /** Binds the consumer's own chain address (`signature`: its EIP-191 signature of settlementAddress().message). */
+  bindAddress(address: string, signature: string) {
+    return this.request<SettlementAddressView>("POST", "/v1/settlement/address", { address, signature });
+  }
+  /** Vouchers the consumer owes its providers, each as EIP-712 typed data (consumers bound to their own address). */
+  vouchersDue() {
+    return this.request<{ object: "list"; consumer: string; unsigned: string; data: VoucherDueView[] }>(
+      "GET",
+      "/v1/settlement/vouchers/due",
+    );
+  }
+  submitVoucher(providerId: string, cumulative: bigint, signature: string) {
+    return this.request<SignedVoucherView>("POST", "/v1/settlement/vouchers", {
+      providerId,
+      cumulative: cumulative.toString(),
+      signature,
+    });
   }
   providers() {
     return this.request<ListPage<ProviderInfo>>("GET", "/v1/providers", undefined, "none");

@@ -7,5 +7,10 @@ export type {
   ListPage,
   ProviderInfo,
   SettlementAccountView,
+  SettlementAddressView,
+  SettlementInfo,
+  SignedVoucherView,
+  VoucherDueView,
   WithdrawalView,
 } from "./types.js";
+export { VoucherSigner, type VoucherSignerOptions } from "./vouchers.js";

@@ -81,6 +81,49 @@ export interface SettlementAccountView {
   [key: string]: unknown;
 }
 
+export interface SettlementInfo {
+  object: "settlement";
+  backend: "local" | "evm";
+  chainId?: number;
+  escrow?: string;
+  token?: string;
+}
+
+export interface SettlementAddressView {
+  object: "settlement_address";
+  consumerId: string;
+  /** the consumer's own bound address; null while the gateway signs as its custodian */
+  address: string | null;
+  signer: "custodian" | "consumer";
+  /** what an address signs (EIP-191) to bind itself to this consumer (GET only) */
+  message?: string;
+}
+
+/** A voucher the consumer owes one provider: sign `typedData` (cumulative as a decimal string). */
+export interface VoucherDueView {
+  object: "voucher_due";
+  providerId: string;
+  provider: string;
+  cumulative: string;
+  /** the latest cumulative already signed for this provider */
+  signed: string;
+  typedData: {
+    domain: { name: string; version: string; chainId: number; verifyingContract: string };
+    types: { Voucher: readonly { name: string; type: string }[] };
+    primaryType: "Voucher";
+    message: { consumer: string; provider: string; cumulative: string };
+  };
+}
+
+export interface SignedVoucherView {
+  object: "voucher";
+  providerId: string;
+  consumer: string;
+  provider: string;
+  cumulative: string;
+  signature: string;
+}
+
 export interface ProviderInfo {
   id: string;
   region: string;

@@ -50,6 +50,10 @@ export function registerGatewayCommand(program: Command): void {
     .option("--settlement <kind>", "where money lives: local (the gateway's ledger) or evm (Escrow contract)", "local")
     .option("--rpc <url>", "JSON-RPC URL of the chain (--settlement evm)")
     .option("--contracts <file>", "deployment.json of the contracts (--settlement evm)")
+    .option(
+      "--voucher-credit <nc>",
+      "settled work, counting open jobs, a consumer who signs its own vouchers may leave unsigned before new jobs get 402 (--settlement evm; default 10000000000 = 10 credits)",
+    )
     .option("--custody-key <file>", "seed of consumers' custodial voucher keys (default: beside the SQLite file)")
     .option(
       "--chain-key <file>",
@@ -100,6 +104,7 @@ export function registerGatewayCommand(program: Command): void {
           ...(o.contracts ? { contracts: o.contracts } : {}),
           ...(o.custodyKey ? { custodyKeyFile: o.custodyKey } : {}),
           ...(o.chainKey ? { chainKeyFile: o.chainKey } : {}),
+          ...(o.voucherCredit ? { voucherCredit: o.voucherCredit } : {}),
         },
       });
       const line = {

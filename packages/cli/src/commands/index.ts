@@ -4,6 +4,7 @@ import { registerChainCommands } from "./chain.js";
 import { registerClientCommands } from "./client.js";
 import { registerGatewayCommand } from "./gateway.js";
 import { registerProviderCommand } from "./provider.js";
+import { registerSelfSignCommands } from "./self-sign.js";
 import { registerUpCommand } from "./up.js";
 import { registerWithdrawCommands } from "./withdraw.js";
 
@@ -15,4 +16,5 @@ export function registerCommands(program: Command): void {
   registerBatchCommands(program);
   registerChainCommands(program);
   registerWithdrawCommands(program);
+  registerSelfSignCommands(program);
 }

@@ -16,6 +16,14 @@ export const SettlementConfigSchema = z
      * the account that submits slashing evidence to the Slashing contract and pays its gas
      */
     chainKeyFile: z.string().min(1).optional(),
+    /**
+     * the most settled work, counting open jobs, a consumer who signs its own vouchers may leave
+     * unsigned before new jobs are refused, nano-credits (--voucher-credit)
+     */
+    voucherCredit: z
+      .string()
+      .regex(/^[0-9]{1,30}$/, "--voucher-credit: a whole number of nano-credits")
+      .optional(),
     /** how often the Escrow contract's logs are polled */
     pollMs: z.number().int().min(50).max(60_000).default(500),
   })
@@ -32,3 +40,6 @@ export const SettlementConfigSchema = z
   });
 
 export type SettlementConfig = z.infer<typeof SettlementConfigSchema>;
+
+/** 10 credits: a consumer who stops signing can leave at most this much settled work unpaid */
+export const DEFAULT_VOUCHER_CREDIT = 10_000_000_000n;

@@ -12,7 +12,7 @@ import {
 import type { JobRecord } from "@tessera/core";
 import type { AuditMessage, LeaseEvidence, ResultMessage, VerdictMessage } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
-import { getAddress } from "viem";
+import { type Address, getAddress } from "viem";
 import type { ProviderSession } from "../engine/sessions.js";
 import type { Custody } from "./custody.js";
 
@@ -20,6 +20,8 @@ export interface ChainEvidenceDeps {
   store: Store;
   deployment: Deployment;
   custody: Custody;
+  /** a consumer's own bound address, when it signs its own vouchers (slash refunds go there) */
+  ownAddress?: (consumerId: string) => Address | undefined;
   now?: () => number;
 }
 
@@ -37,7 +39,7 @@ export class ChainEvidence {
   leaseEvidence(job: JobRecord, session: ProviderSession): LeaseEvidence | undefined {
     if (!session.capabilities.ethAddress || job.pricePerUnit === null) return undefined;
     return {
-      consumer: this.d.custody.account(job.consumerId).address,
+      consumer: this.d.ownAddress?.(job.consumerId) ?? this.d.custody.account(job.consumerId).address,
       pricePerUnit: job.pricePerUnit,
       maxCost: job.escrow.toString(),
     };

@@ -2,7 +2,8 @@
 // stays the gateway's book of record and mirrors the chain (deposits credited from Deposited
 // logs, redemptions debited from Redeemed logs, chain-watch.ts). A submit is admitted against the
 // on-chain deposit less what the consumer already owes; after each settle the gateway signs, as
-// the consumer's custodian, a new cumulative EIP-712 voucher for the consumer–provider pair.
+// the consumer's custodian, a new cumulative EIP-712 voucher for the consumer–provider pair —
+// unless the consumer bound its own address and signs its vouchers itself (self-signed.ts).
 import { type Deployment, EscrowAbi, signVoucher } from "@tessera/chain";
 import {
   accounts,
@@ -16,11 +17,12 @@ import {
 import { InsufficientBalance, type ResultMessage } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
-import { type Address, getAddress, type PublicClient } from "viem";
+import { type Address, getAddress, type Hex, type PublicClient } from "viem";
 import type { ProviderSession } from "../engine/sessions.js";
 import type { GroupWriter } from "../engine/writer.js";
 import type { Custody } from "./custody.js";
 import type { ChainEvidence } from "./evidence.js";
+import type { SelfSignedVouchers } from "./self-signed.js";
 import type { Settlement, SettlementAccount, VoucherView } from "./settlement.js";
 
 export interface EvmDeps {
@@ -31,6 +33,8 @@ export interface EvmDeps {
   custody: Custody;
   /** EIP-712 slashing evidence of results (evidence.ts) */
   evidence: ChainEvidence;
+  /** consumers who bound their own address and sign their own vouchers */
+  selfSigned: SelfSignedVouchers;
   log: Logger;
   now?: () => number;
 }
@@ -62,8 +66,10 @@ export class EvmSettlement implements Settlement {
     return this.d.evidence.acceptResult(job, session, msg);
   }
 
-  /** The consumer's custodial address, recorded so that chain logs can be mapped back to it. */
+  /** The consumer's own bound address, or its custodial one (recorded so chain logs map back to it). */
   async addressOf(consumerId: string): Promise<Address> {
+    const own = this.d.selfSigned.addressOf(consumerId);
+    if (own) return own;
     const address = this.d.custody.account(consumerId).address;
     await this.d.store.settlement.putChainAccount(consumerId, address);
     return address;
@@ -112,6 +118,30 @@ export class EvmSettlement implements Settlement {
     const p = await this.position(consumerId);
     const room = chainHeadroom(p);
     if (room < amount) throw new InsufficientBalance(amount, room > 0n ? room : 0n);
+    if (this.d.selfSigned.addressOf(consumerId)) await this.d.selfSigned.admit(consumerId, amount, p.openEscrow);
+  }
+
+  /**
+   * Binds the consumer's own address (signed by it); refused once the consumer has custodial
+   * money or settled work, whose vouchers and deposit belong to the custodial address.
+   */
+  bind(consumerId: string, address: string, signature: Hex) {
+    return this.d.selfSigned.bind(consumerId, address, signature, async () => {
+      if (this.d.selfSigned.addressOf(consumerId)) return false;
+      const custodial = this.d.custody.account(consumerId).address;
+      const [pairs, available, held, onChain] = await Promise.all([
+        this.d.store.bindings.pairTotals(consumerId),
+        this.d.store.balance(accounts.available(consumerId)),
+        this.d.store.balance(accounts.escrow(consumerId)),
+        this.d.client.readContract({
+          address: this.d.deployment.escrow,
+          abi: EscrowAbi,
+          functionName: "balanceOf",
+          args: [custodial],
+        }),
+      ]);
+      return pairs.length > 0 || available > 0n || held > 0n || onChain > 0n;
+    });
   }
 
   /** Credits the local ledger with every Deposited log of this consumer not yet mirrored. */
@@ -139,6 +169,8 @@ export class EvmSettlement implements Settlement {
 
   committed(event: LedgerEvent, job: JobRecord): void {
     if (event.kind !== "settle" || !job.providerId) return;
+    // the consumer signs for itself: what is due is derived from the ledger when it asks
+    if (this.d.selfSigned.addressOf(job.consumerId)) return;
     const providerId = job.providerId;
     const key = `${job.consumerId}\n${providerId}`;
     const next = (this.pairs.get(key) ?? Promise.resolve())
@@ -205,6 +237,9 @@ export class EvmSettlement implements Settlement {
       deposit: p.deposit.toString(),
       headroom: (room > 0n ? room : 0n).toString(),
       pendingWithdrawal: p.pendingWithdrawal.toString(),
+      ...(this.d.selfSigned.addressOf(consumerId)
+        ? { signer: "consumer" as const, unsigned: (await this.d.selfSigned.unsigned(consumerId)).toString() }
+        : { signer: "custodian" as const }),
     };
   }
 

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { bearerToken } from "../auth.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
+import { selfSignedRoutes } from "./self-signed-routes.js";
 import type { RunningSettlement } from "./start.js";
 
 const Id = z.string().min(1).max(128);
@@ -90,6 +91,13 @@ export function settlementRoutes(app: FastifyInstance, ctx: RouteContext, s: Run
   app.post("/v1/settlement/withdraw", async (req, reply) => {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     const b = parse(Withdraw, req.body);
+    if (s.selfSigned?.addressOf(consumerId))
+      throw new TesseraError(
+        "withdraw_yourself",
+        409,
+        "This consumer holds its own key: call requestWithdrawal and withdraw on the Escrow contract from it.",
+        "invalid_request_error",
+      );
     const w = await custodian().request(consumerId, BigInt(b.amount), b.to);
     return reply.status(202).send(withdrawalView(w));
   });
@@ -97,6 +105,8 @@ export function settlementRoutes(app: FastifyInstance, ctx: RouteContext, s: Run
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     return { object: "list", data: (await custodian().list(consumerId)).map(withdrawalView) };
   });
+
+  selfSignedRoutes(app, ctx, s);
 
   app.get("/v1/provider/vouchers", async (req) => {
     const providerId = requireNode(req);

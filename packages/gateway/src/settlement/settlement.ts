@@ -8,7 +8,7 @@ import type { ProviderSession } from "../engine/sessions.js";
 export interface SettlementAccount {
   backend: "local" | "evm";
   consumerId: string;
-  /** the custodial chain address the gateway signs vouchers with (evm only) */
+  /** the chain address vouchers are signed as: custodial, or the consumer's own once bound (evm only) */
   address?: string;
   /** the consumer's balance in the Escrow contract (evm only) */
   deposit?: string;
@@ -16,6 +16,10 @@ export interface SettlementAccount {
   headroom: string;
   /** requested back from the Escrow contract and not yet withdrawn (evm only) */
   pendingWithdrawal?: string;
+  /** who signs this consumer's vouchers: the gateway as custodian, or the consumer's bound address (evm only) */
+  signer?: "custodian" | "consumer";
+  /** settled work not yet covered by the consumer's own vouchers (evm, signer consumer) */
+  unsigned?: string;
 }
 
 export interface VoucherView {

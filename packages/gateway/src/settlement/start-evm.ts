@@ -13,10 +13,12 @@ import type { ChainVerification } from "../verification/chain.js";
 import type { VerificationCoordinator } from "../verification/coordinator.js";
 import { ChainSlasher } from "./chain-slasher.js";
 import { ChainWatch } from "./chain-watch.js";
+import { DEFAULT_VOUCHER_CREDIT } from "./config.js";
 import { Custody } from "./custody.js";
 import { ChainEvidence } from "./evidence.js";
 import { EvmSettlement } from "./evm.js";
 import { RegistryStakes } from "./registry-stakes.js";
+import { SelfSignedVouchers } from "./self-signed.js";
 import { CustodialWithdrawals } from "./withdrawals.js";
 
 function custodyFile(config: GatewayConfig): string | undefined {
@@ -42,6 +44,8 @@ export interface RunningEvm {
   attach(coordinator: VerificationCoordinator): void;
   /** consumers' withdrawals through the custodian */
   withdrawals: CustodialWithdrawals;
+  /** consumers who bound their own address and sign their own vouchers */
+  selfSigned: SelfSignedVouchers;
   /** nodes' ProviderRegistry stake, cached for the explorer */
   stakes: RegistryStakes;
   stop(): Promise<void>;
@@ -73,8 +77,29 @@ export async function startEvmSettlement(
       `--fee-bps ${config.feeBps} differs from the Escrow contract's fee of ${deployment.params.feeBps} bps`,
     );
   const custody = Custody.open(custodyFile(config));
-  const evidence = new ChainEvidence({ store, deployment, custody });
-  const evm = new EvmSettlement({ store, writer: engine.writer, client, deployment, custody, evidence, log });
+  const selfSigned = new SelfSignedVouchers({
+    store,
+    deployment,
+    log,
+    creditLimit: BigInt(s.voucherCredit ?? DEFAULT_VOUCHER_CREDIT),
+  });
+  await selfSigned.load();
+  const evidence = new ChainEvidence({
+    store,
+    deployment,
+    custody,
+    ownAddress: (consumerId) => selfSigned.addressOf(consumerId),
+  });
+  const evm = new EvmSettlement({
+    store,
+    writer: engine.writer,
+    client,
+    deployment,
+    custody,
+    evidence,
+    selfSigned,
+    log,
+  });
   const watch = new ChainWatch({ store, writer: engine.writer, client, deployment, evm, log });
   watch.start(s.pollMs);
   engine.settlement = evm;
@@ -135,6 +160,7 @@ export async function startEvmSettlement(
     settlement: evm,
     evm,
     withdrawals,
+    selfSigned,
     stakes,
     attach(c) {
       coordinator = c;

@@ -8,6 +8,7 @@ import type { VerificationCoordinator } from "../verification/coordinator.js";
 import type { EvmSettlement } from "./evm.js";
 import { LocalSettlement } from "./local.js";
 import type { RegistryStakes } from "./registry-stakes.js";
+import type { SelfSignedVouchers } from "./self-signed.js";
 import type { Settlement } from "./settlement.js";
 import { NodeSharesService } from "./shares.js";
 import type { CustodialWithdrawals } from "./withdrawals.js";
@@ -21,6 +22,8 @@ export interface RunningSettlement {
   attach?(coordinator: VerificationCoordinator): void;
   /** --settlement evm: consumers' withdrawals through the custodian */
   withdrawals?: CustodialWithdrawals;
+  /** --settlement evm: consumers who sign their own vouchers */
+  selfSigned?: SelfSignedVouchers;
   /** --settlement evm: nodes' ProviderRegistry stake, cached */
   stakes?: RegistryStakes;
   stop(): Promise<void>;

@@ -1,0 +1,95 @@
+// `tessera settlement bind` and `tessera vouchers sign`: a consumer who holds its own chain key
+// binds its address to its API key, then signs the cumulative vouchers the gateway says are due
+// (once, or with --watch until stopped), so the gateway never signs for it.
+import { existsSync } from "node:fs";
+import { loadOrCreateEthKey } from "@tessera/chain";
+import { type SignedVoucherView, VoucherSigner } from "@tessera/sdk";
+import type { Command } from "commander";
+import { clientFrom, withClientFlags } from "../lib/credentials.js";
+import { formatCredits } from "../lib/format.js";
+
+function fail(json: boolean, e: unknown): void {
+  const err = e as { code?: string; message?: string };
+  const message = err.code ? `${err.code}: ${err.message}` : (err.message ?? String(e));
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code: err.code ?? null, message: err.message } })}\n`);
+  process.stderr.write(`error: ${message}\n`);
+  process.exitCode = 1;
+}
+
+/** the consumer's key must exist: a fresh key could sign nothing the gateway would take */
+function signer(o: { ethKey?: string; json?: boolean } & Parameters<typeof clientFrom>[0], create: boolean) {
+  if (!o.ethKey) throw new Error("--eth-key <file> is required");
+  if (!create && !existsSync(o.ethKey)) throw new Error(`--eth-key ${o.ethKey}: no such key file`);
+  return new VoucherSigner({ client: clientFrom(o), account: loadOrCreateEthKey(o.ethKey).account });
+}
+
+const line = (v: SignedVoucherView) =>
+  `signed ${formatCredits(BigInt(v.cumulative))} credits cumulative to ${v.providerId} (${v.provider})`;
+
+export function registerSelfSignCommands(program: Command): void {
+  const settlement = program
+    .command("settlement")
+    .description("on-chain settlement: sign your own vouchers instead of the gateway");
+  withClientFlags(
+    settlement
+      .command("bind")
+      .description(
+        "bind your own chain address to your API key (signed by it); from then on the gateway never signs your vouchers and you sign them with `tessera vouchers sign`",
+      )
+      .option(
+        "--eth-key <file>",
+        "your secp256k1 key file (created when missing; deposit into Escrow from its address)",
+      ),
+  ).action(async (o) => {
+    try {
+      const s = signer(o, true);
+      const r = await s.bind();
+      process.stdout.write(
+        o.json
+          ? `${JSON.stringify({ address: r.address, created: r.created })}\n`
+          : `${r.created ? "bound" : "already bound"} ${r.address}: deposit into the Escrow contract from it, then sign vouchers with \`tessera vouchers sign\`\n`,
+      );
+    } catch (e) {
+      fail(Boolean(o.json), e);
+    }
+  });
+
+  const vouchers = program.command("vouchers").description("vouchers you owe providers (own chain key)");
+  withClientFlags(
+    vouchers
+      .command("sign")
+      .description(
+        "sign every voucher due to your providers and hand it to the gateway (one pass; --watch keeps going)",
+      )
+      .option("--eth-key <file>", "the key file bound with `tessera settlement bind`")
+      .option("--watch", "keep signing as jobs settle, until interrupted")
+      .option("--interval-ms <ms>", "--watch: how often to look for due vouchers", "1000"),
+  ).action(async (o) => {
+    try {
+      const s = signer(o, false);
+      if (!o.watch) {
+        const signed = await s.signDue();
+        process.stdout.write(
+          o.json
+            ? `${JSON.stringify({ signed })}\n`
+            : `${signed.length ? signed.map(line).join("\n") : "no vouchers due"}\n`,
+        );
+        return;
+      }
+      const w = new VoucherSigner({
+        client: clientFrom(o),
+        account: s.account,
+        intervalMs: Math.max(50, Number(o.intervalMs) || 1000),
+        onSigned: (v) => process.stdout.write(o.json ? `${JSON.stringify(v)}\n` : `${line(v)}\n`),
+        onError: (e) => process.stderr.write(`warning: ${(e as Error).message}\n`),
+      });
+      w.start();
+      await new Promise<void>((resolve) => {
+        for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve());
+      });
+      await w.stop();
+    } catch (e) {
+      fail(Boolean(o.json), e);
+    }
+  });
+}
