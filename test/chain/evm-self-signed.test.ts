@@ -221,6 +221,47 @@ describe("consumers who sign their own vouchers (--settlement evm)", () => {
     );
     await until("deposit credited", async () => BigInt((await account()).headroom) === DEPOSIT);
     expect(BigInt((await client.account()).balance)).toBe(DEPOSIT);
+
+    // a consumer with money at its custodial address cannot move to its own key: that deposit is the custodian's to sign for
+    const custodial = (await call("/v1/settlement/account", otherKey)).body as { address: Address };
+    await ok(
+      admin,
+      admin.wallet.writeContract({
+        ...a,
+        address: dep.token,
+        abi: TestTokenAbi,
+        functionName: "mint",
+        args: [admin.wallet.account.address, 5n],
+      }),
+    );
+    await ok(
+      admin,
+      admin.wallet.writeContract({
+        ...a,
+        address: dep.token,
+        abi: TestTokenAbi,
+        functionName: "approve",
+        args: [dep.escrow, 5n],
+      }),
+    );
+    await ok(
+      admin,
+      admin.wallet.writeContract({
+        ...a,
+        address: dep.escrow,
+        abi: EscrowAbi,
+        functionName: "depositFor",
+        args: [custodial.address, 5n],
+      }),
+    );
+    const late = privateKeyToAccount(generatePrivateKey());
+    const message = ((await call("/v1/settlement/address", otherKey)).body as { message: string }).message;
+    const refused = await call("/v1/settlement/address", otherKey, {
+      address: late.address,
+      signature: await late.signMessage({ message }),
+    });
+    expect([refused.status, refused.body.error?.code]).toEqual([409, "custodial_history"]);
+    expect((await call("/v1/settlement/address", otherKey)).body).toMatchObject({ signer: "custodian", address: null });
   });
 
   it("settles without signing, and refuses new work past --voucher-credit while vouchers are unsigned", async () => {
@@ -341,8 +382,47 @@ describe("consumers who sign their own vouchers (--settlement evm)", () => {
     expect(ledger.ok).toBe(true);
     expect(ledger.accounts[accounts.available(consumerId)]).toBe((DEPOSIT - gross).toString());
     expect(ledger.accounts[FEES] ?? "0").toBe("0");
-    expect(BigInt(ledger.netDeposited)).toBe(DEPOSIT - gross);
+    // the other consumer's 5 nc custodial deposit is in the book too
+    expect(BigInt(ledger.netDeposited)).toBe(DEPOSIT + 5n - gross);
     expect(BigInt((await account()).headroom)).toBe(DEPOSIT - gross);
     expect((await redeem("redeem-again")).redemptions).toEqual([]);
+  });
+
+  it("keeps signing as jobs settle with `tessera vouchers sign --watch`", async () => {
+    const watch = spawnTessera("sign-watch", [
+      "vouchers",
+      "sign",
+      "--eth-key",
+      consumerKeyFile,
+      "--watch",
+      "--interval-ms",
+      "100",
+      "--gateway",
+      net.url,
+      "--api-key",
+      apiKey,
+      "--json",
+    ]);
+    try {
+      for (const s of ["delta", "epsilon"]) {
+        const done = await client.waitForJob((await job(s)).id);
+        expect(done.status).toBe("completed");
+        expect(BigInt(done.cost!) > 0n).toBe(true);
+        await until(
+          "signed by the watcher",
+          async () => (await due()).unsigned === "0" && (await due()).data.length === 0,
+        );
+      }
+      // each voucher it handed in is printed as one JSON line
+      const lines = watch
+        .output()
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as { cumulative: string });
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      expect(await watch.kill("SIGTERM")).toBe(0);
+    }
   });
 });
