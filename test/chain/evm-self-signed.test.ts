@@ -17,7 +17,8 @@ import {
 } from "@tessera/chain";
 import { accounts, FEES } from "@tessera/core";
 import { loadBuiltinModule } from "@tessera/runtimes";
-import { TesseraClient, VoucherSigner } from "@tessera/sdk";
+import { TesseraClient } from "@tessera/sdk";
+import { VoucherSigner } from "@tessera/sdk/vouchers";
 import type { Address, Hex } from "viem";
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

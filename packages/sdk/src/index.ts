@@ -13,4 +13,3 @@ export type {
   VoucherDueView,
   WithdrawalView,
 } from "./types.js";
-export { VoucherSigner, type VoucherSignerOptions } from "./vouchers.js";

@@ -2,8 +2,7 @@
 // binds its address to its API key, then signs the cumulative vouchers the gateway says are due
 // (once, or with --watch until stopped), so the gateway never signs for it.
 import { existsSync } from "node:fs";
-import { loadOrCreateEthKey } from "@tessera/chain";
-import { type SignedVoucherView, VoucherSigner } from "@tessera/sdk";
+import type { SignedVoucherView } from "@tessera/sdk";
 import type { Command } from "commander";
 import { clientFrom, withClientFlags } from "../lib/credentials.js";
 import { formatCredits } from "../lib/format.js";
@@ -16,10 +15,18 @@ function fail(json: boolean, e: unknown): void {
   process.exitCode = 1;
 }
 
-/** the consumer's key must exist: a fresh key could sign nothing the gateway would take */
-function signer(o: { ethKey?: string; json?: boolean } & Parameters<typeof clientFrom>[0], create: boolean) {
+/**
+ * The consumer's key must exist: a fresh key could sign nothing the gateway would take. The chain
+ * code (viem) is loaded here, not at the top, so other commands — the gateway among them — never
+ * pay its memory.
+ */
+async function signer(o: { ethKey?: string; json?: boolean } & Parameters<typeof clientFrom>[0], create: boolean) {
   if (!o.ethKey) throw new Error("--eth-key <file> is required");
   if (!create && !existsSync(o.ethKey)) throw new Error(`--eth-key ${o.ethKey}: no such key file`);
+  const [{ loadOrCreateEthKey }, { VoucherSigner }] = await Promise.all([
+    import("@tessera/chain"),
+    import("@tessera/sdk/vouchers"),
+  ]);
   return new VoucherSigner({ client: clientFrom(o), account: loadOrCreateEthKey(o.ethKey).account });
 }
 
@@ -42,7 +49,7 @@ export function registerSelfSignCommands(program: Command): void {
       ),
   ).action(async (o) => {
     try {
-      const s = signer(o, true);
+      const s = await signer(o, true);
       const r = await s.bind();
       process.stdout.write(
         o.json
@@ -66,7 +73,7 @@ export function registerSelfSignCommands(program: Command): void {
       .option("--interval-ms <ms>", "--watch: how often to look for due vouchers", "1000"),
   ).action(async (o) => {
     try {
-      const s = signer(o, false);
+      const s = await signer(o, false);
       if (!o.watch) {
         const signed = await s.signDue();
         process.stdout.write(
@@ -76,6 +83,7 @@ export function registerSelfSignCommands(program: Command): void {
         );
         return;
       }
+      const { VoucherSigner } = await import("@tessera/sdk/vouchers");
       const w = new VoucherSigner({
         client: clientFrom(o),
         account: s.account,

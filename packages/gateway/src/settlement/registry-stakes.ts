@@ -1,7 +1,8 @@
 // Nodes' stake in ProviderRegistry, read through one cache: the scheduler's 500 ms refresh of
 // connected nodes fills it, and the explorer reads it, so a page of providers costs no RPC call.
+// Keys are lower-case addresses rather than viem's checksums: the explorer imports this module on
+// every gateway, and a local-ledger gateway should not load viem for it.
 import type { NodeStake } from "@tessera/chain";
-import { getAddress } from "viem";
 
 export interface RegistryStakesDeps {
   /** one ProviderRegistry.nodeOf read */
@@ -29,7 +30,8 @@ export class RegistryStakes {
   /** Reads now (the scheduler needs the latest bond) and remembers the answer for the explorer. */
   fresh(address: string | undefined): Promise<NodeStake> {
     if (!address) return Promise.resolve(NONE);
-    const a = getAddress(address);
+    const a = normalized(address);
+    if (!a) return Promise.reject(new Error(`not an address: ${address}`));
     const pending = this.inFlight.get(a);
     if (pending) return pending;
     const read = this.deps
@@ -52,7 +54,7 @@ export class RegistryStakes {
     const out = new Map<string, NodeStake>();
     const stale: `0x${string}`[] = [];
     // one read per address however it is spelt (case differs between capabilities and checksums)
-    for (const a of new Set(addresses.map(checksummed))) {
+    for (const a of new Set(addresses.map(normalized))) {
       if (!a) continue;
       const e = this.entries.get(a);
       if (e) out.set(a, e.stake);
@@ -84,16 +86,12 @@ export class RegistryStakes {
   }
 }
 
-function checksummed(x: string | undefined): `0x${string}` | undefined {
-  try {
-    return x ? getAddress(x) : undefined;
-  } catch {
-    return undefined;
-  }
+function normalized(x: string | undefined): `0x${string}` | undefined {
+  return x && /^0x[0-9a-fA-F]{40}$/.test(x) ? (x.toLowerCase() as `0x${string}`) : undefined;
 }
 
 /** The stake of an address as `many` answered it (none when it has no eth address). */
 export function stakeIn(stakes: Map<string, NodeStake>, address: string | undefined): NodeStake {
-  const a = checksummed(address);
+  const a = normalized(address);
   return (a && stakes.get(a)) || NONE;
 }

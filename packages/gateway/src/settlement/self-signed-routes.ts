@@ -2,7 +2,7 @@
 // signature, see what is due per provider as EIP-712 typed data, hand in signed vouchers.
 import { TesseraError } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
-import { getAddress, type Hex } from "viem";
+import type { Hex } from "viem";
 import { z } from "zod";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
@@ -95,6 +95,8 @@ export function selfSignedRoutes(
     const { self } = onChain();
     const b = parse(SignedVoucher, req.body);
     const v = await self.accept(consumerId, b.providerId, BigInt(b.cumulative), b.signature as Hex);
+    // viem only here, under --settlement evm: a local-ledger gateway never loads it
+    const { getAddress } = await import("viem");
     return reply.status(201).send({
       object: "voucher",
       providerId: v.providerId,
