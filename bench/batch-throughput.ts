@@ -18,6 +18,8 @@ const MEMORY_S = Number(process.env.BENCH_BATCH_MEMORY_S ?? 60);
 const WORKERS = 3;
 const CONCURRENCY = Number(process.env.BENCH_BATCH_CONCURRENCY ?? 1);
 const TOKENS = Number(process.env.BENCH_BATCH_TOKENS ?? 4);
+/** providers' --prefetch: a batch lease waits on each provider so its slot never idles between jobs */
+const PREFETCH = Number(process.env.BENCH_BATCH_PREFETCH ?? 1);
 /** other output lengths are recorded beside the default run, not over it */
 const NAME = TOKENS === 4 ? "batch-throughput" : `batch-throughput-${TOKENS}t`;
 
@@ -101,12 +103,12 @@ interface OutputLine {
  * gateway and the growth is the upload's alone. RSS is sampled every 50 ms; "flat" is judged by the
  * peak of the second half of the run against the first.
  */
-async function memory(model: string, heap: "fast" | "lean") {
+async function memory(model: string) {
   const net = new TesseraNetwork();
   try {
     await net.startGateway({ args: ["--rate-limit", "0", "--batch-in-flight", "256"] });
     for (let i = 0; i < WORKERS; i++)
-      net.startProvider({ concurrency: CONCURRENCY, models: [model], runtimes: ["llm"] });
+      net.startProvider({ concurrency: CONCURRENCY, prefetch: PREFETCH, models: [model], runtimes: ["llm"] });
     await net.waitForProviders(WORKERS);
     const { apiKey } = await net.consumer(10n ** 15n);
     const batches = new BatchClient({ baseUrl: net.url, apiKey });
@@ -129,7 +131,6 @@ async function memory(model: string, heap: "fast" | "lean") {
     await batches.cancel(b.id).catch(() => {});
     const half = Math.floor(samples.length / 2);
     return {
-      heap,
       beforeMiB: before.rss,
       peakMiB: Math.max(before.rss, ...samples),
       uploadPeakMiB: Math.max(before.rss, ...samples.slice(0, uploadedAt + 1)),
@@ -155,15 +156,15 @@ try {
   const ideal = await direct(model);
 
   await net.startGateway({ args: ["--rate-limit", "0", "--batch-in-flight", "256"] });
-  for (let i = 0; i < WORKERS; i++) net.startProvider({ concurrency: CONCURRENCY, models: [model], runtimes: ["llm"] });
+  for (let i = 0; i < WORKERS; i++)
+    net.startProvider({ concurrency: CONCURRENCY, prefetch: PREFETCH, models: [model], runtimes: ["llm"] });
   await net.waitForProviders(WORKERS);
   const { apiKey } = await net.consumer(10n ** 15n);
   const batches = new BatchClient({ baseUrl: net.url, apiKey });
   const tessera = await throughTessera(batches, input);
   await net.stop({ keepDir: true }); // the model file stays for the memory phase
 
-  // the gateway's default heap mode, then --heap lean (V8 optimising for size), each on a fresh network
-  const mems = MEMORY_N > 0 ? [await memory(model, "fast"), await memory(model, "lean")] : [];
+  const mems = MEMORY_N > 0 ? [await memory(model)] : [];
 
   const tesseraRate = tessera.done / tessera.seconds;
   const idealRate = ideal.done / ideal.seconds;
@@ -187,7 +188,7 @@ try {
         result: ratio >= 0.9 ? "pass" : "fail",
       },
       ...mems.map((mem) => ({
-        metric: `gateway peak RSS streaming a ${MEMORY_N}-line batch, MiB (--heap ${mem.heap}${mem.heap === "fast" ? ", the default" : ""})`,
+        metric: `gateway peak RSS streaming a ${MEMORY_N}-line batch, MiB`,
         tessera: mem.peakMiB.toFixed(0),
         baseline: `${mem.beforeMiB.toFixed(0)} (the same fresh gateway, idle, before the upload)`,
         versus: `+${(mem.peakMiB - mem.beforeMiB).toFixed(0)} MiB`,
@@ -196,13 +197,13 @@ try {
       })),
     ],
     notes: [
-      `Each side runs ${WORKERS} processes with ${CONCURRENCY} llama.cpp context(s) each on the same machine, one after the other in this run; greedy, the same prompts, max_tokens ${TOKENS} (${tessera.tokens} output tokens through Tessera).`,
+      `Each side runs ${WORKERS} processes with ${CONCURRENCY} llama.cpp context(s) each on the same machine, one after the other in this run; greedy, the same prompts, max_tokens ${TOKENS} (${tessera.tokens} output tokens through Tessera). Tessera's providers run with --prefetch ${PREFETCH} (BENCH_BATCH_PREFETCH): ${PREFETCH} batch lease(s) wait on each provider, so a slot starts its next job without the round trip to the gateway.`,
       ...mems.map(
         (mem) =>
-          `Memory, --heap ${mem.heap}: a fresh network (new gateway and store, ${WORKERS} providers); the upload of ${mem.fileBytes} bytes peaked at ${mem.uploadPeakMiB.toFixed(0)} MiB; the batch ran up to ${MEMORY_S} s (${mem.processed} lines finished) and was cancelled. Peak RSS in the first half of the run ${mem.firstHalfPeakMiB.toFixed(0)} MiB, in the second half ${mem.secondHalfPeakMiB.toFixed(0)} MiB; RSS each second: ${mem.samplesEverySecond.join(", ")} MiB.`,
+          `Memory: a fresh network (new gateway and store, ${WORKERS} providers); the upload of ${mem.fileBytes} bytes peaked at ${mem.uploadPeakMiB.toFixed(0)} MiB; the batch ran up to ${MEMORY_S} s (${mem.processed} lines finished) and was cancelled. Peak RSS in the first half of the run ${mem.firstHalfPeakMiB.toFixed(0)} MiB, in the second half ${mem.secondHalfPeakMiB.toFixed(0)} MiB; RSS each second: ${mem.samplesEverySecond.join(", ")} MiB.`,
       ),
     ],
-    details: { ideal, tessera, memory: mems, concurrency: CONCURRENCY },
+    details: { ideal, tessera, memory: mems, concurrency: CONCURRENCY, prefetch: PREFETCH },
   });
   process.stdout.write(`${JSON.stringify({ ratio, tesseraRate, idealRate, memory: mems }, null, 2)}\nwrote ${file}\n`);
 } finally {

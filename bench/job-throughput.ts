@@ -41,7 +41,6 @@ const FLAGS = {
     default: false,
   },
   profile: { help: "run the gateway under --cpu-prof and print where its CPU went", default: false },
-  heap: { help: "the gateway's --heap mode: lean (V8 optimises for size) or fast (V8's defaults)", default: "fast" },
   quiet: { help: "wait until other work uses at most this % of the machine before measuring", default: 30 },
   "quiet-wait": { help: "longest wait for a quiet machine, seconds", default: 90 },
 };
@@ -170,7 +169,7 @@ async function main(): Promise<void> {
       `${BENCH}: starting a gateway, ${flags.providers} providers, redis-server and ${flags.providers} BullMQ workers...`,
     );
     await net.startGateway({
-      args: ["--rate-limit", "0", "--heap", flags.heap],
+      args: ["--rate-limit", "0"],
       nodeArgs: profDir ? ["--cpu-prof", "--cpu-prof-dir", profDir] : [],
       ...(flags["commit-stats"] ? { traced: { rateLimitPerSecond: 0 } } : {}),
     });

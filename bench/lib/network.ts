@@ -130,6 +130,8 @@ export interface GatewayOptions {
 
 export interface ProviderOptions {
   concurrency?: number;
+  /** `--prefetch`: batch leases held beyond the concurrency */
+  prefetch?: number;
   models?: string[];
   runtimes?: ("llm" | "wasm")[];
   price?: number;
@@ -208,6 +210,7 @@ export class TesseraNetwork {
       "--log-level",
       o.logLevel ?? "warn",
     ];
+    if (o.prefetch) args.push("--prefetch", String(o.prefetch));
     if (o.models?.length) args.push("--models", ...o.models);
     if (o.runtimes?.length) args.push("--runtimes", ...o.runtimes);
     const p = spawnTessera(`provider-${i}`, args, o.nodeArgs);

@@ -34,6 +34,11 @@ export const ProviderConfigSchema = z
     tinyModel: z.boolean().default(false),
     /** jobs run at once, across runtimes */
     concurrency: z.number().int().min(1).max(1024).default(1),
+    /**
+     * batch leases taken beyond `concurrency`, each waiting for a slot, so a slot starts its next
+     * job at once instead of idling for the round trip to the gateway (interactive work never uses them)
+     */
+    prefetch: z.number().int().min(0).max(64).default(0),
     /** CPU threads for the LLM runtime; its default when absent */
     threads: z.number().int().min(1).max(1024).optional(),
     /** LLM context size per sequence; the runtime's default when absent */
@@ -81,6 +86,7 @@ export const CONFIG_FLAGS: Record<keyof ProviderConfig, string> = {
   models: "--models",
   tinyModel: "--tiny-model",
   concurrency: "--concurrency",
+  prefetch: "--prefetch",
   threads: "--threads",
   contextSize: "--context-size",
   batchSize: "--batch-size",

@@ -32,6 +32,7 @@ export interface JobRunnerOptions {
   offered: readonly RuntimeName[];
   /** content ids of the models advertised */
   modelIds: ReadonlySet<string>;
+  /** leases held at once: the runtimes' slots plus prefetched batch leases waiting for one */
   concurrency: number;
   log: Logger;
   /** true when the message went out on a live, authenticated connection */

@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 import { startGateway } from "@tessera/gateway";
 import type { Command } from "commander";
 import { intFlag } from "../lib/flags.js";
-import { applyHeapMode, heapMode } from "../lib/heap.js";
 
 export function registerGatewayCommand(program: Command): void {
   program
@@ -59,15 +58,8 @@ export function registerGatewayCommand(program: Command): void {
       "--chain-key <file>",
       "the gateway's own secp256k1 key, created when missing: submits slashing evidence to the Slashing contract and pays its gas (--settlement evm; default gateway.eth.key beside the SQLite file)",
     )
-    .option(
-      "--heap <mode>",
-      "fast: V8's defaults; lean: V8 optimises for size and collects garbage sooner (lower peak memory, usually; about 40% more CPU per job)",
-      heapMode,
-      "fast",
-    )
     .option("--json", "print the start-up line as JSON")
     .action(async (o) => {
-      applyHeapMode(o.heap);
       const adminKey = o.adminKeyFile ? readFileSync(o.adminKeyFile, "utf8").trim() : process.env.TESSERA_ADMIN_KEY;
       const gw = await startGateway({
         port: o.port,

@@ -11,6 +11,7 @@ interface ProviderFlags {
   price: string;
   models?: string[];
   concurrency: string;
+  prefetch: string;
   threads?: string;
   contextSize?: string;
   runtimes?: string[];
@@ -46,6 +47,11 @@ export function registerProviderCommand(program: Command): void {
     .option("--batch-price <n>", "price for interruptible batch work (default: --price)")
     .option("--models <paths...>", "GGUF model files to serve")
     .option("--concurrency <n>", "jobs run at once", "1")
+    .option(
+      "--prefetch <n>",
+      "batch leases held beyond --concurrency, queued until a slot frees, so no slot idles between jobs (interactive work is never leased into them)",
+      "0",
+    )
     .option("--threads <n>", "CPU threads for the LLM runtime")
     .option("--context-size <n>", "LLM context size per sequence")
     .option("--runtimes <names...>", "runtimes to offer: llm, wasm (default: llm when models are given, and wasm)")
@@ -133,6 +139,7 @@ function configFromFlags(flags: ProviderFlags, ethAddress: string | undefined): 
     tinyModel: flags.tinyModel === true,
     gpu: flags.gpu === true,
     concurrency: toNumber(flags.concurrency),
+    prefetch: toNumber(flags.prefetch),
     ...(flags.threads === undefined ? {} : { threads: toNumber(flags.threads) }),
     ...(flags.contextSize === undefined ? {} : { contextSize: toNumber(flags.contextSize) }),
     ...(flags.runtimes === undefined ? {} : { runtimes: flags.runtimes as ("llm" | "wasm")[] }),

@@ -170,4 +170,57 @@ describe("preemptions", () => {
       }),
     );
   });
+
+  it("fills prefetch slots with batch work only, and only while no interactive job waits", () => {
+    const p = provider("p", { maxConcurrency: 1, prefetch: 2 });
+    const batch = ["b1", "b2", "b3", "b4"].map((id) => job(id, "c1", "batch"));
+    // batch alone: the slot and both prefetch slots
+    expect(schedule({ queued: batch, providers: [p] }).map((a) => a.jobId)).toEqual(["b1", "b2", "b3"]);
+    // interactive work is never leased into a prefetch slot
+    const busy = provider("p", { maxConcurrency: 1, prefetch: 2 }, 1);
+    expect(schedule({ queued: [job("i", "c2", "interactive")], providers: [busy] })).toEqual([]);
+    // while interactive work waits, batch yields: no prefetch for it either
+    expect(schedule({ queued: [job("i", "c2", "interactive"), ...batch], providers: [busy] })).toEqual([]);
+    const idle = provider("p", { maxConcurrency: 1, prefetch: 2 });
+    expect(
+      schedule({ queued: [job("i", "c2", "interactive"), ...batch], providers: [idle] }).map((a) => a.jobId),
+    ).toEqual(["i"]);
+  });
+
+  it("never leases a provider more than its concurrency plus its prefetch, nor interactive work past its concurrency", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.array(fc.boolean(), { maxLength: 12 }),
+        (conc, prefetch, running, classes) => {
+          const p = provider("p", { maxConcurrency: conc, prefetch }, Math.min(running, conc + prefetch));
+          const queued = classes.map((b, i) => job(`j${i}`, `c${i % 3}`, b ? "batch" : "interactive"));
+          const out = schedule({ queued, providers: [p] });
+          const interactive = out.filter((a) => queued.find((j) => j.id === a.jobId)?.jobClass === "interactive");
+          expect(p.running + out.length).toBeLessThanOrEqual(Math.max(p.running, conc + prefetch));
+          expect(p.running + interactive.length).toBeLessThanOrEqual(Math.max(p.running, conc));
+          if (queued.some((j) => j.jobClass === "interactive"))
+            expect(p.running + out.length).toBeLessThanOrEqual(Math.max(p.running, conc));
+        },
+      ),
+    );
+  });
+
+  it("takes back prefetched leases too, newest first, so that a waiting interactive job gets a slot", () => {
+    const p = provider("p", { maxConcurrency: 1, prefetch: 2 }, 3);
+    const out = preemptions({
+      waiting: [job("i", "c", "interactive")],
+      providers: [p],
+      runningBatch: [
+        { jobId: "running", providerId: "p", leasedAt: 1 },
+        { jobId: "prefetched-1", providerId: "p", leasedAt: 2 },
+        { jobId: "prefetched-2", providerId: "p", leasedAt: 3 },
+      ],
+      now: 10_000,
+      afterMs: 0,
+    });
+    expect(out.map((x) => x.jobId)).toEqual(["prefetched-2", "prefetched-1", "running"]);
+  });
 });

@@ -40,8 +40,9 @@ export interface PreemptInput {
 
 /**
  * Which running batch leases to take back so that interactive jobs that have waited too long
- * get a slot: at most one per waiting job, on a provider that could run it, the most recently
- * leased batch job first (it has the least work to lose).
+ * get a slot: enough per waiting job to free one slot on a provider that could run it (one, or
+ * more where the provider also holds prefetched batch leases beyond its concurrency), the most
+ * recently leased batch jobs first (they have the least work to lose; a prefetched one none).
  */
 export function preemptions(input: PreemptInput): Preemption[] {
   const byProvider = new Map<string, RunningBatchJob[]>();
@@ -51,18 +52,26 @@ export function preemptions(input: PreemptInput): Preemption[] {
     else byProvider.set(r.providerId, [r]);
   }
   for (const list of byProvider.values()) list.sort((a, b) => b.leasedAt - a.leasedAt || (a.jobId < b.jobId ? -1 : 1));
+  const running = new Map(input.providers.map((p) => [p.id, p.running]));
   const out: Preemption[] = [];
   for (const job of input.waiting) {
     if (job.jobClass === "batch" || input.now - job.createdAt < input.afterMs) continue;
     let best: RunningBatchJob | undefined;
+    let bestProvider: ProviderView | undefined;
     for (const p of input.providers) {
       if (mismatch(job, p, 0) !== null) continue;
       const candidate = byProvider.get(p.id)?.[0];
-      if (candidate && (!best || candidate.leasedAt > best.leasedAt)) best = candidate;
+      if (candidate && (!best || candidate.leasedAt > best.leasedAt)) {
+        best = candidate;
+        bestProvider = p;
+      }
     }
-    if (!best) continue;
-    byProvider.get(best.providerId)?.shift();
-    out.push({ jobId: best.jobId, providerId: best.providerId });
+    if (!best || !bestProvider) continue;
+    const held = running.get(bestProvider.id) ?? 0;
+    const list = byProvider.get(bestProvider.id) ?? [];
+    const take = Math.min(list.length, Math.max(1, held - bestProvider.capabilities.maxConcurrency + 1));
+    for (const r of list.splice(0, take)) out.push({ jobId: r.jobId, providerId: r.providerId });
+    running.set(bestProvider.id, held - take);
   }
   return out;
 }

@@ -5,10 +5,23 @@ import type { ProviderView } from "./types.js";
 
 export type Mismatch = "offline" | "draining" | "runtime" | "model" | "region" | "price" | "reputation" | "full";
 
+/**
+ * Leases a provider may hold for this job's class: batch work may also fill the prefetch slots it
+ * advertises, unless interactive work is waiting (then batch yields, as it does for free slots).
+ */
+export function leaseLimit(
+  caps: ProviderView["capabilities"],
+  jobClass?: JobClass,
+  interactiveWaiting = false,
+): number {
+  return caps.maxConcurrency + (jobClass === "batch" && !interactiveWaiting ? (caps.prefetch ?? 0) : 0);
+}
+
 export function mismatch(
   job: Pick<JobRecord, "spec" | "constraints"> & { jobClass?: JobClass },
   p: ProviderView,
   running = p.running,
+  interactiveWaiting = false,
 ): Mismatch | null {
   if (!p.online) return "offline";
   if (p.draining) return "draining";
@@ -20,7 +33,7 @@ export function mismatch(
   if (c.regions && !c.regions.includes(caps.region)) return "region";
   if (c.maxPricePerUnit !== undefined && priceFor(caps, job.jobClass) > c.maxPricePerUnit) return "price";
   if (c.minReputation !== undefined && p.reputation < c.minReputation) return "reputation";
-  if (running >= caps.maxConcurrency) return "full";
+  if (running >= leaseLimit(caps, job.jobClass, interactiveWaiting)) return "full";
   return null;
 }
 

@@ -3,7 +3,7 @@
 // over-committing a provider, and preferring providers a job has not already failed on.
 import type { JobClass, JobRecord } from "../job/types.js";
 import { classOrder, priceFor } from "./classes.js";
-import { mismatch } from "./match.js";
+import { leaseLimit, mismatch } from "./match.js";
 import { DEFAULT_WEIGHTS, type ScoreWeights, scoreProvider } from "./score.js";
 import type { ProviderView } from "./types.js";
 
@@ -51,7 +51,12 @@ export function schedule(input: ScheduleInput): Assignment[] {
   const running = new Map(input.providers.map((p) => [p.id, p.running]));
   const weights = input.weights ?? DEFAULT_WEIGHTS;
   const assignments: Assignment[] = [];
-  let free = input.providers.reduce((n, p) => n + Math.max(0, p.capabilities.maxConcurrency - p.running), 0);
+  // batch work fills prefetch slots only while no interactive job waits (it yields to interactive)
+  const interactiveWaiting = input.queued.some((j) => j.jobClass !== "batch");
+  let free = input.providers.reduce(
+    (n, p) => n + Math.max(0, leaseLimit(p.capabilities, "batch", interactiveWaiting) - p.running),
+    0,
+  );
 
   const perConsumer = new Map(input.consumerRunning ?? []);
   const cap = input.maxRunningPerConsumer ?? Number.POSITIVE_INFINITY;
@@ -59,7 +64,9 @@ export function schedule(input: ScheduleInput): Assignment[] {
   for (const job of classOrder(fairOrder(input.queued, input.lastServed ?? new Map()))) {
     if (free <= 0) break;
     if ((perConsumer.get(job.consumerId) ?? 0) >= cap) continue;
-    const candidates = input.providers.filter((p) => mismatch(job, p, running.get(p.id) ?? 0) === null);
+    const candidates = input.providers.filter(
+      (p) => mismatch(job, p, running.get(p.id) ?? 0, interactiveWaiting) === null,
+    );
     if (candidates.length === 0) continue;
     const fresh = candidates.filter((p) => !job.triedProviders.includes(p.id));
     const pool = fresh.length > 0 ? fresh : candidates;

@@ -30,6 +30,11 @@ export const CapabilitiesSchema = z
     batchPricePerUnit: z.number().int().nonnegative().optional(),
     region: RegionSchema,
     maxConcurrency: z.number().int().min(1).max(1024),
+    /**
+     * batch leases this node takes beyond maxConcurrency and queues until a slot frees, so its
+     * slots do not sit idle for the round trip between one result and the next lease
+     */
+    prefetch: z.number().int().min(0).max(64).optional(),
     /** standard units per second this node measured on itself at start */
     throughput: z.number().nonnegative(),
     software: z.string().max(100).optional(),
