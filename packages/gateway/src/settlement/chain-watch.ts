@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { PublicClient } from "viem";
 import type { GroupWriter } from "../engine/writer.js";
 import type { EvmSettlement } from "./evm.js";
+import { PollLoop } from "./poll-loop.js";
 
 export interface ChainWatchDeps {
   store: Store;
@@ -23,26 +24,21 @@ export interface ChainWatchDeps {
 
 export class ChainWatch {
   private next = 0n;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: PollLoop;
 
-  constructor(private readonly d: ChainWatchDeps) {}
-
-  start(pollMs: number): void {
-    const tick = () => {
-      this.running = this.poll()
-        .catch((err) => this.d.log.warn({ err }, "chain poll failed; retrying"))
-        .finally(() => {
-          this.timer = setTimeout(tick, pollMs);
-          this.timer.unref();
-        });
-    };
-    tick();
+  constructor(private readonly d: ChainWatchDeps) {
+    this.loop = new PollLoop(
+      () => this.poll(),
+      (err) => d.log.warn({ err }, "chain poll failed; retrying"),
+    );
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  start(pollMs: number): void {
+    this.loop.start(pollMs);
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass over the blocks since the last: deposits first, then redemptions. */

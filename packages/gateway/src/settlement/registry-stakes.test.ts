@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -17,17 +16,6 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RegistryStakes, stakeIn } from "./registry-stakes.js";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 describe("ProviderRegistry stake read through the cache (devnet over JSON-RPC)", () => {
   const dir = mkdtempSync(join(tmpdir(), "tessera-stakes-"));
   let devnet: Devnet;
@@ -37,7 +25,7 @@ describe("ProviderRegistry stake read through the cache (devnet over JSON-RPC)",
   const stranger = privateKeyToAccount(generatePrivateKey()).address;
 
   beforeAll(async () => {
-    devnet = await startDevnet({ port: await freePort(), out: join(dir, "deployment.json") });
+    devnet = await startDevnet({ port: 0, out: join(dir, "deployment.json") });
     admin = await clientsFor(devnet.url, DEVNET_DEPLOYER_KEY);
     const w = { chain: admin.wallet.chain ?? null, account: admin.wallet.account };
     const mined = async (h: Promise<`0x${string}`>) => admin.public.waitForTransactionReceipt({ hash: await h });

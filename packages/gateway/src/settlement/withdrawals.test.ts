@@ -3,7 +3,6 @@
 // paid once; a transfer already mined is not sent a second time, however often the step reruns.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { clientsFor, DEVNET_DEPLOYER_KEY, type Devnet, startDevnet, TestTokenAbi } from "@tessera/chain";
@@ -17,17 +16,6 @@ import { CustodialWithdrawals } from "./withdrawals.js";
 
 const PAID = 7_000_000n;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 describe("custodial withdrawal payouts across a crash", () => {
   const dir = mkdtempSync(join(tmpdir(), "tessera-withdraw-"));
   let devnet: Devnet;
@@ -38,7 +26,7 @@ describe("custodial withdrawal payouts across a crash", () => {
   let n = 0;
 
   beforeAll(async () => {
-    devnet = await startDevnet({ port: await freePort(), out: join(dir, "deployment.json") });
+    devnet = await startDevnet({ port: 0, out: join(dir, "deployment.json") });
     clients = await clientsFor(devnet.url, DEVNET_DEPLOYER_KEY);
   }, 120_000);
   afterAll(async () => {

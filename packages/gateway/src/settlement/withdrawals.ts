@@ -22,6 +22,7 @@ import {
 } from "viem";
 import type { Custody } from "./custody.js";
 import type { EvmSettlement } from "./evm.js";
+import { PollLoop } from "./poll-loop.js";
 
 /** the custodial address is topped up to this much gas money when it has less than half */
 const GAS_TOPUP = 10n ** 16n;
@@ -44,11 +45,14 @@ export interface WithdrawalDeps {
 export class CustodialWithdrawals {
   private readonly now: () => number;
   private readonly locks = new Map<string, Promise<unknown>>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: PollLoop;
 
   constructor(private readonly d: WithdrawalDeps) {
     this.now = d.now ?? Date.now;
+    this.loop = new PollLoop(
+      () => this.pass(),
+      (err) => d.log.warn({ err }, "withdrawal pass failed; retrying"),
+    );
   }
 
   /** One request per consumer at a time: two concurrent requests must not both pass the headroom check. */
@@ -109,20 +113,11 @@ export class CustodialWithdrawals {
   }
 
   start(pollMs: number): void {
-    const tick = () => {
-      this.running = this.pass()
-        .catch((err) => this.d.log.warn({ err }, "withdrawal pass failed; retrying"))
-        .finally(() => {
-          this.timer = setTimeout(tick, pollMs);
-          this.timer.unref();
-        });
-    };
-    tick();
+    this.loop.start(pollMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Moves every open withdrawal one step when its time has come; a failed step is retried next pass. */
