@@ -77,7 +77,14 @@ describe("batch under provider churn", () => {
 
   it("finishes a 10,000-line batch exactly once while one provider is killed and one drained", async () => {
     await net.startGateway(["--lease-ms", "3000", "--heartbeat-ms", "500", "--batch-in-flight", "64"]);
-    for (let i = 0; i < 3; i++) await net.startProvider({ concurrency: 2, extra: ["--batch-price", "25"] });
+    // the provider to be drained prefetches: with the batch's backlog it always holds leases
+    // waiting for a slot, so the drain has batch leases to give back whenever SIGTERM lands (with
+    // 4 ms jobs and no prefetch it could land between two jobs and give back nothing)
+    for (let i = 0; i < 3; i++)
+      await net.startProvider({
+        concurrency: 2,
+        extra: ["--batch-price", "25", ...(i === 1 ? ["--prefetch", "4"] : [])],
+      });
     await net.waitForProviders(3);
     const { apiKey, client } = await net.consumer();
     const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
