@@ -263,9 +263,20 @@ export class JobRunner {
     });
   }
 
+  /**
+   * Leases held, not counting jobs the gateway cancelled that are still unwinding: the gateway
+   * has already counted their slots free (preemption releases a lease and leases the slot to the
+   * waiting job at once), so refusing that lease would cost its job an attempt.
+   */
+  private holding(): number {
+    let n = 0;
+    for (const j of this.running.values()) if (!j.controller.signal.aborted) n++;
+    return n;
+  }
+
   private refusalFor(spec: JobSpec): string | undefined {
     if (this.draining) return "provider draining";
-    if (this.running.size >= this.options.concurrency) return "provider at capacity";
+    if (this.holding() >= this.options.concurrency) return "provider at capacity";
     if (!this.options.offered.includes(spec.runtime) || !this.options.runtimes[spec.runtime]) {
       return `runtime ${spec.runtime} not offered by this provider`;
     }
