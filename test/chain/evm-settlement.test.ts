@@ -9,6 +9,7 @@ import {
   DEVNET_DEPLOYER_KEY,
   EscrowAbi,
   loadOrCreateEthKey,
+  mintAndDepositFor,
   readDeployment,
   TestTokenAbi,
 } from "@tessera/chain";
@@ -83,33 +84,7 @@ describe("on-chain settlement (--settlement evm)", () => {
     const send = async (p: Promise<`0x${string}`>) =>
       expect((await admin.public.waitForTransactionReceipt({ hash: await p })).status).toBe("success");
     const w = { chain: admin.wallet.chain ?? null, account: admin.wallet.account };
-    await send(
-      admin.wallet.writeContract({
-        ...w,
-        address: dep.token,
-        abi: TestTokenAbi,
-        functionName: "mint",
-        args: [admin.wallet.account.address, DEPOSIT],
-      }),
-    );
-    await send(
-      admin.wallet.writeContract({
-        ...w,
-        address: dep.token,
-        abi: TestTokenAbi,
-        functionName: "approve",
-        args: [dep.escrow, DEPOSIT],
-      }),
-    );
-    await send(
-      admin.wallet.writeContract({
-        ...w,
-        address: dep.escrow,
-        abi: EscrowAbi,
-        functionName: "depositFor",
-        args: [consumerAddress, DEPOSIT],
-      }),
-    );
+    await mintAndDepositFor(admin, dep, consumerAddress, DEPOSIT);
     await until("deposit credited", async () => BigInt((await account()).headroom) === DEPOSIT);
     expect(BigInt((await client.account()).balance)).toBe(DEPOSIT);
 

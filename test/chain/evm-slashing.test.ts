@@ -14,6 +14,7 @@ import {
   decodeRevert,
   EscrowAbi,
   loadOrCreateEthKey,
+  mintAndDepositFor,
   ProviderRegistryAbi,
   readDeployment,
   stakeOf,
@@ -162,7 +163,6 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
     await until("devnet deployed", () => devnet.output().includes("contracts →") && existsSync(depFile), 60_000);
     dep = readDeployment(depFile);
     admin = await clientsFor(rpc, DEVNET_DEPLOYER_KEY);
-    const w = { chain: admin.wallet.chain ?? null, account: admin.wallet.account };
 
     // every node bonds stake from its own eth key (the devnet faucet gives it tokens and gas)
     for (const name of ["verifier-a", "verifier-b"]) await stake(name, VERIFIER_STAKE);
@@ -216,33 +216,7 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
     consumerId = c.id;
     client = new TesseraClient({ baseUrl: net.url, apiKey, adminKey: net.adminKey });
     consumerAddress = (await settlementAccount()).address;
-    await mined(
-      admin.wallet.writeContract({
-        ...w,
-        address: dep.token,
-        abi: TestTokenAbi,
-        functionName: "mint",
-        args: [admin.wallet.account.address, DEPOSIT],
-      }),
-    );
-    await mined(
-      admin.wallet.writeContract({
-        ...w,
-        address: dep.token,
-        abi: TestTokenAbi,
-        functionName: "approve",
-        args: [dep.escrow, DEPOSIT],
-      }),
-    );
-    await mined(
-      admin.wallet.writeContract({
-        ...w,
-        address: dep.escrow,
-        abi: EscrowAbi,
-        functionName: "depositFor",
-        args: [consumerAddress, DEPOSIT],
-      }),
-    );
+    await mintAndDepositFor(admin, dep, consumerAddress, DEPOSIT);
     await until("deposit credited", async () => BigInt((await settlementAccount()).headroom) === DEPOSIT);
   }, 240_000);
   afterAll(async () => {

@@ -12,6 +12,7 @@ import {
   DEVNET_DEPLOYER_KEY,
   EscrowAbi,
   loadOrCreateEthKey,
+  mintAndDepositFor,
   readDeployment,
   TestTokenAbi,
 } from "@tessera/chain";
@@ -108,33 +109,7 @@ describe("consumer withdrawals through the custodian (--settlement evm)", () => 
     consumerId = c.id;
     client = new TesseraClient({ baseUrl: net.url, apiKey, adminKey: net.adminKey });
     consumerAddress = (await call("GET", "/v1/settlement/account")).body.address as Address;
-    await mined(
-      admin.wallet.writeContract({
-        ...w,
-        address: dep.token,
-        abi: TestTokenAbi,
-        functionName: "mint",
-        args: [admin.wallet.account.address, DEPOSIT],
-      }),
-    );
-    await mined(
-      admin.wallet.writeContract({
-        ...w,
-        address: dep.token,
-        abi: TestTokenAbi,
-        functionName: "approve",
-        args: [dep.escrow, DEPOSIT],
-      }),
-    );
-    await mined(
-      admin.wallet.writeContract({
-        ...w,
-        address: dep.escrow,
-        abi: EscrowAbi,
-        functionName: "depositFor",
-        args: [consumerAddress, DEPOSIT],
-      }),
-    );
+    await mintAndDepositFor(admin, dep, consumerAddress, DEPOSIT);
     await until("deposit credited", async () => BigInt((await account()).headroom) === DEPOSIT);
   }, 120_000);
   afterAll(async () => {

@@ -11,6 +11,7 @@ export * from "./eip712/types.js";
 export * from "./generated/index.js";
 export * from "./keys/eth-key.js";
 export * from "./revert.js";
+export * from "./settle/deposit.js";
 export * from "./settle/redeem.js";
 export * from "./settle/slash.js";
 export * from "./settle/stake.js";

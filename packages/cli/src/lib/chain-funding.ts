@@ -7,13 +7,13 @@ import {
   bondStake,
   clientsFor,
   DEVNET_DEPLOYER_KEY,
-  EscrowAbi,
   loadOrCreateEthKey,
+  mintAndDepositFor,
   readDeployment,
   stakeOf,
   TestTokenAbi,
 } from "@tessera/chain";
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 import { waitFor } from "./processes.js";
 
 async function settlementAccount(
@@ -55,39 +55,7 @@ export async function fundConsumerOnChain(o: {
   const acct = await waitFor("the settlement account", () => settlementAccount(o.gateway, o.apiKey), 30_000);
   const missing = o.amount - BigInt(acct.deposit ?? "0");
   if (missing > 0n) {
-    const c = await clientsFor(o.rpc, DEVNET_DEPLOYER_KEY);
-    const w = { chain: c.wallet.chain ?? null, account: c.wallet.account };
-    const mined = async (h: Promise<Hex>) => {
-      const r = await c.public.waitForTransactionReceipt({ hash: await h, pollingInterval: 50 });
-      if (r.status !== "success") throw new Error(`funding transaction ${r.transactionHash} reverted`);
-    };
-    await mined(
-      c.wallet.writeContract({
-        ...w,
-        address: dep.token,
-        abi: TestTokenAbi,
-        functionName: "mint",
-        args: [c.wallet.account.address, missing],
-      }),
-    );
-    await mined(
-      c.wallet.writeContract({
-        ...w,
-        address: dep.token,
-        abi: TestTokenAbi,
-        functionName: "approve",
-        args: [dep.escrow, missing],
-      }),
-    );
-    await mined(
-      c.wallet.writeContract({
-        ...w,
-        address: dep.escrow,
-        abi: EscrowAbi,
-        functionName: "depositFor",
-        args: [acct.address, missing],
-      }),
-    );
+    await mintAndDepositFor(await clientsFor(o.rpc, DEVNET_DEPLOYER_KEY), dep, acct.address, missing);
   }
   await waitFor(
     "the gateway to credit the on-chain deposit",
