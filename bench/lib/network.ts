@@ -8,9 +8,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { TesseraClient } from "@tessera/sdk";
+import { TESSERA_BIN as BIN, binNodeFlags } from "../../packages/cli/src/lib/node-flags.js";
 
 export const REPO = resolve(import.meta.dirname, "../..");
-const BIN = join(REPO, "packages/cli/bin/tessera.js");
 const OUTPUT_KEEP = 64 * 1024;
 
 export async function freePort(): Promise<number> {
@@ -90,7 +90,7 @@ export function spawnNode(
 }
 
 export function spawnTessera(name: string, args: string[], nodeArgs: string[] = []): Proc {
-  return spawnNode(name, BIN, args, { nodeArgs });
+  return spawnNode(name, BIN, args, { nodeArgs: [...binNodeFlags(), ...nodeArgs] });
 }
 
 /** A TypeScript helper script run as its own process (through tsx), with an IPC channel. */

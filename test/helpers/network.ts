@@ -9,8 +9,8 @@ import { join, resolve } from "node:path";
 import { loadOrCreateKeyFile } from "@tessera/protocol";
 import { ensureTinyModel } from "@tessera/runtimes";
 import { TesseraClient } from "@tessera/sdk";
+import { TESSERA_BIN as BIN, binNodeFlags } from "../../packages/cli/src/lib/node-flags.js";
 
-const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/tessera.js");
 const ADVERSARY = resolve(import.meta.dirname, "adversary.ts");
 export const MODELS_DIR = join(tmpdir(), "tessera-test-models");
 
@@ -37,7 +37,10 @@ export interface Proc {
 }
 
 export function spawnTessera(name: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
+  const child = spawn(process.execPath, [...binNodeFlags(), BIN, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env },
+  });
   let out = "";
   child.stdout?.on("data", (d) => (out += d));
   child.stderr?.on("data", (d) => (out += d));

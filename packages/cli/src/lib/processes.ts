@@ -2,10 +2,8 @@
 // and all of them are stopped (politely, then firmly) when the parent stops.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-
-export const TESSERA_BIN = join(dirname(fileURLToPath(import.meta.url)), "../../bin/tessera.js");
+import { join } from "node:path";
+import { binNodeFlags, TESSERA_BIN } from "./node-flags.js";
 
 export interface Child {
   name: string;
@@ -18,7 +16,7 @@ export function spawnTessera(name: string, args: string[], logDir: string, env: 
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: "a" });
-  const proc = spawn(process.execPath, [TESSERA_BIN, ...args], {
+  const proc = spawn(process.execPath, [...binNodeFlags(), TESSERA_BIN, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });
