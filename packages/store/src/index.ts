@@ -35,7 +35,7 @@ export type {
   Store,
   WriteOp,
 } from "./types.js";
-export type { AuditRow, UnbondingRow, VerdictRow, VerificationStore } from "./verification.js";
+export type { AuditCursor, AuditRow, UnbondingRow, VerdictRow, VerificationStore } from "./verification.js";
 export type {
   AuditOutcomes,
   OpenUnbonding,

@@ -8,7 +8,7 @@ import { chainWithdrawalsMigration } from "./chain-withdrawals.js";
 import { reputationMigration } from "./reputation.js";
 import { settlementMigration } from "./settlement.js";
 import { verificationMigration } from "./verification.js";
-import { verificationReadsMigration } from "./verification-reads.js";
+import { pendingAuditsMigration, verificationReadsMigration } from "./verification-reads.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -173,6 +173,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     "0009_chain_evidence": chainEvidenceMigration,
     "0010_chain_withdrawals": chainWithdrawalsMigration,
     "0011_chain_bindings": chainBindingsMigration,
+    "0012_pending_audits": pendingAuditsMigration,
   };
 }
 

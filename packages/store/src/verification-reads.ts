@@ -14,6 +14,13 @@ export const verificationReadsMigration: Migration = {
   },
 };
 
+/** Undecided audits in the order the gateway pages through them while they wait for a verifier. */
+export const pendingAuditsMigration: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.createIndex("audits_status").on("audits").columns(["status", "created_at", "id"]).execute();
+  },
+};
+
 /** Audits decided, by outcome: `failed` counts audits that ended in a slash. */
 export interface AuditOutcomes {
   passed: number;

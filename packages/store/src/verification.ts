@@ -88,6 +88,11 @@ export interface AuditRow {
   createdAt: number;
   decidedAt: number | null;
 }
+export interface AuditCursor {
+  createdAt: number;
+  id: string;
+}
+
 export interface VerdictRow {
   auditId: string;
   verifierId: string;
@@ -114,6 +119,11 @@ export interface VerificationStore extends VerificationReads {
   auditsOfJob(jobId: string): Promise<Array<AuditRow & { verdicts: VerdictRow[] }>>;
   /** newest first: the explorer's feed of audits */
   recentAudits(limit: number): Promise<AuditRow[]>;
+  /**
+   * Undecided audits with their verdicts, oldest first, after `after` (created_at, then id): how
+   * the gateway pages through audits that wait for a verifier.
+   */
+  pendingAudits(limit: number, after?: AuditCursor): Promise<Array<AuditRow & { verdicts: VerdictRow[] }>>;
   putUnbonding(u: UnbondingRow): Promise<void>;
   dueUnbondings(now: number): Promise<UnbondingRow[]>;
   pendingUnbonding(providerId: string): Promise<bigint>;
@@ -180,6 +190,33 @@ export class KyselyVerificationStore extends KyselyVerificationReads implements 
   async recentAudits(limit: number): Promise<AuditRow[]> {
     const rows = await this.db.selectFrom("audits").selectAll().orderBy("created_at", "desc").limit(limit).execute();
     return rows.map(toAudit);
+  }
+
+  async pendingAudits(limit: number, after?: AuditCursor): Promise<Array<AuditRow & { verdicts: VerdictRow[] }>> {
+    let q = this.db.selectFrom("audits").selectAll().where("status", "=", "pending");
+    if (after)
+      q = q.where((eb) =>
+        eb.or([
+          eb("created_at", ">", after.createdAt),
+          eb.and([eb("created_at", "=", after.createdAt), eb("id", ">", after.id)]),
+        ]),
+      );
+    const audits = await q.orderBy("created_at").orderBy("id").limit(limit).execute();
+    if (audits.length === 0) return [];
+    const verdicts = await this.db
+      .selectFrom("verdicts")
+      .selectAll()
+      .where(
+        "audit_id",
+        "in",
+        audits.map((a) => a.id),
+      )
+      .orderBy("at")
+      .execute();
+    return audits.map((a) => ({
+      ...toAudit(a),
+      verdicts: verdicts.filter((v) => v.audit_id === a.id).map(toVerdict),
+    }));
   }
 
   async putUnbonding(u: UnbondingRow): Promise<void> {

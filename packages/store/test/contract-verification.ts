@@ -63,6 +63,25 @@ export function verificationContract(h: Harness): void {
     expect(await h.store.verification.auditsOfJob("none")).toEqual([]);
   });
 
+  it("pages through undecided audits with their verdicts, oldest first, after a cursor", async () => {
+    const v = h.store.verification;
+    await v.putAudit(audit("a3", "j3", { createdAt: 300 }));
+    await v.putAudit(audit("a1", "j1", { createdAt: 100 }));
+    await v.putAudit(audit("a2b", "j2", { createdAt: 200 }));
+    await v.putAudit(audit("a2a", "j2", { createdAt: 200 }));
+    await v.putAudit(audit("d", "j4", { createdAt: 50, status: "passed", decidedAt: 60 }));
+    await v.putVerdict(verdict("a2a", "j2", V1, false, 250));
+    await v.putVerdict(verdict("a1", "j1", V2, true, 150));
+    const ids = (rows: AuditRow[]) => rows.map((r) => r.id);
+    const first = await v.pendingAudits(2);
+    expect(ids(first)).toEqual(["a1", "a2a"]);
+    expect(first[1]?.verdicts.map((x) => [x.verifierId, x.pass])).toEqual([[V1, false]]);
+    const next = await v.pendingAudits(2, { createdAt: 200, id: "a2a" });
+    expect(ids(next)).toEqual(["a2b", "a3"]);
+    expect(next[0]?.verdicts).toEqual([]);
+    expect(await v.pendingAudits(2, { createdAt: 300, id: "a3" })).toEqual([]);
+  });
+
   it("counts audit outcomes decided in a window, only of results a provider ran", async () => {
     await h.store.commit(
       ["j1", "j2", "j3", "j4"].map((id) => ({ job: makeJob(id, { status: "completed", providerId: P1 }) })),

@@ -1,55 +1,18 @@
 // The coordinator's audit loop with the spot re-check of passes, against fakes of the store, the
 // group writer and provider sessions; the draws are scripted. Real signatures on verdicts.
 import { type JobRecord, type LedgerEvent, stakeAccounts } from "@tessera/core";
-import { type GatewayMessage, generateIdentity, type Identity, signVerdict } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { ProviderSession } from "../engine/sessions.js";
 import type { GroupWriter } from "../engine/writer.js";
 import { VerificationConfigSchema } from "./config.js";
 import { VerificationCoordinator } from "./coordinator.js";
-
-const MODEL = "a".repeat(64);
-const OUTPUT_HASH = "b".repeat(64);
-
-interface Node {
-  identity: Identity;
-  session: ProviderSession;
-  sent: GatewayMessage[];
-}
-
-function node(operator: string, verifier: boolean): Node {
-  const identity = generateIdentity();
-  const sent: GatewayMessage[] = [];
-  const session: ProviderSession = {
-    id: identity.id,
-    capabilities: {
-      runtimes: ["llm"],
-      models: [{ id: MODEL, name: "tiny", parameters: 1000, contextSize: 256 }],
-      pricePerUnit: 50,
-      region: operator,
-      maxConcurrency: 2,
-      throughput: 1,
-      operator,
-      ...(verifier ? { verifier: true } : {}),
-    },
-    connectedAt: 0,
-    draining: false,
-    online: true,
-    completed: 0,
-    failed: 0,
-    msPerUnit: null,
-    send: (m) => void sent.push(m),
-    close: () => {},
-  };
-  return { identity, session, sent };
-}
+import { TEST_MODEL, TEST_OUTPUT_HASH, type TestNode, testNode, verdictOf } from "./test-nodes.js";
 
 function setup(passRecheckRate: number, opts: { verifiers?: number } = {}) {
-  const provider = node("op-p", false);
-  const colluder = node("op-c", true);
-  const honest = Array.from({ length: opts.verifiers ?? 2 }, (_, i) => node(`op-${i}`, true));
+  const provider = testNode("op-p", false);
+  const colluder = testNode("op-c", true);
+  const honest = Array.from({ length: opts.verifiers ?? 2 }, (_, i) => testNode(`op-${i}`, true));
   const events: LedgerEvent[] = [];
   const draws: number[] = [];
   const store = {
@@ -78,7 +41,7 @@ function setup(passRecheckRate: number, opts: { verifiers?: number } = {}) {
   const job: JobRecord = {
     id: "job_1",
     consumerId: "c1",
-    spec: { runtime: "llm", model: MODEL, input: { prompt: "hi" } } as JobRecord["spec"],
+    spec: { runtime: "llm", model: TEST_MODEL, input: { prompt: "hi" } } as JobRecord["spec"],
     constraints: {},
     jobClass: "interactive",
     status: "completed",
@@ -92,7 +55,7 @@ function setup(passRecheckRate: number, opts: { verifiers?: number } = {}) {
     cost: 100n,
     units: { inputTokens: 1, outputTokens: 1, standardUnits: 1 } as JobRecord["units"],
     output: { text: "x", tokens: [1], logprobs: [-1], finishReason: "length" } as unknown as JobRecord["output"],
-    outputHash: OUTPUT_HASH,
+    outputHash: TEST_OUTPUT_HASH,
     signature: "sig",
     error: null,
     idempotencyKey: null,
@@ -104,22 +67,12 @@ function setup(passRecheckRate: number, opts: { verifiers?: number } = {}) {
     deadlineAt: null,
   };
   /** the audit id a verifier was last sent, if any */
-  const asked = (n: Node) => {
+  const asked = (n: TestNode) => {
     const m = n.sent.findLast((x) => x.type === "audit");
     return m?.type === "audit" ? m.auditId : undefined;
   };
-  const answer = (n: Node, pass: boolean) => {
-    const auditId = asked(n) as string;
-    const claim = { auditId, jobId: job.id, outputHash: OUTPUT_HASH, pass };
-    return coordinator.onVerdict(n.session, {
-      type: "verdict",
-      auditId,
-      jobId: job.id,
-      report: { pass, reasons: [], checks: [], metrics: {} },
-      signature: signVerdict(n.identity, claim),
-      elapsedMs: 1,
-    });
-  };
+  const answer = (n: TestNode, pass: boolean) =>
+    coordinator.onVerdict(n.session, verdictOf(n, asked(n) as string, job.id, pass));
   return { coordinator, provider, colluder, honest, events, draws, job, asked, answer };
 }
 
@@ -151,13 +104,13 @@ describe("verification coordinator: spot re-check of passes", () => {
     await flush();
     await t.answer(t.colluder, true);
     // the second verifier gets an ordinary audit of the same result
-    const recheck = t.asked(t.honest[0] as Node);
+    const recheck = t.asked(t.honest[0] as TestNode);
     expect(recheck).toBe(t.asked(t.colluder));
     expect(t.coordinator.pendingAudits()).toBe(1);
-    await t.answer(t.honest[0] as Node, false);
+    await t.answer(t.honest[0] as TestNode, false);
     // a split: the third verifier decides
-    expect(t.asked(t.honest[1] as Node)).toBe(recheck);
-    await t.answer(t.honest[1] as Node, false);
+    expect(t.asked(t.honest[1] as TestNode)).toBe(recheck);
+    await t.answer(t.honest[1] as TestNode, false);
     expect(t.coordinator.pendingAudits()).toBe(0);
     expect(t.coordinator.view(t.provider.session.id)).toMatchObject({ auditsFailed: 1, excluded: true });
     expect(t.coordinator.view(t.colluder.session.id)).toMatchObject({ verifierStrikes: 1, excluded: false });
@@ -180,8 +133,8 @@ describe("verification coordinator: spot re-check of passes", () => {
       await flush();
       t.job.id = id;
       await t.answer(t.colluder, true);
-      await t.answer(t.honest[0] as Node, false);
-      await t.answer(t.honest[1] as Node, false);
+      await t.answer(t.honest[0] as TestNode, false);
+      await t.answer(t.honest[1] as TestNode, false);
     }
     expect(t.coordinator.view(t.colluder.session.id)).toMatchObject({ verifierStrikes: 2, excluded: true });
     // an excluded verifier is not asked again
@@ -194,10 +147,10 @@ describe("verification coordinator: spot re-check of passes", () => {
     t.coordinator.onSettled(t.job);
     await flush();
     await t.answer(t.colluder, true);
-    expect(t.asked(t.honest[0] as Node)).toBeDefined();
-    await t.answer(t.honest[0] as Node, true);
+    expect(t.asked(t.honest[0] as TestNode)).toBeDefined();
+    await t.answer(t.honest[0] as TestNode, true);
     expect(t.coordinator.pendingAudits()).toBe(0);
-    expect(t.asked(t.honest[1] as Node)).toBeUndefined();
+    expect(t.asked(t.honest[1] as TestNode)).toBeUndefined();
     expect(t.coordinator.view(t.provider.session.id)).toMatchObject({ auditsPassed: 1, excluded: false });
     expect(t.coordinator.view(t.colluder.session.id).verifierStrikes).toBe(0);
   });
@@ -227,7 +180,7 @@ describe("verification coordinator: spot re-check of passes", () => {
     t.coordinator.onSettled(t.job);
     await flush();
     await t.answer(t.colluder, true);
-    expect(t.asked(t.honest[0] as Node)).toBeDefined();
+    expect(t.asked(t.honest[0] as TestNode)).toBeDefined();
     expect(t.coordinator.pendingAudits()).toBe(1);
     await vi.advanceTimersByTimeAsync(1_500);
     await flush();

@@ -30,7 +30,11 @@ import type { ProviderSession } from "../engine/sessions.js";
 import type { GroupWriter } from "../engine/writer.js";
 import type { ChainVerification } from "./chain.js";
 import type { VerificationConfig } from "./config.js";
+import { ParkedAudits } from "./parked-audits.js";
 import { newNodeRecord, RecordPersistence, reputationInput } from "./records.js";
+
+/** Audits in flight in memory at most; more wait in the store (parked-audits.ts). */
+const MAX_LIVE_AUDITS = 256;
 
 export interface NodeRecord extends AuditRecord {
   auditsPassed: number;
@@ -83,6 +87,8 @@ export class VerificationCoordinator {
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly persistence: RecordPersistence;
+  private readonly parked: ParkedAudits;
+  private resuming = false;
   private restored = false;
   readonly minStake: bigint;
   /** set under --settlement evm (settlement/start-evm.ts); absent, everything stays on the local ledger */
@@ -93,6 +99,7 @@ export class VerificationCoordinator {
     this.now = deps.now ?? Date.now;
     this.minStake = BigInt(deps.config.minStake);
     this.persistence = new RecordPersistence(deps.store);
+    this.parked = new ParkedAudits(deps.store);
   }
 
   record(nodeId: string): NodeRecord {
@@ -212,8 +219,9 @@ export class VerificationCoordinator {
   private startAudit(job: JobRecord, kind: PendingAudit["kind"], p: number): void {
     const providerId = job.providerId as string;
     const audit: PendingAudit = { id: `aud_${randomBytes(8).toString("hex")}`, job, verdicts: [], asked: [], kind };
-    this.pending.set(audit.id, audit);
-    this.log(audit).info({ p, kind }, "audit drawn");
+    const live = this.pending.size < MAX_LIVE_AUDITS;
+    if (live) this.pending.set(audit.id, audit);
+    this.log(audit).info({ p, kind, live }, "audit drawn");
     void this.deps.store.verification
       .putAudit({
         id: audit.id,
@@ -224,11 +232,36 @@ export class VerificationCoordinator {
         createdAt: this.now(),
         decidedAt: null,
       })
-      .then(async () => {
-        if (this.chain) audit.evidence = await this.chain.auditEvidence(job);
-      })
-      .then(() => this.askNext(audit))
+      .then(() => (live ? this.begin(audit) : this.parked.parked()))
       .catch((err) => this.log(audit).error({ err }, "audit not started"));
+  }
+
+  /** Sends an audit in memory on its way: to the next verifier, or to its end if its verdicts decide it. */
+  private async begin(audit: PendingAudit): Promise<void> {
+    if (this.chain) audit.evidence = await this.chain.auditEvidence(audit.job);
+    const outcome = decideAudit(audit.verdicts);
+    if (outcome.kind === "next_verifier") this.askNext(audit);
+    else await this.finish(audit, outcome);
+  }
+
+  /**
+   * Takes up audits waiting in the store (none could be sent when drawn, or a previous run left
+   * them undecided) while verifiers are online and memory has room; called on the verification tick.
+   */
+  async resumeParked(): Promise<void> {
+    if (this.resuming || ![...this.deps.sessions()].some((s) => s.online && s.capabilities.verifier)) return;
+    this.resuming = true;
+    try {
+      const inMemory = new Set(this.pending.keys());
+      for (const audit of await this.parked.next(MAX_LIVE_AUDITS - this.pending.size, inMemory)) {
+        if (this.pending.has(audit.id) || this.verifierCandidates(audit.job, audit.asked).length === 0) continue;
+        this.pending.set(audit.id, audit);
+        this.log(audit).info({ verdicts: audit.verdicts.length }, "parked audit taken up");
+        await this.begin(audit);
+      }
+    } finally {
+      this.resuming = false;
+    }
   }
 
   async onVerdict(session: ProviderSession, msg: VerdictMessage): Promise<void> {
@@ -443,7 +476,10 @@ export class VerificationCoordinator {
         void this.finish(audit, standing).catch((err) => this.log(audit).error({ err }, "audit not decided"));
         return;
       }
-      this.log(audit).warn({ asked: audit.asked.length }, "no verifier available; audit left pending");
+      this.pending.delete(audit.id);
+      clearTimeout(audit.timer);
+      this.parked.parked();
+      this.log(audit).warn({ asked: audit.asked.length }, "no verifier available; audit parked in the store");
       return;
     }
     audit.asked.push(chosen.id);
@@ -501,6 +537,7 @@ export class VerificationCoordinator {
     };
   }
 
+  /** audits in flight in memory (parked ones wait in the store) */
   pendingAudits(): number {
     return this.pending.size;
   }

@@ -51,6 +51,7 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
       known.add(s.id);
     }
     await coordinator.releaseDue();
+    await coordinator.resumeParked();
   };
   const timer = setInterval(() => void tick().catch((err) => log.error({ err }, "verification tick failed")), 500);
   timer.unref();

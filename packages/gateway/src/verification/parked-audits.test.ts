@@ -1,0 +1,144 @@
+// Audits that no verifier can take yet wait in a real SQLite store, not in the gateway's memory,
+// and are taken up when a verifier comes online, by this run or by the next one.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { JobRecord } from "@tessera/core";
+import { openStore, type Store } from "@tessera/store";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { GroupWriter } from "../engine/writer.js";
+import { VerificationConfigSchema } from "./config.js";
+import { VerificationCoordinator } from "./coordinator.js";
+import { auditsSent, TEST_MODEL, TEST_OUTPUT_HASH, type TestNode, testNode, verdictOf } from "./test-nodes.js";
+
+let dir: string;
+let store: Store;
+let writer: GroupWriter;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tessera-parked-"));
+  store = await openStore(join(dir, "g.db"));
+  writer = new GroupWriter(store);
+});
+
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function job(id: string, providerId: string): JobRecord {
+  return {
+    id,
+    consumerId: "c1",
+    spec: { runtime: "llm", model: TEST_MODEL, input: { prompt: "hi" } } as JobRecord["spec"],
+    constraints: {},
+    jobClass: "batch",
+    status: "completed",
+    attempt: 1,
+    maxAttempts: 3,
+    providerId,
+    pricePerUnit: 50,
+    leaseExpiresAt: null,
+    triedProviders: [],
+    escrow: 0n,
+    cost: 0n,
+    units: { inputTokens: 1, outputTokens: 1, standardUnits: 1 } as JobRecord["units"],
+    output: { text: "x", tokens: [1], logprobs: [-1], finishReason: "length" } as unknown as JobRecord["output"],
+    outputHash: TEST_OUTPUT_HASH,
+    signature: "sig",
+    error: null,
+    idempotencyKey: null,
+    requestHash: "r",
+    createdAt: 0,
+    updatedAt: 0,
+    startedAt: 0,
+    finishedAt: 0,
+    deadlineAt: null,
+  };
+}
+
+/** A coordinator that audits every result, over the given (changeable) sessions. */
+function coordinator(nodes: TestNode[]) {
+  return new VerificationCoordinator({
+    store,
+    writer,
+    sessions: () => nodes.map((n) => n.session),
+    config: VerificationConfigSchema.parse({
+      policy: { newRate: 1, floorRate: 1, afterFailureRate: 1 },
+      passRecheckRate: 0,
+    }),
+    log: pino({ level: "silent" }),
+  });
+}
+
+async function settled(c: VerificationCoordinator, jobs: JobRecord[]): Promise<void> {
+  await store.commit(jobs.map((j) => ({ job: j })));
+  for (const j of jobs) c.onSettled(j);
+  await vi.waitFor(async () => expect(await store.verification.pendingAudits(10_000)).toHaveLength(jobs.length));
+}
+
+const answer = (c: VerificationCoordinator, n: TestNode, pass: boolean) => {
+  const m = auditsSent(n).at(-1);
+  if (!m) throw new Error("no audit was sent");
+  return c.onVerdict(n.session, verdictOf(n, m.auditId, m.jobId, pass));
+};
+
+describe("audits waiting for a verifier", () => {
+  it("wait in the store while no verifier is online, and go to one when it connects", async () => {
+    const provider = testNode("op-p", false);
+    const nodes = [provider];
+    const c = coordinator(nodes);
+    await settled(c, [job("job_1", provider.session.id)]);
+    await vi.waitFor(() => expect(c.pendingAudits()).toBe(0));
+
+    const verifier = testNode("op-v", true);
+    nodes.push(verifier);
+    await c.resumeParked();
+    expect(auditsSent(verifier).map((m) => m.jobId)).toEqual(["job_1"]);
+    expect(c.pendingAudits()).toBe(1);
+    await answer(c, verifier, true);
+    expect(c.pendingAudits()).toBe(0);
+    expect(await store.verification.pendingAudits(10)).toEqual([]);
+    expect((await store.verification.auditsOfJob("job_1"))[0]?.status).toBe("passed");
+  });
+
+  it("an audit half decided when the gateway stopped is finished by the next run with its verdicts", async () => {
+    const provider = testNode("op-p", false);
+    const first = testNode("op-1", true);
+    const c1 = coordinator([provider, first]);
+    await settled(c1, [job("job_1", provider.session.id)]);
+    await vi.waitFor(() => expect(auditsSent(first)).toHaveLength(1));
+    // one verdict against: a second verifier must judge, and none is online, so the audit parks
+    await answer(c1, first, false);
+    expect(c1.pendingAudits()).toBe(0);
+    const [row] = await store.verification.pendingAudits(10);
+    expect(row?.verdicts.map((v) => v.pass)).toEqual([false]);
+
+    // the next run: the first verifier has judged already and is not asked again
+    const second = testNode("op-2", true);
+    const c2 = coordinator([provider, first, second]);
+    await c2.resumeParked();
+    expect(auditsSent(first)).toHaveLength(1);
+    expect(auditsSent(second).map((m) => m.auditId)).toEqual([row?.id]);
+    await answer(c2, second, false);
+    expect((await store.verification.auditsOfJob("job_1"))[0]?.status).toBe("slashed");
+    expect(c2.view(provider.session.id)).toMatchObject({ auditsFailed: 1, excluded: true });
+  });
+
+  it("keeps at most 256 audits in memory; the rest wait in the store and follow as verdicts come", async () => {
+    const provider = testNode("op-p", false);
+    const verifier = testNode("op-v", true);
+    const c = coordinator([provider, verifier]);
+    const jobs = Array.from({ length: 300 }, (_, i) => job(`job_${i}`, provider.session.id));
+    await settled(c, jobs);
+    await vi.waitFor(() => expect(auditsSent(verifier)).toHaveLength(256));
+    expect(c.pendingAudits()).toBe(256);
+    for (const m of auditsSent(verifier))
+      await c.onVerdict(verifier.session, verdictOf(verifier, m.auditId, m.jobId, true));
+    expect(c.pendingAudits()).toBe(0);
+    await c.resumeParked();
+    expect(auditsSent(verifier)).toHaveLength(300);
+    expect(new Set(auditsSent(verifier).map((m) => m.jobId)).size).toBe(300);
+  });
+});

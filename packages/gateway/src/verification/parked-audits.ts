@@ -1,0 +1,60 @@
+// Audits that wait for a verifier wait in the store, not in memory. An audit is drawn after a job
+// settles whether or not a verifier is online; the ones nobody can take yet (no verifier of
+// another operator for that model, all of them asked, or more audits in flight than the gateway
+// keeps in memory) stay as 'pending' rows, and the gateway pages through them, oldest first, as
+// verifiers come online. So a gateway without verifiers holds no memory per audited job, and
+// audits undecided when a gateway stopped are taken up again by the next run.
+import type { CastVerdict, JobRecord } from "@tessera/core";
+import type { AuditCursor, Store } from "@tessera/store";
+
+export interface ParkedAudit {
+  id: string;
+  kind: "sampled" | "canary";
+  job: JobRecord;
+  /** conclusive verdicts already cast (an inconclusive one asks the next verifier) */
+  verdicts: CastVerdict[];
+  /** everyone who gave a verdict: not asked again */
+  asked: string[];
+}
+
+export class ParkedAudits {
+  private cursor: AuditCursor | undefined;
+  /** a previous run may have left undecided audits, so the first look goes to the store */
+  private mayHave = true;
+
+  constructor(private readonly store: Store) {}
+
+  /** An audit was left pending in the store. */
+  parked(): void {
+    this.mayHave = true;
+  }
+
+  /**
+   * The next page of parked audits after the last one returned, wrapping around to the oldest,
+   * skipping those in memory: a page of audits no verifier can take does not block the ones behind it.
+   */
+  async next(limit: number, inMemory: ReadonlySet<string>): Promise<ParkedAudit[]> {
+    if (!this.mayHave || limit <= 0) return [];
+    const from = this.cursor;
+    const rows = await this.store.verification.pendingAudits(limit, from);
+    const last = rows.at(-1);
+    this.cursor = rows.length < limit || !last ? undefined : { createdAt: last.createdAt, id: last.id };
+    if (rows.length === 0 && from === undefined) this.mayHave = false;
+    const out: ParkedAudit[] = [];
+    for (const row of rows) {
+      if (inMemory.has(row.id)) continue;
+      const job = await this.store.getJob(row.jobId);
+      if (!job) continue;
+      out.push({
+        id: row.id,
+        kind: row.kind,
+        job,
+        verdicts: row.verdicts
+          .filter((v) => v.report.metrics.inconclusive !== 1)
+          .map((v) => ({ verifierId: v.verifierId, pass: v.pass })),
+        asked: row.verdicts.map((v) => v.verifierId),
+      });
+    }
+    return out;
+  }
+}
