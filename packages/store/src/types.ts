@@ -40,7 +40,11 @@ export interface ProviderRecord {
 
 /** One all-or-nothing unit inside a batch. */
 export interface WriteOp {
-  /** inserted when absent, replaced when present */
+  /**
+   * inserted when absent; when present, its lifecycle (status, attempt, lease, result, times) is
+   * replaced and what it was submitted with (consumer, spec, constraints, class, escrow, keys,
+   * creation time, deadline) is kept
+   */
   job?: JobRecord;
   /** upsert by (jobId, attempt); on conflict only endedAt, outcome and reason change */
   attempt?: AttemptRecord;

@@ -174,6 +174,38 @@ export function commitContract(h: Harness): void {
         { jobId: "j", attempt: 1, providerId: "p1", leasedAt: 10, endedAt: 20, outcome: "expired", reason: "lost" },
       ]);
     });
+    it("rewrites a job's lifecycle on a second write and keeps what it was submitted with", async () => {
+      const job = makeJob("j");
+      await h.store.commit([{ job }]);
+      const running = {
+        ...job,
+        status: "running" as const,
+        attempt: 1,
+        providerId: "p1",
+        pricePerUnit: 12,
+        leaseExpiresAt: 99,
+        triedProviders: ["p1"],
+        startedAt: 10,
+        updatedAt: 10,
+        // a transition never changes these; a write that did is not taken up
+        consumerId: "mallory",
+        escrow: 1n,
+        spec: { ...job.spec, limits: { maxOutputTokens: 1 } },
+        createdAt: 1,
+      } as typeof job;
+      await h.store.commit([{ job: running }]);
+      expect(await h.store.getJob("j")).toEqual({
+        ...job,
+        status: "running",
+        attempt: 1,
+        providerId: "p1",
+        pricePerUnit: 12,
+        leaseExpiresAt: 99,
+        triedProviders: ["p1"],
+        startedAt: 10,
+        updatedAt: 10,
+      });
+    });
   });
 
   it("round-trips amounts above 2^53 exactly", async () => {

