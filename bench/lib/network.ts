@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { TesseraClient } from "@tessera/sdk";
-import { TESSERA_BIN as BIN, binNodeFlags } from "../../packages/cli/src/lib/node-flags.js";
+import { TESSERA_BIN as BIN, nodeFlagsFor } from "../../packages/cli/src/lib/node-flags.js";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 const OUTPUT_KEEP = 64 * 1024;
@@ -90,7 +90,7 @@ export function spawnNode(
 }
 
 export function spawnTessera(name: string, args: string[], nodeArgs: string[] = []): Proc {
-  return spawnNode(name, BIN, args, { nodeArgs: [...binNodeFlags(), ...nodeArgs] });
+  return spawnNode(name, BIN, args, { nodeArgs: [...nodeFlagsFor(args), ...nodeArgs] });
 }
 
 /** A TypeScript helper script run as its own process (through tsx), with an IPC channel. */

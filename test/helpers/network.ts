@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { loadOrCreateKeyFile } from "@tessera/protocol";
 import { ensureTinyModel } from "@tessera/runtimes";
 import { TesseraClient } from "@tessera/sdk";
-import { TESSERA_BIN as BIN, binNodeFlags } from "../../packages/cli/src/lib/node-flags.js";
+import { TESSERA_BIN as BIN, nodeFlagsFor } from "../../packages/cli/src/lib/node-flags.js";
 
 const ADVERSARY = resolve(import.meta.dirname, "adversary.ts");
 export const MODELS_DIR = join(tmpdir(), "tessera-test-models");
@@ -37,7 +37,7 @@ export interface Proc {
 }
 
 export function spawnTessera(name: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [...binNodeFlags(), BIN, ...args], {
+  const child = spawn(process.execPath, [...nodeFlagsFor(args), BIN, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env },
   });

@@ -1,14 +1,15 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=50
+#!/usr/bin/env node
 // The `tessera` command. Sources are TypeScript run through tsx, so the repository works
 // straight after `npm install` with no build step.
-//
-// The V8 flags above keep a long-running node's memory flat (bench/batch-throughput.ts, memory
-// phase): V8's defaults for a machine with gigabytes of RAM let the young generation grow to
-// 16 MiB semi-spaces and the old one to 4x its live size between full collections, so a gateway
-// under load sat at ~190 MiB and peaked near 250 before its first full collection; with these,
-// ~165 flat, at no measurable CPU cost per job. Children spawned as `node <bin>` get the same
-// flags from this line (src/lib/node-flags.ts).
+import { setFlagsFromString } from "node:v8";
 import { register } from "tsx/esm/api";
+
+// A gateway's old generation may grow to 1.5x its live set between full collections, not the 4x
+// V8 allows on a machine with gigabytes of RAM: under load its garbage is short-lived job records
+// promoted early, and 4x let RSS climb ~60 MiB before the first full collection. V8 reads this
+// flag at each collection, so setting it before anything loads takes effect. (The young
+// generation's size can only be set at start: src/lib/node-flags.ts.)
+if (process.argv[2] === "gateway") setFlagsFromString("--heap-growing-percent=50");
 
 register();
 await import("../src/main.ts");

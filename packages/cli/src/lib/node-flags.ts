@@ -1,14 +1,19 @@
-// Node flags for tessera processes, read from the bin's shebang: `npx tessera …` runs the bin
-// through that line, and whatever spawns `node <bin>` directly (`tessera up`, the tests, the
-// benches) passes the same flags, so every tessera process runs alike.
-import { readFileSync } from "node:fs";
+// Node flags per tessera command, for whatever spawns `node <bin> <command>` (`tessera up`, the
+// tests, the benches). Only the gateway has any: its memory should stay flat under load
+// (bench/batch-throughput.ts, memory phase). V8's default young generation on a machine with
+// gigabytes of RAM grows to 16 MiB semi-spaces, ~45 MiB of a busy gateway's RSS; 4 MiB took its
+// idle RSS from ~165 to ~140 MiB and its peak under a 100,000-line batch from ~200 to ~170. The
+// flag is one NODE_OPTIONS accepts, so an operator starting the gateway by hand can pass it too
+// (README). Providers run without it: in A/B runs of the 64-token batch bench their CPU per
+// request rose 5-10 % with it, and their memory is the model's, outside V8's heap.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const TESSERA_BIN = join(dirname(fileURLToPath(import.meta.url)), "../../bin/tessera.js");
 
-export function binNodeFlags(bin = TESSERA_BIN): string[] {
-  const first = readFileSync(bin, "utf8").split("\n", 1)[0] ?? "";
-  const flags = /^#!\/usr\/bin\/env -S node\b(.*)$/.exec(first)?.[1] ?? "";
-  return flags.split(/\s+/).filter(Boolean);
+export const GATEWAY_NODE_FLAGS = ["--max-semi-space-size=4"];
+
+/** The node flags for `tessera <args…>`. */
+export function nodeFlagsFor(args: readonly string[]): string[] {
+  return args[0] === "gateway" ? GATEWAY_NODE_FLAGS : [];
 }

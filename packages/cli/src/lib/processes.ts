@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { binNodeFlags, TESSERA_BIN } from "./node-flags.js";
+import { nodeFlagsFor, TESSERA_BIN } from "./node-flags.js";
 
 export interface Child {
   name: string;
@@ -16,7 +16,7 @@ export function spawnTessera(name: string, args: string[], logDir: string, env: 
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: "a" });
-  const proc = spawn(process.execPath, [...binNodeFlags(), TESSERA_BIN, ...args], {
+  const proc = spawn(process.execPath, [...nodeFlagsFor(args), TESSERA_BIN, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });
