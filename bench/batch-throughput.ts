@@ -5,10 +5,12 @@
 // run; the bar is a ratio of at least 0.9. (2) The peak memory of a fresh gateway while a
 // 100,000-line input is uploaded and streamed through a batch; the bar is under 200 MiB and flat.
 import { readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { ensureTinyModel } from "@tessera/runtimes";
 import { BatchClient } from "@tessera/sdk";
+import { type CpuWindow, cpuWindow } from "./lib/cpu.js";
 import { firstMessage, REPO, spawnScript, TesseraNetwork, until } from "./lib/network.js";
 import { commandLine, machine, writeResult } from "./lib/results.js";
 
@@ -48,7 +50,7 @@ function writeInput(path: string, n: number, maxTokens: number): void {
   writeFileSync(path, `${lines.join("\n")}\n`);
 }
 
-async function direct(model: string): Promise<{ seconds: number; done: number }> {
+async function direct(model: string): Promise<{ seconds: number; done: number; cpuMs: number; cpu: CpuWindow }> {
   const per = Math.ceil(N / WORKERS);
   const workers = Array.from({ length: WORKERS }, (_, w) =>
     spawnScript(`direct-${w}`, join(REPO, "bench/lib/batch-direct-worker.ts"), [
@@ -61,20 +63,31 @@ async function direct(model: string): Promise<{ seconds: number; done: number }>
   );
   await Promise.all(workers.map((w) => firstMessage(w, 120_000)));
   const started = performance.now();
-  const results = workers.map((w) => firstMessage<{ done: number }>(w, 3_600_000));
+  const cpu = cpuWindow(() => Object.fromEntries(workers.map((w) => [w.name, w.child.pid])));
+  const results = workers.map((w) => firstMessage<{ done: number; cpuMs: number }>(w, 3_600_000));
   for (const w of workers) w.child.send("go");
-  const done = (await Promise.all(results)).reduce((a, r) => a + r.done, 0);
+  const reports = await Promise.all(results);
+  const done = reports.reduce((a, r) => a + r.done, 0);
+  // the workers exit as soon as they report, so their CPU comes from their own count, not /proc
+  const cpuMs = reports.reduce((a, r) => a + r.cpuMs, 0);
   const seconds = (performance.now() - started) / 1000;
+  const used = cpu.stop();
   await Promise.all(workers.map((w) => w.stop(5_000)));
-  return { seconds, done };
+  return { seconds, done, cpuMs, cpu: used };
 }
 
 async function throughTessera(
+  net: TesseraNetwork,
   batches: BatchClient,
   path: string,
-): Promise<{ seconds: number; done: number; tokens: number }> {
+): Promise<{ seconds: number; done: number; tokens: number; cpu: CpuWindow }> {
   const file = await batches.upload(path);
   const started = performance.now();
+  const cpu = cpuWindow(() => ({
+    gateway: net.gateway?.child.pid,
+    ...Object.fromEntries(net.providers.map((p) => [p.name, p.child.pid])),
+    bench: process.pid,
+  }));
   const b = await batches.create(file.id);
   const final = await until(
     "the batch to finish",
@@ -85,13 +98,38 @@ async function throughTessera(
     3_600_000,
   );
   const seconds = (performance.now() - started) / 1000;
+  const used = cpu.stop();
   let tokens = 0;
   if (final.output_file_id) {
     const lines = createInterface({ input: await batches.content(final.output_file_id), crlfDelay: Infinity });
     for await (const line of lines)
       if (line) tokens += (JSON.parse(line) as OutputLine).response?.body.usage?.completion_tokens ?? 0;
   }
-  return { seconds, done: final.request_counts.completed, tokens };
+  return { seconds, done: final.request_counts.completed, tokens, cpu: used };
+}
+
+/** CPU milliseconds per finished request, by role: where the difference between the sides goes. */
+function cpuNote(
+  ideal: { done: number; cpuMs: number; cpu: CpuWindow },
+  tessera: { done: number; cpu: CpuWindow },
+): string {
+  const per = (w: CpuWindow, done: number, match: (name: string) => boolean) =>
+    (Object.entries(w.perProcess)
+      .filter(([name]) => match(name))
+      .reduce((a, [, p]) => a + p.cpuS, 0) *
+      1000) /
+    done;
+  const t = tessera.cpu;
+  const f = (x: number) => x.toFixed(2);
+  // the direct workers are gone when the window closes: their own count stands in for /proc's
+  const d = ideal.cpu;
+  const directOther = (100 * Math.max(0, d.machineBusyS - ideal.cpuMs / 1000)) / (d.wallS * availableParallelism());
+  return (
+    `CPU per finished request: direct workers ${f(ideal.cpuMs / ideal.done)} ms; through Tessera, ` +
+    `providers ${f(per(t, tessera.done, (n) => n.startsWith("provider")))} ms, gateway ${f(per(t, tessera.done, (n) => n === "gateway"))} ms, ` +
+    `bench client ${f(per(t, tessera.done, (n) => n === "bench"))} ms. Other work on the machine: ${f(directOther)}% of its capacity ` +
+    `during the direct side, ${f(t.otherPctOfMachine)}% during Tessera's (steal ${ideal.cpu.stealPct}% / ${t.stealPct}%).`
+  );
 }
 
 interface OutputLine {
@@ -161,7 +199,7 @@ try {
   await net.waitForProviders(WORKERS);
   const { apiKey } = await net.consumer(10n ** 15n);
   const batches = new BatchClient({ baseUrl: net.url, apiKey });
-  const tessera = await throughTessera(batches, input);
+  const tessera = await throughTessera(net, batches, input);
   await net.stop({ keepDir: true }); // the model file stays for the memory phase
 
   const mems = MEMORY_N > 0 ? [await memory(model)] : [];
@@ -198,6 +236,7 @@ try {
     ],
     notes: [
       `Each side runs ${WORKERS} processes with ${CONCURRENCY} llama.cpp context(s) each on the same machine, one after the other in this run; greedy, the same prompts, max_tokens ${TOKENS} (${tessera.tokens} output tokens through Tessera). Tessera's providers run with --prefetch ${PREFETCH} (BENCH_BATCH_PREFETCH): ${PREFETCH} batch lease(s) wait on each provider, so a slot starts its next job without the round trip to the gateway.`,
+      cpuNote(ideal, tessera),
       ...mems.map(
         (mem) =>
           `Memory: a fresh network (new gateway and store, ${WORKERS} providers); the upload of ${mem.fileBytes} bytes peaked at ${mem.uploadPeakMiB.toFixed(0)} MiB; the batch ran up to ${MEMORY_S} s (${mem.processed} lines finished) and was cancelled. Peak RSS in the first half of the run ${mem.firstHalfPeakMiB.toFixed(0)} MiB, in the second half ${mem.secondHalfPeakMiB.toFixed(0)} MiB; RSS each second: ${mem.samplesEverySecond.join(", ")} MiB.`,

@@ -1,7 +1,7 @@
 // The no-network ideal for bench/batch-throughput.ts: one process that loads the tiny model with
 // node-llama-cpp (through the same LLM runtime the provider uses) and runs its share of the
 // batch's requests directly, `concurrency` at a time. IPC: sends "ready", waits for "go",
-// sends { done, failed, elapsedMs }.
+// sends { done, failed, elapsedMs, cpuMs } (its own CPU time from "go" to the end).
 import { createLlmRuntime } from "@tessera/runtimes";
 
 const [modelPath, from, to, concurrency, maxTokens = "4"] = process.argv.slice(2);
@@ -15,6 +15,7 @@ let next = Number(from);
 let done = 0;
 let failed = 0;
 const started = performance.now();
+const cpuAtGo = process.cpuUsage();
 async function lane(): Promise<void> {
   for (let i = next++; i < Number(to); i = next++) {
     try {
@@ -35,6 +36,7 @@ async function lane(): Promise<void> {
   }
 }
 await Promise.all(Array.from({ length: Number(concurrency) }, lane));
-process.send?.({ done, failed, elapsedMs: performance.now() - started });
+const cpu = process.cpuUsage(cpuAtGo);
+process.send?.({ done, failed, elapsedMs: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000 });
 await runtime.close?.();
 process.exit(0);
