@@ -1,13 +1,13 @@
 // The coordinator's audit loop with the spot re-check of passes, against fakes of the store, the
 // group writer and provider sessions; the draws are scripted. Real signatures on verdicts.
-import { type JobRecord, type LedgerEvent, stakeAccounts } from "@tessera/core";
+import { type LedgerEvent, stakeAccounts } from "@tessera/core";
 import type { Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { GroupWriter } from "../engine/writer.js";
 import { VerificationConfigSchema } from "./config.js";
 import { VerificationCoordinator } from "./coordinator.js";
-import { TEST_MODEL, TEST_OUTPUT_HASH, type TestNode, testNode, verdictOf } from "./test-nodes.js";
+import { type TestNode, testJob, testNode, verdictOf } from "./test-nodes.js";
 
 function setup(passRecheckRate: number, opts: { verifiers?: number } = {}) {
   const provider = testNode("op-p", false);
@@ -38,34 +38,7 @@ function setup(passRecheckRate: number, opts: { verifiers?: number } = {}) {
     // scripted draws (audit draw, verifier picks, re-check draw), 0 once the script runs out
     random: () => draws.shift() ?? 0,
   });
-  const job: JobRecord = {
-    id: "job_1",
-    consumerId: "c1",
-    spec: { runtime: "llm", model: TEST_MODEL, input: { prompt: "hi" } } as JobRecord["spec"],
-    constraints: {},
-    jobClass: "interactive",
-    status: "completed",
-    attempt: 1,
-    maxAttempts: 3,
-    providerId: provider.session.id,
-    pricePerUnit: 50,
-    leaseExpiresAt: null,
-    triedProviders: [],
-    escrow: 0n,
-    cost: 100n,
-    units: { inputTokens: 1, outputTokens: 1, standardUnits: 1 } as JobRecord["units"],
-    output: { text: "x", tokens: [1], logprobs: [-1], finishReason: "length" } as unknown as JobRecord["output"],
-    outputHash: TEST_OUTPUT_HASH,
-    signature: "sig",
-    error: null,
-    idempotencyKey: null,
-    requestHash: "r",
-    createdAt: 0,
-    updatedAt: 0,
-    startedAt: 0,
-    finishedAt: 0,
-    deadlineAt: null,
-  };
+  const job = testJob("job_1", provider.session.id);
   /** the audit id a verifier was last sent, if any */
   const asked = (n: TestNode) => {
     const m = n.sent.findLast((x) => x.type === "audit");

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GroupWriter } from "../engine/writer.js";
 import { VerificationConfigSchema } from "./config.js";
 import { VerificationCoordinator } from "./coordinator.js";
-import { auditsSent, TEST_MODEL, TEST_OUTPUT_HASH, type TestNode, testNode, verdictOf } from "./test-nodes.js";
+import { auditsSent, type TestNode, testJob, testNode, verdictOf } from "./test-nodes.js";
 
 let dir: string;
 let store: Store;
@@ -27,36 +27,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function job(id: string, providerId: string): JobRecord {
-  return {
-    id,
-    consumerId: "c1",
-    spec: { runtime: "llm", model: TEST_MODEL, input: { prompt: "hi" } } as JobRecord["spec"],
-    constraints: {},
-    jobClass: "batch",
-    status: "completed",
-    attempt: 1,
-    maxAttempts: 3,
-    providerId,
-    pricePerUnit: 50,
-    leaseExpiresAt: null,
-    triedProviders: [],
-    escrow: 0n,
-    cost: 0n,
-    units: { inputTokens: 1, outputTokens: 1, standardUnits: 1 } as JobRecord["units"],
-    output: { text: "x", tokens: [1], logprobs: [-1], finishReason: "length" } as unknown as JobRecord["output"],
-    outputHash: TEST_OUTPUT_HASH,
-    signature: "sig",
-    error: null,
-    idempotencyKey: null,
-    requestHash: "r",
-    createdAt: 0,
-    updatedAt: 0,
-    startedAt: 0,
-    finishedAt: 0,
-    deadlineAt: null,
-  };
-}
+const job = (id: string, providerId: string) => testJob(id, providerId, { jobClass: "batch", cost: 0n });
 
 /** A coordinator that audits every result, over the given (changeable) sessions. */
 function coordinator(nodes: TestNode[]) {

@@ -1,5 +1,6 @@
 // Test helpers: provider and verifier sessions of given operators that record what the gateway
-// sends them, and a signed verdict from one of them. Real identities and signatures.
+// sends them, a settled llm job to audit, and a signed verdict. Real identities and signatures.
+import type { JobRecord } from "@tessera/core";
 import {
   type GatewayMessage,
   generateIdentity,
@@ -60,5 +61,38 @@ export function verdictOf(n: TestNode, auditId: string, jobId: string, pass: boo
     report: { pass, reasons: [], checks: [], metrics: {} },
     signature: signVerdict(n.identity, claim),
     elapsedMs: 1,
+  };
+}
+
+/** A completed llm job of `providerId`, signed and ready to audit. */
+export function testJob(id: string, providerId: string, overrides: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id,
+    consumerId: "c1",
+    spec: { runtime: "llm", model: TEST_MODEL, input: { prompt: "hi" } } as JobRecord["spec"],
+    constraints: {},
+    jobClass: "interactive",
+    status: "completed",
+    attempt: 1,
+    maxAttempts: 3,
+    providerId,
+    pricePerUnit: 50,
+    leaseExpiresAt: null,
+    triedProviders: [],
+    escrow: 0n,
+    cost: 100n,
+    units: { inputTokens: 1, outputTokens: 1, standardUnits: 1 } as JobRecord["units"],
+    output: { text: "x", tokens: [1], logprobs: [-1], finishReason: "length" } as unknown as JobRecord["output"],
+    outputHash: TEST_OUTPUT_HASH,
+    signature: "sig",
+    error: null,
+    idempotencyKey: null,
+    requestHash: "r",
+    createdAt: 0,
+    updatedAt: 0,
+    startedAt: 0,
+    finishedAt: 0,
+    deadlineAt: null,
+    ...overrides,
   };
 }
