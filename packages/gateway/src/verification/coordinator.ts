@@ -249,7 +249,9 @@ export class VerificationCoordinator {
    * them undecided) while verifiers are online and memory has room; called on the verification tick.
    */
   async resumeParked(): Promise<void> {
-    if (this.resuming || ![...this.deps.sessions()].some((s) => s.online && s.capabilities.verifier)) return;
+    // an outcome changes node records, so none is decided before the previous run's are loaded
+    if (!this.restored || this.resuming) return;
+    if (![...this.deps.sessions()].some((s) => s.online && s.capabilities.verifier)) return;
     this.resuming = true;
     try {
       const inMemory = new Set(this.pending.keys());

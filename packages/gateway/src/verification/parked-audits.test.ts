@@ -29,9 +29,9 @@ afterEach(async () => {
 
 const job = (id: string, providerId: string) => testJob(id, providerId, { jobClass: "batch", cost: 0n });
 
-/** A coordinator that audits every result, over the given (changeable) sessions. */
-function coordinator(nodes: TestNode[]) {
-  return new VerificationCoordinator({
+/** A coordinator that audits every result, over the given (changeable) sessions, records loaded. */
+async function coordinator(nodes: TestNode[]): Promise<VerificationCoordinator> {
+  const c = new VerificationCoordinator({
     store,
     writer,
     sessions: () => nodes.map((n) => n.session),
@@ -41,6 +41,8 @@ function coordinator(nodes: TestNode[]) {
     }),
     log: pino({ level: "silent" }),
   });
+  await c.restoreRecords();
+  return c;
 }
 
 async function settled(c: VerificationCoordinator, jobs: JobRecord[]): Promise<void> {
@@ -59,7 +61,7 @@ describe("audits waiting for a verifier", () => {
   it("wait in the store while no verifier is online, and go to one when it connects", async () => {
     const provider = testNode("op-p", false);
     const nodes = [provider];
-    const c = coordinator(nodes);
+    const c = await coordinator(nodes);
     await settled(c, [job("job_1", provider.session.id)]);
     await vi.waitFor(() => expect(c.pendingAudits()).toBe(0));
 
@@ -77,7 +79,7 @@ describe("audits waiting for a verifier", () => {
   it("an audit half decided when the gateway stopped is finished by the next run with its verdicts", async () => {
     const provider = testNode("op-p", false);
     const first = testNode("op-1", true);
-    const c1 = coordinator([provider, first]);
+    const c1 = await coordinator([provider, first]);
     await settled(c1, [job("job_1", provider.session.id)]);
     await vi.waitFor(() => expect(auditsSent(first)).toHaveLength(1));
     // one verdict against: a second verifier must judge, and none is online, so the audit parks
@@ -88,7 +90,7 @@ describe("audits waiting for a verifier", () => {
 
     // the next run: the first verifier has judged already and is not asked again
     const second = testNode("op-2", true);
-    const c2 = coordinator([provider, first, second]);
+    const c2 = await coordinator([provider, first, second]);
     await c2.resumeParked();
     expect(auditsSent(first)).toHaveLength(1);
     expect(auditsSent(second).map((m) => m.auditId)).toEqual([row?.id]);
@@ -100,7 +102,7 @@ describe("audits waiting for a verifier", () => {
   it("keeps at most 256 audits in memory; the rest wait in the store and follow as verdicts come", async () => {
     const provider = testNode("op-p", false);
     const verifier = testNode("op-v", true);
-    const c = coordinator([provider, verifier]);
+    const c = await coordinator([provider, verifier]);
     const jobs = Array.from({ length: 300 }, (_, i) => job(`job_${i}`, provider.session.id));
     await settled(c, jobs);
     await vi.waitFor(() => expect(auditsSent(verifier)).toHaveLength(256));
