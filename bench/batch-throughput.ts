@@ -63,12 +63,12 @@ async function direct(model: string): Promise<{ seconds: number; done: number; c
   );
   await Promise.all(workers.map((w) => firstMessage(w, 120_000)));
   const started = performance.now();
-  const cpu = cpuWindow(() => Object.fromEntries(workers.map((w) => [w.name, w.child.pid])));
+  // machine-wide only: the workers exit as soon as they report, before /proc could be read
+  const cpu = cpuWindow(() => ({}));
   const results = workers.map((w) => firstMessage<{ done: number; cpuMs: number }>(w, 3_600_000));
   for (const w of workers) w.child.send("go");
   const reports = await Promise.all(results);
   const done = reports.reduce((a, r) => a + r.done, 0);
-  // the workers exit as soon as they report, so their CPU comes from their own count, not /proc
   const cpuMs = reports.reduce((a, r) => a + r.cpuMs, 0);
   const seconds = (performance.now() - started) / 1000;
   const used = cpu.stop();
