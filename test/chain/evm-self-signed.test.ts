@@ -3,7 +3,7 @@
 // (`tessera settlement bind`), deposits from it, runs jobs the gateway settles but never signs
 // for, is refused new work past --voucher-credit while vouchers are unsigned, signs with
 // `tessera vouchers sign` and the SDK, and the provider redeems with `tessera chain redeem`.
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   clientsFor,
@@ -22,7 +22,8 @@ import { VoucherSigner } from "@tessera/sdk/vouchers";
 import type { Address, Hex } from "viem";
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, type Proc, spawnTessera, TestNetwork, until } from "../helpers/network.js";
+import { evmGatewayFlags, redeem, startChain, type TestChain } from "../helpers/devnet.js";
+import { spawnTessera, TestNetwork, until } from "../helpers/network.js";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const DEPOSIT = 50_000_000_000n;
@@ -35,7 +36,7 @@ interface Due {
 
 describe("consumers who sign their own vouchers (--settlement evm)", () => {
   const net = new TestNetwork();
-  let devnet: Proc;
+  let chain: TestChain;
   let rpc: string;
   let depFile: string;
   let ethKeyFile: string;
@@ -73,25 +74,7 @@ describe("consumers who sign their own vouchers (--settlement evm)", () => {
   const job = (s: string) => client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64(s) } });
   const cli = (name: string, args: string[]) =>
     spawnTessera(name, [...args, "--gateway", net.url, "--api-key", apiKey, "--json"]);
-  const redeem = async (name: string) => {
-    const p = spawnTessera(name, [
-      "chain",
-      "redeem",
-      "--rpc",
-      rpc,
-      "--gateway",
-      net.url,
-      "--key",
-      nodeKeyFile,
-      "--eth-key",
-      ethKeyFile,
-      "--contracts",
-      depFile,
-      "--json",
-    ]);
-    expect(await p.exited).toBe(0);
-    return JSON.parse(p.output().trim().split("\n").pop()!) as { redemptions: { cumulative: string }[] };
-  };
+  const redeemNow = (name: string) => redeem(name, chain, net.url, { node: nodeKeyFile, eth: ethKeyFile });
   const sign = (signer: PrivateKeyAccount, provider: Address, cumulative: bigint, chainId?: number) => {
     const dep = readDeployment(depFile);
     return signer.signTypedData({
@@ -103,22 +86,10 @@ describe("consumers who sign their own vouchers (--settlement evm)", () => {
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    depFile = join(net.dir, "deployment.json");
-    devnet = spawnTessera("devnet", ["chain", "up", "--port", String(port), "--out", depFile]);
-    rpc = `http://127.0.0.1:${port}`;
-    await until("devnet deployed", () => devnet.output().includes("contracts →") && existsSync(depFile), 60_000);
+    chain = await startChain(net.dir);
+    ({ rpc, depFile } = chain);
     // first with credit to spare: the credit test restarts it with a limit cut to the job's escrow
-    await net.startGateway([
-      "--settlement",
-      "evm",
-      "--rpc",
-      rpc,
-      "--contracts",
-      depFile,
-      "--voucher-credit",
-      DEPOSIT.toString(),
-    ]);
+    await net.startGateway(evmGatewayFlags(chain, ["--voucher-credit", DEPOSIT.toString()]));
     const dataDir = join(net.dir, "provider-1");
     mkdirSync(dataDir, { recursive: true });
     ethKeyFile = join(dataDir, "eth.key");
@@ -136,7 +107,7 @@ describe("consumers who sign their own vouchers (--settlement evm)", () => {
   }, 120_000);
   afterAll(async () => {
     await net.stop();
-    await devnet?.kill("SIGTERM");
+    await chain?.proc.kill("SIGTERM");
   });
 
   it("binds the consumer's own address with `tessera settlement bind`; other signers and taken addresses are refused", async () => {
@@ -276,21 +247,12 @@ describe("consumers who sign their own vouchers (--settlement evm)", () => {
     expect(d.data[0]).toMatchObject({ providerId: first.provider, cumulative: firstCost.toString(), signed: "0" });
     expect(d.unsigned).toBe(firstCost.toString());
     // the gateway signed nothing: the provider has nothing to redeem
-    expect((await redeem("redeem-none")).redemptions).toEqual([]);
+    expect((await redeemNow("redeem-none")).redemptions).toEqual([]);
 
     // room for exactly one more job while the first is unsigned (the binding survives the restart)
     const limit = firstCost + escrowOfJob;
     await net.gateway!.kill("SIGTERM");
-    await net.startGateway([
-      "--settlement",
-      "evm",
-      "--rpc",
-      rpc,
-      "--contracts",
-      depFile,
-      "--voucher-credit",
-      limit.toString(),
-    ]);
+    await net.startGateway(evmGatewayFlags(chain, ["--voucher-credit", limit.toString()]));
     await net.waitForProviders(1);
     expect((await account()).signer).toBe("consumer");
     const second = await client.waitForJob((await job("beta")).id);
@@ -326,7 +288,7 @@ describe("consumers who sign their own vouchers (--settlement evm)", () => {
     const malformed = await call("/v1/settlement/vouchers", apiKey, { providerId: v!.providerId, cumulative: "-1" });
     expect(malformed.status).toBe(400);
     expect(await due()).toEqual(before);
-    expect((await redeem("redeem-still-none")).redemptions).toEqual([]);
+    expect((await redeemNow("redeem-still-none")).redemptions).toEqual([]);
   });
 
   it("signs with `tessera vouchers sign` and the SDK; replays are refused; the provider redeems gross − fee", async () => {
@@ -367,7 +329,7 @@ describe("consumers who sign their own vouchers (--settlement evm)", () => {
         value: 10n ** 18n,
       }),
     });
-    const out = await redeem("redeem");
+    const out = await redeemNow("redeem");
     expect(out.redemptions.map((r) => r.cumulative)).toEqual([gross.toString()]);
     const fee = (gross * BigInt(dep.params.feeBps)) / 10_000n;
     const read = (address: Address, abi: typeof TestTokenAbi | typeof EscrowAbi, who: Address) =>
@@ -386,7 +348,7 @@ describe("consumers who sign their own vouchers (--settlement evm)", () => {
     // the other consumer's 5 nc custodial deposit is in the book too
     expect(BigInt(ledger.netDeposited)).toBe(DEPOSIT + 5n - gross);
     expect(BigInt((await account()).headroom)).toBe(DEPOSIT - gross);
-    expect((await redeem("redeem-again")).redemptions).toEqual([]);
+    expect((await redeemNow("redeem-again")).redemptions).toEqual([]);
   });
 
   it("keeps signing as jobs settle with `tessera vouchers sign --watch`", async () => {

@@ -2,7 +2,7 @@
 // gateway with --settlement evm, a provider process with --eth-key, real WASM jobs. The consumer's
 // money enters only through the Escrow contract; the provider collects with `tessera chain redeem`
 // and the gateway's local ledger mirrors every step with its invariants intact.
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   clientsFor,
@@ -18,14 +18,15 @@ import { loadBuiltinModule } from "@tessera/runtimes";
 import { TesseraClient } from "@tessera/sdk";
 import type { Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, type Proc, spawnTessera, TestNetwork, until } from "../helpers/network.js";
+import { evmGatewayFlags, redeem, startChain, type TestChain } from "../helpers/devnet.js";
+import { TestNetwork, until } from "../helpers/network.js";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const DEPOSIT = 50_000_000_000n;
 
 describe("on-chain settlement (--settlement evm)", () => {
   const net = new TestNetwork();
-  let devnet: Proc;
+  let chain: TestChain;
   let rpc: string;
   let depFile: string;
   let ethKeyFile: string;
@@ -43,12 +44,9 @@ describe("on-chain settlement (--settlement evm)", () => {
   const account = () => get<{ address: Address; deposit: string; headroom: string }>("/v1/settlement/account");
 
   beforeAll(async () => {
-    const port = await freePort();
-    depFile = join(net.dir, "deployment.json");
-    devnet = spawnTessera("devnet", ["chain", "up", "--port", String(port), "--out", depFile]);
-    rpc = `http://127.0.0.1:${port}`;
-    await until("devnet deployed", () => devnet.output().includes("contracts →") && existsSync(depFile), 60_000);
-    await net.startGateway(["--settlement", "evm", "--rpc", rpc, "--contracts", depFile]);
+    chain = await startChain(net.dir);
+    ({ rpc, depFile } = chain);
+    await net.startGateway(evmGatewayFlags(chain));
     const dataDir = join(net.dir, "provider-1");
     mkdirSync(dataDir, { recursive: true });
     ethKeyFile = join(dataDir, "eth.key");
@@ -63,7 +61,7 @@ describe("on-chain settlement (--settlement evm)", () => {
   }, 120_000);
   afterAll(async () => {
     await net.stop();
-    await devnet?.kill("SIGTERM");
+    await chain?.proc.kill("SIGTERM");
   });
 
   it("refuses work and off-chain deposits until the consumer has money in the Escrow contract", async () => {
@@ -103,25 +101,7 @@ describe("on-chain settlement (--settlement evm)", () => {
     // the provider pays gas from its own address; a devnet faucet gives it some
     const eth = loadOrCreateEthKey(ethKeyFile);
     await send(admin.wallet.sendTransaction({ ...w, to: eth.address, value: 10n ** 18n }));
-    const redeem = spawnTessera("redeem", [
-      "chain",
-      "redeem",
-      "--rpc",
-      rpc,
-      "--gateway",
-      net.url,
-      "--key",
-      nodeKeyFile,
-      "--eth-key",
-      ethKeyFile,
-      "--contracts",
-      depFile,
-      "--json",
-    ]);
-    expect(await redeem.exited).toBe(0);
-    const out = JSON.parse(redeem.output().trim().split("\n").pop()!) as {
-      redemptions: { owed: string; cumulative: string }[];
-    };
+    const out = await redeem("redeem", chain, net.url, { node: nodeKeyFile, eth: ethKeyFile });
     expect(out.redemptions).toHaveLength(1);
     expect(BigInt(out.redemptions[0]!.cumulative)).toBe(gross);
 
@@ -153,22 +133,9 @@ describe("on-chain settlement (--settlement evm)", () => {
     expect(BigInt(ledger.netDeposited)).toBe(DEPOSIT - gross);
     expect(BigInt((await account()).headroom)).toBe(DEPOSIT - gross);
 
-    // nothing new to redeem: a second run sends no transaction
-    const again = spawnTessera("redeem-2", [
-      "chain",
-      "redeem",
-      "--rpc",
-      rpc,
-      "--gateway",
-      net.url,
-      "--key",
-      nodeKeyFile,
-      "--eth-key",
-      ethKeyFile,
-      "--json",
-    ]);
-    expect(await again.exited).toBe(0);
-    expect(JSON.parse(again.output().trim().split("\n").pop()!).redemptions).toEqual([]);
+    // nothing new to redeem: a second run (trusting the gateway's escrow address) sends no transaction
+    const again = await redeem("redeem-2", chain, net.url, { node: nodeKeyFile, eth: ethKeyFile }, false);
+    expect(again.redemptions).toEqual([]);
   });
 
   it("refuses a voucher request that is not signed by the provider's node key", async () => {

@@ -6,7 +6,7 @@
 // when two verdicts go against the cheater submits Slashing.slashProvider itself: the registry
 // stake drops by the contract's amount, the consumer's custodial address gets the refund, the
 // verifiers their reward, the local ledger mirrors it once, and the same evidence cannot be used again.
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   clientsFor,
@@ -26,7 +26,8 @@ import { TesseraClient } from "@tessera/sdk";
 import type { Address, Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDashboardBuilt, launchBrowser } from "../dashboard/browser.js";
-import { freePort, type Proc, spawnTessera, TestNetwork, until } from "../helpers/network.js";
+import { evmGatewayFlags, redeem, startChain, type TestChain } from "../helpers/devnet.js";
+import { spawnTessera, TestNetwork, until } from "../helpers/network.js";
 import { TINY, verificationReads } from "../helpers/verification.js";
 
 const DEPOSIT = 500_000_000_000n;
@@ -61,7 +62,7 @@ interface ChainSlashView {
 describe("slashing on chain from the gateway (--settlement evm)", () => {
   const net = new TestNetwork();
   const reads = verificationReads(net);
-  let devnet: Proc;
+  let chain: TestChain;
   let rpc: string;
   let depFile: string;
   let dep: ReturnType<typeof readDeployment>;
@@ -156,11 +157,8 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    depFile = join(net.dir, "deployment.json");
-    devnet = spawnTessera("devnet", ["chain", "up", "--port", String(port), "--out", depFile]);
-    rpc = `http://127.0.0.1:${port}`;
-    await until("devnet deployed", () => devnet.output().includes("contracts →") && existsSync(depFile), 60_000);
+    chain = await startChain(net.dir);
+    ({ rpc, depFile } = chain);
     dep = readDeployment(depFile);
     admin = await clientsFor(rpc, DEVNET_DEPLOYER_KEY);
 
@@ -169,24 +167,20 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
     for (const name of ["honest", "cheater", "liar"]) await stake(name, PROVIDER_STAKE);
     // the gateway pays the gas of the slashes it submits: it gets none until the cheater test
 
-    await net.startGateway([
-      "--settlement",
-      "evm",
-      "--rpc",
-      rpc,
-      "--contracts",
-      depFile,
-      "--chain-key",
-      keys("gateway"),
-      "--min-stake",
-      dep.params.minStake.toString(),
-      "--audit-new-rate",
-      "1",
-      "--audit-floor",
-      "1",
-      "--pass-recheck-rate",
-      "0",
-    ]);
+    await net.startGateway(
+      evmGatewayFlags(chain, [
+        "--chain-key",
+        keys("gateway"),
+        "--min-stake",
+        dep.params.minStake.toString(),
+        "--audit-new-rate",
+        "1",
+        "--audit-floor",
+        "1",
+        "--pass-recheck-rate",
+        "0",
+      ]),
+    );
     await net.startProvider({
       region: "verifier-a",
       extra: ["--verify", "--operator", "op-a", "--threads", "2", "--eth-key", keys("verifier-a")],
@@ -221,7 +215,7 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
   }, 240_000);
   afterAll(async () => {
     await net.stop();
-    await devnet?.kill("SIGTERM");
+    await chain?.proc.kill("SIGTERM");
   });
 
   it("reads every node's stake from ProviderRegistry", async () => {
@@ -302,20 +296,7 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
       const a = await reads.audits(first.id);
       return a.length > 0 && a.every((x) => x.status === "passed") ? a : undefined;
     });
-    const redeem = spawnTessera("redeem-cheater", [
-      "chain",
-      "redeem",
-      "--rpc",
-      rpc,
-      "--gateway",
-      net.url,
-      "--key",
-      net.nodeKey("cheater").keyFile,
-      "--eth-key",
-      keys("cheater"),
-      "--json",
-    ]);
-    expect(await redeem.exited, redeem.output()).toBe(0);
+    await redeem("redeem-cheater", chain, net.url, { node: net.nodeKey("cheater").keyFile, eth: keys("cheater") });
     const redeemed = await admin.public.readContract({
       address: dep.escrow,
       abi: EscrowAbi,

@@ -1,11 +1,3 @@
-// Consumer withdrawals through the custodian, with real processes over JSON-RPC: `tessera chain
-// up`, a gateway with --settlement evm, a provider with --eth-key. The consumer (a plain API-key
-// client whose chain key the gateway holds) asks for its money back with POST
-// /v1/settlement/withdraw: the gateway requests the withdrawal from the Escrow contract, waits out
-// the contract's delay (the devnet's clock is moved on), withdraws and sends the tokens to the
-// address the consumer named, paying the gas itself. Only headroom may leave: what the provider
-// is owed stays redeemable, and the ledger mirrors the withdrawal once.
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   clientsFor,
@@ -22,7 +14,8 @@ import { TesseraClient } from "@tessera/sdk";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, type Proc, spawnTessera, TestNetwork, until } from "../helpers/network.js";
+import { evmGatewayFlags, redeem, startChain, type TestChain } from "../helpers/devnet.js";
+import { spawnTessera, TestNetwork, until } from "../helpers/network.js";
 
 const DEPOSIT = 50_000_000_000n;
 /** where the consumer wants its money: an address nobody else uses here */
@@ -42,7 +35,7 @@ interface WithdrawalView {
 
 describe("consumer withdrawals through the custodian (--settlement evm)", () => {
   const net = new TestNetwork();
-  let devnet: Proc;
+  let chain: TestChain;
   let rpc: string;
   let depFile: string;
   let dep: ReturnType<typeof readDeployment>;
@@ -88,17 +81,14 @@ describe("consumer withdrawals through the custodian (--settlement evm)", () => 
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    depFile = join(net.dir, "deployment.json");
-    devnet = spawnTessera("devnet", ["chain", "up", "--port", String(port), "--out", depFile]);
-    rpc = `http://127.0.0.1:${port}`;
-    await until("devnet deployed", () => devnet.output().includes("contracts →") && existsSync(depFile), 60_000);
+    chain = await startChain(net.dir);
+    ({ rpc, depFile } = chain);
     dep = readDeployment(depFile);
     admin = await clientsFor(rpc, DEVNET_DEPLOYER_KEY);
     const w = { chain: admin.wallet.chain ?? null, account: admin.wallet.account };
     const gatewayKey = join(net.dir, "gateway.eth.key");
     await mined(admin.wallet.sendTransaction({ ...w, to: loadOrCreateEthKey(gatewayKey).address, value: 10n ** 18n }));
-    await net.startGateway(["--settlement", "evm", "--rpc", rpc, "--contracts", depFile, "--chain-key", gatewayKey]);
+    await net.startGateway(evmGatewayFlags(chain, ["--chain-key", gatewayKey]));
     await net.startProvider({
       models: [],
       extra: ["--runtimes", "wasm", "--eth-key", join(net.dir, "provider.eth.key")],
@@ -114,7 +104,7 @@ describe("consumer withdrawals through the custodian (--settlement evm)", () => 
   }, 120_000);
   afterAll(async () => {
     await net.stop();
-    await devnet?.kill("SIGTERM");
+    await chain?.proc.kill("SIGTERM");
   });
 
   it("withdraws headroom to the named address after the contract's delay; what providers are owed stays", async () => {
@@ -180,20 +170,10 @@ describe("consumer withdrawals through the custodian (--settlement evm)", () => 
     const eth = loadOrCreateEthKey(join(net.dir, "provider.eth.key"));
     const w = { chain: admin.wallet.chain ?? null, account: admin.wallet.account };
     await mined(admin.wallet.sendTransaction({ ...w, to: eth.address, value: 10n ** 18n }));
-    const redeem = spawnTessera("redeem", [
-      "chain",
-      "redeem",
-      "--rpc",
-      rpc,
-      "--gateway",
-      net.url,
-      "--key",
-      join(net.dir, "provider-1", "node.key"),
-      "--eth-key",
-      join(net.dir, "provider.eth.key"),
-      "--json",
-    ]);
-    expect(await redeem.exited, redeem.output()).toBe(0);
+    await redeem("redeem", chain, net.url, {
+      node: join(net.dir, "provider-1", "node.key"),
+      eth: join(net.dir, "provider.eth.key"),
+    });
     expect(await escrowBalance()).toBe(DEPOSIT - amount - cost);
 
     // a zero amount is malformed
