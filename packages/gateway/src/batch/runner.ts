@@ -3,7 +3,6 @@
 // exactly once. The files are the record of which lines are done: after a restart they are read
 // back, and the remaining lines are submitted again under the same idempotency keys, so a line
 // whose job already exists is picked up, never charged twice.
-import { createWriteStream, type WriteStream } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTerminal, type JobRecord } from "@tessera/core";
 import { TesseraError } from "@tessera/protocol";
@@ -11,6 +10,7 @@ import type { BatchRecord, BatchStatus } from "@tessera/store";
 import type { Logger } from "pino";
 import type { RouteContext } from "../routes/context.js";
 import { numberedLines, recoverAppendFile, syncFile } from "./files.js";
+import { LineSink } from "./line-sink.js";
 import { errorLine, jobLine, type OutputLine, type ParsedLine, parseLine, readWritten } from "./lines.js";
 import type { ConsumerSlots } from "./slots.js";
 
@@ -34,8 +34,8 @@ export class BatchRunner {
   /** lines whose custom_id an earlier line already used: they go to the error file, as OpenAI requires ids unique */
   private duplicates = new Set<number>();
   private readonly active = new Map<string, number>();
-  private out?: WriteStream;
-  private err?: WriteStream;
+  private out?: LineSink;
+  private err?: LineSink;
   private stopReason: StopReason | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
@@ -66,7 +66,11 @@ export class BatchRunner {
         if (this.batch.status === "cancelling") this.stopReason = "cancelled";
         await this.recover();
         this.armExpiry();
-        this.flushTimer = setInterval(() => this.dirty && this.save(), 500);
+        this.flushTimer = setInterval(() => {
+          this.out?.flush();
+          this.err?.flush();
+          if (this.dirty) void this.save();
+        }, 500);
         await this.loop();
       }
       if (this.batch.status !== "failed") await this.finalize();
@@ -134,8 +138,8 @@ export class BatchRunner {
       }
     });
     this.batch = { ...this.batch, completed, failed, spent };
-    this.out = createWriteStream(this.deps.outputPath, { flags: "a" });
-    this.err = createWriteStream(this.deps.errorPath, { flags: "a" });
+    this.out = new LineSink(this.deps.outputPath);
+    this.err = new LineSink(this.deps.errorPath);
   }
 
   private armExpiry(): void {
@@ -281,7 +285,7 @@ export class BatchRunner {
   private write(n: number, line: OutputLine): void {
     if (this.done.has(n)) return;
     this.done.add(n);
-    (line.ok ? this.out : this.err)?.write(`${line.text}\n`);
+    (line.ok ? this.out : this.err)?.push(line.text);
     this.batch = line.ok
       ? { ...this.batch, completed: this.batch.completed + 1, spent: this.batch.spent + line.cost }
       : { ...this.batch, failed: this.batch.failed + 1 };
@@ -293,7 +297,7 @@ export class BatchRunner {
       this.set("finalizing", { finalizingAt: Date.now() });
       await this.save();
     }
-    await Promise.all([this.out, this.err].map((s) => s && new Promise<void>((r) => s.end(r))));
+    await Promise.all([this.out?.end(), this.err?.end()]);
     await Promise.all([syncFile(this.deps.outputPath), syncFile(this.deps.errorPath)].map((p) => p.catch(() => {})));
     await this.deps.publish(this.batch, { output: this.batch.completed, errors: this.batch.failed });
     const now = Date.now();
