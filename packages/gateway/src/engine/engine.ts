@@ -207,12 +207,13 @@ export class Engine {
       if (!stored || stored.consumerId !== consumerId) throw new NotFound("job", jobId);
       return stored; // already finished: cancelling changes nothing
     }
-    const holder = job.status === "running" ? job.providerId : null;
-    const attempt = job.attempt;
-    const done = await this.apply(job, cancelTransition(job, this.now()));
-    if (holder)
-      this.sessions.get(holder)?.send({ type: "cancel", jobId, attempt, reason: "cancelled by the consumer" });
-    return done;
+    // The provider hears first: the slot this frees may be leased again at once, and that lease
+    // frame must not reach the provider before the cancel that makes room for it.
+    if (job.status === "running" && job.providerId)
+      this.sessions
+        .get(job.providerId)
+        ?.send({ type: "cancel", jobId, attempt: job.attempt, reason: "cancelled by the consumer" });
+    return this.apply(job, cancelTransition(job, this.now()));
   }
 
   // ---- provider channel ----
@@ -365,19 +366,22 @@ export class Engine {
       if (!job || !session) continue;
       this.lastServed.set(job.consumerId, now);
       const t = lease(job, a.providerId, a.pricePerUnit, now, this.config.leaseMs);
-      void this.apply(job, t).then((leased) => {
-        if (leased.status !== "running" || leased.attempt !== t.job.attempt) return;
-        const evidence = this.settlement.leaseEvidence?.(leased, session);
-        session.send({
-          type: "lease",
-          jobId: leased.id,
-          attempt: leased.attempt,
-          spec: leased.spec,
-          leaseExpiresAt: leased.leaseExpiresAt ?? now,
-          ...(leased.jobClass === "batch" ? { interruptible: true } : {}),
-          stream: this.watched.has(leased.id),
-          ...(evidence ? { evidence } : {}),
-        });
+      // The lease frame goes out now, beside its commit rather than after it, so the provider
+      // starts a commit earlier (a batch lease's commit may linger). A lease lost in a crash costs
+      // nothing: the job is durable as queued and is leased again after the restart, and a result
+      // for a lease the gateway does not hold is refused, so no job is billed twice.
+      void this.apply(job, t);
+      const leased = t.job;
+      const evidence = this.settlement.leaseEvidence?.(leased, session);
+      session.send({
+        type: "lease",
+        jobId: leased.id,
+        attempt: leased.attempt,
+        spec: leased.spec,
+        leaseExpiresAt: leased.leaseExpiresAt ?? now,
+        ...(leased.jobClass === "batch" ? { interruptible: true } : {}),
+        stream: this.watched.has(leased.id),
+        ...(evidence ? { evidence } : {}),
       });
     }
     if (this.config.preemptAfterMs > 0) this.preempt(new Set(assignments.map((a) => a.jobId)), views, now);
