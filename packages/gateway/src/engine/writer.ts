@@ -14,8 +14,13 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/** Writes for batch work tolerate a few milliseconds: providers hold a prefetched lease meanwhile. */
-export const BATCH_LINGER_MS = 4;
+/**
+ * Batch work tolerates a few milliseconds here: lease frames do not wait for their commit, and a
+ * provider's slot is free once it has sent its result, so only a batch line's own latency grows.
+ * A/B on a 6,000-line batch (4 runs each): gateway CPU per job 1.74 ms at 4 ms, 1.46 at 10, the
+ * same or better throughput; at 20 throughput fell.
+ */
+export const BATCH_LINGER_MS = 10;
 
 export class GroupWriter {
   private pending: Pending[] = [];
