@@ -246,6 +246,7 @@ export class BatchRunner {
           spec: line.spec,
           constraints: line.constraints,
           idempotencyKey: this.key(n),
+          patient: true,
           requestHash: line.requestHash,
           jobClass: "batch",
           deadlineMs: Math.max(1, this.batch.expiresAt - Date.now()),

@@ -53,6 +53,11 @@ export interface SubmitRequest {
   deadlineMs: number;
   /** a client is streaming the tokens: the provider sends chunk frames (otherwise only the result) */
   stream?: boolean;
+  /**
+   * A line of a Batch API batch: hundreds are in flight and none is waited on alone, so the job's
+   * writes may linger for a group commit (writer.ts).
+   */
+  patient?: boolean;
 }
 
 export function newJobId(now: number): string {
@@ -66,6 +71,8 @@ export class Engine {
   readonly writer: GroupWriter;
   private readonly queued = new Map<string, JobRecord>();
   private readonly running = new Map<string, JobRecord>();
+  /** active jobs whose writes may linger (SubmitRequest.patient) */
+  private readonly patient = new Set<string>();
   readonly sessions = new Map<string, ProviderSession>();
   /** every model any provider has offered since start-up, with the providers offering it */
   readonly models = new Map<string, { info: ModelInfo; providers: Set<string> }>();
@@ -163,14 +170,19 @@ export class Engine {
       finishedAt: null,
       deadlineAt: now + req.deadlineMs,
     };
-    const result = await this.writer.write({
-      job,
-      ledger: escrowEvent(job.id, job.consumerId, escrow, now),
-      idempotency: req.idempotencyKey
-        ? { consumerId: req.consumerId, key: req.idempotencyKey, jobId: job.id }
-        : undefined,
-    });
+    if (req.patient) this.patient.add(job.id);
+    const result = await this.writer.write(
+      {
+        job,
+        ledger: escrowEvent(job.id, job.consumerId, escrow, now),
+        idempotency: req.idempotencyKey
+          ? { consumerId: req.consumerId, key: req.idempotencyKey, jobId: job.id }
+          : undefined,
+      },
+      req.patient,
+    );
     if (!result.ok) {
+      this.patient.delete(job.id);
       // two identical submits raced: the loser answers with the winner's job
       if (result.error.code === "idempotency_conflict" && req.idempotencyKey) {
         const winner = await this.store.jobByIdempotencyKey(req.consumerId, req.idempotencyKey);
@@ -458,7 +470,10 @@ export class Engine {
     const op: { job: JobRecord; ledger?: LedgerEvent; attempt?: AttemptRecord } = { job };
     if (t.ledger) op.ledger = t.ledger;
     if (t.attempt) op.attempt = t.attempt;
-    const r = await this.writer.write(op);
+    // a new lease's commit is waited on by no one: its frame went out when it was decided
+    const patient = this.patient.has(job.id) || (job.status === "running" && before.status !== "running");
+    if (isTerminal(job)) this.patient.delete(job.id);
+    const r = await this.writer.write(op, patient);
     if (!r.ok) throw r.error;
     if (op.ledger && r.ledgerApplied) this.settlement.committed(op.ledger, job);
     this.feed.emit("job", job);

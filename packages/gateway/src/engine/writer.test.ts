@@ -1,9 +1,8 @@
-// Group commit over a real SQLite store: batch-class writes wait for company, anything else
-// commits at the end of its turn and takes the waiting batch writes with it.
+// Group commit over a real SQLite store: patient writes wait for company, any other write
+// commits at the end of its turn and takes the waiting ones with it.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { depositEvent, type JobRecord } from "@tessera/core";
 import { openStore, type Store } from "@tessera/store";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { testJob } from "../verification/test-nodes.js";
@@ -27,53 +26,45 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const queued = (id: string, jobClass: JobRecord["jobClass"]) =>
-  testJob(id, "p", { jobClass, status: "queued", attempt: 0, providerId: null, cost: null, output: null });
+const queued = (id: string) =>
+  testJob(id, "p", { status: "queued", attempt: 0, providerId: null, cost: null, output: null });
 const nextTurn = () => new Promise((r) => setImmediate(r));
 const opsPerCommit = () => commits.mock.calls.map(([ops]) => ops.length);
 
 describe("GroupWriter", () => {
-  it("holds batch-class writes from several turns until the linger ends, then commits them together", async () => {
+  it("holds patient writes from several turns until the linger ends, then commits them together", async () => {
     const writer = new GroupWriter(store, 500, () => {}, 4);
     const written = ["job_a", "job_b", "job_c"].map(async (id, i) => {
       for (let t = 0; t < i; t++) await nextTurn();
-      return writer.write({ job: queued(id, "batch") });
+      return writer.write({ job: queued(id) }, true);
     });
     for (let t = 0; t < 4; t++) await nextTurn();
     expect(commits).not.toHaveBeenCalled();
     vi.advanceTimersByTime(4);
     expect((await Promise.all(written)).every((r) => r.ok)).toBe(true);
     expect(opsPerCommit()).toEqual([3]);
-    expect((await store.getJob("job_c"))?.jobClass).toBe("batch");
+    expect((await store.getJob("job_c"))?.status).toBe("queued");
   });
 
-  it("commits an interactive write at the end of its turn, with the batch writes waiting", async () => {
+  it("commits any other write at the end of its turn, with the patient ones waiting", async () => {
     const writer = new GroupWriter(store, 500, () => {}, 60_000);
-    const batch = writer.write({ job: queued("job_a", "batch") });
+    const patient = writer.write({ job: queued("job_a") }, true);
     await nextTurn();
-    const interactive = writer.write({ job: queued("job_b", "interactive") });
-    // the linger timer is never advanced: only the interactive write can have flushed the batch one
-    expect([(await batch).ok, (await interactive).ok]).toEqual([true, true]);
+    const urgent = writer.write({ job: queued("job_b") });
+    // the linger timer is never advanced: only the urgent write can have flushed the patient one
+    expect([(await patient).ok, (await urgent).ok]).toEqual([true, true]);
     expect(opsPerCommit()).toEqual([2]);
   });
 
-  it("treats a write without a job (a deposit) as urgent", async () => {
-    const writer = new GroupWriter(store, 500, () => {}, 60_000);
-    const batch = writer.write({ job: queued("job_a", "batch") });
-    const deposit = writer.write({ ledger: depositEvent("deposit:1", "c1", 10n, 0) });
-    expect([(await batch).ok, (await deposit).ok]).toEqual([true, true]);
-    expect(opsPerCommit()).toEqual([2]);
-  });
-
-  it("with no linger, batch writes commit at the end of their turn like any other", async () => {
+  it("with no linger, patient writes commit at the end of their turn like any other", async () => {
     const writer = new GroupWriter(store, 500, () => {}, 0);
-    expect((await writer.write({ job: queued("job_a", "batch") })).ok).toBe(true);
+    expect((await writer.write({ job: queued("job_a") }, true)).ok).toBe(true);
     expect(opsPerCommit()).toEqual([1]);
   });
 
   it("does not wait for the linger once a full group is pending", async () => {
     const writer = new GroupWriter(store, 2, () => {}, 60_000);
-    const rs = ["job_a", "job_b", "job_c"].map((id) => writer.write({ job: queued(id, "batch") }));
+    const rs = ["job_a", "job_b", "job_c"].map((id) => writer.write({ job: queued(id) }, true));
     expect((await Promise.all(rs.slice(0, 2))).every((r) => r.ok)).toBe(true);
     expect(opsPerCommit()).toEqual([2]);
     vi.advanceTimersByTime(60_000);

@@ -2,9 +2,9 @@
 // together go to the store in one transaction. The SQLite store commits synchronously, so "together"
 // means within one turn of the event loop, a few writes per commit under load, and each commit
 // costs far more than its statements (a WAL frame for every page it touches: ~0.4 ms in a batch
-// profile, with index pages shared by the writes). Batch-class jobs may wait: their writes linger
-// up to `lingerMs` for company, while anything else (interactive jobs, ledger-only events, provider
-// records) commits at the end of the turn and takes whatever batch writes are waiting with it.
+// profile, with index pages shared by the writes). A write no one waits on in person may linger up
+// to `lingerMs` for company; any other write commits at the end of its turn and takes the lingering
+// ones with it.
 import type { OpResult, Store, WriteOp } from "@tessera/store";
 
 interface Pending {
@@ -15,12 +15,10 @@ interface Pending {
 }
 
 /**
- * Batch work tolerates a few milliseconds here: lease frames do not wait for their commit, and a
- * provider's slot is free once it has sent its result, so only a batch line's own latency grows.
  * A/B on a 6,000-line batch (4 runs each): gateway CPU per job 1.74 ms at 4 ms, 1.46 at 10, the
  * same or better throughput; at 20 throughput fell.
  */
-export const BATCH_LINGER_MS = 10;
+export const LINGER_MS = 10;
 
 export class GroupWriter {
   private pending: Pending[] = [];
@@ -34,12 +32,13 @@ export class GroupWriter {
     private readonly store: Store,
     private readonly maxBatch = 500,
     private readonly onFatal: (e: unknown) => void = () => {},
-    private readonly lingerMs = BATCH_LINGER_MS,
+    private readonly lingerMs = LINGER_MS,
   ) {}
 
-  write(op: WriteOp): Promise<OpResult> {
+  /** `patient`: nothing that waits on this commit minds a few milliseconds, so it may linger. */
+  write(op: WriteOp, patient = false): Promise<OpResult> {
     return new Promise((resolve, reject) => {
-      const patient = this.lingerMs > 0 && op.job?.jobClass === "batch";
+      patient &&= this.lingerMs > 0;
       this.pending.push({ op, patient, resolve, reject });
       if (!patient) this.urgent++;
       this.schedule();
