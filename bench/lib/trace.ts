@@ -51,7 +51,7 @@ const PHASES: [string, Phase["where"], keyof JobTrace, keyof JobTrace][] = [
     "submitCall",
   ],
   ["submit: escrow written and committed (group-writer queue + SQLite commit)", "gateway", "submitCall", "submitDone"],
-  ["submitted → lease frame sent (schedule tick, lease commit)", "gateway", "submitDone", "leaseSent"],
+  ["submitted → lease frame sent (schedule tick; the lease commits beside it)", "gateway", "submitDone", "leaseSent"],
   ["lease frame → provider starts executing (WebSocket, provider lease handling)", "wire", "leaseSent", "execStart"],
   ["provider executes (node-llama-cpp, same runtime as the direct arm)", "provider", "execStart", "execEnd"],
   ["executed → result at the gateway engine (hash, sign, zod, WebSocket, parse, zod)", "wire", "execEnd", "resultIn"],
