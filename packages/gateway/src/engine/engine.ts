@@ -378,10 +378,10 @@ export class Engine {
       if (!job || !session) continue;
       this.lastServed.set(job.consumerId, now);
       const t = lease(job, a.providerId, a.pricePerUnit, now, this.config.leaseMs);
-      // The lease frame goes out now, beside its commit rather than after it, so the provider
-      // starts a commit earlier (a batch lease's commit may linger). A lease lost in a crash costs
-      // nothing: the job is durable as queued and is leased again after the restart, and a result
-      // for a lease the gateway does not hold is refused, so no job is billed twice.
+      // The lease frame goes out now, beside its commit rather than after it (which may linger,
+      // writer.ts), so the provider starts a commit earlier. A lease lost in a crash costs nothing:
+      // the job is durable as queued and is leased again after the restart, and a result for a
+      // lease the gateway does not hold is refused, so no job is billed twice.
       void this.apply(job, t);
       const leased = t.job;
       const evidence = this.settlement.leaseEvidence?.(leased, session);
