@@ -104,6 +104,16 @@ export class KyselyStore implements Store {
     return r && rowToJob(r);
   }
 
+  async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom("jobs")
+      .selectAll()
+      .where("id", "in", [...ids])
+      .execute();
+    return rows.map(rowToJob);
+  }
+
   async jobByIdempotencyKey(consumerId: string, key: string): Promise<JobRecord | undefined> {
     const r = await this.db
       .selectFrom("idempotency_keys as k")

@@ -120,6 +120,8 @@ export interface Store {
   revokeApiKey(hash: string, at: number): Promise<void>;
 
   getJob(id: string): Promise<JobRecord | undefined>;
+  /** the jobs among `ids` that exist, in no particular order */
+  getJobs(ids: readonly string[]): Promise<JobRecord[]>;
   jobByIdempotencyKey(consumerId: string, key: string): Promise<JobRecord | undefined>;
   listJobs(q: JobQuery): Promise<JobRecord[]>;
   /** queued and running jobs, oldest first: what a restarted gateway must pick up again */

@@ -181,10 +181,7 @@ export class KyselyVerificationStore extends KyselyVerificationReads implements 
       .where("job_id", "=", jobId)
       .orderBy("at")
       .execute();
-    return audits.map((a) => ({
-      ...toAudit(a),
-      verdicts: verdicts.filter((v) => v.audit_id === a.id).map(toVerdict),
-    }));
+    return withVerdicts(audits, verdicts);
   }
 
   async recentAudits(limit: number): Promise<AuditRow[]> {
@@ -213,10 +210,7 @@ export class KyselyVerificationStore extends KyselyVerificationReads implements 
       )
       .orderBy("at")
       .execute();
-    return audits.map((a) => ({
-      ...toAudit(a),
-      verdicts: verdicts.filter((v) => v.audit_id === a.id).map(toVerdict),
-    }));
+    return withVerdicts(audits, verdicts);
   }
 
   async putUnbonding(u: UnbondingRow): Promise<void> {
@@ -276,6 +270,22 @@ function toVerdict(r: { [K in keyof VerdictsTable]: unknown }): VerdictRow {
     elapsedMs: num(r.elapsed_ms as DbInt),
     at: num(r.at as DbInt),
   };
+}
+/** Each audit with its verdicts (given in the order they were cast). */
+function withVerdicts(
+  audits: Array<Parameters<typeof toAudit>[0]>,
+  verdicts: Array<Parameters<typeof toVerdict>[0]>,
+): Array<AuditRow & { verdicts: VerdictRow[] }> {
+  const byAudit = new Map<string, VerdictRow[]>();
+  for (const v of verdicts.map(toVerdict)) {
+    const list = byAudit.get(v.auditId);
+    if (list) list.push(v);
+    else byAudit.set(v.auditId, [v]);
+  }
+  return audits.map((a) => {
+    const audit = toAudit(a);
+    return { ...audit, verdicts: byAudit.get(audit.id) ?? [] };
+  });
 }
 function toUnbonding(r: { [K in keyof UnbondingsTable]: unknown }): UnbondingRow {
   return {

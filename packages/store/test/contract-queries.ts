@@ -85,6 +85,14 @@ export function queryContract(h: Harness): void {
     expect(await h.store.listJobs({ limit: 10, before: "no-such-job" })).toEqual([]);
   });
 
+  it("reads several jobs by id at once, leaving out ids that do not exist", async () => {
+    await h.store.commit(["g1", "g2", "g3"].map((id) => ({ job: makeJob(id) })));
+    const jobs = await h.store.getJobs(["g3", "missing", "g1"]);
+    expect(jobs.map((j) => j.id).sort()).toEqual(["g1", "g3"]);
+    expect(jobs.find((j) => j.id === "g1")).toEqual(await h.store.getJob("g1"));
+    expect(await h.store.getJobs([])).toEqual([]);
+  });
+
   it("lists queued and running jobs as active, oldest first, and counts jobs by status", async () => {
     const statuses = ["queued", "running", "completed", "failed", "cancelled", "running", "queued"] as const;
     await h.store.commit(statuses.map((status, i) => ({ job: makeJob(`s${i}`, { status, createdAt: 100 - i }) })));

@@ -254,9 +254,8 @@ export class VerificationCoordinator {
     if (![...this.deps.sessions()].some((s) => s.online && s.capabilities.verifier)) return;
     this.resuming = true;
     try {
-      const inMemory = new Set(this.pending.keys());
-      for (const audit of await this.parked.next(MAX_LIVE_AUDITS - this.pending.size, inMemory)) {
-        if (this.pending.has(audit.id) || this.verifierCandidates(audit.job, audit.asked).length === 0) continue;
+      for (const audit of await this.parked.next(MAX_LIVE_AUDITS - this.pending.size, this.pending)) {
+        if (this.verifierCandidates(audit.job, audit.asked).length === 0) continue;
         this.pending.set(audit.id, audit);
         this.log(audit).info({ verdicts: audit.verdicts.length }, "parked audit taken up");
         await this.begin(audit);

@@ -33,28 +33,29 @@ export class ParkedAudits {
    * The next page of parked audits after the last one returned, wrapping around to the oldest,
    * skipping those in memory: a page of audits no verifier can take does not block the ones behind it.
    */
-  async next(limit: number, inMemory: ReadonlySet<string>): Promise<ParkedAudit[]> {
+  async next(limit: number, inMemory: { has(id: string): boolean }): Promise<ParkedAudit[]> {
     if (!this.mayHave || limit <= 0) return [];
     const from = this.cursor;
     const rows = await this.store.verification.pendingAudits(limit, from);
     const last = rows.at(-1);
     this.cursor = rows.length < limit || !last ? undefined : { createdAt: last.createdAt, id: last.id };
     if (rows.length === 0 && from === undefined) this.mayHave = false;
-    const out: ParkedAudit[] = [];
-    for (const row of rows) {
-      if (inMemory.has(row.id)) continue;
-      const job = await this.store.getJob(row.jobId);
-      if (!job) continue;
-      out.push({
-        id: row.id,
-        kind: row.kind,
-        job,
-        verdicts: row.verdicts
-          .filter((v) => v.report.metrics.inconclusive !== 1)
-          .map((v) => ({ verifierId: v.verifierId, pass: v.pass })),
-        asked: row.verdicts.map((v) => v.verifierId),
-      });
-    }
-    return out;
+    const waiting = rows.filter((row) => !inMemory.has(row.id));
+    const jobs = new Map((await this.store.getJobs(waiting.map((r) => r.jobId))).map((j) => [j.id, j]));
+    return waiting.flatMap((row) => {
+      const job = jobs.get(row.jobId);
+      if (!job) return [];
+      return [
+        {
+          id: row.id,
+          kind: row.kind,
+          job,
+          verdicts: row.verdicts
+            .filter((v) => v.report.metrics.inconclusive !== 1)
+            .map((v) => ({ verifierId: v.verifierId, pass: v.pass })),
+          asked: row.verdicts.map((v) => v.verifierId),
+        },
+      ];
+    });
   }
 }
