@@ -1,8 +1,5 @@
 // Which of the engine's writes may linger for a group commit, over a real SQLite store: a Batch API
 // line's (patient) but not a job a client waits on.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { accounts, depositEvent } from "@tessera/core";
 import type { JobSpec } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
@@ -13,24 +10,21 @@ import { createMetrics } from "../metrics.js";
 import { Engine, type SubmitRequest } from "./engine.js";
 import { LINGER_MS } from "./writer.js";
 
-let dir: string;
 let store: Store;
 let engine: Engine;
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tessera-engine-"));
-  store = await openStore(join(dir, "g.db"));
+  store = await openStore(":memory:");
   await store.commit([{ ledger: depositEvent("deposit:c1", "c1", 1_000_000_000n, 0) }]);
   // only the linger timer is faked: turns of the event loop (setImmediate) stay real
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  engine = new Engine(store, parseGatewayConfig({ db: join(dir, "g.db") }), pino({ level: "silent" }), createMetrics());
+  engine = new Engine(store, parseGatewayConfig({ db: ":memory:" }), pino({ level: "silent" }), createMetrics());
 });
 
 afterEach(async () => {
   vi.useRealTimers();
   engine.stop();
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const request = (over: Partial<SubmitRequest> = {}): SubmitRequest => ({

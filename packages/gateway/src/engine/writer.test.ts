@@ -1,29 +1,23 @@
 // Group commit over a real SQLite store: patient writes wait for company, any other write
 // commits at the end of its turn and takes the waiting ones with it.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { openStore, type Store } from "@tessera/store";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { testJob } from "../verification/test-nodes.js";
 import { GroupWriter } from "./writer.js";
 
-let dir: string;
 let store: Store;
 let commits: MockInstance<Store["commit"]>;
 
 beforeEach(async () => {
   // only the linger timer is faked: turns of the event loop (setImmediate) stay real
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  dir = mkdtempSync(join(tmpdir(), "tessera-writer-"));
-  store = await openStore(join(dir, "g.db"));
+  store = await openStore(":memory:");
   commits = vi.spyOn(store, "commit");
 });
 
 afterEach(async () => {
   vi.useRealTimers();
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const queued = (id: string) =>

@@ -8,6 +8,7 @@ import pino from "pino";
 import type { Address } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { testJob } from "../verification/test-nodes.js";
 import { SelfSignedVouchers } from "./self-signed.js";
 
 const deployment = {
@@ -19,39 +20,12 @@ const p1 = privateKeyToAccount(generatePrivateKey()).address;
 const p3 = privateKeyToAccount(generatePrivateKey()).address;
 
 function completed(id: string, providerId: string, cost: bigint): JobRecord {
-  return {
-    id,
-    consumerId: "c1",
-    spec: {
-      runtime: "wasm",
-      module: "ab".repeat(32),
-      input: { data: "" },
-      limits: { timeoutMs: 1000, maxMemoryMb: 16 },
-    },
-    constraints: {},
-    jobClass: "interactive",
-    status: "completed",
-    attempt: 1,
-    maxAttempts: 3,
-    providerId,
+  return testJob(id, providerId, {
     pricePerUnit: 1,
-    leaseExpiresAt: null,
-    triedProviders: [],
     escrow: cost,
     cost,
     units: { inputTokens: 0, outputTokens: 0, standardUnits: Number(cost) },
-    output: null,
-    outputHash: null,
-    signature: null,
-    error: null,
-    idempotencyKey: null,
-    requestHash: "cd".repeat(32),
-    createdAt: 1,
-    updatedAt: 2,
-    startedAt: 1,
-    finishedAt: 2,
-    deadlineAt: 10_000,
-  } as JobRecord;
+  });
 }
 
 describe("SelfSignedVouchers", () => {

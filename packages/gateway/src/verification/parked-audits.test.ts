@@ -1,8 +1,5 @@
 // Audits that no verifier can take yet wait in a real SQLite store, not in the gateway's memory,
 // and are taken up when a verifier comes online, by this run or by the next one.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { JobRecord } from "@tessera/core";
 import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
@@ -12,19 +9,16 @@ import { VerificationConfigSchema } from "./config.js";
 import { VerificationCoordinator } from "./coordinator.js";
 import { auditsSent, type TestNode, testJob, testNode, verdictOf } from "./test-nodes.js";
 
-let dir: string;
 let store: Store;
 let writer: GroupWriter;
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tessera-parked-"));
-  store = await openStore(join(dir, "g.db"));
+  store = await openStore(":memory:");
   writer = new GroupWriter(store);
 });
 
 afterEach(async () => {
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const job = (id: string, providerId: string) => testJob(id, providerId, { jobClass: "batch", cost: 0n });
