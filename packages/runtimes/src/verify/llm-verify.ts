@@ -1,15 +1,17 @@
 // Verifying an LLM result without regenerating it: one teacher-forced pass of the model over
-// prompt + claimed tokens (a prefill, far cheaper than token-by-token generation), then the checks
-// in llm-checks.ts, plus what needs no model numbers: the text is what the tokens decode to, the
-// finish reason is consistent with the tokens, and the metering recounts exactly.
+// prompt + claimed tokens (a prefill, far cheaper than token-by-token generation; see
+// teacher-force.ts), then the checks in llm-checks.ts, plus what needs no model numbers: the text
+// is what the tokens decode to, the finish reason is consistent with the tokens, and the metering
+// recounts exactly.
 import type { LlmJobSpec, LlmOutput, VerdictReport } from "@tessera/protocol";
-import type { ControlledEvaluateInputItem, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import type { LlamaModel, Token } from "node-llama-cpp";
 import { prepareInput } from "../llm/input.js";
 import { decodeOutputText } from "../llm/output-text.js";
 import type { LlmRuntime } from "../llm/runtime.js";
 import { llmStandardUnits } from "../llm/units.js";
 import type { ClaimedResult, VerifyContext } from "../types.js";
-import { type CheckOutcome, checkGreedy, checkLogprobs, checkSampled, type PositionMeasure } from "./llm-checks.js";
+import { type CheckOutcome, checkGreedy, checkLogprobs, checkSampled } from "./llm-checks.js";
+import { teacherForce } from "./teacher-force.js";
 import { DEFAULT_LLM_TOLERANCES, type LlmTolerances } from "./tolerances.js";
 
 export async function verifyLlmResult(
@@ -39,7 +41,10 @@ export async function verifyLlmResult(
         const params = spec.params;
         const greedy = params.temperature === 0;
         const top = greedy ? 1 : (params.topK ?? tol.defaultCandidates);
-        const measures = await teacherForce(sequence, prompt.tokens, output.tokens as Token[], top, ctx.signal);
+        const measures = await teacherForce(sequence, prompt.tokens, output.tokens as Token[], {
+          top,
+          signal: ctx.signal,
+        });
         outcomes.push(checkLogprobs(measures, output.logprobs, tol));
         outcomes.push(greedy ? checkGreedy(measures, tol) : checkSampled(measures, params, tol));
       }
@@ -105,57 +110,4 @@ function checkTextAndFinish(
   if (output.finishReason === "length" && tokens.length !== spec.limits.maxOutputTokens)
     reasons.push(`finishReason length after ${tokens.length} of ${spec.limits.maxOutputTokens} tokens (truncated)`);
   return { reasons, checks: ["text", "finish"], metrics: {} };
-}
-
-/**
- * One pass over prompt + claimed tokens (all but the last), reading at each output position the
- * claimed token's logit, the top `top` logits (sorted, argmax first) and the softmax normaliser.
- */
-async function teacherForce(
-  sequence: LlamaContextSequence,
-  promptTokens: Token[],
-  claimed: Token[],
-  top: number,
-  signal: AbortSignal,
-): Promise<PositionMeasure[]> {
-  await sequence.clearHistory();
-  const all = [...promptTokens, ...claimed];
-  const first = promptTokens.length - 1;
-  const batch = sequence.context.batchSize;
-  const items: ControlledEvaluateInputItem[] = all.slice(0, -1).map((t, i) =>
-    i < first
-      ? t
-      : [
-          t,
-          {
-            generateNext: {
-              logits: { filter: { tokens: [all[i + 1] as Token], includeTop: top } },
-              totalLogitWeight: true,
-            },
-          },
-        ],
-  );
-  const measures: PositionMeasure[] = [];
-  for (let start = 0; start < items.length; start += batch) {
-    signal.throwIfAborted();
-    const chunk = items.slice(start, start + batch);
-    const out = await sequence.controlledEvaluate(chunk);
-    for (let j = 0; j < chunk.length; j++) {
-      const i = start + j;
-      if (i < first) continue;
-      const next = out[j]?.next;
-      const claimedToken = all[i + 1] as Token;
-      if (!next?.logits || next.totalLogitWeight === undefined)
-        throw new Error(`llama.cpp returned no logits at position ${i}`);
-      const entries = [...next.logits.entries()] as Array<[number, number]>;
-      // includeTop sorts the map best first, so a claimed token outside the top comes after it
-      measures.push({
-        claimed: claimedToken,
-        claimedLogit: next.logits.get(claimedToken) as number,
-        top: entries.slice(0, top),
-        totalLogitWeight: next.totalLogitWeight,
-      });
-    }
-  }
-  return measures;
 }
