@@ -2,14 +2,19 @@
 // the tiny model, runtimes configured as a provider and as verifiers, a seeded mix of LLM jobs
 // (greedy and seeded sampling, prompt and chat inputs, stop strings, varied output lengths) and
 // the percentiles of the margins a verdict report records.
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { LlmJobSpec, LlmParams } from "@tessera/protocol";
-import { createLlmRuntime, ensureTinyModel, type LlmRuntime } from "@tessera/runtimes";
+import { createLlmRuntime, ensureTinyModel, type LlmRuntime, makeTinyModel, type WeightType } from "@tessera/runtimes";
 import { percentile } from "./stats.js";
 
 /** The tiny model the tests and benches share (generated once, byte-identical everywhere). */
-export function tinyModel(): Promise<string> {
-  return ensureTinyModel(join(process.env.TMPDIR ?? "/tmp", "tessera-test-models"));
+export function tinyModel(weights: WeightType = "f32"): Promise<string> {
+  const dir = join(process.env.TMPDIR ?? "/tmp", "tessera-test-models");
+  if (weights === "f32") return ensureTinyModel(dir);
+  return mkdir(dir, { recursive: true }).then(() =>
+    makeTinyModel(join(dir, `tessera-tiny-${weights}.gguf`), { weights }),
+  );
 }
 
 /** How a runtime is set up: the knobs that change float order between two honest machines. */

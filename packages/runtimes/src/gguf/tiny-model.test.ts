@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, describe, expect, test } from "vitest";
+import { createLlmRuntime } from "../llm/index.js";
 import { ggufParameterCount } from "./params.js";
 import {
   CHATML_TEMPLATE,
@@ -98,6 +99,36 @@ describe("tiny model generator", () => {
     expect(ggufParameterCount(info.tensorInfo ?? [])).toBe(tinyModelParameterCount(small));
     expect(Buffer.compare(encodeTinyModel({ seed: 1 }), encodeTinyModel({ seed: 2 }))).not.toBe(0);
   });
+
+  test.each([
+    ["q8_0", 7, 8],
+    ["q4_0", 2, 2],
+  ] as const)(
+    "quantized (%s): matrices stored quantized, norms F32, loads and generates in llama.cpp",
+    async (weights, fileType, ggmlType) => {
+      const path = await makeTinyModel(join(await tempDir(), `${weights}.gguf`), { weights });
+      const info = await readGgufFileInfo(path, { sourceType: "filesystem", logWarnings: false });
+      expect(info.metadata.general.file_type).toBe(fileType);
+      for (const t of info.tensorInfo ?? []) expect(t.ggmlType).toBe(t.dimensions.length === 2 ? ggmlType : 0);
+      expect(ggufParameterCount(info.tensorInfo ?? [])).toBe(TINY_PARAMETERS);
+      const rt = await createLlmRuntime({ modelPaths: [path], threads: 1 });
+      try {
+        const spec = {
+          runtime: "llm" as const,
+          model: rt.models()[0]?.id as string,
+          input: { prompt: "The world is" },
+          params: { temperature: 0 },
+          limits: { maxOutputTokens: 12 },
+        };
+        const ctx = () => ({ jobId: "q", attempt: 1, signal: new AbortController().signal });
+        const [a, b] = [await rt.execute(spec, ctx()), await rt.execute(spec, ctx())];
+        expect(a.output.tokens.length).toBeGreaterThan(0);
+        expect(b.output.tokens).toEqual(a.output.tokens);
+      } finally {
+        await rt.close();
+      }
+    },
+  );
 
   test("ensureTinyModel creates the file once, atomically, for concurrent callers", async () => {
     const dir = join(await tempDir(), "nested", "cache");

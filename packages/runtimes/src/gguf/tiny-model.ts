@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Prng } from "./prng.js";
+import { FILE_TYPE, type WeightType } from "./quantize.js";
 import { buildVocabulary } from "./vocab.js";
 import { encodeGguf, type GgufTensor, type GgufValue } from "./writer.js";
 
@@ -18,6 +19,8 @@ export interface TinyModelOptions {
   contextLength?: number;
   /** include ChatML control tokens and a ChatML `tokenizer.chat_template` (default true) */
   chatTemplate?: boolean;
+  /** how the matrices are stored (norms stay F32, as in llama.cpp's quantized files); default f32 */
+  weights?: WeightType;
 }
 
 export const TINY_MODEL_FILE = "tessera-tiny.gguf";
@@ -31,6 +34,7 @@ const DEFAULTS: Required<TinyModelOptions> = {
   feedForwardLength: 512,
   contextLength: 2048,
   chatTemplate: true,
+  weights: "f32",
 };
 
 /** The standard ChatML template; node-llama-cpp recognises it as its built-in ChatML wrapper. */
@@ -99,7 +103,7 @@ export function encodeTinyModel(opts?: TinyModelOptions): Uint8Array {
     const data = new Float32Array(n);
     if (t.init === "ones") data.fill(1);
     else for (let i = 0; i < n; i++) data[i] = rng.nextNormal() * t.init;
-    return { name: t.name, dims: t.dims, data };
+    return { name: t.name, dims: t.dims, data, type: t.dims.length === 2 ? o.weights : "f32" };
   });
 
   const u32 = (value: number): GgufValue => ({ type: "u32", value });
@@ -107,7 +111,7 @@ export function encodeTinyModel(opts?: TinyModelOptions): Uint8Array {
     ["general.architecture", { type: "string", value: "llama" }],
     ["general.name", { type: "string", value: "tessera-tiny" }],
     ["general.description", { type: "string", value: "Seeded random weights for tests; output is not meaningful." }],
-    ["general.file_type", u32(0)],
+    ["general.file_type", u32(FILE_TYPE[o.weights])],
     ["llama.vocab_size", u32(vocab.tokens.length)],
     ["llama.context_length", u32(o.contextLength)],
     ["llama.embedding_length", u32(o.embeddingLength)],

@@ -1,5 +1,7 @@
-// A minimal GGUF v3 encoder: metadata key/values, tensor infos and F32 tensor data, little-endian,
-// laid out exactly as llama.cpp expects so generated files load like any downloaded model.
+// A minimal GGUF v3 encoder: metadata key/values, tensor infos and tensor data (F32, or quantized
+// to Q8_0 / Q4_0 by quantize.ts), little-endian, laid out exactly as llama.cpp expects so generated
+// files load like any downloaded model.
+import { encodedSize, encodeWeights, GGML_TYPE, type WeightType } from "./quantize.js";
 
 /** GGUF metadata value types, as numbered by the GGUF spec. */
 export const GgufValueType = {
@@ -33,6 +35,8 @@ export interface GgufTensor {
   /** ggml order: dims[0] is the contiguous (fastest-varying) dimension */
   dims: readonly number[];
   data: Float32Array;
+  /** how the data is stored (default f32); quantized types need a multiple of 32 values */
+  type?: WeightType;
 }
 
 export interface GgufDocument {
@@ -44,7 +48,6 @@ export interface GgufDocument {
 
 const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 const GGUF_VERSION = 3;
-const GGML_TYPE_F32 = 0;
 
 const scalarCodes: Record<string, GgufScalarType> = {
   u8: 0,
@@ -229,15 +232,14 @@ export function encodeGguf(doc: GgufDocument): Uint8Array {
     out.string(t.name);
     out.u32(t.dims.length);
     for (const d of t.dims) out.u64(BigInt(d));
-    out.u32(GGML_TYPE_F32);
+    out.u32(GGML_TYPE[t.type ?? "f32"]);
     out.u64(BigInt(offset));
-    offset = alignUp(offset + t.data.byteLength, alignment);
+    offset = alignUp(offset + encodedSize(t.type ?? "f32", t.data.length), alignment);
   }
   out.pad(alignment);
 
   for (const t of doc.tensors) {
-    // Explicit little-endian writes, so the bytes do not depend on the host's endianness.
-    for (let i = 0; i < t.data.length; i++) out.f32(t.data[i] as number);
+    out.bytes(encodeWeights(t.type ?? "f32", t.data)); // little-endian whatever the host's order
     out.pad(alignment);
   }
   return out.result();

@@ -12,6 +12,8 @@ export {
   DEFAULT_LLM_TOLERANCES,
   DEFAULT_WASM_TOLERANCES,
   type LlmTolerances,
+  llmTolerancesFor,
+  QUANTIZED_LLM_TOLERANCES,
   type WasmTolerances,
 } from "./tolerances.js";
 export { verifyWasmResult } from "./wasm-verify.js";

@@ -4,6 +4,7 @@ import type { LlmJobSpec, LlmOutput, Units } from "@tessera/protocol";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type TempModel, tempTinyModel } from "../gguf/testing.js";
 import { createLlmRuntime, type LlmRuntime } from "../llm/index.js";
+import { DEFAULT_LLM_TOLERANCES, llmTolerancesFor, QUANTIZED_LLM_TOLERANCES } from "./tolerances.js";
 
 let tiny: TempModel;
 let other: TempModel;
@@ -161,5 +162,67 @@ describe("teacher-forced LLM verification", () => {
     const v = await check(s, { ...honest, output: { ...honest.output, tokens } });
     expect(v.pass).toBe(false);
     expect(v.reasons.join(" ")).toMatch(/vocabulary/);
+  });
+});
+
+// Quantized weights: the batched pass re-quantizes activations that differ from generation's in the
+// last float bits, so honest margins grow past the F32 tolerances; the verifier reads the weight
+// types from the file and applies the quantized ones, which still leave a different model far out.
+describe("teacher-forced LLM verification of a quantized (Q4_0) model", () => {
+  let q4: TempModel;
+  let q4Other: TempModel;
+  let q4Producer: LlmRuntime;
+  let q4Verifier: LlmRuntime; // batch 512: prompt + output in one pass, as `tessera provider --verify` runs
+  let q4Impostor: LlmRuntime;
+  let q4Id: string;
+  beforeAll(async () => {
+    q4 = await tempTinyModel({ weights: "q4_0" });
+    q4Other = await tempTinyModel({ weights: "q4_0", seed: 777 });
+    q4Producer = await createLlmRuntime({ modelPaths: [q4.path], threads: 1 });
+    q4Verifier = await createLlmRuntime({ modelPaths: [q4.path], threads: 1, batchSize: 512 });
+    q4Impostor = await createLlmRuntime({ modelPaths: [q4Other.path], threads: 1 });
+    q4Id = q4Producer.models()[0]?.id as string;
+  });
+  afterAll(async () => {
+    for (const rt of [q4Producer, q4Verifier, q4Impostor]) await rt?.close();
+    await Promise.all([q4?.cleanup(), q4Other?.cleanup()]);
+  });
+  const q4Spec = (i: number): LlmJobSpec => ({
+    runtime: "llm",
+    model: q4Id,
+    input: { prompt: `Prompt number ${i} about the world` },
+    params: i % 2 ? { temperature: 0 } : { temperature: 0.8, topK: 40, seed: i },
+    limits: { maxOutputTokens: 64 },
+  });
+  const q4Check = (s: LlmJobSpec, claim: { output: LlmOutput; units: Units }) =>
+    q4Verifier.verify(s, claim, { jobId: "j", signal: new AbortController().signal });
+
+  test("picks tolerances by the weights in the file", () => {
+    const matrix = (ggmlType: number) => ({ ggmlType, dimensions: [128, 128] });
+    const norm = { ggmlType: 0, dimensions: [128] };
+    expect(llmTolerancesFor([matrix(0), norm])).toBe(DEFAULT_LLM_TOLERANCES);
+    expect(llmTolerancesFor([matrix(1), matrix(30)])).toBe(DEFAULT_LLM_TOLERANCES); // F16, BF16
+    expect(llmTolerancesFor([matrix(0), matrix(2), norm])).toBe(QUANTIZED_LLM_TOLERANCES); // one Q4_0
+    expect(llmTolerancesFor([{ ggmlType: 8, dimensions: [128] }])).toBe(DEFAULT_LLM_TOLERANCES); // not a matrix
+  });
+
+  test("passes honest greedy and sampled outputs, recording the quantized tolerances applied", async () => {
+    for (let i = 0; i < 16; i++) {
+      const s = q4Spec(i);
+      const v = await q4Check(s, await run(q4Producer, s));
+      expect(v.reasons).toEqual([]);
+      expect(v.metrics.logprobToleranceNats).toBe(QUANTIZED_LLM_TOLERANCES.logprobDiffNats);
+      expect(v.metrics.greedyGapToleranceNats).toBe(QUANTIZED_LLM_TOLERANCES.greedyGapNats);
+    }
+  });
+
+  test("fails a different model's greedy and sampled output by far more than the tolerance", async () => {
+    for (let i = 0; i < 4; i++) {
+      const s = q4Spec(i);
+      const v = await q4Check(s, await run(q4Impostor, s));
+      expect(v.pass).toBe(false);
+      const missedBy = i % 2 ? (v.metrics.maxGreedyGap as number) : (v.metrics.maxLogprobDiff as number);
+      expect(missedBy).toBeGreaterThan(5 * QUANTIZED_LLM_TOLERANCES.logprobDiffNats);
+    }
   });
 });

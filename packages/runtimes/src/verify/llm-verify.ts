@@ -12,14 +12,15 @@ import { llmStandardUnits } from "../llm/units.js";
 import type { ClaimedResult, VerifyContext } from "../types.js";
 import { type CheckOutcome, checkGreedy, checkLogprobs, checkSampled } from "./llm-checks.js";
 import { teacherForce } from "./teacher-force.js";
-import { DEFAULT_LLM_TOLERANCES, type LlmTolerances } from "./tolerances.js";
+import { type LlmTolerances, llmTolerancesFor } from "./tolerances.js";
 
 export async function verifyLlmResult(
   rt: Pick<LlmRuntime, "withModel">,
   spec: LlmJobSpec,
   claim: ClaimedResult,
   ctx: VerifyContext,
-  tol: LlmTolerances = DEFAULT_LLM_TOLERANCES,
+  /** default: by the model's weights (llmTolerancesFor) */
+  tolerances?: LlmTolerances,
 ): Promise<VerdictReport> {
   if (!("tokens" in claim.output)) return fail(["an llm job's output must have tokens"], "shape");
   const output = claim.output;
@@ -32,6 +33,7 @@ export async function verifyLlmResult(
       const vocab = vocabularySize(model);
       if (output.tokens.some((t) => t >= vocab))
         return fail([`a claimed token id is outside the vocabulary of ${vocab}`], "vocab");
+      const tol = tolerances ?? llmTolerancesFor(model.fileInfo.tensorInfo ?? []);
       const prompt = prepareInput(model, spec.input);
       const outcomes: CheckOutcome[] = [
         checkMetering(spec, output, claim, prompt.tokens.length, info.parameters),
@@ -53,7 +55,15 @@ export async function verifyLlmResult(
         pass: reasons.length === 0,
         reasons,
         checks: outcomes.flatMap((o) => o.checks),
-        metrics: Object.assign({ tokensChecked: output.tokens.length }, ...outcomes.map((o) => o.metrics)),
+        metrics: Object.assign(
+          // the tolerances applied travel with the margins, so thresholds can be tuned per kind of model
+          {
+            tokensChecked: output.tokens.length,
+            greedyGapToleranceNats: tol.greedyGapNats,
+            logprobToleranceNats: tol.logprobDiffNats,
+          },
+          ...outcomes.map((o) => o.metrics),
+        ),
       };
     },
     ctx.signal,

@@ -30,6 +30,31 @@ export const DEFAULT_LLM_TOLERANCES: LlmTolerances = {
   defaultCandidates: 40,
 };
 
+/**
+ * Quantized weights (Q8_0, Q4_0, the K-quants: how GGUF models are usually shipped) re-quantize
+ * every layer's input to int8, so the float-order noise between generation (one token per decode)
+ * and the verifier's batched pass can cross a rounding step and grow: on the tiny model, honest
+ * Q8_0 / Q4_0 results disagreed by up to 0.3 nats on a logprob and 0.2 on a greedy gap where F32
+ * stayed under 0.012. A different model still misses by whole nats (≥ 20 on the tiny model).
+ */
+export const QUANTIZED_LLM_TOLERANCES: LlmTolerances = {
+  ...DEFAULT_LLM_TOLERANCES,
+  greedyGapNats: 1,
+  logprobDiffNats: 1,
+  rankSlackNats: 1,
+};
+
+/** ggml types that store weights as plain floats (F32, F16, BF16); any other is quantized. */
+const FLOAT_TYPES = new Set([0, 1, 30]);
+
+/** The tolerances for a model whose matrices (tensors of two or more dimensions) have these types. */
+export function llmTolerancesFor(
+  tensors: ReadonlyArray<{ ggmlType: number; dimensions: readonly unknown[] }>,
+): LlmTolerances {
+  const quantized = tensors.some((t) => t.dimensions.length >= 2 && !FLOAT_TYPES.has(t.ggmlType));
+  return quantized ? QUANTIZED_LLM_TOLERANCES : DEFAULT_LLM_TOLERANCES;
+}
+
 export interface WasmTolerances {
   /** claimed standard units may exceed the verifier's measurement by this factor (+ slackUnits) */
   unitsFactor: number;
