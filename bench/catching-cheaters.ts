@@ -9,14 +9,16 @@
 // drawn cheated result (first verifier A, second B, a third A again), repeated over many simulated
 // providers; beside it the expectation computed analytically from the same policy, and the
 // cheater's gains against its stake.
-//   npx tsx bench/catching-cheaters.ts [--per-strategy 300] [--trials 2000] [--seed 2]
+// With --weights q8_0 or q4_0 the tiny model and the impostor are quantized and the verifiers apply
+// the wider quantized tolerances; that run writes catching-cheaters-<weights>.json.
+//   npx tsx bench/catching-cheaters.ts [--per-strategy 300] [--trials 2000] [--seed 2] [--weights f32]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expectedJobsUntilCaught, incentiveRatio, maxJobCost } from "@tessera/core";
 import { GatewayConfigSchema } from "@tessera/gateway";
 import type { LlmJobSpec, VerdictReport } from "@tessera/protocol";
-import { type LlmRuntime, tinyModelParameterCount } from "@tessera/runtimes";
+import { type LlmRuntime, tinyModelParameterCount, type WeightType } from "@tessera/runtimes";
 import { expectedJobsDecaying, runAudit, simulateStream } from "./lib/audit-sim.js";
 import {
   Cheater,
@@ -40,6 +42,7 @@ const FLAGS = {
   trials: { help: "simulated providers per (strategy, q) row", default: 2000 },
   seed: { help: "seed of the job mix and the simulation", default: 2 },
   "max-jobs": { help: "a simulated provider not slashed after this many jobs counts as never caught", default: 500000 },
+  weights: { help: "how the tiny model's matrices are stored: f32, q8_0 or q4_0", default: "f32" },
 };
 const LENGTHS = [1, 2, 4, 8, 16, 24, 32];
 const QS = [1, 0.1, 0.01];
@@ -50,14 +53,18 @@ const VERIFIERS: Record<"A" | "B", RuntimeSetup> = {
 const PROVIDER: RuntimeSetup = { threads: 1, batchSize: 512 };
 
 const flags = readFlags(BENCH, FLAGS);
+if (!["f32", "q8_0", "q4_0"].includes(flags.weights)) throw new Error("--weights must be f32, q8_0 or q4_0");
+const WEIGHTS = flags.weights as WeightType;
+// a quantized run (verifiers on the quantized tolerances) gets its own result file
+const RESULT = WEIGHTS === "f32" ? BENCH : `${BENCH}-${WEIGHTS}`;
 const t0 = performance.now();
 const verification = GatewayConfigSchema.parse({}).verification;
 const policy = verification.policy;
 const recheckRate = verification.passRecheckRate;
-const model = await tinyModel();
+const model = await tinyModel(WEIGHTS);
 const dir = mkdtempSync(join(tmpdir(), "tessera-cheaters-"));
 const provider = await openRuntime(model, PROVIDER);
-const impostor = await openImpostor(dir, PROVIDER);
+const impostor = await openImpostor(dir, PROVIDER, WEIGHTS);
 const verifiers: Record<"A" | "B", LlmRuntime> = {
   A: await openRuntime(model, VERIFIERS.A),
   B: await openRuntime(model, VERIFIERS.B),
@@ -336,8 +343,8 @@ const simTable = [
 const durationS = (performance.now() - t0) / 1000;
 const { command, reproduce } = commandLine(BENCH, nonDefaultFlags(FLAGS, flags));
 const file = writeResult({
-  bench: BENCH,
-  title: `Catching cheaters: detection of 5 cheating strategies by the real LLM verify (${N} cheated tiny-model results each), and jobs until slashed under the gateway's default audit policy (${flags.trials} simulated providers per row, q = ${QS.join(", ")})`,
+  bench: RESULT,
+  title: `Catching cheaters: detection of 5 cheating strategies by the real LLM verify (${N} cheated tiny-model (${WEIGHTS}) results each), and jobs until slashed under the gateway's default audit policy (${flags.trials} simulated providers per row, q = ${QS.join(", ")})`,
   date: new Date().toISOString(),
   command,
   reproduce,

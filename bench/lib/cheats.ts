@@ -4,7 +4,7 @@
 // have produced had it done the work) and returns what the cheater claims instead.
 import { join } from "node:path";
 import type { LlmJobSpec, LlmOutput, Units } from "@tessera/protocol";
-import { type LlmRuntime, llmStandardUnits, makeTinyModel } from "@tessera/runtimes";
+import { type LlmRuntime, llmStandardUnits, makeTinyModel, type WeightType } from "@tessera/runtimes";
 import { openRuntime, type RuntimeSetup } from "./llm-mix.js";
 
 export interface Claim {
@@ -25,8 +25,8 @@ export const WHAT: Record<Strategy, string> = {
 };
 
 /** The cheaper model a smaller-model cheater runs: another seed, half the blocks. */
-export async function openImpostor(dir: string, setup: RuntimeSetup): Promise<LlmRuntime> {
-  const path = await makeTinyModel(join(dir, "impostor.gguf"), { seed: 4242, blockCount: 2 });
+export async function openImpostor(dir: string, setup: RuntimeSetup, weights: WeightType = "f32"): Promise<LlmRuntime> {
+  const path = await makeTinyModel(join(dir, "impostor.gguf"), { seed: 4242, blockCount: 2, weights });
   return openRuntime(path, setup);
 }
 
