@@ -27,21 +27,35 @@ export function logSumExp(logits: readonly number[]): number {
   return max + Math.log(sum);
 }
 
+/** Best first, ties to the lower token id: the one order every node samples in. */
+const byLogit = (a: [number, number], b: [number, number]) => b[1] - a[1] || a[0] - b[0];
+
 /**
  * Samples one token. Candidates are ordered by logit (ties: lower token id), cut to `topK`, weighted
  * by exp((l − lmax)/T), cut to the smallest prefix whose mass reaches `topP`, then drawn with one
  * 53-bit uniform from `rng`.
+ *
+ * `logits` is either the whole vocabulary, or (with `logZ`, the log normaliser over the whole
+ * vocabulary) its top-k candidates only: llama.cpp finds those in native code, which is far
+ * cheaper than shipping every logit to JS and sorting them here. Candidates that arrive in order
+ * (llama.cpp returns them sorted) are not sorted again.
  */
-export function sampleToken(logits: ReadonlyMap<number, number>, params: SamplingParams, rng: Prng): SampledToken {
-  const logZ = logSumExp([...logits.values()]);
+export function sampleToken(
+  logits: ReadonlyMap<number, number>,
+  params: SamplingParams,
+  rng: Prng,
+  logZ?: number,
+): SampledToken {
+  const subset = logZ !== undefined;
+  const z = logZ ?? logSumExp([...logits.values()]);
   let cands: Array<[number, number]> = [];
   for (const [token, logit] of logits) if (Number.isFinite(logit)) cands.push([token, logit]);
   if (cands.length === 0) throw new Error("the model returned no finite logits");
 
   const cutTopK = params.topK !== undefined && params.topK < cands.length;
   const cutTopP = params.topP !== undefined && params.topP < 1;
-  if (cutTopK || cutTopP) {
-    cands.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  if (cutTopK || cutTopP || subset) {
+    if (!inOrder(cands)) cands.sort(byLogit);
     if (cutTopK) cands = cands.slice(0, params.topK);
   }
 
@@ -74,5 +88,11 @@ export function sampleToken(logits: ReadonlyMap<number, number>, params: Samplin
     }
   }
   const [token, logit] = cands[pick] as [number, number];
-  return { token: token as Token, logprob: logit - logZ };
+  return { token: token as Token, logprob: logit - z };
+}
+
+function inOrder(cands: Array<[number, number]>): boolean {
+  for (let i = 1; i < cands.length; i++)
+    if (byLogit(cands[i - 1] as [number, number], cands[i] as [number, number]) > 0) return false;
+  return true;
 }
