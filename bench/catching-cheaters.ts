@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { expectedJobsUntilCaught, incentiveRatio, maxJobCost } from "@tessera/core";
 import { GatewayConfigSchema } from "@tessera/gateway";
 import type { LlmJobSpec, VerdictReport } from "@tessera/protocol";
-import { type LlmRuntime, tinyModelParameterCount, type WeightType } from "@tessera/runtimes";
+import { type LlmRuntime, tinyModelParameterCount } from "@tessera/runtimes";
 import { expectedJobsDecaying, runAudit, simulateStream } from "./lib/audit-sim.js";
 import {
   Cheater,
@@ -31,7 +31,18 @@ import {
   WHAT,
 } from "./lib/cheats.js";
 import { nonDefaultFlags, readFlags } from "./lib/flags.js";
-import { describeSpec, jobMix, label, openRuntime, type RuntimeSetup, seeded, tinyModel } from "./lib/llm-mix.js";
+import {
+  describeSpec,
+  jobMix,
+  label,
+  openRuntime,
+  parseWeights,
+  type RuntimeSetup,
+  resultName,
+  seeded,
+  tinyModel,
+  WEIGHTS_FLAG,
+} from "./lib/llm-mix.js";
 import { note, startBar, stopBars } from "./lib/progress.js";
 import { commandLine, machine, type Row, writeResult } from "./lib/results.js";
 import { fmt, percentile } from "./lib/stats.js";
@@ -42,7 +53,7 @@ const FLAGS = {
   trials: { help: "simulated providers per (strategy, q) row", default: 2000 },
   seed: { help: "seed of the job mix and the simulation", default: 2 },
   "max-jobs": { help: "a simulated provider not slashed after this many jobs counts as never caught", default: 500000 },
-  weights: { help: "how the tiny model's matrices are stored: f32, q8_0 or q4_0", default: "f32" },
+  weights: WEIGHTS_FLAG,
 };
 const LENGTHS = [1, 2, 4, 8, 16, 24, 32];
 const QS = [1, 0.1, 0.01];
@@ -53,10 +64,8 @@ const VERIFIERS: Record<"A" | "B", RuntimeSetup> = {
 const PROVIDER: RuntimeSetup = { threads: 1, batchSize: 512 };
 
 const flags = readFlags(BENCH, FLAGS);
-if (!["f32", "q8_0", "q4_0"].includes(flags.weights)) throw new Error("--weights must be f32, q8_0 or q4_0");
-const WEIGHTS = flags.weights as WeightType;
-// a quantized run (verifiers on the quantized tolerances) gets its own result file
-const RESULT = WEIGHTS === "f32" ? BENCH : `${BENCH}-${WEIGHTS}`;
+const WEIGHTS = parseWeights(flags.weights);
+const RESULT = resultName(BENCH, WEIGHTS);
 const t0 = performance.now();
 const verification = GatewayConfigSchema.parse({}).verification;
 const policy = verification.policy;

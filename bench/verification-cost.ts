@@ -10,11 +10,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LlmJobSpec } from "@tessera/protocol";
-import { createLlmRuntime, type WeightType } from "@tessera/runtimes";
-import { tinyModel } from "./lib/llm-mix.js";
+import { createLlmRuntime, WEIGHT_TYPES } from "@tessera/runtimes";
+import { parseWeights, tinyModel } from "./lib/llm-mix.js";
 
 const REPS = Number(process.env.REPS ?? 7);
-const WEIGHTS = (process.env.WEIGHTS ?? "f32,q8_0,q4_0").split(",") as WeightType[];
+const WEIGHTS = (process.env.WEIGHTS ?? WEIGHT_TYPES.join(",")).split(",").map(parseWeights);
 const dir = join(import.meta.dirname, "results");
 const signal = new AbortController().signal;
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;

@@ -11,13 +11,8 @@
 // apply the quantized tolerances; that run writes verification-fairness-<weights>.json.
 //   npx tsx bench/verification-fairness.ts [--jobs 10000] [--c-every 25] [--seed 1] [--weights f32]
 import type { LlmJobSpec, VerdictReport } from "@tessera/protocol";
-import {
-  DEFAULT_LLM_TOLERANCES,
-  type LlmExecuteResult,
-  type LlmRuntime,
-  QUANTIZED_LLM_TOLERANCES,
-  type WeightType,
-} from "@tessera/runtimes";
+import { DEFAULT_LLM_TOLERANCES, type LlmExecuteResult, type LlmRuntime, llmTolerancesFor } from "@tessera/runtimes";
+import { readGgufFileInfo } from "node-llama-cpp";
 import { nonDefaultFlags, readFlags } from "./lib/flags.js";
 import {
   describeSpec,
@@ -26,10 +21,13 @@ import {
   label,
   num,
   openRuntime,
+  parseWeights,
   type RuntimeSetup,
+  resultName,
   type Tail,
   tail,
   tinyModel,
+  WEIGHTS_FLAG,
 } from "./lib/llm-mix.js";
 import { note, startBar, stopBars } from "./lib/progress.js";
 import { commandLine, machine, type Row, writeResult } from "./lib/results.js";
@@ -46,7 +44,7 @@ const FLAGS = {
   "b-batch": { help: "verifier B batch size", default: 512 },
   "c-threads": { help: "verifier C threads", default: 2 },
   "c-batch": { help: "verifier C batch size", default: 16 },
-  weights: { help: "how the tiny model's matrices are stored: f32, q8_0 or q4_0", default: "f32" },
+  weights: WEIGHTS_FLAG,
   "c-every": {
     help: "verifier C checks every n-th job (1 = all; two threads are slow on a loaded 2-core machine)",
     default: 25,
@@ -54,11 +52,14 @@ const FLAGS = {
 };
 const LENGTHS = [1, 2, 4, 8, 16, 24, 32];
 const flags = readFlags(BENCH, FLAGS);
-if (!["f32", "q8_0", "q4_0"].includes(flags.weights)) throw new Error("--weights must be f32, q8_0 or q4_0");
-const WEIGHTS = flags.weights as WeightType;
-// a quantized run gets its own result file beside the F32 one
-const RESULT = WEIGHTS === "f32" ? BENCH : `${BENCH}-${WEIGHTS}`;
-const TOL = WEIGHTS === "f32" ? DEFAULT_LLM_TOLERANCES : QUANTIZED_LLM_TOLERANCES;
+const WEIGHTS = parseWeights(flags.weights);
+const RESULT = resultName(BENCH, WEIGHTS);
+const t0 = performance.now();
+const model = await tinyModel(WEIGHTS);
+// the tolerances runtime.verify will pick for this file (by its weight types)
+const TOL = llmTolerancesFor(
+  (await readGgufFileInfo(model, { sourceType: "filesystem", logWarnings: false })).tensorInfo ?? [],
+);
 const KEEP_FAILURES = 100;
 
 interface Checked {
@@ -143,8 +144,6 @@ function headroom(m: Margin, t: Tail): string {
   return t.worst > 0 ? `${(m.tolerance / t.worst).toFixed(0)}× below` : "worst is 0";
 }
 
-const t0 = performance.now();
-const model = await tinyModel(WEIGHTS);
 const providerSetup = { threads: flags["provider-threads"], batchSize: flags["provider-batch"] };
 const NAMES = ["A", "B", "C"] as const;
 type Name = (typeof NAMES)[number];

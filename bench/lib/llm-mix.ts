@@ -2,20 +2,31 @@
 // the tiny model, runtimes configured as a provider and as verifiers, a seeded mix of LLM jobs
 // (greedy and seeded sampling, prompt and chat inputs, stop strings, varied output lengths) and
 // the percentiles of the margins a verdict report records.
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { LlmJobSpec, LlmParams } from "@tessera/protocol";
-import { createLlmRuntime, ensureTinyModel, type LlmRuntime, makeTinyModel, type WeightType } from "@tessera/runtimes";
+import { createLlmRuntime, ensureTinyModel, type LlmRuntime, WEIGHT_TYPES, type WeightType } from "@tessera/runtimes";
 import { percentile } from "./stats.js";
 
 /** The tiny model the tests and benches share (generated once, byte-identical everywhere). */
 export function tinyModel(weights: WeightType = "f32"): Promise<string> {
-  const dir = join(process.env.TMPDIR ?? "/tmp", "tessera-test-models");
-  if (weights === "f32") return ensureTinyModel(dir);
-  return mkdir(dir, { recursive: true }).then(() =>
-    makeTinyModel(join(dir, `tessera-tiny-${weights}.gguf`), { weights }),
-  );
+  return ensureTinyModel(join(process.env.TMPDIR ?? "/tmp", "tessera-test-models"), weights);
 }
+
+/** The `--weights` flag: how the tiny model's matrices are stored. */
+export const WEIGHTS_FLAG = {
+  help: `how the tiny model's matrices are stored: ${WEIGHT_TYPES.join(", ")}`,
+  default: "f32",
+};
+
+export function parseWeights(value: string): WeightType {
+  const w = WEIGHT_TYPES.find((t) => t === value);
+  if (!w) throw new Error(`--weights must be one of ${WEIGHT_TYPES.join(", ")}, got '${value}'`);
+  return w;
+}
+
+/** A quantized run writes its own result file beside the F32 one: `<bench>-<weights>`. */
+export const resultName = (bench: string, weights: WeightType): string =>
+  weights === "f32" ? bench : `${bench}-${weights}`;
 
 /** How a runtime is set up: the knobs that change float order between two honest machines. */
 export interface RuntimeSetup {

@@ -3,7 +3,7 @@
 
 export { ggufParameterCount, readGgufParameterCount, type TensorShape } from "./params.js";
 export { Prng } from "./prng.js";
-export type { WeightType } from "./quantize.js";
+export { WEIGHT_TYPES, type WeightType } from "./quantize.js";
 export {
   CHATML_TEMPLATE,
   encodeTinyModel,

@@ -7,7 +7,8 @@
 //         weight j + 16 in its high nibble
 import { setFloat16 } from "@petamoriken/float16";
 
-export type WeightType = "f32" | "q8_0" | "q4_0";
+export const WEIGHT_TYPES = ["f32", "q8_0", "q4_0"] as const;
+export type WeightType = (typeof WEIGHT_TYPES)[number];
 
 /** ggml_type numbers, as written in GGUF tensor infos. */
 export const GGML_TYPE: Record<WeightType, number> = { f32: 0, q4_0: 2, q8_0: 8 };

@@ -106,7 +106,8 @@ describe("tiny model generator", () => {
   ] as const)(
     "quantized (%s): matrices stored quantized, norms F32, loads and generates in llama.cpp",
     async (weights, fileType, ggmlType) => {
-      const path = await makeTinyModel(join(await tempDir(), `${weights}.gguf`), { weights });
+      const path = await ensureTinyModel(await tempDir(), weights);
+    expect(path.endsWith(`tessera-tiny-${weights}.gguf`)).toBe(true);
       const info = await readGgufFileInfo(path, { sourceType: "filesystem", logWarnings: false });
       expect(info.metadata.general.file_type).toBe(fileType);
       for (const t of info.tensorInfo ?? []) expect(t.ggmlType).toBe(t.dimensions.length === 2 ? ggmlType : 0);

@@ -151,14 +151,17 @@ export async function makeTinyModel(path: string, opts?: TinyModelOptions): Prom
   return path;
 }
 
-/** Returns `<dir>/tessera-tiny.gguf`, generating it (default options) if it is not there yet. */
-export async function ensureTinyModel(dir: string): Promise<string> {
-  const path = join(dir, TINY_MODEL_FILE);
+/**
+ * Returns `<dir>/tessera-tiny.gguf` (or `tessera-tiny-<weights>.gguf` for a quantized one),
+ * generating it with default options if it is not there yet.
+ */
+export async function ensureTinyModel(dir: string, weights: WeightType = "f32"): Promise<string> {
+  const path = join(dir, weights === "f32" ? TINY_MODEL_FILE : `tessera-tiny-${weights}.gguf`);
   const exists = await stat(path).then(
     (s) => s.isFile(),
     () => false,
   );
   if (exists) return path;
   await mkdir(dir, { recursive: true });
-  return makeTinyModel(path);
+  return makeTinyModel(path, { weights });
 }
