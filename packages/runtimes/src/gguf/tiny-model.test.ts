@@ -107,7 +107,7 @@ describe("tiny model generator", () => {
     "quantized (%s): matrices stored quantized, norms F32, loads and generates in llama.cpp",
     async (weights, fileType, ggmlType) => {
       const path = await ensureTinyModel(await tempDir(), weights);
-    expect(path.endsWith(`tessera-tiny-${weights}.gguf`)).toBe(true);
+      expect(path.endsWith(`tessera-tiny-${weights}.gguf`)).toBe(true);
       const info = await readGgufFileInfo(path, { sourceType: "filesystem", logWarnings: false });
       expect(info.metadata.general.file_type).toBe(fileType);
       for (const t of info.tensorInfo ?? []) expect(t.ggmlType).toBe(t.dimensions.length === 2 ? ggmlType : 0);
