@@ -22,6 +22,8 @@ const CONCURRENCY = Number(process.env.BENCH_BATCH_CONCURRENCY ?? 1);
 const TOKENS = Number(process.env.BENCH_BATCH_TOKENS ?? 4);
 /** providers' --prefetch: a batch lease waits on each provider so its slot never idles between jobs */
 const PREFETCH = Number(process.env.BENCH_BATCH_PREFETCH ?? 1);
+/** BENCH_BATCH_COMMIT_TIMING=1: time the gateway's SQLite commits (bench/lib/sqlite-commit-timing.mjs) */
+const COMMIT_TIMING = process.env.BENCH_BATCH_COMMIT_TIMING === "1";
 /** other output lengths are recorded beside the default run, not over it */
 const NAME = TOKENS === 4 ? "batch-throughput" : `batch-throughput-${TOKENS}t`;
 
@@ -193,7 +195,12 @@ try {
   writeInput(input, N, TOKENS);
   const ideal = await direct(model);
 
-  await net.startGateway({ args: ["--rate-limit", "0", "--batch-in-flight", "256"] });
+  const timingFile = join(net.dir, "commit-timing.json");
+  if (COMMIT_TIMING) process.env.TESSERA_COMMIT_TIMING_FILE = timingFile;
+  await net.startGateway({
+    args: ["--rate-limit", "0", "--batch-in-flight", "256"],
+    nodeArgs: COMMIT_TIMING ? ["--import", join(REPO, "bench/lib/sqlite-commit-timing.mjs")] : [],
+  });
   for (let i = 0; i < WORKERS; i++)
     net.startProvider({ concurrency: CONCURRENCY, prefetch: PREFETCH, models: [model], runtimes: ["llm"] });
   await net.waitForProviders(WORKERS);
@@ -201,6 +208,8 @@ try {
   const batches = new BatchClient({ baseUrl: net.url, apiKey });
   const tessera = await throughTessera(net, batches, input);
   await net.stop({ keepDir: true }); // the model file stays for the memory phase
+  const commits = COMMIT_TIMING ? JSON.parse(readFileSync(timingFile, "utf8")) : undefined;
+  if (commits) process.stdout.write(`gateway SQLite commits (whole run): ${JSON.stringify(commits)}\n`);
 
   const mems = MEMORY_N > 0 ? [await memory(model)] : [];
 
@@ -237,12 +246,17 @@ try {
     notes: [
       `Each side runs ${WORKERS} processes with ${CONCURRENCY} llama.cpp context(s) each on the same machine, one after the other in this run; greedy, the same prompts, max_tokens ${TOKENS} (${tessera.tokens} output tokens through Tessera). Tessera's providers run with --prefetch ${PREFETCH} (BENCH_BATCH_PREFETCH): ${PREFETCH} batch lease(s) wait on each provider, so a slot starts its next job without the round trip to the gateway.`,
       cpuNote(ideal, tessera),
+      ...(commits
+        ? [
+            `Gateway SQLite COMMIT statements over the whole run (BENCH_BATCH_COMMIT_TIMING=1): ${commits.n}, p50 ${commits.p50Ms} ms, p99 ${commits.p99Ms} ms, longest ${commits.maxMs} ms, ${commits.sumMs} ms in all.`,
+          ]
+        : []),
       ...mems.map(
         (mem) =>
           `Memory: a fresh network (new gateway and store, ${WORKERS} providers); the upload of ${mem.fileBytes} bytes peaked at ${mem.uploadPeakMiB.toFixed(0)} MiB; the batch ran up to ${MEMORY_S} s (${mem.processed} lines finished) and was cancelled. Peak RSS in the first half of the run ${mem.firstHalfPeakMiB.toFixed(0)} MiB, in the second half ${mem.secondHalfPeakMiB.toFixed(0)} MiB; RSS each second: ${mem.samplesEverySecond.join(", ")} MiB.`,
       ),
     ],
-    details: { ideal, tessera, memory: mems, concurrency: CONCURRENCY, prefetch: PREFETCH },
+    details: { ideal, tessera, memory: mems, concurrency: CONCURRENCY, prefetch: PREFETCH, commits },
   });
   process.stdout.write(`${JSON.stringify({ ratio, tesseraRate, idealRate, memory: mems }, null, 2)}\nwrote ${file}\n`);
 } finally {
