@@ -5,12 +5,15 @@
 // verifier's logit reads run on libuv's pool, so its CPU time can exceed its wall time). The tiny
 // model is measured as F32 and quantized to Q8_0 and Q4_0, as GGUF models usually ship: quantized
 // weights make the batched prefill cheaper (int8 matrix products) while the one-token decode steps
-// of generation stay dominated by per-step overhead on a model this small.
+// of generation stay dominated by per-step overhead on a model this small. The "pass alone"
+// column is the floor under any teacher-forced check: llama.cpp evaluating prompt + output in one
+// batch with nothing read back, in the verifier's context.
 // Run: npx tsx bench/verification-cost.ts [REPS=7] [WEIGHTS=f32,q8_0,q4_0]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LlmJobSpec } from "@tessera/protocol";
-import { createLlmRuntime, WEIGHT_TYPES } from "@tessera/runtimes";
+import type { Token } from "node-llama-cpp";
+import { createLlmRuntime, tokenizeInput, WEIGHT_TYPES } from "@tessera/runtimes";
 import { parseWeights, tinyModel } from "./lib/llm-mix.js";
 
 const REPS = Number(process.env.REPS ?? 7);
@@ -31,6 +34,7 @@ for (const weights of WEIGHTS) {
     const ver: number[] = [];
     const genCpu: number[] = [];
     const verCpu: number[] = [];
+    const pass1: number[] = [];
     let tokens = 0;
     let pass = true;
     for (let rep = 0; rep < REPS; rep++) {
@@ -52,6 +56,17 @@ for (const weights of WEIGHTS) {
       const v = await verifier.verify(spec, r, { jobId: "b", signal });
       ver.push(performance.now() - t);
       verCpu.push(cpuMs(process.cpuUsage(c)));
+      pass1.push(
+        await verifier.withModel(id, async (h) => {
+          await h.sequence.clearHistory();
+          const all = [...tokenizeInput(h.model, spec.input), ...(r.output.tokens as Token[])];
+          const t0 = performance.now();
+          await h.sequence.controlledEvaluate(all);
+          const ms = performance.now() - t0;
+          await h.sequence.clearHistory();
+          return ms;
+        }),
+      );
       tokens += r.output.tokens.length;
       pass &&= v.pass;
     }
@@ -59,6 +74,7 @@ for (const weights of WEIGHTS) {
     const v = median(ver);
     const gc = median(genCpu);
     const vc = median(verCpu);
+    const p1 = median(pass1);
     rows.push({
       weights,
       maxOutputTokens: n,
@@ -66,13 +82,16 @@ for (const weights of WEIGHTS) {
       generateMs: g,
       verifyMs: v,
       ratio: v / g,
+      passAloneMs: p1,
+      passAloneRatio: p1 / g,
       generateCpuMs: gc,
       verifyCpuMs: vc,
       cpuRatio: vc / gc,
       allPassed: pass,
     });
     console.log(
-      `${weights}, ${n} tokens: generate ${g.toFixed(1)} ms, verify ${v.toFixed(1)} ms, ratio ${(v / g).toFixed(3)}; ` +
+      `${weights}, ${n} tokens: generate ${g.toFixed(1)} ms, verify ${v.toFixed(1)} ms, ratio ${(v / g).toFixed(3)} ` +
+        `(pass alone ${p1.toFixed(1)} ms, ${(p1 / g).toFixed(3)}); ` +
         `CPU ${gc.toFixed(1)} vs ${vc.toFixed(1)} ms, ratio ${(vc / gc).toFixed(3)}`,
     );
   }
@@ -93,11 +112,11 @@ writeFileSync(join(dir, "verification-cost.json"), `${JSON.stringify(result, nul
 const md = [
   "# Cost of checking an LLM result (tiny model, 1 llama.cpp thread)",
   "",
-  "| weights | max output tokens | tokens (mean) | generate ms | verify ms | verify / generate | generate CPU ms | verify CPU ms | CPU ratio | honest passed |",
-  "|---|---|---|---|---|---|---|---|---|---|",
+  "| weights | max output tokens | tokens (mean) | generate ms | verify ms | verify / generate | pass alone ms | pass alone / generate | generate CPU ms | verify CPU ms | CPU ratio | honest passed |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ...rows.map(
     (r) =>
-      `| ${r.weights} | ${r.maxOutputTokens} | ${r.meanTokens.toFixed(0)} | ${r.generateMs.toFixed(1)} | ${r.verifyMs.toFixed(1)} | ${r.ratio.toFixed(3)} | ${r.generateCpuMs.toFixed(1)} | ${r.verifyCpuMs.toFixed(1)} | ${r.cpuRatio.toFixed(3)} | ${r.allPassed} |`,
+      `| ${r.weights} | ${r.maxOutputTokens} | ${r.meanTokens.toFixed(0)} | ${r.generateMs.toFixed(1)} | ${r.verifyMs.toFixed(1)} | ${r.ratio.toFixed(3)} | ${r.passAloneMs.toFixed(1)} | ${r.passAloneRatio.toFixed(3)} | ${r.generateCpuMs.toFixed(1)} | ${r.verifyCpuMs.toFixed(1)} | ${r.cpuRatio.toFixed(3)} | ${r.allPassed} |`,
   ),
   "",
   `Median of ${REPS} runs each; \`${result.command}\`, ${result.date}.`,
