@@ -2,8 +2,10 @@
 // the worst case, where per-request overhead weighs most; BENCH_BATCH_TOKENS sets it) through
 // Tessera — OpenAI Batches API, gateway, 3 provider processes — against the same requests run
 // directly on node-llama-cpp by 3 local worker processes (the no-network ideal), in the same
-// run; the bar is a ratio of at least 0.9. (2) The peak memory of a fresh gateway while a
-// 100,000-line input is uploaded and streamed through a batch; the bar is under 200 MiB and flat.
+// run; the bar is a ratio of at least 0.9. Both sides stay loaded and take turns in rounds
+// (D T T D D T T D ...), so that a shared machine's drift in speed, which is larger than the
+// difference being measured, falls on both alike. (2) The peak memory of a fresh gateway while
+// a 100,000-line input is uploaded and streamed through a batch; the bar is under 200 MiB and flat.
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -11,10 +13,15 @@ import { createInterface } from "node:readline";
 import { ensureTinyModel } from "@tessera/runtimes";
 import { BatchClient } from "@tessera/sdk";
 import { type CpuWindow, cpuWindow } from "./lib/cpu.js";
-import { firstMessage, REPO, spawnScript, TesseraNetwork, until } from "./lib/network.js";
+import { firstMessage, type Proc, REPO, spawnScript, TesseraNetwork, until } from "./lib/network.js";
+import { startBar, stopBars } from "./lib/progress.js";
 import { commandLine, machine, writeResult } from "./lib/results.js";
 
 const N = Number(process.env.BENCH_BATCH_N ?? 10_000);
+/** rounds per side; each runs N / ROUNDS requests */
+const ROUNDS = Number(process.env.BENCH_BATCH_ROUNDS ?? 4);
+/** requests per side before the rounds, not measured: JIT, first contexts, SQLite's first pages */
+const WARMUP = Number(process.env.BENCH_BATCH_WARMUP ?? 300);
 const MEMORY_N = Number(process.env.BENCH_BATCH_MEMORY_N ?? 100_000);
 const MEMORY_S = Number(process.env.BENCH_BATCH_MEMORY_S ?? 60);
 const WORKERS = 3;
@@ -33,9 +40,9 @@ function rssMiB(pid: number): { rss: number; hwm: number } {
   return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
 }
 
-function writeInput(path: string, n: number, maxTokens: number): void {
+function writeInput(path: string, from: number, to: number, maxTokens: number): void {
   const lines: string[] = [];
-  for (let i = 0; i < n; i++)
+  for (let i = from; i < to; i++)
     lines.push(
       JSON.stringify({
         custom_id: `r${i}`,
@@ -52,44 +59,56 @@ function writeInput(path: string, n: number, maxTokens: number): void {
   writeFileSync(path, `${lines.join("\n")}\n`);
 }
 
-async function direct(model: string): Promise<{ seconds: number; done: number; cpuMs: number; cpu: CpuWindow }> {
-  const per = Math.ceil(N / WORKERS);
-  const workers = Array.from({ length: WORKERS }, (_, w) =>
+type Side = "direct" | "tessera";
+
+interface Totals {
+  seconds: number;
+  done: number;
+  tokens: number;
+  /** CPU seconds by process name, over this side's rounds */
+  cpuS: Record<string, number>;
+  wallS: number;
+  otherS: number;
+  capacityS: number;
+}
+
+const emptyTotals = (): Totals => ({ seconds: 0, done: 0, tokens: 0, cpuS: {}, wallS: 0, otherS: 0, capacityS: 0 });
+
+function addWindow(t: Totals, w: CpuWindow): void {
+  for (const [name, p] of Object.entries(w.perProcess)) t.cpuS[name] = (t.cpuS[name] ?? 0) + p.cpuS;
+  t.wallS += w.wallS;
+  t.otherS += w.otherS;
+  t.capacityS += w.wallS * availableParallelism();
+}
+
+function startDirect(model: string): Proc[] {
+  return Array.from({ length: WORKERS }, (_, w) =>
     spawnScript(`direct-${w}`, join(REPO, "bench/lib/batch-direct-worker.ts"), [
       model,
-      String(w * per),
-      String(Math.min(N, (w + 1) * per)),
       String(CONCURRENCY),
       String(TOKENS),
     ]),
   );
-  await Promise.all(workers.map((w) => firstMessage(w, 120_000)));
-  const started = performance.now();
-  // machine-wide only: the workers exit as soon as they report, before /proc could be read
-  const cpu = cpuWindow(() => ({}));
-  const results = workers.map((w) => firstMessage<{ done: number; cpuMs: number }>(w, 3_600_000));
-  for (const w of workers) w.child.send("go");
-  const reports = await Promise.all(results);
-  const done = reports.reduce((a, r) => a + r.done, 0);
-  const cpuMs = reports.reduce((a, r) => a + r.cpuMs, 0);
-  const seconds = (performance.now() - started) / 1000;
-  const used = cpu.stop();
-  await Promise.all(workers.map((w) => w.stop(5_000)));
-  return { seconds, done, cpuMs, cpu: used };
 }
 
-async function throughTessera(
-  net: TesseraNetwork,
+/** Requests from..to-1, split evenly over the loaded direct workers. */
+async function directRound(workers: Proc[], from: number, to: number): Promise<{ seconds: number; done: number }> {
+  const per = Math.ceil((to - from) / workers.length);
+  const started = performance.now();
+  const replies = workers.map((w) => firstMessage<{ done: number }>(w, 3_600_000));
+  workers.forEach((w, i) => {
+    w.child.send({ from: from + i * per, to: Math.min(to, from + (i + 1) * per) });
+  });
+  const reports = await Promise.all(replies);
+  return { seconds: (performance.now() - started) / 1000, done: reports.reduce((a, r) => a + r.done, 0) };
+}
+
+async function tesseraRound(
   batches: BatchClient,
   path: string,
-): Promise<{ seconds: number; done: number; tokens: number; cpu: CpuWindow }> {
+): Promise<{ seconds: number; done: number; tokens: number }> {
   const file = await batches.upload(path);
   const started = performance.now();
-  const cpu = cpuWindow(() => ({
-    gateway: net.gateway?.child.pid,
-    ...Object.fromEntries(net.providers.map((p) => [p.name, p.child.pid])),
-    bench: process.pid,
-  }));
   const b = await batches.create(file.id);
   const final = await until(
     "the batch to finish",
@@ -100,37 +119,37 @@ async function throughTessera(
     3_600_000,
   );
   const seconds = (performance.now() - started) / 1000;
-  const used = cpu.stop();
   let tokens = 0;
   if (final.output_file_id) {
     const lines = createInterface({ input: await batches.content(final.output_file_id), crlfDelay: Infinity });
     for await (const line of lines)
       if (line) tokens += (JSON.parse(line) as OutputLine).response?.body.usage?.completion_tokens ?? 0;
   }
-  return { seconds, done: final.request_counts.completed, tokens, cpu: used };
+  return { seconds, done: final.request_counts.completed, tokens };
 }
 
 /** CPU milliseconds per finished request, by role: where the difference between the sides goes. */
-function cpuNote(
-  ideal: { done: number; cpuMs: number; cpu: CpuWindow },
-  tessera: { done: number; cpu: CpuWindow },
-): string {
-  const per = (w: CpuWindow, done: number, match: (name: string) => boolean) =>
-    (Object.entries(w.perProcess)
+function cpuNote(ideal: Totals, tessera: Totals): string {
+  const per = (t: Totals, match: (name: string) => boolean) =>
+    (Object.entries(t.cpuS)
       .filter(([name]) => match(name))
-      .reduce((a, [, p]) => a + p.cpuS, 0) *
+      .reduce((a, [, s]) => a + s, 0) *
       1000) /
-    done;
-  const t = tessera.cpu;
+    t.done;
+  const coresWhile = (t: Totals, match: (name: string) => boolean) =>
+    Object.entries(t.cpuS)
+      .filter(([name]) => match(name))
+      .reduce((a, [, s]) => a + s, 0) / t.wallS;
+  const tesseraProc = (n: string) => n === "gateway" || n.startsWith("provider");
   const f = (x: number) => x.toFixed(2);
-  // the direct workers are gone when the window closes: their own count stands in for /proc's
-  const d = ideal.cpu;
-  const directOther = (100 * Math.max(0, d.machineBusyS - ideal.cpuMs / 1000)) / (d.wallS * availableParallelism());
+  const pct = (t: Totals) => f((100 * t.otherS) / t.capacityS);
   return (
-    `CPU per finished request: direct workers ${f(ideal.cpuMs / ideal.done)} ms; through Tessera, ` +
-    `providers ${f(per(t, tessera.done, (n) => n.startsWith("provider")))} ms, gateway ${f(per(t, tessera.done, (n) => n === "gateway"))} ms, ` +
-    `bench client ${f(per(t, tessera.done, (n) => n === "bench"))} ms. Other work on the machine: ${f(directOther)}% of its capacity ` +
-    `during the direct side, ${f(t.otherPctOfMachine)}% during Tessera's (steal ${ideal.cpu.stealPct}% / ${t.stealPct}%).`
+    `CPU per finished request: direct workers ${f(per(ideal, (n) => n.startsWith("direct")))} ms; through Tessera, ` +
+    `providers ${f(per(tessera, (n) => n.startsWith("provider")))} ms, gateway ${f(per(tessera, (n) => n === "gateway"))} ms, ` +
+    `bench client ${f(per(tessera, (n) => n === "bench"))} ms. Waiting their turn, the idle Tessera processes used ` +
+    `${f(coresWhile(ideal, tesseraProc))} of a core during the direct rounds and the idle direct workers ` +
+    `${f(coresWhile(tessera, (n) => n.startsWith("direct")))} during Tessera's. Other work on the machine: ${pct(ideal)}% of its ` +
+    `capacity during the direct rounds, ${pct(tessera)}% during Tessera's.`
   );
 }
 
@@ -153,7 +172,7 @@ async function memory(model: string) {
     const { apiKey } = await net.consumer(10n ** 15n);
     const batches = new BatchClient({ baseUrl: net.url, apiKey });
     const path = join(net.dir, "big.jsonl");
-    writeInput(path, MEMORY_N, 1);
+    writeInput(path, 0, MEMORY_N, 1);
     const pid = net.gateway?.child.pid as number;
     const before = rssMiB(pid);
     const samples: number[] = [];
@@ -189,12 +208,20 @@ async function memory(model: string) {
 
 const t0 = performance.now();
 const net = new TesseraNetwork();
+let workers: Proc[] = [];
 try {
   const model = await ensureTinyModel(join(net.dir, "models"));
-  const input = join(net.dir, "batch.jsonl");
-  writeInput(input, N, TOKENS);
-  const ideal = await direct(model);
+  const ranges = Array.from({ length: ROUNDS }, (_, r) => [
+    Math.floor((r * N) / ROUNDS),
+    Math.floor(((r + 1) * N) / ROUNDS),
+  ]);
+  const inputs = ranges.map(([from, to], r) => {
+    const path = join(net.dir, `batch-${r}.jsonl`);
+    writeInput(path, from as number, to as number, TOKENS);
+    return path;
+  });
 
+  workers = startDirect(model);
   const timingFile = join(net.dir, "commit-timing.json");
   if (COMMIT_TIMING) process.env.TESSERA_COMMIT_TIMING_FILE = timingFile;
   await net.startGateway({
@@ -203,13 +230,57 @@ try {
   });
   for (let i = 0; i < WORKERS; i++)
     net.startProvider({ concurrency: CONCURRENCY, prefetch: PREFETCH, models: [model], runtimes: ["llm"] });
+  await Promise.all(workers.map((w) => firstMessage(w, 120_000)));
   await net.waitForProviders(WORKERS);
   const { apiKey } = await net.consumer(10n ** 15n);
   const batches = new BatchClient({ baseUrl: net.url, apiKey });
-  const tessera = await throughTessera(net, batches, input);
+
+  if (WARMUP > 0) {
+    const warmInput = join(net.dir, "warm-up.jsonl");
+    writeInput(warmInput, N, N + WARMUP, TOKENS);
+    await directRound(workers, N, N + WARMUP);
+    await tesseraRound(batches, warmInput);
+  }
+  const totals: Record<Side, Totals> = { direct: emptyTotals(), tessera: emptyTotals() };
+  const rounds: { side: Side; requests: number; seconds: number; perSecond: number }[] = [];
+  const order = ranges.flatMap((_, r): Side[] => (r % 2 === 0 ? ["direct", "tessera"] : ["tessera", "direct"]));
+  const next: Record<Side, number> = { direct: 0, tessera: 0 };
+  const bar = startBar("rounds", order.length, "rounds");
+  for (const side of order) {
+    const r = next[side]++;
+    const [from, to] = ranges[r] as [number, number];
+    const cpu = cpuWindow(() => ({
+      gateway: net.gateway?.child.pid,
+      ...Object.fromEntries(net.providers.map((p) => [p.name, p.child.pid])),
+      ...Object.fromEntries(workers.map((w) => [w.name, w.child.pid])),
+      bench: process.pid,
+    }));
+    const res =
+      side === "direct"
+        ? { ...(await directRound(workers, from, to)), tokens: 0 }
+        : await tesseraRound(batches, inputs[r] as string);
+    addWindow(totals[side], cpu.stop());
+    totals[side].seconds += res.seconds;
+    totals[side].done += res.done;
+    totals[side].tokens += res.tokens;
+    rounds.push({
+      side,
+      requests: res.done,
+      seconds: Number(res.seconds.toFixed(2)),
+      perSecond: Number((res.done / res.seconds).toFixed(1)),
+    });
+    bar.increment();
+  }
+  bar.stop();
+  stopBars();
+  for (const w of workers) w.child.send("exit");
+  await Promise.all(workers.map((w) => w.stop(10_000)));
+  workers = [];
   await net.stop({ keepDir: true }); // the model file stays for the memory phase
   const commits = COMMIT_TIMING ? JSON.parse(readFileSync(timingFile, "utf8")) : undefined;
   if (commits) process.stdout.write(`gateway SQLite commits (whole run): ${JSON.stringify(commits)}\n`);
+  const ideal = totals.direct;
+  const tessera = totals.tessera;
 
   const mems = MEMORY_N > 0 ? [await memory(model)] : [];
 
@@ -244,7 +315,7 @@ try {
       })),
     ],
     notes: [
-      `Each side runs ${WORKERS} processes with ${CONCURRENCY} llama.cpp context(s) each on the same machine, one after the other in this run; greedy, the same prompts, max_tokens ${TOKENS} (${tessera.tokens} output tokens through Tessera). Tessera's providers run with --prefetch ${PREFETCH} (BENCH_BATCH_PREFETCH): ${PREFETCH} batch lease(s) wait on each provider, so a slot starts its next job without the round trip to the gateway.`,
+      `Each side runs ${WORKERS} processes with ${CONCURRENCY} llama.cpp context(s) each on the same machine; both stay loaded and take turns, after ${WARMUP} unmeasured requests each (BENCH_BATCH_WARMUP), in ${ROUNDS} rounds each of ${N / ROUNDS} requests (order ${rounds.map((r) => (r.side === "direct" ? "D" : "T")).join(" ")}; BENCH_BATCH_ROUNDS), and each side's rate is its requests over its rounds' time; greedy, the same prompts, max_tokens ${TOKENS} (${tessera.tokens} output tokens through Tessera). Requests per second by round: ${rounds.map((r) => `${r.side === "direct" ? "D" : "T"} ${r.perSecond}`).join(", ")}. Tessera's providers run with --prefetch ${PREFETCH} (BENCH_BATCH_PREFETCH): ${PREFETCH} batch lease(s) wait on each provider, so a slot starts its next job without the round trip to the gateway.`,
       cpuNote(ideal, tessera),
       ...(commits
         ? [
@@ -256,9 +327,10 @@ try {
           `Memory: a fresh network (new gateway and store, ${WORKERS} providers); the upload of ${mem.fileBytes} bytes peaked at ${mem.uploadPeakMiB.toFixed(0)} MiB; the batch ran up to ${MEMORY_S} s (${mem.processed} lines finished) and was cancelled. Peak RSS in the first half of the run ${mem.firstHalfPeakMiB.toFixed(0)} MiB, in the second half ${mem.secondHalfPeakMiB.toFixed(0)} MiB; RSS each second: ${mem.samplesEverySecond.join(", ")} MiB.`,
       ),
     ],
-    details: { ideal, tessera, memory: mems, concurrency: CONCURRENCY, prefetch: PREFETCH, commits },
+    details: { ideal, tessera, rounds, memory: mems, concurrency: CONCURRENCY, prefetch: PREFETCH, commits },
   });
   process.stdout.write(`${JSON.stringify({ ratio, tesseraRate, idealRate, memory: mems }, null, 2)}\nwrote ${file}\n`);
 } finally {
+  await Promise.all(workers.map((w) => w.stop(5_000)));
   await net.stop();
 }
