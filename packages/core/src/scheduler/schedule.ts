@@ -57,6 +57,8 @@ export function schedule(input: ScheduleInput): Assignment[] {
     (n, p) => n + Math.max(0, leaseLimit(p.capabilities, "batch", interactiveWaiting) - p.running),
     0,
   );
+  // the common case under a full batch: every slot busy, so ordering the queue would be wasted
+  if (free <= 0) return [];
 
   const perConsumer = new Map(input.consumerRunning ?? []);
   const cap = input.maxRunningPerConsumer ?? Number.POSITIVE_INFINITY;
