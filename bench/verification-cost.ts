@@ -9,14 +9,19 @@
 // column is the floor under any teacher-forced check: llama.cpp evaluating prompt + output in one
 // batch with nothing read back, in the verifier's context.
 // Run: npx tsx bench/verification-cost.ts [REPS=7] [WEIGHTS=f32,q8_0,q4_0]
+// A verifier set up otherwise (VERIFIER_THREADS=2, VERIFIER_FLASH_ATTENTION=1; the generation
+// side keeps one thread, no flash attention) is recorded beside the default run, not over it.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LlmJobSpec } from "@tessera/protocol";
-import type { Token } from "node-llama-cpp";
 import { createLlmRuntime, tokenizeInput, WEIGHT_TYPES } from "@tessera/runtimes";
+import type { Token } from "node-llama-cpp";
 import { parseWeights, tinyModel } from "./lib/llm-mix.js";
 
 const REPS = Number(process.env.REPS ?? 7);
+const VERIFIER_THREADS = Number(process.env.VERIFIER_THREADS ?? 1);
+const VERIFIER_FA = process.env.VERIFIER_FLASH_ATTENTION === "1";
+const NAME = `verification-cost${VERIFIER_THREADS === 1 ? "" : `-verifier-t${VERIFIER_THREADS}`}${VERIFIER_FA ? "-fa" : ""}`;
 const WEIGHTS = (process.env.WEIGHTS ?? WEIGHT_TYPES.join(",")).split(",").map(parseWeights);
 const dir = join(import.meta.dirname, "results");
 const signal = new AbortController().signal;
@@ -27,7 +32,11 @@ const rows = [];
 for (const weights of WEIGHTS) {
   const model = await tinyModel(weights);
   const producer = await createLlmRuntime({ modelPaths: [model], threads: 1 });
-  const verifier = await createLlmRuntime({ modelPaths: [model], threads: 1 });
+  const verifier = await createLlmRuntime({
+    modelPaths: [model],
+    threads: VERIFIER_THREADS,
+    flashAttention: VERIFIER_FA,
+  });
   const id = producer.models()[0]?.id as string;
   for (const n of [64, 256, 1024]) {
     const gen: number[] = [];
@@ -103,14 +112,14 @@ mkdirSync(dir, { recursive: true });
 const result = {
   bench: "verification-cost",
   date: new Date().toISOString(),
-  command: "npx tsx bench/verification-cost.ts",
+  command: `${VERIFIER_THREADS === 1 ? "" : `VERIFIER_THREADS=${VERIFIER_THREADS} `}${VERIFIER_FA ? "VERIFIER_FLASH_ATTENTION=1 " : ""}npx tsx bench/verification-cost.ts`,
   peer: "generation of the same output (what full replication re-does)",
   reps: REPS,
   rows,
 };
-writeFileSync(join(dir, "verification-cost.json"), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(join(dir, `${NAME}.json`), `${JSON.stringify(result, null, 2)}\n`);
 const md = [
-  "# Cost of checking an LLM result (tiny model, 1 llama.cpp thread)",
+  `# Cost of checking an LLM result (tiny model; generation 1 llama.cpp thread, verifier ${VERIFIER_THREADS}${VERIFIER_FA ? ", flash attention" : ""})`,
   "",
   "| weights | max output tokens | tokens (mean) | generate ms | verify ms | verify / generate | pass alone ms | pass alone / generate | generate CPU ms | verify CPU ms | CPU ratio | honest passed |",
   "|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -122,4 +131,4 @@ const md = [
   `Median of ${REPS} runs each; \`${result.command}\`, ${result.date}.`,
   "",
 ].join("\n");
-writeFileSync(join(dir, "verification-cost.md"), md);
+writeFileSync(join(dir, `${NAME}.md`), md);
