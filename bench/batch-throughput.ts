@@ -16,6 +16,7 @@ import { type CpuWindow, cpuWindow } from "./lib/cpu.js";
 import { firstMessage, type Proc, REPO, spawnScript, TesseraNetwork, until } from "./lib/network.js";
 import { startBar, stopBars } from "./lib/progress.js";
 import { commandLine, machine, writeResult } from "./lib/results.js";
+import { rounded, summarize } from "./lib/stats.js";
 
 const N = Number(process.env.BENCH_BATCH_N ?? 10_000);
 /** rounds per side; each runs N / ROUNDS requests */
@@ -68,17 +69,16 @@ interface Totals {
   /** CPU seconds by process name, over this side's rounds */
   cpuS: Record<string, number>;
   wallS: number;
+  /** other work's CPU seconds on the machine (see lib/cpu.ts) */
   otherS: number;
-  capacityS: number;
 }
 
-const emptyTotals = (): Totals => ({ seconds: 0, done: 0, tokens: 0, cpuS: {}, wallS: 0, otherS: 0, capacityS: 0 });
+const emptyTotals = (): Totals => ({ seconds: 0, done: 0, tokens: 0, cpuS: {}, wallS: 0, otherS: 0 });
 
 function addWindow(t: Totals, w: CpuWindow): void {
   for (const [name, p] of Object.entries(w.perProcess)) t.cpuS[name] = (t.cpuS[name] ?? 0) + p.cpuS;
   t.wallS += w.wallS;
   t.otherS += w.otherS;
-  t.capacityS += w.wallS * availableParallelism();
 }
 
 function startDirect(model: string): Proc[] {
@@ -130,19 +130,15 @@ async function tesseraRound(
 
 /** CPU milliseconds per finished request, by role: where the difference between the sides goes. */
 function cpuNote(ideal: Totals, tessera: Totals): string {
-  const per = (t: Totals, match: (name: string) => boolean) =>
-    (Object.entries(t.cpuS)
-      .filter(([name]) => match(name))
-      .reduce((a, [, s]) => a + s, 0) *
-      1000) /
-    t.done;
-  const coresWhile = (t: Totals, match: (name: string) => boolean) =>
+  const cpuOf = (t: Totals, match: (name: string) => boolean) =>
     Object.entries(t.cpuS)
       .filter(([name]) => match(name))
-      .reduce((a, [, s]) => a + s, 0) / t.wallS;
+      .reduce((a, [, s]) => a + s, 0);
+  const per = (t: Totals, match: (name: string) => boolean) => (cpuOf(t, match) * 1000) / t.done;
+  const coresWhile = (t: Totals, match: (name: string) => boolean) => cpuOf(t, match) / t.wallS;
   const tesseraProc = (n: string) => n === "gateway" || n.startsWith("provider");
   const f = (x: number) => x.toFixed(2);
-  const pct = (t: Totals) => f((100 * t.otherS) / t.capacityS);
+  const pct = (t: Totals) => f((100 * t.otherS) / (t.wallS * availableParallelism()));
   return (
     `CPU per finished request: direct workers ${f(per(ideal, (n) => n.startsWith("direct")))} ms; through Tessera, ` +
     `providers ${f(per(tessera, (n) => n.startsWith("provider")))} ms, gateway ${f(per(tessera, (n) => n === "gateway"))} ms, ` +
@@ -279,7 +275,9 @@ try {
   await Promise.all(workers.map((w) => w.stop(10_000)));
   workers = [];
   await net.stop({ keepDir: true }); // the model file stays for the memory phase
-  const commits = COMMIT_TIMING ? JSON.parse(readFileSync(timingFile, "utf8")) : undefined;
+  const commits = COMMIT_TIMING
+    ? rounded(summarize(JSON.parse(readFileSync(timingFile, "utf8")) as number[]))
+    : undefined;
   if (commits) process.stdout.write(`gateway SQLite commits (whole run): ${JSON.stringify(commits)}\n`);
   const ideal = totals.direct;
   const tessera = totals.tessera;
@@ -321,7 +319,7 @@ try {
       cpuNote(ideal, tessera),
       ...(commits
         ? [
-            `Gateway SQLite COMMIT statements over the whole run (BENCH_BATCH_COMMIT_TIMING=1): ${commits.n}, p50 ${commits.p50Ms} ms, p99 ${commits.p99Ms} ms, longest ${commits.maxMs} ms, ${commits.sumMs} ms in all.`,
+            `Gateway SQLite COMMIT statements over the whole run (BENCH_BATCH_COMMIT_TIMING=1): ${commits.n}, p50 ${commits.p50} ms, p99 ${commits.p99} ms, longest ${commits.max} ms, ${(commits.mean * commits.n).toFixed(1)} ms in all.`,
           ]
         : []),
       ...mems.map(

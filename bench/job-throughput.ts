@@ -22,7 +22,7 @@ import { nonDefaultFlags, readFlags } from "./lib/flags.js";
 import { firstMessage, freePort, type Proc, REPO, spawnScript, TesseraNetwork, until } from "./lib/network.js";
 import { note, startBar, stopBars } from "./lib/progress.js";
 import { commandLine, machine, writeResult } from "./lib/results.js";
-import { fmt, type Summary } from "./lib/stats.js";
+import { fmt, rounded, type Summary, summarize } from "./lib/stats.js";
 import { stamp } from "./lib/trace-types.js";
 import { reverseModule } from "./lib/wasm-job.js";
 
@@ -457,8 +457,7 @@ async function groupCommitStats(gateway: Proc) {
   const busy = c.reduce((a, x) => a + (x.end - x.start), 0);
   const sizes = c.map((x) => x.ops).sort((a, b) => a - b);
   // the tail is where a checkpoint run inside a commit shows (see packages/store's sqlite.ts)
-  const ms = c.map((x) => x.end - x.start).sort((a, b) => a - b);
-  const at = (q: number) => Number((ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? 0).toFixed(3));
+  const ms = rounded(summarize(c.map((x) => x.end - x.start)));
   return {
     commits: c.length,
     ops,
@@ -466,9 +465,9 @@ async function groupCommitStats(gateway: Proc) {
     p50OpsPerCommit: sizes[Math.floor(sizes.length / 2)] ?? 0,
     maxOpsPerCommit: sizes.at(-1) ?? 0,
     meanCommitMs: Number((busy / Math.max(1, c.length)).toFixed(3)),
-    p50CommitMs: at(0.5),
-    p99CommitMs: at(0.99),
-    maxCommitMs: Number((ms.at(-1) ?? 0).toFixed(3)),
+    p50CommitMs: ms.p50,
+    p99CommitMs: ms.p99,
+    maxCommitMs: ms.max,
     commitMsPerOp: Number((busy / Math.max(1, ops)).toFixed(4)),
     commitTimeS: Number((busy / 1000).toFixed(3)),
   };

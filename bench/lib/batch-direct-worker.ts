@@ -1,8 +1,8 @@
 // The no-network ideal for bench/batch-throughput.ts: one process that loads the tiny model with
 // node-llama-cpp (through the same LLM runtime the provider uses) and runs requests directly,
 // `concurrency` at a time. It stays loaded between the bench's rounds. IPC: sends "ready"; then
-// for each { from, to } runs requests from..to-1 and sends { done, failed, elapsedMs, cpuMs }
-// (its own CPU time over the round); "exit" closes it.
+// for each { from, to } runs requests from..to-1 and sends { done, failed } (the bench times the
+// round and reads every process's CPU from /proc); "exit" closes it.
 import { createLlmRuntime } from "@tessera/runtimes";
 
 const [modelPath, concurrency, maxTokens = "4"] = process.argv.slice(2);
@@ -14,8 +14,6 @@ async function round(from: number, to: number) {
   let next = from;
   let done = 0;
   let failed = 0;
-  const started = performance.now();
-  const cpuAtGo = process.cpuUsage();
   async function lane(): Promise<void> {
     for (let i = next++; i < to; i = next++) {
       try {
@@ -36,8 +34,7 @@ async function round(from: number, to: number) {
     }
   }
   await Promise.all(Array.from({ length: Number(concurrency) }, lane));
-  const cpu = process.cpuUsage(cpuAtGo);
-  return { done, failed, elapsedMs: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { done, failed };
 }
 
 process.on("message", (m: "exit" | { from: number; to: number }) => {

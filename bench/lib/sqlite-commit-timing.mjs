@@ -1,5 +1,5 @@
 // Preload (`node --import bench/lib/sqlite-commit-timing.mjs`) that times every COMMIT a process
-// runs through better-sqlite3 and writes { n, p50Ms, p90Ms, p99Ms, maxMs, sumMs } as JSON to
+// runs through better-sqlite3 and writes the durations (ms, a JSON array) to
 // $TESSERA_COMMIT_TIMING_FILE when the process exits. SQLite's own WAL checkpoint runs inside the
 // commit that crosses its threshold, so it shows in the tail of this distribution.
 import { writeFileSync } from "node:fs";
@@ -26,13 +26,5 @@ if (out && isMainThread) {
     };
     return stmt;
   };
-  process.on("exit", () => {
-    const s = ms.slice().sort((a, b) => a - b);
-    const at = (q) => Number((s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0).toFixed(3));
-    const sum = s.reduce((a, b) => a + b, 0);
-    writeFileSync(
-      out,
-      JSON.stringify({ n: s.length, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), maxMs: at(1), sumMs: Number(sum.toFixed(1)) }),
-    );
-  });
+  process.on("exit", () => writeFileSync(out, JSON.stringify(ms)));
 }
