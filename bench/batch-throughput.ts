@@ -219,10 +219,14 @@ try {
 
   workers = startDirect(model);
   const timingFile = join(net.dir, "commit-timing.json");
-  if (COMMIT_TIMING) process.env.TESSERA_COMMIT_TIMING_FILE = timingFile;
   await net.startGateway({
     args: ["--rate-limit", "0", "--batch-in-flight", "256"],
-    nodeArgs: COMMIT_TIMING ? ["--import", join(REPO, "bench/lib/sqlite-commit-timing.mjs")] : [],
+    ...(COMMIT_TIMING
+      ? {
+          nodeArgs: ["--import", join(REPO, "bench/lib/sqlite-commit-timing.mjs")],
+          env: { TESSERA_COMMIT_TIMING_FILE: timingFile },
+        }
+      : {}),
   });
   for (let i = 0; i < WORKERS; i++)
     net.startProvider({ concurrency: CONCURRENCY, prefetch: PREFETCH, models: [model], runtimes: ["llm"] });

@@ -89,8 +89,8 @@ export function spawnNode(
   };
 }
 
-export function spawnTessera(name: string, args: string[], nodeArgs: string[] = []): Proc {
-  return spawnNode(name, BIN, args, { nodeArgs: [...nodeFlagsFor(args), ...nodeArgs] });
+export function spawnTessera(name: string, args: string[], nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Proc {
+  return spawnNode(name, BIN, args, { nodeArgs: [...nodeFlagsFor(args), ...nodeArgs], env });
 }
 
 /** A TypeScript helper script run as its own process (through tsx), with an IPC channel. */
@@ -121,6 +121,8 @@ export interface GatewayOptions {
   args?: string[];
   /** node flags, e.g. ["--cpu-prof", "--cpu-prof-dir", dir] */
   nodeArgs?: string[];
+  /** environment added to the gateway's */
+  env?: NodeJS.ProcessEnv;
   /**
    * Run startGateway() through bench/lib/traced-gateway.ts (timestamps, commit sizes) with these
    * settings instead of the `tessera gateway` command; `args` is then ignored.
@@ -180,6 +182,7 @@ export class TesseraNetwork {
             ...(o.args ?? []),
           ],
           o.nodeArgs,
+          o.env,
         );
     this.gateway = gw;
     this.admin = new TesseraClient({ baseUrl: this.url, adminKey: this.adminKey });
