@@ -77,6 +77,21 @@ function explorerContract(open: () => Promise<Store>): void {
 
     const accts = await store.explorer.accountsPage({ prefix: "provider:", offset: 0, limit: 5 });
     expect(accts.rows.every((a) => a.name.startsWith("provider:"))).toBe(true);
+    // the public sees no consumer's accounts, a consumer only its own (ids hold LIKE's `_`)
+    const all = await store.explorer.accountsPage({ offset: 0, limit: 200 });
+    expect(all.rows).toHaveLength(all.total);
+    const consumerAccounts = all.rows.filter((a) => a.name.startsWith("consumer:")).length;
+    expect(consumerAccounts).toBeGreaterThan(20);
+    const anon = await store.explorer.accountsPage({ offset: 0, limit: 200, onlyConsumer: null });
+    expect(anon.total).toBe(all.total - consumerAccounts);
+    expect(anon.rows.some((a) => a.name.startsWith("consumer:"))).toBe(false);
+    const own = await store.explorer.accountsPage({
+      prefix: "consumer:",
+      offset: 0,
+      limit: 200,
+      onlyConsumer: "c_seed0001",
+    });
+    expect(own.rows.map((a) => a.name).sort()).toEqual(["consumer:c_seed0001:available", "consumer:c_seed0001:escrow"]);
     expect(checkInvariants(await store.balances()).ok).toBe(true);
     expect(await store.explorer.journalMismatches(10)).toEqual([]);
     const postings = await store.explorer.postingsPage({ limit: 3 });

@@ -2,7 +2,7 @@
 // that a store with 100k jobs answers with a screenful, never the table; JSON fields that the
 // explorer filters or sums on are read with the dialect's own JSON functions.
 import type { JobRecord } from "@tessera/core";
-import { type Expression, type Kysely, type RawBuilder, sql } from "kysely";
+import { type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, sql } from "kysely";
 import type { Dialect } from "./migrations.js";
 import { money, num, numOrNull, rowToProvider } from "./rows.js";
 import type { Database, DbInt } from "./schema.js";
@@ -389,14 +389,27 @@ export class ExplorerQueries {
     }));
   }
 
-  /** Accounts by name prefix (e.g. "provider:"), paged in name order, with the count. */
+  /**
+   * Accounts by name prefix (e.g. "provider:"), paged in name order, with the count. With
+   * `onlyConsumer` given, consumer accounts other than that consumer's are left out (null: all).
+   */
   async accountsPage(q: {
     prefix?: string;
+    onlyConsumer?: string | null;
     offset: number;
     limit: number;
   }): Promise<{ total: number; rows: { name: string; balance: bigint }[] }> {
     let base = this.db.selectFrom("accounts");
     if (q.prefix) base = base.where("name", ">=", q.prefix).where("name", "<", `${q.prefix}\uffff`);
+    if (q.onlyConsumer !== undefined) {
+      // substr, not a range or LIKE: the same under any collation, and ids may hold LIKE's `_`
+      const own = q.onlyConsumer === null ? null : `consumer:${q.onlyConsumer}:`;
+      const startsWith = (eb: ExpressionBuilder<Database, "accounts">, p: string) =>
+        eb(eb.fn<string>("substr", ["name", eb.lit(1), eb.lit(p.length)]), "=", p);
+      base = base.where((eb) =>
+        eb.or([eb.not(startsWith(eb, "consumer:")), ...(own === null ? [] : [startsWith(eb, own)])]),
+      );
+    }
     const total = await base.select((eb) => eb.fn.countAll<DbInt>().as("n")).executeTakeFirst();
     const rows = await base.select(["name", "balance"]).orderBy("name").limit(q.limit).offset(q.offset).execute();
     return { total: total ? num(total.n) : 0, rows: rows.map((r) => ({ name: r.name, balance: money(r.balance) })) };

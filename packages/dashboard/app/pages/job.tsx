@@ -55,7 +55,7 @@ interface JobDetail {
     runtime: string;
     target: string | null;
     class: string;
-    consumer: string;
+    consumer: string | null;
     provider: string | null;
     spec: Record<string, unknown>;
     attempts: number;
@@ -229,7 +229,7 @@ function Audits(props: { d: JobDetail }) {
 
 function steps(d: JobDetail): Step[] {
   const { job } = d;
-  const out: Step[] = [{ at: job.createdAt, title: "Submitted", body: `${job.class} ${job.runtime} job for ${short(job.target, 16)} by consumer ${job.consumer}` }];
+  const out: Step[] = [{ at: job.createdAt, title: "Submitted", body: `${job.class} ${job.runtime} job for ${short(job.target, 16)} by ${job.consumer ? `consumer ${job.consumer}` : "a consumer (private)"}` }];
   for (const p of d.postings.filter((p) => p.kind === "escrow"))
     out.push({ at: p.at, title: "Escrowed", body: `${credits(p.amount)} credits moved from ${p.from} to ${p.to}` });
   for (const a of d.attempts) {

@@ -9,7 +9,8 @@ export interface JobRow {
   status: string;
   runtime: string;
   target: string | null;
-  consumer: string;
+  /** null unless it is you (your API key) or you hold the admin key: consumers are private */
+  consumer: string | null;
   provider: string | null;
   attempts: number;
   cost: string | null;
@@ -52,7 +53,7 @@ export function JobsTable(props: { jobs: JobRow[]; showConsumer?: boolean }) {
             </td>
             <td>{j.runtime}</td>
             <td>{j.provider ? <Link href={`/providers/${j.provider}`} class="mono">{short(j.provider)}</Link> : "—"}</td>
-            {props.showConsumer === false ? null : <td class="mono">{short(j.consumer, 12)}</td>}
+            {props.showConsumer === false ? null : <td class="mono">{j.consumer ? short(j.consumer, 12) : <span class="muted" title="consumers are private">private</span>}</td>}
             <td class="r">{j.attempts}</td>
             <td class="r">{num(j.standardUnits)}</td>
             <td class="r">{credits(j.cost)}</td>

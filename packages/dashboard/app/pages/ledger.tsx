@@ -98,6 +98,7 @@ export function LedgerPage() {
       <div class="grid two">
         <section class="card">
           <h2>Accounts</h2>
+          <p class="muted small">Consumers are private: only your own accounts are listed (with your API key on My account), and other consumers appear in postings as consumer:*. The totals above count everyone.</p>
           <div class="toolbar">
             {["", "consumer:", "provider:", "protocol:", "external"].map((p) => (
               <button type="button" key={p} class={prefix === p ? "selected" : ""} onClick={() => go({ prefix: p, offset: 0 })}>

@@ -2,11 +2,12 @@
 // the ledger with its invariants, and the consumer's own view behind the API key.
 import { accounts, checkInvariants } from "@tessera/core";
 import { JOB_STATUSES, NotFound } from "@tessera/protocol";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
 import { cached } from "./cache.js";
+import { accountConsumer, ConsumerHidden, seesConsumer, viewerResolver } from "./privacy.js";
 import { auditView, jobDetailView, jobSummaryView, postingView } from "./views.js";
 
 const Id = z.string().min(1).max(100);
@@ -38,12 +39,13 @@ const PostingsQuery = z
   .strict();
 
 export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  /** the caller's consumer id when it sent a valid key; anonymous otherwise (the explorer is public) */
-  const viewer = async (req: FastifyRequest): Promise<string | undefined> =>
-    req.headers.authorization ? ctx.auth.consumerFor(req.headers.authorization).catch(() => undefined) : undefined;
+  /** the admin key, a consumer's key, or anonymous (the explorer is public; consumers are not) */
+  const viewer = viewerResolver(ctx);
 
   app.get("/v1/explorer/jobs", async (req) => {
     const q = parse(JobsQuery, req.query);
+    const me = await viewer(req);
+    if (q.consumer && !seesConsumer(me, q.consumer)) throw new ConsumerHidden("consumer");
     const rows = await ctx.store.explorer.jobsPage({
       limit: q.limit + 1,
       ...(q.cursor ? { before: q.cursor } : {}),
@@ -56,7 +58,7 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
     const page = rows.slice(0, q.limit);
     return {
       object: "list",
-      data: page.map(jobSummaryView),
+      data: page.map((j) => jobSummaryView(j, me)),
       hasMore: rows.length > q.limit,
       nextCursor: rows.length > q.limit ? (page.at(-1)?.id ?? null) : null,
     };
@@ -72,13 +74,13 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
       ctx.store.verification.auditsOfJob(id),
       viewer(req),
     ]);
-    const owner = me === job.consumerId;
+    const owner = me.kind === "consumer" && me.id === job.consumerId;
     return {
       object: "job",
       visibleToYou: owner,
-      job: jobDetailView(job, owner),
+      job: jobDetailView(job, owner, me),
       attempts,
-      postings: postings.reverse().map(postingView),
+      postings: postings.reverse().map((p) => postingView(p, me)),
       audits: audits.map(auditView),
       // this gateway draws and records audits (verification runs); a job with none was not drawn
       auditsRecorded: ctx.verification !== undefined,
@@ -139,10 +141,13 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.get("/v1/explorer/ledger/accounts", async (req) => {
     const q = parse(AccountsQuery, req.query);
+    const me = await viewer(req);
     const page = await ctx.store.explorer.accountsPage({
       offset: q.offset,
       limit: q.limit,
       ...(q.prefix ? { prefix: q.prefix } : {}),
+      // other consumers' accounts are left out, not just renamed: a balance over time is a trail
+      ...(me.kind === "operator" ? {} : { onlyConsumer: me.kind === "consumer" ? me.id : null }),
     });
     return {
       object: "list",
@@ -154,6 +159,9 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.get("/v1/explorer/ledger/postings", async (req) => {
     const q = parse(PostingsQuery, req.query);
+    const me = await viewer(req);
+    const owner = q.account ? accountConsumer(q.account) : undefined;
+    if (owner !== undefined && !seesConsumer(me, owner)) throw new ConsumerHidden("account");
     const rows = await ctx.store.explorer.postingsPage({
       limit: q.limit + 1,
       ...(q.account ? { account: q.account } : {}),
@@ -163,7 +171,7 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
     const page = rows.slice(0, q.limit);
     return {
       object: "list",
-      data: page.map(postingView),
+      data: page.map((p) => postingView(p, me)),
       hasMore: rows.length > q.limit,
       nextCursor: rows.length > q.limit ? (page.at(-1)?.id ?? null) : null,
     };
@@ -187,7 +195,7 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
       balance: available.toString(),
       escrow: escrow.toString(),
       spent: spent.toString(),
-      jobs: jobs.map(jobSummaryView),
+      jobs: jobs.map((j) => jobSummaryView(j, { kind: "consumer", id: consumerId })),
       // newest first; counts are the runner's, saved at most half a second behind
       batches: batches.map((b) => ({
         id: b.id,

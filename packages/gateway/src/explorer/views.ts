@@ -1,14 +1,16 @@
 // JSON shapes of the explorer API. Money is a decimal string of nano-credits, as everywhere else.
 import type { JobRecord } from "@tessera/core";
 import type { AuditRow, JobSummary, PostingRow, SlashRow, VerdictRow } from "@tessera/store";
+import { accountAs, consumerAs, PUBLIC, type Viewer } from "./privacy.js";
 
-export function jobSummaryView(j: JobSummary) {
+/** `consumer` is null unless `viewer` may see it (privacy.ts). */
+export function jobSummaryView(j: JobSummary, viewer: Viewer) {
   return {
     id: j.id,
     status: j.status,
     runtime: j.runtime,
     target: j.target,
-    consumer: j.consumerId,
+    consumer: consumerAs(viewer, j.consumerId),
     provider: j.providerId,
     attempts: j.attempt,
     cost: j.cost?.toString() ?? null,
@@ -18,29 +20,33 @@ export function jobSummaryView(j: JobSummary) {
   };
 }
 
-/** The same summary from a live record, for the SSE feed. */
+/** The same summary from a live record, for the SSE feed (public: it carries no key). */
 export function liveJobView(j: JobRecord) {
-  return jobSummaryView({
-    id: j.id,
-    status: j.status,
-    runtime: j.spec.runtime,
-    target: j.spec.runtime === "llm" ? j.spec.model : j.spec.module,
-    consumerId: j.consumerId,
-    providerId: j.providerId,
-    attempt: j.attempt,
-    cost: j.cost,
-    standardUnits: j.units?.standardUnits ?? null,
-    createdAt: j.createdAt,
-    finishedAt: j.finishedAt,
-  });
+  return jobSummaryView(
+    {
+      id: j.id,
+      status: j.status,
+      runtime: j.spec.runtime,
+      target: j.spec.runtime === "llm" ? j.spec.model : j.spec.module,
+      consumerId: j.consumerId,
+      providerId: j.providerId,
+      attempt: j.attempt,
+      cost: j.cost,
+      standardUnits: j.units?.standardUnits ?? null,
+      createdAt: j.createdAt,
+      finishedAt: j.finishedAt,
+    },
+    PUBLIC,
+  );
 }
 
-export function postingView(p: PostingRow) {
-  return { ...p, amount: p.amount.toString() };
+/** Another consumer's accounts appear as `consumer:*:…`. */
+export function postingView(p: PostingRow, viewer: Viewer) {
+  return { ...p, from: accountAs(viewer, p.from), to: accountAs(viewer, p.to), amount: p.amount.toString() };
 }
 
 /** A job's full record for its explorer page; the input and output only for its owner. */
-export function jobDetailView(j: JobRecord, owner: boolean) {
+export function jobDetailView(j: JobRecord, owner: boolean, viewer: Viewer) {
   const { input: _input, ...specPublic } = j.spec as JobRecord["spec"] & { input?: unknown };
   return {
     id: j.id,
@@ -48,7 +54,7 @@ export function jobDetailView(j: JobRecord, owner: boolean) {
     runtime: j.spec.runtime,
     target: j.spec.runtime === "llm" ? j.spec.model : j.spec.module,
     class: j.jobClass,
-    consumer: j.consumerId,
+    consumer: consumerAs(viewer, j.consumerId),
     provider: j.providerId,
     spec: owner ? j.spec : specPublic,
     constraints: j.constraints,
