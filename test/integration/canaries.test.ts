@@ -22,6 +22,8 @@ interface NodeView {
 describe("canaries: known answers for providers, known-wrong results for verifiers", () => {
   const net = new TestNetwork();
   let client: TesseraClient;
+  let consumerId = "";
+  let apiKey = "";
   let lazy = "";
   let griefing = "";
 
@@ -49,7 +51,7 @@ describe("canaries: known answers for providers, known-wrong results for verifie
     lazy = await net.startAdversary("lazy-verifier", { operator: "op-l", verify: true });
     griefing = await net.startAdversary("griefing-verifier", { operator: "op-g", verify: true });
     await net.waitForProviders(5);
-    client = (await net.consumer()).client;
+    ({ client, id: consumerId, apiKey } = await net.consumer());
   }, 120_000);
   afterAll(() => net.stop());
 
@@ -97,6 +99,61 @@ describe("canaries: known answers for providers, known-wrong results for verifie
     expect(ledger.problems).toEqual([]);
     expect(ledger.ok).toBe(true);
   }, 300_000);
+
+  it("shows a canary in the public explorer as it shows any job: no consumer, the same deadline, no funding just before it", async () => {
+    type Posting = { id: number; eventId: string; kind: string; jobId: string | null; from: string; to: string };
+    type Detail = {
+      job: { consumer: string | null; createdAt: number; deadlineAt: number; class: string };
+      postings: Posting[];
+    };
+    const get = async (path: string, key?: string) => {
+      const res = await fetch(`${net.url}${path}`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    // the operator sees where canaries are funded from and which consumer submits them
+    const ledger = await get("/v1/explorer/ledger/postings?limit=200", net.adminKey);
+    const postings = (ledger.body.data as Posting[]).slice().reverse(); // oldest first
+    const fund = postings.find((p) => p.eventId.startsWith("canary:fund:"));
+    expect(fund?.from).toBe("protocol:fees");
+    const canaryConsumer = /^consumer:([^:]+):available$/.exec(fund?.to ?? "")?.[1] as string;
+    expect(canaryConsumer).toMatch(/^c_/);
+    const canaries = (await get(`/v1/explorer/jobs?consumer=${canaryConsumer}&limit=20`, net.adminKey)).body
+      .data as Array<{ id: string; consumer: string }>;
+    expect(canaries.length).toBeGreaterThan(0);
+    expect(canaries[0]?.consumer).toBe(canaryConsumer);
+
+    // the public sees neither that consumer nor its accounts, and cannot ask for them
+    expect((await get(`/v1/explorer/jobs?consumer=${canaryConsumer}`)).status).toBe(403);
+    expect((await get(`/v1/explorer/ledger/postings?account=consumer:${canaryConsumer}:available`)).status).toBe(403);
+    const accounts = (await get("/v1/explorer/ledger/accounts?limit=200")).body.data as Array<{ name: string }>;
+    expect(accounts.length).toBeGreaterThan(0);
+    expect(accounts.some((a) => a.name.startsWith("consumer:"))).toBe(false);
+    const canary = (await get(`/v1/explorer/jobs/${canaries[0]?.id}`)).body as unknown as Detail;
+    expect(canary.job.consumer).toBeNull();
+    for (const p of canary.postings)
+      for (const a of [p.from, p.to]) if (a.startsWith("consumer:")) expect(a).toMatch(/^consumer:\*:/);
+    const publicList = (await get("/v1/explorer/jobs?limit=50")).body.data as Array<{ consumer: string | null }>;
+    expect(publicList.every((j) => j.consumer === null)).toBe(true);
+
+    // a real job of this consumer: the owner sees itself; its deadline span and class are the canary's
+    const mine = (await get(`/v1/explorer/jobs?consumer=${consumerId}&limit=1`, apiKey)).body.data as Array<{
+      id: string;
+      consumer: string;
+    }>;
+    expect(mine[0]?.consumer).toBe(consumerId);
+    const real = (await get(`/v1/explorer/jobs/${mine[0]?.id}`)).body as unknown as Detail;
+    expect(real.job.consumer).toBeNull();
+    expect(canary.job.deadlineAt - canary.job.createdAt).toBe(real.job.deadlineAt - real.job.createdAt);
+    expect(canary.job.class).toBe(real.job.class);
+
+    // fundings come on draws that submit nothing: none sits just before a canary's escrow
+    const canaryIds = new Set(canaries.map((c) => c.id));
+    for (let i = 1; i < postings.length; i++) {
+      const p = postings[i] as Posting;
+      if (p.kind === "escrow" && p.jobId && canaryIds.has(p.jobId))
+        expect((postings[i - 1] as Posting).eventId.startsWith("canary:fund:")).toBe(false);
+    }
+  });
 
   it("shows reputation in /v1/providers and keeps exclusions and records across a gateway restart", async () => {
     type Listed = { id: string; region: string; reputation: number; provenThroughput: number | null };

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   CanaryPolicySchema,
-  canaryFunding,
+  canaryDraw,
   corruptOutput,
   isTemplateCandidate,
   judgeProviderCanary,
@@ -70,14 +70,22 @@ describe("canaries", () => {
     );
   });
 
-  it("funds canaries from fees only for what the canary account lacks, and not at all beyond the fees", () => {
-    expect(canaryFunding(100n, 30n, 1_000n)).toBe(70n);
-    expect(canaryFunding(100n, 130n, 0n)).toBe(0n);
-    expect(canaryFunding(100n, 0n, 99n)).toBeNull();
+  it("submits when the canary account can pay; otherwise funds a reserve from fees and submits nothing", () => {
+    expect(canaryDraw(100n, 130n, 0n, 20)).toEqual({ submit: true });
+    expect(canaryDraw(100n, 100n, 0n, 20)).toEqual({ submit: true });
+    // 20 canaries' worth less what is there
+    expect(canaryDraw(100n, 30n, 1_000_000n, 20)).toEqual({ submit: false, fund: 1_970n });
+    // the fees hold less than the reserve but enough for this canary: all of them
+    expect(canaryDraw(100n, 30n, 500n, 20)).toEqual({ submit: false, fund: 500n });
+    expect(canaryDraw(100n, 30n, 70n, 20)).toEqual({ submit: false, fund: 70n });
+    // not even this one
+    expect(canaryDraw(100n, 30n, 69n, 20)).toBeNull();
+    expect(canaryDraw(100n, 0n, 99n, 1)).toBeNull();
   });
 
   it("validates rates between 0 and 1", () => {
-    expect(CanaryPolicySchema.parse({})).toMatchObject({ providerRate: 0.02, verifierRate: 0.05 });
+    expect(CanaryPolicySchema.parse({})).toMatchObject({ providerRate: 0.02, verifierRate: 0.05, reserve: 20 });
+    expect(() => CanaryPolicySchema.parse({ reserve: 0 })).toThrow();
     expect(() => CanaryPolicySchema.parse({ providerRate: 1.5 })).toThrow();
     expect(() => CanaryPolicySchema.parse({ verifierRate: -0.1 })).toThrow();
   });

@@ -22,6 +22,8 @@ export const CanaryPolicySchema = z
     wrongShare: z.number().min(0).max(1).default(0.5),
     /** templates kept (oldest dropped first) */
     maxTemplates: z.number().int().min(1).max(10_000).default(64),
+    /** canaries' escrow moved from fees at a time, so that fundings are rare and pay for no particular canary */
+    reserve: z.number().int().min(1).max(1_000).default(20),
   })
   .strict();
 export type CanaryPolicy = z.infer<typeof CanaryPolicySchema>;
@@ -79,9 +81,18 @@ export function canaryFundEvent(id: string, canaryAccount: string, amount: bigin
   return { id, kind: "audit_fee", at, transfers: [{ from: FEES, to: canaryAccount, amount }] };
 }
 
-/** How much to move from fees so the canary account covers `escrow`; null when fees cannot. */
-export function canaryFunding(escrow: bigint, canaryAvailable: bigint, fees: bigint): bigint | null {
-  const short = escrow - canaryAvailable;
-  if (short <= 0n) return 0n;
-  return short <= fees ? short : null;
+export type CanaryDraw = { submit: true } | { submit: false; fund: bigint };
+
+/**
+ * What one canary draw does. With `escrow` in the canary account, it submits a canary. Without,
+ * it moves enough from fees for `reserve` canaries of this size (what the fees hold, if at least
+ * the shortfall) and submits nothing: a funding, which the public ledger shows, must never come
+ * just before the canary it pays for, or the job leased next would be known as one. Null when
+ * the fees cannot cover even this canary.
+ */
+export function canaryDraw(escrow: bigint, canaryAvailable: bigint, fees: bigint, reserve: number): CanaryDraw | null {
+  if (canaryAvailable >= escrow) return { submit: true };
+  const want = escrow * BigInt(reserve) - canaryAvailable;
+  const fund = want < fees ? want : fees;
+  return fund >= escrow - canaryAvailable ? { submit: false, fund } : null;
 }

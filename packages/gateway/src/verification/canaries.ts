@@ -4,11 +4,16 @@
 // that runs it must give the known answer. After passed real audits, at `verifierRate`, a verifier
 // that did not take part gets a known-wrong result (same shape, signed by a throw-away identity) or
 // the known-good one, as an ordinary audit message. Canaries are paid out of protocol fees.
+//
+// Indistinguishable means: a canary repeats its template's spec, class and deadline span (what
+// the explorer shows of any job); the explorer hides which consumer submitted a job
+// (explorer/privacy.ts), and the canary account is funded ahead, in reserves, by draws that then
+// submit nothing, so no funding in the public ledger points at the job leased next.
 import { createHash, randomBytes } from "node:crypto";
 import {
   type CanaryPolicy,
+  canaryDraw,
   canaryFundEvent,
-  canaryFunding,
   corruptOutput,
   FEES,
   isTemplateCandidate,
@@ -35,6 +40,9 @@ import type { VerificationCoordinator } from "./coordinator.js";
 interface Template {
   spec: JobRecord["spec"];
   outputHash: string;
+  jobClass: JobRecord["jobClass"];
+  /** the real job's deadline, from its submission */
+  deadlineMs: number;
 }
 interface CanaryAudit {
   verifierId: string;
@@ -106,8 +114,9 @@ export class CanaryService {
   /** An audit passed: the result becomes a known answer, and maybe a canary for another verifier. */
   onPassed(job: JobRecord, verifiers: string[]): void {
     if (this.open.has(job.id) || !job.outputHash) return;
-    if (isTemplateCandidate(job.spec) && job.consumerId !== this.consumerId) {
-      this.templates.push({ spec: job.spec, outputHash: job.outputHash });
+    if (isTemplateCandidate(job.spec) && job.consumerId !== this.consumerId && job.deadlineAt !== null) {
+      const deadlineMs = job.deadlineAt - job.createdAt;
+      this.templates.push({ spec: job.spec, outputHash: job.outputHash, jobClass: job.jobClass, deadlineMs });
       if (this.templates.length > this.deps.policy.maxTemplates) this.templates.shift();
     }
     if (this.random() < this.deps.policy.verifierRate) this.sendVerifierCanary(job, verifiers);
@@ -201,23 +210,25 @@ export class CanaryService {
     const escrow = escrowFor(t.spec, {}, engine.onlineSessions(), engine.models);
     const account = stakeAccounts.available(this.consumerId);
     const [have, fees] = await Promise.all([store.balance(account), store.balance(FEES)]);
-    const fund = canaryFunding(escrow, have, fees);
-    if (fund === null) {
+    const draw = canaryDraw(escrow, have, fees, this.deps.policy.reserve);
+    if (draw === null) {
       this.deps.log.info({ escrow: escrow.toString(), fees: fees.toString() }, "fees cannot pay for a canary yet");
       return;
     }
-    if (fund > 0n) {
-      const ev = canaryFundEvent(`canary:fund:${randomBytes(8).toString("hex")}`, account, fund, this.now());
+    if (!draw.submit) {
+      const ev = canaryFundEvent(`canary:fund:${randomBytes(8).toString("hex")}`, account, draw.fund, this.now());
       const r = await engine.writer.write({ ledger: ev });
       if (!r.ok) throw r.error;
+      this.deps.log.info({ fund: draw.fund.toString() }, "canary account funded; a later draw submits");
+      return;
     }
     const job = await engine.submit({
       consumerId: this.consumerId,
       spec: t.spec,
       constraints: {},
       requestHash: canonicalHash({ spec: t.spec, n: randomBytes(8).toString("hex") }),
-      jobClass: "interactive",
-      deadlineMs: 10 * 60_000,
+      jobClass: t.jobClass,
+      deadlineMs: t.deadlineMs,
     });
     this.open.set(job.id, t);
     this.deps.log.info({ jobId: job.id }, "canary job submitted");
