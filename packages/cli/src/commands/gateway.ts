@@ -31,7 +31,12 @@ export function registerGatewayCommand(program: Command): void {
     .option("--unbonding-ms <n>", "how long unbonded stake stays slashable", String(7 * 24 * 3600_000))
     .option("--canary-rate <r>", "canary jobs (known answers) per settled job, paid from fees", "0.02")
     .option("--verifier-canary-rate <r>", "canary audits (known-wrong or known-good results) per passed audit", "0.05")
-    .option("--canary-reserve <n>", "canaries' escrow moved from fees at a time (fundings then pay no particular canary)", "20")
+    .option(
+      "--canary-reserve <n>",
+      "canaries' escrow moved from fees at a time (fundings then pay no particular canary)",
+      "20",
+    )
+    .option("--canary-delay-ms <n>", "mean random wait before a drawn canary job is submitted", "5000")
     .option("--pass-recheck-rate <r>", "share of audits passed by one verifier sent to a second all the same", "0.1")
     .option(
       "--max-running-per-consumer <n>",
@@ -87,6 +92,7 @@ export function registerGatewayCommand(program: Command): void {
             providerRate: Number(o.canaryRate),
             verifierRate: Number(o.verifierCanaryRate),
             reserve: Number(o.canaryReserve),
+            meanDelayMs: Number(o.canaryDelayMs),
           },
           policy: {
             newRate: Number(o.auditNewRate),

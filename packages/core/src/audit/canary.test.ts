@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   CanaryPolicySchema,
+  canaryDelayMs,
   canaryDraw,
   corruptOutput,
   isTemplateCandidate,
@@ -81,6 +82,17 @@ describe("canaries", () => {
     // not even this one
     expect(canaryDraw(100n, 30n, 69n, 20)).toBeNull();
     expect(canaryDraw(100n, 0n, 99n, 1)).toBeNull();
+  });
+
+  it("waits an exponential time before submitting a canary, with the configured mean", () => {
+    expect(canaryDelayMs(5_000, 0)).toBe(0);
+    expect(canaryDelayMs(0, 0.9)).toBe(0);
+    expect(canaryDelayMs(5_000, 1 - Math.exp(-1))).toBe(5_000);
+    const n = 20_000;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += canaryDelayMs(5_000, (i + 0.5) / n);
+    expect(sum / n).toBeGreaterThan(4_900);
+    expect(sum / n).toBeLessThan(5_100);
   });
 
   it("validates rates between 0 and 1", () => {

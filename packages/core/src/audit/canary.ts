@@ -24,6 +24,8 @@ export const CanaryPolicySchema = z
     maxTemplates: z.number().int().min(1).max(10_000).default(64),
     /** canaries' escrow moved from fees at a time, so that fundings are rare and pay for no particular canary */
     reserve: z.number().int().min(1).max(1_000).default(20),
+    /** mean of the random wait between the draw (a real job settling) and the canary's submission */
+    meanDelayMs: z.number().int().min(0).max(3_600_000).default(5_000),
   })
   .strict();
 export type CanaryPolicy = z.infer<typeof CanaryPolicySchema>;
@@ -79,6 +81,15 @@ export function corruptOutput(output: JobOutput, u: number): JobOutput {
 export function canaryFundEvent(id: string, canaryAccount: string, amount: bigint, at: number): LedgerEvent {
   if (amount <= 0n) throw new RangeError("a canary funding must be positive");
   return { id, kind: "audit_fee", at, transfers: [{ from: FEES, to: canaryAccount, amount }] };
+}
+
+/**
+ * The wait before a drawn canary is submitted: exponential, so the time since the real job that
+ * drew it (which settled on some provider that may be leased the canary next) says nothing.
+ * `u` uniform in [0, 1).
+ */
+export function canaryDelayMs(meanMs: number, u: number): number {
+  return Math.max(0, Math.round(-Math.log(1 - u) * meanMs));
 }
 
 export type CanaryDraw = { submit: true } | { submit: false; fund: bigint };

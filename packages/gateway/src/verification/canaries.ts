@@ -8,10 +8,12 @@
 // Indistinguishable means: a canary repeats its template's spec, class and deadline span (what
 // the explorer shows of any job); the explorer hides which consumer submitted a job
 // (explorer/privacy.ts), and the canary account is funded ahead, in reserves, by draws that then
-// submit nothing, so no funding in the public ledger points at the job leased next.
+// submit nothing, so no funding in the public ledger points at the job leased next; and it is
+// submitted after an exponential wait, not as the real job that drew it settles.
 import { createHash, randomBytes } from "node:crypto";
 import {
   type CanaryPolicy,
+  canaryDelayMs,
   canaryDraw,
   canaryFundEvent,
   corruptOutput,
@@ -71,6 +73,7 @@ export class CanaryService {
   private readonly ghost = generateIdentity();
   private readonly random: () => number;
   private readonly now: () => number;
+  private injecting: Promise<void> = Promise.resolve();
   /** looks like any consumer id; derived from the gateway so it is the same after a restart */
   readonly consumerId: string;
 
@@ -89,10 +92,18 @@ export class CanaryService {
     return this.open.has(job.id);
   }
 
-  /** A real job settled: maybe mix a canary into the network's work. */
+  /** A real job settled: maybe mix a canary into the network's work, after a random wait. */
   afterRealJob(): void {
     if (this.templates.length === 0 || this.random() >= this.deps.policy.providerRate) return;
-    void this.inject().catch((err) => this.deps.log.warn({ err: (err as Error).message }, "canary not submitted"));
+    // one draw at a time: two reading the canary balance at once would both fund, or both spend it
+    const inject = () => {
+      this.injecting = this.injecting
+        .then(() => this.inject())
+        .catch((err) => this.deps.log.warn({ err: (err as Error).message }, "canary not submitted"));
+    };
+    const wait = canaryDelayMs(this.deps.policy.meanDelayMs, this.random());
+    if (wait === 0) inject();
+    else setTimeout(inject, wait).unref();
   }
 
   /** A canary job settled: compare with the known answer. */
