@@ -81,6 +81,9 @@ describe("request validation", () => {
       ],
       ["no key", call("/v1/jobs", { method: "POST", key: null, body: "{}" }), 401],
       ["bad key", call("/v1/account", { key: "tsk_wrong" }), 401],
+      ["bad admin key", call("/v1/admin/ledger", { key: "not-the-admin-key" }), 401],
+      ["consumer's key on admin routes", call("/v1/admin/ledger"), 401],
+      ["someone else's consumer in the explorer", call("/v1/explorer/jobs?consumer=c_someone", { key: null }), 403],
       [
         "unknown model",
         call("/v1/jobs", {

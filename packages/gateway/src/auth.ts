@@ -1,8 +1,8 @@
 // Consumer authentication by API key. Keys are random secrets shown once; the store holds
 // only their sha256. Lookups are cached briefly so a hot path costs no query per request,
 // and a revocation made through this gateway takes effect at once.
-import { randomBytes } from "node:crypto";
-import { sha256Hex, Unauthenticated } from "@tessera/protocol";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { sha256Hex, TesseraError, Unauthenticated } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 
 export function newApiKey(): { key: string; hash: string } {
@@ -14,6 +14,20 @@ export function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const m = /^Bearer\s+(\S+)$/i.exec(header);
   return m?.[1];
+}
+
+/** Whether an Authorization header carries the gateway's admin key (hashes compared in constant time). */
+export function isAdminHeader(adminKey: string | undefined, header: string | undefined): boolean {
+  const token = bearerToken(header);
+  if (!adminKey || !token) return false;
+  return timingSafeEqual(Buffer.from(sha256Hex(token)), Buffer.from(sha256Hex(adminKey)));
+}
+
+/** Throws unless the header carries the admin key: 403 when the gateway has none, 401 when it is wrong. */
+export function requireAdminHeader(adminKey: string | undefined, header: string | undefined): void {
+  if (!adminKey)
+    throw new TesseraError("admin_disabled", 403, "This gateway has no admin key configured.", "permission_error");
+  if (!isAdminHeader(adminKey, header)) throw new Unauthenticated("Invalid admin key.");
 }
 
 const TTL_MS = 5_000;

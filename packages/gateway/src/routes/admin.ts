@@ -1,11 +1,11 @@
 // Operator API: create consumers and keys, fund accounts, revoke keys, check the ledger.
 // Guarded by the gateway's admin token; absent when no token is configured.
-import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { checkInvariants, depositEvent } from "@tessera/core";
-import { NotFound, sha256Hex, TesseraError, Unauthenticated } from "@tessera/protocol";
+import { NotFound, sha256Hex, TesseraError } from "@tessera/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { bearerToken, newApiKey } from "../auth.js";
+import { newApiKey, requireAdminHeader } from "../auth.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "./context.js";
 
@@ -17,14 +17,7 @@ const Deposit = z
 const Revoke = z.object({ apiKey: z.string().min(1).max(200) }).strict();
 
 export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const expected = ctx.config.adminKey ? Buffer.from(sha256Hex(ctx.config.adminKey)) : undefined;
-  const requireAdmin = (req: FastifyRequest) => {
-    const token = bearerToken(req.headers.authorization);
-    if (!expected)
-      throw new TesseraError("admin_disabled", 403, "This gateway has no admin key configured.", "permission_error");
-    if (!token || !timingSafeEqual(Buffer.from(sha256Hex(token)), expected))
-      throw new Unauthenticated("Invalid admin key.");
-  };
+  const requireAdmin = (req: FastifyRequest) => requireAdminHeader(ctx.config.adminKey, req.headers.authorization);
 
   // with --settlement evm money enters only through the Escrow contract (settlement/chain-watch.ts)
   const refuseOffChainDeposit = () => {

@@ -1,10 +1,7 @@
-// Settlement HTTP API: which backend settles, a consumer's on-chain position, a provider's latest
-// vouchers (signed node request), and node shares on the local ledger (admin or the provider).
-import { timingSafeEqual } from "node:crypto";
-import { canonicalHash, sha256Hex, TesseraError, Unauthenticated, verifyNodeRequest } from "@tessera/protocol";
+import { canonicalHash, TesseraError, Unauthenticated, verifyNodeRequest } from "@tessera/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { bearerToken } from "../auth.js";
+import { isAdminHeader } from "../auth.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
 import { selfSignedRoutes } from "./self-signed-routes.js";
@@ -31,11 +28,8 @@ export function nodePurpose(method: string, path: string, body?: unknown): strin
 }
 
 export function settlementRoutes(app: FastifyInstance, ctx: RouteContext, s: RunningSettlement): void {
-  const expected = ctx.config.adminKey ? Buffer.from(sha256Hex(ctx.config.adminKey)) : undefined;
   const requireAdmin = (req: FastifyRequest) => {
-    const token = bearerToken(req.headers.authorization);
-    if (!expected || !token || !timingSafeEqual(Buffer.from(sha256Hex(token)), expected))
-      throw new Unauthenticated("Invalid admin key.");
+    if (!isAdminHeader(ctx.config.adminKey, req.headers.authorization)) throw new Unauthenticated("Invalid admin key.");
   };
   const requireNode = (req: FastifyRequest, body?: unknown): string => {
     const path = req.url.split("?")[0] ?? "";

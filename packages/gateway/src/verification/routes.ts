@@ -1,11 +1,11 @@
 // HTTP surface of verification: operators stake and unbond for providers (admin token); anyone
 // reads per-node verification records, a job's audits with their signed verdicts, and the
 // newest audits (the explorer's feed).
-import { randomUUID, timingSafeEqual } from "node:crypto";
-import { sha256Hex, TesseraError, Unauthenticated } from "@tessera/protocol";
+import { randomUUID } from "node:crypto";
+import { TesseraError } from "@tessera/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { bearerToken } from "../auth.js";
+import { requireAdminHeader } from "../auth.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
 import type { VerificationCoordinator } from "./coordinator.js";
@@ -26,14 +26,7 @@ const SlashQuery = z
   .strict();
 
 export function verificationRoutes(app: FastifyInstance, ctx: RouteContext, v: VerificationCoordinator): void {
-  const expected = ctx.config.adminKey ? Buffer.from(sha256Hex(ctx.config.adminKey)) : undefined;
-  const requireAdmin = (req: FastifyRequest) => {
-    const token = bearerToken(req.headers.authorization);
-    if (!expected)
-      throw new TesseraError("admin_disabled", 403, "This gateway has no admin key configured.", "permission_error");
-    if (!token || !timingSafeEqual(Buffer.from(sha256Hex(token)), expected))
-      throw new Unauthenticated("Invalid admin key.");
-  };
+  const requireAdmin = (req: FastifyRequest) => requireAdminHeader(ctx.config.adminKey, req.headers.authorization);
 
   // on chain, stake is bonded by the node itself in ProviderRegistry (`tessera chain stake`)
   const refuseOnChain = () => {
