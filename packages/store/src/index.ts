@@ -35,7 +35,14 @@ export type {
   Store,
   WriteOp,
 } from "./types.js";
-export type { AuditCursor, AuditRow, UnbondingRow, VerdictRow, VerificationStore } from "./verification.js";
+export type {
+  AuditCursor,
+  AuditRow,
+  OpenCanaryRow,
+  UnbondingRow,
+  VerdictRow,
+  VerificationStore,
+} from "./verification.js";
 export type {
   AuditOutcomes,
   OpenUnbonding,

@@ -7,7 +7,7 @@ import { chainEvidenceMigration } from "./chain-evidence.js";
 import { chainWithdrawalsMigration } from "./chain-withdrawals.js";
 import { reputationMigration } from "./reputation.js";
 import { settlementMigration } from "./settlement.js";
-import { verificationMigration } from "./verification.js";
+import { openCanariesMigration, verificationMigration } from "./verification.js";
 import { pendingAuditsMigration, verificationReadsMigration } from "./verification-reads.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -174,6 +174,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     "0010_chain_withdrawals": chainWithdrawalsMigration,
     "0011_chain_bindings": chainBindingsMigration,
     "0012_pending_audits": pendingAuditsMigration,
+    "0013_open_canaries": openCanariesMigration,
   };
 }
 

@@ -39,7 +39,18 @@ interface UnbondingsTable {
   release_at: Num;
   released: Num;
 }
-export type VerificationDb = Database & { audits: AuditsTable; verdicts: VerdictsTable; unbondings: UnbondingsTable };
+interface OpenCanariesTable {
+  job_id: string;
+  /** the known answer the canary's result must hash to */
+  output_hash: string;
+  created_at: Num;
+}
+export type VerificationDb = Database & {
+  audits: AuditsTable;
+  verdicts: VerdictsTable;
+  unbondings: UnbondingsTable;
+  open_canaries: OpenCanariesTable;
+};
 
 export const verificationMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
@@ -78,6 +89,24 @@ export const verificationMigration: Migration = {
       .execute();
   },
 };
+
+/** Canary jobs submitted and not yet judged, so a restart still judges them. */
+export const openCanariesMigration: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable("open_canaries")
+      .addColumn("job_id", "text", (c) => c.primaryKey())
+      .addColumn("output_hash", "text", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .execute();
+  },
+};
+
+export interface OpenCanaryRow {
+  jobId: string;
+  outputHash: string;
+  createdAt: number;
+}
 
 export interface AuditRow {
   id: string;
@@ -127,6 +156,10 @@ export interface VerificationStore extends VerificationReads {
   putUnbonding(u: UnbondingRow): Promise<void>;
   dueUnbondings(now: number): Promise<UnbondingRow[]>;
   pendingUnbonding(providerId: string): Promise<bigint>;
+  putOpenCanary(c: OpenCanaryRow): Promise<void>;
+  deleteOpenCanary(jobId: string): Promise<void>;
+  /** oldest first */
+  openCanaries(): Promise<OpenCanaryRow[]>;
 }
 
 export class KyselyVerificationStore extends KyselyVerificationReads implements VerificationStore {
@@ -245,6 +278,28 @@ export class KyselyVerificationStore extends KyselyVerificationReads implements 
       .where("released", "=", 0)
       .executeTakeFirst();
     return r?.total == null ? 0n : money(r.total);
+  }
+
+  async putOpenCanary(c: OpenCanaryRow): Promise<void> {
+    await this.db
+      .insertInto("open_canaries")
+      .values({ job_id: c.jobId, output_hash: c.outputHash, created_at: c.createdAt })
+      .onConflict((oc) => oc.column("job_id").doNothing())
+      .execute();
+  }
+
+  async deleteOpenCanary(jobId: string): Promise<void> {
+    await this.db.deleteFrom("open_canaries").where("job_id", "=", jobId).execute();
+  }
+
+  async openCanaries(): Promise<OpenCanaryRow[]> {
+    const rows = await this.db
+      .selectFrom("open_canaries")
+      .selectAll()
+      .orderBy("created_at")
+      .orderBy("job_id")
+      .execute();
+    return rows.map((r) => ({ jobId: r.job_id, outputHash: r.output_hash, createdAt: num(r.created_at) }));
   }
 }
 

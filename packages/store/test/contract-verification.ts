@@ -63,6 +63,21 @@ export function verificationContract(h: Harness): void {
     expect(await h.store.verification.auditsOfJob("none")).toEqual([]);
   });
 
+  it("keeps open canaries until they are judged; a repeated put changes nothing", async () => {
+    const v = h.store.verification;
+    expect(await v.openCanaries()).toEqual([]);
+    await v.putOpenCanary({ jobId: "job_b", outputHash: "h2", createdAt: 20 });
+    await v.putOpenCanary({ jobId: "job_a", outputHash: "h1", createdAt: 10 });
+    await v.putOpenCanary({ jobId: "job_a", outputHash: "other", createdAt: 99 });
+    expect(await v.openCanaries()).toEqual([
+      { jobId: "job_a", outputHash: "h1", createdAt: 10 },
+      { jobId: "job_b", outputHash: "h2", createdAt: 20 },
+    ]);
+    await v.deleteOpenCanary("job_a");
+    await v.deleteOpenCanary("job_none");
+    expect(await v.openCanaries()).toEqual([{ jobId: "job_b", outputHash: "h2", createdAt: 20 }]);
+  });
+
   it("pages through undecided audits with their verdicts, oldest first, after a cursor", async () => {
     const v = h.store.verification;
     await v.putAudit(audit("a3", "j3", { createdAt: 300 }));

@@ -19,6 +19,7 @@ import {
   corruptOutput,
   FEES,
   isTemplateCandidate,
+  isTerminal,
   type JobRecord,
   judgeProviderCanary,
   judgeVerifierCanary,
@@ -66,8 +67,8 @@ export interface CanaryDeps {
 
 export class CanaryService {
   private readonly templates: Template[] = [];
-  /** canary job id → the answer it must give (memory only: a restart forgets open canaries) */
-  private readonly open = new Map<string, Template>();
+  /** canary job id → the output hash it must give; kept in the store too, so a restart still judges them */
+  private readonly open = new Map<string, string>();
   private readonly audits = new Map<string, CanaryAudit>();
   /** signs known-wrong results; it never runs jobs */
   private readonly ghost = generateIdentity();
@@ -82,6 +83,27 @@ export class CanaryService {
     this.now = deps.now ?? Date.now;
     const h = createHash("sha256").update(`tessera.canary.v1:${deps.gatewayId}`).digest("hex");
     this.consumerId = `c_${h.slice(0, 16)}`;
+    // a canary that ends without a result (expired, cancelled, out of attempts) has nothing to judge
+    deps.engine.feed.on("job", (job) => {
+      if (isTerminal(job) && job.status !== "completed" && this.open.has(job.id))
+        void this.forget(job.id).catch((err) => deps.log.warn({ err, jobId: job.id }, "open canary not forgotten"));
+    });
+  }
+
+  /**
+   * Picks up the canaries still open in the store after a restart: those still queued or running
+   * are judged when they settle; one that completed before the restart judged it is judged now.
+   */
+  async restore(): Promise<void> {
+    for (const c of await this.deps.store.verification.openCanaries()) {
+      const job = this.deps.engine.activeJob(c.jobId) ?? (await this.deps.store.getJob(c.jobId));
+      if (job?.status === "completed") {
+        this.open.set(c.jobId, c.outputHash);
+        await this.judge(job);
+      } else if (job && !isTerminal(job)) this.open.set(c.jobId, c.outputHash);
+      else await this.deps.store.verification.deleteOpenCanary(c.jobId);
+    }
+    if (this.open.size > 0) this.deps.log.info({ open: this.open.size }, "open canaries restored");
   }
 
   get templateCount(): number {
@@ -108,10 +130,10 @@ export class CanaryService {
 
   /** A canary job settled: compare with the known answer. */
   async judge(job: JobRecord): Promise<void> {
-    const t = this.open.get(job.id);
-    if (!t || !job.providerId) return;
-    this.open.delete(job.id);
-    const outcome = judgeProviderCanary(t.spec, t.outputHash, job.outputHash);
+    const known = this.open.get(job.id);
+    if (known === undefined || !job.providerId) return;
+    await this.forget(job.id);
+    const outcome = judgeProviderCanary(job.spec, known, job.outputHash);
     const log = this.deps.log.child({ jobId: job.id, attempt: job.attempt, providerId: job.providerId });
     log.info({ outcome }, "canary judged");
     const rec = this.deps.coordinator.record(job.providerId);
@@ -241,8 +263,14 @@ export class CanaryService {
       jobClass: t.jobClass,
       deadlineMs: t.deadlineMs,
     });
-    this.open.set(job.id, t);
+    this.open.set(job.id, t.outputHash);
+    await store.verification.putOpenCanary({ jobId: job.id, outputHash: t.outputHash, createdAt: job.createdAt });
     this.deps.log.info({ jobId: job.id }, "canary job submitted");
+  }
+
+  private async forget(jobId: string): Promise<void> {
+    this.open.delete(jobId);
+    await this.deps.store.verification.deleteOpenCanary(jobId);
   }
 
   private pick<T>(xs: T[]): T | undefined {

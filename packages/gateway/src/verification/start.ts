@@ -28,6 +28,7 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
   engine.eligible = (s) => coordinator.eligible(s) && capacity.schedulable(s);
   void coordinator
     .restoreRecords()
+    .then(() => canaries?.restore())
     .then(() => engine.kick())
     .catch((err) => log.fatal({ err }, "verification records could not be loaded"));
   engine.onSettled = (job) => {
