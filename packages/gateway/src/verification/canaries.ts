@@ -7,9 +7,9 @@
 //
 // Indistinguishable means: a canary repeats its template's spec, class and deadline span (what
 // the explorer shows of any job); the explorer hides which consumer submitted a job
-// (explorer/privacy.ts), and the canary account is funded ahead, in reserves, by draws that then
-// submit nothing, so no funding in the public ledger points at the job leased next; and it is
-// submitted after an exponential wait, not as the real job that drew it settles.
+// (explorer/privacy.ts); the canary account is funded ahead, in reserves, by draws that then
+// submit nothing, so a funding in the public ledger does not announce the next lease; and a canary
+// is submitted after an exponential wait, not as the real job that drew it settles.
 import { createHash, randomBytes } from "node:crypto";
 import {
   type CanaryPolicy,
