@@ -3,7 +3,9 @@
 // re-runs them, and the passed results become known answers, so canaries are long too; while one
 // runs, the gateway is killed (SIGKILL) and restarted on the same store; the provider delivers the
 // canary's result to the new gateway, which judges it: its runner's record counts one more canary
-// passed. Without the stored canary the restarted gateway would settle it as an ordinary job.
+// passed. Without the stored canary the restarted gateway would settle it as an ordinary job. Then,
+// with the verifier gone (no audit can pass), a restarted gateway still draws canaries from the
+// known answers of the audits passed before it.
 import { loadBuiltinModule } from "@tessera/runtimes";
 import type { TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +16,7 @@ const b64 = (s: string) => Buffer.from(s).toString("base64");
 describe("an open canary across a gateway restart", () => {
   const net = new TestNetwork();
   let client: TesseraClient;
+  let primes = "";
   const flags = [
     "--audit-new-rate",
     "1",
@@ -33,18 +36,43 @@ describe("an open canary across a gateway restart", () => {
     ).data.reduce((sum, n) => sum + n.canariesPassed, 0);
   const asOperator = async <T>(path: string): Promise<T> =>
     (await fetch(`${net.url}${path}`, { headers: { authorization: `Bearer ${net.adminKey}` } })).json() as Promise<T>;
-  /** the canary consumer, found from its funding in the ledger (the operator sees it) */
-  const canaryJobs = async (status: string): Promise<string[]> => {
+  /** the canary consumer, found from its first funding in the ledger (the operator sees it) */
+  let canaryConsumer: string | undefined;
+  const findCanaryConsumer = async (): Promise<string | undefined> => {
+    if (canaryConsumer) return canaryConsumer;
     const postings = await asOperator<{ data: Array<{ eventId: string; to: string }> }>(
       "/v1/explorer/ledger/postings?limit=200",
     );
     const fund = postings.data.find((p) => p.eventId.startsWith("canary:fund:"));
-    const consumer = /^consumer:([^:]+):/.exec(fund?.to ?? "")?.[1];
+    canaryConsumer = /^consumer:([^:]+):/.exec(fund?.to ?? "")?.[1];
+    return canaryConsumer;
+  };
+  const canaryJobs = async (status: string): Promise<string[]> => {
+    const consumer = await findCanaryConsumer();
     if (!consumer) return [];
     const jobs = await asOperator<{ data: Array<{ id: string }> }>(
-      `/v1/explorer/jobs?consumer=${consumer}&status=${status}`,
+      `/v1/explorer/jobs?consumer=${consumer}&status=${status}&limit=200`,
     );
     return jobs.data.map((j) => j.id);
+  };
+  /** fundings of the canary account so far */
+  const fundings = async (): Promise<number> => {
+    const consumer = await findCanaryConsumer();
+    const postings = await asOperator<{ data: Array<{ eventId: string }> }>(
+      `/v1/explorer/ledger/postings?account=consumer:${consumer}:available&limit=200`,
+    );
+    return postings.data.filter((p) => p.eventId.startsWith("canary:fund:")).length;
+  };
+
+  const realJob = async () => {
+    const job = await client.submitJob({
+      runtime: "wasm",
+      module: primes,
+      input: { data: b64("10000000") },
+      limits: { timeoutMs: 15_000, maxMemoryMb: 64 },
+      constraints: { regions: ["p"] },
+    });
+    await client.waitForJob(job.id, { timeoutMs: 120_000 });
   };
 
   beforeAll(async () => {
@@ -57,19 +85,9 @@ describe("an open canary across a gateway restart", () => {
   afterAll(() => net.stop());
 
   it("judges a canary that was running when the gateway died", async () => {
-    const primes = (await client.uploadBlob(await loadBuiltinModule("primes"))).id;
+    primes = (await client.uploadBlob(await loadBuiltinModule("primes"))).id;
     // real jobs, two at a time, until a canary (a copy of one whose audit passed) is running; a
     // canary escrows its job's time cap out of fees, so the cap stays near the job's time
-    const realJob = async () => {
-      const job = await client.submitJob({
-        runtime: "wasm",
-        module: primes,
-        input: { data: b64("10000000") },
-        limits: { timeoutMs: 15_000, maxMemoryMb: 64 },
-        constraints: { regions: ["p"] },
-      });
-      await client.waitForJob(job.id, { timeoutMs: 120_000 });
-    };
     let submitting = false;
     const running = await until(
       "a canary running",
@@ -114,4 +132,23 @@ describe("an open canary across a gateway restart", () => {
     expect(await canaryJobs("running")).toEqual([]);
     expect((await net.admin.ledger()).ok).toBe(true);
   }, 600_000);
+
+  it("draws canaries after the restart from the known answers it had, with no new audit passed", async () => {
+    // no verifier from here on: no audit can pass, so no new known answer can appear
+    await net.providers[1]?.kill("SIGKILL");
+    const before = { canaries: (await canaryJobs("completed")).length, fundings: await fundings() };
+    await net.gateway?.kill("SIGKILL");
+    await net.startGateway(flags);
+    await net.waitForProviders(1);
+    // each settled real job draws; a draw funds the canary account or submits a canary
+    await until(
+      "a canary drawn",
+      async () => {
+        await realJob();
+        const now = { canaries: (await canaryJobs("completed")).length, fundings: await fundings() };
+        return now.canaries > before.canaries || now.fundings > before.fundings ? true : undefined;
+      },
+      120_000,
+    );
+  }, 400_000);
 });

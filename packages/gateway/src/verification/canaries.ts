@@ -91,8 +91,9 @@ export class CanaryService {
   }
 
   /**
-   * Picks up the canaries still open in the store after a restart: those still queued or running
-   * are judged when they settle; one that completed before the restart judged it is judged now.
+   * After a restart: picks up the canaries still open in the store (those queued or running are
+   * judged when they settle; one that completed before the restart judged it is judged now) and
+   * the known answers of the latest passed audits.
    */
   async restore(): Promise<void> {
     for (const c of await this.deps.store.verification.openCanaries()) {
@@ -104,6 +105,14 @@ export class CanaryService {
       else await this.deps.store.verification.deleteOpenCanary(c.jobId);
     }
     if (this.open.size > 0) this.deps.log.info({ open: this.open.size }, "open canaries restored");
+    // known answers again from the latest passed audits, so canaries need not wait for new ones
+    const passed = (await this.deps.store.verification.recentAudits(this.deps.policy.maxTemplates * 4)).filter(
+      (a) => a.status === "passed" && a.kind === "sampled",
+    );
+    for (const a of passed.reverse()) {
+      const job = await this.deps.store.getJob(a.jobId);
+      if (job?.status === "completed") this.addTemplate(job);
+    }
   }
 
   get templateCount(): number {
@@ -147,12 +156,16 @@ export class CanaryService {
   /** An audit passed: the result becomes a known answer, and maybe a canary for another verifier. */
   onPassed(job: JobRecord, verifiers: string[]): void {
     if (this.open.has(job.id) || !job.outputHash) return;
-    if (isTemplateCandidate(job.spec) && job.consumerId !== this.consumerId && job.deadlineAt !== null) {
-      const deadlineMs = job.deadlineAt - job.createdAt;
-      this.templates.push({ spec: job.spec, outputHash: job.outputHash, jobClass: job.jobClass, deadlineMs });
-      if (this.templates.length > this.deps.policy.maxTemplates) this.templates.shift();
-    }
+    this.addTemplate(job);
     if (this.random() < this.deps.policy.verifierRate) this.sendVerifierCanary(job, verifiers);
+  }
+
+  private addTemplate(job: JobRecord): void {
+    if (!isTemplateCandidate(job.spec) || job.consumerId === this.consumerId) return;
+    if (job.deadlineAt === null || !job.outputHash) return;
+    const deadlineMs = job.deadlineAt - job.createdAt;
+    this.templates.push({ spec: job.spec, outputHash: job.outputHash, jobClass: job.jobClass, deadlineMs });
+    if (this.templates.length > this.deps.policy.maxTemplates) this.templates.shift();
   }
 
   /** Handles a verdict if it answers a canary audit; false when it is not one of ours. */
