@@ -54,6 +54,45 @@ export function verificationReads(net: TestNetwork) {
 }
 
 /**
+ * The operator's view (admin key) of the canaries: the canary consumer is found from the account
+ * its first `canary:fund` posting pays into (the public never sees it), then its jobs and fundings.
+ */
+export function canaryReads(net: TestNetwork) {
+  const asOperator = async <T>(path: string): Promise<T> =>
+    (await fetch(`${net.url}${path}`, { headers: { authorization: `Bearer ${net.adminKey}` } })).json() as Promise<T>;
+  let consumer: string | undefined;
+  const canaryConsumer = async (): Promise<string | undefined> => {
+    if (consumer) return consumer;
+    const postings = await asOperator<{ data: Array<{ eventId: string; to: string }> }>(
+      "/v1/explorer/ledger/postings?limit=200",
+    );
+    const fund = postings.data.find((p) => p.eventId.startsWith("canary:fund:"));
+    consumer = /^consumer:([^:]+):available$/.exec(fund?.to ?? "")?.[1];
+    return consumer;
+  };
+  return {
+    asOperator,
+    canaryConsumer,
+    /** ids of the canary jobs in `status` (all when absent), newest first */
+    jobs: async (status?: string): Promise<string[]> => {
+      const c = await canaryConsumer();
+      if (!c) return [];
+      const q = `/v1/explorer/jobs?consumer=${c}&limit=200${status ? `&status=${status}` : ""}`;
+      return (await asOperator<{ data: Array<{ id: string }> }>(q)).data.map((j) => j.id);
+    },
+    /** fundings of the canary account so far */
+    fundings: async (): Promise<number> => {
+      const c = await canaryConsumer();
+      if (!c) return 0;
+      const q = `/v1/explorer/ledger/postings?account=consumer:${c}:available&limit=200`;
+      return (await asOperator<{ data: Array<{ eventId: string }> }>(q)).data.filter((p) =>
+        p.eventId.startsWith("canary:fund:"),
+      ).length;
+    },
+  };
+}
+
+/**
  * Waits for every job to end. A job still queued once `stuck()` says its provider can no longer
  * take it (excluded) is cancelled, which refunds its escrow.
  */

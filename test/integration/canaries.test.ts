@@ -6,6 +6,7 @@
 import type { TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnTessera, TestNetwork, until } from "../helpers/network.js";
+import { canaryReads } from "../helpers/verification.js";
 
 const TINY = "96389be0649aa1e54654fb5a2be80e0de9001a4b0e1003598cf93a10efee6b5b";
 
@@ -113,7 +114,8 @@ describe("canaries: known answers for providers, known-wrong results for verifie
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
     // the operator sees where canaries are funded from and which consumer submits them
-    const { canaryConsumer, canaries } = await until("a canary job submitted", async () => {
+    const operator = canaryReads(net);
+    await until("a canary job submitted", async () => {
       // canaries are drawn as real jobs settle: one more each time round
       const j = await client.submitJob({
         runtime: "llm",
@@ -124,17 +126,18 @@ describe("canaries: known answers for providers, known-wrong results for verifie
         constraints: { regions: ["honest"] },
       });
       await client.waitForJob(j.id);
-      const ledger = await get("/v1/explorer/ledger/postings?limit=200", net.adminKey);
-      const postings = (ledger.body.data as Posting[]).slice().reverse(); // oldest first
-      const fund = postings.find((p) => p.eventId.startsWith("canary:fund:"));
-      if (!fund) return undefined;
-      expect(fund.from).toBe("protocol:fees");
-      const canaryConsumer = /^consumer:([^:]+):available$/.exec(fund.to)?.[1] as string;
-      expect(canaryConsumer).toMatch(/^c_/);
-      const canaries = (await get(`/v1/explorer/jobs?consumer=${canaryConsumer}&limit=20`, net.adminKey)).body
-        .data as Array<{ id: string; consumer: string }>;
-      return canaries.length > 0 ? { canaryConsumer, canaries } : undefined;
+      return (await operator.jobs()).length > 0 ? true : undefined;
     });
+    const canaryConsumer = (await operator.canaryConsumer()) as string;
+    expect(canaryConsumer).toMatch(/^c_/);
+    const funded = (
+      await get(`/v1/explorer/ledger/postings?account=consumer:${canaryConsumer}:available`, net.adminKey)
+    ).body.data as Posting[];
+    const fundings = funded.filter((p) => p.eventId.startsWith("canary:fund:"));
+    expect(fundings.length).toBeGreaterThan(0);
+    expect(fundings.every((p) => p.from === "protocol:fees")).toBe(true);
+    const canaries = (await get(`/v1/explorer/jobs?consumer=${canaryConsumer}&limit=20`, net.adminKey)).body
+      .data as Array<{ id: string; consumer: string }>;
     expect(canaries[0]?.consumer).toBe(canaryConsumer);
 
     // the public sees neither that consumer nor its accounts, and cannot ask for them

@@ -10,6 +10,7 @@ import { loadBuiltinModule } from "@tessera/runtimes";
 import type { TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork, until } from "../helpers/network.js";
+import { canaryReads, verificationReads } from "../helpers/verification.js";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -30,39 +31,10 @@ describe("an open canary across a gateway restart", () => {
     "5000",
   ];
 
+  const reads = verificationReads(net);
+  const canaries = canaryReads(net);
   const canariesPassed = async (): Promise<number> =>
-    (
-      (await (await fetch(`${net.url}/v1/verification/nodes`)).json()) as { data: Array<{ canariesPassed: number }> }
-    ).data.reduce((sum, n) => sum + n.canariesPassed, 0);
-  const asOperator = async <T>(path: string): Promise<T> =>
-    (await fetch(`${net.url}${path}`, { headers: { authorization: `Bearer ${net.adminKey}` } })).json() as Promise<T>;
-  /** the canary consumer, found from its first funding in the ledger (the operator sees it) */
-  let canaryConsumer: string | undefined;
-  const findCanaryConsumer = async (): Promise<string | undefined> => {
-    if (canaryConsumer) return canaryConsumer;
-    const postings = await asOperator<{ data: Array<{ eventId: string; to: string }> }>(
-      "/v1/explorer/ledger/postings?limit=200",
-    );
-    const fund = postings.data.find((p) => p.eventId.startsWith("canary:fund:"));
-    canaryConsumer = /^consumer:([^:]+):/.exec(fund?.to ?? "")?.[1];
-    return canaryConsumer;
-  };
-  const canaryJobs = async (status: string): Promise<string[]> => {
-    const consumer = await findCanaryConsumer();
-    if (!consumer) return [];
-    const jobs = await asOperator<{ data: Array<{ id: string }> }>(
-      `/v1/explorer/jobs?consumer=${consumer}&status=${status}&limit=200`,
-    );
-    return jobs.data.map((j) => j.id);
-  };
-  /** fundings of the canary account so far */
-  const fundings = async (): Promise<number> => {
-    const consumer = await findCanaryConsumer();
-    const postings = await asOperator<{ data: Array<{ eventId: string }> }>(
-      `/v1/explorer/ledger/postings?account=consumer:${consumer}:available&limit=200`,
-    );
-    return postings.data.filter((p) => p.eventId.startsWith("canary:fund:")).length;
-  };
+    (await reads.nodes()).reduce((sum, n) => sum + n.canariesPassed, 0);
 
   const realJob = async () => {
     const job = await client.submitJob({
@@ -92,7 +64,7 @@ describe("an open canary across a gateway restart", () => {
     const running = await until(
       "a canary running",
       async () => {
-        const busy = await canaryJobs("running");
+        const busy = await canaries.jobs("running");
         if (busy.length > 0) return busy;
         if (!submitting) {
           submitting = true;
@@ -116,7 +88,7 @@ describe("an open canary across a gateway restart", () => {
       const status = await until(
         "the canary finished",
         async () => {
-          const { job } = await asOperator<{ job: { status: string; error: string | null } }>(
+          const { job } = await canaries.asOperator<{ job: { status: string; error: string | null } }>(
             `/v1/explorer/jobs/${id}`,
           );
           return ["completed", "failed", "cancelled"].includes(job.status) ? job : undefined;
@@ -129,14 +101,14 @@ describe("an open canary across a gateway restart", () => {
     await until("the canary judged", async () =>
       (await canariesPassed()) >= before + running.length ? true : undefined,
     );
-    expect(await canaryJobs("running")).toEqual([]);
+    expect(await canaries.jobs("running")).toEqual([]);
     expect((await net.admin.ledger()).ok).toBe(true);
   }, 600_000);
 
   it("draws canaries after the restart from the known answers it had, with no new audit passed", async () => {
     // no verifier from here on: no audit can pass, so no new known answer can appear
     await net.providers[1]?.kill("SIGKILL");
-    const before = { canaries: (await canaryJobs("completed")).length, fundings: await fundings() };
+    const before = { canaries: (await canaries.jobs("completed")).length, fundings: await canaries.fundings() };
     await net.gateway?.kill("SIGKILL");
     await net.startGateway(flags);
     await net.waitForProviders(1);
@@ -145,7 +117,7 @@ describe("an open canary across a gateway restart", () => {
       "a canary drawn",
       async () => {
         await realJob();
-        const now = { canaries: (await canaryJobs("completed")).length, fundings: await fundings() };
+        const now = { canaries: (await canaries.jobs("completed")).length, fundings: await canaries.fundings() };
         return now.canaries > before.canaries || now.fundings > before.fundings ? true : undefined;
       },
       120_000,

@@ -85,7 +85,8 @@ export class CanaryService {
     this.consumerId = `c_${h.slice(0, 16)}`;
     // a canary that ends without a result (expired, cancelled, out of attempts) has nothing to judge
     deps.engine.feed.on("job", (job) => {
-      if (isTerminal(job) && job.status !== "completed" && this.open.has(job.id))
+      // every job change passes here: the map lookup first
+      if (this.open.has(job.id) && isTerminal(job) && job.status !== "completed")
         void this.forget(job.id).catch((err) => deps.log.warn({ err, jobId: job.id }, "open canary not forgotten"));
     });
   }
@@ -132,9 +133,7 @@ export class CanaryService {
         .then(() => this.inject())
         .catch((err) => this.deps.log.warn({ err: (err as Error).message }, "canary not submitted"));
     };
-    const wait = canaryDelayMs(this.deps.policy.meanDelayMs, this.random());
-    if (wait === 0) inject();
-    else setTimeout(inject, wait).unref();
+    setTimeout(inject, canaryDelayMs(this.deps.policy.meanDelayMs, this.random())).unref();
   }
 
   /** A canary job settled: compare with the known answer. */
