@@ -19,7 +19,16 @@ import {
   summarizeProfile,
 } from "./lib/cpuprofile.js";
 import { nonDefaultFlags, readFlags } from "./lib/flags.js";
-import { firstMessage, freePort, type Proc, REPO, spawnScript, TesseraNetwork, until } from "./lib/network.js";
+import {
+  firstMessage,
+  freePort,
+  type Proc,
+  REPO,
+  spawnProcess,
+  spawnScript,
+  TesseraNetwork,
+  until,
+} from "./lib/network.js";
 import { note, startBar, stopBars } from "./lib/progress.js";
 import { commandLine, machine, writeResult } from "./lib/results.js";
 import { fmt, rounded, type Summary, summarize } from "./lib/stats.js";
@@ -71,25 +80,18 @@ interface Segment {
 }
 
 function startRedis(port: number): Proc {
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let out = "";
-  child.stdout?.on("data", (d) => (out = (out + d).slice(-16_384)));
-  child.stderr?.on("data", (d) => (out = (out + d).slice(-16_384)));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  return {
-    name: "redis",
-    child,
-    output: () => out,
-    exited,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      return exited;
-    },
-  };
+  return spawnProcess("redis", "redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--protected-mode",
+    "no",
+  ]);
 }
 
 /** Runs `jobs` jobs on one system's clients; resolves with the segment's numbers. */

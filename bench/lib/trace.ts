@@ -96,7 +96,7 @@ async function startStack(
     `traced-gateway (${variant.name})`,
     join(here, "traced-gateway.ts"),
     [JSON.stringify({ port, host: "127.0.0.1", db: join(dir, "gateway.db"), adminKey, logLevel: "warn" })],
-    variant.gatewayEnv,
+    { env: variant.gatewayEnv },
   );
   await firstMessage(gateway, 60_000);
   const url = `http://127.0.0.1:${port}`;
@@ -117,7 +117,7 @@ async function startStack(
         logLevel: "warn",
       }),
     ],
-    variant.providerEnv,
+    { env: variant.providerEnv },
   );
   await firstMessage(provider, 120_000);
   const admin = new TesseraClient({ baseUrl: url, adminKey });

@@ -1,15 +1,15 @@
 // Starts real gateway and provider processes on loopback through the `tessera` CLI, the way
 // an operator would, and tears them down after the test. Nothing here is simulated.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadOrCreateKeyFile } from "@tessera/protocol";
 import { ensureTinyModel } from "@tessera/runtimes";
 import { TesseraClient } from "@tessera/sdk";
-import { TESSERA_BIN as BIN, nodeFlagsFor } from "../../packages/cli/src/lib/node-flags.js";
+import { freePort, type Proc, spawnScript, spawnTessera, until } from "./processes.js";
+
+export { freePort, type Proc, spawnTessera, until } from "./processes.js";
 
 const ADVERSARY = resolve(import.meta.dirname, "adversary.ts");
 export const MODELS_DIR = join(tmpdir(), "tessera-test-models");
@@ -18,70 +18,26 @@ export function tinyModel(): Promise<string> {
   return ensureTinyModel(MODELS_DIR);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === "object" && a ? res(a.port) : rej(new Error("no port"))));
-    });
-  });
-}
-
-export interface Proc {
-  name: string;
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-  kill(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-export function spawnTessera(name: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [...nodeFlagsFor(args), BIN, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env },
-  });
-  let out = "";
-  child.stdout?.on("data", (d) => (out += d));
-  child.stderr?.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  return {
-    name,
-    child,
-    output: () => out,
-    exited,
-    async kill(signal = "SIGTERM") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
-}
-
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export interface GatewayOptions {
+  /** extra `tessera gateway` flags, e.g. ["--rate-limit", "0"] */
+  args?: string[];
+  /** node flags, e.g. ["--cpu-prof", "--cpu-prof-dir", dir] */
+  nodeArgs?: string[];
+  /** environment added to the gateway's */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ProviderOptions {
   region?: string;
   price?: number;
   concurrency?: number;
+  /** default: the tiny model, unless `runtimes` leaves llm out */
   models?: string[];
-  runtimes?: string;
+  runtimes?: ("llm" | "wasm")[];
+  /** `--prefetch`: batch leases held beyond the concurrency */
+  prefetch?: number;
+  logLevel?: string;
+  nodeArgs?: string[];
   /** more CLI flags, e.g. ["--verify", "--operator", "op-b", "--threads", "2"] */
   extra?: string[];
 }
@@ -98,33 +54,41 @@ export class TestNetwork {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async startGateway(extra: string[] = []): Promise<void> {
+  /** `extra` flags, or options; a restarted gateway keeps its port and database. */
+  async startGateway(o: string[] | GatewayOptions = []): Promise<void> {
+    const opts = Array.isArray(o) ? { args: o } : o;
     if (!this.port) this.port = await freePort();
     const keyFile = join(this.dir, "admin.key");
     writeFileSync(keyFile, this.adminKey);
-    this.gateway = spawnTessera("gateway", [
+    const db = join(this.dir, "gateway.db");
+    const args = [
       "gateway",
       "--port",
       String(this.port),
       "--db",
-      join(this.dir, "gateway.db"),
+      db,
       "--admin-key-file",
       keyFile,
       "--log-level",
       "warn",
-      ...extra,
-    ]);
+    ];
+    const gw = this.spawnGateway([...args, ...(opts.args ?? [])], opts);
+    this.gateway = gw;
     this.admin = new TesseraClient({ baseUrl: this.url, adminKey: this.adminKey });
-    const gw = this.gateway;
-    await until("gateway health", async () => {
+    await until("the gateway to answer /healthz", async () => {
       if (gw.child.exitCode !== null) throw new Error(`gateway exited: ${gw.output()}`);
       return (await this.admin.health()).ok;
     });
   }
 
+  protected spawnGateway(args: string[], o: GatewayOptions): Proc {
+    return spawnTessera("gateway", args, { nodeArgs: o.nodeArgs, env: o.env });
+  }
+
   async startProvider(o: ProviderOptions = {}): Promise<Proc> {
     const i = this.providers.length + 1;
-    const models = o.models ?? [await tinyModel()];
+    const llm = o.runtimes === undefined || o.runtimes.includes("llm");
+    const models = o.models ?? (llm ? [await tinyModel()] : []);
     const dataDir = join(this.dir, `provider-${i}`);
     mkdirSync(dataDir, { recursive: true });
     const args = [
@@ -143,14 +107,26 @@ export class TestNetwork {
       dataDir,
     ];
     if (models.length > 0) args.push("--models", ...models);
+    if (o.runtimes?.length) args.push("--runtimes", ...o.runtimes);
+    if (o.prefetch) args.push("--prefetch", String(o.prefetch));
+    if (o.logLevel) args.push("--log-level", o.logLevel);
     args.push(...(o.extra ?? []));
-    const p = spawnTessera(`provider-${i}`, args);
+    const p = spawnTessera(`provider-${i}`, args, { nodeArgs: o.nodeArgs });
     this.providers.push(p);
     return p;
   }
 
   async waitForProviders(n: number): Promise<void> {
-    await until(`${n} providers online`, async () => (await this.admin.health()).providers >= n, 90_000);
+    await until(
+      `${n} provider(s) online`,
+      async () => {
+        // a crash says why at once instead of after the timeout (a drained or killed node exits 0 or by signal)
+        for (const p of this.providers)
+          if (p.child.exitCode) throw new Error(`${p.name} exited (${p.child.exitCode}): ${p.output()}`);
+        return (await this.admin.health()).providers >= n;
+      },
+      120_000,
+    );
   }
 
   async consumer(deposit = 1_000n * 1_000_000_000n): Promise<{ id: string; apiKey: string; client: TesseraClient }> {
@@ -212,30 +188,19 @@ export class TestNetwork {
         ...(o.wrongEthSigner ? { wrongEthSigner: true } : {}),
       },
     };
-    const child = spawn(process.execPath, ["--import", "tsx", ADVERSARY, strategy, JSON.stringify(config)], {
-      stdio: ["ignore", "pipe", "pipe"],
-      cwd: resolve(import.meta.dirname, "../.."),
-    });
-    let out = "";
-    child.stdout?.on("data", (d) => (out += d));
-    child.stderr?.on("data", (d) => (out += d));
-    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-    this.providers.push({
-      name: `adversary-${strategy}`,
-      child,
-      output: () => out,
-      exited,
-      async kill(signal = "SIGTERM") {
-        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-        return exited;
-      },
-    });
+    this.providers.push(
+      spawnScript(`adversary-${strategy}`, ADVERSARY, [strategy, JSON.stringify(config)], { ipc: false }),
+    );
     return identity.id;
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(this.providers.map((p) => p.kill("SIGKILL")));
-    await this.gateway?.kill("SIGTERM");
-    rmSync(this.dir, { recursive: true, force: true });
+  /**
+   * Kills the providers and stops the gateway; `graceful` lets providers drain first (a
+   * --cpu-prof process writes its profile on a clean exit).
+   */
+  async stop(o: { graceful?: boolean; keepDir?: boolean } = {}): Promise<void> {
+    await Promise.all(this.providers.map((p) => (o.graceful ? p.stop(10_000) : p.kill("SIGKILL"))));
+    await this.gateway?.stop(15_000);
+    if (!o.keepDir) rmSync(this.dir, { recursive: true, force: true });
   }
 }

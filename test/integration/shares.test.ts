@@ -19,7 +19,7 @@ describe("node shares on the local ledger", () => {
 
   beforeAll(async () => {
     await net.startGateway();
-    await net.startProvider({ region: "r1", runtimes: "wasm" });
+    await net.startProvider({ region: "r1", runtimes: ["wasm"] });
     await net.waitForProviders(1);
     node = loadKeyFile(join(net.dir, "provider-1", "node.key"));
   }, 120_000);

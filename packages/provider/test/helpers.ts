@@ -58,6 +58,11 @@ export function fakeSpec(tag: string): WasmJobSpec {
   };
 }
 
+/** A lease of a fakeSpec job, valid for ten seconds. */
+export function fakeLease(jobId: string, attempt = 1) {
+  return { type: "lease" as const, jobId, attempt, spec: fakeSpec(jobId), leaseExpiresAt: Date.now() + 10_000 };
+}
+
 type Outcome = { kind: "ok" } | { kind: "fault"; message: string } | { kind: "error"; message: string };
 
 interface Pending {

@@ -1,19 +1,11 @@
 import { verifyResultSignature } from "@tessera/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeGateway } from "./fake-gateway.js";
-import { ControlledRuntime, fakeSpec, startTestProvider, until } from "./helpers.js";
+import { ControlledRuntime, fakeLease as lease, startTestProvider, until } from "./helpers.js";
 
 let gateway: FakeGateway;
 afterEach(async () => {
   await gateway?.close();
-});
-
-const lease = (jobId: string, attempt = 1) => ({
-  type: "lease" as const,
-  jobId,
-  attempt,
-  spec: fakeSpec(jobId),
-  leaseExpiresAt: Date.now() + 10_000,
 });
 
 describe("provider reconnects", () => {
