@@ -120,6 +120,164 @@ describe("request validation", () => {
     expect(after.ledger.ok).toBe(true);
   });
 
+  it("refuses at submit, before any escrow, what no provider could run or what names nothing", async () => {
+    // a key of its own: the cases run one after another, within the 20 requests a second allowed
+    const { apiKey: key } = await net.consumer();
+    const as = (path: string, init: RequestInit = {}) => call(path, { ...init, key });
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      as(path, { method: "POST", body: JSON.stringify(body), headers });
+    const module = await as("/v1/blobs", {
+      method: "POST",
+      body: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]),
+      headers: { "content-type": "application/octet-stream" },
+    });
+    const moduleId = (module.body as unknown as { id: string }).id;
+    const account = async () => (await as("/v1/account")).body;
+    const before = { account: await account(), jobs: (await as("/v1/jobs")).body };
+    const chat = { model: "tessera-tiny", messages: [{ role: "user", content: "hi" }], max_tokens: 2 };
+    const cases: [string, () => ReturnType<typeof call>, number, string | null][] = [
+      // providers refuse a lease whose stop string is over 256 characters: this once cost 3 leases
+      ["stop string too long", () => post("/v1/chat/completions", { ...chat, stop: "x".repeat(300) }), 400, "stop"],
+      [
+        "message too long for a job",
+        () => post("/v1/chat/completions", { ...chat, messages: [{ role: "user", content: "y".repeat(1_000_001) }] }),
+        400,
+        "messages.0.content",
+      ],
+      [
+        "output cap fills the context",
+        () => post("/v1/completions", { model: "tessera-tiny", prompt: "a", max_tokens: 32_768 }),
+        400,
+        "max_tokens",
+      ],
+      [
+        "native output cap fills the context",
+        () =>
+          post("/v1/jobs", {
+            runtime: "llm",
+            model: modelId,
+            input: { prompt: "a" },
+            limits: { maxOutputTokens: 32_768 },
+          }),
+        400,
+        "limits.maxOutputTokens",
+      ],
+      [
+        "module not on the gateway",
+        () => post("/v1/jobs", { runtime: "wasm", module: "e".repeat(64), input: { data: "" } }),
+        404,
+        "module",
+      ],
+      [
+        "input blob not on the gateway",
+        () => post("/v1/jobs", { runtime: "wasm", module: moduleId, input: { blob: "d".repeat(64) } }),
+        404,
+        "input.blob",
+      ],
+      [
+        "Idempotency-Key too long",
+        () => post("/v1/chat/completions", chat, { "idempotency-key": "k".repeat(201) }),
+        400,
+        "Idempotency-Key",
+      ],
+      ["unknown field named", () => post("/v1/chat/completions", { ...chat, evil: 1 }), 400, "evil"],
+      ["job cursor of no job", () => as("/v1/jobs?cursor=garbage"), 400, "cursor"],
+      ["batch cursor of no batch", () => as("/v1/batches?after=batch_nothing"), 400, "after"],
+      ["file cursor of no file", () => as("/v1/files?after=file-nothing"), 400, "after"],
+      [
+        "batch metadata beyond 16 pairs",
+        () =>
+          post("/v1/batches", {
+            input_file_id: "file-x",
+            endpoint: "/v1/completions",
+            completion_window: "24h",
+            metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])),
+          }),
+        400,
+        "metadata",
+      ],
+      [
+        "multipart without a boundary",
+        () =>
+          as("/v1/files", {
+            method: "POST",
+            body: "purpose=batch",
+            headers: { "content-type": "multipart/form-data" },
+          }),
+        400,
+        null,
+      ],
+      [
+        "cancel of no job",
+        async () => {
+          const res = await fetch(`${net.url}/v1/jobs/job_missing`, {
+            method: "DELETE",
+            headers: { authorization: `Bearer ${key}` },
+          });
+          return { status: res.status, body: (await res.json()) as Awaited<ReturnType<typeof call>>["body"] };
+        },
+        404,
+        "id",
+      ],
+    ];
+    for (const [name, send, status, param] of cases) {
+      const r = await send();
+      expect({ name, status: r.status, param: r.body.error?.param }).toEqual({ name, status, param });
+      expect(r.body.error?.message, name).toEqual(expect.any(String));
+    }
+    const out = await post("/v1/completions", { model: "tessera-tiny", prompt: "a", max_tokens: 32_768 });
+    expect(out.body.error).toMatchObject({ type: "invalid_request_error", code: "context_length_exceeded" });
+    expect({ account: await account(), jobs: (await as("/v1/jobs")).body }).toEqual(before);
+  });
+
+  it("answers what is refused before routing in OpenAI's shape", async () => {
+    const raw = (path: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; body: { error?: { type: string; code: string } } }>((resolve, reject) => {
+        const req = request(`${net.url}${path}`, { headers });
+        req.on("response", (res) => {
+          let text = "";
+          res.on("data", (d) => (text += d));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    const shape = { error: { type: "invalid_request_error", code: expect.any(String) } };
+    expect(await raw("/v1/jobs/%FF%FE")).toMatchObject({ status: 400, body: shape });
+    expect(await raw("/v1/account", { "x-padding": "p".repeat(100_000) })).toMatchObject({ status: 431, body: shape });
+    expect(await raw("/v1/provider/connect")).toMatchObject({ status: 426, body: shape });
+    expect((await fetch(`${net.url}/healthz`)).status).toBe(200);
+  });
+
+  it("holds the ledger within what its integers store and refuses a deposit id reused for another amount", async () => {
+    const admin = (path: string, body: unknown) =>
+      call(path, { method: "POST", key: net.adminKey, body: JSON.stringify(body) });
+    const { id } = await net.consumer(1n);
+    // 2^63 once crashed the gateway: it is refused by the schema now
+    expect((await admin("/v1/admin/deposits", { consumerId: id, amount: (2n ** 63n).toString() })).status).toBe(400);
+    const before = await net.admin.ledger();
+    const held = before.accounts.external ?? "0";
+    // what is left under the supply cap of 10^18 goes in; one more nano-credit does not
+    const room = 10n ** 18n + BigInt(held);
+    expect((await admin("/v1/admin/deposits", { consumerId: id, amount: room.toString(), id: "fill" })).status).toBe(
+      201,
+    );
+    const over = await admin("/v1/admin/deposits", { consumerId: id, amount: "1" });
+    expect({ status: over.status, param: over.body.error?.param }).toEqual({ status: 400, param: "amount" });
+    // the same id again: harmless for the same deposit, a conflict for another
+    expect(
+      (await admin("/v1/admin/deposits", { consumerId: id, amount: room.toString(), id: "fill" })).body,
+    ).toMatchObject({
+      applied: false,
+    });
+    expect((await admin("/v1/admin/deposits", { consumerId: id, amount: "5", id: "fill" })).status).toBe(409);
+    const after = await net.admin.ledger();
+    expect(after.ok).toBe(true);
+    expect(BigInt(after.accounts.external ?? "0")).toBe(-(10n ** 18n));
+    // the explorer sums every account's journal: no overflow at the cap
+    expect((await fetch(`${net.url}/v1/explorer/ledger`)).status).toBe(200);
+  });
+
   it("rate-limits a key that sends too fast with 429", async () => {
     const results = await Promise.all(Array.from({ length: 60 }, () => call("/v1/account")));
     const limited = results.filter((r) => r.status === 429);

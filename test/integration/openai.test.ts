@@ -105,6 +105,32 @@ describe("OpenAI API", () => {
     expect(text).toBe(r.choices[0]!.text);
   });
 
+  it("replays a finished streamed request with the same Idempotency-Key as the whole answer", async () => {
+    const req = {
+      model,
+      messages: [{ role: "user" as const, content: "Stream me once" }],
+      max_tokens: 12,
+      temperature: 0,
+      stream: true as const,
+    };
+    const headers = { "Idempotency-Key": `replay-${Date.now()}` };
+    const read = async () => {
+      let text = "";
+      let id = "";
+      let finish: string | null = null;
+      for await (const chunk of await openai.chat.completions.create(req, { headers })) {
+        id = chunk.id;
+        text += chunk.choices[0]?.delta?.content ?? "";
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+      }
+      return { id, text, finish };
+    };
+    const first = await read();
+    expect(first.text.length).toBeGreaterThan(0);
+    // the job is finished now: the replay is answered from the store, not from live chunks
+    expect(await read()).toEqual(first);
+  });
+
   it("reproduces a seeded sampled answer", async () => {
     const req = {
       model,

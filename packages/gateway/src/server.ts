@@ -2,7 +2,14 @@
 import { dirname, join } from "node:path";
 import rateLimit from "@fastify/rate-limit";
 import websocket from "@fastify/websocket";
-import { generateIdentity, type Identity, loadOrCreateKeyFile, NotFound, RateLimited } from "@tessera/protocol";
+import {
+  generateIdentity,
+  type Identity,
+  loadOrCreateKeyFile,
+  NotFound,
+  RateLimited,
+  TesseraError,
+} from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
 import Fastify, { type FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
@@ -11,7 +18,7 @@ import { BatchManager } from "./batch/manager.js";
 import { handleProviderSocket } from "./channel.js";
 import { type GatewayConfigInput, parseGatewayConfig } from "./config.js";
 import { Engine } from "./engine/engine.js";
-import { errorHandler, sendError } from "./errors.js";
+import { clientErrorHandler, errorHandler, frameworkErrors, sendError } from "./errors.js";
 import { registerExplorer } from "./explorer/index.js";
 import { createMetrics } from "./metrics.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -61,8 +68,10 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
     loggerInstance: log,
     disableRequestLogging: true,
     bodyLimit: config.bodyLimitBytes,
+    frameworkErrors,
+    clientErrorHandler,
   }) as unknown as FastifyInstance;
-  app.setErrorHandler(errorHandler(config.bodyLimitBytes));
+  app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, new NotFound("route", `${req.method} ${req.url.split("?")[0]}`)),
   );
@@ -87,8 +96,22 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
   const settlement = await startSettlement(engine, store, config, log);
   settlement.attach?.(verification.coordinator);
   if (settlement.stakes) ctx.chainStakes = settlement.stakes;
-  app.get("/v1/provider/connect", { websocket: true }, (socket) => {
-    handleProviderSocket(socket, { engine, store, identity, config, log, onVerification: verification.onMessage });
+  app.route({
+    method: "GET",
+    url: "/v1/provider/connect",
+    handler: (_req, reply) =>
+      sendError(
+        reply,
+        new TesseraError(
+          "upgrade_required",
+          426,
+          "This is the provider channel: open it as a WebSocket (tessera provider --gateway ws://host:port).",
+          "invalid_request_error",
+        ),
+      ),
+    wsHandler: (socket) => {
+      handleProviderSocket(socket, { engine, store, identity, config, log, onVerification: verification.onMessage });
+    },
   });
   verificationRoutes(app, ctx, verification.coordinator);
   settlementRoutes(app, ctx, settlement);

@@ -59,14 +59,20 @@ export class UnknownModel extends TesseraError {
     super("model_not_found", 404, `The model '${model}' is not offered by any provider.`, "not_found_error", "model");
   }
 }
+/** OpenAI's answer to a request that cannot fit the model's context. */
+export class ContextLengthExceeded extends TesseraError {
+  constructor(message: string, param: string) {
+    super("context_length_exceeded", 400, message, "invalid_request_error", param);
+  }
+}
 export class IdempotencyConflict extends TesseraError {
-  constructor(key: string) {
+  constructor(key: string, param = "idempotencyKey") {
     super(
       "idempotency_conflict",
       409,
       `Idempotency key '${key}' was already used with a different request body.`,
       "conflict_error",
-      "idempotencyKey",
+      param,
     );
   }
 }

@@ -114,7 +114,8 @@ export interface BatchStore {
   putFile(f: BatchFileRecord): Promise<void>;
   getFile(id: string): Promise<BatchFileRecord | undefined>;
   /** newest first */
-  listFiles(consumerId: string, limit: number): Promise<BatchFileRecord[]>;
+  /** newest first; `after` is the id of the last file of the previous page */
+  listFiles(consumerId: string, q: { after?: string; limit: number }): Promise<BatchFileRecord[]>;
   /** removes the record; false when there was none */
   deleteFile(id: string): Promise<boolean>;
   /** inserted when absent, replaced when present */
@@ -156,15 +157,19 @@ export class KyselyBatchStore implements BatchStore {
     return r && (JSON.parse(r.data) as BatchFileRecord);
   }
 
-  async listFiles(consumerId: string, limit: number): Promise<BatchFileRecord[]> {
-    const rows = await this.db
-      .selectFrom("batch_files")
-      .select("data")
-      .where("consumer_id", "=", consumerId)
-      .orderBy("created_at", "desc")
-      .orderBy("id", "desc")
-      .limit(limit)
-      .execute();
+  async listFiles(consumerId: string, q: { after?: string; limit: number }): Promise<BatchFileRecord[]> {
+    let query = this.db.selectFrom("batch_files").select("data").where("consumer_id", "=", consumerId);
+    const after = q.after;
+    if (after !== undefined) {
+      query = query.where((eb) => {
+        const at = eb.selectFrom("batch_files as c").select("c.created_at").where("c.id", "=", after);
+        return eb.or([
+          eb("batch_files.created_at", "<", at),
+          eb.and([eb("batch_files.created_at", "=", at), eb("batch_files.id", "<", after)]),
+        ]);
+      });
+    }
+    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
     return rows.map((r) => JSON.parse(r.data) as BatchFileRecord);
   }
 

@@ -186,9 +186,10 @@ export class KyselyStore implements Store {
     return new Map(rows.map((r) => [r.name, money(r.balance)]));
   }
 
-  async postings(q: { jobId?: string; account?: string; limit: number }): Promise<Posting[]> {
+  async postings(q: { jobId?: string; account?: string; eventId?: string; limit: number }): Promise<Posting[]> {
     let query = this.db.selectFrom("postings").selectAll();
     if (q.jobId !== undefined) query = query.where("job_id", "=", q.jobId);
+    if (q.eventId !== undefined) query = query.where("event_id", "=", q.eventId);
     const account = q.account;
     if (account !== undefined)
       query = query.where((eb) => eb.or([eb("from_account", "=", account), eb("to_account", "=", account)]));
@@ -245,5 +246,10 @@ export class KyselyStore implements Store {
   async getBlob(id: string): Promise<Uint8Array | undefined> {
     const r = await this.db.selectFrom("blobs").select("bytes").where("id", "=", id).executeTakeFirst();
     return r ? new Uint8Array(r.bytes) : undefined;
+  }
+
+  async hasBlob(id: string): Promise<boolean> {
+    const r = await this.db.selectFrom("blobs").select("id").where("id", "=", id).executeTakeFirst();
+    return r !== undefined;
   }
 }

@@ -132,7 +132,7 @@ export interface Store {
   balance(account: string): Promise<bigint>;
   balances(): Promise<Map<string, bigint>>;
   /** newest first; `account` matches either side of a posting */
-  postings(q: { jobId?: string; account?: string; limit: number }): Promise<Posting[]>;
+  postings(q: { jobId?: string; account?: string; eventId?: string; limit: number }): Promise<Posting[]>;
   /** sum of `cost` over the consumer's completed jobs */
   spent(consumerId: string): Promise<bigint>;
 
@@ -143,4 +143,5 @@ export interface Store {
   /** blobs are named by content: putting an id that exists changes nothing */
   putBlob(id: string, bytes: Uint8Array, at: number): Promise<void>;
   getBlob(id: string): Promise<Uint8Array | undefined>;
+  hasBlob(id: string): Promise<boolean>;
 }

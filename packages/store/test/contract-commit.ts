@@ -1,6 +1,6 @@
 // Contract, part 1: commit semantics (group commit, ledger, idempotency) and durability.
 import { accounts, checkInvariants, depositEvent, EXTERNAL, FEES, settleEvent, withdrawEvent } from "@tessera/core";
-import { IdempotencyConflict, InsufficientBalance } from "@tessera/protocol";
+import { IdempotencyConflict, InsufficientBalance, MAX_SUPPLY } from "@tessera/protocol";
 import { describe, expect, it } from "vitest";
 import { openStore } from "../src/index.js";
 import type { Harness } from "./contract.js";
@@ -202,7 +202,7 @@ export function commitContract(h: Harness): void {
   });
 
   it("round-trips amounts above 2^53 exactly", async () => {
-    const huge = 2n ** 60n + 12_345n;
+    const huge = 2n ** 59n + 12_345n; // under the supply cap of 10^18
     await h.fund(huge);
     const job = makeJob("huge", { escrow: 2n ** 53n + 3n });
     await h.store.commit([submitOp(job)]);
@@ -228,6 +228,21 @@ export function commitContract(h: Harness): void {
     expect(await h.store.spent("alice")).toBe(cost);
     const amounts = (await h.store.postings({ jobId: "huge", limit: 10 })).map((p) => p.amount);
     expect(amounts.sort()).toEqual([2n, cost, 2n ** 53n + 3n].sort());
+  });
+
+  it("refuses money beyond the supply cap and writes nothing of it", async () => {
+    await h.fund(MAX_SUPPLY - 5n);
+    const results = await h.store.commit([
+      { ledger: depositEvent("over", "bob", 6n, 1) },
+      { ledger: depositEvent("fits", "bob", 5n, 1) },
+    ]);
+    expect(results).toEqual([
+      { ok: false, error: expect.objectContaining({ code: "invalid_request", param: "amount" }) },
+      { ok: true, ledgerApplied: true },
+    ]);
+    expect(await h.store.balance(EXTERNAL)).toBe(-MAX_SUPPLY);
+    expect(await h.store.postings({ eventId: "over", limit: 5 })).toEqual([]);
+    expect((await h.store.postings({ eventId: "fits", limit: 5 })).map((p) => p.amount)).toEqual([5n]);
   });
 
   it("keeps everything across a close and reopen, and migrates idempotently", async () => {

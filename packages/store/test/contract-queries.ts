@@ -188,6 +188,8 @@ export function queryContract(h: Harness): void {
     expect(await h.store.getBlob("empty")).toEqual(new Uint8Array(0));
     expect(await h.store.getBlob("view")).toEqual(new Uint8Array([1, 2, 3]));
     expect(await h.store.getBlob("missing")).toBeUndefined();
+    expect(await h.store.hasBlob("b1")).toBe(true);
+    expect(await h.store.hasBlob("missing")).toBe(false);
     // content-addressed: a second put of an id changes nothing
     await h.store.putBlob("view", new Uint8Array([7]), 13);
     expect(await h.store.getBlob("view")).toEqual(new Uint8Array([1, 2, 3]));

@@ -21,7 +21,9 @@ import { expect } from "vitest";
 import { type OpResult, openStore, type Store, type WriteOp } from "../src/index.js";
 import { makeJob } from "./fixtures.js";
 
-const amount = fc.bigInt({ min: 1n, max: 2n ** 56n });
+// Large enough to pass 2^32; small enough that 20 runs of up to 80 deposits sharing one database
+// stay under the ledger's supply cap of 10^18 (amounts past 2^53 are contract-commit.ts's test).
+const amount = fc.bigInt({ min: 1n, max: 2n ** 49n });
 const action = fc.oneof(
   fc.record({ t: fc.constant("deposit" as const), c: fc.nat(2), amount }),
   fc.record({ t: fc.constant("submit" as const), c: fc.nat(2), escrow: amount, key: fc.option(fc.nat(3)) }),

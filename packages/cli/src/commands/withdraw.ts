@@ -1,6 +1,7 @@
 // `tessera withdraw` and `tessera withdraw list`: a consumer of a gateway that settles on chain takes
 // money out of the Escrow contract through the gateway, which holds its custodial key: requested
 // now, withdrawn after the contract's delay and sent to the named address (POST /v1/settlement/withdraw).
+import { AmountSchema } from "@tessera/protocol";
 import type { WithdrawalView } from "@tessera/sdk";
 import type { Command } from "commander";
 import { clientFrom, withClientFlags } from "../lib/credentials.js";
@@ -31,8 +32,8 @@ export function registerWithdrawCommands(program: Command): void {
       .option("--amount <nc>", "how much, in nano-credits (at most your headroom)")
       .option("--to <address>", "0x address that receives the tokens"),
   ).action(async (o) => {
-    if (!o.amount || !/^[1-9][0-9]{0,30}$/.test(o.amount))
-      return fail(Boolean(o.json), new Error("--amount must be a positive integer (nano-credits)"));
+    if (!AmountSchema.safeParse(o.amount).success)
+      return fail(Boolean(o.json), new Error("--amount must be a positive integer of nano-credits, at most 10^18"));
     if (!o.to || !/^0x[0-9a-fA-F]{40}$/.test(o.to))
       return fail(Boolean(o.json), new Error("--to must be a 0x-prefixed 20-byte address"));
     try {

@@ -1,6 +1,7 @@
+import { MAX_SUPPLY } from "@tessera/protocol";
 import { describe, expect, it } from "vitest";
 import { accounts, EXTERNAL, FEES } from "./accounts.js";
-import { checkInvariants, firstOverdraft } from "./invariants.js";
+import { checkInvariants, exceedsSupply, firstOverdraft } from "./invariants.js";
 
 const avail = accounts.available("c");
 const escrow = accounts.escrow("c");
@@ -73,5 +74,28 @@ describe("firstOverdraft", () => {
 
   it("never reports the external account", () => {
     expect(firstOverdraft(balanceOf, [{ from: EXTERNAL, to: avail, amount: 10n ** 30n }])).toBeUndefined();
+  });
+});
+
+describe("exceedsSupply", () => {
+  const balances = new Map<string, bigint>([
+    [EXTERNAL, -(MAX_SUPPLY - 10n)],
+    [avail, MAX_SUPPLY - 10n],
+  ]);
+  const balanceOf = (a: string) => balances.get(a) ?? 0n;
+
+  it("allows deposits up to the supply cap and refuses one nano-credit more", () => {
+    expect(exceedsSupply(balanceOf, [{ from: EXTERNAL, to: avail, amount: 10n }])).toBe(false);
+    expect(exceedsSupply(balanceOf, [{ from: EXTERNAL, to: avail, amount: 11n }])).toBe(true);
+  });
+
+  it("counts what returns to the outside within the same set, and ignores internal moves", () => {
+    expect(
+      exceedsSupply(balanceOf, [
+        { from: EXTERNAL, to: avail, amount: 20n },
+        { from: avail, to: EXTERNAL, amount: 15n },
+      ]),
+    ).toBe(false);
+    expect(exceedsSupply(balanceOf, [{ from: avail, to: escrow, amount: MAX_SUPPLY }])).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 // The ledger invariants from DESIGN.md, as a pure check over balances: money is never created
 // or lost (internal accounts sum to what came in from outside) and no internal balance is negative.
+import { MAX_SUPPLY } from "@tessera/protocol";
 import { EXTERNAL } from "./accounts.js";
 
 export interface InvariantReport {
@@ -43,4 +44,20 @@ export function firstOverdraft(
   }
   for (const [account, d] of delta) if (account !== EXTERNAL && balanceOf(account) + d < 0n) return account;
   return undefined;
+}
+
+/**
+ * Would these transfers bring more than MAX_SUPPLY into the ledger? Everything inside came from
+ * the external account, so bounding what it has sent bounds every balance and every sum of them.
+ */
+export function exceedsSupply(
+  balanceOf: (account: string) => bigint,
+  transfers: { from: string; to: string; amount: bigint }[],
+): boolean {
+  let external = balanceOf(EXTERNAL);
+  for (const t of transfers) {
+    if (t.from === EXTERNAL) external -= t.amount;
+    if (t.to === EXTERNAL) external += t.amount;
+  }
+  return -external > MAX_SUPPLY;
 }

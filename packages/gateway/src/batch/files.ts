@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Busboy } from "@fastify/busboy";
-import { InvalidRequest, PayloadTooLarge } from "@tessera/protocol";
+import { InvalidRequest, PayloadTooLarge, TesseraError } from "@tessera/protocol";
 
 export function newFileId(): string {
   return `file-${randomBytes(12).toString("hex")}`;
@@ -55,7 +55,12 @@ export async function receiveUpload(req: IncomingMessage, dir: string, id: strin
   const partial = `${path}.partial`;
   const fields = new Map<string, string>();
   let file: Promise<{ filename: string; bytes: number; lines: number }> | undefined;
-  const bb = Busboy({ headers: req.headers as { "content-type": string }, limits: { files: 1, fields: 10 } });
+  let bb: ReturnType<typeof Busboy>;
+  try {
+    bb = Busboy({ headers: req.headers as { "content-type": string }, limits: { files: 1, fields: 10 } });
+  } catch (e) {
+    throw malformed(e);
+  }
   bb.on("field", (name, value) => fields.set(name, value));
   bb.on("file", (name, stream, filename) => {
     if (name !== "file" || file) {
@@ -82,8 +87,15 @@ export async function receiveUpload(req: IncomingMessage, dir: string, id: strin
     return { purpose, ...got, path };
   } catch (e) {
     await rm(partial, { force: true });
-    throw e;
+    // the disk's errors stay server errors; the rest is a body busboy could not parse
+    throw e instanceof TesseraError || (e as NodeJS.ErrnoException).syscall ? e : malformed(e);
   }
+}
+
+function malformed(e: unknown): InvalidRequest {
+  return new InvalidRequest(
+    `The upload is not valid multipart/form-data: ${e instanceof Error ? e.message : String(e)}.`,
+  );
 }
 
 /** The file's lines with their 0-based numbers, read as a stream (blank lines included). */

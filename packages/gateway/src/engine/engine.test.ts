@@ -12,10 +12,12 @@ import { LINGER_MS } from "./writer.js";
 
 let store: Store;
 let engine: Engine;
+const MODULE = "ab".repeat(32);
 
 beforeEach(async () => {
   store = await openStore(":memory:");
   await store.commit([{ ledger: depositEvent("deposit:c1", "c1", 1_000_000_000n, 0) }]);
+  await store.putBlob(MODULE, new Uint8Array([0, 97, 115, 109]), 0); // a job must name a blob the gateway holds
   // only the linger timer is faked: turns of the event loop (setImmediate) stay real
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   engine = new Engine(store, parseGatewayConfig({ db: ":memory:" }), pino({ level: "silent" }), createMetrics());
@@ -31,7 +33,7 @@ const request = (over: Partial<SubmitRequest> = {}): SubmitRequest => ({
   consumerId: "c1",
   spec: {
     runtime: "wasm",
-    module: "ab".repeat(32),
+    module: MODULE,
     input: { data: "" },
     limits: { timeoutMs: 1_000, maxMemoryMb: 16 },
   } as JobSpec,

@@ -38,6 +38,7 @@ import type { z } from "zod";
 import type { GatewayConfig } from "../config.js";
 import type { Metrics } from "../metrics.js";
 import type { Settlement } from "../settlement/settlement.js";
+import { missingBlobError, outputCapError } from "./admission.js";
 import { escrowFor } from "./escrow.js";
 import { advanceStream, JobEvents, type StreamCursor } from "./events.js";
 import { ewma, type ProviderSession, toView } from "./sessions.js";
@@ -60,6 +61,9 @@ export interface SubmitRequest {
   patient?: boolean;
 }
 
+/** What newJobId makes: a list cursor of any other shape is a mistake, not a position. */
+export const JOB_ID_PATTERN = /^job_[0-9a-f]{28}$/;
+
 export function newJobId(now: number): string {
   return `job_${now.toString(16).padStart(12, "0")}${randomBytes(8).toString("hex")}`;
 }
@@ -76,6 +80,7 @@ export class Engine {
   readonly sessions = new Map<string, ProviderSession>();
   /** every model any provider has offered since start-up, with the providers offering it */
   readonly models = new Map<string, { info: ModelInfo; providers: Set<string> }>();
+  private readonly knownBlobs = new Set<string>();
   private readonly lastServed = new Map<string, number>();
   private readonly streams = new Map<string, StreamCursor>();
   /** jobs whose tokens a client streams; memory only: a stream does not outlive a restart */
@@ -139,6 +144,10 @@ export class Engine {
       const existing = await this.store.jobByIdempotencyKey(req.consumerId, req.idempotencyKey);
       if (existing) return this.sameRequest(existing, req);
     }
+    const refused =
+      outputCapError(req.spec, this.models, "limits.maxOutputTokens") ??
+      (await missingBlobError(req.spec, (id) => this.hasBlob(id)));
+    if (refused) throw refused;
     const now = this.now();
     const escrow = escrowFor(req.spec, req.constraints, this.onlineSessions(), this.models);
     await this.settlement.admit(req.consumerId, escrow);
@@ -216,7 +225,7 @@ export class Engine {
     const job = this.activeJob(jobId);
     if (!job || job.consumerId !== consumerId) {
       const stored = await this.store.getJob(jobId);
-      if (!stored || stored.consumerId !== consumerId) throw new NotFound("job", jobId);
+      if (!stored || stored.consumerId !== consumerId) throw new NotFound("job", jobId, "id");
       return stored; // already finished: cancelling changes nothing
     }
     // The provider hears first: the slot this frees may be leased again at once, and that lease
@@ -502,9 +511,22 @@ export class Engine {
   private addModels(providerId: string, models: ModelInfo[]): void {
     for (const m of models) {
       const entry = this.models.get(m.id);
-      if (entry) entry.providers.add(providerId);
-      else this.models.set(m.id, { info: m, providers: new Set([providerId]) });
+      if (!entry) {
+        this.models.set(m.id, { info: m, providers: new Set([providerId]) });
+        continue;
+      }
+      entry.providers.add(providerId);
+      // the largest context any provider offers: what decides whether a job can run at all
+      if (m.contextSize > entry.info.contextSize) entry.info = { ...entry.info, contextSize: m.contextSize };
     }
+  }
+
+  /** Blobs are never deleted, so an id once seen stays known. */
+  private async hasBlob(id: string): Promise<boolean> {
+    if (this.knownBlobs.has(id)) return true;
+    const found = await this.store.hasBlob(id);
+    if (found) this.knownBlobs.add(id);
+    return found;
   }
 
   private providerRecord(s: ProviderSession, online: boolean) {

@@ -4,6 +4,7 @@ import { accounts, checkInvariants } from "@tessera/core";
 import { JOB_STATUSES, NotFound } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { JOB_ID_PATTERN } from "../engine/engine.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
 import { cached } from "./cache.js";
@@ -14,7 +15,7 @@ const Id = z.string().min(1).max(100);
 const JobsQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: Id.optional(),
+    cursor: z.string().regex(JOB_ID_PATTERN, "a job id: the nextCursor of the previous page").optional(),
     status: z.enum(JOB_STATUSES).optional(),
     runtime: z.enum(["llm", "wasm"]).optional(),
     provider: Id.optional(),

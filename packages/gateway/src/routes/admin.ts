@@ -1,18 +1,17 @@
 // Operator API: create consumers and keys, fund accounts, revoke keys, check the ledger.
 // Guarded by the gateway's admin token; absent when no token is configured.
 import { randomBytes, randomUUID } from "node:crypto";
-import { checkInvariants, depositEvent } from "@tessera/core";
-import { NotFound, sha256Hex, TesseraError } from "@tessera/protocol";
+import { checkInvariants, depositEvent, type LedgerEvent } from "@tessera/core";
+import { AmountSchema, IdempotencyConflict, NotFound, sha256Hex, TesseraError } from "@tessera/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { newApiKey, requireAdminHeader } from "../auth.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "./context.js";
 
-const Amount = z.string().regex(/^[1-9][0-9]{0,30}$/, "a positive integer amount of nano-credits");
-const CreateConsumer = z.object({ name: z.string().min(1).max(100), deposit: Amount.optional() }).strict();
+const CreateConsumer = z.object({ name: z.string().min(1).max(100), deposit: AmountSchema.optional() }).strict();
 const Deposit = z
-  .object({ consumerId: z.string().min(1).max(64), amount: Amount, id: z.string().max(100).optional() })
+  .object({ consumerId: z.string().min(1).max(64), amount: AmountSchema, id: z.string().max(100).optional() })
   .strict();
 const Revoke = z.object({ apiKey: z.string().min(1).max(200) }).strict();
 
@@ -36,15 +35,16 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (body.deposit) refuseOffChainDeposit();
     const now = Date.now();
     const id = `c_${randomBytes(8).toString("hex")}`;
-    await ctx.store.createConsumer({ id, name: body.name, createdAt: now });
-    const { key, hash } = newApiKey();
-    await ctx.store.createApiKey({ hash, consumerId: id, scopes: ["jobs"], createdAt: now, revokedAt: null });
+    // the deposit first: one the ledger refuses (beyond its supply cap) leaves no consumer behind
     if (body.deposit) {
       const r = await ctx.engine.writer.write({
         ledger: depositEvent(`deposit:${randomUUID()}`, id, BigInt(body.deposit), now),
       });
       if (!r.ok) throw r.error;
     }
+    await ctx.store.createConsumer({ id, name: body.name, createdAt: now });
+    const { key, hash } = newApiKey();
+    await ctx.store.createApiKey({ hash, consumerId: id, scopes: ["jobs"], createdAt: now, revokedAt: null });
     return reply.status(201).send({ object: "consumer", id, name: body.name, apiKey: key });
   });
 
@@ -54,10 +54,11 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
     refuseOffChainDeposit();
     if (!(await ctx.store.getConsumer(body.consumerId))) throw new NotFound("consumer", body.consumerId, "consumerId");
     const eventId = `deposit:${body.id ?? randomUUID()}`;
-    const r = await ctx.engine.writer.write({
-      ledger: depositEvent(eventId, body.consumerId, BigInt(body.amount), Date.now()),
-    });
+    const event = depositEvent(eventId, body.consumerId, BigInt(body.amount), Date.now());
+    const r = await ctx.engine.writer.write({ ledger: event });
     if (!r.ok) throw r.error;
+    // a replayed id is harmless only when it replays the same deposit
+    if (!r.ledgerApplied && !(await sameTransfers(ctx, event))) throw new IdempotencyConflict(body.id ?? eventId, "id");
     return reply.status(201).send({ object: "deposit", id: eventId, applied: r.ledgerApplied });
   });
 
@@ -84,4 +85,13 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
       accounts: Object.fromEntries([...balances].map(([k, v]) => [k, v.toString()])),
     };
   });
+}
+
+/** Whether the stored event of this id moved exactly these transfers. */
+async function sameTransfers(ctx: RouteContext, event: LedgerEvent): Promise<boolean> {
+  const stored = await ctx.store.postings({ eventId: event.id, limit: event.transfers.length + 1 });
+  return (
+    stored.length === event.transfers.length &&
+    event.transfers.every((t) => stored.some((p) => p.from === t.from && p.to === t.to && p.amount === t.amount))
+  );
 }

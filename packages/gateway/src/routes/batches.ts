@@ -2,7 +2,7 @@
 // file, start a batch over it, watch its request counts, cancel it, download its output.
 import { createReadStream } from "node:fs";
 import { rm } from "node:fs/promises";
-import { NotFound, TesseraError } from "@tessera/protocol";
+import { InvalidRequest, NotFound, TesseraError } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { newFileId, receiveUpload } from "../batch/files.js";
@@ -16,13 +16,34 @@ const CreateBatch = z
     input_file_id: z.string().min(1).max(128),
     endpoint: z.enum(["/v1/chat/completions", "/v1/completions", "/v1/jobs"]),
     completion_window: z.string().min(1).max(16),
-    metadata: z.record(z.string().max(64), z.string().max(512)).nullish(),
+    // OpenAI's limits: 16 pairs, keys up to 64 characters, values up to 512
+    metadata: z
+      .record(z.string().max(64), z.string().max(512))
+      .refine((m) => Object.keys(m).length <= 16, "at most 16 key-value pairs")
+      .nullish(),
   })
   .strict();
 
 const ListQuery = z
   .object({ after: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(100).default(20) })
   .strict();
+
+// OpenAI's file list, newest first: up to 10,000 a page; `purpose` filters (all files here are batch files)
+const FileListQuery = z
+  .object({
+    after: z.string().max(128).optional(),
+    limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
+    purpose: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+
+/** `after` must name one of the consumer's own records: any other cursor is a mistake, not an empty page. */
+function badCursor(after: string): InvalidRequest {
+  return new InvalidRequest(
+    `after: '${after}' is not one of your records; pass the last id of the previous page.`,
+    "after",
+  );
+}
 
 export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: BatchManager): void {
   // uploads stream to disk: the body is left unread for busboy instead of being buffered
@@ -56,8 +77,21 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
 
   app.get("/v1/files", async (req) => {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
-    const files = await ctx.store.batches.listFiles(consumerId, 100);
-    return { object: "list", data: files.map(fileView), has_more: false };
+    const q = parse(FileListQuery, req.query);
+    if (q.after !== undefined && (await ctx.store.batches.getFile(q.after))?.consumerId !== consumerId)
+      throw badCursor(q.after);
+    const files =
+      q.purpose === undefined || q.purpose === "batch"
+        ? await ctx.store.batches.listFiles(consumerId, { after: q.after, limit: q.limit + 1 })
+        : [];
+    const page = files.slice(0, q.limit).map(fileView);
+    return {
+      object: "list",
+      data: page,
+      first_id: page[0]?.id ?? null,
+      last_id: page.at(-1)?.id ?? null,
+      has_more: files.length > q.limit,
+    };
   });
 
   app.get("/v1/files/:id", async (req) =>
@@ -79,7 +113,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
         "file_in_use",
         409,
         `File '${f.id}' is the input of batch '${user.id}', which has not finished; cancel it or wait for it first.`,
-        "invalid_request_error",
+        "conflict_error",
         "file_id",
       );
     await ctx.store.batches.deleteFile(f.id);
@@ -112,6 +146,8 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
   app.get("/v1/batches", async (req) => {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     const q = parse(ListQuery, req.query);
+    if (q.after !== undefined && (await ctx.store.batches.getBatch(q.after))?.consumerId !== consumerId)
+      throw badCursor(q.after);
     const rows = await batches.list(consumerId, { after: q.after, limit: q.limit + 1 });
     const page = rows.slice(0, q.limit).map(batchView);
     return {

@@ -2,15 +2,17 @@
 import { canonicalHash, NotFound, SubmitJobSchema } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { JOB_ID_PATTERN } from "../engine/engine.js";
 import { parse } from "../errors.js";
 import { jobView } from "../views.js";
 import type { RouteContext } from "./context.js";
+import { idempotencyHeader } from "./idempotency.js";
 import { waitForJob } from "./wait.js";
 
 const ListQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().max(64).optional(),
+    cursor: z.string().regex(JOB_ID_PATTERN, "a job id: the nextCursor of the previous page").optional(),
     status: z.enum(["queued", "running", "completed", "failed", "cancelled"]).optional(),
   })
   .strict();
@@ -21,9 +23,8 @@ export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post("/v1/jobs", async (req, reply) => {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     const body = parse(SubmitJobSchema, req.body);
-    const header = req.headers["idempotency-key"];
     const { constraints, idempotencyKey: bodyKey, ...spec } = body;
-    const idempotencyKey = bodyKey ?? (typeof header === "string" ? header : undefined);
+    const idempotencyKey = bodyKey ?? idempotencyHeader(req);
     const job = await ctx.engine.submit({
       consumerId,
       spec,

@@ -10,13 +10,16 @@ import {
   canonicalHash,
   InvalidRequest,
   type LlmJobSpec,
+  LlmJobSpecSchema,
   type LlmOutput,
   TesseraError,
 } from "@tessera/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { outputCapError } from "../engine/admission.js";
 import type { JobEvent } from "../engine/events.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "./context.js";
+import { idempotencyHeader } from "./idempotency.js";
 import { resolveModel } from "./models.js";
 import { waitForJob } from "./wait.js";
 
@@ -49,22 +52,26 @@ export function toSpec(
           })),
         }
       : { prompt: (body as CompletionRequest).prompt };
-  return {
-    name: model.name,
-    spec: {
-      runtime: "llm",
-      model: model.id,
-      input,
-      params: {
-        temperature,
-        // sampled requests get a seed so that a retry elsewhere, and an audit, reproduce them
-        ...(temperature > 0 ? { seed: body.seed ?? randomInt(2 ** 31) } : body.seed != null ? { seed: body.seed } : {}),
-        ...(body.top_p != null ? { topP: body.top_p } : {}),
-        ...(stop ? { stop } : {}),
-      },
-      limits: { maxOutputTokens: maxTokens },
+  // Providers refuse a lease whose job breaks the job schema, so no request may build one; the
+  // OpenAI schema carries the same limits and this is what catches a gap between the two.
+  const spec = parse(LlmJobSpecSchema, {
+    runtime: "llm",
+    model: model.id,
+    input,
+    params: {
+      temperature,
+      // sampled requests get a seed so that a retry elsewhere, and an audit, reproduce them
+      ...(temperature > 0 ? { seed: body.seed ?? randomInt(2 ** 31) } : body.seed != null ? { seed: body.seed } : {}),
+      ...(body.top_p != null ? { topP: body.top_p } : {}),
+      ...(stop ? { stop } : {}),
     },
-  };
+    limits: { maxOutputTokens: maxTokens },
+  });
+  const maxTokensParam =
+    "max_completion_tokens" in body && body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
+  const tooLong = outputCapError(spec, ctx.engine.models, maxTokensParam);
+  if (tooLong) throw tooLong;
+  return { name: model.name, spec };
 }
 
 function usage(job: JobRecord) {
@@ -88,6 +95,8 @@ function tesseraExtras(job: JobRecord) {
 }
 
 export function finalError(job: JobRecord): TesseraError {
+  if (job.status === "cancelled")
+    return new TesseraError("job_cancelled", 409, `The job ${job.id} was cancelled.`, "conflict_error");
   if (job.status === "failed" && job.error?.includes("before its deadline"))
     return new TesseraError("no_capacity", 503, job.error, "service_unavailable");
   return new TesseraError(
@@ -179,16 +188,27 @@ async function stream(
   });
   const write = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
   let first = true;
+  // An idempotent replay that finds its job running has missed the first chunks, and one that
+  // finds it finished gets none: both are sent the text at the end instead of chunk by chunk.
+  const live = job.status === "queued";
+  let sent = "";
   await new Promise<void>((resolve) => {
     const onEvent = (e: JobEvent) => {
       if (e.type === "chunk") {
+        if (!live) return;
         write(streamChunk(kind, job, name, e.text, null, first));
+        sent += e.text;
         first = false;
         return;
       }
       const done = e.job;
       if (done.status === "completed") {
         const out = done.output as LlmOutput;
+        const rest = out.text.startsWith(sent) ? out.text.slice(sent.length) : "";
+        if (rest) {
+          write(streamChunk(kind, done, name, rest, null, first));
+          first = false;
+        }
         write(streamChunk(kind, done, name, null, out.finishReason, first));
         if (includeUsage)
           write({
@@ -222,12 +242,12 @@ export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const body =
       kind === "chat" ? parse(ChatCompletionRequestSchema, req.body) : parse(CompletionRequestSchema, req.body);
     const { spec, name } = toSpec(ctx, kind, body);
-    const header = req.headers["idempotency-key"];
+    const header = idempotencyHeader(req);
     const job = await ctx.engine.submit({
       consumerId,
       spec,
       constraints: {},
-      idempotencyKey: typeof header === "string" ? header : undefined,
+      idempotencyKey: header,
       requestHash: canonicalHash({ kind, body }),
       jobClass: "interactive",
       deadlineMs: ctx.config.syncDeadlineMs,

@@ -1,4 +1,11 @@
-import { canonicalHash, TesseraError, Unauthenticated, verifyNodeRequest } from "@tessera/protocol";
+import {
+  AmountSchema,
+  boundedCountSchema,
+  canonicalHash,
+  TesseraError,
+  Unauthenticated,
+  verifyNodeRequest,
+} from "@tessera/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { isAdminHeader } from "../auth.js";
@@ -8,7 +15,7 @@ import { selfSignedRoutes } from "./self-signed-routes.js";
 import type { RunningSettlement } from "./start.js";
 
 const Id = z.string().min(1).max(128);
-const Count = z.string().regex(/^[1-9][0-9]{0,30}$/, "a positive integer");
+const Count = boundedCountSchema("count");
 const Issue = z.object({ providerId: Id, supply: Count }).strict();
 const Transfer = z.object({ providerId: Id, from: Id, to: Id, shares: Count }).strict();
 const Claim = z.object({ providerId: Id, holder: Id }).strict();
@@ -16,7 +23,7 @@ const OwnIssue = z.object({ supply: Count }).strict();
 const OwnTransfer = z.object({ to: Id, shares: Count }).strict();
 const Withdraw = z
   .object({
-    amount: Count,
+    amount: AmountSchema,
     /** where the tokens go once withdrawn from the Escrow contract */
     to: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-prefixed 20-byte address"),
   })

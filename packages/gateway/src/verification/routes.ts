@@ -2,7 +2,7 @@
 // reads per-node verification records, a job's audits with their signed verdicts, and the
 // newest audits (the explorer's feed).
 import { randomUUID } from "node:crypto";
-import { TesseraError } from "@tessera/protocol";
+import { AmountSchema, TesseraError } from "@tessera/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { requireAdminHeader } from "../auth.js";
@@ -10,9 +10,12 @@ import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
 import type { VerificationCoordinator } from "./coordinator.js";
 
-const Amount = z.string().regex(/^[1-9][0-9]{0,30}$/, "a positive integer amount of nano-credits");
 const StakeBody = z
-  .object({ providerId: z.string().regex(/^[0-9a-f]{64}$/), amount: Amount, id: z.string().min(1).max(100).optional() })
+  .object({
+    providerId: z.string().regex(/^[0-9a-f]{64}$/),
+    amount: AmountSchema,
+    id: z.string().min(1).max(100).optional(),
+  })
   .strict();
 const Limit = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict();
 const SlashQuery = z

@@ -2,14 +2,17 @@
 // tools, logit_bias...) are rejected with a 400 naming the field rather than silently ignored.
 import { z } from "zod";
 
-const StopSchema = z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]).nullish();
+// the limits of the native job schema (job.ts), so that every accepted request builds a valid job
+const StopString = z.string().min(1).max(256);
+const StopSchema = z.union([StopString, z.array(StopString).max(4)]).nullish();
+const MAX_TEXT = 1_000_000;
 
-const ContentPartSchema = z.object({ type: z.literal("text"), text: z.string() }).strict();
+const ContentPartSchema = z.object({ type: z.literal("text"), text: z.string().max(MAX_TEXT) }).strict();
 
 export const OpenAIChatMessageSchema = z
   .object({
     role: z.enum(["system", "user", "assistant", "developer"]),
-    content: z.union([z.string(), z.array(ContentPartSchema).max(256)]),
+    content: z.union([z.string().max(MAX_TEXT), z.array(ContentPartSchema).max(256)]),
     name: z.string().max(64).optional(),
   })
   .strict();
@@ -32,7 +35,10 @@ const common = {
   user: z.string().max(256).optional(),
   presence_penalty: z.literal(0).nullish(),
   frequency_penalty: z.literal(0).nullish(),
-  metadata: z.record(z.string(), z.string()).optional(),
+  metadata: z
+    .record(z.string().max(64), z.string().max(512))
+    .refine((m) => Object.keys(m).length <= 16, "at most 16 key-value pairs")
+    .optional(),
 };
 
 export const ChatCompletionRequestSchema = z
@@ -48,7 +54,7 @@ export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 export const CompletionRequestSchema = z
   .object({
     ...common,
-    prompt: z.string().max(1_000_000),
+    prompt: z.string().max(MAX_TEXT),
     logprobs: z.number().int().min(0).max(5).nullish(),
     echo: z.literal(false).nullish(),
   })

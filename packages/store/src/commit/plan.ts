@@ -1,7 +1,14 @@
 // Decides a batch in memory: given what the database already holds (claimed idempotency keys,
 // applied ledger events, balances), which operations succeed and what rows they write. The
 // caller holds the write lock, so deciding first and writing in bulk afterwards is safe.
-import { type AttemptRecord, firstOverdraft, type JobRecord, type LedgerEvent, type Transfer } from "@tessera/core";
+import {
+  type AttemptRecord,
+  exceedsSupply,
+  firstOverdraft,
+  type JobRecord,
+  type LedgerEvent,
+  type Transfer,
+} from "@tessera/core";
 import { IdempotencyConflict, InsufficientBalance, InvalidRequest } from "@tessera/protocol";
 import type { OpResult, ProviderRecord, WriteOp } from "../types.js";
 
@@ -74,6 +81,11 @@ function netChange(transfers: Transfer[], account: string): bigint {
 /** Why the op's ledger event cannot be applied now, or null when it can. */
 function ledgerError(transfers: Transfer[], balanceOf: (a: string) => bigint) {
   if (transfers.some((t) => t.amount < 0n)) return new InvalidRequest("a ledger transfer amount must not be negative");
+  if (exceedsSupply(balanceOf, transfers))
+    return new InvalidRequest(
+      "this would bring more than 10^18 nano-credits into the ledger, the most it may hold",
+      "amount",
+    );
   const account = firstOverdraft(balanceOf, transfers);
   if (account === undefined) return null;
   return new InsufficientBalance(-netChange(transfers, account), balanceOf(account));
