@@ -9,6 +9,7 @@ import {
   GatewayMessageSchema,
   type Identity,
   type LeaseMessage,
+  LeaseMsg,
   PROTOCOL_VERSION,
   type ProviderMessage,
   signAuth,
@@ -16,7 +17,7 @@ import {
 import type { Logger } from "pino";
 import WebSocket from "ws";
 import { type BackoffOptions, backoffDelay } from "./backoff.js";
-import type { AckMessage, CancelMessage, HeartbeatMessage, WelcomeMessage } from "./wire.js";
+import type { AckMessage, CancelMessage, FailureMessage, HeartbeatMessage, WelcomeMessage } from "./wire.js";
 
 /** Close codes the gateway uses for refusals that a retry cannot fix. */
 export const CLOSE_AUTH_FAILED = 4001;
@@ -114,7 +115,7 @@ export class GatewayConnection {
     ws.on("error", (err) => log.warn({ err: err.message }, "gateway connection error"));
 
     ws.on("message", (data, isBinary) => {
-      const msg = isBinary ? undefined : parseGatewayMessage(data.toString(), log);
+      const msg = isBinary ? undefined : parseGatewayMessage(data.toString(), log, (f) => this.send(f));
       if (!msg) return;
       switch (msg.type) {
         case "challenge": {
@@ -215,7 +216,14 @@ export class GatewayConnection {
   }
 }
 
-function parseGatewayMessage(text: string, log: Logger): GatewayMessage | undefined {
+/** Enough of a lease to answer it when the rest does not parse. */
+const LeaseHeader = LeaseMsg.pick({ type: true, jobId: true, attempt: true });
+
+function parseGatewayMessage(
+  text: string,
+  log: Logger,
+  refuse: (failure: FailureMessage) => void,
+): GatewayMessage | undefined {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -230,6 +238,21 @@ function parseGatewayMessage(text: string, log: Logger): GatewayMessage | undefi
       { type: (json as { type?: unknown } | null)?.type, path: issue?.path.join("."), issue: issue?.message },
       "gateway sent an invalid message; ignored",
     );
+    // A lease this node cannot read is answered at once, as the job's fault: left unanswered it
+    // would expire and count against this node, and then against every node it went to next.
+    const lease = LeaseHeader.safeParse(json);
+    if (lease.success)
+      refuse({
+        type: "failure",
+        jobId: lease.data.jobId,
+        attempt: lease.data.attempt,
+        retryable: false,
+        reason:
+          `the lease's job is not valid here: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`.slice(
+            0,
+            2000,
+          ),
+      });
     return undefined;
   }
   return r.data;

@@ -78,6 +78,23 @@ describe("provider jobs", () => {
     expect(flaky).toMatchObject({ retryable: true, reason: "worker crashed" });
   });
 
+  it("answers a lease whose job it cannot read as the job's fault instead of letting it expire", async () => {
+    gateway = await FakeGateway.start();
+    const runtime = new ControlledRuntime();
+    await startTestProvider(gateway, {}, { runtimes: { wasm: runtime } });
+    const conn = await gateway.session(0);
+    const bad = lease("unreadable", 2);
+    conn.send({ ...bad, spec: { ...bad.spec, limits: { timeoutMs: -1, maxMemoryMb: 16 } } });
+    const failure = await conn.waitFor("failure", (m) => m.jobId === "unreadable");
+    expect(failure).toMatchObject({ attempt: 2, retryable: false });
+    expect(failure.reason).toContain("spec.limits.timeoutMs");
+    // a frame that is not a lease at all is still only logged, and the session goes on
+    conn.sendRaw(JSON.stringify({ type: "lease", jobId: 5 }));
+    conn.send(lease("fine"));
+    await runtime.whenStarted("fine");
+    expect(conn.of("failure").map((m) => m.jobId)).toEqual(["unreadable"]);
+  });
+
   it("never runs more than its concurrency and refuses leases beyond it", async () => {
     gateway = await FakeGateway.start();
     const runtime = new ControlledRuntime();
