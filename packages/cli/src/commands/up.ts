@@ -92,6 +92,20 @@ export function registerUpCommand(program: Command): void {
       };
       process.on("SIGINT", () => void stop(0));
       process.on("SIGTERM", () => void stop(0));
+      // A node that dies is said out loud: without the gateway (or the devnet it settles on) the
+      // network is gone, so everything stops; without one provider it goes on.
+      const start = (child: Child): Child => {
+        children.push(child);
+        void child.exited.then((code) => {
+          if (stopping) return;
+          const essential = child.name === "gateway" || child.name === "devnet";
+          process.stderr.write(
+            `tessera up: ${child.name} exited (code ${code ?? "killed"}); ${essential ? "stopping the network" : "the network goes on without it"} (see ${child.logFile})\n`,
+          );
+          if (essential) void stop(1);
+        });
+        return child;
+      };
 
       try {
         const models: string[] = o.models ?? [await ensureTinyModel(join(dir, "models"))];
@@ -101,31 +115,30 @@ export function registerUpCommand(program: Command): void {
         const contracts = join(dir, "deployment.json");
         if (onChain) {
           clearDeployment(contracts);
-          children.push(
-            spawnTessera("devnet", ["chain", "up", "--port", String(o.chainPort), "--out", contracts], logs),
-          );
+          start(spawnTessera("devnet", ["chain", "up", "--port", String(o.chainPort), "--out", contracts], logs));
           await waitForDeployment(contracts, rpc);
         }
         const admin = adminKey(dir);
         // the gateway's own account: submits slashing evidence to the Slashing contract
         const gatewayEthKey = join(dir, "keys", "gateway.eth.key");
-        const gateway = spawnTessera(
-          "gateway",
-          [
+        start(
+          spawnTessera(
             "gateway",
-            "--port",
-            String(o.port),
-            "--db",
-            join(dir, "gateway.db"),
-            "--admin-key-file",
-            join(dir, "admin.key"),
-            ...(onChain
-              ? ["--settlement", "evm", "--rpc", rpc, "--contracts", contracts, "--chain-key", gatewayEthKey]
-              : []),
-          ],
-          logs,
+            [
+              "gateway",
+              "--port",
+              String(o.port),
+              "--db",
+              join(dir, "gateway.db"),
+              "--admin-key-file",
+              join(dir, "admin.key"),
+              ...(onChain
+                ? ["--settlement", "evm", "--rpc", rpc, "--contracts", contracts, "--chain-key", gatewayEthKey]
+                : []),
+            ],
+            logs,
+          ),
         );
-        children.push(gateway);
         const url = `http://127.0.0.1:${o.port}`;
         const adminClient = new TesseraClient({ baseUrl: url, adminKey: admin });
         await waitFor("the gateway", async () => ((await adminClient.health()).ok ? true : undefined), 30_000);
@@ -145,7 +158,7 @@ export function registerUpCommand(program: Command): void {
         ];
         for (const { name, verify, i } of nodes) {
           const region = REGIONS[i % REGIONS.length]!;
-          children.push(
+          start(
             spawnTessera(
               name,
               [

@@ -1,0 +1,84 @@
+// `tessera up`, the README's first command, as a user runs it: the demo does real work and checks
+// the ledger; Ctrl-C stops every node it started; a gateway killed under it stops the network
+// with an error instead of leaving providers dialling nothing.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort, type Proc, spawnTessera, until } from "../helpers/processes.js";
+
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+
+/** The pids `tessera up` started, with their command lines, from /proc (Linux). */
+function childrenOf(pid: number): { pid: number; cmd: string }[] {
+  const list = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+  if (!list) return [];
+  return list
+    .split(/\s+/)
+    .map(Number)
+    .map((p) => ({ pid: p, cmd: readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").join(" ") }));
+}
+
+describe("tessera up", () => {
+  const dirs: string[] = [];
+  const procs: Proc[] = [];
+  const up = async (args: string[]) => {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-up-"));
+    dirs.push(dir);
+    const port = await freePort();
+    const proc = spawnTessera("up", ["up", "--port", String(port), "--dir", dir, ...args]);
+    procs.push(proc);
+    return { proc, dir, port };
+  };
+  afterEach(async () => {
+    for (const p of procs.splice(0)) await p.stop(20_000);
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("runs the demo through a whole network and exits cleanly with the ledger checked", async () => {
+    const { proc, dir } = await up([
+      "--providers",
+      "2",
+      "--verifiers",
+      "1",
+      "--demo",
+      "--chats",
+      "3",
+      "--wasm-jobs",
+      "6",
+      "--exit-after-demo",
+    ]);
+    const code = await proc.exited;
+    const out = proc.output();
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/ 9 jobs completed, 0 failed/);
+    expect(out).toContain("ledger invariants: hold");
+    const creds = JSON.parse(readFileSync(join(dir, "credentials.json"), "utf8")) as {
+      gateway: string;
+      apiKey: string;
+    };
+    expect(creds.gateway).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(creds.apiKey.length).toBeGreaterThan(10);
+  }, 240_000);
+
+  it("stops every node on Ctrl-C, and stops the network with an error when its gateway dies", async () => {
+    const first = await up(["--providers", "1", "--verifiers", "0"]);
+    await until("the network to be up", () => first.proc.output().includes("Press Ctrl-C"), 120_000);
+    const nodes = childrenOf(first.proc.child.pid!);
+    expect(nodes.length).toBe(2);
+    first.proc.child.kill("SIGINT");
+    expect(await first.proc.exited).toBe(0);
+    for (const n of nodes) expect(alive(n.pid), n.cmd).toBe(false);
+
+    const second = await up(["--providers", "2", "--verifiers", "0"]);
+    await until("the network to be up", () => second.proc.output().includes("Press Ctrl-C"), 120_000);
+    const children = childrenOf(second.proc.child.pid!);
+    const gateway = children.find((c) => c.cmd.includes(" gateway "));
+    expect(gateway, children.map((c) => c.cmd).join("\n")).toBeDefined();
+    process.kill(gateway!.pid, "SIGKILL");
+    expect(await second.proc.exited).toBe(1);
+    expect(second.proc.output()).toMatch(/gateway exited \(code killed\); stopping the network/);
+    for (const n of children) expect(alive(n.pid), n.cmd).toBe(false);
+  }, 300_000);
+});
