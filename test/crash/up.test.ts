@@ -23,11 +23,12 @@ function childrenOf(pid: number): { pid: number; cmd: string }[] {
 describe("tessera up", () => {
   const dirs: string[] = [];
   const procs: Proc[] = [];
-  const up = async (args: string[]) => {
+  const up = async (args: string[], port?: number) => {
     const dir = mkdtempSync(join(tmpdir(), "tessera-up-"));
     dirs.push(dir);
-    const port = await freePort();
-    const proc = spawnTessera("up", ["up", "--port", String(port), "--dir", dir, ...args]);
+    port ??= await freePort();
+    // a group of its own, as a shell gives a foreground job
+    const proc = spawnTessera("up", ["up", "--port", String(port), "--dir", dir, ...args], { detached: true });
     procs.push(proc);
     return { proc, dir, port };
   };
@@ -62,23 +63,36 @@ describe("tessera up", () => {
     expect(creds.apiKey.length).toBeGreaterThan(10);
   }, 240_000);
 
-  it("stops every node on Ctrl-C, and stops the network with an error when its gateway dies", async () => {
+  it("stops every node on Ctrl-C, providers draining, and refuses a second network on the same port", async () => {
     const first = await up(["--providers", "1", "--verifiers", "0"]);
     await until("the network to be up", () => first.proc.output().includes("Press Ctrl-C"), 120_000);
     const nodes = childrenOf(first.proc.child.pid!);
     expect(nodes.length).toBe(2);
-    first.proc.child.kill("SIGINT");
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(first.proc.output())?.[1]);
+    const second = await up(["--providers", "1", "--verifiers", "0"], port);
+    expect(await second.proc.exited).toBe(1);
+    expect(second.proc.output()).toContain(`port ${port} is in use`);
+    expect(second.proc.output()).not.toContain("Press Ctrl-C");
+    // a terminal's Ctrl-C signals the whole foreground group: the nodes, in groups of their own,
+    // hear only from `up`, so a provider drains instead of taking a second signal as "exit now"
+    process.kill(-first.proc.child.pid!, "SIGINT");
     expect(await first.proc.exited).toBe(0);
     for (const n of nodes) expect(alive(n.pid), n.cmd).toBe(false);
+    const providerLog = readFileSync(join(first.dir, "logs", "provider-1.log"), "utf8");
+    expect(providerLog).toContain("SIGTERM, draining");
+    expect(providerLog).not.toContain("SIGINT");
+    expect(providerLog).not.toContain("again, exiting now");
+  }, 300_000);
 
-    const second = await up(["--providers", "2", "--verifiers", "0"]);
-    await until("the network to be up", () => second.proc.output().includes("Press Ctrl-C"), 120_000);
-    const children = childrenOf(second.proc.child.pid!);
+  it("stops the network with an error when its gateway dies", async () => {
+    const net = await up(["--providers", "2", "--verifiers", "0"]);
+    await until("the network to be up", () => net.proc.output().includes("Press Ctrl-C"), 120_000);
+    const children = childrenOf(net.proc.child.pid!);
     const gateway = children.find((c) => c.cmd.includes(" gateway "));
     expect(gateway, children.map((c) => c.cmd).join("\n")).toBeDefined();
     process.kill(gateway!.pid, "SIGKILL");
-    expect(await second.proc.exited).toBe(1);
-    expect(second.proc.output()).toMatch(/gateway exited \(code killed\); stopping the network/);
+    expect(await net.proc.exited).toBe(1);
+    expect(net.proc.output()).toMatch(/gateway exited \(code killed\); stopping the network/);
     for (const n of children) expect(alive(n.pid), n.cmd).toBe(false);
   }, 300_000);
 });

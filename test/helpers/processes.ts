@@ -57,6 +57,8 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** an IPC channel (firstMessage, child.send) */
   ipc?: boolean;
+  /** its own process group, so a test can signal the group as a terminal's Ctrl-C does */
+  detached?: boolean;
 }
 
 /** Starts `command argv…` in the repository root. */
@@ -70,6 +72,7 @@ export function spawnProcess(
     cwd: REPO,
     stdio: opts.ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...opts.env },
+    detached: opts.detached,
   });
   let out = "";
   const keep = (d: Buffer) => {

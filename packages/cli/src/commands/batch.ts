@@ -1,10 +1,11 @@
 // `tessera batch submit|status|download|cancel|list`: batches of OpenAI or native job lines,
 // with a live progress bar (done/failed/total, rate, ETA, spend) while waiting.
-import { createWriteStream } from "node:fs";
+import { createWriteStream, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { BatchClient, type BatchProgress, type BatchView } from "@tessera/sdk";
 import { SingleBar } from "cli-progress";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { resolveCredentials, withClientFlags } from "../lib/credentials.js";
 import { formatCredits } from "../lib/format.js";
 
@@ -71,11 +72,24 @@ export function registerBatchCommands(program: Command): void {
     batch
       .command("submit <file>")
       .description("upload a JSONL file of requests and start a batch over it")
-      .option("--endpoint <path>", "/v1/chat/completions, /v1/completions or /v1/jobs", "/v1/chat/completions")
-      .option("--window <w>", "completion window, e.g. 24h or 30m", "24h")
-      .option("--wait", "follow with a progress bar and download the output at the end")
+      .addOption(
+        new Option("--endpoint <path>", "what each line calls")
+          .choices(["/v1/chat/completions", "/v1/completions", "/v1/jobs"])
+          .default("/v1/chat/completions"),
+      )
+      .option("--window <w>", "completion window, e.g. 24h or 30m (s, m or h)", "24h")
+      .option(
+        "--wait",
+        "follow with a progress bar and download the output at the end; exit code 1 unless the batch completed with at least one line done",
+      )
       .option("--out <file>", "where --wait writes the output (errors go beside it)", "batch-output.jsonl"),
   ).action(async (file: string, o) => {
+    // everything that can be checked here is, before the upload is paid for in time and storage
+    if (!/^\d{1,6}[smh]$/.test(o.window)) throw new Error(`--window must be like 24h or 30m, got '${o.window}'`);
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) throw new Error(`${file} is not a file`);
+    const outDir = dirname(resolve(o.out));
+    if (o.wait && !statSync(outDir, { throwIfNoEntry: false })?.isDirectory())
+      throw new Error(`--out: the directory ${outDir} does not exist`);
     const client = batches(o);
     const uploaded = await client.upload(file);
     let b = await client.create(uploaded.id, o.endpoint, o.window);
@@ -91,6 +105,8 @@ export function registerBatchCommands(program: Command): void {
         ? `${JSON.stringify({ batch: b, files }, null, 2)}\n`
         : `${summary(b)}\nwrote ${files.join(", ") || "nothing"}\n`,
     );
+    // a completed batch may hold failed lines (they are in the error file); one where none succeeded failed
+    if (b.status !== "completed" || b.request_counts.completed === 0) process.exitCode = 1;
   });
   withClientFlags(batch.command("status <id>").description("show a batch and its request counts")).action(
     async (id: string, o) => {

@@ -1,9 +1,9 @@
 // Consumer commands: submit a job, list or show jobs, show the account.
 import { existsSync, readFileSync } from "node:fs";
 import type { JobView } from "@tessera/sdk";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { clientFrom, withClientFlags } from "../lib/credentials.js";
-import { intFlag } from "../lib/flags.js";
+import { intFlag, numberFlag } from "../lib/flags.js";
 import { formatCredits } from "../lib/format.js";
 
 function print(json: boolean, value: unknown, text: () => string): void {
@@ -36,18 +36,20 @@ export function registerClientCommands(program: Command): void {
     program
       .command("submit")
       .description("submit a native job (llm or wasm)")
-      .option("--runtime <name>", "llm or wasm", "llm")
+      .addOption(new Option("--runtime <name>", "llm or wasm").choices(["llm", "wasm"]).default("llm"))
       .option("--model <name|sha256>", "model for llm jobs (see /v1/models)")
-      .option("--prompt <text>", "prompt for llm jobs")
+      .option("--prompt <text>", "prompt for llm jobs (required for them)")
       .option("--max-tokens <n>", "output token cap", intFlag("max-tokens", 1, 32768), 64)
-      .option("--temperature <t>", "0 = greedy", Number, 0)
+      .option("--temperature <t>", "0 = greedy", numberFlag("temperature", 0, 2), 0)
       .option("--module <name|sha256|file>", "WASM module: a builtin name, a .wasm file or a blob id")
       .option("--input <text>", "input bytes (UTF-8) for wasm jobs", "")
       .option("--region <names...>", "only run in these regions")
       .option("--max-price <n>", "highest price per standard unit", intFlag("max-price"))
       .option("--idempotency-key <key>", "retry-safe submit key")
-      .option("--wait", "wait for the result"),
+      .option("--wait", "wait for the result; exit code 1 unless it completed"),
   ).action(async (o) => {
+    if (o.runtime === "llm" && !o.prompt) throw new Error("--prompt is required for llm jobs");
+    if (o.runtime === "wasm" && !o.module) throw new Error("--module is required for wasm jobs");
     const client = clientFrom(o);
     const constraints = {
       ...(o.region ? { regions: o.region } : {}),
@@ -73,7 +75,7 @@ export function registerClientCommands(program: Command): void {
         : await client.submitJob({
             runtime: "llm",
             model: model!,
-            input: { prompt: o.prompt ?? "" },
+            input: { prompt: o.prompt },
             params: { temperature: o.temperature },
             limits: { maxOutputTokens: o.maxTokens },
             constraints,
@@ -81,6 +83,7 @@ export function registerClientCommands(program: Command): void {
           });
     const final = o.wait ? await client.waitForJob(job.id) : job;
     print(o.json, final, () => jobLine(final));
+    if (o.wait && final.status !== "completed") process.exitCode = 1;
   });
 
   withClientFlags(

@@ -1,6 +1,5 @@
 // `tessera gateway`: run a gateway in the foreground until SIGINT/SIGTERM.
 import { readFileSync } from "node:fs";
-import { startGateway } from "@tessera/gateway";
 import type { Command } from "commander";
 import { intFlag } from "../lib/flags.js";
 
@@ -67,6 +66,8 @@ export function registerGatewayCommand(program: Command): void {
     .option("--json", "print the start-up line as JSON")
     .action(async (o) => {
       const adminKey = o.adminKeyFile ? readFileSync(o.adminKeyFile, "utf8").trim() : process.env.TESSERA_ADMIN_KEY;
+      // loaded here: every `tessera` command imports this file to register it
+      const { startGateway } = await import("@tessera/gateway");
       const gw = await startGateway({
         port: o.port,
         host: o.host,

@@ -5,15 +5,8 @@ import { existsSync } from "node:fs";
 import type { SignedVoucherView } from "@tessera/sdk";
 import type { Command } from "commander";
 import { clientFrom, withClientFlags } from "../lib/credentials.js";
+import { reportFailure } from "../lib/failure.js";
 import { formatCredits } from "../lib/format.js";
-
-function fail(json: boolean, e: unknown): void {
-  const err = e as { code?: string; message?: string };
-  const message = err.code ? `${err.code}: ${err.message}` : (err.message ?? String(e));
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code: err.code ?? null, message: err.message } })}\n`);
-  process.stderr.write(`error: ${message}\n`);
-  process.exitCode = 1;
-}
 
 /**
  * The consumer's key must exist: a fresh key could sign nothing the gateway would take. The chain
@@ -57,7 +50,7 @@ export function registerSelfSignCommands(program: Command): void {
           : `${r.created ? "bound" : "already bound"} ${r.address}: deposit into the Escrow contract from it, then sign vouchers with \`tessera vouchers sign\`\n`,
       );
     } catch (e) {
-      fail(Boolean(o.json), e);
+      reportFailure(e, Boolean(o.json));
     }
   });
 
@@ -97,7 +90,7 @@ export function registerSelfSignCommands(program: Command): void {
       });
       await w.stop();
     } catch (e) {
-      fail(Boolean(o.json), e);
+      reportFailure(e, Boolean(o.json));
     }
   });
 }

@@ -2,6 +2,7 @@
 // ProviderRegistry from its eth key. Unbonding stake stays slashable for the registry's unbondDelay
 // (and while a dispute freezes it); a refused call names the contract's reason and changes nothing.
 import type { Command } from "commander";
+import { reportFailure } from "../lib/failure.js";
 
 type Hex = `0x${string}`;
 
@@ -45,12 +46,6 @@ function withChainFlags(cmd: Command): Command {
     .option("--json", "print the outcome as JSON");
 }
 
-function fail(json: boolean, message: string): void {
-  if (json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
-  process.stderr.write(`error: ${message}\n`);
-  process.exitCode = 1;
-}
-
 export function registerUnbondCommands(chain: Command): void {
   withChainFlags(
     chain
@@ -58,7 +53,8 @@ export function registerUnbondCommands(chain: Command): void {
       .description("provider/verifier: start unbonding stake in ProviderRegistry (slashable until withdrawn)")
       .requiredOption("--amount <nc>", "stake to unbond, in token base units (nano-credits)"),
   ).action(async (o) => {
-    if (!/^[1-9][0-9]{0,40}$/.test(o.amount)) return fail(Boolean(o.json), "--amount must be a positive integer");
+    if (!/^[1-9][0-9]{0,40}$/.test(o.amount))
+      return reportFailure("--amount must be a positive integer", Boolean(o.json));
     try {
       const { c, dep } = await connect(o);
       const { unbondStake } = await import("@tessera/chain");
@@ -73,7 +69,7 @@ export function registerUnbondCommands(chain: Command): void {
           `unbonding: ${r.address} has ${r.stake.unbonding} unbonding (withdraw after ${readyAt}), ${r.stake.bonded} bonded\n`,
         );
     } catch (e) {
-      fail(Boolean(o.json), await reason(e));
+      reportFailure(await reason(e), Boolean(o.json));
     }
   });
   withChainFlags(
@@ -91,7 +87,7 @@ export function registerUnbondCommands(chain: Command): void {
         );
       else process.stdout.write(`withdrew ${r.amount} to ${r.address} (${r.stake.bonded} still bonded)\n`);
     } catch (e) {
-      fail(Boolean(o.json), await reason(e));
+      reportFailure(await reason(e), Boolean(o.json));
     }
   });
 }

@@ -2,7 +2,8 @@
 // separate OS processes (each with its own key and region), a demo consumer is funded, and
 // with --demo real work is pushed through it.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { TesseraClient } from "@tessera/sdk";
 import type { Command } from "commander";
@@ -92,13 +93,17 @@ export function registerUpCommand(program: Command): void {
       };
       process.on("SIGINT", () => void stop(0));
       process.on("SIGTERM", () => void stop(0));
+      // the nodes are in their own process groups: a closed terminal reaches only `up`
+      process.on("SIGHUP", () => void stop(0));
+      let ready = false;
       // A node that dies is said out loud: without the gateway (or the devnet it settles on) the
       // network is gone, so everything stops; without one provider it goes on.
       const start = (child: Child): Child => {
         children.push(child);
         void child.exited.then((code) => {
           if (stopping) return;
-          const essential = child.name === "gateway" || child.name === "devnet";
+          // before the network is up, any node that dies means it will not come up
+          const essential = !ready || child.name === "gateway" || child.name === "devnet";
           process.stderr.write(
             `tessera up: ${child.name} exited (code ${code ?? "killed"}); ${essential ? "stopping the network" : "the network goes on without it"} (see ${child.logFile})\n`,
           );
@@ -108,6 +113,12 @@ export function registerUpCommand(program: Command): void {
       };
 
       try {
+        const missing = (o.models as string[] | undefined)?.find(
+          (m) => !statSync(m, { throwIfNoEntry: false })?.isFile(),
+        );
+        if (missing) throw new Error(`--models: ${missing} is not a file`);
+        // the gateway would die of EADDRINUSE while the health check found whatever holds the port
+        await portFree(o.port);
         const models: string[] = o.models ?? [await ensureTinyModel(join(dir, "models"))];
         const onChain = o.settlement === "evm";
         if (!onChain && o.settlement !== "local") throw new Error("--settlement must be local or evm");
@@ -189,6 +200,7 @@ export function registerUpCommand(program: Command): void {
           async () => ((await adminClient.health()).providers >= nodes.length ? true : undefined),
           120_000,
         );
+        ready = true;
         if (onChain) {
           await fundGas(
             rpc,
@@ -246,4 +258,21 @@ export function registerUpCommand(program: Command): void {
         await stop(1);
       }
     });
+}
+
+function portFree(port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer()
+      .once("error", (e: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            e.code === "EADDRINUSE"
+              ? `port ${port} is in use (another tessera up?); stop it or pass --port`
+              : `cannot listen on port ${port}: ${e.message}`,
+          ),
+        ),
+      )
+      .listen(port, "127.0.0.1", () => probe.close(() => resolvePort()));
+  });
 }

@@ -5,21 +5,13 @@ import { AmountSchema } from "@tessera/protocol";
 import type { WithdrawalView } from "@tessera/sdk";
 import type { Command } from "commander";
 import { clientFrom, withClientFlags } from "../lib/credentials.js";
+import { reportFailure } from "../lib/failure.js";
 import { formatCredits } from "../lib/format.js";
 
 function line(w: WithdrawalView): string {
   const tx = w.transferTx ?? w.withdrawTx ?? w.requestTx ?? "-";
   const ready = w.status === "requested" ? ` ready ${new Date(w.readyAt).toISOString()}` : "";
   return `${w.id}  ${w.status.padEnd(9)} ${formatCredits(BigInt(w.amount))} credits → ${w.to}${ready}  tx ${tx}${w.error ? `  (${w.error})` : ""}`;
-}
-
-/** the gateway's refusal (402 above headroom, 409 while one is open or on a local ledger) in one line */
-function fail(json: boolean, e: unknown): void {
-  const err = e as { code?: string; message?: string; status?: number };
-  const message = err.code ? `${err.code}: ${err.message}` : (err.message ?? String(e));
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code: err.code ?? null, message: err.message } })}\n`);
-  process.stderr.write(`error: ${message}\n`);
-  process.exitCode = 1;
 }
 
 export function registerWithdrawCommands(program: Command): void {
@@ -33,14 +25,17 @@ export function registerWithdrawCommands(program: Command): void {
       .option("--to <address>", "0x address that receives the tokens"),
   ).action(async (o) => {
     if (!AmountSchema.safeParse(o.amount).success)
-      return fail(Boolean(o.json), new Error("--amount must be a positive integer of nano-credits, at most 10^18"));
+      return reportFailure(
+        new Error("--amount must be a positive integer of nano-credits, at most 10^18"),
+        Boolean(o.json),
+      );
     if (!o.to || !/^0x[0-9a-fA-F]{40}$/.test(o.to))
-      return fail(Boolean(o.json), new Error("--to must be a 0x-prefixed 20-byte address"));
+      return reportFailure(new Error("--to must be a 0x-prefixed 20-byte address"), Boolean(o.json));
     try {
       const w = await clientFrom(o).withdraw(BigInt(o.amount), o.to);
       process.stdout.write(o.json ? `${JSON.stringify(w, null, 2)}\n` : `${line(w)}\n`);
     } catch (e) {
-      fail(Boolean(o.json), e);
+      reportFailure(e, Boolean(o.json));
     }
   });
   // the client flags are `withdraw`'s: given before or after `list`, they land there
@@ -57,7 +52,7 @@ export function registerWithdrawCommands(program: Command): void {
             : `${data.length ? data.map(line).join("\n") : "no withdrawals"}\n`,
         );
       } catch (e) {
-        fail(Boolean(o.json), e);
+        reportFailure(e, Boolean(o.json));
       }
     });
 }

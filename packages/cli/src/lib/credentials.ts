@@ -17,14 +17,36 @@ export interface ClientFlags {
 
 export function resolveCredentials(flags: ClientFlags): Credentials {
   const file = join(flags.dir ?? ".tessera", "credentials.json");
-  const fromFile = existsSync(file) ? CredentialsSchema.partial().parse(JSON.parse(readFileSync(file, "utf8"))) : {};
-  const gateway = flags.gateway ?? process.env.TESSERA_GATEWAY ?? fromFile.gateway;
-  const apiKey = flags.apiKey ?? process.env.TESSERA_API_KEY ?? fromFile.apiKey;
+  let gateway = flags.gateway ?? process.env.TESSERA_GATEWAY;
+  let apiKey = flags.apiKey ?? process.env.TESSERA_API_KEY;
+  // the file is read only for what flags and environment leave open: a broken one then says so
+  if ((!gateway || !apiKey) && existsSync(file)) {
+    const fromFile = readCredentialsFile(file);
+    gateway ??= fromFile.gateway;
+    apiKey ??= fromFile.apiKey;
+  }
   if (!gateway || !apiKey)
     throw new Error(
       `no gateway or API key: pass --gateway and --api-key, set TESSERA_GATEWAY and TESSERA_API_KEY, or run 'tessera up' to create ${file}`,
     );
   return { gateway, apiKey };
+}
+
+function readCredentialsFile(file: string): Partial<Credentials> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(
+      `${file} is not readable JSON (${(e as Error).message}); fix it, delete it, or pass --gateway and --api-key`,
+    );
+  }
+  const r = CredentialsSchema.partial().safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new Error(`${file}: ${issue?.path.join(".") || "content"}: ${issue?.message ?? "invalid"}`);
+  }
+  return r.data;
 }
 
 export function clientFrom(flags: ClientFlags): TesseraClient {

@@ -19,6 +19,10 @@ export function spawnTessera(name: string, args: string[], logDir: string, env: 
   const proc = spawn(process.execPath, [...nodeFlagsFor(args), TESSERA_BIN, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
+    // Its own process group: a terminal's Ctrl-C signals the whole foreground group, and a
+    // provider that got SIGINT from the terminal and then SIGTERM from `up` would take the
+    // second signal as "exit now" instead of draining. `up` alone decides how its nodes stop.
+    detached: true,
   });
   proc.stdout?.pipe(log);
   proc.stderr?.pipe(log);
