@@ -11,7 +11,7 @@ import {
   TesseraError,
 } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
 import pino, { type Logger } from "pino";
 import { Authenticator } from "./auth.js";
 import { BatchManager } from "./batch/manager.js";
@@ -66,7 +66,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
   // typed as the default instance: route modules do not care which pino flavour logs
   const app = Fastify({
     loggerInstance: log,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     frameworkErrors,
     clientErrorHandler,

@@ -136,6 +136,8 @@ export function registerBatchCommands(program: Command): void {
   );
   withClientFlags(batch.command("list").description("your batches, newest first")).action(async (o) => {
     const list = await batches(o).list();
-    process.stdout.write(o.json ? `${JSON.stringify(list, null, 2)}\n` : `${list.map(summary).join("\n")}\n`);
+    process.stdout.write(
+      o.json ? `${JSON.stringify(list, null, 2)}\n` : `${list.map(summary).join("\n") || "no batches"}\n`,
+    );
   });
 }

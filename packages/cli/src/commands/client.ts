@@ -111,6 +111,13 @@ export function registerClientCommands(program: Command): void {
     print(o.json, page, () => page.data.map(jobLine).join("\n") || "no jobs");
   });
 
+  withClientFlags(
+    program.command("cancel <id>").description("cancel a queued or running job; its escrow is refunded in full"),
+  ).action(async (id: string, o) => {
+    const job = await clientFrom(o).cancelJob(id);
+    print(o.json, job, () => jobLine(job));
+  });
+
   withClientFlags(program.command("account").description("show balance, escrow and spend")).action(async (o) => {
     const a = await clientFrom(o).account();
     print(

@@ -1,0 +1,72 @@
+// The client commands of the `tessera` CLI as a user scripts them: exit codes that say whether
+// the work succeeded, JSON that parses, a cancel that refunds, and failures in one line.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, spawnTessera, TestNetwork } from "../helpers/network.js";
+
+describe("tessera client commands", () => {
+  const net = new TestNetwork();
+  let flags: string[];
+
+  const run = async (args: string[]) => {
+    const p = spawnTessera("cli", [...args, ...flags]);
+    const code = await p.exited;
+    return { code, out: p.output() };
+  };
+  const json = <T>(out: string): T => JSON.parse(out.slice(out.indexOf("{"))) as T;
+  /** a failure's JSON is one line on stdout; its human line follows on stderr */
+  const errorJson = (out: string) =>
+    JSON.parse(out.split("\n").find((l) => l.startsWith("{")) ?? "null") as {
+      error: { code: string; message: string };
+    };
+
+  beforeAll(async () => {
+    await net.startGateway();
+    await net.startProvider({ runtimes: ["llm", "wasm"] });
+    await net.waitForProviders(1);
+    const { apiKey } = await net.consumer();
+    flags = ["--gateway", net.url, "--api-key", apiKey];
+  }, 120_000);
+  afterAll(() => net.stop());
+
+  it("submit --wait exits 0 for a completed job and 1 for a failed one", async () => {
+    const ok = await run(["submit", "--prompt", "hello", "--max-tokens", "4", "--wait", "--json"]);
+    expect(ok.code, ok.out).toBe(0);
+    expect(json<{ status: string }>(ok.out).status).toBe("completed");
+    // the builtin 'grow' module asks for more memory than the job's cap
+    const failed = await run(["submit", "--runtime", "wasm", "--module", "grow", "--wait", "--json"]);
+    expect(failed.code, failed.out).toBe(1);
+    expect(json<{ status: string }>(failed.out).status).toBe("failed");
+  });
+
+  it("cancels a queued job and refunds it", async () => {
+    const before = json<{ escrow: string }>((await run(["account", "--json"])).out);
+    // no provider is in this region: the job waits in the queue
+    const queued = await run(["submit", "--prompt", "wait here", "--region", "mars", "--json"]);
+    expect(queued.code, queued.out).toBe(0);
+    const id = json<{ id: string; status: string }>(queued.out).id;
+    const cancelled = await run(["cancel", id, "--json"]);
+    expect(cancelled.code, cancelled.out).toBe(0);
+    expect(json<{ status: string }>(cancelled.out).status).toBe("cancelled");
+    expect(json<{ escrow: string }>((await run(["account", "--json"])).out).escrow).toBe(before.escrow);
+  });
+
+  it("refuses bad input before sending anything and says why in one line", async () => {
+    const noPrompt = await run(["submit"]);
+    expect(noPrompt.code).toBe(1);
+    expect(noPrompt.out).toContain("--prompt is required for llm jobs");
+    const missing = await run(["jobs", "job_0000000000000000000000000000", "--json"]);
+    expect(missing.code).toBe(1);
+    expect(errorJson(missing.out).error.code).toBe("job_not_found");
+    expect(missing.out).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it("says which gateway it could not reach", async () => {
+    const closed = await freePort(); // nothing listens there
+    const p = spawnTessera("cli", ["account", "--gateway", `http://127.0.0.1:${closed}`, "--api-key", "k", "--json"]);
+    expect(await p.exited).toBe(1);
+    expect(errorJson(p.output()).error).toMatchObject({
+      code: "unreachable",
+      message: expect.stringContaining("cannot reach the gateway"),
+    });
+  });
+});
