@@ -230,6 +230,24 @@ describe("request validation", () => {
     expect({ account: await account(), jobs: (await as("/v1/jobs")).body }).toEqual(before);
   });
 
+  it("answers a job its provider refused as the job's own fault as a 400, refunded in full", async () => {
+    const { apiKey: key } = await net.consumer();
+    const before = (await call("/v1/account", { key })).body;
+    // the gateway cannot count tokens; the provider finds the prompt too long for the context
+    const r = await call("/v1/completions", {
+      method: "POST",
+      key,
+      body: JSON.stringify({ model: "tessera-tiny", prompt: "word ".repeat(4000), max_tokens: 8 }),
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ type: "invalid_request_error", code: "invalid_job" });
+    expect(r.body.error?.message).toContain("prompt too long");
+    expect((await call("/v1/account", { key })).body).toMatchObject({
+      balance: (before as unknown as { balance: string }).balance,
+      escrow: "0",
+    });
+  });
+
   it("answers what is refused before routing in OpenAI's shape", async () => {
     const raw = (path: string, headers: Record<string, string> = {}) =>
       new Promise<{ status: number; body: { error?: { type: string; code: string } } }>((resolve, reject) => {

@@ -61,6 +61,12 @@ export interface SubmitRequest {
   patient?: boolean;
 }
 
+/**
+ * Begins the error of a job its provider failed as the job's own fault (bad input, a trap, a
+ * prompt too long for the model): the API answers those as the client's error, not the network's.
+ */
+export const JOB_AT_FAULT = "the job itself is at fault: ";
+
 /** What newJobId makes: a list cursor of any other shape is a mistake, not a position. */
 export const JOB_ID_PATTERN = /^job_[0-9a-f]{28}$/;
 
@@ -346,7 +352,7 @@ export class Engine {
     if (!job || job.providerId !== session.id || job.attempt !== msg.attempt) return;
     const t = msg.retryable
       ? loseLease(job, "failed", msg.reason, this.now())
-      : failPermanently(job, msg.reason, this.now());
+      : failPermanently(job, `${JOB_AT_FAULT}${msg.reason}`, this.now());
     if (msg.retryable) session.failed++;
     await this.apply(job, t);
   }

@@ -16,6 +16,7 @@ import {
 } from "@tessera/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { outputCapError } from "../engine/admission.js";
+import { JOB_AT_FAULT } from "../engine/engine.js";
 import type { JobEvent } from "../engine/events.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "./context.js";
@@ -97,6 +98,8 @@ function tesseraExtras(job: JobRecord) {
 export function finalError(job: JobRecord): TesseraError {
   if (job.status === "cancelled")
     return new TesseraError("job_cancelled", 409, `The job ${job.id} was cancelled.`, "conflict_error");
+  if (job.status === "failed" && job.error?.startsWith(JOB_AT_FAULT))
+    return new TesseraError("invalid_job", 400, `The job ${job.id} failed: ${job.error}`, "invalid_request_error");
   if (job.status === "failed" && job.error?.includes("before its deadline"))
     return new TesseraError("no_capacity", 503, job.error, "service_unavailable");
   return new TesseraError(
