@@ -1,5 +1,8 @@
 // The client commands of the `tessera` CLI as a user scripts them: exit codes that say whether
 // the work succeeded, JSON that parses, a cancel that refunds, and failures in one line.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, spawnTessera, TestNetwork } from "../helpers/network.js";
 
@@ -58,6 +61,24 @@ describe("tessera client commands", () => {
     expect(missing.code).toBe(1);
     expect(errorJson(missing.out).error.code).toBe("job_not_found");
     expect(missing.out).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it("checks a batch's flags and --out before uploading anything", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-cli-"));
+    const input = join(dir, "in.jsonl");
+    writeFileSync(input, `${JSON.stringify({ custom_id: "a", method: "POST", url: "/v1/jobs", body: {} })}\n`);
+    const files = async () =>
+      (await (await fetch(`${net.url}/v1/files`, { headers: { authorization: `Bearer ${flags[3]}` } })).json()) as {
+        data: unknown[];
+      };
+    const before = await files();
+    const badOut = await run(["batch", "submit", input, "--wait", "--out", join(dir, "nowhere", "out.jsonl")]);
+    expect(badOut.code).toBe(1);
+    expect(badOut.out).toContain("does not exist");
+    const badWindow = await run(["batch", "submit", input, "--window", "tomorrow"]);
+    expect(badWindow.code).toBe(1);
+    expect(badWindow.out).toContain("--window must be like 24h");
+    expect((await files()).data).toEqual(before.data);
   });
 
   it("says which gateway it could not reach", async () => {

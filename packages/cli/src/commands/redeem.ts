@@ -18,8 +18,11 @@ export function registerRedeemCommand(chain: Command): void {
       const [{ clientsFor, loadOrCreateEthKey, readDeployment, redeemVouchers }, { getAddress }, { fetchVouchers }] =
         await Promise.all([import("@tessera/chain"), import("viem"), import("../lib/vouchers.js")]);
       const identity = loadKeyFile(o.key);
-      const eth = loadOrCreateEthKey(o.ethKey);
       const got = await fetchVouchers(o.gateway, identity);
+      // a gateway on its local ledger answers chain 0: there is nothing to redeem anywhere
+      if (got.chainId === 0)
+        throw new Error(`the gateway at ${o.gateway} settles on its local ledger, not on chain: nothing to redeem`);
+      const eth = loadOrCreateEthKey(o.ethKey);
       const c = await clientsFor(o.rpc, eth.privateKey);
       const chainId = await c.public.getChainId();
       if (chainId !== got.chainId)

@@ -18,5 +18,9 @@ describe("describeFailure", () => {
     expect(invalid.success).toBe(false);
     expect(describeFailure(invalid.error).message).toMatch(/^gateway: /);
     expect(describeFailure("plain words")).toEqual({ code: null, message: "plain words" });
+    const reverted = Object.assign(new Error("The contract function reverted.\n\nContract Call: …\nDocs: …"), {
+      shortMessage: 'The contract function "stake" reverted with: BelowMinStake',
+    });
+    expect(describeFailure(reverted).message).toBe('The contract function "stake" reverted with: BelowMinStake');
   });
 });

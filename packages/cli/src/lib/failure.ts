@@ -24,7 +24,10 @@ export function describeFailure(e: unknown): Described {
     const where = issue.path && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
     return { code: "invalid", message: `${where}${issue.message ?? "invalid"}` };
   }
-  return { code: typeof err.code === "string" ? err.code : null, message: err.message ?? String(e) };
+  // viem's errors carry a one-line summary beside a message of many lines (request, docs, version)
+  const short = (e as { shortMessage?: unknown }).shortMessage;
+  const message = typeof short === "string" && short ? short : (err.message ?? String(e));
+  return { code: typeof err.code === "string" ? err.code : null, message };
 }
 
 export function reportFailure(e: unknown, json: boolean): void {
