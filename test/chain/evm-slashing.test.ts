@@ -135,7 +135,9 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .pop();
-    return { code, out, json: JSON.parse(json ?? "{}") as Record<string, string> };
+    const parsed = JSON.parse(json ?? "{}") as Record<string, string> & { error?: { message: string } };
+    // a refusal is { error: { code, message } } as every command fails (lib/failure.ts)
+    return { code, out, json: parsed, refusal: parsed.error?.message };
   };
   const stake = async (name: string, amount: bigint) => {
     const p = spawnTessera(`stake-${name}`, [
@@ -467,11 +469,11 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
     // nothing unbonding yet: refused by the contract, named
     const nothing = await chainCli("withdraw-stake", "honest");
     expect(nothing.code, nothing.out).toBe(1);
-    expect(nothing.json.error).toMatch(/^NothingUnbonding/);
+    expect(nothing.refusal).toMatch(/^NothingUnbonding/);
     // more than is bonded: refused, nothing moves
     const tooMuch = await chainCli("unbond", "honest", ["--amount", (before.bonded + 1n).toString()]);
     expect(tooMuch.code, tooMuch.out).toBe(1);
-    expect(tooMuch.json.error).toMatch(/^InsufficientBond/);
+    expect(tooMuch.refusal).toMatch(/^InsufficientBond/);
     expect(await stakeOf(admin, dep.registry, addr("honest"))).toEqual(before);
 
     const amount = 50_000_000_000n;
@@ -494,7 +496,7 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
     // before the registry's unbondDelay: refused with the time it may be withdrawn, nothing paid
     const early = await chainCli("withdraw-stake", "honest");
     expect(early.code, early.out).toBe(1);
-    expect(early.json.error).toBe(
+    expect(early.refusal).toBe(
       `UnbondingNotReady: the unbonding delay has not passed; withdraw after ${new Date(readyAt).toISOString()}`,
     );
     expect(await tokens(addr("honest"))).toBe(tokensBefore);
@@ -514,6 +516,6 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
       return r?.unbonding === "0" ? r : undefined;
     });
     // and a second withdrawal has nothing left to take
-    expect((await chainCli("withdraw-stake", "honest")).json.error).toMatch(/^NothingUnbonding/);
+    expect((await chainCli("withdraw-stake", "honest")).refusal).toMatch(/^NothingUnbonding/);
   }, 120_000);
 });
