@@ -1,5 +1,4 @@
 // The one place where failures become HTTP answers in OpenAI's error shape.
-
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { InvalidRequest, PayloadTooLarge, RateLimited, TesseraError } from "@tessera/protocol";
