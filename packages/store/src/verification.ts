@@ -153,7 +153,12 @@ export interface VerificationStore extends VerificationReads {
    * the gateway pages through audits that wait for a verifier.
    */
   pendingAudits(limit: number, after?: AuditCursor): Promise<Array<AuditRow & { verdicts: VerdictRow[] }>>;
-  putUnbonding(u: UnbondingRow): Promise<void>;
+  /**
+   * Records an unbonding unless one of this id exists, and returns the stored one: a replayed
+   * unbond request (same id) keeps the first record's amount and release time.
+   */
+  addUnbonding(u: UnbondingRow): Promise<UnbondingRow>;
+  markUnbondingReleased(id: string): Promise<void>;
   dueUnbondings(now: number): Promise<UnbondingRow[]>;
   pendingUnbonding(providerId: string): Promise<bigint>;
   putOpenCanary(c: OpenCanaryRow): Promise<void>;
@@ -246,7 +251,7 @@ export class KyselyVerificationStore extends KyselyVerificationReads implements 
     return withVerdicts(audits, verdicts);
   }
 
-  async putUnbonding(u: UnbondingRow): Promise<void> {
+  async addUnbonding(u: UnbondingRow): Promise<UnbondingRow> {
     await this.db
       .insertInto("unbondings")
       .values({
@@ -256,8 +261,14 @@ export class KyselyVerificationStore extends KyselyVerificationReads implements 
         release_at: u.releaseAt,
         released: u.released ? 1 : 0,
       })
-      .onConflict((oc) => oc.column("id").doUpdateSet({ released: u.released ? 1 : 0 }))
+      .onConflict((oc) => oc.column("id").doNothing())
       .execute();
+    const stored = await this.db.selectFrom("unbondings").selectAll().where("id", "=", u.id).executeTakeFirstOrThrow();
+    return toUnbonding(stored);
+  }
+
+  async markUnbondingReleased(id: string): Promise<void> {
+    await this.db.updateTable("unbondings").set({ released: 1 }).where("id", "=", id).execute();
   }
 
   async dueUnbondings(now: number): Promise<UnbondingRow[]> {

@@ -78,6 +78,20 @@ export function verificationContract(h: Harness): void {
     expect(await v.openCanaries()).toEqual([{ jobId: "job_b", outputHash: "h2", createdAt: 20 }]);
   });
 
+  it("keeps the first unbonding of an id; releasing one takes it out of the due and open lists", async () => {
+    const v = h.store.verification;
+    const first = { id: "u1", providerId: P1, amount: 400n, releaseAt: 1_000, released: false };
+    expect(await v.addUnbonding(first)).toEqual(first);
+    expect(await v.addUnbonding({ ...first, amount: 9n, releaseAt: 5 })).toEqual(first);
+    await v.addUnbonding({ id: "u2", providerId: P1, amount: 100n, releaseAt: 2_000, released: false });
+    expect((await v.dueUnbondings(1_500)).map((u) => u.id)).toEqual(["u1"]);
+    expect(await v.pendingUnbonding(P1)).toBe(500n);
+    await v.markUnbondingReleased("u1");
+    expect(await v.dueUnbondings(1_500)).toEqual([]);
+    expect(await v.openUnbondings(P1)).toEqual([{ id: "u2", amount: 100n, releaseAt: 2_000 }]);
+    expect(await v.pendingUnbonding(P1)).toBe(100n);
+  });
+
   it("pages through undecided audits with their verdicts, oldest first, after a cursor", async () => {
     const v = h.store.verification;
     await v.putAudit(audit("a3", "j3", { createdAt: 300 }));
@@ -139,14 +153,21 @@ export function verificationContract(h: Harness): void {
       { ledger: stakeDepositEvent("stake:p2", P2, 500n, 10) },
       { ledger: unbondEvent("unbond:p1", P1, 4_000n, 20) },
     ]);
-    await h.store.verification.putUnbonding({
+    await h.store.verification.addUnbonding({
       id: "u1",
       providerId: P1,
       amount: 4_000n,
       releaseAt: 9_000,
       released: false,
     });
-    await h.store.verification.putUnbonding({ id: "u0", providerId: P1, amount: 1n, releaseAt: 5_000, released: true });
+    await h.store.verification.addUnbonding({
+      id: "u0",
+      providerId: P1,
+      amount: 1n,
+      releaseAt: 5_000,
+      released: false,
+    });
+    await h.store.verification.markUnbondingReleased("u0");
     await h.store.verification.putAudit(audit("a1", "j1", { status: "slashed", decidedAt: 30 }));
     const slash = (jobId: string, amount: bigint, staked: bigint, unbonding: bigint, at: number) =>
       slashEvent({

@@ -1,11 +1,12 @@
 // Operator API: create consumers and keys, fund accounts, revoke keys, check the ledger.
 // Guarded by the gateway's admin token; absent when no token is configured.
 import { randomBytes, randomUUID } from "node:crypto";
-import { checkInvariants, depositEvent, type LedgerEvent } from "@tessera/core";
+import { checkInvariants, depositEvent } from "@tessera/core";
 import { AmountSchema, IdempotencyConflict, NotFound, sha256Hex, TesseraError } from "@tessera/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { newApiKey, requireAdminHeader } from "../auth.js";
+import { repeatsStoredEvent } from "../engine/replayed-event.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "./context.js";
 
@@ -58,7 +59,8 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const r = await ctx.engine.writer.write({ ledger: event });
     if (!r.ok) throw r.error;
     // a replayed id is harmless only when it replays the same deposit
-    if (!r.ledgerApplied && !(await sameTransfers(ctx, event))) throw new IdempotencyConflict(body.id ?? eventId, "id");
+    if (!r.ledgerApplied && !(await repeatsStoredEvent(ctx.store, event)))
+      throw new IdempotencyConflict(body.id ?? eventId, "id");
     return reply.status(201).send({ object: "deposit", id: eventId, applied: r.ledgerApplied });
   });
 
@@ -85,13 +87,4 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
       accounts: Object.fromEntries([...balances].map(([k, v]) => [k, v.toString()])),
     };
   });
-}
-
-/** Whether the stored event of this id moved exactly these transfers. */
-async function sameTransfers(ctx: RouteContext, event: LedgerEvent): Promise<boolean> {
-  const stored = await ctx.store.postings({ eventId: event.id, limit: event.transfers.length + 1 });
-  return (
-    stored.length === event.transfers.length &&
-    event.transfers.every((t) => stored.some((p) => p.from === t.from && p.to === t.to && p.amount === t.amount))
-  );
 }

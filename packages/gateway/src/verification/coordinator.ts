@@ -23,9 +23,10 @@ import {
   stakeDepositEvent,
   unbondEvent,
 } from "@tessera/core";
-import { type AuditMessage, type VerdictMessage, verifyVerdictSignature } from "@tessera/protocol";
+import { type AuditMessage, IdempotencyConflict, type VerdictMessage, verifyVerdictSignature } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
+import { repeatsStoredEvent } from "../engine/replayed-event.js";
 import type { ProviderSession } from "../engine/sessions.js";
 import type { GroupWriter } from "../engine/writer.js";
 import type { ChainVerification } from "./chain.js";
@@ -175,18 +176,29 @@ export class VerificationCoordinator {
     this.record(nodeId).slashed += amount;
   }
 
-  async deposit(nodeId: string, amount: bigint, id: string): Promise<bigint> {
-    await this.post(stakeDepositEvent(id, nodeId, amount, this.now()));
-    return this.refreshStake(nodeId);
+  /** Adds stake. `applied` is false for a resent request: this id's deposit was posted before. */
+  async deposit(nodeId: string, amount: bigint, id: string): Promise<{ staked: bigint; applied: boolean }> {
+    const applied = await this.postOnce(stakeDepositEvent(`stake:${id}`, nodeId, amount, this.now()), id);
+    return { staked: await this.refreshStake(nodeId), applied };
   }
 
-  /** Moves stake to unbonding; it is paid out after unbondingMs and stays slashable until then. */
-  async unbond(nodeId: string, amount: bigint, id: string): Promise<{ releaseAt: number }> {
-    const releaseAt = this.now() + this.deps.config.unbondingMs;
-    await this.post(unbondEvent(`unbond:${id}`, nodeId, amount, this.now()));
-    await this.deps.store.verification.putUnbonding({ id, providerId: nodeId, amount, releaseAt, released: false });
+  /**
+   * Moves stake to unbonding; it is paid out after unbondingMs and stays slashable until then. A
+   * resent request keeps the first one's release time.
+   */
+  async unbond(nodeId: string, amount: bigint, id: string): Promise<{ releaseAt: number; applied: boolean }> {
+    const now = this.now();
+    const applied = await this.postOnce(unbondEvent(`unbond:${id}`, nodeId, amount, now), id);
+    // written on a resend too: a crash between the posting and this record would leave it missing
+    const u = await this.deps.store.verification.addUnbonding({
+      id,
+      providerId: nodeId,
+      amount,
+      releaseAt: now + this.deps.config.unbondingMs,
+      released: false,
+    });
     await this.refreshStake(nodeId);
-    return { releaseAt };
+    return { releaseAt: u.releaseAt, applied };
   }
 
   /** Pays out unbondings whose period has passed (what a slash left of them). */
@@ -195,7 +207,7 @@ export class VerificationCoordinator {
       const left = await this.deps.store.balance(stakeAccounts.unbonding(u.providerId));
       const amount = u.amount < left ? u.amount : left;
       await this.post(releaseEvent(`release:${u.id}`, u.providerId, amount, this.now()));
-      await this.deps.store.verification.putUnbonding({ ...u, released: true });
+      await this.deps.store.verification.markUnbondingReleased(u.id);
     }
   }
 
@@ -505,6 +517,15 @@ export class VerificationCoordinator {
   private async post(ev: LedgerEvent): Promise<void> {
     const r = await this.deps.writer.write({ ledger: ev });
     if (!r.ok) throw r.error;
+  }
+
+  /** Posts an operator's event; the same id again is a no-op if it repeats it, else a conflict. */
+  private async postOnce(ev: LedgerEvent, requestId: string): Promise<boolean> {
+    const r = await this.deps.writer.write({ ledger: ev });
+    if (!r.ok) throw r.error;
+    if (!r.ledgerApplied && !(await repeatsStoredEvent(this.deps.store, ev)))
+      throw new IdempotencyConflict(requestId, "id");
+    return r.ledgerApplied;
   }
 
   private log(audit: PendingAudit): Logger {

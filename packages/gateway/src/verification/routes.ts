@@ -46,17 +46,17 @@ export function verificationRoutes(app: FastifyInstance, ctx: RouteContext, v: V
     requireAdmin(req);
     refuseOnChain();
     const body = parse(StakeBody, req.body);
-    const staked = await v.deposit(body.providerId, BigInt(body.amount), `stake:${body.id ?? randomUUID()}`);
+    const { staked, applied } = await v.deposit(body.providerId, BigInt(body.amount), body.id ?? randomUUID());
     ctx.engine.kick();
-    return { providerId: body.providerId, stake: staked.toString() };
+    return { providerId: body.providerId, stake: staked.toString(), applied };
   });
 
   app.post("/v1/admin/unbond", async (req) => {
     requireAdmin(req);
     refuseOnChain();
     const body = parse(StakeBody, req.body);
-    const { releaseAt } = await v.unbond(body.providerId, BigInt(body.amount), body.id ?? randomUUID());
-    return { providerId: body.providerId, stake: v.staked(body.providerId).toString(), releaseAt };
+    const { releaseAt, applied } = await v.unbond(body.providerId, BigInt(body.amount), body.id ?? randomUUID());
+    return { providerId: body.providerId, stake: v.staked(body.providerId).toString(), releaseAt, applied };
   });
 
   app.get("/v1/verification/nodes", async () => {
