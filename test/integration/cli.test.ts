@@ -53,6 +53,20 @@ describe("tessera client commands", () => {
     expect(json<{ escrow: string }>((await run(["account", "--json"])).out).escrow).toBe(before.escrow);
   });
 
+  it("pages through jobs with the cursor a listing prints", async () => {
+    type Page = { data: { id: string }[]; hasMore: boolean; nextCursor: string | null };
+    const all = json<Page>((await run(["jobs", "--limit", "500", "--json"])).out).data.map((j) => j.id);
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const first = await run(["jobs", "--limit", "2"]);
+    const next = /more: tessera jobs --cursor (\S+)/.exec(first.out)?.[1];
+    expect(next, first.out).toBe(all[1]);
+    const rest = json<Page>((await run(["jobs", "--limit", "500", "--cursor", next as string, "--json"])).out);
+    expect(rest.data.map((j) => j.id)).toEqual(all.slice(2));
+    const bad = await run(["jobs", "--cursor", "nonsense", "--json"]);
+    expect(bad.code).toBe(1);
+    expect(errorJson(bad.out).error.code).toBeTruthy();
+  });
+
   it("refuses bad input before sending anything and says why in one line", async () => {
     const noPrompt = await run(["submit"]);
     expect(noPrompt.code).toBe(1);

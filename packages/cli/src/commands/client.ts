@@ -91,7 +91,8 @@ export function registerClientCommands(program: Command): void {
       .command("jobs [id]")
       .description("list your jobs, or show one with its trail")
       .option("--status <s>", "queued|running|completed|failed|cancelled")
-      .option("--limit <n>", "page size", intFlag("limit", 1, 500), 20),
+      .option("--limit <n>", "page size", intFlag("limit", 1, 500), 20)
+      .option("--cursor <cursor>", "the page after this one (the nextCursor a listing printed)"),
   ).action(async (id: string | undefined, o) => {
     const client = clientFrom(o);
     if (id) {
@@ -107,8 +108,12 @@ export function registerClientCommands(program: Command): void {
       );
       return;
     }
-    const page = await client.listJobs({ limit: o.limit, status: o.status });
-    print(o.json, page, () => page.data.map(jobLine).join("\n") || "no jobs");
+    const page = await client.listJobs({ limit: o.limit, status: o.status, cursor: o.cursor });
+    print(o.json, page, () => {
+      const lines = page.data.map(jobLine);
+      if (page.hasMore && page.nextCursor) lines.push(`more: tessera jobs --cursor ${page.nextCursor}`);
+      return lines.join("\n") || "no jobs";
+    });
   });
 
   withClientFlags(
