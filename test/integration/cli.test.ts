@@ -1,6 +1,6 @@
 // The client commands of the `tessera` CLI as a user scripts them: exit codes that say whether
 // the work succeeded, JSON that parses, a cancel that refunds, and failures in one line.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -65,6 +65,20 @@ describe("tessera client commands", () => {
     const bad = await run(["jobs", "--cursor", "nonsense", "--json"]);
     expect(bad.code).toBe(1);
     expect(errorJson(bad.out).error.code).toBeTruthy();
+  });
+
+  it("says a local-ledger gateway has nothing to bind or sign, and leaves no key file behind", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-cli-"));
+    const keyFile = join(dir, "consumer.eth.json");
+    const bind = await run(["settlement", "bind", "--eth-key", keyFile, "--json"]);
+    expect(bind.code).toBe(1);
+    expect(errorJson(bind.out).error.message).toContain("does not settle on chain");
+    expect(existsSync(keyFile)).toBe(false);
+    // --watch fails on its first pass instead of warning on every pass until interrupted
+    writeFileSync(keyFile, "{}");
+    const watch = await run(["vouchers", "sign", "--watch", "--eth-key", keyFile, "--json"]);
+    expect(watch.code).toBe(1);
+    expect(errorJson(watch.out).error.message).toContain("does not settle on chain");
   });
 
   it("refuses bad input before sending anything and says why in one line", async () => {

@@ -27,6 +27,14 @@ export interface VoucherSignerOptions {
   onError?: (err: unknown) => void;
 }
 
+/** The gateway's escrow, or a clear error when it settles on its local ledger (nothing to sign). */
+export async function chainSettlement(client: TesseraClient): Promise<{ chainId: number; escrow: Address }> {
+  const info = await client.settlementInfo();
+  if (info.backend !== "evm" || info.chainId === undefined || !info.escrow)
+    throw new Error("this gateway does not settle on chain: there is no address to bind and no voucher to sign");
+  return { chainId: info.chainId, escrow: getAddress(info.escrow) };
+}
+
 export class VoucherSigner {
   readonly account: LocalAccount;
   private domain: { chainId: number; escrow: Address } | undefined;
@@ -44,6 +52,7 @@ export class VoucherSigner {
 
   /** Binds this account's address to the consumer (nothing to do when it already is). */
   async bind(): Promise<{ address: string; created: boolean }> {
+    await this.escrow();
     const view = await this.o.client.settlementAddress();
     if (view.address && isAddressEqual(view.address as Address, this.address))
       return { address: view.address, created: false };
@@ -97,12 +106,7 @@ export class VoucherSigner {
   }
 
   private async escrow(): Promise<{ chainId: number; escrow: Address }> {
-    if (!this.domain) {
-      const info = await this.o.client.settlementInfo();
-      if (info.backend !== "evm" || info.chainId === undefined || !info.escrow)
-        throw new Error("this gateway does not settle on chain: there are no vouchers to sign");
-      this.domain = { chainId: info.chainId, escrow: getAddress(info.escrow) };
-    }
+    this.domain ??= await chainSettlement(this.o.client);
     return this.domain;
   }
 

@@ -3,9 +3,11 @@
 // (once, or with --watch until stopped), so the gateway never signs for it.
 import { existsSync } from "node:fs";
 import type { SignedVoucherView } from "@tessera/sdk";
+import type { VoucherSignerOptions } from "@tessera/sdk/vouchers";
 import type { Command } from "commander";
 import { clientFrom, withClientFlags } from "../lib/credentials.js";
 import { reportFailure } from "../lib/failure.js";
+import { intFlag } from "../lib/flags.js";
 import { formatCredits } from "../lib/format.js";
 
 /**
@@ -13,14 +15,21 @@ import { formatCredits } from "../lib/format.js";
  * code (viem) is loaded here, not at the top, so other commands — the gateway among them — never
  * pay its memory.
  */
-async function signer(o: { ethKey?: string; json?: boolean } & Parameters<typeof clientFrom>[0], create: boolean) {
+async function signer(
+  o: { ethKey?: string; json?: boolean } & Parameters<typeof clientFrom>[0],
+  create: boolean,
+  watch: Omit<VoucherSignerOptions, "client" | "account"> = {},
+) {
   if (!o.ethKey) throw new Error("--eth-key <file> is required");
   if (!create && !existsSync(o.ethKey)) throw new Error(`--eth-key ${o.ethKey}: no such key file`);
-  const [{ loadOrCreateEthKey }, { VoucherSigner }] = await Promise.all([
+  const [{ loadOrCreateEthKey }, { chainSettlement, VoucherSigner }] = await Promise.all([
     import("@tessera/chain"),
     import("@tessera/sdk/vouchers"),
   ]);
-  return new VoucherSigner({ client: clientFrom(o), account: loadOrCreateEthKey(o.ethKey).account });
+  const client = clientFrom(o);
+  // asked before a key file is made: a gateway on its local ledger would only leave one behind
+  await chainSettlement(client);
+  return new VoucherSigner({ client, account: loadOrCreateEthKey(o.ethKey).account, ...watch });
 }
 
 const line = (v: SignedVoucherView) =>
@@ -63,12 +72,19 @@ export function registerSelfSignCommands(program: Command): void {
       )
       .option("--eth-key <file>", "the key file bound with `tessera settlement bind`")
       .option("--watch", "keep signing as jobs settle, until interrupted")
-      .option("--interval-ms <ms>", "--watch: how often to look for due vouchers", "1000"),
+      .option("--interval-ms <ms>", "--watch: how often to look for due vouchers", intFlag("interval-ms", 50), 1000),
   ).action(async (o) => {
     try {
-      const s = await signer(o, false);
+      const print = (v: SignedVoucherView) => process.stdout.write(o.json ? `${JSON.stringify(v)}\n` : `${line(v)}\n`);
+      const s = await signer(o, false, {
+        intervalMs: o.intervalMs,
+        onSigned: print,
+        onError: (e) => process.stderr.write(`warning: ${(e as Error).message}\n`),
+      });
+      // the first pass fails the command: a key not bound to this API key, or a gateway that will
+      // not take vouchers, would only warn on every later pass
+      const signed = await s.signDue();
       if (!o.watch) {
-        const signed = await s.signDue();
         process.stdout.write(
           o.json
             ? `${JSON.stringify({ signed })}\n`
@@ -76,19 +92,12 @@ export function registerSelfSignCommands(program: Command): void {
         );
         return;
       }
-      const { VoucherSigner } = await import("@tessera/sdk/vouchers");
-      const w = new VoucherSigner({
-        client: clientFrom(o),
-        account: s.account,
-        intervalMs: Math.max(50, Number(o.intervalMs) || 1000),
-        onSigned: (v) => process.stdout.write(o.json ? `${JSON.stringify(v)}\n` : `${line(v)}\n`),
-        onError: (e) => process.stderr.write(`warning: ${(e as Error).message}\n`),
-      });
-      w.start();
+      for (const v of signed) print(v);
+      s.start();
       await new Promise<void>((resolve) => {
         for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve());
       });
-      await w.stop();
+      await s.stop();
     } catch (e) {
       reportFailure(e, Boolean(o.json));
     }
