@@ -113,7 +113,6 @@ export const batchesMigration: Migration = {
 export interface BatchStore {
   putFile(f: BatchFileRecord): Promise<void>;
   getFile(id: string): Promise<BatchFileRecord | undefined>;
-  /** newest first */
   /** newest first; `after` is the id of the last file of the previous page */
   listFiles(consumerId: string, q: { after?: string; limit: number }): Promise<BatchFileRecord[]>;
   /** removes the record; false when there was none */
@@ -158,19 +157,7 @@ export class KyselyBatchStore implements BatchStore {
   }
 
   async listFiles(consumerId: string, q: { after?: string; limit: number }): Promise<BatchFileRecord[]> {
-    let query = this.db.selectFrom("batch_files").select("data").where("consumer_id", "=", consumerId);
-    const after = q.after;
-    if (after !== undefined) {
-      query = query.where((eb) => {
-        const at = eb.selectFrom("batch_files as c").select("c.created_at").where("c.id", "=", after);
-        return eb.or([
-          eb("batch_files.created_at", "<", at),
-          eb.and([eb("batch_files.created_at", "=", at), eb("batch_files.id", "<", after)]),
-        ]);
-      });
-    }
-    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
-    return rows.map((r) => JSON.parse(r.data) as BatchFileRecord);
+    return (await this.newestFirst("batch_files", consumerId, q)).map((d) => JSON.parse(d) as BatchFileRecord);
   }
 
   async deleteFile(id: string): Promise<boolean> {
@@ -193,19 +180,27 @@ export class KyselyBatchStore implements BatchStore {
   }
 
   async listBatches(consumerId: string, q: { after?: string; limit: number }): Promise<BatchRecord[]> {
-    let query = this.db.selectFrom("batches").select(["data", "created_at"]).where("consumer_id", "=", consumerId);
+    return (await this.newestFirst("batches", consumerId, q)).map(fromData);
+  }
+
+  /** A consumer's records, newest first, after the one named `after` (keyset paging on created_at, id). */
+  private async newestFirst(
+    table: "batch_files" | "batches",
+    consumerId: string,
+    q: { after?: string; limit: number },
+  ): Promise<string[]> {
+    // both tables have the columns read here; naming one for the types keeps the builder typed
+    const t = table as "batches";
+    let query = this.db.selectFrom(t).select("data").where("consumer_id", "=", consumerId);
     const after = q.after;
     if (after !== undefined) {
       query = query.where((eb) => {
-        const at = eb.selectFrom("batches as c").select("c.created_at").where("c.id", "=", after);
-        return eb.or([
-          eb("batches.created_at", "<", at),
-          eb.and([eb("batches.created_at", "=", at), eb("batches.id", "<", after)]),
-        ]);
+        const at = eb.selectFrom(t).select("created_at").where("id", "=", after);
+        return eb.or([eb("created_at", "<", at), eb.and([eb("created_at", "=", at), eb("id", "<", after)])]);
       });
     }
     const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
-    return rows.map((r) => fromData(r.data));
+    return rows.map((r) => r.data);
   }
 
   async unfinishedBatches(): Promise<BatchRecord[]> {
