@@ -1,5 +1,5 @@
 // Batch throughput and memory. (1) An N-request LLM batch (tiny model, 4 tokens each by default:
-// the worst case, where per-request overhead weighs most; BENCH_BATCH_TOKENS sets it) through
+// the worst case, where per-request overhead weighs most; --batch-tokens sets it) through
 // Tessera — OpenAI Batches API, gateway, 3 provider processes — against the same requests run
 // directly on node-llama-cpp by 3 local worker processes (the no-network ideal), in the same
 // run; the bar is a ratio of at least 0.9. Both sides stay loaded and take turns in rounds
@@ -13,25 +13,44 @@ import { createInterface } from "node:readline";
 import { ensureTinyModel } from "@tessera/runtimes";
 import { BatchClient } from "@tessera/sdk";
 import { type CpuWindow, cpuWindow } from "./lib/cpu.js";
+import { nonDefaultFlags, readFlags } from "./lib/flags.js";
 import { firstMessage, type Proc, REPO, spawnScript, TesseraNetwork, until } from "./lib/network.js";
 import { startBar, stopBars } from "./lib/progress.js";
 import { commandLine, machine, writeResult } from "./lib/results.js";
 import { rounded, summarize } from "./lib/stats.js";
 
-const N = Number(process.env.BENCH_BATCH_N ?? 10_000);
-/** rounds per side; each runs N / ROUNDS requests */
-const ROUNDS = Number(process.env.BENCH_BATCH_ROUNDS ?? 4);
-/** requests per side before the rounds, not measured: JIT, first contexts, SQLite's first pages */
-const WARMUP = Number(process.env.BENCH_BATCH_WARMUP ?? 300);
-const MEMORY_N = Number(process.env.BENCH_BATCH_MEMORY_N ?? 100_000);
-const MEMORY_S = Number(process.env.BENCH_BATCH_MEMORY_S ?? 60);
+// flag names keep the BENCH_BATCH_* environment variables earlier runs were recorded with
+const FLAGS = {
+  "batch-n": { help: "requests per side (split over the rounds)", default: 10_000 },
+  "batch-rounds": { help: "rounds per side; the order alternates D T T D ...", default: 4 },
+  "batch-warmup": {
+    help: "requests per side before the rounds, not measured (JIT, first contexts, SQLite's first pages)",
+    default: 300,
+  },
+  "batch-memory-n": { help: "lines of the memory run's batch (0 skips the memory run)", default: 100_000 },
+  "batch-memory-s": { help: "seconds the memory run's batch runs before it is cancelled", default: 60 },
+  "batch-concurrency": { help: "llama.cpp contexts per provider and per direct worker", default: 1 },
+  "batch-tokens": { help: "max_tokens of every request", default: 4 },
+  "batch-prefetch": {
+    help: "providers' --prefetch: batch leases waiting on each provider, so a slot never idles between jobs",
+    default: 1,
+  },
+  "batch-commit-timing": {
+    help: "time the gateway's SQLite commits (bench/lib/sqlite-commit-timing.mjs)",
+    default: false,
+  },
+};
+const flags = readFlags("batch-throughput", FLAGS);
+const N = flags["batch-n"];
+const ROUNDS = flags["batch-rounds"];
+const WARMUP = flags["batch-warmup"];
+const MEMORY_N = flags["batch-memory-n"];
+const MEMORY_S = flags["batch-memory-s"];
 const WORKERS = 3;
-const CONCURRENCY = Number(process.env.BENCH_BATCH_CONCURRENCY ?? 1);
-const TOKENS = Number(process.env.BENCH_BATCH_TOKENS ?? 4);
-/** providers' --prefetch: a batch lease waits on each provider so its slot never idles between jobs */
-const PREFETCH = Number(process.env.BENCH_BATCH_PREFETCH ?? 1);
-/** BENCH_BATCH_COMMIT_TIMING=1: time the gateway's SQLite commits (bench/lib/sqlite-commit-timing.mjs) */
-const COMMIT_TIMING = process.env.BENCH_BATCH_COMMIT_TIMING === "1";
+const CONCURRENCY = flags["batch-concurrency"];
+const TOKENS = flags["batch-tokens"];
+const PREFETCH = flags["batch-prefetch"];
+const COMMIT_TIMING = flags["batch-commit-timing"];
 /** other output lengths are recorded beside the default run, not over it */
 const NAME = TOKENS === 4 ? "batch-throughput" : `batch-throughput-${TOKENS}t`;
 
@@ -291,7 +310,7 @@ try {
   const tesseraRate = tessera.done / tessera.seconds;
   const idealRate = ideal.done / ideal.seconds;
   const ratio = tesseraRate / idealRate;
-  const { command, reproduce } = commandLine("batch-throughput", []);
+  const { command, reproduce } = commandLine("batch-throughput", nonDefaultFlags(FLAGS, flags));
   const file = writeResult({
     bench: NAME,
     title: `${N}-request LLM batch (tessera-tiny, max_tokens ${TOKENS}) through Tessera with ${WORKERS} providers vs ${WORKERS} direct node-llama-cpp worker processes${mems.length ? `; gateway memory streaming a ${MEMORY_N}-line batch` : ""}`,
@@ -319,11 +338,11 @@ try {
       })),
     ],
     notes: [
-      `Each side runs ${WORKERS} processes with ${CONCURRENCY} llama.cpp context(s) each on the same machine; both stay loaded and take turns, after ${WARMUP} unmeasured requests each (BENCH_BATCH_WARMUP), in ${ROUNDS} rounds each of ${N / ROUNDS} requests (order ${rounds.map((r) => (r.side === "direct" ? "D" : "T")).join(" ")}; BENCH_BATCH_ROUNDS), and each side's rate is its requests over its rounds' time; greedy, the same prompts, max_tokens ${TOKENS} (${tessera.tokens} output tokens through Tessera). Requests per second by round: ${rounds.map((r) => `${r.side === "direct" ? "D" : "T"} ${r.perSecond}`).join(", ")}. Tessera's providers run with --prefetch ${PREFETCH} (BENCH_BATCH_PREFETCH): ${PREFETCH} batch lease(s) wait on each provider, so a slot starts its next job without the round trip to the gateway.`,
+      `Each side runs ${WORKERS} processes with ${CONCURRENCY} llama.cpp context(s) each on the same machine; both stay loaded and take turns, after ${WARMUP} unmeasured requests each (--batch-warmup), in ${ROUNDS} rounds each of ${N / ROUNDS} requests (order ${rounds.map((r) => (r.side === "direct" ? "D" : "T")).join(" ")}; --batch-rounds), and each side's rate is its requests over its rounds' time; greedy, the same prompts, max_tokens ${TOKENS} (${tessera.tokens} output tokens through Tessera). Requests per second by round: ${rounds.map((r) => `${r.side === "direct" ? "D" : "T"} ${r.perSecond}`).join(", ")}. Tessera's providers run with --prefetch ${PREFETCH} (--batch-prefetch): ${PREFETCH} batch lease(s) wait on each provider, so a slot starts its next job without the round trip to the gateway.`,
       cpuNote(ideal, tessera),
       ...(commits
         ? [
-            `Gateway SQLite COMMIT statements over the whole run (BENCH_BATCH_COMMIT_TIMING=1): ${commits.n}, p50 ${commits.p50} ms, p99 ${commits.p99} ms, longest ${commits.max} ms, ${(commits.mean * commits.n).toFixed(1)} ms in all.`,
+            `Gateway SQLite COMMIT statements over the whole run (--batch-commit-timing): ${commits.n}, p50 ${commits.p50} ms, p99 ${commits.p99} ms, longest ${commits.max} ms, ${(commits.mean * commits.n).toFixed(1)} ms in all.`,
           ]
         : []),
       ...mems.map(
