@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { TesseraClient } from "@tessera/sdk";
 import type { Command } from "commander";
 import { intFlag } from "../lib/flags.js";
-import { formatCredits } from "../lib/format.js";
+import { count, formatCredits } from "../lib/format.js";
 import { type Child, spawnTessera, stopAll, waitFor } from "../lib/processes.js";
 
 const REGIONS = ["eu-west", "us-east", "ap-south", "sa-east", "af-south", "us-west", "eu-north", "ap-east"];
@@ -218,7 +218,7 @@ export function registerUpCommand(program: Command): void {
         process.stdout.write(
           [
             "",
-            `Tessera network up: gateway ${url} with ${o.providers} providers and ${o.verifiers} verifiers`,
+            `Tessera network up: gateway ${url} with ${count(o.providers, "provider")} and ${count(o.verifiers, "verifier")}`,
             `  OpenAI API   ${url}/v1   (model: ${modelList.map((m) => m.id).join(", ")})`,
             `  native API   ${url}/v1/jobs   metrics ${url}/metrics`,
             `  credentials  ${join(dir, "credentials.json")}`,
