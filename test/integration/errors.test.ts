@@ -293,6 +293,9 @@ describe("request validation", () => {
     const again = (await admin("/v1/admin/unbond", unbond)).body;
     expect(again).toMatchObject({ stake: "600", applied: false, releaseAt: first.releaseAt });
     expect((await admin("/v1/admin/unbond", { ...unbond, amount: "1" })).status).toBe(409);
+    const tooMuch = await admin("/v1/admin/unbond", { providerId, amount: "601" });
+    expect({ status: tooMuch.status, param: tooMuch.body.error?.param }).toEqual({ status: 400, param: "amount" });
+    expect(tooMuch.body.error?.message).toContain("has 600 nc staked");
     // nothing the refused requests asked for moved
     const ledger = (await admin("/v1/admin/ledger")).body as Ledger;
     expect(ledger.ok).toBe(true);
