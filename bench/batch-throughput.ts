@@ -13,11 +13,13 @@ import { createInterface } from "node:readline";
 import { ensureTinyModel } from "@tessera/runtimes";
 import { BatchClient } from "@tessera/sdk";
 import { type CpuWindow, cpuWindow } from "./lib/cpu.js";
+import { GATEWAY_BUCKETS, mainProfile, profileSection, profileText, summarizeProfile } from "./lib/cpuprofile.js";
 import { nonDefaultFlags, readFlags } from "./lib/flags.js";
 import { firstMessage, type Proc, REPO, spawnScript, TesseraNetwork, until } from "./lib/network.js";
 import { startBar, stopBars } from "./lib/progress.js";
 import { commandLine, machine, writeResult } from "./lib/results.js";
 import { rounded, summarize } from "./lib/stats.js";
+import { stamp } from "./lib/trace-types.js";
 
 // flag names keep the BENCH_BATCH_* environment variables earlier runs were recorded with
 const FLAGS = {
@@ -35,6 +37,10 @@ const FLAGS = {
     help: "providers' --prefetch: batch leases waiting on each provider, so a slot never idles between jobs",
     default: 1,
   },
+  "batch-profile": {
+    help: "run the gateway under --cpu-prof and report where its CPU went in Tessera's rounds",
+    default: false,
+  },
   "batch-commit-timing": {
     help: "time the gateway's SQLite commits (bench/lib/sqlite-commit-timing.mjs)",
     default: false,
@@ -51,6 +57,7 @@ const CONCURRENCY = flags["batch-concurrency"];
 const TOKENS = flags["batch-tokens"];
 const PREFETCH = flags["batch-prefetch"];
 const COMMIT_TIMING = flags["batch-commit-timing"];
+const PROFILE = flags["batch-profile"];
 /** other output lengths are recorded beside the default run, not over it */
 const NAME = TOKENS === 4 ? "batch-throughput" : `batch-throughput-${TOKENS}t`;
 
@@ -238,15 +245,18 @@ try {
 
   workers = startDirect(model);
   const timingFile = join(net.dir, "commit-timing.json");
+  const profDir = join(net.dir, "profile");
   await net.startGateway({
     args: ["--rate-limit", "0", "--batch-in-flight", "256"],
-    ...(COMMIT_TIMING
-      ? {
-          nodeArgs: ["--import", join(REPO, "bench/lib/sqlite-commit-timing.mjs")],
-          env: { TESSERA_COMMIT_TIMING_FILE: timingFile },
-        }
-      : {}),
+    nodeArgs: [
+      ...(COMMIT_TIMING ? ["--import", join(REPO, "bench/lib/sqlite-commit-timing.mjs")] : []),
+      ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []),
+    ],
+    ...(COMMIT_TIMING ? { env: { TESSERA_COMMIT_TIMING_FILE: timingFile } } : {}),
   });
+  const gatewayPid = net.gateway?.child.pid;
+  // the profile's window: the first measured Tessera round to the last (the gateway idles in between)
+  const tesseraSpan = { fromMs: Number.POSITIVE_INFINITY, toMs: 0 };
   for (let i = 0; i < WORKERS; i++)
     net.startProvider({ concurrency: CONCURRENCY, prefetch: PREFETCH, models: [model], runtimes: ["llm"] });
   await Promise.all(workers.map((w) => firstMessage(w, 120_000)));
@@ -276,10 +286,12 @@ try {
       ...Object.fromEntries(workers.map((w) => [w.name, w.child.pid])),
       bench: process.pid,
     }));
+    if (side === "tessera") tesseraSpan.fromMs = Math.min(tesseraSpan.fromMs, stamp());
     const res =
       side === "direct"
         ? { ...(await directRound(workers, from, to)), tokens: 0 }
         : await tesseraRound(batches, fileIds[r] as string);
+    if (side === "tessera") tesseraSpan.toMs = stamp();
     addWindow(totals[side], cpu.stop());
     totals[side].seconds += res.seconds;
     totals[side].done += res.done;
@@ -304,6 +316,9 @@ try {
   if (commits) process.stdout.write(`gateway SQLite commits (whole run): ${JSON.stringify(commits)}\n`);
   const ideal = totals.direct;
   const tessera = totals.tessera;
+  const profFile = PROFILE ? mainProfile(profDir, gatewayPid) : undefined;
+  const profile = profFile ? summarizeProfile(profFile, tesseraSpan, 25, GATEWAY_BUCKETS) : undefined;
+  if (profile) process.stderr.write(`\n${profileText("gateway (Tessera rounds)", profile, 20)}\n(raw: ${profFile})\n`);
 
   const mems = MEMORY_N > 0 ? [await memory(model)] : [];
 
@@ -340,6 +355,9 @@ try {
     notes: [
       `Each side runs ${WORKERS} processes with ${CONCURRENCY} llama.cpp context(s) each on the same machine; both stay loaded and take turns, after ${WARMUP} unmeasured requests each (--batch-warmup), in ${ROUNDS} rounds each of ${N / ROUNDS} requests (order ${rounds.map((r) => (r.side === "direct" ? "D" : "T")).join(" ")}; --batch-rounds), and each side's rate is its requests over its rounds' time; greedy, the same prompts, max_tokens ${TOKENS} (${tessera.tokens} output tokens through Tessera). Requests per second by round: ${rounds.map((r) => `${r.side === "direct" ? "D" : "T"} ${r.perSecond}`).join(", ")}. Tessera's providers run with --prefetch ${PREFETCH} (--batch-prefetch): ${PREFETCH} batch lease(s) wait on each provider, so a slot starts its next job without the round trip to the gateway.`,
       cpuNote(ideal, tessera),
+      ...(profile
+        ? ["The gateway ran under --cpu-prof (--batch-profile), which slows it: see the section below."]
+        : []),
       ...(commits
         ? [
             `Gateway SQLite COMMIT statements over the whole run (--batch-commit-timing): ${commits.n}, p50 ${commits.p50} ms, p99 ${commits.p99} ms, longest ${commits.max} ms, ${(commits.mean * commits.n).toFixed(1)} ms in all.`,
@@ -350,7 +368,25 @@ try {
           `Memory: a fresh network (new gateway and store, ${WORKERS} providers); the upload of ${mem.fileBytes} bytes peaked at ${mem.uploadPeakMiB.toFixed(0)} MiB; the batch ran up to ${MEMORY_S} s (${mem.processed} lines finished) and was cancelled. Peak RSS in the first half of the run ${mem.firstHalfPeakMiB.toFixed(0)} MiB, in the second half ${mem.secondHalfPeakMiB.toFixed(0)} MiB; RSS each second: ${mem.samplesEverySecond.join(", ")} MiB.`,
       ),
     ],
-    details: { ideal, tessera, rounds, memory: mems, concurrency: CONCURRENCY, prefetch: PREFETCH, commits },
+    sections: profile
+      ? [
+          profileSection("Where the gateway's CPU goes (--cpu-prof, Tessera rounds)", profile, {
+            unit: "request",
+            count: tessera.done,
+            scaleTo: ((tessera.cpuS.gateway ?? 0) * 1000) / tessera.done,
+          }),
+        ]
+      : undefined,
+    details: {
+      ideal,
+      tessera,
+      rounds,
+      memory: mems,
+      concurrency: CONCURRENCY,
+      prefetch: PREFETCH,
+      commits,
+      profile,
+    },
   });
   process.stdout.write(`${JSON.stringify({ ratio, tesseraRate, idealRate, memory: mems }, null, 2)}\nwrote ${file}\n`);
 } finally {
