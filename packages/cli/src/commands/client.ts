@@ -31,6 +31,9 @@ async function moduleId(client: ReturnType<typeof clientFrom>, module: string): 
   return (await client.uploadBlob(bytes)).id;
 }
 
+/** `tessera jobs` page size unless --limit says otherwise */
+const JOBS_PAGE = 20;
+
 export function registerClientCommands(program: Command): void {
   withClientFlags(
     program
@@ -91,7 +94,7 @@ export function registerClientCommands(program: Command): void {
       .command("jobs [id]")
       .description("list your jobs, or show one with its trail")
       .option("--status <s>", "queued|running|completed|failed|cancelled")
-      .option("--limit <n>", "page size", intFlag("limit", 1, 500), 20)
+      .option("--limit <n>", "page size", intFlag("limit", 1, 500), JOBS_PAGE)
       .option("--cursor <cursor>", "the page after this one (the nextCursor a listing printed)"),
   ).action(async (id: string | undefined, o) => {
     const client = clientFrom(o);
@@ -111,7 +114,9 @@ export function registerClientCommands(program: Command): void {
     const page = await client.listJobs({ limit: o.limit, status: o.status, cursor: o.cursor });
     print(o.json, page, () => {
       const lines = page.data.map(jobLine);
-      if (page.hasMore && page.nextCursor) lines.push(`more: tessera jobs --cursor ${page.nextCursor}`);
+      // the same filter and page size, or the next page would list other jobs
+      const same = `${o.status ? ` --status ${o.status}` : ""}${o.limit !== JOBS_PAGE ? ` --limit ${o.limit}` : ""}`;
+      if (page.hasMore && page.nextCursor) lines.push(`more: tessera jobs${same} --cursor ${page.nextCursor}`);
       return lines.join("\n") || "no jobs";
     });
   });
