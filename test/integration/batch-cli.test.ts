@@ -132,4 +132,31 @@ describe("native batches through the CLI and SDK", () => {
     for (let i = 1; i < events.length; i++) expect((events[i]?.done ?? 0) >= (events[i - 1]?.done ?? 0)).toBe(true);
     expect(last?.spent).toBe(BigInt((await client.account()).spent));
   }, 180_000);
+
+  it("tessera batch list pages newest first with the --after a listing prints", async () => {
+    const { apiKey } = await net.consumer();
+    const batches = new BatchClient({ baseUrl: net.url, apiKey });
+    const { path } = await wasmInput(2);
+    const file = await batches.upload(path);
+    for (let i = 0; i < 3; i++) await batches.create(file.id, "/v1/jobs");
+    // the gateway's order (two batches made in one millisecond are ordered by id, not by creation)
+    const ids = (await batches.list(100)).map((b) => b.id);
+    expect(ids).toHaveLength(3);
+    const list = async (...args: string[]) => {
+      const p = spawnTessera("list", ["batch", "list", ...args, "--gateway", net.url, "--api-key", apiKey]);
+      expect(await p.exited, p.output()).toBe(0);
+      return p.output();
+    };
+    const first = await list("--limit", "2");
+    expect(first).toContain(ids[0]);
+    expect(first).toContain(ids[1]);
+    expect(first).not.toContain(ids[2]);
+    const hint = /more: tessera batch list --limit 2 --after (\S+)/.exec(first);
+    expect(hint?.[1], first).toBe(ids[1]);
+    const rest = JSON.parse(await list("--limit", "2", "--after", hint?.[1] as string, "--json")) as {
+      data: BatchView[];
+      has_more: boolean;
+    };
+    expect({ ids: rest.data.map((b) => b.id), more: rest.has_more }).toEqual({ ids: [ids[2]], more: false });
+  }, 120_000);
 });

@@ -22,6 +22,15 @@ export interface BatchView {
   tessera: { spent: string };
 }
 
+/** GET /v1/batches: OpenAI's list shape */
+export interface BatchPage {
+  object: "list";
+  data: BatchView[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
 export interface FileView {
   id: string;
   object: "file";
@@ -105,7 +114,14 @@ export class BatchClient {
   }
 
   async list(limit = 20): Promise<BatchView[]> {
-    return ((await (await this.call("GET", `/v1/batches?limit=${limit}`)).json()) as { data: BatchView[] }).data;
+    return (await this.listPage({ limit })).data;
+  }
+
+  /** One page, newest first; pass the page's `last_id` as `after` for the next while `has_more`. */
+  async listPage(opts: { limit?: number; after?: string } = {}): Promise<BatchPage> {
+    const q = new URLSearchParams({ limit: String(opts.limit ?? 20) });
+    if (opts.after) q.set("after", opts.after);
+    return (await (await this.call("GET", `/v1/batches?${q}`)).json()) as BatchPage;
   }
 
   /** A file's bytes as a stream (output and error files can be large). */

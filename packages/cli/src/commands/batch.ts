@@ -7,6 +7,7 @@ import { BatchClient, type BatchProgress, type BatchView } from "@tessera/sdk";
 import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
 import { resolveCredentials, withClientFlags } from "../lib/credentials.js";
+import { intFlag } from "../lib/flags.js";
 import { formatCredits } from "../lib/format.js";
 
 function batches(o: { gateway?: string; apiKey?: string; dir?: string }): BatchClient {
@@ -65,6 +66,9 @@ function follow(client: BatchClient, id: string, json: boolean): Promise<BatchVi
     });
   });
 }
+
+/** `tessera batch list` page size unless --limit says otherwise (the API's default) */
+const BATCHES_PAGE = 20;
 
 export function registerBatchCommands(program: Command): void {
   const batch = program.command("batch").description("batches of requests: submit a JSONL file, follow, download");
@@ -134,10 +138,17 @@ export function registerBatchCommands(program: Command): void {
       process.stdout.write(o.json ? `${JSON.stringify(b, null, 2)}\n` : `${summary(b)}\n`);
     },
   );
-  withClientFlags(batch.command("list").description("your batches, newest first")).action(async (o) => {
-    const list = await batches(o).list();
-    process.stdout.write(
-      o.json ? `${JSON.stringify(list, null, 2)}\n` : `${list.map(summary).join("\n") || "no batches"}\n`,
-    );
+  withClientFlags(
+    batch
+      .command("list")
+      .description("your batches, newest first")
+      .option("--limit <n>", "page size", intFlag("limit", 1, 100), BATCHES_PAGE)
+      .option("--after <id>", "the page after this batch (the last id a listing printed)"),
+  ).action(async (o) => {
+    const page = await batches(o).listPage({ limit: o.limit, after: o.after });
+    const lines = page.data.map(summary);
+    const limit = o.limit !== BATCHES_PAGE ? ` --limit ${o.limit}` : "";
+    if (page.has_more && page.last_id) lines.push(`more: tessera batch list${limit} --after ${page.last_id}`);
+    process.stdout.write(o.json ? `${JSON.stringify(page, null, 2)}\n` : `${lines.join("\n") || "no batches"}\n`);
   });
 }
