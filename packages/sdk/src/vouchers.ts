@@ -25,6 +25,8 @@ export interface VoucherSignerOptions {
   /** start(): called with each voucher handed in, and with each failed pass */
   onSigned?: (v: SignedVoucherView) => void;
   onError?: (err: unknown) => void;
+  /** the gateway's escrow when the caller has already asked for it (chainSettlement) */
+  escrow?: { chainId: number; escrow: Address };
 }
 
 /** The gateway's escrow, or a clear error when it settles on its local ledger (nothing to sign). */
@@ -44,6 +46,7 @@ export class VoucherSigner {
 
   constructor(private readonly o: VoucherSignerOptions) {
     this.account = typeof o.account === "string" ? privateKeyToAccount(o.account) : o.account;
+    this.domain = o.escrow;
   }
 
   get address(): Address {

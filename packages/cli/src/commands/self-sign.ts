@@ -18,7 +18,7 @@ import { formatCredits } from "../lib/format.js";
 async function signer(
   o: { ethKey?: string; json?: boolean } & Parameters<typeof clientFrom>[0],
   create: boolean,
-  watch: Omit<VoucherSignerOptions, "client" | "account"> = {},
+  watch: Pick<VoucherSignerOptions, "intervalMs" | "onSigned" | "onError"> = {},
 ) {
   if (!o.ethKey) throw new Error("--eth-key <file> is required");
   if (!create && !existsSync(o.ethKey)) throw new Error(`--eth-key ${o.ethKey}: no such key file`);
@@ -28,8 +28,8 @@ async function signer(
   ]);
   const client = clientFrom(o);
   // asked before a key file is made: a gateway on its local ledger would only leave one behind
-  await chainSettlement(client);
-  return new VoucherSigner({ client, account: loadOrCreateEthKey(o.ethKey).account, ...watch });
+  const escrow = await chainSettlement(client);
+  return new VoucherSigner({ client, account: loadOrCreateEthKey(o.ethKey).account, escrow, ...watch });
 }
 
 const line = (v: SignedVoucherView) =>
