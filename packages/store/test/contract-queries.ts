@@ -1,9 +1,8 @@
 // Contract, part 2: reads and the small writes outside commit.
 import { accounts, EXTERNAL, refundEvent } from "@tessera/core";
 import { expect, it } from "vitest";
-import type { BatchRecord } from "../src/index.js";
 import type { Harness } from "./contract.js";
-import { makeJob, makeProvider, submitOp } from "./fixtures.js";
+import { makeBatch, makeBatchFile, makeJob, makeProvider, submitOp } from "./fixtures.js";
 
 const avail = accounts.available("alice");
 const escrow = accounts.escrow("alice");
@@ -232,57 +231,26 @@ export function queryContract(h: Harness): void {
   });
 
   it("pages a consumer's batch files and batches newest first, ties on time broken by id", async () => {
-    const file = (id: string, consumerId: string, createdAt: number) => ({
-      id,
-      consumerId,
-      purpose: "batch" as const,
-      filename: `${id}.jsonl`,
-      bytes: 10,
-      lines: 1,
-      path: `/tmp/${id}`,
-      createdAt,
-    });
     const b = h.store.batches;
     // f2a and f2b share a time: the id orders them, so a page boundary between them loses neither
-    for (const f of [file("f1", "alice", 100), file("f2a", "alice", 200), file("f2b", "alice", 200)])
+    for (const f of [
+      makeBatchFile("f1", "alice", 100),
+      makeBatchFile("f2a", "alice", 200),
+      makeBatchFile("f2b", "alice", 200),
+    ])
       await b.putFile(f);
-    await b.putFile(file("f9", "bob", 300));
-    await b.putFile(file("f3", "alice", 300));
+    await b.putFile(makeBatchFile("f9", "bob", 300));
+    await b.putFile(makeBatchFile("f3", "alice", 300));
     const ids = async (after?: string, limit = 2) => (await b.listFiles("alice", { after, limit })).map((f) => f.id);
     expect(await ids(undefined, 10)).toEqual(["f3", "f2b", "f2a", "f1"]);
     expect(await ids()).toEqual(["f3", "f2b"]);
     expect(await ids("f2b")).toEqual(["f2a", "f1"]);
     expect(await ids("f1")).toEqual([]);
 
-    const batch = (id: string, createdAt: number): BatchRecord => ({
-      id,
-      consumerId: "alice",
-      endpoint: "/v1/chat/completions",
-      inputFileId: "f1",
-      completionWindow: "24h",
-      status: "in_progress",
-      outputFileId: `${id}-out`,
-      errorFileId: `${id}-err`,
-      createdAt,
-      expiresAt: createdAt + 86_400_000,
-      inProgressAt: createdAt,
-      finalizingAt: null,
-      completedAt: null,
-      failedAt: null,
-      expiredAt: null,
-      cancellingAt: null,
-      cancelledAt: null,
-      total: 3,
-      completed: 1,
-      failed: 0,
-      spent: 12_345n,
-      metadata: { run: "nightly" },
-      errors: null,
-    });
-    for (const x of [batch("b1", 10), batch("b2", 20), batch("b3", 20)]) await b.putBatch(x);
+    for (const x of [makeBatch("b1", 10), makeBatch("b2", 20), makeBatch("b3", 20)]) await b.putBatch(x);
     const page = await b.listBatches("alice", { after: "b3", limit: 5 });
     expect(page.map((x) => x.id)).toEqual(["b2", "b1"]);
-    expect(page[0]).toEqual(batch("b2", 20));
+    expect(page[0]).toEqual(makeBatch("b2", 20));
     expect(await b.listBatches("bob", { limit: 5 })).toEqual([]);
   });
 }

@@ -1,7 +1,8 @@
-// Records for store tests: a queued job, a provider, and the ops the gateway commits.
+// Records for store tests: a queued job, a provider, batch files and batches, and the ops the
+// gateway commits.
 import { escrowEvent, type JobRecord } from "@tessera/core";
 import type { Capabilities } from "@tessera/protocol";
-import type { ProviderRecord, WriteOp } from "../src/index.js";
+import type { BatchFileRecord, BatchRecord, ProviderRecord, WriteOp } from "../src/index.js";
 
 export const MODEL_ID = "ab".repeat(32);
 
@@ -73,5 +74,47 @@ export function makeProvider(id: string, overrides: Partial<ProviderRecord> = {}
     completed: 7,
     failed: 1,
     ...overrides,
+  };
+}
+
+export function makeBatchFile(id: string, consumerId: string, createdAt: number): BatchFileRecord {
+  return {
+    id,
+    consumerId,
+    purpose: "batch",
+    filename: `${id}.jsonl`,
+    bytes: 10,
+    lines: 1,
+    path: `/tmp/${id}`,
+    createdAt,
+  };
+}
+
+/** alice's chat batch, running, one of three lines done; every field set */
+export function makeBatch(id: string, createdAt: number): BatchRecord {
+  return {
+    id,
+    consumerId: "alice",
+    endpoint: "/v1/chat/completions",
+    inputFileId: "f1",
+    completionWindow: "24h",
+    status: "in_progress",
+    outputFileId: `${id}-out`,
+    errorFileId: `${id}-err`,
+    createdAt,
+    expiresAt: createdAt + 86_400_000,
+    inProgressAt: createdAt,
+    finalizingAt: null,
+    completedAt: null,
+    failedAt: null,
+    expiredAt: null,
+    cancellingAt: null,
+    cancelledAt: null,
+    total: 3,
+    completed: 1,
+    failed: 0,
+    spent: 12_345n,
+    metadata: { run: "nightly" },
+    errors: null,
   };
 }
