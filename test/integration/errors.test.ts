@@ -294,8 +294,13 @@ describe("request validation", () => {
     expect(again).toMatchObject({ stake: "600", applied: false, releaseAt: first.releaseAt });
     expect((await admin("/v1/admin/unbond", { ...unbond, amount: "1" })).status).toBe(409);
     const tooMuch = await admin("/v1/admin/unbond", { providerId, amount: "601" });
-    expect({ status: tooMuch.status, param: tooMuch.body.error?.param }).toEqual({ status: 400, param: "amount" });
-    expect(tooMuch.body.error?.message).toContain("has 600 nc staked");
+    expect({ status: tooMuch.status, code: tooMuch.body.error?.code }).toEqual({
+      status: 402,
+      code: "insufficient_balance",
+    });
+    expect(tooMuch.body.error?.message).toBe(
+      `This unbond needs 601 nc but provider:${providerId}:stake has 600 nc available.`,
+    );
     // nothing the refused requests asked for moved
     const ledger = (await admin("/v1/admin/ledger")).body as Ledger;
     expect(ledger.ok).toBe(true);

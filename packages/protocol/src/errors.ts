@@ -40,11 +40,12 @@ export class Unauthenticated extends TesseraError {
   }
 }
 export class InsufficientBalance extends TesseraError {
-  constructor(needed: bigint, available: bigint) {
+  /** `asks` says what wants the money ("This withdrawal asks for"), `account` whose it is */
+  constructor(needed: bigint, available: bigint, asks = "This job may cost up to", account = "the account") {
     super(
       "insufficient_balance",
       402,
-      `This job may cost up to ${needed} nc but the account has ${available} nc available.`,
+      `${asks} ${needed} nc but ${account} has ${available} nc available.`,
       "insufficient_quota",
     );
   }

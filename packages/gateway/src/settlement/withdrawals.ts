@@ -72,7 +72,8 @@ export class CustodialWithdrawals {
       );
       const headroom = await this.d.evm.headroom(consumerId);
       const refusal = withdrawalRefusal(amount, headroom, open);
-      if (refusal && amount > headroom && !open) throw new InsufficientBalance(amount, headroom);
+      if (refusal && amount > headroom && !open)
+        throw new InsufficientBalance(amount, headroom, "This withdrawal asks for");
       if (refusal) throw new TesseraError("withdrawal_refused", 409, refusal, "invalid_request_error");
       const wallet = this.wallet(consumerId);
       await this.ensureGas(wallet.account.address);

@@ -23,14 +23,7 @@ import {
   stakeDepositEvent,
   unbondEvent,
 } from "@tessera/core";
-import {
-  type AuditMessage,
-  IdempotencyConflict,
-  InvalidRequest,
-  TesseraError,
-  type VerdictMessage,
-  verifyVerdictSignature,
-} from "@tessera/protocol";
+import { type AuditMessage, IdempotencyConflict, type VerdictMessage, verifyVerdictSignature } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
 import { repeatsStoredEvent } from "../engine/replayed-event.js";
@@ -195,14 +188,7 @@ export class VerificationCoordinator {
    */
   async unbond(nodeId: string, amount: bigint, id: string): Promise<{ releaseAt: number; applied: boolean }> {
     const now = this.now();
-    const applied = await this.postOnce(unbondEvent(`unbond:${id}`, nodeId, amount, now), id).catch(
-      async (e: unknown) => {
-        // the ledger's overdraft error speaks of a job's cost; say what is staked instead
-        if (!(e instanceof TesseraError && e.code === "insufficient_balance")) throw e;
-        const staked = await this.deps.store.balance(stakeAccounts.stake(nodeId));
-        throw new InvalidRequest(`provider ${nodeId} has ${staked} nc staked: it cannot unbond ${amount}`, "amount");
-      },
-    );
+    const applied = await this.postOnce(unbondEvent(`unbond:${id}`, nodeId, amount, now), id);
     // written on a resend too: a crash between the posting and this record would leave it missing
     const u = await this.deps.store.verification.addUnbonding({
       id,

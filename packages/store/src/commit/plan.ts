@@ -79,7 +79,8 @@ function netChange(transfers: Transfer[], account: string): bigint {
 }
 
 /** Why the op's ledger event cannot be applied now, or null when it can. */
-function ledgerError(transfers: Transfer[], balanceOf: (a: string) => bigint) {
+function ledgerError(ev: LedgerEvent, balanceOf: (a: string) => bigint) {
+  const { transfers } = ev;
   if (transfers.some((t) => t.amount < 0n)) return new InvalidRequest("a ledger transfer amount must not be negative");
   if (exceedsSupply(balanceOf, transfers))
     return new InvalidRequest(
@@ -88,7 +89,11 @@ function ledgerError(transfers: Transfer[], balanceOf: (a: string) => bigint) {
     );
   const account = firstOverdraft(balanceOf, transfers);
   if (account === undefined) return null;
-  return new InsufficientBalance(-netChange(transfers, account), balanceOf(account));
+  const needed = -netChange(transfers, account);
+  // a job's escrow speaks to the consumer; any other event (an unbond, a claim) names the account
+  return ev.kind === "escrow"
+    ? new InsufficientBalance(needed, balanceOf(account))
+    : new InsufficientBalance(needed, balanceOf(account), `This ${ev.kind} needs`, account);
 }
 
 /** Decides the ops in order; each sees the effects of the ones decided before it. */
@@ -130,7 +135,7 @@ class Planner {
     }
     const ev = op.ledger !== undefined && !this.applied.has(op.ledger.id) ? op.ledger : undefined;
     if (ev) {
-      const error = ledgerError(ev.transfers, this.balanceOf);
+      const error = ledgerError(ev, this.balanceOf);
       if (error) return { ok: false, error };
     }
 
