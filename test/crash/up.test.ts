@@ -55,6 +55,22 @@ describe("tessera up", () => {
     expect(code, out).toBe(0);
     expect(out).toMatch(/ 9 jobs completed, 0 failed/);
     expect(out).toContain("ledger invariants: hold");
+    // one row per node, named as `up` started it: jobs add up, and a node earned what it was
+    // billed less the protocol fee (a verifier may earn audit fees on top)
+    const rows = [...out.matchAll(/^ (\S+)\s+[0-9a-f]{16}…\s+\S+\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)$/gm)].map(
+      (m) => ({
+        node: m[1] ?? "",
+        jobs: Number(m[2]),
+        billed: Number(m[4]),
+        earned: Number(m[5]),
+      }),
+    );
+    expect(rows.map((r) => r.node).sort()).toEqual(["provider-1", "provider-2", "verifier-1"]);
+    expect(rows.reduce((n, r) => n + r.jobs, 0)).toBe(9);
+    for (const r of rows.filter((x) => x.node.startsWith("provider-") && x.jobs > 0)) {
+      expect(r.earned).toBeGreaterThan(0);
+      expect(r.earned).toBeLessThan(r.billed);
+    }
     const creds = JSON.parse(readFileSync(join(dir, "credentials.json"), "utf8")) as {
       gateway: string;
       apiKey: string;

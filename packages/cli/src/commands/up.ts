@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
+import { loadKeyFile } from "@tessera/protocol";
 import { TesseraClient } from "@tessera/sdk";
 import type { Command } from "commander";
 import { intFlag } from "../lib/flags.js";
@@ -237,10 +238,14 @@ export function registerUpCommand(program: Command): void {
             model: modelList[0]?.id ?? "",
           });
           const failed = summary.outcomes.filter((x) => !x.ok);
-          process.stdout.write("\n provider                 region     jobs  tokens  earned (credits)\n");
-          for (const p of summary.perProvider)
+          const names = new Map(nodes.map(({ name }) => [loadKeyFile(join(dir, "keys", `${name}.key`)).id, name]));
+          process.stdout.write(
+            "\n node        id                 region     jobs  tokens  billed (credits)  earned (credits)\n",
+          );
+          const order = (id: string) => nodes.findIndex((n) => n.name === names.get(id)) >>> 0; // others last
+          for (const p of summary.perProvider.sort((a, b) => order(a.id) - order(b.id)))
             process.stdout.write(
-              ` ${p.id.slice(0, 16)}…  ${p.region.padEnd(9)} ${String(p.jobs).padStart(5)} ${String(p.tokens).padStart(7)}  ${formatCredits(p.cost)}\n`,
+              ` ${(names.get(p.id) ?? "other").padEnd(11)} ${p.id.slice(0, 16)}…  ${p.region.padEnd(9)} ${String(p.jobs).padStart(5)} ${String(p.tokens).padStart(7)}  ${formatCredits(p.cost).padStart(16)}  ${formatCredits(p.earned).padStart(16)}\n`,
             );
           const total = summary.outcomes.reduce((n, x) => n + x.cost, 0n);
           const tokens = summary.outcomes.reduce((n, x) => n + x.tokens, 0);

@@ -1,5 +1,7 @@
 // The demo workload of `tessera up --demo`: real chat completions through the official openai
-// client and real WASM jobs through the SDK, with a progress bar and a per-provider summary.
+// client and real WASM jobs through the SDK, with a progress bar and a per-provider summary: what
+// consumers were billed for each node's jobs, and what the ledger credited the node meanwhile
+// (billed minus the protocol fee, plus audit fees for a verifier).
 import { loadBuiltinModule } from "@tessera/runtimes";
 import type { JobView, ProviderInfo, TesseraClient } from "@tessera/sdk";
 import cliProgress from "cli-progress";
@@ -31,7 +33,17 @@ interface Outcome {
 
 export interface DemoSummary {
   outcomes: Outcome[];
-  perProvider: { id: string; region: string; jobs: number; tokens: number; cost: bigint }[];
+  perProvider: { id: string; region: string; jobs: number; tokens: number; cost: bigint; earned: bigint }[];
+}
+
+/** Each provider's earnings account (`provider:<id>:earnings`) in the gateway's ledger report. */
+async function earnings(client: TesseraClient): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>();
+  for (const [name, balance] of Object.entries((await client.ledger()).accounts)) {
+    const m = /^provider:([0-9a-f]{64}):earnings$/.exec(name);
+    if (m) out.set(m[1] as string, BigInt(balance));
+  }
+  return out;
 }
 
 export async function runDemo(opts: {
@@ -48,6 +60,7 @@ export async function runDemo(opts: {
     cliProgress.Presets.shades_classic,
   );
   const outcomes: Outcome[] = [];
+  const earnedBefore = await earnings(opts.client);
   bar.start(opts.chats + opts.wasmJobs, 0, { failed: 0 });
   const record = (o: Outcome) => {
     outcomes.push(o);
@@ -127,6 +140,7 @@ export async function runDemo(opts: {
   await Promise.all([...chats, ...wasm]);
   bar.stop();
   const providers: ProviderInfo[] = (await opts.client.providers()).data;
+  const earnedAfter = await earnings(opts.client);
   const perProvider = providers.map((p) => {
     const mine = outcomes.filter((o) => o.ok && o.provider === p.id);
     return {
@@ -135,6 +149,7 @@ export async function runDemo(opts: {
       jobs: mine.length,
       tokens: mine.reduce((n, o) => n + o.tokens, 0),
       cost: mine.reduce((n, o) => n + o.cost, 0n),
+      earned: (earnedAfter.get(p.id) ?? 0n) - (earnedBefore.get(p.id) ?? 0n),
     };
   });
   return { outcomes, perProvider };
