@@ -47,7 +47,7 @@ const MALFORMED = [
     custom_id: "extra-field",
     method: "POST",
     url: "/v1/chat/completions",
-    body: { model: "tessera-tiny", messages: [{ role: "user", content: "x" }], tools: [] },
+    body: { model: "tessera-tiny", messages: [{ role: "user", content: "x" }], frobnicate: true },
   }),
 ];
 
@@ -166,6 +166,91 @@ describe("OpenAI Batch API through the official client", () => {
     }
     expect((await openai.files.list()).data.map((f) => f.id)).not.toContain(file.id);
   }, 120_000);
+
+  it("keeps a line nested too deeply to canonicalise, and non-ASCII ids, to that line; lists files by purpose and order", async () => {
+    const { apiKey } = await net.consumer();
+    const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
+    // valid JSON that JSON.parse reads, but deeper than a recursive canonicaliser's stack
+    const depth = 200_000;
+    const deep = `{"custom_id":"deep","method":"POST","url":"/v1/chat/completions","body":{"model":"tessera-tiny","x":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
+    const unicode = JSON.stringify({ ...JSON.parse(chatLine(2)), custom_id: "réq-日本語-ü" });
+    const file = await openai.files.create({
+      file: await toFile(Buffer.from([chatLine(1), deep, unicode].join("\n")), "deep.jsonl"),
+      purpose: "batch",
+    });
+    const b = await openai.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
+    const done = await waitFinal(openai, b.id);
+    expect(done.status).toBe("completed");
+    expect(done.request_counts).toEqual({ total: 3, completed: 2, failed: 1 });
+    const out = await content(openai, done.output_file_id);
+    expect(out.map((l) => l.custom_id).sort()).toEqual(["req-1", "réq-日本語-ü"]);
+    const errs = await content(openai, done.error_file_id);
+    expect(errs).toEqual([expect.objectContaining({ custom_id: "deep" })]);
+    expect(errs[0]?.error?.message).toMatch(/nests too deeply/);
+    // the gateway is still there, and the next batch runs
+    expect((await net.admin.health()).ok).toBe(true);
+
+    const purposes = async (q: Record<string, string>) =>
+      (await openai.files.list(q as never)).data.map((f) => [f.id, f.purpose]);
+    // what the batch wrote: its output and its error file
+    expect((await purposes({ purpose: "batch_output" })).map(([id]) => id).sort()).toEqual(
+      [done.output_file_id, done.error_file_id].sort(),
+    );
+    expect(await purposes({ purpose: "batch" })).toEqual([[file.id, "batch"]]);
+    expect(await purposes({ purpose: "fine-tune" })).toEqual([]);
+    const newest = (await purposes({})).map(([id]) => id);
+    expect(newest[newest.length - 1]).toBe(file.id);
+    expect((await purposes({ order: "asc" })).map(([id]) => id)).toEqual([...newest].reverse());
+  }, 120_000);
+
+  it("a cancel while the batch is still validating never sends it back to in_progress", async () => {
+    const { apiKey, client } = await net.consumer();
+    const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
+    const lines = Array.from({ length: 20_000 }, (_, i) => chatLine(i, 300));
+    const file = await openai.files.create({
+      file: await toFile(Buffer.from(lines.join("\n")), "v.jsonl"),
+      purpose: "batch",
+    });
+    const b = await openai.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
+    const seen = [(await openai.batches.cancel(b.id)).status];
+    const retried: string[] = [];
+    const done = await until(
+      "the cancelled batch to end",
+      async () => {
+        const now = await openai.batches.retrieve(b.id);
+        seen.push(now.status);
+        // a retried cancel answers the same, whatever state the batch is in on its way out
+        if (now.status !== "cancelled")
+          retried.push(
+            await openai.batches.cancel(b.id).then(
+              (x) => x.status,
+              (e: Error) => e.message,
+            ),
+          );
+        return now.status === "cancelled" ? now : undefined;
+      },
+      120_000,
+    );
+    expect(
+      seen.slice(seen.indexOf("cancelling")).every((s) => /^cancell(ing|ed)$/.test(s)),
+      seen.join(" "),
+    ).toBe(true);
+    expect(
+      retried.every((s) => /^cancell(ing|ed)$/.test(s)),
+      retried.join(" "),
+    ).toBe(true);
+    expect(done.request_counts?.total).toBe(20_000);
+    expect((done.request_counts?.completed ?? 0) + (done.request_counts?.failed ?? 0)).toBe(20_000);
+    expect((await client.account()).escrow).toBe("0");
+  }, 180_000);
 
   it("cancels a batch midway: finished lines stay in the output, the rest are refunded and reported as cancelled", async () => {
     const { apiKey, client } = await net.consumer();

@@ -2,7 +2,7 @@
 // batches with their lifecycle times and request counts. Written directly, not through group
 // commit: a batch row changes a few times a second at most, while its lines' jobs and money
 // move through the job tables and the ledger as usual.
-import type { ColumnType, Kysely, Migration } from "kysely";
+import { type ColumnType, type Kysely, type Migration, sql } from "kysely";
 import type { Database, DbInt } from "./schema.js";
 
 type Num = ColumnType<DbInt, number, number>;
@@ -69,6 +69,8 @@ interface BatchFilesTable {
   consumer_id: string;
   created_at: Num;
   data: string;
+  /** from migration 0014; kept beside `data` so that a list can filter on it */
+  purpose: string;
 }
 interface BatchesTable {
   id: string;
@@ -110,11 +112,33 @@ export const batchesMigration: Migration = {
   },
 };
 
+/** A purpose column for `GET /v1/files?purpose=`, filled in from each stored record. */
+export const batchFilePurposeMigration: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .alterTable("batch_files")
+      .addColumn("purpose", "text", (c) => c.notNull().defaultTo("batch"))
+      .execute();
+    const files = db as unknown as Kysely<BatchDb>;
+    const rows = await files.selectFrom("batch_files").select(["id", "data"]).execute();
+    for (const r of rows) {
+      const purpose = (JSON.parse(r.data) as BatchFileRecord).purpose;
+      if (purpose !== "batch") await files.updateTable("batch_files").set({ purpose }).where("id", "=", r.id).execute();
+    }
+  },
+};
+
+/** Newest first (OpenAI's default) or oldest first; `after` is the last id of the previous page. */
+export interface PageQuery {
+  after?: string;
+  limit: number;
+  order?: "asc" | "desc";
+}
+
 export interface BatchStore {
   putFile(f: BatchFileRecord): Promise<void>;
   getFile(id: string): Promise<BatchFileRecord | undefined>;
-  /** newest first; `after` is the id of the last file of the previous page */
-  listFiles(consumerId: string, q: { after?: string; limit: number }): Promise<BatchFileRecord[]>;
+  listFiles(consumerId: string, q: PageQuery & { purpose?: BatchFilePurpose }): Promise<BatchFileRecord[]>;
   /** removes the record; false when there was none */
   deleteFile(id: string): Promise<boolean>;
   /** inserted when absent, replaced when present */
@@ -146,7 +170,13 @@ export class KyselyBatchStore implements BatchStore {
   async putFile(f: BatchFileRecord): Promise<void> {
     await this.db
       .insertInto("batch_files")
-      .values({ id: f.id, consumer_id: f.consumerId, created_at: f.createdAt, data: JSON.stringify(f) })
+      .values({
+        id: f.id,
+        consumer_id: f.consumerId,
+        created_at: f.createdAt,
+        data: JSON.stringify(f),
+        purpose: f.purpose,
+      })
       .onConflict((oc) => oc.column("id").doUpdateSet({ data: JSON.stringify(f) }))
       .execute();
   }
@@ -156,8 +186,8 @@ export class KyselyBatchStore implements BatchStore {
     return r && (JSON.parse(r.data) as BatchFileRecord);
   }
 
-  async listFiles(consumerId: string, q: { after?: string; limit: number }): Promise<BatchFileRecord[]> {
-    return (await this.newestFirst("batch_files", consumerId, q)).map((d) => JSON.parse(d) as BatchFileRecord);
+  async listFiles(consumerId: string, q: PageQuery & { purpose?: BatchFilePurpose }): Promise<BatchFileRecord[]> {
+    return (await this.page("batch_files", consumerId, q)).map((d) => JSON.parse(d) as BatchFileRecord);
   }
 
   async deleteFile(id: string): Promise<boolean> {
@@ -180,26 +210,31 @@ export class KyselyBatchStore implements BatchStore {
   }
 
   async listBatches(consumerId: string, q: { after?: string; limit: number }): Promise<BatchRecord[]> {
-    return (await this.newestFirst("batches", consumerId, q)).map(fromData);
+    return (await this.page("batches", consumerId, q)).map(fromData);
   }
 
-  /** A consumer's records, newest first, after the one named `after` (keyset paging on created_at, id). */
-  private async newestFirst(
+  /** A consumer's records in creation order, after the one named `after` (keyset paging on created_at, id). */
+  private async page(
     table: "batch_files" | "batches",
     consumerId: string,
-    q: { after?: string; limit: number },
+    q: PageQuery & { purpose?: BatchFilePurpose },
   ): Promise<string[]> {
     // both tables have the columns read here; naming one for the types keeps the builder typed
     const t = table as "batches";
+    const desc = (q.order ?? "desc") === "desc";
+    const beyond = desc ? "<" : ">";
     let query = this.db.selectFrom(t).select("data").where("consumer_id", "=", consumerId);
+    // only batch_files has a purpose
+    if (q.purpose !== undefined) query = query.where(sql.ref("purpose"), "=", q.purpose);
     const after = q.after;
     if (after !== undefined) {
       query = query.where((eb) => {
         const at = eb.selectFrom(t).select("created_at").where("id", "=", after);
-        return eb.or([eb("created_at", "<", at), eb.and([eb("created_at", "=", at), eb("id", "<", after)])]);
+        return eb.or([eb("created_at", beyond, at), eb.and([eb("created_at", "=", at), eb("id", beyond, after)])]);
       });
     }
-    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
+    const dir = desc ? "desc" : "asc";
+    const rows = await query.orderBy("created_at", dir).orderBy("id", dir).limit(q.limit).execute();
     return rows.map((r) => r.data);
   }
 

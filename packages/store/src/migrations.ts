@@ -1,7 +1,7 @@
 // Schema migrations, defined in code so that the store ships as one package with no SQL files.
 // Portable SQL only; the two places the dialects differ (auto-increment ids, byte columns) branch.
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
-import { batchesMigration } from "./batches.js";
+import { batchesMigration, batchFilePurposeMigration } from "./batches.js";
 import { chainBindingsMigration } from "./chain-bindings.js";
 import { chainEvidenceMigration } from "./chain-evidence.js";
 import { chainWithdrawalsMigration } from "./chain-withdrawals.js";
@@ -175,6 +175,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     "0011_chain_bindings": chainBindingsMigration,
     "0012_pending_audits": pendingAuditsMigration,
     "0013_open_canaries": openCanariesMigration,
+    "0014_batch_file_purpose": batchFilePurposeMigration,
   };
 }
 

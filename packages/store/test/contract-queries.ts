@@ -230,7 +230,7 @@ export function queryContract(h: Harness): void {
     expect(await h.store.spent("carol")).toBe(0n);
   });
 
-  it("pages a consumer's batch files and batches newest first, ties on time broken by id", async () => {
+  it("pages a consumer's batch files (by purpose, either order) and batches newest first, ties on time broken by id", async () => {
     const b = h.store.batches;
     // f2a and f2b share a time: the id orders them, so a page boundary between them loses neither
     for (const f of [
@@ -246,6 +246,17 @@ export function queryContract(h: Harness): void {
     expect(await ids()).toEqual(["f3", "f2b"]);
     expect(await ids("f2b")).toEqual(["f2a", "f1"]);
     expect(await ids("f1")).toEqual([]);
+    // oldest first, and by purpose
+    const asc = async (after?: string) =>
+      (await b.listFiles("alice", { after, limit: 2, order: "asc" })).map((f) => f.id);
+    expect(await asc()).toEqual(["f1", "f2a"]);
+    expect(await asc("f2a")).toEqual(["f2b", "f3"]);
+    await b.putFile({ ...makeBatchFile("o1", "alice", 400), purpose: "batch_output" });
+    const of = async (purpose: "batch" | "batch_output") =>
+      (await b.listFiles("alice", { limit: 10, purpose })).map((f) => f.id);
+    expect(await of("batch_output")).toEqual(["o1"]);
+    expect(await of("batch")).toEqual(["f3", "f2b", "f2a", "f1"]);
+    expect(await ids(undefined, 10)).toEqual(["o1", "f3", "f2b", "f2a", "f1"]);
 
     for (const x of [makeBatch("b1", 10), makeBatch("b2", 20), makeBatch("b3", 20)]) await b.putBatch(x);
     const page = await b.listBatches("alice", { after: "b3", limit: 5 });

@@ -98,18 +98,34 @@ function malformed(e: unknown): InvalidRequest {
   );
 }
 
-/** The file's lines with their 0-based numbers, read as a stream (blank lines included). */
+/**
+ * The file's lines with their 0-based numbers, read as a stream (blank lines included). Lines
+ * are cut as bytes and decoded whole, so a character split between two reads stays intact, and a
+ * line longer than a read is joined once, not re-scanned per read.
+ */
 export async function* numberedLines(path: string): AsyncGenerator<[number, string]> {
   const input = createReadStream(path, { highWaterMark: 256 * 1024 });
-  let rest = "";
+  let pieces: Buffer[] = [];
   let n = 0;
+  const line = (tail: Buffer): string => {
+    const bytes = pieces.length ? Buffer.concat([...pieces, tail]) : tail;
+    pieces = [];
+    const text = bytes.toString("utf8");
+    return text.endsWith("\r") ? text.slice(0, -1) : text;
+  };
   for await (const chunk of input as AsyncIterable<Buffer>) {
-    const text = rest + chunk.toString("utf8");
-    const parts = text.split("\n");
-    rest = parts.pop() ?? "";
-    for (const p of parts) yield [n++, p.endsWith("\r") ? p.slice(0, -1) : p];
+    let start = 0;
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, start)) {
+      yield [n++, line(chunk.subarray(start, i))];
+      start = i + 1;
+    }
+    if (start < chunk.length) pieces.push(chunk.subarray(start));
   }
-  if (rest.length > 0) yield [n, rest];
+  if (pieces.length) {
+    const last = Buffer.concat(pieces);
+    pieces = [];
+    yield [n, last.toString("utf8")];
+  }
 }
 
 /**

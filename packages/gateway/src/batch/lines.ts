@@ -65,8 +65,8 @@ export function parseLine(ctx: RouteContext, endpoint: BatchEndpoint, text: stri
     };
   if (body.stream === true)
     return { ok: false, customId, error: lineError("Batch requests cannot stream.", "body.stream") };
-  const requestHash = canonicalHash({ batchId, body });
   try {
+    const requestHash = hashRequest(batchId, body);
     if (url === "/v1/jobs") {
       const r = SubmitJobSchema.safeParse(body);
       if (!r.success) throw zodError(r.error);
@@ -86,6 +86,17 @@ export function parseLine(ctx: RouteContext, endpoint: BatchEndpoint, text: stri
     return { ok: true, line: { customId: envelope.data.custom_id, spec, constraints: {}, name, requestHash } };
   } catch (e) {
     if (e instanceof TesseraError) return { ok: false, customId, error: e };
+    throw e;
+  }
+}
+
+/** What a line's idempotency is checked against; a body nested past the stack's depth (valid
+ * JSON, which JSON.parse reads) cannot be canonicalised and is the line's error, not the batch's. */
+function hashRequest(batchId: string, body: unknown): string {
+  try {
+    return canonicalHash({ batchId, body });
+  } catch (e) {
+    if (e instanceof RangeError) throw lineError("The line's body nests too deeply.", "body");
     throw e;
   }
 }

@@ -61,7 +61,11 @@ export class BatchRunner {
   async start(): Promise<void> {
     try {
       if (this.batch.status === "validating") await this.validate();
-      else if (this.batch.status === "in_progress" || this.batch.status === "cancelling") await this.scan();
+      else if (this.batch.status === "in_progress" || this.batch.status === "cancelling") {
+        const total = await this.scan();
+        // cancelled while validating, and the gateway stopped before the count was saved
+        if (this.batch.total === 0) this.batch = { ...this.batch, total };
+      }
       if (this.batch.status === "in_progress" || this.batch.status === "cancelling") {
         if (this.batch.status === "cancelling") this.stopReason = "cancelled";
         await this.recover();
@@ -98,7 +102,9 @@ export class BatchRunner {
 
   private async validate(): Promise<void> {
     const total = await this.scan();
-    this.set("in_progress", { total, inProgressAt: Date.now() });
+    // a cancel during the scan has moved the batch to cancelling: it never goes back
+    if (this.batch.status === "validating") this.set("in_progress", { total, inProgressAt: Date.now() });
+    else this.batch = { ...this.batch, total };
     await this.save();
   }
 
@@ -205,7 +211,27 @@ export class BatchRunner {
     return errorLine(this.batch.id, n, customId, code, message);
   }
 
+  /** Never rejects: a line that fails unexpectedly is written as an error line, so the batch
+   * still accounts for it and finishes (a rejection here would be unhandled). */
   private async runLine(n: number, text: string): Promise<void> {
+    try {
+      await this.processLine(n, text);
+    } catch (err) {
+      this.deps.log.error({ err, batchId: this.batch.id, line: n }, "batch line failed");
+      this.write(
+        n,
+        errorLine(
+          this.batch.id,
+          n,
+          customIdOf(text),
+          "internal_error",
+          `line ${n + 1}: the gateway could not process it`,
+        ),
+      );
+    }
+  }
+
+  private async processLine(n: number, text: string): Promise<void> {
     if (this.duplicates.has(n)) {
       const id = customIdOf(text);
       this.write(
@@ -298,7 +324,8 @@ export class BatchRunner {
   }
 
   private async finalize(): Promise<void> {
-    if (this.batch.status !== "finalizing") {
+    // a cancelled batch stays cancelling until it is cancelled, as OpenAI's does
+    if (this.batch.status !== "finalizing" && this.batch.status !== "cancelling") {
       this.set("finalizing", { finalizingAt: Date.now() });
       await this.save();
     }

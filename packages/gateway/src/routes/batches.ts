@@ -3,6 +3,7 @@
 import { createReadStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { InvalidRequest, NotFound, TesseraError } from "@tessera/protocol";
+import type { BatchFilePurpose } from "@tessera/store";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { newFileId, receiveUpload } from "../batch/files.js";
@@ -28,14 +29,17 @@ const ListQuery = z
   .object({ after: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(100).default(20) })
   .strict();
 
-// OpenAI's file list, newest first: up to 10,000 a page; `purpose` filters (all files here are batch files)
+// OpenAI's file list: newest first unless `order=asc`, up to 10,000 a page; `purpose` filters
+// (batch inputs are `batch`, what batches write is `batch_output`; other purposes hold nothing here)
 const FileListQuery = z
   .object({
     after: z.string().max(128).optional(),
     limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
     purpose: z.string().min(1).max(64).optional(),
+    order: z.enum(["asc", "desc"]).default("desc"),
   })
   .strict();
+const STORED_PURPOSES = new Set<string>(["batch", "batch_output"] satisfies BatchFilePurpose[]);
 
 /** `after` must name one of the consumer's own records: any other cursor is a mistake, not an empty page. */
 function badCursor(after: string): InvalidRequest {
@@ -80,9 +84,15 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
     const q = parse(FileListQuery, req.query);
     if (q.after !== undefined && (await ctx.store.batches.getFile(q.after))?.consumerId !== consumerId)
       throw badCursor(q.after);
+    const { purpose } = q;
     const files =
-      q.purpose === undefined || q.purpose === "batch"
-        ? await ctx.store.batches.listFiles(consumerId, { after: q.after, limit: q.limit + 1 })
+      purpose === undefined || STORED_PURPOSES.has(purpose)
+        ? await ctx.store.batches.listFiles(consumerId, {
+            after: q.after,
+            limit: q.limit + 1,
+            order: q.order,
+            purpose: purpose as BatchFilePurpose | undefined,
+          })
         : [];
     const page = files.slice(0, q.limit).map(fileView);
     return {

@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { numberedLines } from "./files.js";
+
+const dir = mkdtempSync(join(tmpdir(), "tessera-lines-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function linesOf(content: string | Buffer): Promise<[number, string][]> {
+  const path = join(dir, `f${Math.random()}.jsonl`);
+  writeFileSync(path, content);
+  const out: [number, string][] = [];
+  for await (const l of numberedLines(path)) out.push(l);
+  return out;
+}
+
+// the reader takes 256 KiB at a time
+const READ = 256 * 1024;
+
+describe("numberedLines", () => {
+  it("numbers every line, blank ones too, drops CR of CRLF and keeps a last line without newline", async () => {
+    expect(await linesOf('{"a":1}\r\n\n{"b":2}\nlast')).toEqual([
+      [0, '{"a":1}'],
+      [1, ""],
+      [2, '{"b":2}'],
+      [3, "last"],
+    ]);
+    expect(await linesOf("one\n")).toEqual([[0, "one"]]);
+    expect(await linesOf("")).toEqual([]);
+  });
+
+  it("keeps a multi-byte character that a read boundary splits", async () => {
+    // "é" is 2 bytes: put its first byte last in the first read
+    const head = "x".repeat(READ - 1);
+    const second = `{"custom_id":"é日本語é"}`;
+    const lines = await linesOf(`${head}é\n${second}\n`);
+    expect(lines).toEqual([
+      [0, `${head}é`],
+      [1, second],
+    ]);
+  });
+
+  it("reads a line spanning many reads whole", async () => {
+    const long = "ü".repeat(3 * READ + 7);
+    const lines = await linesOf(`a\n${long}\nb`);
+    expect(lines.map(([n, t]) => [n, t.length])).toEqual([
+      [0, 1],
+      [1, long.length],
+      [2, 1],
+    ]);
+    expect(lines[1]?.[1]).toBe(long);
+  });
+});
