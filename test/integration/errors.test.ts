@@ -252,7 +252,12 @@ describe("request validation", () => {
       body: JSON.stringify({ model: "tessera-tiny", prompt: "word ".repeat(4000), max_tokens: 8 }),
     });
     expect(r.status).toBe(400);
-    expect(r.body.error).toMatchObject({ type: "invalid_request_error", code: "invalid_job" });
+    // OpenAI's code for it, naming the field to shorten
+    expect(r.body.error).toMatchObject({
+      type: "invalid_request_error",
+      code: "context_length_exceeded",
+      param: "prompt",
+    });
     expect(r.body.error?.message).toContain("prompt too long");
     expect((await call("/v1/account", { key })).body).toMatchObject({
       balance: (before as unknown as { balance: string }).balance,

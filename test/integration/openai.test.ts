@@ -1,7 +1,8 @@
 // The official openai client, unchanged, against a real gateway and real provider processes.
+import { loadBuiltinModule } from "@tessera/runtimes";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestNetwork } from "../helpers/network.js";
+import { TestNetwork, until } from "../helpers/network.js";
 
 describe("OpenAI API", () => {
   const net = new TestNetwork();
@@ -142,6 +143,148 @@ describe("OpenAI API", () => {
     const a = await openai.chat.completions.create(req);
     const b = await openai.chat.completions.create(req);
     expect(a.choices[0]!.message.content).toBe(b.choices[0]!.message.content);
+  });
+
+  it("accepts what clients send as defaults, refuses what asks for more, and names each request", async () => {
+    const base = { model, max_tokens: 4, temperature: 0 };
+    const r = await openai.chat.completions.create({
+      ...base,
+      messages: [
+        { role: "user", content: "Hi" },
+        { role: "assistant", content: null },
+        { role: "user", content: "Again" },
+      ],
+      tools: [],
+      tool_choice: "none",
+      parallel_tool_calls: false,
+      response_format: { type: "text" },
+      logit_bias: {},
+      store: false,
+      service_tier: "auto",
+      user: null as unknown as string,
+      top_logprobs: 0,
+    });
+    expect(r.choices[0]?.message.role).toBe("assistant");
+    expect(r._request_id).toMatch(/^req_[0-9a-f]{24}$/);
+    const refused = async (extra: object, param: string) => {
+      const e = await openai.chat.completions
+        .create({ ...base, messages: [{ role: "user", content: "x" }], ...extra } as never)
+        .catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((e as InstanceType<typeof OpenAI.BadRequestError>).param).toBe(param);
+      expect((e as { requestID?: string }).requestID).toMatch(/^req_/);
+    };
+    await refused({ response_format: { type: "json_object" } }, "response_format.type");
+    await refused({ tools: [{ type: "function", function: { name: "f" } }] }, "tools");
+    await refused({ logit_bias: { "50256": -100 } }, "logit_bias");
+    const nullUserContent = await fetch(`${net.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${openai.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ ...base, messages: [{ role: "user", content: null }] }),
+    });
+    expect(nullUserContent.status).toBe(400);
+  });
+
+  it("takes a one-element prompt list and caps legacy completions at 16 tokens by default, as OpenAI does", async () => {
+    const r = await openai.completions.create({ model, prompt: ["Once upon a time"], temperature: 0 });
+    expect(r.usage?.completion_tokens).toBeGreaterThan(0);
+    expect(r.usage?.completion_tokens).toBeLessThanOrEqual(16);
+    const same = await openai.completions.create({ model, prompt: "Once upon a time", temperature: 0 });
+    expect(same.choices[0]?.text).toBe(r.choices[0]?.text);
+    const many = await openai.completions.create({ model, prompt: ["a", "b"] }).catch((x: unknown) => x);
+    expect(many).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((many as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("prompt");
+  });
+
+  it("gives every chunk a usage field with include_usage, null until the last", async () => {
+    const stream = await openai.chat.completions.create({
+      model,
+      messages: [{ role: "user", content: "Count" }],
+      max_tokens: 8,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const usages: (OpenAI.CompletionUsage | null | undefined)[] = [];
+    for await (const chunk of stream) usages.push(chunk.usage);
+    expect(usages.length).toBeGreaterThan(2);
+    expect(usages.slice(0, -1).every((u) => u === null)).toBe(true);
+    expect(usages.at(-1)?.completion_tokens).toBeGreaterThan(0);
+  });
+
+  it("answers a prompt the context cannot hold as context_length_exceeded, streamed or not, uncharged", async () => {
+    const { apiKey, client } = await net.consumer();
+    const oa = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
+    // ~1,700 prompt tokens: with the default output cap of 512, more than the 2,048-token context
+    const req = { model, messages: [{ role: "user" as const, content: "a ".repeat(1700) }] };
+    for (const stream of [false, true]) {
+      const e = await oa.chat.completions.create({ ...req, stream }).catch((x: unknown) => x);
+      expect(e, String(stream)).toBeInstanceOf(OpenAI.BadRequestError);
+      const err = e as InstanceType<typeof OpenAI.BadRequestError>;
+      expect(err.code).toBe("context_length_exceeded");
+      expect(err.param).toBe("messages");
+      expect(err.message).toMatch(/set max_tokens lower/);
+    }
+    // with room made for it, the same prompt runs
+    const ok = await oa.chat.completions.create({ ...req, max_tokens: 8, temperature: 0 });
+    expect(ok.usage?.prompt_tokens).toBeGreaterThan(1536);
+    const account = await client.account();
+    expect(account.escrow).toBe("0");
+    expect(account.spent).toBe((ok as unknown as { tessera: { cost: string } }).tessera.cost);
+  });
+
+  it("cancels and refunds a request whose client goes away before any answer", async () => {
+    const { apiKey, client } = await net.consumer();
+    const oa = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
+    // every slot of both providers (2 × 2) busy with a long WASM job, so the chat request queues
+    const primes = (await client.uploadBlob(await loadBuiltinModule("primes"))).id;
+    const blockers = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        client.submitJob({
+          runtime: "wasm",
+          module: primes,
+          input: { data: Buffer.from("50000000").toString("base64") },
+          limits: { timeoutMs: 300_000, maxMemoryMb: 64 },
+        }),
+      ),
+    );
+    try {
+      await until(
+        "the blockers running",
+        async () => (await client.listJobs({ status: "running" })).data.length === 4,
+        60_000,
+      );
+      for (const stream of [false, true]) {
+        const abort = new AbortController();
+        const pending = oa.chat.completions
+          .create(
+            { model, messages: [{ role: "user", content: `gone ${stream}` }], max_tokens: 8, stream },
+            { signal: abort.signal },
+          )
+          .catch((x: unknown) => x);
+        const queued = await until(
+          "the chat job queued",
+          async () => (await client.listJobs({ status: "queued" })).data[0],
+          30_000,
+        );
+        abort.abort();
+        expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
+        const job = await until(
+          "the abandoned job cancelled",
+          async () => {
+            const j = await client.getJob(queued.id);
+            return j.status === "cancelled" ? j : undefined;
+          },
+          30_000,
+        );
+        expect(job.cost ?? "0").toBe("0");
+      }
+    } finally {
+      await Promise.all(blockers.map((b) => client.cancelJob(b.id)));
+    }
+    const account = await client.account();
+    expect(account.escrow).toBe("0");
+    expect(account.spent).toBe("0");
   });
 
   it("raises the SDK's typed errors for a bad key and an unknown model", async () => {

@@ -1,4 +1,5 @@
 // Builds and starts a gateway: store, engine, HTTP API and the provider WebSocket channel.
+import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import rateLimit from "@fastify/rate-limit";
 import websocket from "@fastify/websocket";
@@ -70,7 +71,12 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
     bodyLimit: config.bodyLimitBytes,
     frameworkErrors,
     clientErrorHandler,
+    // OpenAI's shape: clients show it (the openai client's `_request_id`) and logs carry it
+    genReqId: () => `req_${randomBytes(12).toString("hex")}`,
   }) as unknown as FastifyInstance;
+  app.addHook("onRequest", async (req, reply) => {
+    reply.header("x-request-id", req.id);
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, new NotFound("route", `${req.method} ${req.url.split("?")[0]}`)),

@@ -60,6 +60,9 @@ export class UnknownModel extends TesseraError {
     super("model_not_found", 404, `The model '${model}' is not offered by any provider.`, "not_found_error", "model");
   }
 }
+/** How a provider's failure reason starts when the prompt leaves no room for the output cap: the
+ * gateway answers it as OpenAI's context_length_exceeded. */
+export const PROMPT_TOO_LONG = "prompt too long: ";
 /** OpenAI's answer to a request that cannot fit the model's context. */
 export class ContextLengthExceeded extends TesseraError {
   constructor(message: string, param: string) {

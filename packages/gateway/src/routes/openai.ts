@@ -1,17 +1,20 @@
 // OpenAI-compatible chat and text completions. Each request becomes an interactive LLM job;
 // `stream: true` forwards tokens as server-sent events as the provider produces them.
 import { randomInt } from "node:crypto";
+import type { ServerResponse } from "node:http";
 import type { JobRecord } from "@tessera/core";
 import {
   type ChatCompletionRequest,
   ChatCompletionRequestSchema,
   type CompletionRequest,
   CompletionRequestSchema,
+  ContextLengthExceeded,
   canonicalHash,
   InvalidRequest,
   type LlmJobSpec,
   LlmJobSpecSchema,
   type LlmOutput,
+  PROMPT_TOO_LONG,
   TesseraError,
 } from "@tessera/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -24,7 +27,8 @@ import { idempotencyHeader } from "./idempotency.js";
 import { resolveModel } from "./models.js";
 import { waitForJob } from "./wait.js";
 
-const DEFAULT_MAX_TOKENS = 512;
+/** Output cap when a request sets none: OpenAI documents 16 for the legacy completions endpoint. */
+const DEFAULT_MAX_TOKENS = { chat: 512, completion: 16 } as const;
 
 export type Kind = "chat" | "completion";
 
@@ -42,17 +46,19 @@ export function toSpec(
   const model = resolveModel(ctx.engine, body.model);
   const temperature = body.temperature ?? 1;
   const maxTokens =
-    ("max_completion_tokens" in body ? body.max_completion_tokens : undefined) ?? body.max_tokens ?? DEFAULT_MAX_TOKENS;
+    ("max_completion_tokens" in body ? body.max_completion_tokens : undefined) ??
+    body.max_tokens ??
+    DEFAULT_MAX_TOKENS[kind];
   const stop = body.stop == null ? undefined : Array.isArray(body.stop) ? body.stop : [body.stop];
   const input =
     kind === "chat"
       ? {
           messages: (body as ChatCompletionRequest).messages.map((m) => ({
             role: m.role,
-            content: typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join(""),
+            content: typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text).join(""),
           })),
         }
-      : { prompt: (body as CompletionRequest).prompt };
+      : { prompt: [(body as CompletionRequest).prompt].flat()[0] as string };
   // Providers refuse a lease whose job breaks the job schema, so no request may build one; the
   // OpenAI schema carries the same limits and this is what catches a gap between the two.
   const spec = parse(LlmJobSpecSchema, {
@@ -98,6 +104,11 @@ function tesseraExtras(job: JobRecord) {
 export function finalError(job: JobRecord): TesseraError {
   if (job.status === "cancelled")
     return new TesseraError("job_cancelled", 409, `The job ${job.id} was cancelled.`, "conflict_error");
+  if (job.status === "failed" && job.error?.startsWith(`${JOB_AT_FAULT}${PROMPT_TOO_LONG}`))
+    return new ContextLengthExceeded(
+      `This model's context cannot hold the request: ${job.error.slice(JOB_AT_FAULT.length)}. Shorten the prompt or set max_tokens lower.`,
+      "messages" in job.spec.input ? "messages" : "prompt",
+    );
   if (job.status === "failed" && job.error?.startsWith(JOB_AT_FAULT))
     return new TesseraError("invalid_job", 400, `The job ${job.id} failed: ${job.error}`, "invalid_request_error");
   if (job.status === "failed" && job.error?.includes("before its deadline"))
@@ -150,8 +161,11 @@ function streamChunk(
   text: string | null,
   finish: string | null,
   first: boolean,
+  includeUsage: boolean,
 ) {
   const created = Math.floor(job.createdAt / 1000);
+  // with include_usage, OpenAI gives every chunk a usage field, null but in the last one
+  const usageField = includeUsage ? { usage: null } : {};
   if (kind === "chat") {
     const delta: Record<string, string> = {};
     if (first) delta.role = "assistant";
@@ -162,6 +176,7 @@ function streamChunk(
       created,
       model: name,
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...usageField,
     };
   }
   return {
@@ -170,36 +185,72 @@ function streamChunk(
     created,
     model: name,
     choices: [{ index: 0, text: text ?? "", logprobs: null, finish_reason: finish }],
+    ...usageField,
   };
+}
+
+/**
+ * Cancels (and so refunds) the job when its client goes away before it has received any of the
+ * answer: the provider would work for nobody. Not once text was streamed, since the consumer has
+ * it (the job runs on and is billed), nor for a request with an Idempotency-Key, whose retry is
+ * meant to find the job still there.
+ */
+function cancelIfAbandoned(
+  ctx: RouteContext,
+  res: ServerResponse,
+  job: JobRecord,
+  delivered: () => boolean,
+  idempotent: boolean,
+): void {
+  if (idempotent) return;
+  res.once("close", () => {
+    if (res.writableFinished || delivered() || !ctx.engine.activeJob(job.id)) return;
+    ctx.engine.cancel(job.consumerId, job.id).catch((err: unknown) => {
+      ctx.log.warn({ err, jobId: job.id }, "cancelling the job of a closed request failed");
+    });
+  });
 }
 
 async function stream(
   ctx: RouteContext,
+  req: FastifyRequest,
   reply: FastifyReply,
   kind: Kind,
   job: JobRecord,
   name: string,
   includeUsage: boolean,
+  idempotent: boolean,
 ) {
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    connection: "keep-alive",
-    "x-tessera-job-id": job.id,
-  });
-  const write = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
+  // The status line waits for the first text: a job that fails before producing any (a prompt
+  // that does not fit the context, no capacity before the deadline) is answered with its HTTP
+  // status and error body, as a non-streamed request would be.
+  const open = () => {
+    if (res.headersSent) return;
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      "x-tessera-job-id": job.id,
+      "x-request-id": req.id,
+    });
+  };
+  const write = (obj: unknown) => {
+    open();
+    res.write(`data: ${JSON.stringify(obj)}\n\n`);
+  };
   let first = true;
   // An idempotent replay that finds its job running has missed the first chunks, and one that
   // finds it finished gets none: both are sent the text at the end instead of chunk by chunk.
   const live = job.status === "queued";
   let sent = "";
+  cancelIfAbandoned(ctx, res, job, () => !first, idempotent);
   await new Promise<void>((resolve) => {
     const onEvent = (e: JobEvent) => {
       if (e.type === "chunk") {
         if (!live) return;
-        write(streamChunk(kind, job, name, e.text, null, first));
+        write(streamChunk(kind, job, name, e.text, null, first, includeUsage));
         sent += e.text;
         first = false;
         return;
@@ -209,21 +260,26 @@ async function stream(
         const out = done.output as LlmOutput;
         const rest = out.text.startsWith(sent) ? out.text.slice(sent.length) : "";
         if (rest) {
-          write(streamChunk(kind, done, name, rest, null, first));
+          write(streamChunk(kind, done, name, rest, null, first, includeUsage));
           first = false;
         }
-        write(streamChunk(kind, done, name, null, out.finishReason, first));
+        write(streamChunk(kind, done, name, null, out.finishReason, first, includeUsage));
         if (includeUsage)
           write({
-            ...streamChunk(kind, done, name, null, null, false),
+            ...streamChunk(kind, done, name, null, null, false, false),
             choices: [],
             usage: usage(done),
             tessera: tesseraExtras(done),
           });
-      } else {
+        res.write("data: [DONE]\n\n");
+      } else if (res.headersSent) {
         write(finalError(done).toOpenAI());
+        res.write("data: [DONE]\n\n");
+      } else {
+        const err = finalError(done);
+        res.writeHead(err.status, { "content-type": "application/json; charset=utf-8", "x-request-id": req.id });
+        res.write(JSON.stringify(err.toOpenAI()));
       }
-      res.write("data: [DONE]\n\n");
       res.end();
       off();
       resolve();
@@ -256,7 +312,10 @@ export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
       deadlineMs: ctx.config.syncDeadlineMs,
       stream: body.stream === true,
     });
-    if (body.stream) return stream(ctx, reply, kind, job, name, body.stream_options?.include_usage === true);
+    const idempotent = header !== undefined;
+    if (body.stream)
+      return stream(ctx, req, reply, kind, job, name, body.stream_options?.include_usage === true, idempotent);
+    cancelIfAbandoned(ctx, reply.raw, job, () => false, idempotent);
     const done = await waitForJob(ctx, job.id, ctx.config.syncDeadlineMs + 10 * 60_000);
     if (done.status !== "completed") throw finalError(done);
     return completionBody(kind, done, name);

@@ -1,5 +1,6 @@
 // The OpenAI request shapes we accept. Fields OpenAI defines but we cannot honour (n > 1,
-// tools, logit_bias...) are rejected with a 400 naming the field rather than silently ignored.
+// tools, logit_bias...) are rejected with a 400 naming the field rather than silently ignored;
+// their "nothing asked" values (an empty tools list, response_format text) are accepted.
 import { z } from "zod";
 
 // the limits of the native job schema (job.ts), so that every accepted request builds a valid job
@@ -12,10 +13,20 @@ const ContentPartSchema = z.object({ type: z.literal("text"), text: z.string().m
 export const OpenAIChatMessageSchema = z
   .object({
     role: z.enum(["system", "user", "assistant", "developer"]),
-    content: z.union([z.string().max(MAX_TEXT), z.array(ContentPartSchema).max(256)]),
+    // null: an assistant turn without text (OpenAI sends one beside tool calls, and clients
+    // echo the history back as they got it)
+    content: z.union([z.string().max(MAX_TEXT), z.array(ContentPartSchema).max(256), z.null()]),
     name: z.string().max(64).optional(),
   })
-  .strict();
+  .strict()
+  .refine((m) => m.content !== null || m.role === "assistant", {
+    message: "content may be null only in an assistant message",
+    path: ["content"],
+  });
+
+/** Accepts only the value that asks for nothing (an empty list or map), naming what is not offered. */
+const onlyEmpty = <T extends z.ZodTypeAny>(schema: T, what: string) =>
+  schema.refine((v) => Object.keys(v as object).length === 0, `${what} not supported`);
 
 const common = {
   model: z.string().min(1).max(200),
@@ -32,7 +43,7 @@ const common = {
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullish(),
   n: z.literal(1).nullish(),
-  user: z.string().max(256).optional(),
+  user: z.string().max(256).nullish(),
   presence_penalty: z.literal(0).nullish(),
   frequency_penalty: z.literal(0).nullish(),
   metadata: z
@@ -47,6 +58,20 @@ export const ChatCompletionRequestSchema = z
     messages: z.array(OpenAIChatMessageSchema).min(1).max(1024),
     max_completion_tokens: z.number().int().min(1).max(32_768).nullish(),
     logprobs: z.boolean().nullish(),
+    // what clients send as defaults, accepted when they ask for nothing we lack
+    top_logprobs: z.literal(0).nullish(),
+    response_format: z
+      .object({ type: z.literal("text") })
+      .strict()
+      .nullish(),
+    modalities: z.array(z.literal("text")).max(1).nullish(),
+    tools: onlyEmpty(z.array(z.unknown()), "tools are").nullish(),
+    tool_choice: z.enum(["none", "auto"]).nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+    logit_bias: onlyEmpty(z.record(z.string(), z.number()), "logit_bias is").nullish(),
+    // every job is stored by the gateway anyway (GET /v1/jobs/:id)
+    store: z.boolean().nullish(),
+    service_tier: z.enum(["auto", "default"]).nullish(),
   })
   .strict();
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
@@ -54,9 +79,18 @@ export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 export const CompletionRequestSchema = z
   .object({
     ...common,
-    prompt: z.string().max(MAX_TEXT),
+    // one prompt per request; a list of one is what some clients (LangChain's OpenAI LLM) send
+    prompt: z.union([
+      z.string().max(MAX_TEXT),
+      z
+        .array(z.string().max(MAX_TEXT))
+        .length(1, "one prompt per request: send each prompt as its own request, or many in a batch"),
+    ]),
     logprobs: z.number().int().min(0).max(5).nullish(),
     echo: z.literal(false).nullish(),
+    best_of: z.literal(1).nullish(),
+    suffix: z.null().optional(),
+    logit_bias: onlyEmpty(z.record(z.string(), z.number()), "logit_bias is").nullish(),
   })
   .strict();
 export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;

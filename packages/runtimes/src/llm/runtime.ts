@@ -1,7 +1,13 @@
 // The LLM runtime: loads GGUF models through node-llama-cpp and executes LlmJobSpecs on them,
 // up to `concurrency` at once, deterministically (see generate.ts and loaded-model.ts).
 
-import type { LlmJobSpec, LlmOutput, ModelInfo, VerdictReport } from "@tessera/protocol";
+import {
+  type LlmJobSpec,
+  type LlmOutput,
+  type ModelInfo,
+  PROMPT_TOO_LONG,
+  type VerdictReport,
+} from "@tessera/protocol";
 import {
   type ChatWrapper,
   getLlama,
@@ -122,7 +128,7 @@ class NodeLlamaRuntime implements LlmRuntime {
     }
     if (prompt.tokens.length + maxOutputTokens > contextSize) {
       throw new JobFault(
-        `prompt too long: ${prompt.tokens.length} tokens, but the context of ${contextSize} tokens with ` +
+        `${PROMPT_TOO_LONG}${prompt.tokens.length} tokens, but the context of ${contextSize} tokens with ` +
           `maxOutputTokens ${maxOutputTokens} leaves room for at most ${contextSize - maxOutputTokens}`,
       );
     }
