@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { loadBuiltinModule } from "@tessera/runtimes";
 import { BatchClient, type BatchProgress, type BatchView } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnTessera, TestNetwork } from "../helpers/network.js";
+import { spawnTessera, TestNetwork, until } from "../helpers/network.js";
 
 describe("native batches through the CLI and SDK", () => {
   const net = new TestNetwork();
@@ -41,6 +41,31 @@ describe("native batches through the CLI and SDK", () => {
     writeFileSync(path, `${lines.join("\n")}\n`);
     return { path, words };
   }
+
+  it("Ctrl-C on batch submit --wait stops following, not the batch, and names it", async () => {
+    const { apiKey } = await net.consumer();
+    const { client } = await net.consumer();
+    const reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
+    // no provider is in this region: the lines wait in the queue
+    const line = (i: number) =>
+      JSON.stringify({
+        custom_id: `m${i}`,
+        method: "POST",
+        url: "/v1/jobs",
+        body: { runtime: "wasm", module: reverse, input: { data: "eA==" }, constraints: { regions: ["mars"] } },
+      });
+    const path = join(dir, "mars.jsonl");
+    writeFileSync(path, `${[line(0), line(1)].join("\n")}\n`);
+    const flags = ["--gateway", net.url, "--api-key", apiKey];
+    const p = spawnTessera("batch", ["batch", "submit", path, "--endpoint", "/v1/jobs", "--wait", "--json", ...flags]);
+    const id = await until("the batch id", () => /batch (batch_[0-9a-f]+) started/.exec(p.output())?.[1], 30_000);
+    p.child.kill("SIGINT");
+    expect(await p.exited).toBe(130);
+    expect(p.output()).toContain(`'tessera batch cancel ${id}' cancels it`);
+    const b = new BatchClient({ baseUrl: net.url, apiKey });
+    expect((await b.get(id)).status).toBe("in_progress");
+    await b.cancel(id);
+  });
 
   it("tessera batch submit --wait runs WASM job lines and writes the output and error files", async () => {
     const { apiKey } = await net.consumer();

@@ -1,10 +1,13 @@
 // The client commands of the `tessera` CLI as a user scripts them: exit codes that say whether
 // the work succeeded, JSON that parses, a cancel that refunds, and failures in one line.
+
+import { once } from "node:events";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, spawnTessera, TestNetwork } from "../helpers/network.js";
+import { freePort, spawnTessera, TestNetwork, until } from "../helpers/network.js";
 
 describe("tessera client commands", () => {
   const net = new TestNetwork();
@@ -51,6 +54,24 @@ describe("tessera client commands", () => {
     expect(cancelled.code, cancelled.out).toBe(0);
     expect(json<{ status: string }>(cancelled.out).status).toBe("cancelled");
     expect(json<{ escrow: string }>((await run(["account", "--json"])).out).escrow).toBe(before.escrow);
+    // cancelling again is no error; cancelling a job that completed is, and says so
+    expect((await run(["cancel", id])).code).toBe(0);
+    const done = json<{ id: string }>(
+      (await run(["submit", "--prompt", "hi", "--max-tokens", "2", "--wait", "--json"])).out,
+    );
+    const late = await run(["cancel", done.id]);
+    expect(late.code, late.out).toBe(1);
+    expect(late.out).toContain(`job ${done.id} had already completed; nothing was cancelled`);
+  });
+
+  it("Ctrl-C on submit --wait stops waiting, not the job, and says how to reach it", async () => {
+    const p = spawnTessera("cli", ["submit", "--prompt", "wait here", "--region", "mars", "--wait", ...flags]);
+    const id = await until("the job id", () => /job (job_[0-9a-f]+) submitted/.exec(p.output())?.[1], 30_000);
+    p.child.kill("SIGINT");
+    expect(await p.exited).toBe(130);
+    expect(p.output()).toContain(`'tessera cancel ${id}' cancels it`);
+    expect((await run(["jobs", id, "--json"])).out).toContain('"status": "queued"');
+    expect((await run(["cancel", id])).code).toBe(0);
   });
 
   it("pages through jobs with the cursor a listing prints", async () => {
@@ -118,5 +139,18 @@ describe("tessera client commands", () => {
       code: "unreachable",
       message: expect.stringContaining("cannot reach the gateway"),
     });
+  });
+
+  it("chain up on a port in use says so in one line", async () => {
+    const port = await freePort();
+    const holder = createServer().listen(port, "127.0.0.1");
+    await once(holder, "listening");
+    try {
+      const p = spawnTessera("chain", ["chain", "up", "--port", String(port)]);
+      expect(await p.exited).toBe(1);
+      expect(p.output().trim()).toBe(`error: port ${port} is in use (another devnet?); stop it or pass --port`);
+    } finally {
+      holder.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { type Command, Option } from "commander";
 import { resolveCredentials, withClientFlags } from "../lib/credentials.js";
 import { intFlag } from "../lib/flags.js";
 import { formatCredits } from "../lib/format.js";
+import { untilInterrupted } from "../lib/interrupt.js";
 
 function batches(o: { gateway?: string; apiKey?: string; dir?: string }): BatchClient {
   const c = resolveCredentials(o);
@@ -34,8 +35,9 @@ async function download(client: BatchClient, b: BatchView, out: string): Promise
 }
 
 function follow(client: BatchClient, id: string, json: boolean): Promise<BatchView> {
-  return new Promise((resolve, reject) => {
-    const bar = json
+  let bar: SingleBar | undefined;
+  const following = new Promise<BatchView>((resolve, reject) => {
+    bar = json
       ? undefined
       : new SingleBar({
           format: " {bar} {value}/{total} lines | {failed} failed | {rate}/s | ETA {eta_s}s | spent {spent} credits",
@@ -64,6 +66,12 @@ function follow(client: BatchClient, id: string, json: boolean): Promise<BatchVi
       bar?.stop();
       reject(e);
     });
+  });
+  return untilInterrupted(following, () => {
+    bar?.stop();
+    process.stderr.write(
+      `\nstopped following; batch ${id} goes on: 'tessera batch status ${id}' shows it, 'tessera batch download ${id}' fetches its files once it ends, 'tessera batch cancel ${id}' cancels it\n`,
+    );
   });
 }
 
@@ -97,7 +105,10 @@ export function registerBatchCommands(program: Command): void {
     const client = batches(o);
     const uploaded = await client.upload(file);
     let b = await client.create(uploaded.id, o.endpoint, o.window);
-    if (!o.json) process.stdout.write(`batch ${b.id} started over ${uploaded.filename} (${uploaded.bytes} bytes)\n`);
+    // under --json on stderr, so that a --wait interrupted or failing still leaves the id behind
+    (o.json ? process.stderr : process.stdout).write(
+      `batch ${b.id} started over ${uploaded.filename} (${uploaded.bytes} bytes)\n`,
+    );
     if (!o.wait) {
       if (o.json) process.stdout.write(`${JSON.stringify(b, null, 2)}\n`);
       return;

@@ -1,6 +1,7 @@
 // `tessera chain deploy` and `tessera chain up`: put Tessera's settlement contracts on a chain.
 import type { Command } from "commander";
 import { intFlag } from "../lib/flags.js";
+import { portFree } from "../lib/processes.js";
 import { registerRedeemCommand } from "./redeem.js";
 import { registerStakeCommand } from "./stake.js";
 import { registerUnbondCommands } from "./unbond.js";
@@ -43,6 +44,8 @@ export function registerChainCommands(program: Command): void {
     .option("--port <n>", "JSON-RPC port", intFlag("port", 0, 65535), 8545)
     .option("--out <file>", "where to write the deployment record", "deployment.json")
     .action(async (o) => {
+      // Hardhat's server would throw EADDRINUSE from an event no one listens to
+      await portFree(o.port, "--port", "another devnet?");
       const { startDevnet } = await chainLib();
       const net = await startDevnet({ port: o.port, out: o.out });
       process.stdout.write(`devnet ${net.url} (chain ${net.deployment.chainId}); contracts → ${o.out}\n`);

@@ -5,6 +5,7 @@ import { type Command, Option } from "commander";
 import { clientFrom, withClientFlags } from "../lib/credentials.js";
 import { intFlag, numberFlag } from "../lib/flags.js";
 import { formatCredits } from "../lib/format.js";
+import { untilInterrupted } from "../lib/interrupt.js";
 
 function print(json: boolean, value: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
@@ -84,9 +85,20 @@ export function registerClientCommands(program: Command): void {
             constraints,
             idempotencyKey: o.idempotencyKey,
           });
-    const final = o.wait ? await client.waitForJob(job.id) : job;
+    if (!o.wait) return print(o.json, job, () => jobLine(job));
+    // the id first: a wait that is interrupted or runs out must not lose the job
+    process.stderr.write(`job ${job.id} submitted; waiting for it (Ctrl-C stops waiting, not the job)\n`);
+    const final = await untilInterrupted(client.waitForJob(job.id), () =>
+      process.stderr.write(
+        `\nstopped waiting; job ${job.id} goes on: 'tessera jobs ${job.id}' shows it, 'tessera cancel ${job.id}' cancels it\n`,
+      ),
+    );
     print(o.json, final, () => jobLine(final));
-    if (o.wait && final.status !== "completed") process.exitCode = 1;
+    if (final.status === "queued" || final.status === "running")
+      process.stderr.write(
+        `job ${job.id} is still ${final.status} after 10 minutes; 'tessera jobs ${job.id}' follows it\n`,
+      );
+    if (final.status !== "completed") process.exitCode = 1;
   });
 
   withClientFlags(
@@ -126,6 +138,14 @@ export function registerClientCommands(program: Command): void {
   ).action(async (id: string, o) => {
     const job = await clientFrom(o).cancelJob(id);
     print(o.json, job, () => jobLine(job));
+    // the API answers a finished job as it is (cancelling twice is no error); only a job that
+    // ended otherwise was not cancelled
+    if (job.status !== "cancelled") {
+      process.stderr.write(
+        `job ${id} had already ${job.status === "completed" ? "completed" : "failed"}; nothing was cancelled\n`,
+      );
+      process.exitCode = 1;
+    }
   });
 
   withClientFlags(program.command("account").description("show balance, escrow and spend")).action(async (o) => {

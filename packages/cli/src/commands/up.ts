@@ -3,14 +3,13 @@
 // with --demo real work is pushed through it.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { loadKeyFile } from "@tessera/protocol";
 import { TesseraClient } from "@tessera/sdk";
 import type { Command } from "commander";
 import { intFlag } from "../lib/flags.js";
 import { count, formatCredits } from "../lib/format.js";
-import { type Child, spawnTessera, stopAll, waitFor } from "../lib/processes.js";
+import { type Child, portFree, spawnTessera, stopAll, waitFor } from "../lib/processes.js";
 
 const REGIONS = ["eu-west", "us-east", "ap-south", "sa-east", "af-south", "us-west", "eu-north", "ap-east"];
 const DEMO_DEPOSIT = 1_000n * 1_000_000_000n; // 1,000 credits
@@ -126,6 +125,7 @@ export function registerUpCommand(program: Command): void {
         const rpc = `http://127.0.0.1:${o.chainPort}`;
         const contracts = join(dir, "deployment.json");
         if (onChain) {
+          await portFree(o.chainPort, "--chain-port", "another devnet?");
           clearDeployment(contracts);
           start(spawnTessera("devnet", ["chain", "up", "--port", String(o.chainPort), "--out", contracts], logs));
           await waitForDeployment(contracts, rpc);
@@ -263,21 +263,4 @@ export function registerUpCommand(program: Command): void {
         await stop(1);
       }
     });
-}
-
-function portFree(port: number): Promise<void> {
-  if (port === 0) return Promise.resolve();
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer()
-      .once("error", (e: NodeJS.ErrnoException) =>
-        reject(
-          new Error(
-            e.code === "EADDRINUSE"
-              ? `port ${port} is in use (another tessera up?); stop it or pass --port`
-              : `cannot listen on port ${port}: ${e.message}`,
-          ),
-        ),
-      )
-      .listen(port, "127.0.0.1", () => probe.close(() => resolvePort()));
-  });
 }

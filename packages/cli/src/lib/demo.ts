@@ -56,7 +56,12 @@ export async function runDemo(opts: {
 }): Promise<DemoSummary> {
   const openai = new OpenAI({ baseURL: `${opts.gateway}/v1`, apiKey: opts.apiKey, maxRetries: 0 });
   const bar = new cliProgress.SingleBar(
-    { format: " demo |{bar}| {value}/{total} jobs | failed {failed} | {eta_formatted} left", hideCursor: true },
+    {
+      format: " demo |{bar}| {value}/{total} jobs | failed {failed} | {eta_formatted} left",
+      hideCursor: true,
+      // Ctrl-C (which `up` answers by stopping the network) gives the terminal its cursor back
+      gracefulExit: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   const outcomes: Outcome[] = [];

@@ -2,6 +2,7 @@
 // and all of them are stopped (politely, then firmly) when the parent stops.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { nodeFlagsFor, TESSERA_BIN } from "./node-flags.js";
 
@@ -52,4 +53,22 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 150));
   }
+}
+
+/** Resolves when nothing listens on the loopback port (0 = any port will do), else says who to stop. */
+export function portFree(port: number, flag = "--port", holder = "another tessera up?"): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer()
+      .once("error", (e: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            e.code === "EADDRINUSE"
+              ? `port ${port} is in use (${holder}); stop it or pass ${flag}`
+              : `cannot listen on port ${port}: ${e.message}`,
+          ),
+        ),
+      )
+      .listen(port, "127.0.0.1", () => probe.close(() => resolvePort()));
+  });
 }
