@@ -6,7 +6,7 @@
 // when two verdicts go against the cheater submits Slashing.slashProvider itself: the registry
 // stake drops by the contract's amount, the consumer's custodial address gets the refund, the
 // verifiers their reward, the local ledger mirrors it once, and the same evidence cannot be used again.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   clientsFor,
@@ -470,6 +470,15 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
     const nothing = await chainCli("withdraw-stake", "honest");
     expect(nothing.code, nothing.out).toBe(1);
     expect(nothing.refusal).toMatch(/^NothingUnbonding/);
+    // a key file that is not there is not made up on the spot
+    const noKey = await chainCli("withdraw-stake", "nobody");
+    expect(noKey.code, noKey.out).toBe(1);
+    expect(noKey.refusal).toMatch(/^--eth-key: no key file at /);
+    expect(existsSync(keys("nobody"))).toBe(false);
+    // registering below the registry's minimum: the contract's reason, in words
+    const low = await chainCli("stake", "newcomer", ["--amount", "1", "--faucet"]);
+    expect(low.code, low.out).toBe(1);
+    expect(low.refusal).toMatch(/^StakeTooLow: registering needs at least \d+ bonded, this would bond 1$/);
     // more than is bonded: refused, nothing moves
     const tooMuch = await chainCli("unbond", "honest", ["--amount", (before.bonded + 1n).toString()]);
     expect(tooMuch.code, tooMuch.out).toBe(1);

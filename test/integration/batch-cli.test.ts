@@ -64,6 +64,10 @@ describe("native batches through the CLI and SDK", () => {
     expect(p.output()).toContain(`'tessera batch cancel ${id}' cancels it`);
     const b = new BatchClient({ baseUrl: net.url, apiKey });
     expect((await b.get(id)).status).toBe("in_progress");
+    // its files do not exist yet: said, not "wrote nothing"
+    const early = spawnTessera("download", ["batch", "download", id, "--out", join(dir, "early.jsonl"), ...flags]);
+    expect(await early.exited).toBe(1);
+    expect(early.output()).toContain(`batch ${id} is in_progress; its files are written when it ends`);
     await b.cancel(id);
   });
 

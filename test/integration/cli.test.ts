@@ -111,6 +111,16 @@ describe("tessera client commands", () => {
     expect(missing.code).toBe(1);
     expect(errorJson(missing.out).error.code).toBe("job_not_found");
     expect(missing.out).not.toMatch(/\n\s+at /); // no stack trace
+    // a module path that is not there, or is not WebAssembly, is said before any upload
+    const wasm = (module: string) => run(["submit", "--runtime", "wasm", "--module", module]);
+    const gone = await wasm("/no/such/module.wasm");
+    expect([gone.code, gone.out.trim()]).toEqual([1, "error: --module: no such file /no/such/module.wasm"]);
+    const notWasm = join(mkdtempSync(join(tmpdir(), "tessera-cli-")), "text.wasm");
+    writeFileSync(notWasm, "hello");
+    const text = await wasm(notWasm);
+    expect([text.code, text.out.trim()]).toEqual([1, `error: --module: ${notWasm} is not a WebAssembly module`]);
+    const version = await run(["--version"]);
+    expect([version.code, version.out.trim()]).toEqual([0, "0.1.0 (protocol 1)"]);
   });
 
   it("checks a batch's flags and --out before uploading anything", async () => {

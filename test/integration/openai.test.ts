@@ -177,6 +177,7 @@ describe("OpenAI API", () => {
     await refused({ response_format: { type: "json_object" } }, "response_format.type");
     await refused({ tools: [{ type: "function", function: { name: "f" } }] }, "tools");
     await refused({ logit_bias: { "50256": -100 } }, "logit_bias");
+    await refused({ stream_options: { include_usage: true } }, "stream_options");
     const nullUserContent = await fetch(`${net.url}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${openai.apiKey}`, "content-type": "application/json" },

@@ -1,11 +1,20 @@
 // Entry point of the `tessera` command: one sub-command per file under commands/.
+import { readFileSync } from "node:fs";
+import { PROTOCOL_VERSION } from "@tessera/protocol";
 import { Command } from "commander";
 import { registerCommands } from "./commands/index.js";
 import { reportFailure } from "./lib/failure.js";
 
+/** the CLI package's version, and the protocol version it speaks */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return `${pkg.version} (protocol ${PROTOCOL_VERSION})`;
+}
+
 const program = new Command()
   .name("tessera")
   .description("Tessera: an open, verifiable compute network for AI workloads")
+  .version(version())
   .showHelpAfterError();
 registerCommands(program);
 try {

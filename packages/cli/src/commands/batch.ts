@@ -98,7 +98,9 @@ export function registerBatchCommands(program: Command): void {
   ).action(async (file: string, o) => {
     // everything that can be checked here is, before the upload is paid for in time and storage
     if (!/^\d{1,6}[smh]$/.test(o.window)) throw new Error(`--window must be like 24h or 30m, got '${o.window}'`);
-    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) throw new Error(`${file} is not a file`);
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (!stat) throw new Error(`${file} does not exist`);
+    if (!stat.isFile()) throw new Error(`${file} is not a file`);
     const outDir = dirname(resolve(o.out));
     if (o.wait && !statSync(outDir, { throwIfNoEntry: false })?.isDirectory())
       throw new Error(`--out: the directory ${outDir} does not exist`);
@@ -136,11 +138,13 @@ export function registerBatchCommands(program: Command): void {
       .option("--out <file>", "output file", "batch-output.jsonl"),
   ).action(async (id: string, o) => {
     const client = batches(o);
-    const files = await download(client, await client.get(id), o.out);
+    const b = await client.get(id);
+    // the files are published when the batch ends
+    if (!["completed", "cancelled", "expired", "failed"].includes(b.status))
+      throw new Error(`batch ${id} is ${b.status}; its files are written when it ends ('tessera batch status ${id}')`);
+    const files = await download(client, b, o.out);
     process.stdout.write(
-      o.json
-        ? `${JSON.stringify({ files })}\n`
-        : `wrote ${files.join(", ") || "nothing (the batch has no output yet)"}\n`,
+      o.json ? `${JSON.stringify({ files })}\n` : `wrote ${files.join(", ") || "nothing (the batch had no lines)"}\n`,
     );
   });
   withClientFlags(batch.command("cancel <id>").description("cancel a batch; unfinished lines are refunded")).action(

@@ -23,14 +23,20 @@ function jobLine(j: JobView): string {
 async function moduleId(client: ReturnType<typeof clientFrom>, module: string): Promise<string> {
   if (/^[0-9a-f]{64}$/.test(module)) return module;
   const { BUILTIN_MODULES, loadBuiltinModule } = await import("@tessera/runtimes");
-  const bytes = (BUILTIN_MODULES as readonly string[]).includes(module)
-    ? await loadBuiltinModule(module as (typeof BUILTIN_MODULES)[number])
-    : existsSync(module)
-      ? readFileSync(module)
-      : undefined;
-  if (!bytes) throw new Error(`--module must be a sha256, a .wasm file or one of: ${BUILTIN_MODULES.join(", ")}`);
+  if ((BUILTIN_MODULES as readonly string[]).includes(module))
+    return (await client.uploadBlob(await loadBuiltinModule(module as (typeof BUILTIN_MODULES)[number]))).id;
+  if (!existsSync(module)) {
+    const hint = `--module must be a sha256, a .wasm file or one of: ${BUILTIN_MODULES.join(", ")}`;
+    throw new Error(/[/\\.]/.test(module) ? `--module: no such file ${module}` : hint);
+  }
+  const bytes = readFileSync(module);
+  // checked here, not by the provider that would fail the job after it was paid for
+  if (!bytes.subarray(0, 4).equals(WASM_MAGIC)) throw new Error(`--module: ${module} is not a WebAssembly module`);
   return (await client.uploadBlob(bytes)).id;
 }
+
+/** what every WebAssembly binary starts with: "\0asm" */
+const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 
 /** `tessera jobs` page size unless --limit says otherwise */
 const JOBS_PAGE = 20;

@@ -3,6 +3,7 @@
 // stake and the Slashing contract takes from it. `--faucet` first has the devnet's publicly known
 // deployer mint the tokens and send gas money (a devnet only).
 import type { Command } from "commander";
+import { revertReason } from "../lib/chain-errors.js";
 
 export function registerStakeCommand(chain: Command): void {
   chain
@@ -50,7 +51,11 @@ export function registerStakeCommand(chain: Command): void {
         if ((await f.public.getBalance({ address: eth.address })) < 10n ** 17n)
           await mined(f.wallet.sendTransaction({ ...w, to: eth.address, value: 10n ** 18n }));
       }
-      const r = await bondStake(c, dep, amount, { region: o.region, pricePerUnit: BigInt(o.price) });
+      const r = await bondStake(c, dep, amount, { region: o.region, pricePerUnit: BigInt(o.price) }).catch(
+        async (e: unknown) => {
+          throw new Error(await revertReason(e));
+        },
+      );
       if (o.json)
         process.stdout.write(
           `${JSON.stringify({ address: r.address, action: r.action, bonded: r.bonded.toString(), txs: r.txs })}\n`,

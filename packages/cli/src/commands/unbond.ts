@@ -1,34 +1,17 @@
 // `tessera chain unbond` and `tessera chain withdraw-stake`: a node takes stake out of
 // ProviderRegistry from its eth key. Unbonding stake stays slashable for the registry's unbondDelay
 // (and while a dispute freezes it); a refused call names the contract's reason and changes nothing.
+
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
+import { revertReason } from "../lib/chain-errors.js";
 import { reportFailure } from "../lib/failure.js";
 
 type Hex = `0x${string}`;
 
-/** the contract's custom error in words, or the failure's first line */
-async function reason(e: unknown): Promise<string> {
-  const { decodeRevert } = await import("@tessera/chain");
-  const r = decodeRevert(e);
-  const at = (s: unknown) => new Date(Number(s) * 1000).toISOString();
-  if (!r) return ((e as Error).message ?? String(e)).split("\n")[0] ?? "failed";
-  switch (r.name) {
-    case "UnbondingNotReady":
-      return `UnbondingNotReady: the unbonding delay has not passed; withdraw after ${at(r.args[0])}`;
-    case "FrozenUntil":
-      return `FrozenUntil: a dispute freezes this stake until ${at(r.args[0])}`;
-    case "NothingUnbonding":
-      return "NothingUnbonding: no stake is unbonding; run `tessera chain unbond` first";
-    case "NotRegistered":
-      return "NotRegistered: this address has never bonded stake (`tessera chain stake`)";
-    case "InsufficientBond":
-      return `InsufficientBond: ${r.args[0]} bonded, ${r.args[1]} asked to unbond`;
-    default:
-      return `${r.name}(${r.args.map(String).join(", ")})`;
-  }
-}
-
 async function connect(o: { rpc: string; contracts: string; ethKey: string }) {
+  // a mistyped path must not mint a fresh key that has nothing staked
+  if (!existsSync(o.ethKey)) throw new Error(`--eth-key: no key file at ${o.ethKey} (the key the node staked from)`);
   const { clientsFor, loadOrCreateEthKey, readDeployment } = await import("@tessera/chain");
   const dep = readDeployment(o.contracts);
   const c = await clientsFor(o.rpc, loadOrCreateEthKey(o.ethKey).privateKey as Hex);
@@ -69,7 +52,7 @@ export function registerUnbondCommands(chain: Command): void {
           `unbonding: ${r.address} has ${r.stake.unbonding} unbonding (withdraw after ${readyAt}), ${r.stake.bonded} bonded\n`,
         );
     } catch (e) {
-      reportFailure(await reason(e), Boolean(o.json));
+      reportFailure(await revertReason(e), Boolean(o.json));
     }
   });
   withChainFlags(
@@ -87,7 +70,7 @@ export function registerUnbondCommands(chain: Command): void {
         );
       else process.stdout.write(`withdrew ${r.amount} to ${r.address} (${r.stake.bonded} still bonded)\n`);
     } catch (e) {
-      reportFailure(await reason(e), Boolean(o.json));
+      reportFailure(await revertReason(e), Boolean(o.json));
     }
   });
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { join, resolve } from "node:path";
 import { loadKeyFile } from "@tessera/protocol";
 import { TesseraClient } from "@tessera/sdk";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { intFlag } from "../lib/flags.js";
 import { count, formatCredits } from "../lib/format.js";
 import { type Child, portFree, spawnTessera, stopAll, waitFor } from "../lib/processes.js";
@@ -63,10 +63,13 @@ export function registerUpCommand(program: Command): void {
     .option("--chats <n>", "chat completions in the demo", intFlag("chats", 0), 9)
     .option("--wasm-jobs <n>", "WASM jobs in the demo", intFlag("wasm-jobs", 0), 30)
     .option("--exit-after-demo", "stop the network once the demo has run")
-    .option(
-      "--settlement <kind>",
-      "local (the gateway's ledger) or evm (a Hardhat devnet with the contracts: the demo deposit in Escrow, every node staked in ProviderRegistry, slashing on chain)",
-      "local",
+    .addOption(
+      new Option(
+        "--settlement <kind>",
+        "local (the gateway's ledger) or evm (a Hardhat devnet with the contracts: the demo deposit in Escrow, every node staked in ProviderRegistry, slashing on chain)",
+      )
+        .choices(["local", "evm"])
+        .default("local"),
     )
     .option("--chain-port <n>", "devnet JSON-RPC port (--settlement evm)", intFlag("chain-port", 0, 65535), 8545)
     .action(async (o) => {
@@ -86,7 +89,7 @@ export function registerUpCommand(program: Command): void {
       const stop = async (code: number) => {
         if (stopping) return;
         stopping = true;
-        process.stdout.write("stopping the network (providers drain first)...\n");
+        if (children.length > 0) process.stdout.write("stopping the network (providers drain first)...\n");
         await stopAll(children.filter((c) => c.name !== "gateway"));
         await stopAll(children.filter((c) => c.name === "gateway"));
         process.exit(code);
@@ -121,7 +124,6 @@ export function registerUpCommand(program: Command): void {
         await portFree(o.port);
         const models: string[] = o.models ?? [await ensureTinyModel(join(dir, "models"))];
         const onChain = o.settlement === "evm";
-        if (!onChain && o.settlement !== "local") throw new Error("--settlement must be local or evm");
         const rpc = `http://127.0.0.1:${o.chainPort}`;
         const contracts = join(dir, "deployment.json");
         if (onChain) {

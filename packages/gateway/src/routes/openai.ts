@@ -43,6 +43,8 @@ export function toSpec(
       "logprobs are not returned by the OpenAI endpoints; the native job API returns them in output.logprobs.",
       "logprobs",
     );
+  if (body.stream_options != null && body.stream !== true)
+    throw new InvalidRequest("stream_options is only allowed when stream is true.", "stream_options");
   const model = resolveModel(ctx.engine, body.model);
   const temperature = body.temperature ?? 1;
   const maxTokens =
