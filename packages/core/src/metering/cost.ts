@@ -1,5 +1,5 @@
 // Prices and costs in integers: money in nano-credits (bigint), prices in nc per standard unit.
-import type { JobSpec } from "@tessera/protocol";
+import type { JobSpec, LlmJobSpec, Units } from "@tessera/protocol";
 import { llmStandardUnits, maxPromptTokens } from "./units.js";
 
 export function costOf(standardUnits: number, pricePerUnit: number): bigint {
@@ -26,15 +26,45 @@ export interface EscrowBasis {
   throughput?: number;
 }
 
+/** The most prompt tokens an LLM job's input can become, chat template included. */
+export function promptTokenBound(spec: LlmJobSpec): number {
+  const text = "prompt" in spec.input ? spec.input.prompt : spec.input.messages.map((m) => m.content).join("\n");
+  const overhead = "prompt" in spec.input ? 8 : 16 * spec.input.messages.length + 64;
+  return maxPromptTokens(text, overhead);
+}
+
 /** Most standard units a job can be billed for: what escrow must cover before it may run. */
 export function maxStandardUnits(spec: JobSpec, basis: EscrowBasis): number {
-  if (spec.runtime === "llm") {
-    const text = "prompt" in spec.input ? spec.input.prompt : spec.input.messages.map((m) => m.content).join("\n");
-    const overhead = "prompt" in spec.input ? 8 : 16 * spec.input.messages.length + 64;
-    const tokens = maxPromptTokens(text, overhead) + spec.limits.maxOutputTokens;
-    return llmStandardUnits(basis.parameters ?? 0, tokens);
-  }
+  if (spec.runtime === "llm")
+    return llmStandardUnits(basis.parameters ?? 0, promptTokenBound(spec) + spec.limits.maxOutputTokens);
   return Math.max(1, Math.ceil((spec.limits.timeoutMs * (basis.throughput ?? 0)) / 1000));
+}
+
+/**
+ * Why a result's metering cannot be right whatever the hardware, or undefined. An LLM result is
+ * billed exactly 2 × parameters FLOPs per token it reports; a WASM result at most (twice) its time
+ * cap at the provider's own claimed throughput, with no tokens. Whether the token counts are the prompt's
+ * and the model's is for audits (the verifier tokenizes the prompt): a chat template's length is
+ * the model's, so the gateway cannot bound input tokens without failing honest results.
+ */
+export function meteringProblem(
+  spec: JobSpec,
+  units: Units,
+  basis: { parameters?: number; throughput: number },
+): string | undefined {
+  if (spec.runtime === "llm") {
+    if (units.outputTokens > spec.limits.maxOutputTokens) return "more output tokens than the job allows";
+    const expected = llmStandardUnits(basis.parameters ?? 0, units.inputTokens + units.outputTokens);
+    if (units.standardUnits !== expected)
+      return `standardUnits ${units.standardUnits} is not 2 × parameters × tokens (${expected})`;
+    return undefined;
+  }
+  if (units.inputTokens !== 0 || units.outputTokens !== 0) return "a wasm result reports tokens";
+  // twice the cap: the time inside `run` can pass the time cap by however late the outer timer fires
+  const cap = 2 * maxStandardUnits(spec, { pricePerUnit: 0, throughput: basis.throughput });
+  if (units.standardUnits > cap)
+    return `standardUnits ${units.standardUnits} exceed twice the time cap at the node's throughput (${cap})`;
+  return undefined;
 }
 
 export function maxCost(spec: JobSpec, basis: EscrowBasis): bigint {

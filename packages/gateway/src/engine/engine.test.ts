@@ -1,13 +1,14 @@
 // Which of the engine's writes may linger for a group commit, over a real SQLite store: a Batch API
-// line's (patient) but not a job a client waits on.
+// line's (patient) but not a job a client waits on. And what the engine takes from a provider's results.
 import { accounts, depositEvent } from "@tessera/core";
-import type { JobSpec } from "@tessera/protocol";
+import { canonicalHash, generateIdentity, type JobSpec, signResult } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
 import { Engine, type SubmitRequest } from "./engine.js";
+import type { ProviderSession } from "./sessions.js";
 import { LINGER_MS } from "./writer.js";
 
 let store: Store;
@@ -78,5 +79,79 @@ describe("Engine writes and group commit", () => {
     const job = await line;
     expect((await store.getJob(job.id))?.status).toBe("queued");
     expect(await store.balance(accounts.escrow("c1"))).toBe(job.escrow + native.escrow);
+  });
+});
+
+describe("Engine results from a provider", () => {
+  const identity = generateIdentity();
+  const leases: string[] = [];
+  const session: ProviderSession = {
+    id: identity.id,
+    capabilities: {
+      runtimes: ["wasm"],
+      models: [],
+      pricePerUnit: 10,
+      region: "here",
+      maxConcurrency: 4,
+      throughput: 1_000,
+    },
+    connectedAt: 0,
+    draining: false,
+    online: true,
+    completed: 0,
+    failed: 0,
+    msPerUnit: null,
+    send: (msg) => {
+      if (msg.type === "lease") leases.push(msg.jobId);
+    },
+    close: () => {},
+  };
+  const output = { data: Buffer.from("out").toString("base64") };
+  const result = (jobId: string, standardUnits: number, data = output.data) => {
+    const claim = {
+      jobId,
+      attempt: 1,
+      outputHash: canonicalHash({ data }),
+      units: { inputTokens: 0, outputTokens: 0, standardUnits },
+    };
+    return {
+      type: "result" as const,
+      ...claim,
+      output: { data },
+      signature: signResult(identity, claim),
+      elapsedMs: 1,
+    };
+  };
+  const leased = async () => {
+    engine.connect(session);
+    const job = await engine.submit(request({ jobClass: "interactive", constraints: {} }));
+    await until(() => leases.includes(job.id));
+    return job;
+  };
+  const until = async (ok: () => boolean) => {
+    for (let i = 0; i < 100 && !ok(); i++) await turns(1);
+    expect(ok()).toBe(true);
+  };
+
+  it("accepts one result per lease however many frames arrive together", async () => {
+    const job = await leased();
+    const answers = await Promise.all([
+      engine.result(session, result(job.id, 5)),
+      ...Array.from({ length: 9 }, (_, i) => engine.result(session, result(job.id, 50 + i, `other-${i}`))),
+    ]);
+    expect(answers.filter((a) => a.accepted)).toHaveLength(1);
+    expect(answers[0]).toEqual({ accepted: true });
+    const stored = await store.getJob(job.id);
+    // the record is the one that was paid for
+    expect(stored).toMatchObject({ status: "completed", cost: 50n, output });
+    expect(session.completed).toBe(1);
+  });
+
+  it("refuses a result billed past the job's time cap at the node's own throughput", async () => {
+    const job = await leased();
+    // 1 s at 1,000 SU/s: 2,000 SU with the timer's slack
+    const answer = await engine.result(session, result(job.id, 1e12));
+    expect(answer).toEqual({ accepted: false, reason: expect.stringMatching(/^standardUnits 1000000000000 exceed/) });
+    expect((await store.getJob(job.id))?.status).toBe("queued"); // back in the queue for another node
   });
 });

@@ -15,6 +15,7 @@ import {
   type LedgerEvent,
   lease,
   loseLease,
+  meteringProblem,
   preemptions,
   renewLease,
   schedule,
@@ -81,6 +82,8 @@ export class Engine {
   readonly writer: GroupWriter;
   private readonly queued = new Map<string, JobRecord>();
   private readonly running = new Map<string, JobRecord>();
+  /** running jobs whose provider's result is being checked: further frames for them wait no turn */
+  private readonly resolving = new Set<string>();
   /** active jobs whose writes may linger (SubmitRequest.patient) */
   private readonly patient = new Set<string>();
   readonly sessions = new Map<string, ProviderSession>();
@@ -312,13 +315,33 @@ export class Engine {
     const job = this.running.get(msg.jobId);
     if (!job || job.providerId !== session.id || job.attempt !== msg.attempt)
       return { accepted: false, reason: "not the current lease of this job" };
+    // One result per lease: frames already in flight would all pass the check above while the
+    // first one awaits below, and each would be applied (and counted) again.
+    if (this.resolving.has(job.id)) return { accepted: false, reason: "a result for this lease is already in hand" };
+    this.resolving.add(job.id);
+    try {
+      return await this.acceptResult(session, job, msg);
+    } finally {
+      this.resolving.delete(job.id);
+    }
+  }
+
+  private async acceptResult(
+    session: ProviderSession,
+    job: JobRecord,
+    msg: ResultMessage,
+  ): Promise<{ accepted: boolean; reason?: string }> {
     const claim = { jobId: msg.jobId, attempt: msg.attempt, outputHash: msg.outputHash, units: msg.units };
     const problem =
       canonicalHash(msg.output) !== msg.outputHash
         ? "output hash does not match the output"
         : !verifyResultSignature(session.id, claim, msg.signature)
           ? "result signature does not verify"
-          : (this.meteringProblem(job, msg) ?? (await this.settlement.acceptResult?.(job, session, msg)));
+          : (this.meteringProblem(job, session, msg) ?? (await this.settlement.acceptResult?.(job, session, msg)));
+    // a cancel or the lease's expiry may have ended it meanwhile (a heartbeat only renews it)
+    const current = this.running.get(job.id);
+    if (current?.attempt !== job.attempt || current.providerId !== job.providerId)
+      return { accepted: false, reason: "the lease ended while its result was checked" };
     if (problem) {
       session.failed++;
       await this.apply(job, loseLease(job, "failed", problem, this.now()));
@@ -338,18 +361,19 @@ export class Engine {
   }
 
   /** A claim that cannot be right whatever the hardware: billed beyond the job's own caps. */
-  private meteringProblem(job: JobRecord, msg: ResultMessage): string | undefined {
+  private meteringProblem(job: JobRecord, session: ProviderSession, msg: ResultMessage): string | undefined {
     if (job.spec.runtime === "llm") {
       if (!("tokens" in msg.output)) return "llm job returned a non-llm output";
       if (msg.units.outputTokens !== msg.output.tokens.length) return "outputTokens does not match the tokens returned";
-      if (msg.units.outputTokens > job.spec.limits.maxOutputTokens) return "more output tokens than the job allows";
     } else if (!("data" in msg.output)) return "wasm job returned a non-wasm output";
-    return undefined;
+    // the parameter count the job was escrowed with, not the one this node may claim
+    const parameters = job.spec.runtime === "llm" ? this.models.get(job.spec.model)?.info.parameters : undefined;
+    return meteringProblem(job.spec, msg.units, { parameters, throughput: session.capabilities.throughput });
   }
 
   async failure(session: ProviderSession, msg: z.infer<typeof FailureMsg>): Promise<void> {
     const job = this.running.get(msg.jobId);
-    if (!job || job.providerId !== session.id || job.attempt !== msg.attempt) return;
+    if (!job || job.providerId !== session.id || job.attempt !== msg.attempt || this.resolving.has(job.id)) return;
     const t = msg.retryable
       ? loseLease(job, "failed", msg.reason, this.now())
       : failPermanently(job, `${JOB_AT_FAULT}${msg.reason}`, this.now());
@@ -435,7 +459,7 @@ export class Engine {
   /** The provider gave a lease back unfinished: requeue without using up an attempt or billing anyone. */
   async release(session: ProviderSession, msg: { jobId: string; attempt: number; reason: string }): Promise<void> {
     const job = this.running.get(msg.jobId);
-    if (!job || job.providerId !== session.id || job.attempt !== msg.attempt) return;
+    if (!job || job.providerId !== session.id || job.attempt !== msg.attempt || this.resolving.has(job.id)) return;
     await this.apply(job, loseLease(job, "released", msg.reason, this.now()));
   }
 

@@ -13,9 +13,9 @@ export const ModelInfoSchema = z
   .object({
     id: ContentIdSchema,
     name: z.string().min(1).max(200),
-    /** parameter count, for metering (2 x parameters x tokens) */
-    parameters: z.number().int().positive(),
-    contextSize: z.number().int().positive(),
+    /** parameter count, for metering (2 x parameters x tokens); at most 10^13 */
+    parameters: z.number().int().positive().max(1e13),
+    contextSize: z.number().int().positive().max(10_000_000),
   })
   .strict();
 export type ModelInfo = z.infer<typeof ModelInfoSchema>;
@@ -35,8 +35,9 @@ export const CapabilitiesSchema = z
      * slots do not sit idle for the round trip between one result and the next lease
      */
     prefetch: z.number().int().min(0).max(64).optional(),
-    /** standard units per second this node measured on itself at start */
-    throughput: z.number().nonnegative(),
+    /** standard units per second this node measured on itself at start; at most 10^10 (10^16
+     * FLOP/s, past any single machine), so that escrow arithmetic stays finite */
+    throughput: z.number().nonnegative().max(1e10),
     software: z.string().max(100).optional(),
     /** this node also audits others' results (`tessera provider --verify`) */
     verifier: z.boolean().optional(),

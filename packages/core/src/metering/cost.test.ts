@@ -1,0 +1,50 @@
+import type { JobSpec } from "@tessera/protocol";
+import { describe, expect, it } from "vitest";
+import { meteringProblem } from "./cost.js";
+import { llmStandardUnits } from "./units.js";
+
+const llm: JobSpec = {
+  runtime: "llm",
+  model: "a".repeat(64),
+  input: { prompt: "hello" },
+  params: { temperature: 0 },
+  limits: { maxOutputTokens: 16 },
+};
+const wasm: JobSpec = {
+  runtime: "wasm",
+  module: "b".repeat(64),
+  input: { data: "" },
+  limits: { timeoutMs: 1_000, maxMemoryMb: 64 },
+};
+const params = 1_000_000;
+
+describe("meteringProblem", () => {
+  it("accepts an LLM result billed at 2 × parameters × its tokens", () => {
+    const units = { inputTokens: 5, outputTokens: 16, standardUnits: llmStandardUnits(params, 21) };
+    expect(meteringProblem(llm, units, { parameters: params, throughput: 0 })).toBeUndefined();
+  });
+
+  it("refuses LLM standard units the tokens do not imply, and output past the cap", () => {
+    const tokens = { inputTokens: 5, outputTokens: 1 };
+    expect(meteringProblem(llm, { ...tokens, standardUnits: 196 }, { parameters: params, throughput: 0 })).toBe(
+      `standardUnits 196 is not 2 × parameters × tokens (${llmStandardUnits(params, 6)})`,
+    );
+    const over = { inputTokens: 5, outputTokens: 17, standardUnits: llmStandardUnits(params, 22) };
+    expect(meteringProblem(llm, over, { parameters: params, throughput: 0 })).toBe(
+      "more output tokens than the job allows",
+    );
+  });
+
+  it("bounds a WASM result by twice its time cap at the node's own throughput, without tokens", () => {
+    // 1 s at 500 SU/s: 500 SU at most, 1,000 with the timer's slack
+    expect(meteringProblem(wasm, { inputTokens: 0, outputTokens: 0, standardUnits: 1_000 }, { throughput: 500 })).toBe(
+      undefined,
+    );
+    expect(
+      meteringProblem(wasm, { inputTokens: 0, outputTokens: 0, standardUnits: 1_001 }, { throughput: 500 }),
+    ).toMatch(/^standardUnits 1001 exceed twice the time cap/);
+    expect(meteringProblem(wasm, { inputTokens: 1, outputTokens: 0, standardUnits: 1 }, { throughput: 500 })).toBe(
+      "a wasm result reports tokens",
+    );
+  });
+});
