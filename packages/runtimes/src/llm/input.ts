@@ -32,3 +32,11 @@ export function prepareInput(model: LlamaModel, input: LlmInput): PreparedInput 
 export function tokenizeInput(model: LlamaModel, input: LlmInput): Token[] {
   return prepareInput(model, input).tokens;
 }
+
+/** UTF-8 bytes of an input's text: the prompt, or every message's content. */
+export function inputBytes(input: LlmInput): number {
+  if ("prompt" in input) return Buffer.byteLength(input.prompt, "utf8");
+  let n = 0;
+  for (const m of input.messages) n += Buffer.byteLength(m.content, "utf8");
+  return n;
+}

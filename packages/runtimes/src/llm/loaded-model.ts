@@ -24,9 +24,27 @@ export interface Slot {
   sequence: LlamaContextSequence;
 }
 
+/**
+ * The most UTF-8 bytes any one token of the vocabulary stands for (an upper bound: a vocabulary's
+ * stored pieces spell a space or a byte at least as long as the text they decode to). A text of B
+ * bytes is then at least B / this many tokens, known without tokenizing it.
+ */
+function maxTokenBytes(model: LlamaModel): number {
+  const pieces = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: unknown } } })?.tokenizer?.ggml?.tokens;
+  let max = 1;
+  if (Array.isArray(pieces)) {
+    for (const p of pieces) if (typeof p === "string") max = Math.max(max, Buffer.byteLength(p, "utf8"));
+    return max;
+  }
+  for (const t of model.iterateAllTokens()) max = Math.max(max, Buffer.byteLength(model.detokenize([t], true), "utf8"));
+  return max;
+}
+
 export class LoadedModel {
   private readonly idle: Slot[] = [];
   private readonly all: Slot[] = [];
+  /** see maxTokenBytes: what lets a prompt that cannot fit be refused before it is tokenized */
+  readonly maxTokenBytes: number;
 
   private constructor(
     readonly path: string,
@@ -38,7 +56,9 @@ export class LoadedModel {
       threads: number;
       flashAttention: boolean;
     },
-  ) {}
+  ) {
+    this.maxTokenBytes = maxTokenBytes(model);
+  }
 
   static async load(llama: Llama, path: string, settings: SlotSettings): Promise<LoadedModel> {
     const [id, parameters, model] = await Promise.all([

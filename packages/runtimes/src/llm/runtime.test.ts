@@ -139,6 +139,17 @@ describe("LLM runtime on the tiny model", () => {
     await expect(rt.execute(spec(prompt("the ".repeat(2000)), {}, 100), ctx())).rejects.toThrow(/prompt too long/);
   });
 
+  test("refuses a text with more bytes than the context's tokens could spell without tokenizing it", async () => {
+    // the tiny vocabulary's longest piece is "<|im_start|>" (12 bytes): 2,000,000 bytes are at
+    // least 166,667 tokens; tokenizing them would block the thread for minutes
+    const huge = "é".repeat(1_000_000);
+    await expect(rt.execute(spec(prompt(huge), {}, 16), ctx())).rejects.toThrow(
+      "prompt too long: at least 166667 tokens (2000000 bytes, a token is at most 12)",
+    );
+    const chat = { messages: [{ role: "user" as const, content: huge }] };
+    await expect(rt.execute(spec(chat, {}, 16), ctx())).rejects.toBeInstanceOf(JobFault);
+  });
+
   test("a long prompt within the context is prefilled in batches and generates", async () => {
     const r = await rt.execute(spec(prompt("the world of water ".repeat(300)), {}, 8), ctx());
     expect(r.units.inputTokens).toBeGreaterThan(512);

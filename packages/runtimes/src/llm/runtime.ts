@@ -27,7 +27,7 @@ import {
 import { verifyLlmResult } from "../verify/llm-verify.js";
 import { chatWrapperFor } from "./chat-format.js";
 import { generate } from "./generate.js";
-import { prepareInput } from "./input.js";
+import { inputBytes, prepareInput } from "./input.js";
 import { LoadedModel, type Slot } from "./loaded-model.js";
 import { Semaphore } from "./semaphore.js";
 import { llmStandardUnits } from "./units.js";
@@ -119,17 +119,28 @@ class NodeLlamaRuntime implements LlmRuntime {
 
   async execute(spec: LlmJobSpec, ctx: ExecuteContext): Promise<LlmExecuteResult> {
     const loaded = this.lookup(spec.model);
-    const prompt = prepareInput(loaded.model, spec.input);
     const maxOutputTokens = spec.limits?.maxOutputTokens ?? 256;
     const contextSize = loaded.info.contextSize;
-    if (prompt.tokens.length === 0) throw new JobFault("the prompt is empty and the model adds no BOS token");
     if (maxOutputTokens > contextSize) {
       throw new JobFault(`maxOutputTokens ${maxOutputTokens} exceeds the model's context of ${contextSize} tokens`);
     }
-    if (prompt.tokens.length + maxOutputTokens > contextSize) {
+    const room = contextSize - maxOutputTokens;
+    // llama.cpp's tokenizer takes time quadratic in the text (160,000 characters: 4.5 s with the
+    // event loop blocked, so no heartbeat goes out); a text with more bytes than the room's tokens
+    // could ever spell is refused untokenized
+    const bytes = inputBytes(spec.input);
+    const atLeast = Math.ceil(bytes / loaded.maxTokenBytes);
+    if (atLeast > room)
+      throw new JobFault(
+        `${PROMPT_TOO_LONG}at least ${atLeast} tokens (${bytes} bytes, a token is at most ${loaded.maxTokenBytes}), ` +
+          `but the context of ${contextSize} tokens with maxOutputTokens ${maxOutputTokens} leaves room for at most ${room}`,
+      );
+    const prompt = prepareInput(loaded.model, spec.input);
+    if (prompt.tokens.length === 0) throw new JobFault("the prompt is empty and the model adds no BOS token");
+    if (prompt.tokens.length > room) {
       throw new JobFault(
         `${PROMPT_TOO_LONG}${prompt.tokens.length} tokens, but the context of ${contextSize} tokens with ` +
-          `maxOutputTokens ${maxOutputTokens} leaves room for at most ${contextSize - maxOutputTokens}`,
+          `maxOutputTokens ${maxOutputTokens} leaves room for at most ${room}`,
       );
     }
     const params = spec.params ?? { temperature: 0 };
