@@ -42,7 +42,7 @@ export function maxStandardUnits(spec: JobSpec, basis: EscrowBasis): number {
 
 /**
  * Why a result's metering cannot be right whatever the hardware, or undefined. An LLM result is
- * billed exactly 2 × parameters FLOPs per token it reports; a WASM result at most (twice) its time
+ * billed exactly 2 × parameters FLOPs per token it reports (the parameter count its node declared); a WASM result at most (twice) its time
  * cap at the provider's own claimed throughput, with no tokens. Whether the token counts are the prompt's
  * and the model's is for audits (the verifier tokenizes the prompt): a chat template's length is
  * the model's, so the gateway cannot bound input tokens without failing honest results.

@@ -366,8 +366,12 @@ export class Engine {
       if (!("tokens" in msg.output)) return "llm job returned a non-llm output";
       if (msg.units.outputTokens !== msg.output.tokens.length) return "outputTokens does not match the tokens returned";
     } else if (!("data" in msg.output)) return "wasm job returned a non-wasm output";
-    // the parameter count the job was escrowed with, not the one this node may claim
-    const parameters = job.spec.runtime === "llm" ? this.models.get(job.spec.model)?.info.parameters : undefined;
+    // the node's own declared parameter count: it cannot bill more than its own claim implies, and
+    // whether the claim is the file's is for audits (the verifier reads it from the GGUF). The
+    // gateway's table holds the first declaration, which one dishonest hello must not turn into
+    // a refusal of every honest result.
+    const model = job.spec.runtime === "llm" ? job.spec.model : undefined;
+    const parameters = session.capabilities.models.find((m) => m.id === model)?.parameters;
     return meteringProblem(job.spec, msg.units, { parameters, throughput: session.capabilities.throughput });
   }
 

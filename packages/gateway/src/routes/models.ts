@@ -1,20 +1,27 @@
 // Model names for the OpenAI API. Models are identified by content id (sha256 of the GGUF);
-// the public name is the file's name, disambiguated with a hash prefix when two files share it.
+// the public name is the file's name. When two files share a name, the one served by the most
+// online providers (then by the most providers ever, then the first seen) keeps the plain name and
+// the others are disambiguated with a hash prefix: a single provider offering a file under a name
+// already in use cannot rename the model everyone else serves.
 import { isContentId, type ModelInfo, UnknownModel } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import type { Engine } from "../engine/engine.js";
 import type { RouteContext } from "./context.js";
 
-export function publicModelNames(models: Engine["models"]): Map<string, ModelInfo> {
-  const byName = new Map<string, ModelInfo[]>();
-  for (const { info } of models.values()) {
+export function publicModelNames(engine: Engine): Map<string, ModelInfo> {
+  const online = new Set(engine.onlineSessions().map((s) => s.id));
+  const byName = new Map<string, { info: ModelInfo; online: number; all: number }[]>();
+  for (const { info, providers } of engine.models.values()) {
     const name = info.name.replace(/\.gguf$/i, "");
-    byName.set(name, [...(byName.get(name) ?? []), info]);
+    const served = { info, online: [...providers].filter((p) => online.has(p)).length, all: providers.size };
+    byName.set(name, [...(byName.get(name) ?? []), served]);
   }
   const out = new Map<string, ModelInfo>();
-  for (const [name, infos] of byName) {
-    if (infos.length === 1) out.set(name, infos[0]!);
-    else for (const info of infos) out.set(`${name}@${info.id.slice(0, 12)}`, info);
+  for (const [name, served] of byName) {
+    // a stable sort: equal counts keep the order the models were first seen in
+    const [first, ...rest] = [...served].sort((a, b) => b.online - a.online || b.all - a.all);
+    if (first) out.set(name, first.info);
+    for (const { info } of rest) out.set(`${name}@${info.id.slice(0, 12)}`, info);
   }
   return out;
 }
@@ -22,10 +29,10 @@ export function publicModelNames(models: Engine["models"]): Map<string, ModelInf
 export function resolveModel(engine: Engine, model: string): { id: string; name: string } {
   if (isContentId(model)) {
     if (!engine.models.has(model)) throw new UnknownModel(model);
-    const name = [...publicModelNames(engine.models)].find(([, i]) => i.id === model)?.[0] ?? model;
+    const name = [...publicModelNames(engine)].find(([, i]) => i.id === model)?.[0] ?? model;
     return { id: model, name };
   }
-  const info = publicModelNames(engine.models).get(model);
+  const info = publicModelNames(engine).get(model);
   if (!info) throw new UnknownModel(model);
   return { id: info.id, name: model };
 }
@@ -33,7 +40,7 @@ export function resolveModel(engine: Engine, model: string): { id: string; name:
 export function modelRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get("/v1/models", async () => {
     const online = new Set(ctx.engine.onlineSessions().map((s) => s.id));
-    const data = [...publicModelNames(ctx.engine.models)].map(([name, info]) => {
+    const data = [...publicModelNames(ctx.engine)].map(([name, info]) => {
       const providers = [...(ctx.engine.models.get(info.id)?.providers ?? [])];
       return {
         id: name,
