@@ -103,6 +103,11 @@ describe("native jobs", () => {
     const second = await client.listJobs({ limit: 2, cursor: first.nextCursor! });
     expect(second.data[0]!.createdAt).toBeLessThanOrEqual(first.data[1]!.createdAt);
     expect(new Set([...first.data, ...second.data].map((j) => j.id)).size).toBe(4);
+    // a cursor must be one of the caller's jobs: a well-formed id of none is a mistake, not a page
+    await expect(client.listJobs({ cursor: `job_${"0".repeat(28)}` })).rejects.toMatchObject({
+      status: 400,
+      param: "cursor",
+    });
   });
 
   it("keeps consumers apart", async () => {

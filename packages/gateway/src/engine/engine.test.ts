@@ -82,6 +82,15 @@ describe("Engine writes and group commit", () => {
   });
 });
 
+describe("Engine cancels", () => {
+  it("answers every one of many simultaneous cancels with the cancelled job", async () => {
+    const job = await engine.submit(request({ jobClass: "interactive" }));
+    const answers = await Promise.all(Array.from({ length: 10 }, () => engine.cancel("c1", job.id)));
+    expect(answers.map((j) => j.status)).toEqual(Array(10).fill("cancelled"));
+    expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
+  });
+});
+
 describe("Engine results from a provider", () => {
   const identity = generateIdentity();
   const leases: string[] = [];

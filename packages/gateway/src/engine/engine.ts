@@ -84,6 +84,8 @@ export class Engine {
   private readonly running = new Map<string, JobRecord>();
   /** running jobs whose provider's result is being checked: further frames for them wait no turn */
   private readonly resolving = new Set<string>();
+  /** cancels whose commit is under way, so that a second cancel answers with their outcome */
+  private readonly cancelling = new Map<string, Promise<JobRecord>>();
   /** active jobs whose writes may linger (SubmitRequest.patient) */
   private readonly patient = new Set<string>();
   readonly sessions = new Map<string, ProviderSession>();
@@ -231,6 +233,13 @@ export class Engine {
   }
 
   async cancel(consumerId: string, jobId: string): Promise<JobRecord> {
+    // a cancel already under way: its answer, not the store's row it has yet to replace
+    const pending = this.cancelling.get(jobId);
+    if (pending) {
+      const done = await pending;
+      if (done.consumerId !== consumerId) throw new NotFound("job", jobId, "id");
+      return done;
+    }
     const job = this.activeJob(jobId);
     if (!job || job.consumerId !== consumerId) {
       const stored = await this.store.getJob(jobId);
@@ -243,7 +252,13 @@ export class Engine {
       this.sessions
         .get(job.providerId)
         ?.send({ type: "cancel", jobId, attempt: job.attempt, reason: "cancelled by the consumer" });
-    return this.apply(job, cancelTransition(job, this.now()));
+    const cancelled = this.apply(job, cancelTransition(job, this.now()));
+    this.cancelling.set(jobId, cancelled);
+    try {
+      return await cancelled;
+    } finally {
+      this.cancelling.delete(jobId);
+    }
   }
 
   // ---- provider channel ----

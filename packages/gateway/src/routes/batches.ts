@@ -2,7 +2,7 @@
 // file, start a batch over it, watch its request counts, cancel it, download its output.
 import { createReadStream } from "node:fs";
 import { rm } from "node:fs/promises";
-import { InvalidRequest, NotFound, TesseraError } from "@tessera/protocol";
+import { NotFound, TesseraError } from "@tessera/protocol";
 import type { BatchFilePurpose } from "@tessera/store";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -11,6 +11,7 @@ import type { BatchManager } from "../batch/manager.js";
 import { batchView, fileView } from "../batch/views.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "./context.js";
+import { badCursor } from "./cursors.js";
 
 const CreateBatch = z
   .object({
@@ -40,14 +41,6 @@ const FileListQuery = z
   })
   .strict();
 const STORED_PURPOSES = new Set<string>(["batch", "batch_output"] satisfies BatchFilePurpose[]);
-
-/** `after` must name one of the consumer's own records: any other cursor is a mistake, not an empty page. */
-function badCursor(after: string): InvalidRequest {
-  return new InvalidRequest(
-    `after: '${after}' is not one of your records; pass the last id of the previous page.`,
-    "after",
-  );
-}
 
 export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: BatchManager): void {
   // uploads stream to disk: the body is left unread for busboy instead of being buffered
@@ -83,7 +76,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     const q = parse(FileListQuery, req.query);
     if (q.after !== undefined && (await ctx.store.batches.getFile(q.after))?.consumerId !== consumerId)
-      throw badCursor(q.after);
+      throw badCursor("after", q.after);
     const { purpose } = q;
     const files =
       purpose === undefined || STORED_PURPOSES.has(purpose)
@@ -157,7 +150,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     const q = parse(ListQuery, req.query);
     if (q.after !== undefined && (await ctx.store.batches.getBatch(q.after))?.consumerId !== consumerId)
-      throw badCursor(q.after);
+      throw badCursor("after", q.after);
     const rows = await batches.list(consumerId, { after: q.after, limit: q.limit + 1 });
     const page = rows.slice(0, q.limit).map(batchView);
     return {

@@ -6,6 +6,7 @@ import { JOB_ID_PATTERN } from "../engine/engine.js";
 import { parse } from "../errors.js";
 import { jobView } from "../views.js";
 import type { RouteContext } from "./context.js";
+import { badCursor } from "./cursors.js";
 import { idempotencyHeader } from "./idempotency.js";
 import { waitForJob } from "./wait.js";
 
@@ -50,6 +51,8 @@ export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get("/v1/jobs", async (req) => {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     const q = parse(ListQuery, req.query);
+    if (q.cursor !== undefined && (await ctx.store.getJob(q.cursor))?.consumerId !== consumerId)
+      throw badCursor("cursor", q.cursor);
     const jobs = await ctx.store.listJobs({ consumerId, status: q.status, before: q.cursor, limit: q.limit + 1 });
     const page = jobs.slice(0, q.limit).map((j) => jobView(ctx.engine.activeJob(j.id) ?? j));
     return {
