@@ -3,12 +3,15 @@ import { accounts, FEES } from "../ledger/accounts.js";
 import { eventIds } from "../ledger/postings.js";
 import {
   cancel,
+  claimJobFault,
   complete,
   expireInQueue,
   failPermanently,
   isTerminal,
+  JOB_AT_FAULT,
   lease,
   loseLease,
+  releaseIsFree,
   renewLease,
   TransitionError,
 } from "./transitions.js";
@@ -205,5 +208,33 @@ describe("job transitions", () => {
     expect(expired.attempt).toBeUndefined();
     expect(expired.ledger?.id).toBe(eventIds.refund("j1"));
     expect(() => expireInQueue(running, 9_000)).toThrow(TransitionError);
+  });
+
+  it("fails a job as its own fault only on a confirmed claim; until then it is requeued, an attempt used", () => {
+    const running = lease(queuedJob(), "p1", 7, 100, 1_000).job;
+    const doubted = claimJobFault(running, "trap: unreachable", 120, { confirmed: false });
+    expect(doubted.job).toMatchObject({ status: "queued", attempt: 1, maxAttempts: 3, triedProviders: ["p1"] });
+    expect(doubted.attempt).toMatchObject({ outcome: "failed", reason: `${JOB_AT_FAULT}trap: unreachable` });
+    expect(doubted.ledger).toBeUndefined(); // the escrow stays put
+
+    const again = lease(doubted.job, "p2", 7, 130, 1_000).job;
+    const confirmed = claimJobFault(again, "trap: unreachable", 140, { confirmed: true });
+    expect(confirmed.job).toMatchObject({ status: "failed", error: `${JOB_AT_FAULT}trap: unreachable` });
+    expect(confirmed.ledger?.id).toBe(eventIds.refund("j1"));
+
+    // claims that are never confirmed still end when the attempts do
+    const last = lease(queuedJob({ attempt: 2 }), "p1", 7, 0, 1).job;
+    const out = claimJobFault(last, "bad input", 5, { confirmed: false });
+    expect(out.job.status).toBe("failed");
+    expect(out.job.error).toBe(`failed after 3 attempts; last: ${JOB_AT_FAULT}bad input`);
+  });
+
+  it("lets a node give back a batch lease free once per job, and never an interactive one", () => {
+    const batch = lease(queuedJob({ jobClass: "batch" }), "p1", 7, 0, 1).job;
+    expect(releaseIsFree(batch)).toBe(true);
+    const requeued = loseLease(batch, "released", "paused", 1).job;
+    expect(releaseIsFree(lease(requeued, "p1", 7, 2, 1).job)).toBe(false); // the same node again
+    expect(releaseIsFree(lease(requeued, "p2", 7, 2, 1).job)).toBe(true);
+    expect(releaseIsFree(lease(queuedJob({ jobClass: "interactive" }), "p1", 7, 0, 1).job)).toBe(false);
   });
 });

@@ -125,6 +125,32 @@ export function failPermanently(job: JobRecord, reason: string, now: number): Tr
   return fail(job, reason, now, job.status === "running" ? "failed" : null);
 }
 
+/** How a job failed for good because of itself is told apart from one that ran out of attempts. */
+export const JOB_AT_FAULT = "the job itself is at fault: ";
+
+/**
+ * The provider holding the lease says the job itself is at fault (bad input, a trap). One node's
+ * word would let any node fail any consumer's job for good at no cost to itself, so the claim
+ * stands only once a second node makes it too, or when no other node could try the job; until
+ * then the job is requeued like a failed lease (an attempt used). The claimant is not penalised:
+ * it may be right.
+ */
+export function claimJobFault(job: JobRecord, reason: string, now: number, opts: { confirmed: boolean }): Transition {
+  mustBe(job, "running");
+  const claim = `${JOB_AT_FAULT}${reason}`;
+  return opts.confirmed ? failPermanently(job, claim, now) : loseLease(job, "failed", claim, now);
+}
+
+/**
+ * Whether a provider may give this lease back without using up an attempt. Honest nodes give back
+ * only interruptible (batch) leases, when paused or draining; and a job a node already held once
+ * is not given back to it free again, so a node releasing in a loop burns the job's attempts
+ * instead of writing attempts (and holding a consumer's job) forever.
+ */
+export function releaseIsFree(job: JobRecord): boolean {
+  return job.jobClass === "batch" && job.providerId !== null && !job.triedProviders.includes(job.providerId);
+}
+
 export interface ResultInput {
   output: JobOutput;
   outputHash: string;

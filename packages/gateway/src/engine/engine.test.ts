@@ -1,14 +1,14 @@
 // Which of the engine's writes may linger for a group commit, over a real SQLite store: a Batch API
 // line's (patient) but not a job a client waits on. And what the engine takes from a provider's results.
-import { accounts, depositEvent } from "@tessera/core";
-import { canonicalHash, generateIdentity, type JobSpec, signResult } from "@tessera/protocol";
+import { accounts, depositEvent, JOB_AT_FAULT, leaseTimeCapMs } from "@tessera/core";
+import { canonicalHash, type JobSpec, signResult } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
+import { type TestNode, testNode } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
-import type { ProviderSession } from "./sessions.js";
 import { LINGER_MS } from "./writer.js";
 
 let store: Store;
@@ -91,30 +91,30 @@ describe("Engine cancels", () => {
   });
 });
 
+const WASM_NODE = { runtimes: ["wasm" as const], models: [], pricePerUnit: 10, maxConcurrency: 4, throughput: 1_000 };
+const leasesOf = (n: TestNode) => n.sent.filter((m) => m.type === "lease").map((m) => m.jobId);
+const until = async (ok: () => boolean) => {
+  for (let i = 0; i < 100 && !ok(); i++) await turns(1);
+  expect(ok()).toBe(true);
+};
+/** Connects the nodes, submits an interactive job and waits for its lease; returns it and its holder. */
+const leasedTo = async (nodes: TestNode[], over: Partial<SubmitRequest> = {}) => {
+  for (const n of nodes) engine.connect(n.session);
+  const job = await engine.submit(request({ jobClass: "interactive", constraints: {}, ...over }));
+  await until(() => nodes.some((n) => leasesOf(n).includes(job.id)));
+  const holder = nodes.find((n) => leasesOf(n).includes(job.id)) as TestNode;
+  return { job, holder };
+};
+const failure = (job: { id: string }, attempt: number, retryable: boolean) => ({
+  type: "failure" as const,
+  jobId: job.id,
+  attempt,
+  retryable,
+  reason: "trap: unreachable",
+});
+
 describe("Engine results from a provider", () => {
-  const identity = generateIdentity();
-  const leases: string[] = [];
-  const session: ProviderSession = {
-    id: identity.id,
-    capabilities: {
-      runtimes: ["wasm"],
-      models: [],
-      pricePerUnit: 10,
-      region: "here",
-      maxConcurrency: 4,
-      throughput: 1_000,
-    },
-    connectedAt: 0,
-    draining: false,
-    online: true,
-    completed: 0,
-    failed: 0,
-    msPerUnit: null,
-    send: (msg) => {
-      if (msg.type === "lease") leases.push(msg.jobId);
-    },
-    close: () => {},
-  };
+  const node = testNode("here", false, WASM_NODE);
   const output = { data: Buffer.from("out").toString("base64") };
   const result = (jobId: string, standardUnits: number, data = output.data) => {
     const claim = {
@@ -127,40 +127,121 @@ describe("Engine results from a provider", () => {
       type: "result" as const,
       ...claim,
       output: { data },
-      signature: signResult(identity, claim),
+      signature: signResult(node.identity, claim),
       elapsedMs: 1,
     };
   };
-  const leased = async () => {
-    engine.connect(session);
-    const job = await engine.submit(request({ jobClass: "interactive", constraints: {} }));
-    await until(() => leases.includes(job.id));
-    return job;
-  };
-  const until = async (ok: () => boolean) => {
-    for (let i = 0; i < 100 && !ok(); i++) await turns(1);
-    expect(ok()).toBe(true);
-  };
 
   it("accepts one result per lease however many frames arrive together", async () => {
-    const job = await leased();
+    const { job } = await leasedTo([node]);
     const answers = await Promise.all([
-      engine.result(session, result(job.id, 5)),
-      ...Array.from({ length: 9 }, (_, i) => engine.result(session, result(job.id, 50 + i, `other-${i}`))),
+      engine.result(node.session, result(job.id, 5)),
+      ...Array.from({ length: 9 }, (_, i) => engine.result(node.session, result(job.id, 50 + i, `other-${i}`))),
     ]);
     expect(answers.filter((a) => a.accepted)).toHaveLength(1);
     expect(answers[0]).toEqual({ accepted: true });
     const stored = await store.getJob(job.id);
     // the record is the one that was paid for
     expect(stored).toMatchObject({ status: "completed", cost: 50n, output });
-    expect(session.completed).toBe(1);
+    expect(node.session.completed).toBe(1);
   });
 
   it("refuses a result billed past the job's time cap at the node's own throughput", async () => {
-    const job = await leased();
+    const { job } = await leasedTo([node]);
     // 1 s at 1,000 SU/s: 2,000 SU with the timer's slack
-    const answer = await engine.result(session, result(job.id, 1e12));
+    const answer = await engine.result(node.session, result(job.id, 1e12));
     expect(answer).toEqual({ accepted: false, reason: expect.stringMatching(/^standardUnits 1000000000000 exceed/) });
     expect((await store.getJob(job.id))?.status).toBe("queued"); // back in the queue for another node
+  });
+});
+
+describe("Engine and a node's word against the job", () => {
+  it("fails a job as its own fault only once a second node says so too, at no cost to either", async () => {
+    const nodes = [testNode("a", false, WASM_NODE), testNode("b", false, WASM_NODE)];
+    const { job, holder } = await leasedTo(nodes);
+    const other = nodes.find((n) => n !== holder) as TestNode;
+    await engine.failure(holder.session, failure(job, 1, false));
+    // one node's word: the job goes to the other node, the escrow stays
+    await until(() => leasesOf(other).includes(job.id));
+    expect(engine.activeJob(job.id)?.status).toBe("running");
+    expect(await store.balance(accounts.escrow("c1"))).toBe(job.escrow);
+    await engine.failure(other.session, failure(job, 2, false));
+    expect(await store.getJob(job.id)).toMatchObject({ status: "failed", error: `${JOB_AT_FAULT}trap: unreachable` });
+    expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
+    expect(nodes.map((n) => n.session.failed)).toEqual([0, 0]);
+  });
+
+  it("takes one node's word when no other node could run the job", async () => {
+    const { job, holder } = await leasedTo([testNode("a", false, WASM_NODE), testNode("llm-only", false)]);
+    await engine.failure(holder.session, failure(job, 1, false));
+    expect((await store.getJob(job.id))?.status).toBe("failed");
+  });
+
+  it("counts a node giving back an interactive lease as a failed attempt, so a release loop ends", async () => {
+    const node = testNode("a", false, WASM_NODE);
+    const { job } = await leasedTo([node]);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await until(() => leasesOf(node).filter((id) => id === job.id).length === attempt);
+      await engine.release(node.session, { jobId: job.id, attempt, reason: "no" });
+    }
+    expect(await store.getJob(job.id)).toMatchObject({ status: "failed", attempt: 3 });
+    expect(node.session.failed).toBe(3);
+  });
+
+  it("lets a node give back a batch lease free once; the same job given back by it again counts", async () => {
+    const node = testNode("a", false, WASM_NODE);
+    const { job } = await leasedTo([node], { jobClass: "batch" });
+    await engine.release(node.session, { jobId: job.id, attempt: 1, reason: "paused by its owner" });
+    expect(await store.getJob(job.id)).toMatchObject({ status: "queued", maxAttempts: 4 });
+    await until(() => leasesOf(node).filter((id) => id === job.id).length === 2);
+    await engine.release(node.session, { jobId: job.id, attempt: 2, reason: "paused by its owner" });
+    expect(await store.getJob(job.id)).toMatchObject({ maxAttempts: 4 });
+    expect(node.session.failed).toBe(1);
+  });
+});
+
+describe("Engine time caps", () => {
+  // the sweep runs every 250 ms on a real interval (only timeouts are faked here)
+  const sweep = () =>
+    new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        clearInterval(t);
+        resolve();
+      }, 300);
+    });
+
+  it("takes a lease back from a node that heartbeats past the job's time cap, and tells the node", async () => {
+    let clock = 1_000_000;
+    engine.stop();
+    engine = new Engine(
+      store,
+      parseGatewayConfig({ db: ":memory:" }),
+      pino({ level: "silent" }),
+      createMetrics(),
+      () => clock,
+    );
+    await engine.restore(); // starts the sweep
+    const node = testNode("a", false, WASM_NODE);
+    const { job } = await leasedTo([node]);
+    const cap = leaseTimeCapMs(job.spec, node.session.capabilities);
+    // alive all along: a heartbeat renews the lease at every step
+    for (const step of [cap / 2, cap / 2 - 1]) {
+      clock += step;
+      engine.heartbeat(node.session, [{ jobId: job.id, attempt: 1 }]);
+      await new Promise((r) => setImmediate(r));
+    }
+    await sweep(); // within the cap, nothing happens
+    expect(engine.activeJob(job.id)).toMatchObject({ status: "running", attempt: 1 });
+    clock += 2;
+    engine.heartbeat(node.session, [{ jobId: job.id, attempt: 1 }]);
+    await sweep();
+    expect(node.sent.some((m) => m.type === "cancel" && m.jobId === job.id)).toBe(true);
+    expect(node.session.failed).toBe(1);
+    let attempts = await store.attempts(job.id);
+    for (let i = 0; i < 100 && attempts[0]?.outcome === "running"; i++) {
+      await turns(1);
+      attempts = await store.attempts(job.id);
+    }
+    expect(attempts[0]).toMatchObject({ outcome: "expired", reason: expect.stringMatching(/^ran past its time cap/) });
   });
 });

@@ -5,18 +5,22 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import {
   type AttemptRecord,
+  anyCouldServe,
   cancel as cancelTransition,
+  claimJobFault,
   complete,
   escrowEvent,
   expireInQueue,
-  failPermanently,
+  FALLBACK_CAP_MS,
   isTerminal,
   type JobRecord,
   type LedgerEvent,
   lease,
+  leaseTimeCapMs,
   loseLease,
   meteringProblem,
   preemptions,
+  releaseIsFree,
   renewLease,
   schedule,
   type Transition,
@@ -62,12 +66,6 @@ export interface SubmitRequest {
   patient?: boolean;
 }
 
-/**
- * Begins the error of a job its provider failed as the job's own fault (bad input, a trap, a
- * prompt too long for the model): the API answers those as the client's error, not the network's.
- */
-export const JOB_AT_FAULT = "the job itself is at fault: ";
-
 /** What newJobId makes: a list cursor of any other shape is a mistake, not a position. */
 export const JOB_ID_PATTERN = /^job_[0-9a-f]{28}$/;
 
@@ -84,6 +82,10 @@ export class Engine {
   private readonly running = new Map<string, JobRecord>();
   /** running jobs whose provider's result is being checked: further frames for them wait no turn */
   private readonly resolving = new Set<string>();
+  /** the current lease of each running job: when it began, and by when its result must be in */
+  private readonly leases = new Map<string, { attempt: number; at: number; endsBy: number }>();
+  /** providers that said a running job is at fault itself, until the claim is confirmed */
+  private readonly faultClaims = new Map<string, Set<string>>();
   /** cancels whose commit is under way, so that a second cancel answers with their outcome */
   private readonly cancelling = new Map<string, Promise<JobRecord>>();
   /** active jobs whose writes may linger (SubmitRequest.patient) */
@@ -124,11 +126,19 @@ export class Engine {
   /** Picks up queued and running jobs after a restart; running ones wait for their provider. */
   async restore(): Promise<void> {
     await this.store.markAllProvidersOffline();
-    for (const p of await this.store.listProviders()) this.addModels(p.id, p.capabilities.models);
+    const providers = await this.store.listProviders();
+    for (const p of providers) this.addModels(p.id, p.capabilities.models);
     const now = this.now();
     for (const job of await this.store.activeJobs()) {
-      if (job.status === "queued") this.queued.set(job.id, job);
-      else this.running.set(job.id, { ...job, leaseExpiresAt: now + this.config.restartGraceMs });
+      if (job.status === "queued") {
+        this.queued.set(job.id, job);
+        continue;
+      }
+      this.running.set(job.id, { ...job, leaseExpiresAt: now + this.config.restartGraceMs });
+      // when the lease began is not kept: its time cap counts again from the restart
+      const node = providers.find((p) => p.id === job.providerId)?.capabilities;
+      const cap = node ? leaseTimeCapMs(job.spec, node) : FALLBACK_CAP_MS;
+      this.leases.set(job.id, { attempt: job.attempt, at: now, endsBy: now + this.config.restartGraceMs + cap });
     }
     this.log.info({ queued: this.queued.size, running: this.running.size }, "restored active jobs");
     this.sweepTimer = setInterval(() => this.sweep(), 250);
@@ -393,11 +403,25 @@ export class Engine {
   async failure(session: ProviderSession, msg: z.infer<typeof FailureMsg>): Promise<void> {
     const job = this.running.get(msg.jobId);
     if (!job || job.providerId !== session.id || job.attempt !== msg.attempt || this.resolving.has(job.id)) return;
-    const t = msg.retryable
-      ? loseLease(job, "failed", msg.reason, this.now())
-      : failPermanently(job, `${JOB_AT_FAULT}${msg.reason}`, this.now());
-    if (msg.retryable) session.failed++;
-    await this.apply(job, t);
+    if (msg.retryable) {
+      session.failed++;
+      await this.apply(job, loseLease(job, "failed", msg.reason, this.now()));
+      return;
+    }
+    const confirmed = this.faultConfirmed(job, session.id);
+    await this.apply(job, claimJobFault(job, msg.reason, this.now(), { confirmed }));
+  }
+
+  /** A claim that the job is at fault stands once a second node makes it, or when no other node could try the job. */
+  private faultConfirmed(job: JobRecord, claimant: string): boolean {
+    const claimants = this.faultClaims.get(job.id) ?? new Set<string>();
+    claimants.add(claimant);
+    this.faultClaims.set(job.id, claimants);
+    if (claimants.size > 1) return true;
+    const others = this.onlineSessions()
+      .filter((s) => !claimants.has(s.id) && this.eligible(s))
+      .map((s) => toView(s, 0));
+    return !anyCouldServe(job, others);
   }
 
   // ---- scheduling ----
@@ -442,6 +466,11 @@ export class Engine {
       // lease the gateway does not hold is refused, so no job is billed twice.
       void this.apply(job, t);
       const leased = t.job;
+      this.leases.set(leased.id, {
+        attempt: leased.attempt,
+        at: now,
+        endsBy: now + leaseTimeCapMs(leased.spec, session.capabilities),
+      });
       const evidence = this.settlement.leaseEvidence?.(leased, session);
       session.send({
         type: "lease",
@@ -463,7 +492,11 @@ export class Engine {
     if (waiting.length === 0) return;
     const runningBatch = [...this.running.values()]
       .filter((j) => j.jobClass === "batch" && j.providerId)
-      .map((j) => ({ jobId: j.id, providerId: j.providerId ?? "", leasedAt: j.updatedAt }));
+      .map((j) => ({
+        jobId: j.id,
+        providerId: j.providerId ?? "",
+        leasedAt: this.leases.get(j.id)?.at ?? j.updatedAt,
+      }));
     const chosen = preemptions({ waiting, providers: views, runningBatch, now, afterMs: this.config.preemptAfterMs });
     for (const p of chosen) {
       const job = this.running.get(p.jobId);
@@ -475,16 +508,34 @@ export class Engine {
     }
   }
 
-  /** The provider gave a lease back unfinished: requeue without using up an attempt or billing anyone. */
+  /**
+   * The provider gave a lease back unfinished: requeued, billing no one, and without using up an
+   * attempt when the release is one an honest node makes (core's releaseIsFree); otherwise it
+   * counts as an attempt and against the node, like a failure.
+   */
   async release(session: ProviderSession, msg: { jobId: string; attempt: number; reason: string }): Promise<void> {
     const job = this.running.get(msg.jobId);
     if (!job || job.providerId !== session.id || job.attempt !== msg.attempt || this.resolving.has(job.id)) return;
-    await this.apply(job, loseLease(job, "released", msg.reason, this.now()));
+    const free = releaseIsFree(job);
+    if (!free) session.failed++;
+    const reason = free ? msg.reason : `${msg.reason} (given back unfinished, counted as an attempt)`;
+    await this.apply(job, loseLease(job, "released", reason, this.now(), { countsAsAttempt: !free }));
   }
 
   private sweep(): void {
     const now = this.now();
     for (const job of this.running.values()) {
+      const current = this.leases.get(job.id);
+      if (current?.attempt === job.attempt && current.endsBy <= now && !this.resolving.has(job.id)) {
+        const reason = `ran past its time cap (${Math.round((current.endsBy - current.at) / 1000)} s from the lease)`;
+        const session = this.sessions.get(job.providerId ?? "");
+        if (session) {
+          session.failed++;
+          session.send({ type: "cancel", jobId: job.id, attempt: job.attempt, reason });
+        }
+        void this.apply(job, loseLease(job, "expired", reason, now));
+        continue;
+      }
       if ((job.leaseExpiresAt ?? 0) <= now) {
         const reason = this.sessions.has(job.providerId ?? "")
           ? "lease expired without a heartbeat"
@@ -535,7 +586,9 @@ export class Engine {
     if (!r.ok) throw r.error;
     if (op.ledger && r.ledgerApplied) this.settlement.committed(op.ledger, job);
     this.feed.emit("job", job);
+    if (job.status !== "running") this.leases.delete(job.id);
     if (isTerminal(job)) {
+      this.faultClaims.delete(job.id);
       this.streams.delete(job.id);
       this.watched.delete(job.id);
       this.metrics.jobsFinished.inc({ runtime: job.spec.runtime, status: job.status });

@@ -2,7 +2,7 @@
 // `stream: true` forwards tokens as server-sent events as the provider produces them.
 import { randomInt } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import type { JobRecord } from "@tessera/core";
+import { JOB_AT_FAULT, type JobRecord } from "@tessera/core";
 import {
   type ChatCompletionRequest,
   ChatCompletionRequestSchema,
@@ -19,7 +19,6 @@ import {
 } from "@tessera/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { outputCapError } from "../engine/admission.js";
-import { JOB_AT_FAULT } from "../engine/engine.js";
 import type { JobEvent } from "../engine/events.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "./context.js";

@@ -2,6 +2,7 @@
 // sends them, a settled llm job to audit, and a signed verdict. Real identities and signatures.
 import type { JobRecord } from "@tessera/core";
 import {
+  type Capabilities,
   type GatewayMessage,
   generateIdentity,
   type Identity,
@@ -19,7 +20,7 @@ export interface TestNode {
   sent: GatewayMessage[];
 }
 
-export function testNode(operator: string, verifier: boolean): TestNode {
+export function testNode(operator: string, verifier: boolean, caps: Partial<Capabilities> = {}): TestNode {
   const identity = generateIdentity();
   const sent: GatewayMessage[] = [];
   const session: ProviderSession = {
@@ -33,6 +34,7 @@ export function testNode(operator: string, verifier: boolean): TestNode {
       throughput: 1,
       operator,
       ...(verifier ? { verifier: true } : {}),
+      ...caps,
     },
     connectedAt: 0,
     draining: false,
