@@ -2,6 +2,7 @@
 // heartbeats, chunks and results. Every frame is validated; a bad frame is answered with an
 // error message and otherwise ignored, so a buggy provider cannot disturb the gateway.
 import { randomBytes } from "node:crypto";
+import type { Socket } from "node:net";
 import {
   type CapacityProofMessage,
   type GatewayMessage,
@@ -21,10 +22,27 @@ import type { ProviderSession } from "./engine/sessions.js";
 
 export const CLOSE_AUTH = 4001;
 export const CLOSE_VERSION = 4002;
+/** WebSocket's "try again later" */
+export const CLOSE_BUSY = 1013;
+
+/**
+ * Until its hello is through, a connection is anyone's: the most bytes it may send (a hello that
+ * offers the most models allowed is under 100 KiB) and how many such connections may wait at
+ * once. Without them a dozen sockets sending 64 MiB frames took the gateway past a gigabyte.
+ */
+export const PRE_HELLO_BYTES = 256 * 1024;
+export const MAX_PENDING_HELLOS = 128;
+
+/** Connections of one gateway still waiting for their hello. */
+export interface HelloGate {
+  pending: number;
+}
 
 export function handleProviderSocket(
   socket: WebSocket,
+  raw: Socket,
   deps: {
+    gate: HelloGate;
     engine: Engine;
     store: Store;
     identity: Identity;
@@ -34,7 +52,25 @@ export function handleProviderSocket(
     onVerification?: (session: ProviderSession, msg: VerdictMessage | CapacityProofMessage) => Promise<void>;
   },
 ): void {
-  const { engine, identity, config, log } = deps;
+  const { engine, identity, config, log, gate } = deps;
+  if (gate.pending >= MAX_PENDING_HELLOS) {
+    socket.close(CLOSE_BUSY, "too many connections waiting to authenticate; try again later");
+    return;
+  }
+  gate.pending++;
+  let waiting = true;
+  let received = 0;
+  const meter = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > PRE_HELLO_BYTES) raw.destroy(); // no frame of it is parsed
+  };
+  const admitted = () => {
+    if (!waiting) return;
+    waiting = false;
+    gate.pending--;
+    raw.off("data", meter);
+  };
+  raw.on("data", meter);
   const nonce = randomBytes(32).toString("base64url");
   const send = (msg: GatewayMessage) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
@@ -81,6 +117,7 @@ export function handleProviderSocket(
           socket.close(CLOSE_AUTH, "authentication failed");
           return;
         }
+        admitted();
         const known = await deps.store.getProvider(msg.nodeId);
         session = {
           id: msg.nodeId,
@@ -149,6 +186,7 @@ export function handleProviderSocket(
   }
 
   socket.on("close", () => {
+    admitted();
     clearTimeout(helloTimer);
     if (session) {
       engine.disconnect(session);

@@ -16,7 +16,7 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import pino, { type Logger } from "pino";
 import { Authenticator } from "./auth.js";
 import { BatchManager } from "./batch/manager.js";
-import { handleProviderSocket } from "./channel.js";
+import { type HelloGate, handleProviderSocket } from "./channel.js";
 import { type GatewayConfigInput, parseGatewayConfig } from "./config.js";
 import { Engine } from "./engine/engine.js";
 import { clientErrorHandler, errorHandler, frameworkErrors, sendError } from "./errors.js";
@@ -102,6 +102,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
   const settlement = await startSettlement(engine, store, config, log);
   settlement.attach?.(verification.coordinator);
   if (settlement.stakes) ctx.chainStakes = settlement.stakes;
+  const gate: HelloGate = { pending: 0 };
   app.route({
     method: "GET",
     url: "/v1/provider/connect",
@@ -115,8 +116,16 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
           "invalid_request_error",
         ),
       ),
-    wsHandler: (socket) => {
-      handleProviderSocket(socket, { engine, store, identity, config, log, onVerification: verification.onMessage });
+    wsHandler: (socket, req) => {
+      handleProviderSocket(socket, req.socket, {
+        gate,
+        engine,
+        store,
+        identity,
+        config,
+        log,
+        onVerification: verification.onMessage,
+      });
     },
   });
   verificationRoutes(app, ctx, verification.coordinator);
