@@ -1,4 +1,5 @@
 // Native jobs end to end: WASM work, escrow and settlement, idempotency, cancellation, paging.
+import { request } from "node:http";
 import { loadBuiltinModule } from "@tessera/runtimes";
 import type { TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ describe("native jobs", () => {
   const net = new TestNetwork();
   let client: TesseraClient;
   let consumerId: string;
+  let apiKey: string;
   let reverse: string;
   let primes: string;
 
@@ -22,6 +24,7 @@ describe("native jobs", () => {
     const c = await net.consumer();
     client = c.client;
     consumerId = c.id;
+    apiKey = c.apiKey;
     reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
     primes = (await client.uploadBlob(await loadBuiltinModule("primes"))).id;
   }, 120_000);
@@ -110,11 +113,68 @@ describe("native jobs", () => {
     });
   });
 
+  it("reads numbers in query strings and headers exactly as sent", async () => {
+    // raw headers as sent (repeated names stay repeated); answers the status and the error's param
+    const send = (method: string, path: string, headers: string[] = [], body?: string) =>
+      new Promise<{ status: number; body: { status?: string; error?: { param: string | null } } }>(
+        (resolve, reject) => {
+          const req = request(`${net.url}${path}`, {
+            method,
+            headers: ["Host", `127.0.0.1:${net.port}`, "Authorization", `Bearer ${apiKey}`, ...headers],
+          });
+          req.on("response", (res) => {
+            let text = "";
+            res.on("data", (d) => {
+              text += d;
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+          });
+          req.on("error", reject);
+          req.end(body);
+        },
+      );
+    const job = await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("q") } });
+    for (const wait of ["0x10", "1e3", "", " 5"])
+      expect(await send("GET", `/v1/jobs/${job.id}?wait=${encodeURIComponent(wait)}`)).toMatchObject({
+        status: 400,
+        body: { error: { param: "wait" } },
+      });
+    expect((await send("GET", `/v1/jobs?limit=0x10`)).body.error?.param).toBe("limit");
+
+    // two Idempotency-Key headers are not one key "a, b": refused, and nothing is submitted
+    const before = (await client.listJobs({ limit: 500 })).data.length;
+    const body = JSON.stringify({ runtime: "wasm", module: reverse, input: { data: b64("two keys") } });
+    const twice = ["Content-Type", "application/json", "Idempotency-Key", "a", "Idempotency-Key", "b"];
+    expect(await send("POST", "/v1/jobs", twice, body)).toMatchObject({
+      status: 400,
+      body: { error: { param: "Idempotency-Key" } },
+    });
+    expect((await client.listJobs({ limit: 500 })).data.length).toBe(before);
+
+    // a DELETE labelled JSON with no body is an ordinary cancel
+    const slow = await client.submitJob({
+      runtime: "wasm",
+      module: primes,
+      input: { data: b64("400000000") },
+      limits: { timeoutMs: 120_000, maxMemoryMb: 64 },
+    });
+    expect(await send("DELETE", `/v1/jobs/${slow.id}`, ["Content-Type", "application/json"])).toMatchObject({
+      status: 200,
+      body: { status: "cancelled" },
+    });
+    // an empty deposit id is not an id
+    const deposit = await fetch(`${net.url}/v1/admin/deposits`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${net.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ consumerId, amount: "1", id: "" }),
+    });
+    expect(deposit.status).toBe(400);
+  });
+
   it("keeps consumers apart", async () => {
     const other = await net.consumer(10_000_000_000n);
     const mine = await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("private") } });
     await expect(other.client.getJob(mine.id)).rejects.toMatchObject({ status: 404 });
     await expect(other.client.cancelJob(mine.id)).rejects.toMatchObject({ status: 404 });
-    void consumerId;
   });
 });

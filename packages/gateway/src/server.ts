@@ -78,6 +78,14 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
     reply.header("x-request-id", req.id);
   });
   app.setErrorHandler(errorHandler);
+  // A DELETE carries no body, but curl -H 'Content-Type: application/json' and some clients still
+  // label it JSON: that is no body, not an empty JSON document (Fastify's default answers 400).
+  const json = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    if (body === "" && req.method === "DELETE") done(null, undefined);
+    else json(req, body as string, done);
+  });
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, new NotFound("route", `${req.method} ${req.url.split("?")[0]}`)),
   );

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { JOB_ID_PATTERN } from "../engine/engine.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
+import { queryInt } from "../routes/query.js";
 import { cached } from "./cache.js";
 import { accountConsumer, ConsumerHidden, seesConsumer, viewerResolver } from "./privacy.js";
 import { auditView, jobDetailView, jobSummaryView, postingView } from "./views.js";
@@ -14,7 +15,7 @@ import { auditView, jobDetailView, jobSummaryView, postingView } from "./views.j
 const Id = z.string().min(1).max(100);
 const JobsQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    limit: queryInt(1, 200).default(50),
     cursor: z.string().regex(JOB_ID_PATTERN, "a job id: the nextCursor of the previous page").optional(),
     status: z.enum(JOB_STATUSES).optional(),
     runtime: z.enum(["llm", "wasm"]).optional(),
@@ -26,16 +27,16 @@ const JobsQuery = z
 const AccountsQuery = z
   .object({
     prefix: z.string().max(100).optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+    limit: queryInt(1, 200).default(50),
+    offset: queryInt(0, 10_000_000).default(0),
   })
   .strict();
 const PostingsQuery = z
   .object({
     account: z.string().min(1).max(200).optional(),
     job: Id.optional(),
-    before: z.coerce.number().int().positive().optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    before: queryInt(1, Number.MAX_SAFE_INTEGER).optional(),
+    limit: queryInt(1, 200).default(50),
   })
   .strict();
 

@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
+import { queryInt } from "../routes/query.js";
 import { stakeIn } from "../settlement/registry-stakes.js";
 import { cached } from "./cache.js";
 import { type Sampler, SERIES } from "./sampler.js";
@@ -14,8 +15,8 @@ import { passRate, slashView } from "./views.js";
 
 const ProvidersQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    limit: queryInt(1, 200).default(50),
+    offset: queryInt(0, 1_000_000).default(0),
     sort: z.enum(["earnings", "completed", "lastSeen", "stake", "id"]).default("lastSeen"),
     region: z.string().min(1).max(64).optional(),
     online: z.enum(["true", "false"]).optional(),
@@ -23,12 +24,7 @@ const ProvidersQuery = z
   .strict();
 const HistoryQuery = z
   .object({
-    hours: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(24 * 30)
-      .default(24),
+    hours: queryInt(1, 24 * 30).default(24),
   })
   .strict();
 

@@ -12,7 +12,7 @@ import type { RouteContext } from "./context.js";
 
 const CreateConsumer = z.object({ name: z.string().min(1).max(100), deposit: AmountSchema.optional() }).strict();
 const Deposit = z
-  .object({ consumerId: z.string().min(1).max(64), amount: AmountSchema, id: z.string().max(100).optional() })
+  .object({ consumerId: z.string().min(1).max(64), amount: AmountSchema, id: z.string().min(1).max(100).optional() })
   .strict();
 const Revoke = z.object({ apiKey: z.string().min(1).max(200) }).strict();
 

@@ -12,6 +12,7 @@ import { batchView, fileView } from "../batch/views.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "./context.js";
 import { badCursor } from "./cursors.js";
+import { queryInt } from "./query.js";
 
 const CreateBatch = z
   .object({
@@ -26,16 +27,14 @@ const CreateBatch = z
   })
   .strict();
 
-const ListQuery = z
-  .object({ after: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(100).default(20) })
-  .strict();
+const ListQuery = z.object({ after: z.string().max(128).optional(), limit: queryInt(1, 100).default(20) }).strict();
 
 // OpenAI's file list: newest first unless `order=asc`, up to 10,000 a page; `purpose` filters
 // (batch inputs are `batch`, what batches write is `batch_output`; other purposes hold nothing here)
 const FileListQuery = z
   .object({
     after: z.string().max(128).optional(),
-    limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
+    limit: queryInt(1, 10_000).default(10_000),
     purpose: z.string().min(1).max(64).optional(),
     order: z.enum(["asc", "desc"]).default("desc"),
   })

@@ -8,17 +8,18 @@ import { jobView } from "../views.js";
 import type { RouteContext } from "./context.js";
 import { badCursor } from "./cursors.js";
 import { idempotencyHeader } from "./idempotency.js";
+import { queryInt } from "./query.js";
 import { waitForJob } from "./wait.js";
 
 const ListQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(500).default(50),
+    limit: queryInt(1, 500).default(50),
     cursor: z.string().regex(JOB_ID_PATTERN, "a job id: the nextCursor of the previous page").optional(),
     status: z.enum(["queued", "running", "completed", "failed", "cancelled"]).optional(),
   })
   .strict();
 
-const GetQuery = z.object({ wait: z.coerce.number().int().min(0).max(300_000).optional() }).strict();
+const GetQuery = z.object({ wait: queryInt(0, 300_000).optional() }).strict();
 
 export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post("/v1/jobs", async (req, reply) => {

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { requireAdminHeader } from "../auth.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
+import { queryInt } from "../routes/query.js";
 import type { VerificationCoordinator } from "./coordinator.js";
 
 const StakeBody = z
@@ -17,10 +18,10 @@ const StakeBody = z
     id: z.string().min(1).max(100).optional(),
   })
   .strict();
-const Limit = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict();
+const Limit = z.object({ limit: queryInt(1, 500).default(50) }).strict();
 const SlashQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(500).default(50),
+    limit: queryInt(1, 500).default(50),
     providerId: z
       .string()
       .regex(/^[0-9a-f]{64}$/)
