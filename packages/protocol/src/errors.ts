@@ -41,6 +41,8 @@ export class Unauthenticated extends TesseraError {
 }
 export class InsufficientBalance extends TesseraError {
   /** `asks` says what wants the money ("This withdrawal asks for"), `account` whose it is */
+  // private fields: a bigint property would make JSON.stringify of the error throw
+  readonly #available: bigint;
   constructor(needed: bigint, available: bigint, asks = "This job may cost up to", account = "the account") {
     super(
       "insufficient_balance",
@@ -48,6 +50,12 @@ export class InsufficientBalance extends TesseraError {
       `${asks} ${needed} nc but ${account} has ${available} nc available.`,
       "insufficient_quota",
     );
+    this.#available = available;
+  }
+
+  /** what the account could cover when this was thrown */
+  get available(): bigint {
+    return this.#available;
   }
 }
 export class NotFound extends TesseraError {

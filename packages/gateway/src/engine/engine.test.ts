@@ -245,3 +245,31 @@ describe("Engine time caps", () => {
     expect(attempts[0]).toMatchObject({ outcome: "expired", reason: expect.stringMatching(/^ran past its time cap/) });
   });
 });
+
+describe("Engine escrow", () => {
+  it("holds a consumer who cannot cover the dearest node to the dearest price it can cover", async () => {
+    // c1 holds 1e9 nc; a WASM job is escrowed at 1,000 SU (1 s at 1,000 SU/s)
+    const cheap = testNode("cheap", false, WASM_NODE);
+    const dear = testNode("dear", false, { ...WASM_NODE, pricePerUnit: 10_000_000 });
+    const { job, holder } = await leasedTo([cheap, dear]);
+    expect(job).toMatchObject({ escrow: 10_000n, constraints: { maxPricePerUnit: 10 } });
+    expect(holder).toBe(cheap);
+    // one who can cover the dearest is escrowed at it, as before
+    await store.commit([{ ledger: depositEvent("deposit:c1:more", "c1", 10n ** 10n, 0) }]);
+    const rich = await engine.submit(
+      request({ jobClass: "interactive", constraints: {}, requestHash: "cc".repeat(32) }),
+    );
+    expect(rich).toMatchObject({ escrow: 10n ** 10n, constraints: {} });
+  });
+
+  it("answers 402 with what the cheapest node would need when none is within reach", async () => {
+    const dear = testNode("dear", false, { ...WASM_NODE, pricePerUnit: 10_000_000 });
+    const dearer = testNode("dearer", false, { ...WASM_NODE, pricePerUnit: 20_000_000 });
+    for (const n of [dear, dearer]) engine.connect(n.session);
+    await expect(engine.submit(request({ jobClass: "interactive", constraints: {} }))).rejects.toMatchObject({
+      status: 402,
+      message: "This job may cost up to 10000000000 nc but the account has 1000000000 nc available.",
+    });
+    expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
+  });
+});

@@ -30,6 +30,7 @@ import {
   type Constraints,
   canonicalHash,
   type FailureMsg,
+  InsufficientBalance,
   type JobSpec,
   type ModelInfo,
   NotFound,
@@ -44,7 +45,7 @@ import type { GatewayConfig } from "../config.js";
 import type { Metrics } from "../metrics.js";
 import type { Settlement } from "../settlement/settlement.js";
 import { missingBlobError, outputCapError } from "./admission.js";
-import { escrowFor } from "./escrow.js";
+import { type EscrowLevel, escrowLevels } from "./escrow.js";
 import { advanceStream, JobEvents, type StreamCursor } from "./events.js";
 import { ewma, type ProviderSession, toView } from "./sessions.js";
 import { GroupWriter } from "./writer.js";
@@ -169,14 +170,28 @@ export class Engine {
       outputCapError(req.spec, this.models, "limits.maxOutputTokens") ??
       (await missingBlobError(req.spec, (id) => this.hasBlob(id)));
     if (refused) throw refused;
+    const levels = escrowLevels(req.spec, req.constraints, this.onlineSessions(), this.models);
+    const dearest = levels[0] as EscrowLevel;
+    try {
+      return await this.queue(req, req.constraints, dearest.escrow);
+    } catch (err) {
+      if (!(err instanceof InsufficientBalance) || levels.length === 1) throw err;
+      // the dearest price the consumer can cover, and the job is held to it
+      const within = levels.find((l) => l.escrow <= err.available);
+      if (!within) throw new InsufficientBalance((levels.at(-1) as EscrowLevel).escrow, err.available);
+      return await this.queue(req, { ...req.constraints, maxPricePerUnit: within.pricePerUnit }, within.escrow);
+    }
+  }
+
+  /** Escrows and queues a job; throws (InsufficientBalance among others) with nothing written. */
+  private async queue(req: SubmitRequest, constraints: Constraints, escrow: bigint): Promise<JobRecord> {
     const now = this.now();
-    const escrow = escrowFor(req.spec, req.constraints, this.onlineSessions(), this.models);
     await this.settlement.admit(req.consumerId, escrow);
     const job: JobRecord = {
       id: newJobId(now),
       consumerId: req.consumerId,
       spec: req.spec,
-      constraints: req.constraints,
+      constraints,
       jobClass: req.jobClass,
       status: "queued",
       attempt: 0,
