@@ -113,24 +113,28 @@ const failure = (job: { id: string }, attempt: number, retryable: boolean) => ({
   reason: "trap: unreachable",
 });
 
+const output = { data: Buffer.from("out").toString("base64") };
+/** A result frame signed by the node. */
+const signedResult = (n: TestNode, jobId: string, standardUnits: number, data = output.data, attempt = 1) => {
+  const claim = {
+    jobId,
+    attempt,
+    outputHash: canonicalHash({ data }),
+    units: { inputTokens: 0, outputTokens: 0, standardUnits },
+  };
+  return {
+    type: "result" as const,
+    ...claim,
+    output: { data },
+    signature: signResult(n.identity, claim),
+    elapsedMs: 1,
+  };
+};
+
 describe("Engine results from a provider", () => {
   const node = testNode("here", false, WASM_NODE);
-  const output = { data: Buffer.from("out").toString("base64") };
-  const result = (jobId: string, standardUnits: number, data = output.data) => {
-    const claim = {
-      jobId,
-      attempt: 1,
-      outputHash: canonicalHash({ data }),
-      units: { inputTokens: 0, outputTokens: 0, standardUnits },
-    };
-    return {
-      type: "result" as const,
-      ...claim,
-      output: { data },
-      signature: signResult(node.identity, claim),
-      elapsedMs: 1,
-    };
-  };
+  const result = (jobId: string, standardUnits: number, data = output.data) =>
+    signedResult(node, jobId, standardUnits, data);
 
   it("accepts one result per lease however many frames arrive together", async () => {
     const { job } = await leasedTo([node]);
@@ -169,6 +173,18 @@ describe("Engine and a node's word against the job", () => {
     expect(await store.getJob(job.id)).toMatchObject({ status: "failed", error: `${JOB_AT_FAULT}trap: unreachable` });
     expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
     expect(nodes.map((n) => n.session.failed)).toEqual([0, 0]);
+  });
+
+  it("counts a claim against the job against its maker once another node completes the job", async () => {
+    const nodes = [testNode("a", false, WASM_NODE), testNode("b", false, WASM_NODE)];
+    const { job, holder } = await leasedTo(nodes);
+    const other = nodes.find((n) => n !== holder) as TestNode;
+    await engine.failure(holder.session, failure(job, 1, false));
+    await until(() => leasesOf(other).includes(job.id));
+    expect(await engine.result(other.session, signedResult(other, job.id, 5, output.data, 2))).toEqual({
+      accepted: true,
+    });
+    expect([holder.session.failed, other.session.failed]).toEqual([1, 0]);
   });
 
   it("takes one node's word when no other node could run the job", async () => {

@@ -389,6 +389,11 @@ export class Engine {
       return { accepted: false, reason: problem };
     }
     const now = this.now();
+    // a node that said this job was at fault while another could run it was wrong
+    for (const claimant of this.faultClaims.get(job.id) ?? []) {
+      const s = this.sessions.get(claimant);
+      if (s) s.failed++;
+    }
     const settled = await this.apply(job, complete(job, { ...msg, feeBps: this.config.feeBps, now }));
     session.completed++;
     this.onSettled(settled);
