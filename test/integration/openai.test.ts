@@ -288,6 +288,51 @@ describe("OpenAI API", () => {
     expect(account.spent).toBe("0");
   });
 
+  it("stops a stream whose client leaves mid-answer, billing the tokens it was sent", async () => {
+    const { apiKey, client } = await net.consumer();
+    const oa = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
+    // a long sampled answer; should one finish before the client leaves, another seed is tried
+    let stopped: Awaited<ReturnType<typeof client.getJob>> | undefined;
+    for (let seed = 1; seed <= 5 && !stopped; seed++) {
+      const stream = await oa.chat.completions.create({
+        model,
+        messages: [{ role: "user", content: "Tell me a long story" }],
+        max_tokens: 1000,
+        temperature: 1,
+        seed,
+        stream: true,
+      });
+      let jobId = "";
+      let received = "";
+      for await (const c of stream) {
+        jobId = c.id.replace(/^chatcmpl-/, "");
+        received += c.choices[0]?.delta.content ?? "";
+        if (received.length >= 20) break; // leaving the loop closes the connection
+      }
+      const job = await until(
+        "the job to end",
+        async () => {
+          const j = await client.getJob(jobId);
+          return j.status === "queued" || j.status === "running" ? undefined : j;
+        },
+        30_000,
+      );
+      if (job.status === "cancelled") stopped = job;
+    }
+    expect(stopped).toBeDefined();
+    const job = stopped!;
+    // billed for what it was streamed: some tokens, fewer than the cap, output only
+    expect(job.units?.inputTokens).toBe(0);
+    expect(job.units?.outputTokens).toBeGreaterThan(0);
+    expect(job.units?.outputTokens).toBeLessThan(1000);
+    expect(BigInt(job.cost ?? "0")).toBeGreaterThan(0n);
+    expect(job.trail?.at(-1)?.outcome).toBe("cancelled");
+    const account = await client.account();
+    expect(account.escrow).toBe("0");
+    expect(account.spent).toBe(job.cost);
+    expect((await net.admin.ledger()).ok).toBe(true);
+  });
+
   it("raises the SDK's typed errors for a bad key and an unknown model", async () => {
     const bad = new OpenAI({ baseURL: `${net.url}/v1`, apiKey: "tsk_nope", maxRetries: 0 });
     await expect(

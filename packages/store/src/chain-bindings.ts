@@ -131,7 +131,7 @@ export class KyselyChainBindingStore implements ChainBindingStore {
       .selectFrom("jobs")
       .select(["provider_id", sql<DbInt>`sum(cost)`.as("total")])
       .where("consumer_id", "=", consumerId)
-      .where("status", "=", "completed")
+      .where("cost", "is not", null) // completed, or a stopped stream billed for what it streamed
       .where("provider_id", "is not", null)
       .groupBy("provider_id")
       .execute();

@@ -167,9 +167,12 @@ export class ExplorerQueries {
         w.completed = n;
         w.outputTokens = r.tokens == null ? 0 : Math.round(num(r.tokens));
         w.standardUnits = r.su == null ? 0 : Math.round(num(r.su));
-        w.spend = r.cost == null ? 0n : money(r.cost);
+        w.spend += r.cost == null ? 0n : money(r.cost);
       } else if (r.status === "failed") w.failed = n;
-      else if (r.status === "cancelled") w.cancelled = n;
+      else if (r.status === "cancelled") {
+        w.cancelled = n;
+        w.spend += r.cost == null ? 0n : money(r.cost); // stopped streams billed for what they streamed
+      }
     }
     return w;
   }

@@ -210,7 +210,8 @@ export class KyselyStore implements Store {
       .selectFrom("jobs")
       .select((eb) => eb.fn.sum<DbInt | null>("cost").as("total"))
       .where("consumer_id", "=", consumerId)
-      .where("status", "=", "completed")
+      // completed jobs, and stopped streams billed for what they streamed
+      .where("cost", "is not", null)
       .executeTakeFirst();
     return r?.total == null ? 0n : money(r.total);
   }

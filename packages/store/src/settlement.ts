@@ -86,7 +86,7 @@ export interface SettlementStore {
   putChainAccount(consumerId: string, address: string): Promise<void>;
   chainAccount(consumerId: string): Promise<string | undefined>;
   consumerOfAddress(address: string): Promise<string | undefined>;
-  /** gross cost of the pair's completed jobs, and what the ledger credited the provider for them */
+  /** gross cost billed to the pair's jobs, and what the ledger credited the provider for them */
   pairTotals(consumerId: string, providerId: string): Promise<{ gross: bigint; net: bigint }>;
   /** inserting a voucher already recorded changes nothing */
   putVoucher(v: VoucherRow): Promise<void>;
@@ -163,7 +163,7 @@ export class KyselySettlementStore implements SettlementStore {
       .select(sql<DbInt | null>`sum(cost)`.as("total"))
       .where("consumer_id", "=", consumerId)
       .where("provider_id", "=", providerId)
-      .where("status", "=", "completed")
+      .where("cost", "is not", null) // completed, or a stopped stream billed for what it streamed
       .executeTakeFirst();
     const n = await this.db
       .selectFrom("postings")

@@ -140,7 +140,11 @@ export function registerClientCommands(program: Command): void {
   });
 
   withClientFlags(
-    program.command("cancel <id>").description("cancel a queued or running job; its escrow is refunded in full"),
+    program
+      .command("cancel <id>")
+      .description(
+        "cancel a queued or running job; its escrow is refunded, less the tokens a client was already streamed",
+      ),
   ).action(async (id: string, o) => {
     const job = await clientFrom(o).cancelJob(id);
     print(o.json, job, () => jobLine(job));

@@ -237,4 +237,24 @@ describe("job transitions", () => {
     expect(releaseIsFree(lease(requeued, "p2", 7, 2, 1).job)).toBe(true);
     expect(releaseIsFree(lease(queuedJob({ jobClass: "interactive" }), "p1", 7, 0, 1).job)).toBe(false);
   });
+
+  it("bills a stopped stream what its lease streamed, settling it like a result, and refunds the rest", () => {
+    const running = lease(queuedJob(), "p1", 7, 100, 1_000).job;
+    const units = { inputTokens: 0, outputTokens: 3, standardUnits: 300 };
+    const t = cancel(running, 150, "stopped", { units, feeBps: 1_000 });
+    expect(t.job).toMatchObject({ status: "cancelled", units, cost: 2_100n, error: "stopped", finishedAt: 150 });
+    expect(t.attempt).toMatchObject({ outcome: "cancelled" });
+    expect(t.ledger?.id).toBe(eventIds.settle("j1"));
+    expect(t.ledger?.transfers).toEqual(
+      expect.arrayContaining([{ from: accounts.escrow("c1"), to: accounts.available("c1"), amount: 7_900n }]),
+    );
+    // never more than the escrow; nothing streamed, or a queued job, is a plain refund
+    expect(cancel(running, 150, "x", { units: { ...units, standardUnits: 10 ** 9 }, feeBps: 0 }).job.cost).toBe(
+      10_000n,
+    );
+    expect(cancel(running, 150, "x", { units: { ...units, standardUnits: 0 }, feeBps: 0 }).ledger?.id).toBe(
+      eventIds.refund("j1"),
+    );
+    expect(cancel(queuedJob(), 150, "x", { units, feeBps: 0 }).ledger?.id).toBe(eventIds.refund("j1"));
+  });
 });

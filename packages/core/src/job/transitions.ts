@@ -160,10 +160,31 @@ export interface ResultInput {
   now: number;
 }
 
+/** What a lease's work is billed, and the ledger event that pays it out of the escrow. */
+function billWork(
+  job: JobRecord & { providerId: string; pricePerUnit: number },
+  units: Units,
+  feeBps: number,
+  at: number,
+): { cost: bigint; ledger: LedgerEvent } {
+  const cost = billedCost(units.standardUnits, job.pricePerUnit, job.escrow);
+  const ledger = settleEvent({
+    jobId: job.id,
+    consumerId: job.consumerId,
+    providerId: job.providerId,
+    escrowed: job.escrow,
+    cost,
+    feeBps,
+    at,
+  });
+  return { cost, ledger };
+}
+
 export function complete(job: JobRecord, r: ResultInput): Transition {
   mustBe(job, "running");
-  if (job.providerId === null || job.pricePerUnit === null) throw new TransitionError(`job ${job.id} has no lease`);
-  const cost = billedCost(r.units.standardUnits, job.pricePerUnit, job.escrow);
+  const { providerId, pricePerUnit } = job;
+  if (providerId === null || pricePerUnit === null) throw new TransitionError(`job ${job.id} has no lease`);
+  const { cost, ledger } = billWork({ ...job, providerId, pricePerUnit }, r.units, r.feeBps, r.now);
   return {
     job: {
       ...job,
@@ -177,23 +198,50 @@ export function complete(job: JobRecord, r: ResultInput): Transition {
       updatedAt: r.now,
       finishedAt: r.now,
     },
-    ledger: settleEvent({
-      jobId: job.id,
-      consumerId: job.consumerId,
-      providerId: job.providerId,
-      escrowed: job.escrow,
-      cost,
-      feeBps: r.feeBps,
-      at: r.now,
-    }),
+    ledger,
     attempt: endAttempt(job, r.now, "completed", null),
   };
 }
 
-export function cancel(job: JobRecord, now: number, reason = "cancelled by the consumer"): Transition {
+/**
+ * Cancels a job. A running job whose output a client was already streamed is billed for what its
+ * lease streamed (`streamed`, from core's streamedUnits): the consumer has that text and the node
+ * did that work, so stopping a stream near its end must not make the answer free. The rest of the
+ * escrow, or all of it, goes back.
+ */
+export function cancel(
+  job: JobRecord,
+  now: number,
+  reason = "cancelled by the consumer",
+  streamed?: { units: Units; feeBps: number },
+): Transition {
   mustBe(job, "queued", "running");
-  const t = fail(job, reason, now, job.status === "running" ? "cancelled" : null);
-  return { ...t, job: { ...t.job, status: "cancelled" } };
+  const { providerId, pricePerUnit } = job;
+  if (
+    streamed === undefined ||
+    streamed.units.standardUnits <= 0 ||
+    job.status !== "running" ||
+    providerId === null ||
+    pricePerUnit === null
+  ) {
+    const t = fail(job, reason, now, job.status === "running" ? "cancelled" : null);
+    return { ...t, job: { ...t.job, status: "cancelled" } };
+  }
+  const { cost, ledger } = billWork({ ...job, providerId, pricePerUnit }, streamed.units, streamed.feeBps, now);
+  return {
+    job: {
+      ...job,
+      status: "cancelled",
+      error: reason,
+      units: streamed.units,
+      cost,
+      leaseExpiresAt: null,
+      updatedAt: now,
+      finishedAt: now,
+    },
+    ledger,
+    attempt: endAttempt(job, now, "cancelled", reason),
+  };
 }
 
 /** A queued job whose deadline passed before any provider could take it. */

@@ -1,6 +1,6 @@
 import type { JobSpec } from "@tessera/protocol";
 import { describe, expect, it } from "vitest";
-import { meteringProblem } from "./cost.js";
+import { meteringProblem, streamedUnits } from "./cost.js";
 import { llmStandardUnits } from "./units.js";
 
 const llm: JobSpec = {
@@ -46,5 +46,19 @@ describe("meteringProblem", () => {
     expect(meteringProblem(wasm, { inputTokens: 1, outputTokens: 0, standardUnits: 1 }, { throughput: 500 })).toBe(
       "a wasm result reports tokens",
     );
+  });
+});
+
+describe("streamedUnits", () => {
+  const spec = llm as Extract<JobSpec, { runtime: "llm" }>;
+  it("bills the tokens streamed, no more than one per byte of their text (and the end token) nor the cap", () => {
+    expect(streamedUnits(spec, params, { tokens: 5, bytes: 20 })).toEqual({
+      inputTokens: 0,
+      outputTokens: 5,
+      standardUnits: llmStandardUnits(params, 5),
+    });
+    expect(streamedUnits(spec, params, { tokens: 50, bytes: 3 }).outputTokens).toBe(4);
+    expect(streamedUnits(spec, params, { tokens: 500, bytes: 5_000 }).outputTokens).toBe(16);
+    expect(streamedUnits(spec, params, { tokens: 0, bytes: 0 }).standardUnits).toBe(0);
   });
 });

@@ -67,6 +67,21 @@ export function meteringProblem(
   return undefined;
 }
 
+/**
+ * What an LLM job stopped mid-stream is billed: the output tokens its lease streamed, no more
+ * than one per byte of the text they spelled (every token spells at least one byte, but for the
+ * end-of-generation one) nor the job's cap, so a node cannot bill tokens it never showed. The
+ * prompt is not billed: the gateway cannot count its tokens.
+ */
+export function streamedUnits(
+  spec: LlmJobSpec,
+  parameters: number,
+  streamed: { tokens: number; bytes: number },
+): Units {
+  const outputTokens = Math.min(streamed.tokens, streamed.bytes + 1, spec.limits.maxOutputTokens);
+  return { inputTokens: 0, outputTokens, standardUnits: llmStandardUnits(parameters, outputTokens) };
+}
+
 export function maxCost(spec: JobSpec, basis: EscrowBasis): bigint {
   return costOf(maxStandardUnits(spec, basis), basis.pricePerUnit);
 }

@@ -7,7 +7,7 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
-import { type TestNode, testNode } from "../verification/test-nodes.js";
+import { TEST_MODEL, type TestNode, testNode } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
 import { LINGER_MS } from "./writer.js";
 
@@ -160,13 +160,19 @@ describe("Engine results from a provider", () => {
 });
 
 describe("Engine and a node's word against the job", () => {
-  it("fails a job as its own fault only once a second node says so too, at no cost to either", async () => {
+  /** Two nodes; the job's first holder says it is at fault, and it is leased to the other. */
+  const claimed = async () => {
     const nodes = [testNode("a", false, WASM_NODE), testNode("b", false, WASM_NODE)];
     const { job, holder } = await leasedTo(nodes);
     const other = nodes.find((n) => n !== holder) as TestNode;
     await engine.failure(holder.session, failure(job, 1, false));
-    // one node's word: the job goes to the other node, the escrow stays
     await until(() => leasesOf(other).includes(job.id));
+    return { nodes, job, holder, other };
+  };
+
+  it("fails a job as its own fault only once a second node says so too, at no cost to either", async () => {
+    const { nodes, job, other } = await claimed();
+    // one node's word: the job went to the other node, the escrow stays
     expect(engine.activeJob(job.id)?.status).toBe("running");
     expect(await store.balance(accounts.escrow("c1"))).toBe(job.escrow);
     await engine.failure(other.session, failure(job, 2, false));
@@ -176,11 +182,7 @@ describe("Engine and a node's word against the job", () => {
   });
 
   it("counts a claim against the job against its maker once another node completes the job", async () => {
-    const nodes = [testNode("a", false, WASM_NODE), testNode("b", false, WASM_NODE)];
-    const { job, holder } = await leasedTo(nodes);
-    const other = nodes.find((n) => n !== holder) as TestNode;
-    await engine.failure(holder.session, failure(job, 1, false));
-    await until(() => leasesOf(other).includes(job.id));
+    const { job, holder, other } = await claimed();
     expect(await engine.result(other.session, signedResult(other, job.id, 5, output.data, 2))).toEqual({
       accepted: true,
     });
@@ -287,5 +289,65 @@ describe("Engine escrow", () => {
       message: "This job may cost up to 10000000000 nc but the account has 1000000000 nc available.",
     });
     expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
+  });
+});
+
+describe("Engine stops a streamed job", () => {
+  // 2 SU a token at 50 nc/SU
+  const node = () =>
+    testNode("a", false, { models: [{ id: TEST_MODEL, name: "tiny", parameters: 1_000_000, contextSize: 256 }] });
+  const llm = (stream: boolean): Partial<SubmitRequest> => ({
+    spec: {
+      runtime: "llm",
+      model: TEST_MODEL,
+      input: { prompt: "hi" },
+      params: { temperature: 0 },
+      limits: { maxOutputTokens: 100 },
+    },
+    stream,
+  });
+  const chunk = (jobId: string, seq: number, text: string, tokens: number[]) => ({
+    type: "chunk" as const,
+    jobId,
+    attempt: 1,
+    seq,
+    text,
+    tokens,
+  });
+
+  it("bills the tokens a client was streamed, one at most per byte of their text, and refunds the rest", async () => {
+    const n = node();
+    const { job } = await leasedTo([n], llm(true));
+    engine.chunk(n.session, chunk(job.id, 0, "Hello", [1, 2]));
+    engine.chunk(n.session, chunk(job.id, 1, " world", [3, 4, 5]));
+    // 45 tokens claimed for one byte: billed as 1 (and the end token's 1)
+    engine.chunk(
+      n.session,
+      chunk(
+        job.id,
+        2,
+        "!",
+        Array.from({ length: 45 }, (_, i) => 6 + i),
+      ),
+    );
+    const stopped = await engine.cancel("c1", job.id);
+    // 12 bytes of text: min(50 tokens, 12 + 1) = 13 tokens, 26 SU, 1,300 nc
+    expect(stopped).toMatchObject({
+      status: "cancelled",
+      units: { inputTokens: 0, outputTokens: 13, standardUnits: 26 },
+      cost: 1_300n,
+    });
+    expect(n.sent.some((m) => m.type === "cancel" && m.jobId === job.id)).toBe(true);
+    expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
+    expect(await store.balance(accounts.earnings(n.session.id))).toBe(1_300n - (1_300n * 500n) / 10_000n);
+    expect(await store.balance(accounts.available("c1"))).toBe(1_000_000_000n - 1_300n);
+  });
+
+  it("refunds in full a job no client was streamed, whatever chunks its node sent", async () => {
+    const n = node();
+    const { job } = await leasedTo([n], llm(false));
+    engine.chunk(n.session, chunk(job.id, 0, "Hello", [1, 2]));
+    expect(await engine.cancel("c1", job.id)).toMatchObject({ status: "cancelled", cost: null });
+    expect(await store.balance(accounts.available("c1"))).toBe(1_000_000_000n);
   });
 });

@@ -23,6 +23,7 @@ import {
   releaseIsFree,
   renewLease,
   schedule,
+  streamedUnits,
   type Transition,
 } from "@tessera/core";
 import {
@@ -36,6 +37,7 @@ import {
   NotFound,
   type ResultMessage,
   TesseraError,
+  type Units,
   verifyResultSignature,
 } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
@@ -46,7 +48,7 @@ import type { Metrics } from "../metrics.js";
 import type { Settlement } from "../settlement/settlement.js";
 import { missingBlobError, outputCapError } from "./admission.js";
 import { type EscrowLevel, escrowLevels } from "./escrow.js";
-import { advanceStream, JobEvents, type StreamCursor } from "./events.js";
+import { advanceStream, JobEvents, NO_STREAM, type StreamCursor } from "./events.js";
 import { ewma, type ProviderSession, toView } from "./sessions.js";
 import { GroupWriter } from "./writer.js";
 
@@ -277,13 +279,31 @@ export class Engine {
       this.sessions
         .get(job.providerId)
         ?.send({ type: "cancel", jobId, attempt: job.attempt, reason: "cancelled by the consumer" });
-    const cancelled = this.apply(job, cancelTransition(job, this.now()));
+    const streamed = this.streamedUnits(job);
+    const cancelled = this.apply(
+      job,
+      cancelTransition(job, this.now(), undefined, streamed && { units: streamed, feeBps: this.config.feeBps }),
+    );
     this.cancelling.set(jobId, cancelled);
     try {
       return await cancelled;
     } finally {
       this.cancelling.delete(jobId);
     }
+  }
+
+  /** What a stop bills: the output its current lease streamed, if a client was sent any (core's streamedUnits). */
+  private streamedUnits(job: JobRecord): Units | undefined {
+    const cursor = this.streams.get(job.id);
+    if (job.status !== "running" || job.spec.runtime !== "llm" || !this.watched.has(job.id)) return undefined;
+    if (!cursor || cursor.forwardedChars === 0 || cursor.attempt !== job.attempt) return undefined;
+    const model = job.spec.model;
+    // as for results: the holder's own declared parameter count (meteringProblem)
+    const parameters =
+      this.sessions.get(job.providerId ?? "")?.capabilities.models.find((m) => m.id === model)?.parameters ??
+      this.models.get(model)?.info.parameters;
+    if (parameters === undefined) return undefined;
+    return streamedUnits(job.spec, parameters, { tokens: cursor.attemptTokens, bytes: cursor.attemptBytes });
   }
 
   // ---- provider channel ----
@@ -345,8 +365,8 @@ export class Engine {
   chunk(session: ProviderSession, msg: z.infer<typeof ChunkMsg>): void {
     const job = this.running.get(msg.jobId);
     if (!job || job.providerId !== session.id || job.attempt !== msg.attempt) return;
-    const previous = this.streams.get(job.id) ?? { attempt: msg.attempt, attemptChars: 0, forwardedChars: 0 };
-    const { cursor, fresh } = advanceStream(previous, msg.attempt, msg.text);
+    const previous = this.streams.get(job.id) ?? NO_STREAM;
+    const { cursor, fresh } = advanceStream(previous, msg.attempt, msg.text, msg.tokens?.length);
     this.streams.set(job.id, cursor);
     if (fresh) this.events.emit(job.id, { type: "chunk", text: fresh });
   }

@@ -30,22 +30,44 @@ export class JobEvents {
 
 /**
  * What a consumer's stream has already been sent. A retried attempt of a deterministic job
- * replays the same text, so only what lies beyond the forwarded prefix is sent again.
+ * replays the same text, so only what lies beyond the forwarded prefix is sent again. The
+ * current attempt's tokens and the UTF-8 bytes of its text are what a stop bills (core's
+ * streamedUnits).
  */
 export interface StreamCursor {
   attempt: number;
   attemptChars: number;
   forwardedChars: number;
+  attemptTokens: number;
+  attemptBytes: number;
 }
+
+export const NO_STREAM: StreamCursor = {
+  attempt: 0,
+  attemptChars: 0,
+  forwardedChars: 0,
+  attemptTokens: 0,
+  attemptBytes: 0,
+};
 
 export function advanceStream(
   cursor: StreamCursor,
   attempt: number,
   text: string,
+  tokens = 0,
 ): { cursor: StreamCursor; fresh: string } {
-  const c = attempt === cursor.attempt ? cursor : { attempt, attemptChars: 0, forwardedChars: cursor.forwardedChars };
+  const c = attempt === cursor.attempt ? cursor : { ...NO_STREAM, attempt, forwardedChars: cursor.forwardedChars };
   const start = c.attemptChars;
   const end = start + text.length;
   const fresh = end > c.forwardedChars ? text.slice(Math.max(0, c.forwardedChars - start)) : "";
-  return { cursor: { attempt, attemptChars: end, forwardedChars: Math.max(c.forwardedChars, end) }, fresh };
+  return {
+    cursor: {
+      attempt,
+      attemptChars: end,
+      forwardedChars: Math.max(c.forwardedChars, end),
+      attemptTokens: c.attemptTokens + tokens,
+      attemptBytes: c.attemptBytes + Buffer.byteLength(text),
+    },
+    fresh,
+  };
 }

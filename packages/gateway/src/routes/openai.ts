@@ -191,21 +191,15 @@ function streamChunk(
 }
 
 /**
- * Cancels (and so refunds) the job when its client goes away before it has received any of the
- * answer: the provider would work for nobody. Not once text was streamed, since the consumer has
- * it (the job runs on and is billed), nor for a request with an Idempotency-Key, whose retry is
- * meant to find the job still there.
+ * Stops the job when its client goes away before the answer is complete, as OpenAI stops
+ * generating: the provider would work for nobody. A stream's client is billed for the tokens it
+ * was sent (engine.cancel), otherwise the escrow is refunded. Not for a request with an
+ * Idempotency-Key, whose retry is meant to find the job still there.
  */
-function cancelIfAbandoned(
-  ctx: RouteContext,
-  res: ServerResponse,
-  job: JobRecord,
-  delivered: () => boolean,
-  idempotent: boolean,
-): void {
+function cancelIfAbandoned(ctx: RouteContext, res: ServerResponse, job: JobRecord, idempotent: boolean): void {
   if (idempotent) return;
   res.once("close", () => {
-    if (res.writableFinished || delivered() || !ctx.engine.activeJob(job.id)) return;
+    if (res.writableFinished || !ctx.engine.activeJob(job.id)) return;
     ctx.engine.cancel(job.consumerId, job.id).catch((err: unknown) => {
       ctx.log.warn({ err, jobId: job.id }, "cancelling the job of a closed request failed");
     });
@@ -246,7 +240,7 @@ async function stream(
   // finds it finished gets none: both are sent the text at the end instead of chunk by chunk.
   const live = job.status === "queued";
   let sent = "";
-  cancelIfAbandoned(ctx, res, job, () => !first, idempotent);
+  cancelIfAbandoned(ctx, res, job, idempotent);
   await new Promise<void>((resolve) => {
     const onEvent = (e: JobEvent) => {
       if (e.type === "chunk") {
@@ -316,7 +310,7 @@ export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const idempotent = header !== undefined;
     if (body.stream)
       return stream(ctx, req, reply, kind, job, name, body.stream_options?.include_usage === true, idempotent);
-    cancelIfAbandoned(ctx, reply.raw, job, () => false, idempotent);
+    cancelIfAbandoned(ctx, reply.raw, job, idempotent);
     const done = await waitForJob(ctx, job.id, ctx.config.syncDeadlineMs + 10 * 60_000);
     if (done.status !== "completed") throw finalError(done);
     return completionBody(kind, done, name);
