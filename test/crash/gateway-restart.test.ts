@@ -59,4 +59,27 @@ describe("gateway crash and restart", () => {
     expect(ledger.problems).toEqual([]);
     expect(ledger.ok).toBe(true);
   }, 300_000);
+
+  it("stops on SIGTERM without waiting out a client's long-poll, and the job is there after", async () => {
+    const { client } = await net.consumer();
+    const reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
+    // a ceiling under every provider's price: it stays queued
+    const job = await client.submitJob({
+      runtime: "wasm",
+      module: reverse,
+      input: { data: Buffer.from("later").toString("base64") },
+      constraints: { maxPricePerUnit: 1 },
+    });
+    const poll = client.getJob(job.id, { waitMs: 300_000 }).then(
+      () => "answered",
+      () => "cut",
+    );
+    await new Promise((r) => setTimeout(r, 500)); // the poll is in flight
+    // a gateway still waiting on the poll after a minute is killed, and exits by signal, not 0
+    expect(await net.gateway!.stop(60_000)).toBe(0);
+    expect(await poll).toBe("cut");
+    await net.startGateway();
+    await net.waitForProviders(2);
+    expect((await client.getJob(job.id)).status).toBe("queued");
+  }, 180_000);
 });

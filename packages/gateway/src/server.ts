@@ -46,6 +46,9 @@ export interface GatewayHandle {
   close(): Promise<void>;
 }
 
+/** How long a closing gateway waits for the requests in flight before it cuts their connections. */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
 const UNLIMITED_PATHS = new Set(["/healthz", "/metrics", "/v1/provider/connect"]);
 
 function gatewayIdentity(keyFile: string | undefined, db: string): Identity {
@@ -168,7 +171,12 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
       engine.stop();
       explorer.stop();
       for (const s of engine.sessions.values()) s.close(1001, "gateway shutting down");
+      // Requests in flight get a moment to finish; a long-poll (?wait, up to 5 minutes) or a
+      // stream is not waited for: it held SIGTERM up for its whole length. Jobs are durable, so
+      // a client cut off here finds its job on the restarted gateway.
+      const cut = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await app.close();
+      clearTimeout(cut);
       await engine.writer.drain();
       await store.close();
     },

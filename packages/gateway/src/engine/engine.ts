@@ -131,6 +131,7 @@ export class Engine {
     await this.store.markAllProvidersOffline();
     const providers = await this.store.listProviders();
     for (const p of providers) this.addModels(p.id, p.capabilities.models);
+    const capabilities = new Map(providers.map((p) => [p.id, p.capabilities]));
     const now = this.now();
     for (const job of await this.store.activeJobs()) {
       if (job.status === "queued") {
@@ -139,7 +140,7 @@ export class Engine {
       }
       this.running.set(job.id, { ...job, leaseExpiresAt: now + this.config.restartGraceMs });
       // when the lease began is not kept: its time cap counts again from the restart
-      const node = providers.find((p) => p.id === job.providerId)?.capabilities;
+      const node = capabilities.get(job.providerId ?? "");
       const cap = node ? leaseTimeCapMs(job.spec, node) : FALLBACK_CAP_MS;
       this.leases.set(job.id, { attempt: job.attempt, at: now, endsBy: now + this.config.restartGraceMs + cap });
     }
