@@ -605,6 +605,8 @@ export class Engine {
     this.running.delete(before.id);
     if (job.status === "queued") this.queued.set(job.id, job);
     else if (job.status === "running") this.running.set(job.id, job);
+    // at once, not after the commit: by then the job may hold a new lease
+    if (job.status !== "running") this.leases.delete(job.id);
     const ended = t.attempt && t.attempt.outcome !== "running" ? t.attempt : undefined;
     if (ended && ended.outcome !== "completed")
       this.log.info(
@@ -627,7 +629,6 @@ export class Engine {
     if (!r.ok) throw r.error;
     if (op.ledger && r.ledgerApplied) this.settlement.committed(op.ledger, job);
     this.feed.emit("job", job);
-    if (job.status !== "running") this.leases.delete(job.id);
     if (isTerminal(job)) {
       this.faultClaims.delete(job.id);
       this.streams.delete(job.id);
