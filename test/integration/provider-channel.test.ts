@@ -1,11 +1,10 @@
 // The provider channel before a hello: anyone can open it, so what an unauthenticated connection
 // may cost the gateway is bounded (bytes it may send, connections that may wait at once), and an
 // honest provider still gets in.
+import { MAX_PENDING_HELLOS, PRE_HELLO_BYTES } from "@tessera/gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { TestNetwork } from "../helpers/network.js";
-
-const MAX_PENDING_HELLOS = 128; // channel.ts
 
 describe("provider channel before the hello", () => {
   const net = new TestNetwork();
@@ -31,8 +30,8 @@ describe("provider channel before the hello", () => {
     const conns = await Promise.all(Array.from({ length: 8 }, open));
     for (const c of conns) {
       expect(JSON.parse(c.first ?? "{}")).toMatchObject({ type: "challenge" });
-      // 16 MiB, a valid JSON string: under the frame limit, far over what may come before a hello
-      c.ws.send(JSON.stringify("x".repeat(16 * 1024 * 1024)));
+      // a valid JSON string under the frame limit, far over what may come before a hello
+      c.ws.send(JSON.stringify("x".repeat(64 * PRE_HELLO_BYTES)));
     }
     const codes = await Promise.all(conns.map((c) => c.closed));
     expect(codes.every((code) => code === 1006)).toBe(true); // the TCP connection was dropped

@@ -3,7 +3,7 @@
 // its escrow) forever. The cap is generous (an honest node never meets it) and follows from what
 // the job asks and what the node claims, so a node that claims more speed gets less time.
 import type { Capabilities, JobSpec } from "@tessera/protocol";
-import { maxStandardUnits } from "../metering/cost.js";
+import { declaredParameters, maxStandardUnits } from "../metering/cost.js";
 
 /** Before its work starts a lease may fetch a module and its input and compile it. */
 export const LEASE_SETUP_MS = 60_000;
@@ -24,7 +24,7 @@ export function leaseTimeCapMs(spec: JobSpec, node: Node): number {
   // batch leases behind them: a lease may wait for a slot, then run beside the others.
   const waits = 1 + Math.ceil((node.prefetch ?? 0) / node.maxConcurrency);
   if (spec.runtime === "wasm") return LEASE_SETUP_MS + 2 * spec.limits.timeoutMs * waits;
-  const parameters = node.models.find((m) => m.id === spec.model)?.parameters;
+  const parameters = declaredParameters(node, spec.model);
   if (!parameters || !(node.throughput > 0)) return FALLBACK_CAP_MS;
   const units = maxStandardUnits(spec, { pricePerUnit: 0, parameters });
   const runMs = (1000 * units * LLM_SLOWDOWN * node.maxConcurrency) / node.throughput;

@@ -132,8 +132,9 @@ export const JOB_AT_FAULT = "the job itself is at fault: ";
  * The provider holding the lease says the job itself is at fault (bad input, a trap). One node's
  * word would let any node fail any consumer's job for good at no cost to itself, so the claim
  * stands only once a second node makes it too, or when no other node could try the job; until
- * then the job is requeued like a failed lease (an attempt used). The claimant is not penalised:
- * it may be right.
+ * then the job is requeued like a failed lease (an attempt used). The claimant is not penalised
+ * here, since it may be right; the engine counts the claim against it once another node
+ * completes the job.
  */
 export function claimJobFault(job: JobRecord, reason: string, now: number, opts: { confirmed: boolean }): Transition {
   mustBe(job, "running");
@@ -162,16 +163,17 @@ export interface ResultInput {
 
 /** What a lease's work is billed, and the ledger event that pays it out of the escrow. */
 function billWork(
-  job: JobRecord & { providerId: string; pricePerUnit: number },
+  job: JobRecord,
+  lease: { providerId: string; pricePerUnit: number },
   units: Units,
   feeBps: number,
   at: number,
 ): { cost: bigint; ledger: LedgerEvent } {
-  const cost = billedCost(units.standardUnits, job.pricePerUnit, job.escrow);
+  const cost = billedCost(units.standardUnits, lease.pricePerUnit, job.escrow);
   const ledger = settleEvent({
     jobId: job.id,
     consumerId: job.consumerId,
-    providerId: job.providerId,
+    providerId: lease.providerId,
     escrowed: job.escrow,
     cost,
     feeBps,
@@ -184,7 +186,7 @@ export function complete(job: JobRecord, r: ResultInput): Transition {
   mustBe(job, "running");
   const { providerId, pricePerUnit } = job;
   if (providerId === null || pricePerUnit === null) throw new TransitionError(`job ${job.id} has no lease`);
-  const { cost, ledger } = billWork({ ...job, providerId, pricePerUnit }, r.units, r.feeBps, r.now);
+  const { cost, ledger } = billWork(job, { providerId, pricePerUnit }, r.units, r.feeBps, r.now);
   return {
     job: {
       ...job,
@@ -227,7 +229,7 @@ export function cancel(
     const t = fail(job, reason, now, job.status === "running" ? "cancelled" : null);
     return { ...t, job: { ...t.job, status: "cancelled" } };
   }
-  const { cost, ledger } = billWork({ ...job, providerId, pricePerUnit }, streamed.units, streamed.feeBps, now);
+  const { cost, ledger } = billWork(job, { providerId, pricePerUnit }, streamed.units, streamed.feeBps, now);
   return {
     job: {
       ...job,

@@ -1,5 +1,5 @@
 // Prices and costs in integers: money in nano-credits (bigint), prices in nc per standard unit.
-import type { JobSpec, LlmJobSpec, Units } from "@tessera/protocol";
+import type { Capabilities, JobSpec, LlmJobSpec, Units } from "@tessera/protocol";
 import { llmStandardUnits, maxPromptTokens } from "./units.js";
 
 export function costOf(standardUnits: number, pricePerUnit: number): bigint {
@@ -15,6 +15,11 @@ export function billedCost(standardUnits: number, pricePerUnit: number, escrowed
 /** The protocol's cut of a settled cost, in basis points, rounded down in the provider's favour. */
 export function feeOf(cost: bigint, feeBps: number): bigint {
   return (cost * BigInt(feeBps)) / 10_000n;
+}
+
+/** The parameter count a node declared for a model it offers: what it may bill by (meteringProblem). */
+export function declaredParameters(node: Pick<Capabilities, "models">, model: string): number | undefined {
+  return node.models.find((m) => m.id === model)?.parameters;
 }
 
 export interface EscrowBasis {

@@ -105,11 +105,12 @@ const leasedTo = async (nodes: TestNode[], over: Partial<SubmitRequest> = {}) =>
   const holder = nodes.find((n) => leasesOf(n).includes(job.id)) as TestNode;
   return { job, holder };
 };
-const failure = (job: { id: string }, attempt: number, retryable: boolean) => ({
+/** A node's word that the job itself is at fault. */
+const faultClaim = (job: { id: string }, attempt: number) => ({
   type: "failure" as const,
   jobId: job.id,
   attempt,
-  retryable,
+  retryable: false,
   reason: "trap: unreachable",
 });
 
@@ -165,7 +166,7 @@ describe("Engine and a node's word against the job", () => {
     const nodes = [testNode("a", false, WASM_NODE), testNode("b", false, WASM_NODE)];
     const { job, holder } = await leasedTo(nodes);
     const other = nodes.find((n) => n !== holder) as TestNode;
-    await engine.failure(holder.session, failure(job, 1, false));
+    await engine.failure(holder.session, faultClaim(job, 1));
     await until(() => leasesOf(other).includes(job.id));
     return { nodes, job, holder, other };
   };
@@ -175,7 +176,7 @@ describe("Engine and a node's word against the job", () => {
     // one node's word: the job went to the other node, the escrow stays
     expect(engine.activeJob(job.id)?.status).toBe("running");
     expect(await store.balance(accounts.escrow("c1"))).toBe(job.escrow);
-    await engine.failure(other.session, failure(job, 2, false));
+    await engine.failure(other.session, faultClaim(job, 2));
     expect(await store.getJob(job.id)).toMatchObject({ status: "failed", error: `${JOB_AT_FAULT}trap: unreachable` });
     expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
     expect(nodes.map((n) => n.session.failed)).toEqual([0, 0]);
@@ -191,7 +192,7 @@ describe("Engine and a node's word against the job", () => {
 
   it("takes one node's word when no other node could run the job", async () => {
     const { job, holder } = await leasedTo([testNode("a", false, WASM_NODE), testNode("llm-only", false)]);
-    await engine.failure(holder.session, failure(job, 1, false));
+    await engine.failure(holder.session, faultClaim(job, 1));
     expect((await store.getJob(job.id))?.status).toBe("failed");
   });
 

@@ -9,6 +9,7 @@ import {
   cancel as cancelTransition,
   claimJobFault,
   complete,
+  declaredParameters,
   escrowEvent,
   expireInQueue,
   FALLBACK_CAP_MS,
@@ -298,11 +299,11 @@ export class Engine {
     const cursor = this.streams.get(job.id);
     if (job.status !== "running" || job.spec.runtime !== "llm" || !this.watched.has(job.id)) return undefined;
     if (!cursor || cursor.forwardedChars === 0 || cursor.attempt !== job.attempt) return undefined;
-    const model = job.spec.model;
     // as for results: the holder's own declared parameter count (meteringProblem)
+    const holder = this.sessions.get(job.providerId ?? "");
     const parameters =
-      this.sessions.get(job.providerId ?? "")?.capabilities.models.find((m) => m.id === model)?.parameters ??
-      this.models.get(model)?.info.parameters;
+      (holder && declaredParameters(holder.capabilities, job.spec.model)) ??
+      this.models.get(job.spec.model)?.info.parameters;
     if (parameters === undefined) return undefined;
     return streamedUnits(job.spec, parameters, { tokens: cursor.attemptTokens, bytes: cursor.attemptBytes });
   }
@@ -436,8 +437,8 @@ export class Engine {
     // whether the claim is the file's is for audits (the verifier reads it from the GGUF). The
     // gateway's table holds the first declaration, which one dishonest hello must not turn into
     // a refusal of every honest result.
-    const model = job.spec.runtime === "llm" ? job.spec.model : undefined;
-    const parameters = session.capabilities.models.find((m) => m.id === model)?.parameters;
+    const parameters =
+      job.spec.runtime === "llm" ? declaredParameters(session.capabilities, job.spec.model) : undefined;
     return meteringProblem(job.spec, msg.units, { parameters, throughput: session.capabilities.throughput });
   }
 
@@ -449,12 +450,15 @@ export class Engine {
       await this.apply(job, loseLease(job, "failed", msg.reason, this.now()));
       return;
     }
-    const confirmed = this.faultConfirmed(job, session.id);
+    const confirmed = this.recordFaultClaim(job, session.id);
     await this.apply(job, claimJobFault(job, msg.reason, this.now(), { confirmed }));
   }
 
-  /** A claim that the job is at fault stands once a second node makes it, or when no other node could try the job. */
-  private faultConfirmed(job: JobRecord, claimant: string): boolean {
+  /**
+   * Records that a node says the job is at fault; whether the claim now stands: a second node has
+   * made it, or no other node could try the job.
+   */
+  private recordFaultClaim(job: JobRecord, claimant: string): boolean {
     const claimants = this.faultClaims.get(job.id) ?? new Set<string>();
     claimants.add(claimant);
     this.faultClaims.set(job.id, claimants);
@@ -566,25 +570,23 @@ export class Engine {
   private sweep(): void {
     const now = this.now();
     for (const job of this.running.values()) {
+      // a heartbeat renews the lease, never past its time cap
       const current = this.leases.get(job.id);
-      if (current?.attempt === job.attempt && current.endsBy <= now && !this.resolving.has(job.id)) {
-        const reason = `ran past its time cap (${Math.round((current.endsBy - current.at) / 1000)} s from the lease)`;
-        const session = this.sessions.get(job.providerId ?? "");
-        if (session) {
-          session.failed++;
-          session.send({ type: "cancel", jobId: job.id, attempt: job.attempt, reason });
-        }
-        void this.apply(job, loseLease(job, "expired", reason, now));
-        continue;
-      }
-      if ((job.leaseExpiresAt ?? 0) <= now) {
-        const reason = this.sessions.has(job.providerId ?? "")
+      const capped =
+        current?.attempt === job.attempt && current.endsBy <= now && !this.resolving.has(job.id) ? current : undefined;
+      if (!capped && (job.leaseExpiresAt ?? 0) > now) continue;
+      const session = this.sessions.get(job.providerId ?? "");
+      const reason = capped
+        ? `ran past its time cap (${Math.round((capped.endsBy - capped.at) / 1000)} s from the lease)`
+        : session
           ? "lease expired without a heartbeat"
           : "provider disconnected";
-        const session = this.sessions.get(job.providerId ?? "");
-        if (session) session.failed++;
-        void this.apply(job, loseLease(job, "expired", reason, now));
+      if (session) {
+        session.failed++;
+        // it still runs the job: told to stop, it frees the slot
+        if (capped) session.send({ type: "cancel", jobId: job.id, attempt: job.attempt, reason });
       }
+      void this.apply(job, loseLease(job, "expired", reason, now));
     }
     for (const job of this.queued.values()) {
       if (job.deadlineAt !== null && job.deadlineAt <= now) void this.apply(job, expireInQueue(job, now));
