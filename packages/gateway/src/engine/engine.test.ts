@@ -229,8 +229,9 @@ describe("Engine time caps", () => {
       }, 300);
     });
 
-  it("takes a lease back from a node that heartbeats past the job's time cap, and tells the node", async () => {
-    let clock = 1_000_000;
+  let clock = 1_000_000;
+  /** A new engine on the same store, on the test's clock, restored (which starts the sweep). */
+  const restart = async () => {
     engine.stop();
     engine = new Engine(
       store,
@@ -239,7 +240,11 @@ describe("Engine time caps", () => {
       createMetrics(),
       () => clock,
     );
-    await engine.restore(); // starts the sweep
+    await engine.restore();
+  };
+
+  it("takes a lease back from a node that heartbeats past the job's time cap, and tells the node", async () => {
+    await restart();
     const node = testNode("a", false, WASM_NODE);
     const { job } = await leasedTo([node]);
     const cap = leaseTimeCapMs(job.spec, node.session.capabilities);
@@ -262,6 +267,25 @@ describe("Engine time caps", () => {
       attempts = await store.attempts(job.id);
     }
     expect(attempts[0]).toMatchObject({ outcome: "expired", reason: expect.stringMatching(/^ran past its time cap/) });
+  });
+
+  it("counts a running job's time cap again from a restart, from its node's stored capabilities", async () => {
+    await restart();
+    const node = testNode("a", false, WASM_NODE);
+    const { job } = await leasedTo([node]);
+    vi.advanceTimersByTime(LINGER_MS); // the lease's commit lingers: make it durable
+    for (let i = 0; i < 100 && (await store.getJob(job.id))?.status !== "running"; i++) await turns(1);
+    await restart();
+    engine.connect(node.session);
+    const cap = leaseTimeCapMs(job.spec, node.session.capabilities);
+    clock += parseGatewayConfig({ db: ":memory:" }).restartGraceMs + cap - 1;
+    engine.heartbeat(node.session, [{ jobId: job.id, attempt: 1 }]);
+    await sweep();
+    expect(engine.activeJob(job.id)).toMatchObject({ status: "running", attempt: 1 });
+    clock += 2;
+    engine.heartbeat(node.session, [{ jobId: job.id, attempt: 1 }]);
+    await sweep();
+    expect(node.sent.some((m) => m.type === "cancel" && m.jobId === job.id)).toBe(true);
   });
 });
 
