@@ -16,6 +16,7 @@ import {
 import { NotFound, TesseraError } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 import type { GroupWriter } from "../engine/writer.js";
+import { KeyedSerial } from "../keyed-serial.js";
 
 export class SharesConflict extends TesseraError {
   constructor(message: string) {
@@ -24,7 +25,7 @@ export class SharesConflict extends TesseraError {
 }
 
 export class NodeSharesService {
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queues = new KeyedSerial();
 
   constructor(
     private readonly store: Store,
@@ -33,12 +34,7 @@ export class NodeSharesService {
   ) {}
 
   private serial<T>(providerId: string, fn: () => Promise<T>): Promise<T> {
-    const next = (this.queues.get(providerId) ?? Promise.resolve()).then(fn, fn);
-    this.queues.set(
-      providerId,
-      next.catch(() => {}),
-    );
-    return next;
+    return this.queues.run(providerId, fn);
   }
 
   private async load(providerId: string): Promise<SharesBook | undefined> {

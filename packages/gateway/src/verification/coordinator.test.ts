@@ -1,10 +1,17 @@
 // The coordinator's audit loop with the spot re-check of passes, against fakes of the store, the
 // group writer and provider sessions; the draws are scripted. Real signatures on verdicts.
-import { type LedgerEvent, stakeAccounts } from "@tessera/core";
-import type { Store } from "@tessera/store";
+import {
+  accounts,
+  checkInvariants,
+  depositEvent,
+  type LedgerEvent,
+  stakeAccounts,
+  stakeDepositEvent,
+} from "@tessera/core";
+import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { GroupWriter } from "../engine/writer.js";
+import { GroupWriter } from "../engine/writer.js";
 import { VerificationConfigSchema } from "./config.js";
 import { VerificationCoordinator } from "./coordinator.js";
 import { type TestNode, testJob, testNode, verdictOf } from "./test-nodes.js";
@@ -22,7 +29,7 @@ function setup(passRecheckRate: number, opts: { verifiers?: number } = {}) {
   const writer = {
     write: async (op: { ledger: LedgerEvent }) => {
       events.push(op.ledger);
-      return { ok: true };
+      return { ok: true, ledgerApplied: true };
     },
   } as unknown as GroupWriter;
   const coordinator = new VerificationCoordinator({
@@ -159,5 +166,60 @@ describe("verification coordinator: spot re-check of passes", () => {
     await flush();
     expect(t.coordinator.pendingAudits()).toBe(0);
     expect(t.coordinator.view(t.provider.session.id).auditsPassed).toBe(1);
+  });
+});
+
+describe("verification coordinator: slashes on a real store", () => {
+  it("slashes one node for two audits decided at once from what the first left, refunding both consumers", async () => {
+    const store = await openStore(":memory:");
+    const writer = new GroupWriter(store);
+    const provider = testNode("op-p", false);
+    const verifiers = [testNode("op-1", true), testNode("op-2", true)];
+    const P = provider.session.id;
+    // stake 6000; each job cost 100 at slashMultiple 40 wants 4000: the second slash gets the 2000 left
+    await store.commit([
+      { ledger: depositEvent("deposit:a", "ca", 1000n, 0) },
+      { ledger: depositEvent("deposit:b", "cb", 1000n, 0) },
+      { ledger: stakeDepositEvent("stake:p", P, 6000n, 0) },
+    ]);
+    const coordinator = new VerificationCoordinator({
+      store,
+      writer,
+      sessions: () => [provider, ...verifiers].map((n) => n.session),
+      config: VerificationConfigSchema.parse({
+        policy: { newRate: 1, floorRate: 1, afterFailureRate: 1, slashMultiple: 40 },
+        passRecheckRate: 0,
+      }),
+      log: pino({ level: "silent" }),
+      random: () => 0,
+    });
+    await coordinator.restoreRecords();
+    const jobs = [
+      testJob("job_a", P, { consumerId: "ca", cost: 100n }),
+      testJob("job_b", P, { consumerId: "cb", cost: 100n }),
+    ];
+    for (const job of jobs) coordinator.onSettled(job);
+    const settle = async () => {
+      for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    };
+    await settle();
+    const failAll = (n: TestNode) =>
+      Promise.all(
+        n.sent.flatMap((m) =>
+          m.type === "audit" ? [coordinator.onVerdict(n.session, verdictOf(n, m.auditId, m.jobId, false))] : [],
+        ),
+      );
+    await failAll(verifiers[0] as TestNode);
+    await settle();
+    // both second verdicts arrive together
+    await failAll(verifiers[1] as TestNode);
+    await writer.drain();
+
+    expect(await store.balance(stakeAccounts.stake(P))).toBe(0n);
+    expect(await store.balance(accounts.available("ca"))).toBe(1100n);
+    expect(await store.balance(accounts.available("cb"))).toBe(1100n);
+    expect(coordinator.view(P).slashed).toBe("6000");
+    expect(checkInvariants(await store.balances()).ok).toBe(true);
+    await store.close();
   });
 });

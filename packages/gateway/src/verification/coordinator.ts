@@ -29,6 +29,7 @@ import type { Logger } from "pino";
 import { repeatsStoredEvent } from "../engine/replayed-event.js";
 import type { ProviderSession } from "../engine/sessions.js";
 import type { GroupWriter } from "../engine/writer.js";
+import { KeyedSerial } from "../keyed-serial.js";
 import type { ChainVerification } from "./chain.js";
 import type { VerificationConfig } from "./config.js";
 import { ParkedAudits } from "./parked-audits.js";
@@ -85,6 +86,8 @@ export class VerificationCoordinator {
   private readonly records = new Map<string, NodeRecord>();
   private readonly stakes = new Map<string, bigint>();
   private readonly pending = new Map<string, PendingAudit>();
+  /** slash, unbond and release read a node's stake accounts and post from them: one at a time per node */
+  private readonly stakeMoves = new KeyedSerial();
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly persistence: RecordPersistence;
@@ -188,7 +191,9 @@ export class VerificationCoordinator {
    */
   async unbond(nodeId: string, amount: bigint, id: string): Promise<{ releaseAt: number; applied: boolean }> {
     const now = this.now();
-    const applied = await this.postOnce(unbondEvent(`unbond:${id}`, nodeId, amount, now), id);
+    const applied = await this.stakeMoves.run(nodeId, () =>
+      this.postOnce(unbondEvent(`unbond:${id}`, nodeId, amount, now), id),
+    );
     // written on a resend too: a crash between the posting and this record would leave it missing
     const u = await this.deps.store.verification.addUnbonding({
       id,
@@ -204,9 +209,11 @@ export class VerificationCoordinator {
   /** Pays out unbondings whose period has passed (what a slash left of them). */
   async releaseDue(): Promise<void> {
     for (const u of await this.deps.store.verification.dueUnbondings(this.now())) {
-      const left = await this.deps.store.balance(stakeAccounts.unbonding(u.providerId));
-      const amount = u.amount < left ? u.amount : left;
-      await this.post(releaseEvent(`release:${u.id}`, u.providerId, amount, this.now()));
+      await this.stakeMoves.run(u.providerId, async () => {
+        const left = await this.deps.store.balance(stakeAccounts.unbonding(u.providerId));
+        const amount = u.amount < left ? u.amount : left;
+        await this.post(releaseEvent(`release:${u.id}`, u.providerId, amount, this.now()));
+      });
       await this.deps.store.verification.markUnbondingReleased(u.id);
     }
   }
@@ -418,25 +425,30 @@ export class VerificationCoordinator {
   private async slash(audit: PendingAudit, reporters: string[]): Promise<void> {
     const job = audit.job;
     const providerId = job.providerId as string;
-    const [staked, unbonding] = await Promise.all([
-      this.deps.store.balance(stakeAccounts.stake(providerId)),
-      this.deps.store.balance(stakeAccounts.unbonding(providerId)),
-    ]);
-    const cost = job.cost ?? 0n;
-    const amount = slashAmount(this.deps.config.policy, cost, staked + unbonding);
-    const ev = slashEvent({
-      jobId: job.id,
-      providerId,
-      consumerId: job.consumerId,
-      cost,
-      amount,
-      staked,
-      unbonding,
-      reporters,
-      rewardBps: this.deps.config.rewardBps,
-      at: this.now(),
+    const amount = await this.stakeMoves.run(providerId, async () => {
+      const [staked, unbonding] = await Promise.all([
+        this.deps.store.balance(stakeAccounts.stake(providerId)),
+        this.deps.store.balance(stakeAccounts.unbonding(providerId)),
+      ]);
+      const cost = job.cost ?? 0n;
+      const amount = slashAmount(this.deps.config.policy, cost, staked + unbonding);
+      const ev = slashEvent({
+        jobId: job.id,
+        providerId,
+        consumerId: job.consumerId,
+        cost,
+        amount,
+        staked,
+        unbonding,
+        reporters,
+        rewardBps: this.deps.config.rewardBps,
+        at: this.now(),
+      });
+      // a slash replayed after a restart (its event already applied) takes nothing more
+      const r = await this.deps.writer.write({ ledger: ev });
+      if (!r.ok) throw r.error;
+      return r.ledgerApplied ? amount : 0n;
     });
-    await this.post(ev);
     this.record(providerId).slashed += amount;
     await this.refreshStake(providerId);
     this.log(audit).warn({ amount: amount.toString(), reporters }, "provider slashed and excluded");
