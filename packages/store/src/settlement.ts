@@ -35,6 +35,18 @@ type SettlementDb = Database & {
   node_shares: NodeSharesTable;
 };
 
+/** also run inside a group commit (commit/execute.ts), beside the ledger event that moved the money */
+export async function upsertSharesBook(
+  db: Kysely<Database>,
+  b: { providerId: string; book: string; at: number },
+): Promise<void> {
+  await (db as unknown as Kysely<SettlementDb>)
+    .insertInto("node_shares")
+    .values({ provider_id: b.providerId, book: b.book, updated_at: b.at })
+    .onConflict((oc) => oc.column("provider_id").doUpdateSet({ book: b.book, updated_at: b.at }))
+    .execute();
+}
+
 export const settlementMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
@@ -260,10 +272,6 @@ export class KyselySettlementStore implements SettlementStore {
   }
 
   async putSharesBook(providerId: string, book: string, at: number): Promise<void> {
-    await this.db
-      .insertInto("node_shares")
-      .values({ provider_id: providerId, book, updated_at: at })
-      .onConflict((oc) => oc.column("provider_id").doUpdateSet({ book, updated_at: at }))
-      .execute();
+    await upsertSharesBook(this.db as unknown as Kysely<Database>, { providerId, book, at });
   }
 }

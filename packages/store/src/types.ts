@@ -60,6 +60,12 @@ export interface WriteOp {
    */
   idempotency?: { consumerId: string; key: string; jobId: string };
   provider?: ProviderRecord;
+  /**
+   * a node's share book (JSON), written only when this op applies its ledger event: the money a
+   * claim or distribution moves and the book that records it commit together or not at all, and a
+   * replayed event does not rewrite the book
+   */
+  sharesBook?: { providerId: string; book: string; at: number };
 }
 
 /** ledgerApplied: the op's ledger event was applied by this op (false when it has none or was applied before) */

@@ -79,6 +79,26 @@ export function commitContract(h: Harness): void {
       expect(await h.store.balance(escrow)).toBe(150n);
     });
 
+    it("writes a share book only with the ledger event that moved its money, never on a replay or a refusal", async () => {
+      const book = (v: string) => ({ providerId: "p1", book: v, at: 1 });
+      await h.fund(100n);
+      const claim = (id: string, amount: bigint) => ({
+        id,
+        kind: "share_claim" as const,
+        at: 1,
+        transfers: [{ from: avail, to: accounts.available("bob"), amount }],
+      });
+      const results = await h.store.commit([
+        { ledger: claim("c1", 60n), sharesBook: book("after c1") },
+        { ledger: claim("c2", 60n), sharesBook: book("after c2: overdraws") },
+      ]);
+      expect(results.map((r) => r.ok)).toEqual([true, false]);
+      expect(await h.store.settlement.getSharesBook("p1")).toBe("after c1");
+      await h.store.commit([{ ledger: claim("c1", 60n), sharesBook: book("c1 replayed") }]);
+      expect(await h.store.settlement.getSharesBook("p1")).toBe("after c1");
+      expect(await h.store.balance(avail)).toBe(40n);
+    });
+
     it("lets only the external account go negative", async () => {
       await h.fund(10n);
       const [w] = await h.store.commit([{ ledger: withdrawEvent("w1", "alice", 11n, 2) }]);

@@ -42,8 +42,14 @@ export class NodeSharesService {
     return raw ? sharesBookFromJson(JSON.parse(raw)) : undefined;
   }
 
+  private row(book: SharesBook) {
+    return { providerId: book.providerId, book: JSON.stringify(sharesBookToJson(book)), at: this.now() };
+  }
+
+  /** a book change that moves no money (issue, transfer) */
   private async save(book: SharesBook): Promise<void> {
-    await this.store.settlement.putSharesBook(book.providerId, JSON.stringify(sharesBookToJson(book)), this.now());
+    const r = this.row(book);
+    await this.store.settlement.putSharesBook(r.providerId, r.book, r.at);
   }
 
   private async mustLoad(providerId: string): Promise<SharesBook> {
@@ -84,11 +90,8 @@ export class NodeSharesService {
     return this.serial(providerId, async () => {
       const book = await this.mustLoad(providerId);
       const c = claimShares(book, holder, `shares:${providerId}:claim:${randomUUID()}`, this.now());
-      if (c.amount > 0n) {
-        const r = await this.writer.write({ ledger: c.event });
-        if (!r.ok) throw r.error;
-      }
-      await this.save(c.book);
+      const r = await this.writer.write({ ledger: c.event, sharesBook: this.row(c.book) });
+      if (!r.ok) throw r.error;
       return { object: "share_claim", providerId, holder, amount: c.amount.toString() };
     });
   }
@@ -99,9 +102,8 @@ export class NodeSharesService {
       const book = await this.load(providerId);
       if (!book) return;
       const d = distribute(book, `shares:${jobId}:distribute`, amount, this.now());
-      const r = await this.writer.write({ ledger: d.event });
+      const r = await this.writer.write({ ledger: d.event, sharesBook: this.row(d.book) });
       if (!r.ok) throw r.error;
-      if (r.ledgerApplied) await this.save(d.book);
     });
   }
 

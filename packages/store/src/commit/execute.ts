@@ -5,6 +5,7 @@ import { type Kysely, sql } from "kysely";
 import type { Dialect } from "../migrations.js";
 import { attemptToRow, jobToRow, money, providerToRow } from "../rows.js";
 import type { Database } from "../schema.js";
+import { upsertSharesBook } from "../settlement.js";
 import type { OpResult, WriteOp } from "../types.js";
 import { accountsTouched, type BatchWrites, claimKey, type ExistingState, planBatch } from "./plan.js";
 
@@ -171,4 +172,5 @@ async function write(db: Kysely<Database>, w: BatchWrites): Promise<void> {
       )
       .execute();
   }
+  for (const b of w.sharesBooks.values()) await upsertSharesBook(db, b);
 }

@@ -41,6 +41,7 @@ export interface BatchWrites {
   jobs: Map<string, JobRecord>;
   attempts: Map<string, AttemptRecord>;
   providers: Map<string, ProviderRecord>;
+  sharesBooks: Map<string, NonNullable<WriteOp["sharesBook"]>>;
 }
 
 export interface BatchPlan {
@@ -115,6 +116,7 @@ class Planner {
     jobs: new Map(),
     attempts: new Map(),
     providers: new Map(),
+    sharesBooks: new Map(),
   };
 
   constructor(existing: ExistingState) {
@@ -144,6 +146,7 @@ class Planner {
     if (op.job) this.writes.jobs.set(op.job.id, op.job);
     if (op.attempt) this.writeAttempt(op.attempt);
     if (op.provider) this.writes.providers.set(op.provider.id, op.provider);
+    if (op.sharesBook && ev) this.writes.sharesBooks.set(op.sharesBook.providerId, op.sharesBook);
     return { ok: true, ledgerApplied: ev !== undefined };
   }
 
