@@ -151,6 +151,18 @@ describe("Engine results from a provider", () => {
     expect(node.session.completed).toBe(1);
   });
 
+  it("answers a cancel that lands while the job's result commits with the completed, billed job", async () => {
+    const { job } = await leasedTo([node]);
+    const accepted = engine.result(node.session, result(job.id, 5));
+    // the result is decided (the job left the running set); its commit has not happened yet
+    for (let i = 0; i < 50 && engine.activeJob(job.id); i++) await Promise.resolve();
+    expect(engine.activeJob(job.id)).toBeUndefined();
+    const answer = await engine.cancel("c1", job.id);
+    expect(answer).toMatchObject({ status: "completed", cost: 50n });
+    expect(await accepted).toEqual({ accepted: true });
+    expect(await store.getJob(job.id)).toMatchObject({ status: "completed", cost: 50n });
+  });
+
   it("refuses a result billed past the job's time cap at the node's own throughput", async () => {
     const { job } = await leasedTo([node]);
     // 1 s at 1,000 SU/s: 2,000 SU with the timer's slack

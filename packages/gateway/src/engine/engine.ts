@@ -90,8 +90,11 @@ export class Engine {
   private readonly leases = new Map<string, { attempt: number; at: number; endsBy: number }>();
   /** providers that said a running job is at fault itself, until the claim is confirmed */
   private readonly faultClaims = new Map<string, Set<string>>();
-  /** cancels whose commit is under way, so that a second cancel answers with their outcome */
-  private readonly cancelling = new Map<string, Promise<JobRecord>>();
+  /**
+   * jobs whose last transition (a result, a cancel, a failure) is decided but not yet committed: a
+   * cancel in that window answers with the outcome, not with the store's row it is about to replace
+   */
+  private readonly ending = new Map<string, Promise<JobRecord>>();
   /** active jobs whose writes may linger (SubmitRequest.patient) */
   private readonly patient = new Set<string>();
   readonly sessions = new Map<string, ProviderSession>();
@@ -262,8 +265,7 @@ export class Engine {
   }
 
   async cancel(consumerId: string, jobId: string): Promise<JobRecord> {
-    // a cancel already under way: its answer, not the store's row it has yet to replace
-    const pending = this.cancelling.get(jobId);
+    const pending = this.ending.get(jobId);
     if (pending) {
       const done = await pending;
       if (done.consumerId !== consumerId) throw new NotFound("job", jobId, "id");
@@ -282,16 +284,10 @@ export class Engine {
         .get(job.providerId)
         ?.send({ type: "cancel", jobId, attempt: job.attempt, reason: "cancelled by the consumer" });
     const streamed = this.streamedUnits(job);
-    const cancelled = this.apply(
+    return this.apply(
       job,
       cancelTransition(job, this.now(), undefined, streamed && { units: streamed, feeBps: this.config.feeBps }),
     );
-    this.cancelling.set(jobId, cancelled);
-    try {
-      return await cancelled;
-    } finally {
-      this.cancelling.delete(jobId);
-    }
   }
 
   /** What a stop bills: the output its current lease streamed, if a client was sent any (core's streamedUnits). */
@@ -601,7 +597,19 @@ export class Engine {
    * Makes a transition current in memory at once (so no other event acts on the old state),
    * then persists it; listeners hear of the outcome only after it is durable.
    */
-  private async apply(before: JobRecord, t: Transition): Promise<JobRecord> {
+  private apply(before: JobRecord, t: Transition): Promise<JobRecord> {
+    const done = this.applyNow(before, t);
+    if (!isTerminal(t.job)) return done;
+    const id = t.job.id;
+    this.ending.set(id, done);
+    const forget = () => {
+      if (this.ending.get(id) === done) this.ending.delete(id);
+    };
+    done.then(forget, forget);
+    return done;
+  }
+
+  private async applyNow(before: JobRecord, t: Transition): Promise<JobRecord> {
     const job = t.job;
     this.queued.delete(before.id);
     this.running.delete(before.id);
