@@ -10,6 +10,7 @@ import {
   CompletionRequestSchema,
   ContextLengthExceeded,
   canonicalHash,
+  chatMessageText,
   InvalidRequest,
   type LlmJobSpec,
   LlmJobSpecSchema,
@@ -56,7 +57,7 @@ export function toSpec(
       ? {
           messages: (body as ChatCompletionRequest).messages.map((m) => ({
             role: m.role,
-            content: typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text).join(""),
+            content: chatMessageText(m),
           })),
         }
       : { prompt: [(body as CompletionRequest).prompt].flat()[0] as string };

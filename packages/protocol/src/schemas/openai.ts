@@ -10,6 +10,23 @@ const MAX_TEXT = 1_000_000;
 
 const ContentPartSchema = z.object({ type: z.literal("text"), text: z.string().max(MAX_TEXT) }).strict();
 
+/** A field accepted only as null (or absent): what it would carry is not offered. */
+const onlyNull = (what: string) =>
+  z
+    .unknown()
+    .refine((v) => v === null, `${what} not supported`)
+    .optional();
+/** A list accepted only empty (or null, or absent). */
+const onlyNone = (what: string) => z.array(z.unknown()).max(0, `${what} not supported`).nullish();
+
+// What an assistant message we (or OpenAI) answered carries beside its text, so that a client can
+// push choices[0].message back into the history as the openai README does; the client's stream
+// helper adds `parsed`. Each is accepted in its "nothing" value; a tool call is refused like tools.
+const ASSISTANT_ONLY = ["refusal", "tool_calls", "function_call", "audio", "annotations", "parsed"] as const;
+
+type Content = string | { text: string }[] | null;
+const contentText = (c: Content): string => (typeof c === "string" ? c : (c ?? []).map((p) => p.text).join(""));
+
 export const OpenAIChatMessageSchema = z
   .object({
     role: z.enum(["system", "user", "assistant", "developer"]),
@@ -17,12 +34,34 @@ export const OpenAIChatMessageSchema = z
     // echo the history back as they got it)
     content: z.union([z.string().max(MAX_TEXT), z.array(ContentPartSchema).max(256), z.null()]),
     name: z.string().max(64).optional(),
+    // a refusal is what the assistant said instead of content: it is the turn's text
+    refusal: z.string().max(MAX_TEXT).nullish(),
+    tool_calls: onlyNone("tool calls are"),
+    function_call: onlyNull("function calls are"),
+    audio: onlyNull("audio is"),
+    annotations: onlyNone("annotations are"),
+    parsed: onlyNull("parsed content is"),
   })
   .strict()
-  .refine((m) => m.content !== null || m.role === "assistant", {
-    message: "content may be null only in an assistant message",
-    path: ["content"],
+  .superRefine((m, ctx) => {
+    if (m.content === null && m.role !== "assistant")
+      ctx.addIssue({ code: "custom", message: "content may be null only in an assistant message", path: ["content"] });
+    if (m.role !== "assistant")
+      for (const key of ASSISTANT_ONLY)
+        if (m[key] !== undefined)
+          ctx.addIssue({ code: "custom", message: "allowed only in an assistant message", path: [key] });
+    if (m.refusal && contentText(m.content))
+      ctx.addIssue({
+        code: "custom",
+        message: "an assistant message carries either content or a refusal, not both",
+        path: ["refusal"],
+      });
   });
+
+/** A chat message's text: its content's, or an assistant's refusal. */
+export function chatMessageText(m: z.infer<typeof OpenAIChatMessageSchema>): string {
+  return contentText(m.content) || (m.refusal ?? "");
+}
 
 /** Accepts only the value that asks for nothing (an empty list or map), naming what is not offered. */
 const onlyEmpty = <T extends z.ZodTypeAny>(schema: T, what: string) =>

@@ -1,0 +1,75 @@
+// What the official openai client and browser chat UIs do that a plain request does not: push the
+// answer back as history, verify a key by listing models, preflight from a page, send hint fields.
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestNetwork } from "../helpers/network.js";
+
+describe("OpenAI client compatibility", () => {
+  const net = new TestNetwork();
+  let openai: OpenAI;
+  let apiKey: string;
+  const model = "tessera-tiny";
+
+  beforeAll(async () => {
+    await net.startGateway();
+    await net.startProvider();
+    await net.waitForProviders(1);
+    apiKey = (await net.consumer()).apiKey;
+    openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
+  }, 120_000);
+  afterAll(() => net.stop());
+
+  it("takes its own answer back as history, streamed (the stream helper's final message) and not", async () => {
+    const base = { model, max_tokens: 4, temperature: 0 };
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "Say hi" }];
+    const first = await openai.chat.completions.create({ ...base, messages });
+    expect(first.choices[0]!.message).toHaveProperty("refusal", null);
+    messages.push(first.choices[0]!.message, { role: "user", content: "Again" });
+    const streamed = await openai.chat.completions.stream({ ...base, messages }).finalChatCompletion();
+    expect(streamed.choices[0]!.message).toHaveProperty("parsed", null);
+    messages.push(streamed.choices[0]!.message, { role: "user", content: "Once more" });
+    const third = await openai.chat.completions.create({ ...base, messages });
+    expect(third.choices[0]!.message.role).toBe("assistant");
+    // the other "nothing" values an echoed message may carry
+    const echoed = { role: "assistant" as const, content: "hi", tool_calls: [], function_call: null, audio: null };
+    const r = await openai.chat.completions.create({
+      ...base,
+      messages: [{ role: "user", content: "Hi" }, echoed as never, { role: "user", content: "Again" }],
+    });
+    expect(r.choices[0]!.finish_reason).toBeTruthy();
+    // a refusal is the assistant's text: it reaches the model as that turn's content
+    const refusal = await openai.chat.completions.create({
+      ...base,
+      messages: [
+        { role: "user", content: "Hi" },
+        { role: "assistant", content: null, refusal: "I cannot help with that." },
+        { role: "user", content: "Why?" },
+      ],
+    });
+    const job = await fetch(
+      `${net.url}/v1/jobs/${(refusal as unknown as { tessera: { job_id: string } }).tessera.job_id}`,
+      {
+        headers: { authorization: `Bearer ${apiKey}` },
+      },
+    ).then((x) => x.json() as Promise<{ spec: { input: { messages: { content: string }[] } } }>);
+    expect(job.spec.input.messages[1]!.content).toBe("I cannot help with that.");
+  });
+
+  it("refuses an echoed tool call, naming the field", async () => {
+    const call = { id: "call_1", type: "function", function: { name: "f", arguments: "{}" } };
+    for (const [extra, param] of [
+      [{ tool_calls: [call] }, "messages.1.tool_calls"],
+      [{ function_call: { name: "f", arguments: "{}" } }, "messages.1.function_call"],
+    ] as const) {
+      const e = await openai.chat.completions
+        .create({
+          model,
+          max_tokens: 4,
+          messages: [{ role: "user", content: "Hi" }, { role: "assistant", content: null, ...extra } as never],
+        })
+        .catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((e as InstanceType<typeof OpenAI.BadRequestError>).param).toBe(param);
+    }
+  });
+});
