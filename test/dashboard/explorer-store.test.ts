@@ -73,7 +73,13 @@ function explorerContract(open: () => Promise<Store>): void {
 
     const top = page.rows[0];
     const history = await store.explorer.providerHistory(top?.id ?? "", 0, 60_000);
-    expect(history.reduce((s, b) => s + b.earned, 0n)).toBeGreaterThan(0n);
+    // what the provider was paid, net of the protocol fee (the seed charges one), not its jobs' gross cost
+    const earned = history.reduce((s, b) => s + b.earned, 0n);
+    expect(earned).toBeGreaterThan(0n);
+    expect(earned).toBe(await store.balance(`provider:${top?.id}:earnings`));
+    expect(history.reduce((s, b) => s + b.completed, 0)).toBe(
+      (await store.explorer.jobsPage({ limit: 1000, providerId: top?.id ?? "", status: "completed" })).length,
+    );
 
     const accts = await store.explorer.accountsPage({ prefix: "provider:", offset: 0, limit: 5 });
     expect(accts.rows.every((a) => a.name.startsWith("provider:"))).toBe(true);

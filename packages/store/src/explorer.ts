@@ -1,7 +1,7 @@
 // Read-only queries behind the dashboard and explorer. Every one aggregates or pages in SQL so
 // that a store with 100k jobs answers with a screenful, never the table; JSON fields that the
 // explorer filters or sums on are read with the dialect's own JSON functions.
-import type { JobRecord } from "@tessera/core";
+import { accounts, type JobRecord } from "@tessera/core";
 import { type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, sql } from "kysely";
 import type { Dialect } from "./migrations.js";
 import { money, num, numOrNull, rowToProvider } from "./rows.js";
@@ -295,28 +295,40 @@ export class ExplorerQueries {
     }));
   }
 
-  /** Completed and failed jobs and earnings of one provider, per bucket since `from`. */
+  /**
+   * Completed and failed jobs and earnings of one provider, per bucket since `from`. Earnings are
+   * what its settles paid it (the consumer's cost less the protocol fee), from the ledger.
+   */
   async providerHistory(providerId: string, from: number, bucketMs: number): Promise<HistoryBucket[]> {
-    const bucket = sql<DbInt>`(finished_at / ${bucketMs})`;
-    const rows = await this.db
+    const jobs = await this.db
       .selectFrom("jobs")
       .select((eb) => [
-        bucket.as("b"),
+        sql<DbInt>`(finished_at / ${bucketMs})`.as("b"),
         eb.fn.sum<DbInt>(sql`case when status = 'completed' then 1 else 0 end`).as("completed"),
         eb.fn.sum<DbInt>(sql`case when status = 'failed' then 1 else 0 end`).as("failed"),
-        eb.fn.sum<DbInt | null>("cost").as("cost"),
       ])
       .where("provider_id", "=", providerId)
       .where("finished_at", ">=", from)
       .groupBy(sql`1`)
-      .orderBy(sql`1`)
       .execute();
-    return rows.map((r) => ({
-      at: num(r.b) * bucketMs,
-      completed: num(r.completed),
-      failed: num(r.failed),
-      earned: r.cost == null ? 0n : money(r.cost),
-    }));
+    const paid = await this.db
+      .selectFrom("postings")
+      .select((eb) => [sql<DbInt>`(at / ${bucketMs})`.as("b"), eb.fn.sum<DbInt>("amount").as("earned")])
+      .where("to_account", "=", accounts.earnings(providerId))
+      .where("kind", "=", "settle")
+      .where("at", ">=", from)
+      .groupBy(sql`1`)
+      .execute();
+    const buckets = new Map<number, HistoryBucket>();
+    const at = (b: DbInt) => {
+      const key = num(b) * bucketMs;
+      let h = buckets.get(key);
+      if (!h) buckets.set(key, (h = { at: key, completed: 0, failed: 0, earned: 0n }));
+      return h;
+    };
+    for (const r of jobs) Object.assign(at(r.b), { completed: num(r.completed), failed: num(r.failed) });
+    for (const r of paid) at(r.b).earned = money(r.earned);
+    return [...buckets.values()].sort((a, b) => a.at - b.at);
   }
 
   /** Like-for-like comparison of providers over their completed jobs. */
