@@ -322,8 +322,8 @@ export class ExplorerQueries {
     const buckets = new Map<number, HistoryBucket>();
     const at = (b: DbInt) => {
       const key = num(b) * bucketMs;
-      let h = buckets.get(key);
-      if (!h) buckets.set(key, (h = { at: key, completed: 0, failed: 0, earned: 0n }));
+      const h = buckets.get(key) ?? { at: key, completed: 0, failed: 0, earned: 0n };
+      buckets.set(key, h);
       return h;
     };
     for (const r of jobs) Object.assign(at(r.b), { completed: num(r.completed), failed: num(r.failed) });
