@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { JobFault } from "../types.js";
-import { memoryLimitsFor, validateJobModule } from "./abi.js";
+import { MAX_TABLE_ENTRIES, memoryLimitsFor, validateJobModule } from "./abi.js";
 import { compileWat, loadBuiltinModule } from "./modules.js";
 
 const EXPORTS = `
@@ -41,6 +41,34 @@ describe("validateJobModule", () => {
 
   it("rejects a shared memory", async () => {
     await expect(check(`(import "env" "memory" (memory 1 2 shared)) ${EXPORTS}`)).rejects.toThrow(/shared memory/);
+  });
+
+  it("accepts tables with maxima that sum to the bound", async () => {
+    const half = MAX_TABLE_ENTRIES / 2;
+    const wat = `(import "env" "memory" (memory 1)) (table 1 ${half} funcref) (table 0 ${half} externref) ${EXPORTS}`;
+    expect(await check(wat)).toEqual({ minPages: 1 });
+  });
+
+  it("rejects a table without a maximum, which table.grow could grow until the host aborts", async () => {
+    const wat = `(import "env" "memory" (memory 1)) (table 0 funcref) ${EXPORTS}`;
+    await expect(check(wat)).rejects.toThrow(JobFault);
+    await expect(check(wat)).rejects.toThrow(/table with no maximum/);
+  });
+
+  it("rejects a large table even when bounded (declaring it alone can exhaust the worker's heap)", async () => {
+    const wat = `(import "env" "memory" (memory 1)) (table 10000000 10000000 funcref) ${EXPORTS}`;
+    await expect(check(wat)).rejects.toThrow(/may hold 10000000 entries/);
+  });
+
+  it("rejects tables whose maxima together pass the bound", async () => {
+    const half = MAX_TABLE_ENTRIES / 2;
+    const wat = `(import "env" "memory" (memory 1)) (table 0 ${half} funcref) (table 0 ${half + 1} externref) ${EXPORTS}`;
+    await expect(check(wat)).rejects.toThrow(`may hold ${MAX_TABLE_ENTRIES + 1} entries`);
+  });
+
+  it("rejects an imported table as an import besides env.memory", async () => {
+    const wat = `(import "env" "memory" (memory 1)) (import "env" "table" (table 1 1 funcref)) ${EXPORTS}`;
+    await expect(check(wat)).rejects.toThrow(/imports env\.table \(table\)/);
   });
 
   it("rejects a module missing run", async () => {

@@ -11,6 +11,11 @@
 //   (`limits.maxMemoryMb` × 16 pages of 64 KiB), or the module's own declared maximum if
 //   lower. Any other import, a module that declares its own memory instead of importing
 //   one, or a shared / 64-bit memory is rejected before it runs.
+// - Declares every table with a maximum, and the maxima of all its tables sum to at most
+//   MAX_TABLE_ENTRIES (65,536). Table entries live on the worker's JS heap, not in the
+//   capped linear memory: V8 treats a table it cannot allocate as a fatal out-of-memory and
+//   aborts the whole process, not just the worker. A module with an unbounded table, or
+//   larger ones, is rejected before it runs; `table.grow` past the maximum returns -1.
 // - Exports `alloc(size: i32) -> i32`: returns a pointer to `size` writable bytes.
 // - Exports `run(ptr: i32, len: i32) -> i32`: reads the input bytes at ptr/len and returns
 //   a pointer to the result, laid out as a little-endian u32 length followed by that many
@@ -40,6 +45,13 @@ export const WASM_PAGE_BYTES = 65_536;
 export const PAGES_PER_MB = (1024 * 1024) / WASM_PAGE_BYTES;
 export const MEMORY_IMPORT = { module: "env", name: "memory" } as const;
 export const REQUIRED_EXPORTS = { alloc: "i32->i32", run: "i32,i32->i32" } as const;
+/**
+ * Most table entries a module may declare, summed over its tables' maxima. V8 keeps a table's
+ * entries on the worker's JS heap (tens of bytes each); the worker's heap is capped at 64 MB
+ * and V8 answers a table it cannot allocate by aborting the whole process. 65,536 entries cost
+ * a few MB at most, and real modules need a few thousand (one per address-taken function).
+ */
+export const MAX_TABLE_ENTRIES = 65_536;
 
 /** What the host needs to know to run a module that keeps the ABI. */
 export interface JobModuleInfo {
@@ -78,6 +90,8 @@ export function validateJobModule(bytes: Uint8Array): JobModuleInfo {
   if (limits.shared) throw new JobFault("wasm module imports a shared memory; only unshared memory is allowed");
   if (limits.memory64) throw new JobFault("wasm module imports a 64-bit memory; only 32-bit memory is allowed");
 
+  checkTables(facts);
+
   for (const [name, signature] of Object.entries(REQUIRED_EXPORTS)) {
     const exp = facts.exports.find((e) => e.name === name);
     if (!exp) throw new JobFault(`wasm module does not export ${name}`);
@@ -87,6 +101,28 @@ export function validateJobModule(bytes: Uint8Array): JobModuleInfo {
     }
   }
   return limits.max === undefined ? { minPages: limits.min } : { minPages: limits.min, maxPages: limits.max };
+}
+
+/** Refuses an unbounded table, or tables whose maxima together pass MAX_TABLE_ENTRIES. */
+function checkTables(facts: ModuleFacts): void {
+  const tables = [
+    ...facts.imports.filter((imp) => imp.kind === "table").map((imp) => imp.limits),
+    ...facts.ownTables.map((table) => table.limits),
+  ];
+  let entries = 0;
+  for (const limits of tables) {
+    if (limits?.max === undefined) {
+      throw new JobFault(
+        `wasm module declares a table with no maximum; every table needs one, and all together at most ${MAX_TABLE_ENTRIES} entries`,
+      );
+    }
+    entries += limits.max;
+  }
+  if (entries > MAX_TABLE_ENTRIES) {
+    throw new JobFault(
+      `wasm module's tables may hold ${entries} entries; the most allowed is ${MAX_TABLE_ENTRIES} (tables live on the host's heap)`,
+    );
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 // Reads the few facts the host needs from a WebAssembly binary that the engine's reflection
-// API does not give: the limits of an imported memory, whether the module declares its own
-// memory, and the signatures of its exported functions. Call it only on bytes that
+// API does not give: the limits of imported memories and tables, whether the module declares
+// its own memory, the tables it declares, and the signatures of its exported functions. Call it only on bytes that
 // `WebAssembly.compile` accepted; it skips what it does not need and never validates.
 
 export type ValType = "i32" | "i64" | "f32" | "f64" | "v128" | "funcref" | "externref";
@@ -9,8 +9,21 @@ export interface ImportFact {
   module: string;
   name: string;
   kind: "function" | "table" | "memory" | "global" | "tag";
-  /** memory imports only */
-  limits?: { min: number; max?: number; shared: boolean; memory64: boolean };
+  /** memory and table imports only */
+  limits?: Limits;
+}
+
+export interface Limits {
+  min: number;
+  max?: number;
+  shared: boolean;
+  memory64: boolean;
+}
+
+/** A table the module defines itself (table section entry). */
+export interface TableFact {
+  element: ValType;
+  limits: Limits;
 }
 
 export interface ExportFact {
@@ -24,6 +37,8 @@ export interface ModuleFacts {
   imports: ImportFact[];
   /** memories the module defines itself (memory section entries) */
   ownMemories: number;
+  /** tables the module defines itself (table section entries) */
+  ownTables: TableFact[];
   exports: ExportFact[];
 }
 
@@ -66,13 +81,20 @@ class Reader {
     this.pos += len;
     return s;
   }
+  /** a table type: element type, then limits */
+  tableType(): TableFact {
+    // 0x40 0x00 opens a table with an initialiser (function-references proposal).
+    if (this.bytes[this.pos] === 0x40) throw new UnsupportedWasm("tables with an initialiser are not supported");
+    const element = this.valtype();
+    return { element, limits: this.limits() };
+  }
   valtype(): ValType {
     const b = this.byte();
     const t = VALTYPES[b];
     if (!t) throw new UnsupportedWasm(`unsupported value type 0x${b.toString(16)}`);
     return t;
   }
-  limits(): { min: number; max?: number; shared: boolean; memory64: boolean } {
+  limits(): Limits {
     const flags = this.byte();
     const min = this.uleb();
     const max = flags & 1 ? this.uleb() : undefined;
@@ -95,9 +117,7 @@ function readImport(r: Reader, importedFuncTypes: number[]): ImportFact {
       importedFuncTypes.push(r.uleb());
       return { module, name, kind };
     case "table":
-      r.valtype();
-      r.limits();
-      return { module, name, kind };
+      return { module, name, kind, limits: r.tableType().limits };
     case "memory":
       return { module, name, kind, limits: r.limits() };
     case "global":
@@ -119,6 +139,7 @@ export function readModuleFacts(bytes: Uint8Array): ModuleFacts {
   const imports: ImportFact[] = [];
   const rawExports: { name: string; kind: ExportFact["kind"]; index: number }[] = [];
   let ownMemories = 0;
+  const ownTables: TableFact[] = [];
 
   while (r.pos < bytes.length) {
     const id = r.byte();
@@ -136,6 +157,8 @@ export function readModuleFacts(bytes: Uint8Array): ModuleFacts {
       for (let n = r.uleb(); n > 0; n--) imports.push(readImport(r, funcTypes));
     } else if (id === 3) {
       for (let n = r.uleb(); n > 0; n--) funcTypes.push(r.uleb());
+    } else if (id === 4) {
+      for (let n = r.uleb(); n > 0; n--) ownTables.push(r.tableType());
     } else if (id === 5) {
       ownMemories = r.uleb();
     } else if (id === 7) {
@@ -154,5 +177,5 @@ export function readModuleFacts(bytes: Uint8Array): ModuleFacts {
     const signature = typeIndex === undefined ? undefined : types[typeIndex];
     return signature === undefined ? { name, kind } : { name, kind, signature };
   });
-  return { imports, ownMemories, exports };
+  return { imports, ownMemories, ownTables, exports };
 }

@@ -4,6 +4,7 @@
 export { matmul, matmulFlops, matVec, randomMatrix, seededRandom } from "@tessera/core";
 export {
   type JobModuleInfo,
+  MAX_TABLE_ENTRIES,
   MEMORY_IMPORT,
   memoryLimitsFor,
   PAGES_PER_MB,

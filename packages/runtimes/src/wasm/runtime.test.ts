@@ -45,8 +45,12 @@ function ctx(signal: AbortSignal = new AbortController().signal): ExecuteContext
   return { jobId: "job-1", attempt: 1, signal };
 }
 
+function bytes(result: ExecuteResult): Buffer {
+  return Buffer.from((result.output as { data: string }).data, "base64");
+}
+
 function text(result: ExecuteResult): string {
-  return Buffer.from((result.output as { data: string }).data, "base64").toString();
+  return bytes(result).toString();
 }
 
 const MEMORY = `(import "env" "memory" (memory 1))`;
@@ -199,6 +203,34 @@ describe("wasm runtime: caps", () => {
     await expect(
       runtime.execute(job(ids.reverse, randomBytes(2 * 1024 * 1024), { maxMemoryMb: 1 }), ctx()),
     ).rejects.toThrow(JobFault);
+  });
+
+  it("refuses a module declaring a huge table instead of letting V8 abort the whole process", async () => {
+    const { runtime, put, ids } = await setup({ poolSize: 1 });
+    // 83 bytes: instantiating it needs more than the worker's heap, which V8 treats as fatal.
+    const huge = put(
+      await compileWat(`(module ${MEMORY} (table 10000000 funcref) ${ALLOC}
+        (func (export "run") (param i32 i32) (result i32) (i32.const 0)))`),
+    );
+    const err = await runtime.execute(job(huge, ""), ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JobFault);
+    expect((err as Error).message).toMatch(/table with no maximum/);
+    expect(text(await runtime.execute(job(ids.reverse, "ok"), ctx()))).toBe("ko");
+  });
+
+  it("table.grow stops at the table's declared maximum", async () => {
+    const { runtime, put } = await setup();
+    // run stores the results of growing by 10,000,000 (refused: -1) and then by 16 (old size 1).
+    const grows = put(
+      await compileWat(`(module ${MEMORY} (table $t 1 17 funcref) ${ALLOC}
+        (func (export "run") (param i32 i32) (result i32)
+          (i32.store (i32.const 0) (i32.const 8))
+          (i32.store (i32.const 4) (table.grow $t (ref.null func) (i32.const 10000000)))
+          (i32.store (i32.const 8) (table.grow $t (ref.null func) (i32.const 16)))
+          (i32.const 0)))`),
+    );
+    const out = bytes(await runtime.execute(job(grows, ""), ctx()));
+    expect([out.readInt32LE(0), out.readInt32LE(4)]).toEqual([-1, 1]);
   });
 
   it("refuses a module that needs more memory at start than the cap", async () => {
