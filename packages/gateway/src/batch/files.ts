@@ -2,7 +2,7 @@
 // whole in memory), input read back line by line, and output files appended to with their
 // completed lines recoverable after a crash.
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, mkdirSync } from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { open, rename, rm, stat, truncate } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
@@ -46,7 +46,11 @@ class LineCounter extends Transform {
   }
 }
 
-/** Streams a `multipart/form-data` upload (fields `purpose` and `file`) to `dir/<id>.jsonl`. */
+/**
+ * Streams a `multipart/form-data` upload (fields `purpose` and `file`) to `dir/<id>.jsonl`.
+ * Past `limit` bytes (or on a disk error) it throws at once, with the partial file deleted and
+ * the rest of the body left unread: the caller answers without waiting for it.
+ */
 export async function receiveUpload(req: IncomingMessage, dir: string, id: string, limit: number): Promise<Upload> {
   const type = req.headers["content-type"] ?? "";
   if (!type.startsWith("multipart/form-data")) throw new InvalidRequest("Upload files as multipart/form-data.");
@@ -55,12 +59,20 @@ export async function receiveUpload(req: IncomingMessage, dir: string, id: strin
   const partial = `${path}.partial`;
   const fields = new Map<string, string>();
   let file: Promise<{ filename: string; bytes: number; lines: number }> | undefined;
+  let writer: WriteStream | undefined;
   let bb: ReturnType<typeof Busboy>;
   try {
     bb = Busboy({ headers: req.headers as { "content-type": string }, limits: { files: 1, fields: 10 } });
   } catch (e) {
     throw malformed(e);
   }
+  // A failed file write ends the upload at once: pipeline() has destroyed busboy's file stream,
+  // so busboy would never drain the body and waiting for it to finish would never end.
+  let failFile!: (e: unknown) => void;
+  const fileFailed = new Promise<never>((_, reject) => {
+    failFile = reject;
+  });
+  fileFailed.catch(() => {});
   bb.on("field", (name, value) => fields.set(name, value));
   bb.on("file", (name, stream, filename) => {
     if (name !== "file" || file) {
@@ -68,16 +80,23 @@ export async function receiveUpload(req: IncomingMessage, dir: string, id: strin
       return;
     }
     const counter = new LineCounter(limit);
-    file = pipeline(stream, counter, createWriteStream(partial)).then(() => ({
+    writer = createWriteStream(partial);
+    file = pipeline(stream, counter, writer).then(() => ({
       filename: filename || "upload.jsonl",
       bytes: counter.bytes,
       lines: counter.total,
     }));
-    // keep the busboy 'finish' from racing ahead of a failed write
-    file.catch(() => stream.resume());
+    file.catch(failFile);
   });
+  // not pipeline(req, bb): its failure would destroy the request, and with it the socket the answer goes out on
+  const parsed = new Promise<void>((resolve, reject) => {
+    bb.on("finish", resolve);
+    bb.on("error", reject);
+    req.on("error", reject);
+  });
+  req.pipe(bb);
   try {
-    await pipeline(req, bb);
+    await Promise.race([parsed, fileFailed]);
     if (!file) throw new InvalidRequest("The upload has no 'file' part.", "file");
     const got = await file;
     const purpose = fields.get("purpose");
@@ -86,6 +105,11 @@ export async function receiveUpload(req: IncomingMessage, dir: string, id: strin
     await rename(partial, path);
     return { purpose, ...got, path };
   } catch (e) {
+    req.unpipe(bb);
+    // what is still arriving is read and dropped, so the client sees the answer rather than a reset
+    req.resume();
+    // the write stream may still be opening the file: removed before it closes, it would come back
+    if (writer && !writer.closed) await new Promise<void>((r) => writer?.once("close", () => r()));
     await rm(partial, { force: true });
     // the disk's errors stay server errors; the rest is a body busboy could not parse
     throw e instanceof TesseraError || (e as NodeJS.ErrnoException).syscall ? e : malformed(e);

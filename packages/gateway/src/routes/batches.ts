@@ -45,10 +45,15 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
   // uploads stream to disk: the body is left unread for busboy instead of being buffered
   void app.register(async (scope) => {
     scope.addContentTypeParser("multipart/form-data", (_req, _payload, done) => done(null, undefined));
-    scope.post("/v1/files", async (req) => {
+    scope.post("/v1/files", async (req, reply) => {
       const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
       const id = newFileId();
-      const up = await receiveUpload(req.raw, batches.dir, id, ctx.config.fileLimitBytes);
+      const up = await receiveUpload(req.raw, batches.dir, id, ctx.config.fileLimitBytes).catch((e: unknown) => {
+        // refused before the body ended (over the size limit): the connection closes after the
+        // answer instead of reading the rest of a body that may be gigabytes
+        if (!req.raw.complete) reply.header("connection", "close");
+        throw e;
+      });
       const file = {
         id,
         consumerId,
