@@ -344,6 +344,6 @@ describe("request validation", () => {
     const results = await Promise.all(Array.from({ length: 60 }, () => call("/v1/account")));
     const limited = results.filter((r) => r.status === 429);
     expect(limited.length).toBeGreaterThan(0);
-    expect(limited[0]!.body.error).toMatchObject({ type: "rate_limit_error", code: "rate_limited" });
+    expect(limited[0]!.body.error).toMatchObject({ type: "requests", code: "rate_limit_exceeded" });
   });
 });

@@ -72,4 +72,30 @@ describe("OpenAI client compatibility", () => {
       expect((e as InstanceType<typeof OpenAI.BadRequestError>).param).toBe(param);
     }
   });
+  it("gives a bad key and an unknown model OpenAI's error type and code", async () => {
+    const bad = new OpenAI({ baseURL: `${net.url}/v1`, apiKey: "sk-wrong", maxRetries: 0 });
+    const e401 = await bad.chat.completions
+      .create({ model, messages: [{ role: "user", content: "x" }] })
+      .catch((x: unknown) => x);
+    expect(e401).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(e401).toMatchObject({ type: "invalid_request_error", code: "invalid_api_key" });
+    const e404 = await openai.chat.completions
+      .create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] })
+      .catch((x: unknown) => x);
+    expect(e404).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(e404).toMatchObject({ type: "invalid_request_error", code: "model_not_found", param: "model" });
+  });
+});
+
+describe("OpenAI client compatibility: rate limit", () => {
+  const net = new TestNetwork();
+  afterAll(() => net.stop());
+
+  it("answers too many requests as OpenAI's rate_limit_exceeded", async () => {
+    await net.startGateway(["--rate-limit", "2"]);
+    const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey: (await net.consumer()).apiKey, maxRetries: 0 });
+    const results = await Promise.all(Array.from({ length: 6 }, () => openai.models.list().catch((x: unknown) => x)));
+    const limited = results.find((r) => r instanceof OpenAI.RateLimitError);
+    expect(limited).toMatchObject({ status: 429, type: "requests", code: "rate_limit_exceeded" });
+  }, 60_000);
 });

@@ -7,6 +7,8 @@ export type OpenAIErrorType =
   | "not_found_error"
   | "conflict_error"
   | "rate_limit_error"
+  // what OpenAI's 429 for too many requests carries as its type
+  | "requests"
   | "insufficient_quota"
   | "server_error"
   | "service_unavailable";
@@ -34,9 +36,11 @@ export class InvalidRequest extends TesseraError {
     super("invalid_request", 400, message, "invalid_request_error", param, details);
   }
 }
+// Unauthenticated, UnknownModel and RateLimited carry OpenAI's exact type and code: clients branch
+// on them (a chat UI that "verifies" a key, a retry loop that waits on rate_limit_exceeded).
 export class Unauthenticated extends TesseraError {
   constructor(message = "Missing or invalid API key. Send it as 'Authorization: Bearer <key>'.") {
-    super("invalid_api_key", 401, message, "authentication_error");
+    super("invalid_api_key", 401, message, "invalid_request_error");
   }
 }
 export class InsufficientBalance extends TesseraError {
@@ -65,7 +69,13 @@ export class NotFound extends TesseraError {
 }
 export class UnknownModel extends TesseraError {
   constructor(model: string) {
-    super("model_not_found", 404, `The model '${model}' is not offered by any provider.`, "not_found_error", "model");
+    super(
+      "model_not_found",
+      404,
+      `The model '${model}' is not offered by any provider.`,
+      "invalid_request_error",
+      "model",
+    );
   }
 }
 /** How a provider's failure reason starts when the prompt leaves no room for the output cap: the
@@ -100,7 +110,7 @@ export class PayloadTooLarge extends TesseraError {
 }
 export class RateLimited extends TesseraError {
   constructor(retryAfterMs: number) {
-    super("rate_limited", 429, `Too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s.`, "rate_limit_error");
+    super("rate_limit_exceeded", 429, `Too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s.`, "requests");
   }
 }
 export class NoCapacity extends TesseraError {
