@@ -65,4 +65,16 @@ describe("batch file uploads", () => {
     });
     expect(ok.bytes).toBe(8);
   }, 60_000);
+
+  it("refuses a file of blank lines as empty, as it refuses a file of no bytes", async () => {
+    const upload = (body: string) => openai.files.create({ file: new File([body], "in.jsonl"), purpose: "batch" });
+    for (const body of ["", "\n", "\n\n  \n\r\n\t\n", "   ", "\u00a0\n\u3000\n"])
+      await expect(upload(body), JSON.stringify(body)).rejects.toMatchObject({
+        status: 400,
+        error: { message: "The file is empty.", param: "file" },
+      });
+    // a request among blank lines, or a line of other non-ASCII text, is not empty
+    for (const body of ['\n\n{"a":1}\n\n', "日本\n", "\u00a0x"])
+      await expect(upload(body), JSON.stringify(body)).resolves.toMatchObject({ object: "file" });
+  });
 });

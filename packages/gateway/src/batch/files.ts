@@ -23,11 +23,21 @@ export interface Upload {
   path: string;
 }
 
-/** Counts bytes and lines as they pass, and stops the upload past `limit` bytes. */
+/** ASCII whitespace: what `String.prototype.trim` drops from a line made of single bytes */
+const BLANK = new Set([9, 10, 11, 12, 13, 32]);
+
+/**
+ * Counts bytes and lines as they pass, and stops the upload past `limit` bytes. It also counts
+ * the lines holding an ASCII character other than whitespace (a request, not a blank line), so that a file of
+ * blank lines is refused as empty, as the runner would find no request in it.
+ */
 class LineCounter extends Transform {
   bytes = 0;
   lines = 0;
+  /** lines with an ASCII byte other than whitespace: non-blank for sure */
+  solid = 0;
   private last = 10;
+  private lineSolid = false;
   constructor(private readonly limit: number) {
     super();
   }
@@ -37,12 +47,35 @@ class LineCounter extends Transform {
       done(new PayloadTooLarge(this.limit));
       return;
     }
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.lines++;
+    let i = 0;
+    while (i < chunk.length) {
+      // before the line's first visible byte: look at each byte; after it, jump to the newline
+      if (!this.lineSolid) {
+        const b = chunk[i] as number;
+        if (b === 10) this.endLine();
+        // a byte of a multi-byte character may belong to Unicode whitespace: not proof
+        else if (b < 0x80 && !BLANK.has(b)) this.lineSolid = true;
+        i++;
+        continue;
+      }
+      const nl = chunk.indexOf(10, i);
+      if (nl === -1) break;
+      this.endLine();
+      i = nl + 1;
+    }
     if (chunk.length > 0) this.last = chunk[chunk.length - 1] ?? 10;
     done(null, chunk);
   }
+  private endLine(): void {
+    this.lines++;
+    if (this.lineSolid) this.solid++;
+    this.lineSolid = false;
+  }
   get total(): number {
     return this.lines + (this.last === 10 ? 0 : 1);
+  }
+  get requests(): number {
+    return this.solid + (this.last !== 10 && this.lineSolid ? 1 : 0);
   }
 }
 
@@ -58,7 +91,7 @@ export async function receiveUpload(req: IncomingMessage, dir: string, id: strin
   const path = join(dir, `${id}.jsonl`);
   const partial = `${path}.partial`;
   const fields = new Map<string, string>();
-  let file: Promise<{ filename: string; bytes: number; lines: number }> | undefined;
+  let file: Promise<{ filename: string; bytes: number; lines: number; requests: number }> | undefined;
   let writer: WriteStream | undefined;
   let bb: ReturnType<typeof Busboy>;
   try {
@@ -85,6 +118,7 @@ export async function receiveUpload(req: IncomingMessage, dir: string, id: strin
       filename: filename || "upload.jsonl",
       bytes: counter.bytes,
       lines: counter.total,
+      requests: counter.requests,
     }));
     file.catch(failFile);
   });
@@ -98,10 +132,12 @@ export async function receiveUpload(req: IncomingMessage, dir: string, id: strin
   try {
     await Promise.race([parsed, fileFailed]);
     if (!file) throw new InvalidRequest("The upload has no 'file' part.", "file");
-    const got = await file;
+    const { requests, ...got } = await file;
     const purpose = fields.get("purpose");
     if (purpose !== "batch") throw new InvalidRequest("Only purpose 'batch' is supported.", "purpose");
-    if (got.lines === 0) throw new InvalidRequest("The file is empty.", "file");
+    // a file of blank lines holds no request: it is as empty as a file of no bytes
+    if (requests === 0 && !(got.lines > 0 && (await hasRequest(partial))))
+      throw new InvalidRequest("The file is empty.", "file");
     await rename(partial, path);
     return { purpose, ...got, path };
   } catch (e) {
@@ -114,6 +150,15 @@ export async function receiveUpload(req: IncomingMessage, dir: string, id: strin
     // the disk's errors stay server errors; the rest is a body busboy could not parse
     throw e instanceof TesseraError || (e as NodeJS.ErrnoException).syscall ? e : malformed(e);
   }
+}
+
+/**
+ * Whether a line of the file is not blank as the runner sees it (`trim()`), for the rare file
+ * whose lines hold only whitespace and non-ASCII bytes (which may be Unicode whitespace).
+ */
+async function hasRequest(path: string): Promise<boolean> {
+  for await (const [, text] of numberedLines(path)) if (text.trim()) return true;
+  return false;
 }
 
 function malformed(e: unknown): InvalidRequest {
