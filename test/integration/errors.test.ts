@@ -61,8 +61,8 @@ describe("request validation", () => {
     await net.waitForProviders(1);
     apiKey = (await net.consumer()).apiKey;
     poor = (await net.consumer(1n)).apiKey;
-    modelId = ((await (await fetch(`${net.url}/v1/models`)).json()) as { data: { content_id: string }[] }).data[0]!
-      .content_id;
+    const models = await fetch(`${net.url}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } });
+    modelId = ((await models.json()) as { data: { content_id: string }[] }).data[0]!.content_id;
   }, 120_000);
   afterAll(() => net.stop());
 

@@ -85,6 +85,15 @@ describe("OpenAI client compatibility", () => {
     expect(e404).toBeInstanceOf(OpenAI.NotFoundError);
     expect(e404).toMatchObject({ type: "invalid_request_error", code: "model_not_found", param: "model" });
   });
+  it("lists models only for a valid key, as OpenAI does (clients verify a key that way)", async () => {
+    expect((await openai.models.list()).data.map((m) => m.id)).toContain(model);
+    expect((await openai.models.retrieve(model)).id).toBe(model);
+    const bad = new OpenAI({ baseURL: `${net.url}/v1`, apiKey: "sk-wrong", maxRetries: 0 });
+    await expect(bad.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(bad.models.retrieve(model)).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    for (const path of ["/v1/models", `/v1/models/${model}`])
+      expect((await fetch(`${net.url}${path}`)).status, path).toBe(401);
+  });
 });
 
 describe("OpenAI client compatibility: rate limit", () => {

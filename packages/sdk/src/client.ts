@@ -138,8 +138,6 @@ export class TesseraClient {
     return this.request<{ data: { id: string; content_id: string; parameters: number; providers_online: number }[] }>(
       "GET",
       "/v1/models",
-      undefined,
-      "none",
     );
   }
   uploadBlob(bytes: Uint8Array) {

@@ -37,8 +37,12 @@ export function resolveModel(engine: Engine, model: string): { id: string; name:
   return { id: info.id, name: model };
 }
 
+// Both model routes take a consumer key, as OpenAI's do: chat UIs and SDK set-ups verify a key by
+// listing models, so a wrong key that lists them passes for a good one. Who needs the models
+// without a key (the dashboard) reads them from the explorer's provider list.
 export function modelRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get("/v1/models", async () => {
+  app.get("/v1/models", async (req) => {
+    await ctx.auth.consumerFor(req.headers.authorization);
     const online = new Set(ctx.engine.onlineSessions().map((s) => s.id));
     const data = [...publicModelNames(ctx.engine)].map(([name, info]) => {
       const providers = [...(ctx.engine.models.get(info.id)?.providers ?? [])];
@@ -57,6 +61,7 @@ export function modelRoutes(app: FastifyInstance, ctx: RouteContext): void {
   });
 
   app.get("/v1/models/:model", async (req) => {
+    await ctx.auth.consumerFor(req.headers.authorization);
     const { model } = req.params as { model: string };
     const r = resolveModel(ctx.engine, model);
     const info = ctx.engine.models.get(r.id)!.info;
