@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
+import { backoffDelay, DEFAULT_BACKOFF, nextAttempt, STABLE_SESSION_MS } from "./backoff.js";
 
 describe("backoffDelay", () => {
   it("doubles its ceiling from the initial delay up to the maximum", () => {
@@ -16,5 +16,21 @@ describe("backoffDelay", () => {
       expect(d).toBeGreaterThanOrEqual(800);
       expect(d).toBeLessThanOrEqual(1600);
     }
+  });
+});
+
+describe("nextAttempt", () => {
+  it("keeps climbing after a session that dropped before it was stable", () => {
+    expect(nextAttempt(3, 150)).toBe(3);
+    expect(nextAttempt(3, STABLE_SESSION_MS - 1)).toBe(3);
+  });
+
+  it("keeps climbing when the dial never became a session", () => {
+    expect(nextAttempt(5, undefined)).toBe(5);
+  });
+
+  it("starts over after a session that stayed up", () => {
+    expect(nextAttempt(7, STABLE_SESSION_MS)).toBe(0);
+    expect(nextAttempt(7, 50, 50)).toBe(0);
   });
 });

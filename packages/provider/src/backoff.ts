@@ -18,3 +18,18 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: (
   const ceiling = Math.min(options.maxMs, options.initialMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
+
+/**
+ * A session must stay up this long before a drop redials from the first step again. Resetting
+ * on every welcome let a gateway that welcomes and then drops the node (a frame it cannot take,
+ * a crash loop) be redialled every ~100 ms forever.
+ */
+export const STABLE_SESSION_MS = 30_000;
+
+/**
+ * The backoff step for the redial after a connection closes: back to 0 after a session that
+ * stayed up for `stableMs`, else the next step. `upMs` is undefined when no session began.
+ */
+export function nextAttempt(attempt: number, upMs: number | undefined, stableMs = STABLE_SESSION_MS): number {
+  return upMs !== undefined && upMs >= stableMs ? 0 : attempt;
+}

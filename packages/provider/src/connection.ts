@@ -16,8 +16,15 @@ import {
 } from "@tessera/protocol";
 import type { Logger } from "pino";
 import WebSocket from "ws";
-import { type BackoffOptions, backoffDelay } from "./backoff.js";
-import type { AckMessage, CancelMessage, FailureMessage, HeartbeatMessage, WelcomeMessage } from "./wire.js";
+import { type BackoffOptions, backoffDelay, nextAttempt, STABLE_SESSION_MS } from "./backoff.js";
+import {
+  type AckMessage,
+  type CancelMessage,
+  type FailureMessage,
+  GATEWAY_MAX_FRAME_BYTES,
+  type HeartbeatMessage,
+  type WelcomeMessage,
+} from "./wire.js";
 
 /** Close codes the gateway uses for refusals that a retry cannot fix. */
 export const CLOSE_AUTH_FAILED = 4001;
@@ -34,6 +41,8 @@ export interface ConnectionOptions {
   capabilities: Capabilities;
   log: Logger;
   backoff: BackoffOptions;
+  /** a session up this long resets the backoff; default STABLE_SESSION_MS (30 s) */
+  stableAfterMs?: number;
   random?: () => number;
   /** the gateway must complete challenge → welcome within this; default 15 s */
   handshakeTimeoutMs?: number;
@@ -97,13 +106,14 @@ export class GatewayConnection {
     const { log, identity } = this.options;
     const handshakeTimeoutMs = this.options.handshakeTimeoutMs ?? 15_000;
     const ws = new WebSocket(this.options.url, {
-      maxPayload: this.options.maxPayload ?? 64 * 1024 * 1024,
+      maxPayload: this.options.maxPayload ?? GATEWAY_MAX_FRAME_BYTES,
       handshakeTimeout: handshakeTimeoutMs,
     });
     this.ws = ws;
     let phase: Phase = "challenge";
     let heartbeatTimer: NodeJS.Timeout | undefined;
     let lastPongAt = Date.now();
+    let welcomedAt: number | undefined;
     const handshakeTimer = setTimeout(() => {
       log.warn({ phase }, "gateway did not complete the handshake in time");
       ws.terminate();
@@ -151,7 +161,7 @@ export class GatewayConnection {
           phase = "ready";
           clearTimeout(handshakeTimer);
           this.welcomed = true;
-          this.attempt = 0;
+          welcomedAt = Date.now();
           this.sessions++;
           log.info({ heartbeatMs: msg.heartbeatMs, leaseMs: msg.leaseMs }, "connected to gateway");
           this.options.onWelcome(msg);
@@ -202,8 +212,12 @@ export class GatewayConnection {
         log.error({ code }, message);
         return this.fatal("version_mismatch", message);
       }
+      // Only a session that stayed up resets the backoff: one dropped right after its welcome
+      // (say, over a frame the gateway will not take) must not be redialled at full speed.
+      const upMs = welcomedAt === undefined ? undefined : Date.now() - welcomedAt;
+      this.attempt = nextAttempt(this.attempt, upMs, this.options.stableAfterMs ?? STABLE_SESSION_MS);
       const delayMs = backoffDelay(this.attempt++, this.options.backoff, this.options.random);
-      log[wasWelcomed ? "warn" : "info"]({ code, reason, delayMs }, "gateway connection closed; reconnecting");
+      log[wasWelcomed ? "warn" : "info"]({ code, reason, delayMs, upMs }, "gateway connection closed; reconnecting");
       this.reconnectTimer = setTimeout(() => this.dial(), delayMs);
     });
   }

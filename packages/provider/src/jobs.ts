@@ -18,7 +18,13 @@ import { JobFault, type Runtime } from "@tessera/runtimes";
 import type { Logger } from "pino";
 import type { EvidenceContext } from "./evidence.js";
 import type { ProviderRuntimes } from "./runtimes.js";
-import type { AckMessage, CancelMessage, ChunkMessage, FailureMessage } from "./wire.js";
+import {
+  type AckMessage,
+  type CancelMessage,
+  type ChunkMessage,
+  type FailureMessage,
+  GATEWAY_MAX_FRAME_BYTES,
+} from "./wire.js";
 
 export interface RunningRef {
   jobId: string;
@@ -39,6 +45,8 @@ export interface JobRunnerOptions {
   send(msg: ProviderMessage): boolean;
   /** on-chain settlement: sign each result as EIP-712 evidence too (evidence.ts) */
   evidence?: EvidenceContext;
+  /** largest result frame the gateway takes; default GATEWAY_MAX_FRAME_BYTES */
+  maxFrameBytes?: number;
 }
 
 export interface JobStats {
@@ -318,6 +326,16 @@ export class JobRunner {
       };
       const chainSignature = await this.signEvidence(job, outputHash, units.standardUnits);
       if (chainSignature) result.chainSignature = chainSignature;
+      // Before the schema check, so that an oversized output is the job's fault whatever the
+      // runtime: a frame the gateway refuses would close the session, and the result, resent
+      // from the outbox on every reconnect, would close each new one too.
+      const frameBytes = Buffer.byteLength(JSON.stringify(result));
+      const maxFrameBytes = this.options.maxFrameBytes ?? GATEWAY_MAX_FRAME_BYTES;
+      if (frameBytes > maxFrameBytes) {
+        throw new JobFault(
+          `the job's result is a ${frameBytes}-byte frame; the gateway accepts at most ${maxFrameBytes} bytes`,
+        );
+      }
       const checked = ResultMsg.safeParse(result);
       if (!checked.success) {
         throw new Error(`runtime produced an invalid result: ${checked.error.issues[0]?.message ?? "unknown"}`);

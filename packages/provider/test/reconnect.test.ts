@@ -1,4 +1,6 @@
+import { Writable } from "node:stream";
 import { verifyResultSignature } from "@tessera/protocol";
+import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeGateway } from "./fake-gateway.js";
 import { ControlledRuntime, fakeLease as lease, startTestProvider, until } from "./helpers.js";
@@ -18,6 +20,31 @@ describe("provider reconnects", () => {
     expect(second.helloVerified).toBe(true);
     expect(second.nonce).not.toBe(first.nonce);
     await until(() => provider.stats().sessions === 2 && provider.stats().connected);
+  });
+
+  it("slows its redials when every session is dropped right after its welcome", async () => {
+    gateway = await FakeGateway.start();
+    const delays: number[] = [];
+    const sink = new Writable({
+      write(line, _enc, done) {
+        const entry = JSON.parse(line.toString());
+        if (entry.msg === "gateway connection closed; reconnecting") delays.push(entry.delayMs);
+        done();
+      },
+    });
+    await startTestProvider(
+      gateway,
+      { reconnectInitialMs: 10, reconnectMaxMs: 10_000 },
+      { runtimes: { wasm: new ControlledRuntime() }, random: () => 1, logger: pino({ level: "info" }, sink) },
+    );
+    for (let n = 0; n < 4; n++) {
+      const session = await gateway.session(n);
+      await session.waitFor("heartbeat"); // welcomed
+      session.ws.terminate();
+    }
+    await gateway.session(4);
+    // A welcome does not reset the backoff; only a session that stayed up does (backoff.test.ts).
+    expect(delays).toEqual([10, 20, 40, 80]);
   });
 
   it("keeps redialling while the gateway is down", async () => {

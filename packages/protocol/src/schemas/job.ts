@@ -127,7 +127,18 @@ export const LlmOutputSchema = z
   .strict();
 export type LlmOutput = z.infer<typeof LlmOutputSchema>;
 
-export const WasmOutputSchema = z.object({ data: z.string() }).strict();
+/**
+ * Most bytes a WASM job may return. A result travels as base64 (4/3 the size) inside one
+ * WebSocket frame, and the gateway accepts frames of at most 64 MiB; an audit lease carries
+ * the output and the job's input (up to 16 MiB of base64) together. 16 MiB of output (about
+ * 21.3 MiB of base64) leaves room for both, and for the gateway storing and serving it.
+ * A larger output must go elsewhere (a future blob upload), not through the result frame.
+ */
+export const MAX_WASM_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** base64 characters of MAX_WASM_OUTPUT_BYTES, padding included */
+export const MAX_WASM_OUTPUT_BASE64 = 4 * Math.ceil(MAX_WASM_OUTPUT_BYTES / 3);
+
+export const WasmOutputSchema = z.object({ data: z.string().max(MAX_WASM_OUTPUT_BASE64) }).strict();
 export type WasmOutput = z.infer<typeof WasmOutputSchema>;
 
 export const JobOutputSchema = z.union([LlmOutputSchema, WasmOutputSchema]);

@@ -31,6 +31,9 @@
 // float result WebAssembly lets hardware choose; and keep recursion shallow: the depth at
 // which the host's stack runs out differs between nodes.)
 //
+// The output may be at most MAX_WASM_OUTPUT_BYTES (16 MiB, @tessera/protocol); a longer one
+// fails the job: it would not fit the result frame that carries it to the gateway.
+//
 // A trap (unreachable, out-of-bounds access, division by zero, stack overflow, ...) fails the
 // job with the trap message. `memory.grow` past the cap returns -1; a module that cannot go
 // on should trap then. A result pointer or length outside memory also fails the job.

@@ -12,6 +12,8 @@ export interface WasmTask {
   /** the imported memory's limits, in 64 KiB pages */
   initial: number;
   maximum: number;
+  /** a longer output fails the job (JobFault) before it is copied out of the module's memory */
+  maxOutputBytes: number;
   /** transferred to the worker: the caller must not use it afterwards */
   input: ArrayBuffer;
 }
@@ -140,8 +142,8 @@ export class WasmWorkerPool {
     slot.worker.ref();
     // A fresh worker's start-up is not the job's time; its clock starts once the thread runs.
     if (slot.online) this.startClock(job);
-    const { module, initial, maximum, input } = job.task;
-    slot.worker.postMessage({ id: job.id, module, initial, maximum, input }, [input]);
+    const { module, initial, maximum, maxOutputBytes, input } = job.task;
+    slot.worker.postMessage({ id: job.id, module, initial, maximum, maxOutputBytes, input }, [input]);
   }
 
   private startClock(job: Job): void {

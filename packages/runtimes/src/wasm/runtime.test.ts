@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { sha256Hex, type WasmJobSpec } from "@tessera/protocol";
+import { MAX_WASM_OUTPUT_BYTES, sha256Hex, type WasmJobSpec, WasmOutputSchema } from "@tessera/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "../types.js";
 import { BUILTIN_MODULES, type BuiltinModuleName, compileWat, loadBuiltinModule } from "./modules.js";
@@ -231,6 +231,38 @@ describe("wasm runtime: caps", () => {
     );
     const out = bytes(await runtime.execute(job(grows, ""), ctx()));
     expect([out.readInt32LE(0), out.readInt32LE(4)]).toEqual([-1, 1]);
+  });
+
+  it("fails a job whose output passes MAX_WASM_OUTPUT_BYTES, as the job's fault", async () => {
+    const { runtime, put, ids } = await setup({ poolSize: 1 });
+    // run claims a result of `input` bytes (a decimal number) at address 0 of a zeroed memory
+    const pages = Math.ceil((MAX_WASM_OUTPUT_BYTES + 8) / 65_536);
+    const claims = put(
+      await compileWat(`(module (import "env" "memory" (memory ${pages})) ${ALLOC}
+        (func (export "run") (param $p i32) (param $n i32) (result i32)
+          (local $v i32) (local $i i32)
+          (block $done (loop $digit
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $v (i32.add (i32.mul (local.get $v) (i32.const 10))
+              (i32.sub (i32.load8_u (i32.add (local.get $p) (local.get $i))) (i32.const 48))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $digit)))
+          (i32.store (i32.const 0) (local.get $v))
+          (i32.const 0)))`),
+    );
+    const limits = { maxMemoryMb: 32 };
+    const err = await runtime.execute(job(claims, String(MAX_WASM_OUTPUT_BYTES + 1), limits), ctx()).catch((e) => e);
+    expect(err).toBeInstanceOf(JobFault);
+    expect((err as Error).message).toBe(
+      `wasm job returned ${MAX_WASM_OUTPUT_BYTES + 1} bytes of output; the most allowed is ${MAX_WASM_OUTPUT_BYTES}`,
+    );
+    // the largest allowed output is a valid wire output; one more base64 quantum (3 bytes) is not
+    const largest = await runtime.execute(job(claims, String(MAX_WASM_OUTPUT_BYTES), limits), ctx());
+    expect(bytes(largest).length).toBe(MAX_WASM_OUTPUT_BYTES);
+    expect(WasmOutputSchema.safeParse(largest.output).success).toBe(true);
+    const over = Buffer.alloc(MAX_WASM_OUTPUT_BYTES + 3).toString("base64");
+    expect(WasmOutputSchema.safeParse({ data: over }).success).toBe(false);
+    expect(text(await runtime.execute(job(ids.reverse, "ok"), ctx()))).toBe("ko");
   });
 
   it("refuses a module that needs more memory at start than the cap", async () => {

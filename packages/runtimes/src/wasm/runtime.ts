@@ -1,7 +1,7 @@
 // The WASM runtime: runs a job module (see abi.ts) on its input in a pool of worker threads,
 // under the job's time and memory caps, and meters the CPU time it took.
 import { availableParallelism } from "node:os";
-import { sha256Hex, type WasmJobSpec } from "@tessera/protocol";
+import { MAX_WASM_OUTPUT_BYTES, sha256Hex, type WasmJobSpec } from "@tessera/protocol";
 import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "../types.js";
 import { verifyWasmResult } from "../verify/wasm-verify.js";
 import { memoryLimitsFor } from "./abi.js";
@@ -47,7 +47,7 @@ export function createWasmRuntime(deps: WasmRuntimeDeps): Runtime<WasmJobSpec> {
       const [compiled, input] = await Promise.all([loadModule(spec.module), readInput(spec.input)]);
       const { initial, maximum } = memoryLimitsFor(compiled, spec.limits.maxMemoryMb);
       const { output, cpuMs } = await pool.run(
-        { module: compiled.module, initial, maximum, input },
+        { module: compiled.module, initial, maximum, maxOutputBytes: MAX_WASM_OUTPUT_BYTES, input },
         { timeoutMs: spec.limits.timeoutMs, signal: ctx.signal },
       );
       return {

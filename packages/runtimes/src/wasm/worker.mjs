@@ -2,7 +2,7 @@
 // job from outside by terminating the thread. Plain JavaScript so that it loads without a
 // TypeScript loader in the worker (tsx, vitest and plain node all run it as is).
 //
-// Message in:  { id, module: WebAssembly.Module, initial, maximum, input: ArrayBuffer }
+// Message in:  { id, module: WebAssembly.Module, initial, maximum, maxOutputBytes, input: ArrayBuffer }
 // Message out: { id, ok: true, output: ArrayBuffer, cpuMs }            (output transferred)
 //          or  { id, ok: false, kind: "fault" | "host", message }
 // "fault" means the job itself failed (trap, ABI violation) and would fail anywhere; "host"
@@ -54,7 +54,7 @@ function keepMemory(initial, maximum, memory) {
   spare.set(key, memory);
 }
 
-function runJob({ id, module, maximum, input }, memory) {
+function runJob({ id, module, maximum, maxOutputBytes, input }, memory) {
   try {
     const { alloc, run } = new WebAssembly.Instance(module, { env: { memory } }).exports;
     const bytes = new Uint8Array(input);
@@ -74,6 +74,10 @@ function runJob({ id, module, maximum, input }, memory) {
       return abiFault(id, `run returned ${result}, past the end of memory (${buffer.byteLength} bytes)`);
     }
     const length = new DataView(buffer).getUint32(result, true);
+    // Checked before copying: the job's own fault, and the same on every node.
+    if (length > maxOutputBytes) {
+      return { id, ok: false, kind: "fault", message: `wasm job returned ${length} bytes of output; the most allowed is ${maxOutputBytes}` };
+    }
     if (result + 4 + length > buffer.byteLength) {
       return abiFault(id, `run returned a ${length}-byte result at ${result}, past the end of memory (${buffer.byteLength} bytes)`);
     }
