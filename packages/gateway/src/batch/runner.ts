@@ -37,6 +37,8 @@ export class BatchRunner {
   private out?: LineSink;
   private err?: LineSink;
   private stopReason: StopReason | undefined;
+  /** aborted when the batch stops, ending a wait for an in-flight slot */
+  private readonly stopping = new AbortController();
   private expiryTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
   private dirty = false;
@@ -67,7 +69,10 @@ export class BatchRunner {
         if (this.batch.total === 0) this.batch = { ...this.batch, total };
       }
       if (this.batch.status === "in_progress" || this.batch.status === "cancelling") {
-        if (this.batch.status === "cancelling") this.stopReason = "cancelled";
+        if (this.batch.status === "cancelling") {
+          this.stopReason = "cancelled";
+          this.stopping.abort();
+        }
         await this.recover();
         this.armExpiry();
         this.flushTimer = setInterval(() => {
@@ -91,6 +96,7 @@ export class BatchRunner {
   async stop(reason: StopReason): Promise<void> {
     if (this.stopReason || !["validating", "in_progress"].includes(this.batch.status)) return;
     this.stopReason = reason;
+    this.stopping.abort();
     if (reason === "cancelled") this.set("cancelling", { cancellingAt: Date.now() });
     await this.save();
     // all at once: the group writer commits them together, where one at a time a batch of a few
@@ -163,8 +169,9 @@ export class BatchRunner {
     for await (const [n, text] of numberedLines(this.deps.inputPath)) {
       if (!text.trim() || this.done.has(n)) continue;
       if (!this.stopReason) {
-        await this.deps.slots.acquire(consumer);
-        if (this.stopReason) this.deps.slots.release(consumer);
+        // a stop ends the wait: another batch of the consumer may hold every slot for hours
+        const got = await this.deps.slots.acquire(consumer, this.stopping.signal);
+        if (got && this.stopReason) this.deps.slots.release(consumer);
       }
       if (this.stopReason) {
         await this.settleStopped(n, text);

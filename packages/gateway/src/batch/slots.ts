@@ -7,16 +7,33 @@ export class ConsumerSlots {
 
   constructor(private readonly limit: number) {}
 
-  async acquire(consumerId: string): Promise<void> {
+  /**
+   * Takes a slot, waiting for one while the consumer has none free. False when `signal` aborts
+   * first (the batch stopped): no slot is held then, and nothing is to be released.
+   */
+  async acquire(consumerId: string, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return false;
     const n = this.used.get(consumerId) ?? 0;
     if (n < this.limit) {
       this.used.set(consumerId, n + 1);
-      return;
+      return true;
     }
-    await new Promise<void>((resolve) => {
+    return new Promise<boolean>((resolve) => {
+      const waiter = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(true);
+      };
+      const onAbort = () => {
+        const list = this.waiters.get(consumerId);
+        const i = list?.indexOf(waiter) ?? -1;
+        if (i !== -1) list?.splice(i, 1);
+        if (list?.length === 0) this.waiters.delete(consumerId);
+        resolve(false);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
       const list = this.waiters.get(consumerId);
-      if (list) list.push(resolve);
-      else this.waiters.set(consumerId, [resolve]);
+      if (list) list.push(waiter);
+      else this.waiters.set(consumerId, [waiter]);
     });
   }
 
