@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { maxCost } from "../metering/cost.js";
 import { anyCouldServe, mismatch } from "./match.js";
 import type { ProviderView } from "./types.js";
 
@@ -66,6 +67,32 @@ describe("mismatch", () => {
     expect(mismatch(llmJob({ minReputation: 0.81 }), provider())).toBe("reputation");
     expect(mismatch(llmJob(), provider({ running: 2 }))).toBe("full");
     expect(mismatch(llmJob(), provider({ running: 0 }), 2)).toBe("full");
+  });
+
+  it("passes over a node that could bill more than the job escrowed, at its price, speed and model size", () => {
+    const wasm = provider({}, { runtimes: ["wasm"], models: [] });
+    // escrowed for this node: 10 ms at 100 SU/s, 1 SU at 10 nc
+    const sized = { ...wasmJob, escrow: maxCost(wasmJob.spec, { pricePerUnit: 10, throughput: 100 }) };
+    expect(mismatch(sized, wasm)).toBeNull();
+    expect(mismatch(sized, provider({}, { runtimes: ["wasm"], models: [], throughput: 1_000 }))).toBe("escrow");
+    expect(mismatch(sized, provider({}, { runtimes: ["wasm"], models: [], pricePerUnit: 11 }))).toBe("escrow");
+    // queued with no node online to size it: the least escrow
+    expect(
+      mismatch({ ...wasmJob, escrow: 10n }, provider({}, { runtimes: ["wasm"], models: [], throughput: 200 })),
+    ).toBe("escrow");
+    const job = llmJob();
+    const escrow = maxCost(job.spec, { pricePerUnit: 10, parameters: 1_000_000 });
+    expect(mismatch({ ...job, escrow }, provider())).toBeNull();
+    const bigger = [{ id: MODEL, name: "m", parameters: 2_000_000, contextSize: 2048 }];
+    expect(mismatch({ ...job, escrow }, provider({}, { models: bigger }))).toBe("escrow");
+    // a batch job is held to the node's batch price
+    const batch = {
+      ...job,
+      jobClass: "batch" as const,
+      escrow: maxCost(job.spec, { pricePerUnit: 5, parameters: 1_000_000 }),
+    };
+    expect(mismatch(batch, provider({}, { batchPricePerUnit: 5 }))).toBeNull();
+    expect(mismatch(batch, provider())).toBe("escrow");
   });
 
   it("asks whether anyone could ever serve a job, however busy", () => {

@@ -1,9 +1,38 @@
 // Hard constraints: can this provider run this job at all, right now?
 import type { JobClass, JobRecord } from "../job/types.js";
+import { declaredParameters, maxCost } from "../metering/cost.js";
 import { priceFor } from "./classes.js";
 import type { ProviderView } from "./types.js";
 
-export type Mismatch = "offline" | "draining" | "runtime" | "model" | "region" | "price" | "reputation" | "full";
+export type Mismatch =
+  | "offline"
+  | "draining"
+  | "runtime"
+  | "model"
+  | "region"
+  | "price"
+  | "escrow"
+  | "reputation"
+  | "full";
+
+/**
+ * Could this node bill more than the job escrowed? Its bill is capped at the escrow, so it would
+ * be paid for less than its metered work: a node that came online after the submit (faster, or
+ * declaring a larger model) or a job queued with no node online to size its escrow.
+ */
+function outgrowsEscrow(
+  job: Pick<JobRecord, "spec"> & { jobClass?: JobClass; escrow?: bigint },
+  caps: ProviderView["capabilities"],
+): boolean {
+  if (job.escrow === undefined) return false;
+  const spec = job.spec;
+  const most = maxCost(spec, {
+    pricePerUnit: priceFor(caps, job.jobClass),
+    throughput: caps.throughput,
+    ...(spec.runtime === "llm" ? { parameters: declaredParameters(caps, spec.model) } : {}),
+  });
+  return most > job.escrow;
+}
 
 /**
  * Leases a provider may hold for this job's class: batch work may also fill the prefetch slots it
@@ -18,7 +47,7 @@ export function leaseLimit(
 }
 
 export function mismatch(
-  job: Pick<JobRecord, "spec" | "constraints"> & { jobClass?: JobClass },
+  job: Pick<JobRecord, "spec" | "constraints"> & { jobClass?: JobClass; escrow?: bigint },
   p: ProviderView,
   running = p.running,
   interactiveWaiting = false,
@@ -32,6 +61,7 @@ export function mismatch(
   const c = job.constraints;
   if (c.regions && !c.regions.includes(caps.region)) return "region";
   if (c.maxPricePerUnit !== undefined && priceFor(caps, job.jobClass) > c.maxPricePerUnit) return "price";
+  if (outgrowsEscrow(job, caps)) return "escrow";
   if (c.minReputation !== undefined && p.reputation < c.minReputation) return "reputation";
   if (running >= leaseLimit(caps, job.jobClass, interactiveWaiting)) return "full";
   return null;
@@ -39,7 +69,7 @@ export function mismatch(
 
 /** Could some provider in this set ever take the job (ignoring how busy they are)? */
 export function anyCouldServe(
-  job: Pick<JobRecord, "spec" | "constraints">,
+  job: Pick<JobRecord, "spec" | "constraints"> & { escrow?: bigint },
   providers: Iterable<ProviderView>,
 ): boolean {
   for (const p of providers) {

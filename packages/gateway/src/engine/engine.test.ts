@@ -22,6 +22,11 @@ beforeEach(async () => {
   // only the linger timer is faked: turns of the event loop (setImmediate) stay real
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   engine = new Engine(store, parseGatewayConfig({ db: ":memory:" }), pino({ level: "silent" }), createMetrics());
+  // a wasm node was here once: a wasm job queued while none is online is escrowed for its speed
+  const seen = testNode("seen", false, WASM_NODE);
+  engine.connect(seen.session);
+  engine.disconnect(seen.session);
+  await turns(3); // its record's commit, which lingers for no one
 });
 
 afterEach(async () => {
@@ -315,6 +320,22 @@ describe("Engine escrow", () => {
       request({ jobClass: "interactive", constraints: {}, requestHash: "cc".repeat(32) }),
     );
     expect(rich).toMatchObject({ escrow: 10n ** 10n, constraints: {} });
+  });
+
+  it("leases a job only to a node whose bill its escrow covers, and refuses a wasm job no node was ever seen to size", async () => {
+    // escrowed at 1,000 SU/s while only the node seen before was online: a faster node is passed over
+    const job = await engine.submit(request({ jobClass: "interactive" }));
+    const fast = testNode("fast", false, { ...WASM_NODE, throughput: 5_000 });
+    engine.connect(fast.session);
+    await turns(5);
+    expect(leasesOf(fast)).toEqual([]);
+    const even = testNode("even", false, WASM_NODE);
+    engine.connect(even.session);
+    await until(() => leasesOf(even).includes(job.id));
+
+    const fresh = new Engine(store, parseGatewayConfig({ db: ":memory:" }), pino({ level: "silent" }), createMetrics());
+    await expect(fresh.submit(request())).rejects.toMatchObject({ code: "no_capacity" });
+    fresh.stop();
   });
 
   it("answers 402 with what the cheapest node would need when none is within reach", async () => {

@@ -28,6 +28,7 @@ import {
   type Transition,
 } from "@tessera/core";
 import {
+  type Capabilities,
   type ChunkMsg,
   type Constraints,
   canonicalHash,
@@ -95,6 +96,8 @@ export class Engine {
    * cancel in that window answers with the outcome, not with the store's row it is about to replace
    */
   private readonly ending = new Map<string, Promise<JobRecord>>();
+  /** the highest throughput any node offering wasm has advertised (escrow of a wasm job queued with none online) */
+  private wasmThroughputSeen = 0;
   /** active jobs whose writes may linger (SubmitRequest.patient) */
   private readonly patient = new Set<string>();
   readonly sessions = new Map<string, ProviderSession>();
@@ -134,7 +137,7 @@ export class Engine {
   async restore(): Promise<void> {
     await this.store.markAllProvidersOffline();
     const providers = await this.store.listProviders();
-    for (const p of providers) this.addModels(p.id, p.capabilities.models);
+    for (const p of providers) this.offered(p.id, p.capabilities);
     const capabilities = new Map(providers.map((p) => [p.id, p.capabilities]));
     const now = this.now();
     for (const job of await this.store.activeJobs()) {
@@ -177,7 +180,7 @@ export class Engine {
       outputCapError(req.spec, this.models, "limits.maxOutputTokens") ??
       (await missingBlobError(req.spec, (id) => this.hasBlob(id)));
     if (refused) throw refused;
-    const levels = escrowLevels(req.spec, req.constraints, this.onlineSessions(), this.models);
+    const levels = escrowLevels(req.spec, req.constraints, this.onlineSessions(), this.models, this.wasmThroughputSeen);
     const dearest = levels[0] as EscrowLevel;
     try {
       return await this.queue(req, req.constraints, dearest.escrow);
@@ -310,7 +313,7 @@ export class Engine {
     const previous = this.sessions.get(session.id);
     if (previous && previous !== session) previous.close(4003, "replaced by a newer connection");
     this.sessions.set(session.id, session);
-    this.addModels(session.id, session.capabilities.models);
+    this.offered(session.id, session.capabilities);
     this.metrics.providersOnline.set(this.onlineSessions().length);
     void this.writer.write({
       provider: {
@@ -660,6 +663,12 @@ export class Engine {
     let n = 0;
     for (const j of this.running.values()) if (j.providerId === providerId) n++;
     return n;
+  }
+
+  /** What a node (connecting now, or known from before a restart) offers: its models, its wasm speed. */
+  private offered(providerId: string, caps: Capabilities): void {
+    this.addModels(providerId, caps.models);
+    if (caps.runtimes.includes("wasm")) this.wasmThroughputSeen = Math.max(this.wasmThroughputSeen, caps.throughput);
   }
 
   private addModels(providerId: string, models: ModelInfo[]): void {

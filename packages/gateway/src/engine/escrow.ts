@@ -20,6 +20,8 @@ export function escrowLevels(
   constraints: Constraints,
   online: ProviderSession[],
   models: Map<string, { info: ModelInfo }>,
+  /** the highest throughput a node offering wasm has advertised here, online or not */
+  wasmThroughputSeen = 0,
 ): EscrowLevel[] {
   const offers = online.filter(
     (s) =>
@@ -38,7 +40,12 @@ export function escrowLevels(
     throw new NoCapacity(
       `No provider serving model ${spec.model} is online; set constraints.maxPricePerUnit to queue it anyway.`,
     );
-  const throughput = offers.reduce((m, s) => Math.max(m, s.capabilities.throughput), 0);
+  // with no node online to size it, a queued wasm job is escrowed for the fastest node seen: the
+  // scheduler leases a job only to a node whose bill it covers (core's mismatch "escrow")
+  const throughput =
+    offers.length > 0 ? offers.reduce((m, s) => Math.max(m, s.capabilities.throughput), 0) : wasmThroughputSeen;
+  if (spec.runtime === "wasm" && throughput === 0)
+    throw new NoCapacity("No provider offering the wasm runtime has connected to this gateway yet.");
   const prices =
     constraints.maxPricePerUnit !== undefined
       ? [constraints.maxPricePerUnit]
