@@ -94,6 +94,47 @@ describe("OpenAI client compatibility", () => {
     for (const path of ["/v1/models", `/v1/models/${model}`])
       expect((await fetch(`${net.url}${path}`)).status, path).toBe(401);
   });
+  it("lets a browser page call the consumer API across origins, and only that", async () => {
+    const origin = "http://localhost:3000";
+    const preflight = (path: string) =>
+      fetch(`${net.url}${path}`, {
+        method: "OPTIONS",
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization,content-type,x-stainless-os,openai-organization,x-other",
+        },
+      });
+    const ok = await preflight("/v1/chat/completions");
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("*");
+    expect(ok.headers.get("access-control-allow-methods")).toContain("POST");
+    expect(ok.headers.get("access-control-allow-headers")?.split(", ")).toEqual([
+      "authorization",
+      "content-type",
+      "x-stainless-os",
+      "openai-organization",
+    ]);
+    for (const path of ["/v1/admin/consumers", "/v1/provider/shares/claim"]) {
+      const closed = await preflight(path);
+      expect(closed.status, path).toBe(404);
+      expect(closed.headers.get("access-control-allow-origin"), path).toBeNull();
+    }
+    // the real requests, as the openai client sends them from a page: answers, streams and errors
+    const page = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0, defaultHeaders: { origin } });
+    const req = { model, messages: [{ role: "user" as const, content: "Hi" }], max_tokens: 2, temperature: 0 };
+    const { response } = await page.chat.completions.create(req).withResponse();
+    const { response: streamed } = await page.chat.completions.create({ ...req, stream: true }).withResponse();
+    const { response: listed } = await page.models.list().withResponse();
+    for (const r of [response, streamed, listed]) {
+      expect(r.headers.get("access-control-allow-origin")).toBe("*");
+      expect(r.headers.get("access-control-expose-headers")).toContain("x-request-id");
+    }
+    await streamed.text();
+    const denied = await fetch(`${net.url}/v1/models`, { headers: { origin } });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get("access-control-allow-origin")).toBe("*");
+  });
 });
 
 describe("OpenAI client compatibility: rate limit", () => {

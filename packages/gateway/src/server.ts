@@ -18,6 +18,7 @@ import { Authenticator } from "./auth.js";
 import { BatchManager } from "./batch/manager.js";
 import { type HelloGate, handleProviderSocket } from "./channel.js";
 import { type GatewayConfigInput, parseGatewayConfig } from "./config.js";
+import { registerCors } from "./cors.js";
 import { Engine } from "./engine/engine.js";
 import { clientErrorHandler, errorHandler, frameworkErrors, sendError } from "./errors.js";
 import { registerExplorer } from "./explorer/index.js";
@@ -108,6 +109,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
       errorResponseBuilder: (_req, c) => new RateLimited(c.ttl),
     });
   }
+  await registerCors(app);
   const verification = startVerification(engine, store, config, log, identity.id);
   ctx.verification = verification.coordinator;
   const settlement = await startSettlement(engine, store, config, log);

@@ -219,6 +219,8 @@ async function stream(
 ) {
   reply.hijack();
   const res = reply.raw;
+  // a hijacked reply writes none of the headers hooks set on it (CORS, rate limits): carry them over
+  for (const [key, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(key, value);
   // The status line waits for the first text: a job that fails before producing any (a prompt
   // that does not fit the context, no capacity before the deadline) is answered with its HTTP
   // status and error body, as a non-streamed request would be.
