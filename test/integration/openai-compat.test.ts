@@ -135,6 +135,49 @@ describe("OpenAI client compatibility", () => {
     expect(denied.status).toBe(401);
     expect(denied.headers.get("access-control-allow-origin")).toBe("*");
   });
+  it("accepts hint fields that cannot change the answer, and any integer seed", async () => {
+    const base = { model, messages: [{ role: "user" as const, content: "Hi" }], max_tokens: 4, temperature: 0 };
+    const greedy = (await openai.chat.completions.create(base)).choices[0]!.message.content;
+    const hints = {
+      safety_identifier: "user-123",
+      prompt_cache_key: "conversation-1",
+      metadata: null,
+      prediction: null,
+      audio: null,
+      modalities: ["text" as const],
+    };
+    expect((await openai.chat.completions.create({ ...base, ...hints })).choices[0]!.message.content).toBe(greedy);
+    let streamed = "";
+    for await (const c of await openai.chat.completions.create({
+      ...base,
+      stream: true,
+      stream_options: { include_usage: true, include_obfuscation: false },
+    }))
+      streamed += c.choices[0]?.delta.content ?? "";
+    expect(streamed).toBe(greedy);
+    // top_p 0 keeps only the likeliest token: greedy, whatever the temperature
+    const topP0 = await openai.chat.completions.create({ ...base, temperature: 1, top_p: 0 });
+    expect(topP0.choices[0]!.message.content).toBe(greedy);
+    // a seed is reduced modulo 2^32: 2^32 + 5 samples as 5 does, -1 as 2^32 - 1
+    const sampled = async (seed: number) => {
+      const r = await openai.chat.completions.create({ ...base, max_tokens: 8, temperature: 1, seed });
+      const id = (r as unknown as { tessera: { job_id: string } }).tessera.job_id;
+      const job = (await fetch(`${net.url}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${apiKey}` } }).then(
+        (x) => x.json(),
+      )) as { spec: { params: { seed: number } } };
+      return { text: r.choices[0]!.message.content, seed: job.spec.params.seed };
+    };
+    const five = await sampled(5);
+    expect(await sampled(2 ** 32 + 5)).toEqual(five);
+    expect((await sampled(-1)).seed).toBe(2 ** 32 - 1);
+    expect((await sampled(2 ** 40)).seed).toBe(0);
+    // what would change the answer is still refused, naming the field
+    const refused = await openai.chat.completions
+      .create({ ...base, prediction: { type: "content", content: "Hello" } })
+      .catch((x: unknown) => x);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("prediction");
+  });
 });
 
 describe("OpenAI client compatibility: rate limit", () => {

@@ -32,6 +32,15 @@ const DEFAULT_MAX_TOKENS = { chat: 512, completion: 16 } as const;
 
 export type Kind = "chat" | "completion";
 
+/**
+ * OpenAI takes any integer seed; a job's is a 32-bit unsigned integer. Reduced modulo 2^32 (so
+ * -1 is 4294967295 and 2^32 + 5 is 5): the same request always gets the same job seed.
+ */
+export function jobSeed(seed: number): number {
+  const m = 2 ** 32;
+  return ((seed % m) + m) % m;
+}
+
 /** also used for the lines of a batch (batch/lines.ts) */
 export function toSpec(
   ctx: RouteContext,
@@ -46,7 +55,9 @@ export function toSpec(
   if (body.stream_options != null && body.stream !== true)
     throw new InvalidRequest("stream_options is only allowed when stream is true.", "stream_options");
   const model = resolveModel(ctx.engine, body.model);
-  const temperature = body.temperature ?? 1;
+  // top_p 0 keeps only the likeliest token, which is greedy decoding; the job's topP must be > 0
+  const temperature = body.top_p === 0 ? 0 : (body.temperature ?? 1);
+  const seed = body.seed == null ? undefined : jobSeed(body.seed);
   const maxTokens =
     ("max_completion_tokens" in body ? body.max_completion_tokens : undefined) ??
     body.max_tokens ??
@@ -70,8 +81,8 @@ export function toSpec(
     params: {
       temperature,
       // sampled requests get a seed so that a retry elsewhere, and an audit, reproduce them
-      ...(temperature > 0 ? { seed: body.seed ?? randomInt(2 ** 31) } : body.seed != null ? { seed: body.seed } : {}),
-      ...(body.top_p != null ? { topP: body.top_p } : {}),
+      ...(temperature > 0 ? { seed: seed ?? randomInt(2 ** 31) } : seed !== undefined ? { seed } : {}),
+      ...(body.top_p ? { topP: body.top_p } : {}),
       ...(stop ? { stop } : {}),
     },
     limits: { maxOutputTokens: maxTokens },

@@ -71,24 +71,32 @@ const common = {
   model: z.string().min(1).max(200),
   max_tokens: z.number().int().min(1).max(32_768).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
-  top_p: z.number().gt(0).max(1).nullish(),
-  seed: z
-    .number()
-    .int()
-    .nonnegative()
-    .max(2 ** 32 - 1)
-    .nullish(),
+  // 0 keeps only the likeliest token: greedy decoding (toSpec)
+  top_p: z.number().min(0).max(1).nullish(),
+  // any integer, as OpenAI takes; reduced into the job's 32-bit range by toSpec
+  seed: z.number().refine(Number.isInteger, "seed must be an integer").nullish(),
   stop: StopSchema,
   stream: z.boolean().nullish(),
-  stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullish(),
+  stream_options: z
+    .object({
+      include_usage: z.boolean().optional(),
+      // we never pad chunks to hide their length, whichever is asked
+      include_obfuscation: z.boolean().optional(),
+    })
+    .strict()
+    .nullish(),
   n: z.literal(1).nullish(),
+  // who is asking and which requests share a prefix: hints for OpenAI's abuse checks and prompt
+  // cache that do not change the answer (safety_identifier and prompt_cache_key replace user)
   user: z.string().max(256).nullish(),
+  safety_identifier: z.string().max(256).nullish(),
+  prompt_cache_key: z.string().max(256).nullish(),
   presence_penalty: z.literal(0).nullish(),
   frequency_penalty: z.literal(0).nullish(),
   metadata: z
     .record(z.string().max(64), z.string().max(512))
     .refine((m) => Object.keys(m).length <= 16, "at most 16 key-value pairs")
-    .optional(),
+    .nullish(),
 };
 
 export const ChatCompletionRequestSchema = z
@@ -104,6 +112,8 @@ export const ChatCompletionRequestSchema = z
       .strict()
       .nullish(),
     modalities: z.array(z.literal("text")).max(1).nullish(),
+    audio: onlyNull("audio output is"),
+    prediction: onlyNull("predicted outputs are"),
     tools: onlyEmpty(z.array(z.unknown()), "tools are").nullish(),
     tool_choice: z.enum(["none", "auto"]).nullish(),
     parallel_tool_calls: z.boolean().nullish(),
