@@ -1,6 +1,7 @@
 // Turns a module id into a compiled, ABI-checked module: fetch the bytes, check they hash to
 // the id, compile, validate. Results are cached per id (in flight too, so concurrent jobs for
-// a new module share one fetch and one compile); failures are not cached.
+// a new module share one fetch and one compile); failures are not cached. The cache is bounded
+// by count and by the modules' binary size: a compiled module keeps its whole binary alive.
 import { sha256Hex } from "@tessera/protocol";
 import { JobFault } from "../types.js";
 import { type JobModuleInfo, validateJobModule } from "./abi.js";
@@ -10,20 +11,38 @@ import { LruMap } from "./lru.js";
 export interface CompiledJobModule extends JobModuleInfo {
   id: string;
   module: WasmModule;
+  /** size of the module's binary */
+  bytes: number;
+}
+
+export interface ModuleCacheLimits {
+  /** most modules kept */
+  count: number;
+  /** most binary bytes kept, summed over the modules */
+  bytes: number;
 }
 
 export type ModuleLoader = (id: string) => Promise<CompiledJobModule>;
 
-export function createModuleLoader(fetchModule: (id: string) => Promise<Uint8Array>, capacity: number): ModuleLoader {
-  const cache = new LruMap<string, Promise<CompiledJobModule>>(capacity);
+export function createModuleLoader(
+  fetchModule: (id: string) => Promise<Uint8Array>,
+  limits: ModuleCacheLimits,
+): ModuleLoader {
+  const cache = new LruMap<string, Promise<CompiledJobModule>>({ capacity: limits.count, maxWeight: limits.bytes });
+  const isCurrent = (id: string, loading: Promise<CompiledJobModule>) => cache.peek(id) === loading;
   return (id) => {
     const cached = cache.get(id);
     if (cached) return cached;
     const loading = compileVerified(id, fetchModule);
-    cache.set(id, loading);
-    loading.catch(() => {
-      if (cache.get(id) === loading) cache.delete(id);
-    });
+    cache.set(id, loading); // weightless while in flight: its size is not known yet
+    loading.then(
+      (compiled) => {
+        if (isCurrent(id, loading)) cache.reweigh(id, compiled.bytes);
+      },
+      () => {
+        if (isCurrent(id, loading)) cache.delete(id);
+      },
+    );
     return loading;
   };
 }
@@ -41,5 +60,5 @@ async function compileVerified(
   } catch (err) {
     throw new JobFault(`wasm module ${id} does not compile: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return { id, module, ...validateJobModule(bytes) };
+  return { id, module, bytes: bytes.byteLength, ...validateJobModule(bytes) };
 }

@@ -3,12 +3,19 @@
 // messages, not a thread start. Terminating the thread is the only way to stop running wasm,
 // so a job that overruns its time cap or is aborted takes its worker with it; the pool
 // starts a fresh one when the next job needs it.
+//
+// A worker also keeps every module it ran alive, binary and all: its JS heap is small, so its
+// GC rarely runs, and nothing else frees them. So a worker whose distinct modules pass a byte
+// budget is replaced, between jobs, before it takes a module it has not run yet.
 import { type ResourceLimits, Worker } from "node:worker_threads";
 import { JobFault } from "../types.js";
 import type { WasmModule } from "./engine.js";
 
 export interface WasmTask {
   module: WasmModule;
+  /** the module's content id and binary size, for the worker's module budget */
+  moduleId: string;
+  moduleBytes: number;
   /** the imported memory's limits, in 64 KiB pages */
   initial: number;
   maximum: number;
@@ -28,6 +35,23 @@ export interface WasmPoolOptions {
   size: number;
   /** V8 heap limits of each worker; wasm memory is capped separately, per job */
   resourceLimits?: ResourceLimits;
+  /**
+   * binary bytes of distinct modules one worker may run; one that would pass this with a new
+   * module is replaced by a fresh worker first. Default DEFAULT_WORKER_MODULE_BYTES.
+   */
+  workerModuleBytes?: number;
+}
+
+/** Default per-worker module budget: a few large modules, or thousands of small ones. */
+export const DEFAULT_WORKER_MODULE_BYTES = 128 * 1024 * 1024;
+
+export interface WasmPoolStats {
+  /** workers alive now */
+  workers: number;
+  /** workers started since the pool was made */
+  started: number;
+  /** workers replaced because their modules passed the budget */
+  recycled: number;
 }
 
 type Reply =
@@ -56,6 +80,9 @@ interface Slot {
   worker: Worker;
   online: boolean;
   job?: Job;
+  /** ids of the modules this worker has been sent, and their summed binary size */
+  modules: Set<string>;
+  moduleBytes: number;
 }
 
 const WORKER_URL = new URL("./worker.mjs", import.meta.url);
@@ -66,10 +93,13 @@ export class WasmWorkerPool {
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
   private readonly watches = new Map<AbortSignal, SignalWatch>();
-  private queue: Job[] = [];
+  /** jobs from queueHead on wait; slots before it are emptied so a taken job is not kept alive */
+  private queue: (Job | undefined)[] = [];
   private queueHead = 0;
   private nextId = 1;
   private closed = false;
+  private started = 0;
+  private recycled = 0;
 
   constructor(private readonly options: WasmPoolOptions) {
     if (!Number.isInteger(options.size) || options.size < 1) {
@@ -97,10 +127,14 @@ export class WasmWorkerPool {
     });
   }
 
+  stats(): WasmPoolStats {
+    return { workers: this.slots.size, started: this.started, recycled: this.recycled };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const error = new Error("wasm runtime is closed");
-    for (const job of this.queue.slice(this.queueHead)) this.settle(job, error);
+    for (const job of this.queue.slice(this.queueHead)) if (job) this.settle(job, error);
     this.queue = [];
     this.queueHead = 0;
     const slots = [...this.slots];
@@ -112,12 +146,17 @@ export class WasmWorkerPool {
 
   private pump(): void {
     while (this.queueHead < this.queue.length) {
-      const slot = this.idle.pop() ?? (this.slots.size < this.options.size ? this.spawn() : undefined);
+      let slot = this.idle.pop() ?? (this.slots.size < this.options.size ? this.spawn() : undefined);
       if (!slot) return;
       const job = this.dequeue();
       if (!job) {
         this.idle.push(slot);
         return;
+      }
+      if (this.overBudget(slot, job.task)) {
+        this.retire(slot);
+        this.recycled++;
+        slot = this.spawn();
       }
       this.dispatch(slot, job);
     }
@@ -126,7 +165,9 @@ export class WasmWorkerPool {
   /** next job still waiting; aborted ones are skipped here rather than spliced out */
   private dequeue(): Job | undefined {
     while (this.queueHead < this.queue.length) {
-      const job = this.queue[this.queueHead++] as Job;
+      const job = this.queue[this.queueHead] as Job;
+      // A job holds its module (binary and all) and input: the array must not keep it past here.
+      this.queue[this.queueHead++] = undefined;
       if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.queueHead);
         this.queueHead = 0;
@@ -136,9 +177,26 @@ export class WasmWorkerPool {
     return undefined;
   }
 
+  /** whether this worker has run modules already and this new one would pass its budget */
+  private overBudget(slot: Slot, task: WasmTask): boolean {
+    if (slot.modules.size === 0 || slot.modules.has(task.moduleId)) return false;
+    const budget = this.options.workerModuleBytes ?? DEFAULT_WORKER_MODULE_BYTES;
+    return slot.moduleBytes + task.moduleBytes > budget;
+  }
+
+  /** Ends an idle worker on purpose (its exit is then ignored). */
+  private retire(slot: Slot): void {
+    this.slots.delete(slot);
+    void slot.worker.terminate();
+  }
+
   private dispatch(slot: Slot, job: Job): void {
     slot.job = job;
     job.slot = slot;
+    if (!slot.modules.has(job.task.moduleId)) {
+      slot.modules.add(job.task.moduleId);
+      slot.moduleBytes += job.task.moduleBytes;
+    }
     slot.worker.ref();
     // A fresh worker's start-up is not the job's time; its clock starts once the thread runs.
     if (slot.online) this.startClock(job);
@@ -157,7 +215,8 @@ export class WasmWorkerPool {
     const worker = new Worker(WORKER_URL, {
       resourceLimits: this.options.resourceLimits ?? DEFAULT_RESOURCE_LIMITS,
     });
-    const slot: Slot = { worker, online: false };
+    const slot: Slot = { worker, online: false, modules: new Set(), moduleBytes: 0 };
+    this.started++;
     worker.once("online", () => {
       slot.online = true;
       if (slot.job && !slot.job.timer && !slot.job.settled) this.startClock(slot.job);
@@ -187,8 +246,7 @@ export class WasmWorkerPool {
     const slot = job.slot;
     if (slot && slot.job === job) {
       slot.job = undefined;
-      this.slots.delete(slot);
-      void slot.worker.terminate();
+      this.retire(slot);
     }
     this.pump();
   }

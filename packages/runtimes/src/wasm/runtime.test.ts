@@ -157,6 +157,29 @@ describe("wasm runtime: content checks and compilation", () => {
     expect(fetchModule).toHaveBeenCalledTimes(1);
   });
 
+  it("bounds the compiled-module cache by the modules' bytes, not only their count", async () => {
+    const store = new Map<string, Uint8Array>();
+    const ids = {} as Record<BuiltinModuleName, string>;
+    for (const name of ["reverse", "primes"] as const) {
+      const bytes = await loadBuiltinModule(name);
+      ids[name] = sha256Hex(bytes);
+      store.set(ids[name], bytes);
+    }
+    const fetchModule = vi.fn(async (id: string) => store.get(id) as Uint8Array);
+    // room for either module, not both
+    const moduleCacheBytes = Math.max(...[...store.values()].map((b) => b.byteLength));
+    const runtime = createWasmRuntime({ fetchModule, fetchBlob: fetchModule, throughput: 1000, moduleCacheBytes });
+    opened.push(runtime);
+    await runtime.execute(job(ids.reverse, "ab"), ctx());
+    await runtime.execute(job(ids.reverse, "ab"), ctx());
+    expect(fetchModule).toHaveBeenCalledTimes(1);
+    await runtime.execute(job(ids.primes, "10"), ctx()); // evicts reverse
+    await runtime.execute(job(ids.primes, "10"), ctx());
+    expect(fetchModule).toHaveBeenCalledTimes(2);
+    expect(text(await runtime.execute(job(ids.reverse, "ab"), ctx()))).toBe("ba");
+    expect(fetchModule.mock.calls.map(([id]) => id)).toEqual([ids.reverse, ids.primes, ids.reverse]);
+  });
+
   it("rejects a module that breaks the ABI before running it", async () => {
     const { runtime, put } = await setup();
     const withClock = put(

@@ -20,14 +20,26 @@ export interface WasmRuntimeDeps {
   poolSize?: number;
   /** compiled modules kept in memory; default 64 */
   moduleCacheSize?: number;
+  /** binary bytes of the compiled modules kept in memory; default 256 MiB */
+  moduleCacheBytes?: number;
+  /** binary bytes of distinct modules one worker runs before it is replaced; default 128 MiB */
+  workerModuleBytes?: number;
 }
+
+export const DEFAULT_MODULE_CACHE_BYTES = 256 * 1024 * 1024;
 
 export function createWasmRuntime(deps: WasmRuntimeDeps): Runtime<WasmJobSpec> {
   if (!Number.isFinite(deps.throughput) || deps.throughput <= 0) {
     throw new RangeError(`wasm runtime throughput must be a positive number, got ${deps.throughput}`);
   }
-  const pool = new WasmWorkerPool({ size: deps.poolSize ?? availableParallelism() });
-  const loadModule = createModuleLoader(deps.fetchModule, deps.moduleCacheSize ?? 64);
+  const pool = new WasmWorkerPool({
+    size: deps.poolSize ?? availableParallelism(),
+    ...(deps.workerModuleBytes === undefined ? {} : { workerModuleBytes: deps.workerModuleBytes }),
+  });
+  const loadModule = createModuleLoader(deps.fetchModule, {
+    count: deps.moduleCacheSize ?? 64,
+    bytes: deps.moduleCacheBytes ?? DEFAULT_MODULE_CACHE_BYTES,
+  });
 
   async function readInput(input: WasmJobSpec["input"]): Promise<ArrayBuffer> {
     if ("data" in input) return ownedBuffer(Buffer.from(input.data, "base64"));
@@ -47,7 +59,15 @@ export function createWasmRuntime(deps: WasmRuntimeDeps): Runtime<WasmJobSpec> {
       const [compiled, input] = await Promise.all([loadModule(spec.module), readInput(spec.input)]);
       const { initial, maximum } = memoryLimitsFor(compiled, spec.limits.maxMemoryMb);
       const { output, cpuMs } = await pool.run(
-        { module: compiled.module, initial, maximum, maxOutputBytes: MAX_WASM_OUTPUT_BYTES, input },
+        {
+          module: compiled.module,
+          moduleId: compiled.id,
+          moduleBytes: compiled.bytes,
+          initial,
+          maximum,
+          maxOutputBytes: MAX_WASM_OUTPUT_BYTES,
+          input,
+        },
         { timeoutMs: spec.limits.timeoutMs, signal: ctx.signal },
       );
       return {
