@@ -62,13 +62,16 @@ export class BatchRunner {
   /** Runs (or resumes) the batch to a final state; never rejects. */
   async start(): Promise<void> {
     try {
+      // finalizing is resumed as running is: the files are read back and a line missing from them
+      // is done again, so what the record counts is what the files hold
+      const resumable = () => ["in_progress", "cancelling", "finalizing"].includes(this.batch.status);
       if (this.batch.status === "validating") await this.validate();
-      else if (this.batch.status === "in_progress" || this.batch.status === "cancelling") {
+      else if (resumable()) {
         const total = await this.scan();
         // cancelled while validating, and the gateway stopped before the count was saved
         if (this.batch.total === 0) this.batch = { ...this.batch, total };
       }
-      if (this.batch.status === "in_progress" || this.batch.status === "cancelling") {
+      if (resumable()) {
         if (this.batch.status === "cancelling") {
           this.stopReason = "cancelled";
           this.stopping.abort();
@@ -331,17 +334,23 @@ export class BatchRunner {
   }
 
   private async finalize(): Promise<void> {
-    // a cancelled batch stays cancelling until it is cancelled, as OpenAI's does
-    if (this.batch.status !== "finalizing" && this.batch.status !== "cancelling") {
-      this.set("finalizing", { finalizingAt: Date.now() });
-      await this.save();
-    }
-    await Promise.all([this.out?.end(), this.err?.end()]);
-    await Promise.all([syncFile(this.deps.outputPath), syncFile(this.deps.errorPath)].map((p) => p.catch(() => {})));
-    await this.deps.publish(this.batch, { output: this.batch.completed, errors: this.batch.failed });
-    const now = Date.now();
+    clearTimeout(this.expiryTimer);
+    clearInterval(this.flushTimer);
     const final: BatchStatus =
       this.stopReason === "cancelled" ? "cancelled" : this.stopReason === "expired" ? "expired" : "completed";
+    // Only a batch that ran to its end shows finalizing (a cancelled one stays cancelling until
+    // it is cancelled, as OpenAI's does; an expired one stays in_progress until it is expired), so
+    // a restart that finds a finalizing record knows the batch completed. From here on stop() is a
+    // no-op (the status is no longer validating or in_progress, or a stop reason is set).
+    if (final === "completed" && this.batch.status !== "finalizing")
+      this.set("finalizing", { finalizingAt: Date.now() });
+    // Every counted line is on disk before a record with these counts says the batch is past
+    // running: a crash after the save must not lose lines still held in the sinks.
+    await Promise.all([this.out?.end(), this.err?.end()]);
+    await Promise.all([this.deps.outputPath, this.deps.errorPath].map(syncIfThere));
+    if (this.batch.status === "finalizing") await this.save();
+    await this.deps.publish(this.batch, { output: this.batch.completed, errors: this.batch.failed });
+    const now = Date.now();
     const at =
       final === "cancelled" ? { cancelledAt: now } : final === "expired" ? { expiredAt: now } : { completedAt: now };
     this.set(final, at);
@@ -366,6 +375,13 @@ export class BatchRunner {
       });
     return this.saving;
   }
+}
+
+/** fsync, where a file that was never opened for writing has nothing to sync */
+async function syncIfThere(path: string): Promise<void> {
+  await syncFile(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== "ENOENT") throw e;
+  });
 }
 
 function customIdOf(text: string): string | null {
