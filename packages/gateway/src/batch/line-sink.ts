@@ -12,9 +12,14 @@ export class LineSink {
   private readonly stream: WriteStream;
   private held: string[] = [];
   private heldBytes = 0;
+  /** the first write error (a full disk): without a listener it would be thrown and end the gateway */
+  private failure: Error | undefined;
 
   constructor(path: string) {
     this.stream = createWriteStream(path, { flags: "a" });
+    this.stream.on("error", (e) => {
+      this.failure ??= e;
+    });
   }
 
   push(line: string): void {
@@ -24,15 +29,26 @@ export class LineSink {
   }
 
   flush(): void {
-    if (this.held.length === 0) return;
+    if (this.held.length === 0 || this.failure) return;
     this.stream.write(this.held.join(""));
     this.held = [];
     this.heldBytes = 0;
   }
 
-  /** Writes what is held and closes the file once everything is on it. */
+  /**
+   * Writes what is held and closes the file once everything is on it; rejects when a write
+   * failed, so the batch is not recorded as past running with lines that never reached the file.
+   */
   end(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     this.flush();
-    return new Promise((resolve) => this.stream.end(resolve));
+    return new Promise((resolve, reject) => {
+      this.stream.once("error", reject);
+      this.stream.end((e?: Error | null) => {
+        const failed = e ?? this.failure;
+        if (failed) reject(failed);
+        else resolve();
+      });
+    });
   }
 }
