@@ -178,6 +178,28 @@ describe("OpenAI client compatibility", () => {
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
     expect((refused as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("prediction");
   });
+  it("answers in OpenAI's full shape: fingerprint on every answer and chunk, usage details, processing time", async () => {
+    const chat = { model, messages: [{ role: "user" as const, content: "Hi" }], max_tokens: 4, temperature: 0 };
+    const text = { model, prompt: "Once upon a time", max_tokens: 4, temperature: 0 };
+    const { data: c, response } = await openai.chat.completions.create(chat).withResponse();
+    const fp = c.system_fingerprint;
+    expect(fp).toMatch(/^fp_[0-9a-f]{12}$/);
+    expect(response.headers.get("openai-processing-ms")).toMatch(/^\d+$/);
+    expect(c.usage?.prompt_tokens_details).toEqual({ cached_tokens: 0, audio_tokens: 0 });
+    expect(c.usage?.completion_tokens_details).toMatchObject({ reasoning_tokens: 0, audio_tokens: 0 });
+    const { data: t, response: tr } = await openai.completions.create(text).withResponse();
+    expect(t.system_fingerprint).toBe(fp); // one provider in this network
+    expect(tr.headers.get("openai-processing-ms")).toMatch(/^\d+$/);
+    expect(t.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+    const opts = { stream: true as const, stream_options: { include_usage: true } };
+    const fingerprints: (string | null | undefined)[] = [];
+    for await (const k of await openai.chat.completions.create({ ...chat, ...opts }))
+      fingerprints.push(k.system_fingerprint);
+    for await (const k of await openai.completions.create({ ...text, ...opts }))
+      fingerprints.push((k as { system_fingerprint?: string | null }).system_fingerprint);
+    expect(fingerprints.length).toBeGreaterThan(4);
+    expect(new Set(fingerprints)).toEqual(new Set([fp]));
+  });
 });
 
 describe("OpenAI client compatibility: rate limit", () => {

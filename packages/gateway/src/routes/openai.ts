@@ -100,7 +100,20 @@ function usage(job: JobRecord) {
     prompt_tokens: u?.inputTokens ?? 0,
     completion_tokens: u?.outputTokens ?? 0,
     total_tokens: (u?.inputTokens ?? 0) + (u?.outputTokens ?? 0),
+    // as OpenAI sends them; no prompt cache, reasoning, audio or predictions here
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
+}
+
+/** Which node answered, as OpenAI's system_fingerprint says which backend did; null before a lease. */
+function fingerprint(job: JobRecord): string | null {
+  return job.providerId ? `fp_${job.providerId.slice(0, 12)}` : null;
 }
 
 function tesseraExtras(job: JobRecord) {
@@ -152,7 +165,7 @@ export function completionBody(kind: Kind, job: JobRecord, name: string) {
         },
       ],
       usage: usage(job),
-      system_fingerprint: job.providerId ? `fp_${job.providerId.slice(0, 12)}` : null,
+      system_fingerprint: fingerprint(job),
       tessera: tesseraExtras(job),
     };
   }
@@ -163,6 +176,7 @@ export function completionBody(kind: Kind, job: JobRecord, name: string) {
     model: name,
     choices: [{ index: 0, text: out.text, logprobs: null, finish_reason: out.finishReason }],
     usage: usage(job),
+    system_fingerprint: fingerprint(job),
     tessera: tesseraExtras(job),
   };
 }
@@ -188,6 +202,7 @@ function streamChunk(
       object: "chat.completion.chunk",
       created,
       model: name,
+      system_fingerprint: fingerprint(job),
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       ...usageField,
     };
@@ -197,6 +212,7 @@ function streamChunk(
     object: "text_completion",
     created,
     model: name,
+    system_fingerprint: fingerprint(job),
     choices: [{ index: 0, text: text ?? "", logprobs: null, finish_reason: finish }],
     ...usageField,
   };
@@ -259,7 +275,8 @@ async function stream(
     const onEvent = (e: JobEvent) => {
       if (e.type === "chunk") {
         if (!live) return;
-        write(streamChunk(kind, job, name, e.text, null, first, includeUsage));
+        // the job as it is now, leased: its chunks name the node producing them
+        write(streamChunk(kind, ctx.engine.activeJob(job.id) ?? job, name, e.text, null, first, includeUsage));
         sent += e.text;
         first = false;
         return;
@@ -327,6 +344,8 @@ export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
     cancelIfAbandoned(ctx, reply.raw, job, idempotent);
     const done = await waitForJob(ctx, job.id, ctx.config.syncDeadlineMs + 10 * 60_000);
     if (done.status !== "completed") throw finalError(done);
+    // as OpenAI does: how long the answer took here, queueing and generation included
+    reply.header("openai-processing-ms", String(Math.round(reply.elapsedTime)));
     return completionBody(kind, done, name);
   };
   app.post("/v1/chat/completions", handler("chat"));
