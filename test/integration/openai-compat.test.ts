@@ -200,6 +200,20 @@ describe("OpenAI client compatibility", () => {
     expect(fingerprints.length).toBeGreaterThan(4);
     expect(new Set(fingerprints)).toEqual(new Set([fp]));
   });
+  it("refuses a participant name it could not pass to the model, rather than dropping it", async () => {
+    const e = await openai.chat.completions
+      .create({ model, max_tokens: 4, messages: [{ role: "user", content: "Hi", name: "Alice" }] })
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((e as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("messages.0.name");
+    // an empty name names no one
+    const ok = await openai.chat.completions.create({
+      model,
+      max_tokens: 4,
+      messages: [{ role: "user", content: "Hi", name: "" }],
+    });
+    expect(ok.choices[0]!.message.role).toBe("assistant");
+  });
 });
 
 describe("OpenAI client compatibility: rate limit", () => {

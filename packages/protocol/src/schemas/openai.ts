@@ -33,7 +33,12 @@ export const OpenAIChatMessageSchema = z
     // null: an assistant turn without text (OpenAI sends one beside tool calls, and clients
     // echo the history back as they got it)
     content: z.union([z.string().max(MAX_TEXT), z.array(ContentPartSchema).max(256), z.null()]),
-    name: z.string().max(64).optional(),
+    // OpenAI tells participants apart by name, which changes the answer; the job's chat template
+    // has no place for it, so a name is refused rather than dropped (an empty one names no one)
+    name: z
+      .string()
+      .max(0, "names are not supported: the chat template cannot tell participants apart; put the name in content")
+      .nullish(),
     // a refusal is what the assistant said instead of content: it is the turn's text
     refusal: z.string().max(MAX_TEXT).nullish(),
     tool_calls: onlyNone("tool calls are"),
