@@ -110,6 +110,13 @@ export interface SettlementStore {
   redeemedBefore(consumerId: string, providerId: string, cumulative: bigint): Promise<VoucherRow | undefined>;
   markRedeemed(consumerId: string, providerId: string, cumulative: bigint): Promise<void>;
   getSharesBook(providerId: string): Promise<string | undefined>;
+  /** providers that issued shares */
+  sharesProviders(): Promise<string[]>;
+  /**
+   * What settles since `since` paid a provider for jobs whose share distribution
+   * (`shares:<job>:distribute`) was never posted: a crash between the two commits
+   */
+  undistributedEarnings(providerId: string, since: number): Promise<{ jobId: string; amount: bigint }[]>;
   putSharesBook(providerId: string, book: string, at: number): Promise<void>;
 }
 
@@ -269,6 +276,33 @@ export class KyselySettlementStore implements SettlementStore {
       .where("provider_id", "=", providerId)
       .executeTakeFirst();
     return r?.book;
+  }
+
+  async sharesProviders(): Promise<string[]> {
+    return (await this.db.selectFrom("node_shares").select("provider_id").execute()).map((r) => r.provider_id);
+  }
+
+  async undistributedEarnings(providerId: string, since: number): Promise<{ jobId: string; amount: bigint }[]> {
+    const rows = await this.db
+      .selectFrom("postings as p")
+      .select((eb) => ["p.job_id", eb.fn.sum<DbInt>("p.amount").as("amount")])
+      .where("p.to_account", "=", `provider:${providerId}:earnings`)
+      .where("p.kind", "=", "settle")
+      .where("p.at", ">=", since)
+      .where("p.job_id", "is not", null)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("ledger_events as e")
+              .select("e.id")
+              .where("e.id", "=", sql<string>`'shares:' || p.job_id || ':distribute'`),
+          ),
+        ),
+      )
+      .groupBy("p.job_id")
+      .orderBy("p.job_id")
+      .execute();
+    return rows.map((r) => ({ jobId: r.job_id as string, amount: money(r.amount) }));
   }
 
   async putSharesBook(providerId: string, book: string, at: number): Promise<void> {

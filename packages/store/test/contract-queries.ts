@@ -1,5 +1,5 @@
 // Contract, part 2: reads and the small writes outside commit.
-import { accounts, EXTERNAL, refundEvent } from "@tessera/core";
+import { accounts, EXTERNAL, escrowEvent, refundEvent, settleEvent } from "@tessera/core";
 import { expect, it } from "vitest";
 import type { Harness } from "./contract.js";
 import { makeBatch, makeBatchFile, makeJob, makeProvider, submitOp } from "./fixtures.js";
@@ -216,6 +216,20 @@ export function queryContract(h: Harness): void {
     const byAccount = await h.store.postings({ account: avail, limit: 2 });
     expect(byAccount.map((p) => p.eventId)).toEqual(["job:pj:refund", "job:pj:escrow"]);
     expect((await h.store.postings({ account: EXTERNAL, limit: 10 })).map((p) => p.kind)).toEqual(["deposit"]);
+  });
+
+  it("finds a provider's settled earnings with no share distribution since a time", async () => {
+    await h.fund(1_000n);
+    const settle = (jobId: string, cost: bigint, at: number) => [
+      { ledger: escrowEvent(jobId, "alice", cost, at) },
+      { ledger: settleEvent({ jobId, consumerId: "alice", providerId: "p1", escrowed: cost, cost, feeBps: 500, at }) },
+    ];
+    await h.store.commit([...settle("old", 100n, 5), ...settle("a", 200n, 20), ...settle("b", 300n, 30)]);
+    await h.store.commit([{ ledger: { id: "shares:b:distribute", kind: "share_distribute", at: 31, transfers: [] } }]);
+    expect(await h.store.settlement.undistributedEarnings("p1", 10)).toEqual([{ jobId: "a", amount: 190n }]);
+    expect(await h.store.settlement.undistributedEarnings("p2", 0)).toEqual([]);
+    await h.store.settlement.putSharesBook("p1", "{}", 1);
+    expect(await h.store.settlement.sharesProviders()).toEqual(["p1"]);
   });
 
   it("sums the cost of a consumer's completed jobs as spent", async () => {

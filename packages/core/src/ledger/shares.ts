@@ -30,11 +30,13 @@ export interface SharesBook {
   /** scaled remainder that did not divide evenly, carried into the next distribution */
   carry: bigint;
   holders: Record<string, Holding>;
+  /** when the shares were issued: earnings settled since then belong to the holders (absent in books from before it was kept) */
+  issuedAt?: number;
 }
 
 export class SharesError extends Error {}
 
-export function issueShares(providerId: string, supply: bigint, holder = providerId): SharesBook {
+export function issueShares(providerId: string, supply: bigint, holder = providerId, at?: number): SharesBook {
   if (supply <= 0n) throw new SharesError("a share supply must be positive");
   return {
     providerId,
@@ -42,6 +44,7 @@ export function issueShares(providerId: string, supply: bigint, holder = provide
     acc: 0n,
     carry: 0n,
     holders: { [holder]: { shares: supply, snapshot: 0n, credit: 0n } },
+    ...(at === undefined ? {} : { issuedAt: at }),
   };
 }
 
@@ -120,6 +123,7 @@ export function sharesBookFromJson(raw: unknown): SharesBook {
     acc: string;
     carry: string;
     holders: Record<string, Record<string, string>>;
+    issuedAt?: number;
   };
   const holders: Record<string, Holding> = {};
   for (const [k, h] of Object.entries(b.holders))
@@ -128,5 +132,12 @@ export function sharesBookFromJson(raw: unknown): SharesBook {
       snapshot: BigInt(h.snapshot ?? "0"),
       credit: BigInt(h.credit ?? "0"),
     };
-  return { providerId: b.providerId, supply: BigInt(b.supply), acc: BigInt(b.acc), carry: BigInt(b.carry), holders };
+  return {
+    providerId: b.providerId,
+    supply: BigInt(b.supply),
+    acc: BigInt(b.acc),
+    carry: BigInt(b.carry),
+    holders,
+    ...(typeof b.issuedAt === "number" ? { issuedAt: b.issuedAt } : {}),
+  };
 }

@@ -73,7 +73,7 @@ export class NodeSharesService {
   issue(providerId: string, supply: bigint) {
     return this.serial(providerId, async () => {
       if (await this.load(providerId)) throw new SharesConflict(`provider ${providerId} has already issued shares`);
-      await this.save(this.guard(() => issueShares(providerId, supply)));
+      await this.save(this.guard(() => issueShares(providerId, supply, providerId, this.now())));
       return this.view(providerId);
     });
   }
@@ -105,6 +105,24 @@ export class NodeSharesService {
       const r = await this.writer.write({ ledger: d.event, sharesBook: this.row(d.book) });
       if (!r.ok) throw r.error;
     });
+  }
+
+  /**
+   * Distributes what settles paid providers with shares while no distribution followed (the
+   * gateway stopped between the two commits); run at start-up. A distribution's id is its job's,
+   * so one that was posted after all is not posted twice.
+   */
+  async recover(): Promise<number> {
+    let n = 0;
+    for (const providerId of await this.store.settlement.sharesProviders()) {
+      const book = await this.load(providerId);
+      if (book?.issuedAt === undefined) continue;
+      for (const e of await this.store.settlement.undistributedEarnings(providerId, book.issuedAt)) {
+        await this.onEarnings(providerId, e.jobId, e.amount);
+        n++;
+      }
+    }
+    return n;
   }
 
   private guard<T>(fn: () => T): T {

@@ -40,6 +40,8 @@ export async function startSettlement(
   if (s.kind === "local") {
     const settlement = new LocalSettlement(store, shares, log);
     engine.settlement = settlement;
+    const recovered = await shares.recover();
+    if (recovered > 0) log.warn({ jobs: recovered }, "share distributions a stop had left undone, posted");
     return { settlement, shares, stop: () => settlement.stop() };
   }
   const { startEvmSettlement } = await import("./start-evm.js");
