@@ -7,6 +7,7 @@ import {
   generateIdentity,
   type Identity,
   loadOrCreateKeyFile,
+  MAX_FRAME_BYTES,
   NotFound,
   RateLimited,
   TesseraError,
@@ -99,7 +100,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
       reply.elapsedTime / 1000,
     );
   });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 * 1024 } });
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
   if (config.rateLimitPerSecond > 0) {
     await app.register(rateLimit, {
       max: config.rateLimitPerSecond,

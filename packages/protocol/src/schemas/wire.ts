@@ -9,6 +9,13 @@ import { MoneySchema, UnitsSchema } from "./units.js";
 const NodeIdSchema = z.string().regex(/^[0-9a-f]{64}$/);
 const JobIdSchema = z.string().min(1).max(64);
 
+/**
+ * Largest provider-channel frame the gateway's WebSocket accepts. A bigger frame closes the
+ * session (1009), and a result resent on every reconnect would do so forever, so the provider
+ * checks a result against this before it sends it.
+ */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
 export const ModelInfoSchema = z
   .object({
     id: ContentIdSchema,
