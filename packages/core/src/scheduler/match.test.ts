@@ -69,20 +69,11 @@ describe("mismatch", () => {
     expect(mismatch(llmJob(), provider({ running: 0 }), 2)).toBe("full");
   });
 
-  it("passes over a node that could bill more than the job escrowed, at its price, speed and model size", () => {
-    const wasm = provider({}, { runtimes: ["wasm"], models: [] });
-    // escrowed for this node: 10 ms at 100 SU/s, 1 SU at 10 nc
-    const sized = { ...wasmJob, escrow: maxCost(wasmJob.spec, { pricePerUnit: 10, throughput: 100 }) };
-    expect(mismatch(sized, wasm)).toBeNull();
-    expect(mismatch(sized, provider({}, { runtimes: ["wasm"], models: [], throughput: 1_000 }))).toBe("escrow");
-    expect(mismatch(sized, provider({}, { runtimes: ["wasm"], models: [], pricePerUnit: 11 }))).toBe("escrow");
-    // queued with no node online to size it: the least escrow
-    expect(
-      mismatch({ ...wasmJob, escrow: 10n }, provider({}, { runtimes: ["wasm"], models: [], throughput: 200 })),
-    ).toBe("escrow");
+  it("passes over a node that could bill more than an LLM job escrowed, at its price and model size", () => {
     const job = llmJob();
     const escrow = maxCost(job.spec, { pricePerUnit: 10, parameters: 1_000_000 });
     expect(mismatch({ ...job, escrow }, provider())).toBeNull();
+    expect(mismatch({ ...job, escrow }, provider({}, { pricePerUnit: 11 }))).toBe("escrow");
     const bigger = [{ id: MODEL, name: "m", parameters: 2_000_000, contextSize: 2048 }];
     expect(mismatch({ ...job, escrow }, provider({}, { models: bigger }))).toBe("escrow");
     // a batch job is held to the node's batch price
@@ -93,6 +84,9 @@ describe("mismatch", () => {
     };
     expect(mismatch(batch, provider({}, { batchPricePerUnit: 5 }))).toBeNull();
     expect(mismatch(batch, provider())).toBe("escrow");
+    // a wasm node's measured speed swings between runs: a faster one still takes the job
+    const sized = { ...wasmJob, escrow: maxCost(wasmJob.spec, { pricePerUnit: 10, throughput: 100 }) };
+    expect(mismatch(sized, provider({}, { runtimes: ["wasm"], models: [], throughput: 1_000 }))).toBeNull();
   });
 
   it("asks whether anyone could ever serve a job, however busy", () => {

@@ -17,19 +17,21 @@ export type Mismatch =
 
 /**
  * Could this node bill more than the job escrowed? Its bill is capped at the escrow, so it would
- * be paid for less than its metered work: a node that came online after the submit (faster, or
- * declaring a larger model) or a job queued with no node online to size its escrow.
+ * be paid for less than its metered work: an LLM node that came online after the submit, dearer
+ * than the price the escrow was taken at, or declaring a larger model. Not for WASM: its bill
+ * rests on the node's throughput, measured at its start, which swings between runs (2.5× on a
+ * loaded 2-core machine), so a node re-measured faster would be passed over for jobs it can run;
+ * it is paid at most the escrow, as an overrun of a WASM job's time cap already is.
  */
 function outgrowsEscrow(
   job: Pick<JobRecord, "spec"> & { jobClass?: JobClass; escrow?: bigint },
   caps: ProviderView["capabilities"],
 ): boolean {
-  if (job.escrow === undefined) return false;
   const spec = job.spec;
+  if (job.escrow === undefined || spec.runtime !== "llm") return false;
   const most = maxCost(spec, {
     pricePerUnit: priceFor(caps, job.jobClass),
-    throughput: caps.throughput,
-    ...(spec.runtime === "llm" ? { parameters: declaredParameters(caps, spec.model) } : {}),
+    parameters: declaredParameters(caps, spec.model),
   });
   return most > job.escrow;
 }

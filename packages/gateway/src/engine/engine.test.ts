@@ -322,16 +322,23 @@ describe("Engine escrow", () => {
     expect(rich).toMatchObject({ escrow: 10n ** 10n, constraints: {} });
   });
 
-  it("leases a job only to a node whose bill its escrow covers, and refuses a wasm job no node was ever seen to size", async () => {
-    // escrowed at 1,000 SU/s while only the node seen before was online: a faster node is passed over
-    const job = await engine.submit(request({ jobClass: "interactive" }));
-    const fast = testNode("fast", false, { ...WASM_NODE, throughput: 5_000 });
-    engine.connect(fast.session);
+  it("leases an LLM job only to a node whose bill its escrow covers, and refuses a wasm job no node was ever seen to size", async () => {
+    const tiny = (parameters: number) => ({ models: [{ id: TEST_MODEL, name: "tiny", parameters, contextSize: 256 }] });
+    const known = testNode("known", false, tiny(1_000_000)); // 50 nc/SU
+    engine.connect(known.session);
+    engine.disconnect(known.session);
+    const spec = { runtime: "llm", model: TEST_MODEL, input: { prompt: "hi" }, limits: { maxOutputTokens: 8 } };
+    const job = await engine.submit(
+      request({ jobClass: "interactive", spec: spec as JobSpec, constraints: { maxPricePerUnit: 50 } }),
+    );
+    // the same model declared twice as large would bill twice the escrow: passed over
+    const inflated = testNode("inflated", false, tiny(2_000_000));
+    engine.connect(inflated.session);
     await turns(5);
-    expect(leasesOf(fast)).toEqual([]);
-    const even = testNode("even", false, WASM_NODE);
-    engine.connect(even.session);
-    await until(() => leasesOf(even).includes(job.id));
+    expect(leasesOf(inflated)).toEqual([]);
+    const honest = testNode("honest", false, tiny(1_000_000));
+    engine.connect(honest.session);
+    await until(() => leasesOf(honest).includes(job.id));
 
     const fresh = new Engine(store, parseGatewayConfig({ db: ":memory:" }), pino({ level: "silent" }), createMetrics());
     await expect(fresh.submit(request())).rejects.toMatchObject({ code: "no_capacity" });
