@@ -4,37 +4,11 @@
 // exactly once, and the consumer must pay exactly the costs the output lines report.
 import OpenAI, { toFile } from "openai";
 import { afterAll, describe, expect, it } from "vitest";
+import { completionLines, fileLines } from "../helpers/batch-files.js";
 import { TestNetwork, until } from "../helpers/network.js";
 
-interface Line {
-  id: string;
-  custom_id: string | null;
-  response: { status_code: number; body: { tessera?: { cost: string; job_id: string } } } | null;
-}
-
 /** Mostly 3-token lines; every 20th asks for 300 tokens, so a provider is likely mid-job when it is drained. */
-function input(n: number): Buffer {
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++)
-    lines.push(
-      JSON.stringify({
-        custom_id: `r${i}`,
-        method: "POST",
-        url: "/v1/completions",
-        body: { model: "tessera-tiny", prompt: `n${i}`, max_tokens: i % 20 === 0 ? 300 : 3, temperature: 0 },
-      }),
-    );
-  return Buffer.from(`${lines.join("\n")}\n`);
-}
-
-async function lines(openai: OpenAI, id: string | null | undefined): Promise<Line[]> {
-  if (!id) return [];
-  const text = await (await openai.files.content(id)).text();
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Line);
-}
+const churnInput = (n: number) => completionLines(n, (i) => (i % 20 === 0 ? 300 : 3));
 
 async function progress(openai: OpenAI, id: string): Promise<number> {
   const b = await openai.batches.retrieve(id);
@@ -57,8 +31,8 @@ async function checkOutcome(
     },
     600_000,
   );
-  const out = await lines(openai, done.output_file_id);
-  const errs = await lines(openai, done.error_file_id);
+  const out = await fileLines(openai, done.output_file_id);
+  const errs = await fileLines(openai, done.error_file_id);
   const customIds = [...out, ...errs].map((l) => l.custom_id);
   expect(customIds).toHaveLength(n);
   expect(new Set(customIds).size).toBe(n);
@@ -88,7 +62,7 @@ describe("batch under provider churn", () => {
     await net.waitForProviders(3);
     const { apiKey, client } = await net.consumer();
     const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
-    const file = await openai.files.create({ file: await toFile(input(10_000), "big.jsonl"), purpose: "batch" });
+    const file = await openai.files.create({ file: await toFile(churnInput(10_000), "big.jsonl"), purpose: "batch" });
     const before = BigInt((await client.account()).balance);
     const batch = await openai.batches.create({
       input_file_id: file.id,
@@ -135,7 +109,7 @@ describe("batch across a gateway restart", () => {
     await net.waitForProviders(2);
     const { apiKey, client } = await net.consumer();
     const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
-    const file = await openai.files.create({ file: await toFile(input(2_000), "r.jsonl"), purpose: "batch" });
+    const file = await openai.files.create({ file: await toFile(churnInput(2_000), "r.jsonl"), purpose: "batch" });
     const before = BigInt((await client.account()).balance);
     const batch = await openai.batches.create({
       input_file_id: file.id,

@@ -4,36 +4,10 @@
 import { resolve } from "node:path";
 import OpenAI, { toFile } from "openai";
 import { afterEach, describe, expect, it } from "vitest";
+import { completionLines, fileLines } from "../helpers/batch-files.js";
 import { TestNetwork, until } from "../helpers/network.js";
 
 const HOOK = resolve(import.meta.dirname, "batch-crash-hook.mjs");
-
-interface Line {
-  custom_id: string | null;
-  response: { status_code: number; body: { tessera?: { cost: string } } } | null;
-  error: { code: string } | null;
-}
-
-function input(n: number, maxTokens: number): Buffer {
-  const lines = Array.from({ length: n }, (_, i) =>
-    JSON.stringify({
-      custom_id: `r${i}`,
-      method: "POST",
-      url: "/v1/completions",
-      body: { model: "tessera-tiny", prompt: `n${i}`, max_tokens: maxTokens, temperature: 0 },
-    }),
-  );
-  return Buffer.from(`${lines.join("\n")}\n`);
-}
-
-async function lines(openai: OpenAI, id: string | null | undefined): Promise<Line[]> {
-  if (!id) return [];
-  const text = await (await openai.files.content(id)).text();
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Line);
-}
 
 /** Runs a batch on a gateway that kills itself at `crashOn`, restarts it, and returns the batch once final. */
 async function crashAndResume(net: TestNetwork, crashOn: string, n: number, maxTokens: number, window: string) {
@@ -46,7 +20,13 @@ async function crashAndResume(net: TestNetwork, crashOn: string, n: number, maxT
   await net.waitForProviders(2);
   const { apiKey, client } = await net.consumer();
   const openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
-  const file = await openai.files.create({ file: await toFile(input(n, maxTokens), "in.jsonl"), purpose: "batch" });
+  const file = await openai.files.create({
+    file: await toFile(
+      completionLines(n, () => maxTokens),
+      "in.jsonl",
+    ),
+    purpose: "batch",
+  });
   const before = BigInt((await client.account()).balance);
   const batch = await openai.batches.create({
     input_file_id: file.id,
@@ -66,8 +46,8 @@ async function crashAndResume(net: TestNetwork, crashOn: string, n: number, maxT
     },
     240_000,
   );
-  const out = await lines(openai, done.output_file_id);
-  const errs = await lines(openai, done.error_file_id);
+  const out = await fileLines(openai, done.output_file_id);
+  const errs = await fileLines(openai, done.error_file_id);
   const ids = [...out, ...errs].map((l) => l.custom_id);
   expect(ids).toHaveLength(n);
   expect(new Set(ids).size).toBe(n);
