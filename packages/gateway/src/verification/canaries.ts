@@ -153,10 +153,10 @@ export class CanaryService {
   }
 
   /** An audit passed: the result becomes a known answer, and maybe a canary for another verifier. */
-  onPassed(job: JobRecord, verifiers: string[]): void {
+  onPassed(job: JobRecord, verifiers: string[], providerOperator?: string): void {
     if (this.open.has(job.id) || !job.outputHash) return;
     this.addTemplate(job);
-    if (this.random() < this.deps.policy.verifierRate) this.sendVerifierCanary(job, verifiers);
+    if (this.random() < this.deps.policy.verifierRate) this.sendVerifierCanary(job, verifiers, providerOperator);
   }
 
   private addTemplate(job: JobRecord): void {
@@ -203,8 +203,8 @@ export class CanaryService {
     return true;
   }
 
-  private sendVerifierCanary(job: JobRecord, verifiers: string[]): void {
-    const chosen = this.pick(this.deps.coordinator.verifierCandidates(job, verifiers));
+  private sendVerifierCanary(job: JobRecord, verifiers: string[], providerOperator?: string): void {
+    const chosen = this.pick(this.deps.coordinator.verifierCandidates(job, verifiers, providerOperator));
     if (!chosen || !job.output || !job.units || !job.signature || !job.outputHash) return;
     const auditId = `aud_${randomBytes(8).toString("hex")}`;
     const knownWrong = this.random() < this.deps.policy.wrongShare;

@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { GroupWriter } from "../engine/writer.js";
 import { VerificationConfigSchema } from "./config.js";
 import { VerificationCoordinator } from "./coordinator.js";
-import { type TestNode, testJob, testNode, verdictOf } from "./test-nodes.js";
+import { auditsSent, type TestNode, testJob, testNode, verdictOf } from "./test-nodes.js";
 
 function setup(passRecheckRate: number, opts: { verifiers?: number } = {}) {
   const provider = testNode("op-p", false);
@@ -221,5 +221,88 @@ describe("verification coordinator: slashes on a real store", () => {
     expect(coordinator.view(P).slashed).toBe("6000");
     expect(checkInvariants(await store.balances()).ok).toBe(true);
     await store.close();
+  });
+});
+
+/** A coordinator over a real in-memory store and the given (changeable) sessions, records loaded. */
+async function onStore(nodes: TestNode[], opts: { random?: () => number; passRecheckRate?: number } = {}) {
+  const store = await openStore(":memory:");
+  const writer = new GroupWriter(store);
+  const passed: string[] = [];
+  const coordinator = new VerificationCoordinator({
+    store,
+    writer,
+    sessions: () => nodes.filter((n) => n.session.online).map((n) => n.session),
+    config: VerificationConfigSchema.parse({
+      policy: { newRate: 1, floorRate: 1, afterFailureRate: 1 },
+      passRecheckRate: opts.passRecheckRate ?? 0,
+    }),
+    log: pino({ level: "silent" }),
+    random: opts.random ?? (() => 0),
+    onPassed: (job) => void passed.push(job.id),
+  });
+  await coordinator.restoreRecords();
+  /** what the engine writes when a node connects */
+  const connected = (n: TestNode) =>
+    store.commit([
+      {
+        provider: {
+          id: n.session.id,
+          capabilities: n.session.capabilities,
+          firstSeenAt: 0,
+          lastSeenAt: 0,
+          online: true,
+          completed: 0,
+          failed: 0,
+        },
+      },
+    ]);
+  const settle = async () => {
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    await writer.drain();
+  };
+  return { store, writer, coordinator, passed, connected, settle };
+}
+
+describe("verification coordinator: who audits whom, on a real store", () => {
+  it("does not send a disconnected provider's result to a verifier of its own operator", async () => {
+    const provider = testNode("op-x", false);
+    const sameOperator = testNode("op-x", true);
+    const other = testNode("op-y", true);
+    const t = await onStore([provider, sameOperator, other]);
+    await t.connected(provider);
+    const job = testJob("job_1", provider.session.id);
+    await t.store.commit([{ job }]);
+    // the provider left after its result settled (the engine deletes its session)
+    provider.session.online = false;
+    t.coordinator.onSettled(job);
+    await t.settle();
+    expect(auditsSent(sameOperator)).toHaveLength(0);
+    expect(auditsSent(other).map((m) => m.jobId)).toEqual(["job_1"]);
+    await t.store.close();
+  });
+
+  it("takes up a parked audit after the provider left without asking its operator's verifier", async () => {
+    const provider = testNode("op-x", false);
+    const sameOperator = testNode("op-x", true);
+    const other = testNode("op-y", true);
+    sameOperator.session.online = false;
+    other.session.online = false;
+    const t = await onStore([provider, sameOperator, other]);
+    await t.connected(provider);
+    const job = testJob("job_1", provider.session.id);
+    await t.store.commit([{ job }]);
+    t.coordinator.onSettled(job);
+    await t.settle();
+    expect(t.coordinator.pendingAudits()).toBe(0);
+    provider.session.online = false;
+    sameOperator.session.online = true;
+    await t.coordinator.resumeParked();
+    expect(auditsSent(sameOperator)).toHaveLength(0);
+    other.session.online = true;
+    await t.coordinator.resumeParked();
+    expect(auditsSent(sameOperator)).toHaveLength(0);
+    expect(auditsSent(other).map((m) => m.jobId)).toEqual(["job_1"]);
+    await t.store.close();
   });
 });

@@ -68,6 +68,11 @@ interface PendingAudit {
   recheck?: boolean;
   /** on-chain settlement: the provider's signed Result, for verifiers to sign Verdicts on */
   evidence?: AuditMessage["evidence"];
+  /**
+   * the provider's operator, read when the audit is drawn or taken up: once the provider has
+   * disconnected its session is gone, and its own operator's verifiers must still not audit it
+   */
+  operator?: string;
 }
 
 export interface CoordinatorDeps {
@@ -79,7 +84,7 @@ export interface CoordinatorDeps {
   random?: () => number;
   now?: () => number;
   /** an audit passed: the result is now trusted (canaries.ts makes known answers of it) */
-  onPassed?: (job: JobRecord, verifiers: string[]) => void;
+  onPassed?: (job: JobRecord, verifiers: string[], providerOperator: string) => void;
 }
 
 export class VerificationCoordinator {
@@ -237,7 +242,14 @@ export class VerificationCoordinator {
 
   private startAudit(job: JobRecord, kind: PendingAudit["kind"], p: number): void {
     const providerId = job.providerId as string;
-    const audit: PendingAudit = { id: `aud_${randomBytes(8).toString("hex")}`, job, verdicts: [], asked: [], kind };
+    const audit: PendingAudit = {
+      id: `aud_${randomBytes(8).toString("hex")}`,
+      job,
+      verdicts: [],
+      asked: [],
+      kind,
+      operator: this.liveOperator(providerId),
+    };
     const live = this.pending.size < MAX_LIVE_AUDITS;
     if (live) this.pending.set(audit.id, audit);
     this.log(audit).info({ p, kind, live }, "audit drawn");
@@ -251,7 +263,10 @@ export class VerificationCoordinator {
         createdAt: this.now(),
         decidedAt: null,
       })
-      .then(() => (live ? this.begin(audit) : this.parked.parked()))
+      .then(async () => {
+        audit.operator ??= await this.operatorOf(providerId);
+        return live ? this.begin(audit) : this.parked.parked();
+      })
       .catch((err) => this.log(audit).error({ err }, "audit not started"));
   }
 
@@ -273,8 +288,9 @@ export class VerificationCoordinator {
     if (![...this.deps.sessions()].some((s) => s.online && s.capabilities.verifier)) return;
     this.resuming = true;
     try {
-      for (const audit of await this.parked.next(MAX_LIVE_AUDITS - this.pending.size, this.pending)) {
-        if (this.verifierCandidates(audit.job, audit.asked).length === 0) continue;
+      for (const parked of await this.parked.next(MAX_LIVE_AUDITS - this.pending.size, this.pending)) {
+        const audit: PendingAudit = { ...parked, operator: await this.operatorOf(parked.job.providerId as string) };
+        if (this.verifierCandidates(audit.job, audit.asked, audit.operator).length === 0) continue;
         this.pending.set(audit.id, audit);
         this.log(audit).info({ verdicts: audit.verdicts.length }, "parked audit taken up");
         await this.begin(audit);
@@ -330,7 +346,7 @@ export class VerificationCoordinator {
     // checks the result all the same; when none is available the pass stands
     if (
       drawPassRecheck(audit.verdicts, this.deps.config.passRecheckRate, this.random()) &&
-      this.verifierCandidates(audit.job, audit.asked).length > 0
+      this.verifierCandidates(audit.job, audit.asked, audit.operator).length > 0
     ) {
       audit.recheck = true;
       this.log(audit).info({ passedBy: session.id }, "pass re-check drawn");
@@ -363,7 +379,7 @@ export class VerificationCoordinator {
     if (outcome.kind === "passed") {
       rec.auditsPassed++;
       await this.decide(audit, "passed");
-      this.deps.onPassed?.(audit.job, audit.asked);
+      this.deps.onPassed?.(audit.job, audit.asked, audit.operator ?? providerId);
       return;
     }
     if (audit.kind === "canary") rec.canariesFailed++;
@@ -468,18 +484,31 @@ export class VerificationCoordinator {
     if (!r.ok) this.log(audit).warn({ verifierId, err: r.error.message }, "audit fee not paid");
   }
 
-  /** Online, not excluded verifiers of another operator than the job's provider that can check it. */
-  verifierCandidates(job: JobRecord, skip: string[]): ProviderSession[] {
+  /** A connected node's operator (its id when it names none); undefined when it has no session. */
+  private liveOperator(nodeId: string): string | undefined {
+    const s = [...this.deps.sessions()].find((x) => x.id === nodeId);
+    return s ? (s.capabilities.operator ?? s.id) : undefined;
+  }
+
+  /** A node's operator, from its session or, once it has disconnected, from its stored provider record. */
+  private async operatorOf(nodeId: string): Promise<string> {
+    return this.liveOperator(nodeId) ?? (await this.deps.store.getProvider(nodeId))?.capabilities.operator ?? nodeId;
+  }
+
+  /**
+   * Online, not excluded verifiers of another operator than the job's provider that can check it.
+   * `providerOperator` is the one recorded with the audit; without it, the provider's live session's.
+   */
+  verifierCandidates(job: JobRecord, skip: string[], providerOperator?: string): ProviderSession[] {
     const providerId = job.providerId as string;
     const operatorOf = (s: ProviderSession) => s.capabilities.operator ?? s.id;
-    const provider = [...this.deps.sessions()].find((s) => s.id === providerId);
-    const providerOperator = provider ? operatorOf(provider) : providerId;
+    const operator = providerOperator ?? this.liveOperator(providerId) ?? providerId;
     return [...this.deps.sessions()].filter(
       (s) =>
         s.online &&
         s.capabilities.verifier === true &&
         s.id !== providerId &&
-        operatorOf(s) !== providerOperator &&
+        operatorOf(s) !== operator &&
         !skip.includes(s.id) &&
         !this.record(s.id).excluded &&
         (!this.chain || this.staked(s.id) >= this.chain.verifierMinStake) &&
@@ -492,7 +521,7 @@ export class VerificationCoordinator {
   private askNext(audit: PendingAudit): void {
     const job = audit.job;
     const providerId = job.providerId as string;
-    const candidates = this.verifierCandidates(job, audit.asked);
+    const candidates = this.verifierCandidates(job, audit.asked, audit.operator);
     const chosen = candidates[Math.floor(this.random() * candidates.length)];
     if (!chosen) {
       // a re-checked pass whose second verifier did not answer (or left) stands

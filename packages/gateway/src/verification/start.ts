@@ -19,7 +19,7 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
     sessions: () => engine.sessions.values(),
     config: config.verification,
     log,
-    onPassed: (job, verifiers) => canaries?.onPassed(job, verifiers),
+    onPassed: (job, verifiers, operator) => canaries?.onPassed(job, verifiers, operator),
   });
   // canary jobs are escrowed on the local ledger; an EVM gateway would need a funded on-chain consumer
   if (config.settlement.kind === "local")
