@@ -43,6 +43,11 @@ describe("canaries", () => {
     expect(judgeVerifierCanary(false, false)).toBe("strike");
   });
 
+  it("strikes a verifier that answers a canary inconclusive, known-wrong or known-good, pass or fail", () => {
+    for (const knownWrong of [true, false])
+      for (const pass of [true, false]) expect(judgeVerifierCanary(knownWrong, pass, true)).toBe("strike");
+  });
+
   it("makes a known-wrong result of the same shape that always differs from the right one", () => {
     fc.assert(
       fc.property(

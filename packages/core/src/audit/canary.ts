@@ -47,8 +47,14 @@ export function judgeProviderCanary(spec: JobSpec, knownHash: string, gotHash: s
 
 export type VerifierCanaryOutcome = "correct" | "caught" | "strike";
 
-/** Judges a verifier's verdict on a canary audit: passing a known-wrong result is caught at once. */
-export function judgeVerifierCanary(knownWrong: boolean, pass: boolean): VerifierCanaryOutcome {
+/**
+ * Judges a verifier's verdict on a canary audit: passing a known-wrong result is caught at once.
+ * An inconclusive answer ("could not check") is a strike whatever the result: a canary goes only
+ * to a verifier that advertises the job's runtime and model, so one that cannot check it is not
+ * doing the work it is paid for, and answering everything inconclusive must not escape judgement.
+ */
+export function judgeVerifierCanary(knownWrong: boolean, pass: boolean, inconclusive = false): VerifierCanaryOutcome {
+  if (inconclusive) return "strike";
   if (knownWrong) return pass ? "caught" : "correct";
   return pass ? "correct" : "strike";
 }

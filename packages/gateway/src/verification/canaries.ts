@@ -175,9 +175,10 @@ export class CanaryService {
     const claim = { auditId: msg.auditId, jobId: a.job.id, outputHash: a.outputHash, pass: msg.report.pass };
     if (msg.jobId !== a.job.id || !verifyVerdictSignature(session.id, claim, msg.signature)) return true;
     this.audits.delete(msg.auditId);
-    await this.deps.coordinator.payCanaryFee(msg.auditId, a.job, session.id);
-    if (msg.report.metrics.inconclusive === 1) return true;
-    const outcome = judgeVerifierCanary(a.knownWrong, msg.report.pass);
+    // paid like a real audit's verdict, so unpaid when inconclusive like one; and judged all the same
+    const inconclusive = msg.report.metrics.inconclusive === 1;
+    if (!inconclusive) await this.deps.coordinator.payCanaryFee(msg.auditId, a.job, session.id);
+    const outcome = judgeVerifierCanary(a.knownWrong, msg.report.pass, inconclusive);
     await this.deps.store.verification.putAudit({
       id: msg.auditId,
       jobId: a.job.id,
@@ -199,7 +200,10 @@ export class CanaryService {
     });
     this.deps.coordinator.judgeVerifier(session.id, outcome);
     const level = outcome === "correct" ? "info" : "warn";
-    this.deps.log[level]({ verifierId: session.id, knownWrong: a.knownWrong, outcome }, "verifier canary judged");
+    this.deps.log[level](
+      { verifierId: session.id, knownWrong: a.knownWrong, inconclusive, outcome },
+      "verifier canary judged",
+    );
     return true;
   }
 

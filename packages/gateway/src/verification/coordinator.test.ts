@@ -4,6 +4,8 @@ import {
   accounts,
   checkInvariants,
   depositEvent,
+  EXTERNAL,
+  FEES,
   type LedgerEvent,
   stakeAccounts,
   stakeDepositEvent,
@@ -303,6 +305,35 @@ describe("verification coordinator: who audits whom, on a real store", () => {
     await t.coordinator.resumeParked();
     expect(auditsSent(sameOperator)).toHaveLength(0);
     expect(auditsSent(other).map((m) => m.jobId)).toEqual(["job_1"]);
+    await t.store.close();
+  });
+});
+
+describe("verification coordinator: inconclusive verdicts, on a real store", () => {
+  it("pays no fee for an inconclusive verdict and asks the next verifier, whose verdict is paid", async () => {
+    const provider = testNode("op-p", false);
+    const lazy = testNode("op-l", true);
+    const honest = testNode("op-h", true);
+    const t = await onStore([provider, lazy, honest]);
+    await t.store.commit([
+      { ledger: { id: "fees", kind: "deposit", at: 0, transfers: [{ from: EXTERNAL, to: FEES, amount: 10_000n }] } },
+    ]);
+    const job = testJob("job_1", provider.session.id, { cost: 1000n });
+    await t.store.commit([{ job }]);
+    t.coordinator.onSettled(job);
+    await t.settle();
+    const [m] = auditsSent(lazy);
+    if (!m) throw new Error("the first verifier was not asked");
+    await t.coordinator.onVerdict(lazy.session, verdictOf(lazy, m.auditId, m.jobId, true, { inconclusive: true }));
+    await t.settle();
+    expect(await t.store.balance(accounts.earnings(lazy.session.id))).toBe(0n);
+    expect(t.coordinator.view(lazy.session.id).verdictsGiven).toBe(0);
+    expect(auditsSent(honest).map((x) => x.auditId)).toEqual([m.auditId]);
+    await t.coordinator.onVerdict(honest.session, verdictOf(honest, m.auditId, m.jobId, true));
+    await t.settle();
+    // 10 % of the job's cost
+    expect(await t.store.balance(accounts.earnings(honest.session.id))).toBe(100n);
+    expect(t.coordinator.view(provider.session.id).auditsPassed).toBe(1);
     await t.store.close();
   });
 });

@@ -330,9 +330,14 @@ export class VerificationCoordinator {
       elapsedMs: msg.elapsedMs,
       at: this.now(),
     });
+    if (inconclusive) {
+      // "could not check" is no verdict: it earns no fee (else answering everything so would pay
+      // without doing any work) and the next verifier is asked
+      this.log(audit).info({ verifierId: session.id }, "inconclusive verdict; next verifier");
+      return this.askNext(audit);
+    }
     this.record(session.id).verdictsGiven++;
     await this.payFee(audit, session.id);
-    if (inconclusive) return this.askNext(audit);
     audit.verdicts.push({ verifierId: session.id, pass: msg.report.pass });
     this.log(audit).info(
       { verifierId: session.id, pass: msg.report.pass, reasons: msg.report.reasons, metrics: msg.report.metrics },

@@ -53,14 +53,23 @@ export function auditsSent(n: TestNode): Array<Extract<GatewayMessage, { type: "
   return n.sent.filter((m): m is Extract<GatewayMessage, { type: "audit" }> => m.type === "audit");
 }
 
-/** A verdict on an audit, signed by the node. */
-export function verdictOf(n: TestNode, auditId: string, jobId: string, pass: boolean): VerdictMessage {
-  const claim = { auditId, jobId, outputHash: TEST_OUTPUT_HASH, pass };
+/**
+ * A verdict on an audit, signed by the node; `inconclusive` as a verifier that could not check
+ * sends it (provider/src/auditor.ts: pass, metrics.inconclusive = 1).
+ */
+export function verdictOf(
+  n: TestNode,
+  auditId: string,
+  jobId: string,
+  pass: boolean,
+  opts: { inconclusive?: boolean; outputHash?: string } = {},
+): VerdictMessage {
+  const claim = { auditId, jobId, outputHash: opts.outputHash ?? TEST_OUTPUT_HASH, pass };
   return {
     type: "verdict",
     auditId,
     jobId,
-    report: { pass, reasons: [], checks: [], metrics: {} },
+    report: { pass, reasons: [], checks: [], metrics: opts.inconclusive ? { inconclusive: 1 } : {} },
     signature: signVerdict(n.identity, claim),
     elapsedMs: 1,
   };
