@@ -337,3 +337,59 @@ describe("verification coordinator: inconclusive verdicts, on a real store", () 
     await t.store.close();
   });
 });
+
+describe("verification coordinator: one verdict per verifier and audit, on a real store", () => {
+  async function setupThree() {
+    const provider = testNode("op-p", false);
+    const lazy = testNode("op-l", true);
+    const h1 = testNode("op-1", true);
+    const h2 = testNode("op-2", true);
+    const t = await onStore([provider, lazy, h1, h2]);
+    const job = testJob("job_1", provider.session.id, { cost: 0n });
+    await t.store.commit([{ job }]);
+    t.coordinator.onSettled(job);
+    await t.settle();
+    const [m] = auditsSent(lazy);
+    if (!m) throw new Error("the first verifier was not asked");
+    const verdict = (n: TestNode, pass: boolean, inconclusive = false) =>
+      t.coordinator.onVerdict(n.session, verdictOf(n, m.auditId, m.jobId, pass, { inconclusive }));
+    return { ...t, provider, lazy, h1, h2, m, verdict };
+  }
+
+  it("ignores an inconclusive verdict resent: it asks no further verifier and the audit stays in memory", async () => {
+    const t = await setupThree();
+    await t.verdict(t.lazy, true, true);
+    expect(auditsSent(t.h1)).toHaveLength(1);
+    // resent twice: were each taken, h2 would be asked and then, nobody left, the audit parked
+    await t.verdict(t.lazy, true, true);
+    await t.verdict(t.lazy, true, true);
+    expect(auditsSent(t.h2)).toHaveLength(0);
+    expect(t.coordinator.pendingAudits()).toBe(1);
+    // the honest verdict still counts
+    await t.verdict(t.h1, true);
+    await t.settle();
+    expect(t.coordinator.view(t.provider.session.id).auditsPassed).toBe(1);
+    expect((await t.store.verification.auditsOfJob("job_1"))[0]?.status).toBe("passed");
+    await t.store.close();
+  });
+
+  it("ignores a conclusive verdict after the same verifier's inconclusive one", async () => {
+    const t = await setupThree();
+    await t.verdict(t.lazy, true, true);
+    // a fail now would count in memory while the store keeps the inconclusive row
+    await t.verdict(t.lazy, false);
+    expect(auditsSent(t.h2)).toHaveLength(0);
+    await t.verdict(t.h1, false);
+    await t.settle();
+    // one fail only: a second verifier is asked, nothing is slashed yet
+    expect(auditsSent(t.h2)).toHaveLength(1);
+    expect(t.coordinator.view(t.provider.session.id)).toMatchObject({ auditsFailed: 0, excluded: false });
+    const [row] = await t.store.verification.auditsOfJob("job_1");
+    expect(row?.status).toBe("pending");
+    expect(row?.verdicts.map((v) => [v.verifierId, v.pass])).toEqual([
+      [t.lazy.session.id, true],
+      [t.h1.session.id, false],
+    ]);
+    await t.store.close();
+  });
+});

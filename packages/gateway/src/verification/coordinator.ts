@@ -62,6 +62,12 @@ interface PendingAudit {
   job: JobRecord;
   verdicts: CastVerdict[];
   asked: string[];
+  /**
+   * verifiers whose verdict, conclusive or not, was taken: one each. `verdicts` holds only the
+   * conclusive ones, so it cannot tell that an inconclusive one was resent (each resend would ask
+   * another verifier until none was left) or followed by a conclusive one the store never keeps.
+   */
+  answered: Set<string>;
   kind: "sampled" | "canary";
   timer?: NodeJS.Timeout;
   /** a single pass was sent to a second verifier all the same (spot re-check) */
@@ -247,6 +253,7 @@ export class VerificationCoordinator {
       job,
       verdicts: [],
       asked: [],
+      answered: new Set(),
       kind,
       operator: this.liveOperator(providerId),
     };
@@ -302,7 +309,7 @@ export class VerificationCoordinator {
 
   async onVerdict(session: ProviderSession, msg: VerdictMessage): Promise<void> {
     const audit = this.pending.get(msg.auditId);
-    if (!audit?.asked.includes(session.id) || audit.verdicts.some((v) => v.verifierId === session.id)) return;
+    if (!audit?.asked.includes(session.id) || audit.answered.has(session.id)) return;
     const claim = {
       auditId: msg.auditId,
       jobId: msg.jobId,
@@ -313,8 +320,12 @@ export class VerificationCoordinator {
       this.log(audit).warn({ verifierId: session.id }, "verdict signature does not verify; ignored");
       return;
     }
+    // taken before the first await, so that a copy arriving meanwhile is ignored too
+    audit.answered.add(session.id);
     const refused = await this.chain?.acceptVerdict(audit.id, audit.job, session, msg);
     if (refused) {
+      // its evidence may come right in a resend
+      audit.answered.delete(session.id);
       this.log(audit).warn({ verifierId: session.id, reason: refused }, "verdict evidence refused; ignored");
       return;
     }
@@ -411,6 +422,7 @@ export class VerificationCoordinator {
       job,
       verdicts: [],
       asked: [],
+      answered: new Set(),
       kind: "canary",
     };
     await this.slash(audit, []);
@@ -477,7 +489,7 @@ export class VerificationCoordinator {
 
   /** Pays a verifier's fee for a canary audit's verdict, as for a real one (so canaries cannot be told apart). */
   async payCanaryFee(auditId: string, job: JobRecord, verifierId: string): Promise<void> {
-    await this.payFee({ id: auditId, job, verdicts: [], asked: [], kind: "canary" }, verifierId);
+    await this.payFee({ id: auditId, job, verdicts: [], asked: [], answered: new Set(), kind: "canary" }, verifierId);
   }
 
   private async payFee(audit: PendingAudit, verifierId: string): Promise<void> {

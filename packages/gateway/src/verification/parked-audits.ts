@@ -15,6 +15,8 @@ export interface ParkedAudit {
   verdicts: CastVerdict[];
   /** everyone who gave a verdict: not asked again */
   asked: string[];
+  /** everyone who gave a verdict, conclusive or not: one verdict per verifier and audit */
+  answered: Set<string>;
 }
 
 export class ParkedAudits {
@@ -54,6 +56,7 @@ export class ParkedAudits {
             .filter((v) => v.report.metrics.inconclusive !== 1)
             .map((v) => ({ verifierId: v.verifierId, pass: v.pass })),
           asked: row.verdicts.map((v) => v.verifierId),
+          answered: new Set(row.verdicts.map((v) => v.verifierId)),
         },
       ];
     });
