@@ -393,3 +393,39 @@ describe("verification coordinator: one verdict per verifier and audit, on a rea
     await t.store.close();
   });
 });
+
+describe("verification coordinator: an audit is decided once, on a real store", () => {
+  it("is not taken up from the store again while it is being finished", async () => {
+    const provider = testNode("op-p", false);
+    const v = [1, 2, 3, 4].map((i) => testNode(`op-${i}`, true)) as [TestNode, TestNode, TestNode, TestNode];
+    const t = await onStore([provider, ...v]);
+    const job = testJob("job_1", provider.session.id, { cost: 0n });
+    await t.store.commit([{ job }]);
+    t.coordinator.onSettled(job);
+    await t.settle();
+    const answer = (n: TestNode, pass: boolean) => {
+      const m = auditsSent(n).at(-1);
+      if (!m) throw new Error("not asked");
+      return t.coordinator.onVerdict(n.session, verdictOf(n, m.auditId, m.jobId, pass));
+    };
+    // a split: v1 fails, v2 passes, v3 decides with a pass and v1 is struck once
+    await answer(v[0], false);
+    await answer(v[1], true);
+    let done = false;
+    const last = answer(v[2], true).then(() => {
+      done = true;
+    });
+    // the verification tick takes up parked audits meanwhile
+    while (!done) {
+      await t.coordinator.resumeParked();
+      await new Promise((r) => setImmediate(r));
+    }
+    await last;
+    await t.settle();
+    expect(t.coordinator.view(provider.session.id).auditsPassed).toBe(1);
+    expect(t.passed).toEqual(["job_1"]);
+    expect(t.coordinator.view(v[0].session.id)).toMatchObject({ verifierStrikes: 1, excluded: false });
+    expect(auditsSent(v[3])).toHaveLength(0);
+    await t.store.close();
+  });
+});

@@ -97,6 +97,13 @@ export class VerificationCoordinator {
   private readonly records = new Map<string, NodeRecord>();
   private readonly stakes = new Map<string, bigint>();
   private readonly pending = new Map<string, PendingAudit>();
+  /**
+   * audits being finished: out of `pending` but their store row not yet marked decided, so
+   * resumeParked must not take that still-'pending' row up and decide the audit a second time
+   */
+  private readonly finishing = new Set<string>();
+  /** what resumeParked skips in the store: audits in flight here */
+  private readonly inMemory = { has: (id: string) => this.pending.has(id) || this.finishing.has(id) };
   /** slash, unbond and release read a node's stake accounts and post from them: one at a time per node */
   private readonly stakeMoves = new KeyedSerial();
   private readonly random: () => number;
@@ -295,7 +302,7 @@ export class VerificationCoordinator {
     if (![...this.deps.sessions()].some((s) => s.online && s.capabilities.verifier)) return;
     this.resuming = true;
     try {
-      for (const parked of await this.parked.next(MAX_LIVE_AUDITS - this.pending.size, this.pending)) {
+      for (const parked of await this.parked.next(MAX_LIVE_AUDITS - this.pending.size, this.inMemory)) {
         const audit: PendingAudit = { ...parked, operator: await this.operatorOf(parked.job.providerId as string) };
         if (this.verifierCandidates(audit.job, audit.asked, audit.operator).length === 0) continue;
         this.pending.set(audit.id, audit);
@@ -371,9 +378,22 @@ export class VerificationCoordinator {
     await this.finish(audit, outcome);
   }
 
-  /** Applies a decided outcome: strikes for dissenters, then the pass or the slash. */
+  /** Applies a decided outcome once: a second call for the same audit (timer, verdict, resume) does nothing. */
   private async finish(audit: PendingAudit, outcome: Exclude<AuditOutcome, { kind: "next_verifier" }>): Promise<void> {
     if (!this.pending.delete(audit.id)) return;
+    this.finishing.add(audit.id);
+    try {
+      await this.applyOutcome(audit, outcome);
+    } finally {
+      this.finishing.delete(audit.id);
+    }
+  }
+
+  /** Strikes for dissenters, then the pass or the slash; the store row is marked decided last. */
+  private async applyOutcome(
+    audit: PendingAudit,
+    outcome: Exclude<AuditOutcome, { kind: "next_verifier" }>,
+  ): Promise<void> {
     clearTimeout(audit.timer);
     const providerId = audit.job.providerId as string;
     const rec = this.record(providerId);
