@@ -429,3 +429,63 @@ describe("verification coordinator: an audit is decided once, on a real store", 
     await t.store.close();
   });
 });
+
+describe("verification coordinator: audits a previous run left decided, on a real store", () => {
+  /** What a run stopped after the second fail but before the slash left: the row and both verdicts. */
+  async function leftDecided(online: { v1: boolean; v2: boolean }) {
+    const provider = testNode("op-p", false);
+    const v1 = testNode("op-1", true);
+    const v2 = testNode("op-2", true);
+    v1.session.online = online.v1;
+    v2.session.online = online.v2;
+    const t = await onStore([provider, v1, v2]);
+    const P = provider.session.id;
+    await t.store.commit([
+      { job: testJob("job_1", P, { cost: 100n }) },
+      { ledger: stakeDepositEvent("s", P, 10_000n, 0) },
+    ]);
+    await t.store.verification.putAudit({
+      id: "aud_1",
+      jobId: "job_1",
+      providerId: P,
+      status: "pending",
+      kind: "sampled",
+      createdAt: 1,
+      decidedAt: null,
+    });
+    for (const v of [v1, v2]) {
+      const m = verdictOf(v, "aud_1", "job_1", false);
+      await t.store.verification.putVerdict({
+        auditId: "aud_1",
+        verifierId: v.session.id,
+        jobId: "job_1",
+        pass: false,
+        report: m.report,
+        signature: m.signature,
+        elapsedMs: 1,
+        at: 2,
+      });
+    }
+    return { ...t, P, v1, v2 };
+  }
+
+  it("slashes at once when the verifiers that judged it are back and nobody else could be asked", async () => {
+    const t = await leftDecided({ v1: true, v2: true });
+    await t.coordinator.resumeParked();
+    await t.settle();
+    expect((await t.store.verification.auditsOfJob("job_1"))[0]?.status).toBe("slashed");
+    expect(await t.store.balance(stakeAccounts.stake(t.P))).toBe(6_000n);
+    expect(t.coordinator.isExcluded(t.P)).toBe(true);
+    expect(auditsSent(t.v1)).toHaveLength(0);
+    await t.store.close();
+  });
+
+  it("slashes at once with no verifier online", async () => {
+    const t = await leftDecided({ v1: false, v2: false });
+    await t.coordinator.resumeParked();
+    await t.settle();
+    expect((await t.store.verification.auditsOfJob("job_1"))[0]?.status).toBe("slashed");
+    expect(t.coordinator.isExcluded(t.P)).toBe(true);
+    await t.store.close();
+  });
+});

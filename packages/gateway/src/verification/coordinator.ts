@@ -294,17 +294,22 @@ export class VerificationCoordinator {
 
   /**
    * Takes up audits waiting in the store (none could be sent when drawn, or a previous run left
-   * them undecided) while verifiers are online and memory has room; called on the verification tick.
+   * them undecided) while memory has room; called on the verification tick. One whose stored
+   * verdicts decide it already (a previous run stopped between the deciding verdict and the slash)
+   * is finished at once; one that needs another verifier only when one that may judge it is online.
    */
   async resumeParked(): Promise<void> {
     // an outcome changes node records, so none is decided before the previous run's are loaded
     if (!this.restored || this.resuming) return;
-    if (![...this.deps.sessions()].some((s) => s.online && s.capabilities.verifier)) return;
+    // without verifiers only decided audits can go on: one pass through what the last run left finds them
+    const verifiers = [...this.deps.sessions()].some((s) => s.online && s.capabilities.verifier);
+    if (!verifiers && this.parked.sweptOnce) return;
     this.resuming = true;
     try {
       for (const parked of await this.parked.next(MAX_LIVE_AUDITS - this.pending.size, this.inMemory)) {
         const audit: PendingAudit = { ...parked, operator: await this.operatorOf(parked.job.providerId as string) };
-        if (this.verifierCandidates(audit.job, audit.asked, audit.operator).length === 0) continue;
+        const decided = decideAudit(audit.verdicts).kind !== "next_verifier";
+        if (!decided && this.verifierCandidates(audit.job, audit.asked, audit.operator).length === 0) continue;
         this.pending.set(audit.id, audit);
         this.log(audit).info({ verdicts: audit.verdicts.length }, "parked audit taken up");
         await this.begin(audit);

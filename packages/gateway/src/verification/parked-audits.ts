@@ -23,6 +23,8 @@ export class ParkedAudits {
   private cursor: AuditCursor | undefined;
   /** a previous run may have left undecided audits, so the first look goes to the store */
   private mayHave = true;
+  /** the pages returned so far have gone through every audit that was parked when this run began */
+  private passed = false;
 
   constructor(private readonly store: Store) {}
 
@@ -31,16 +33,23 @@ export class ParkedAudits {
     this.mayHave = true;
   }
 
+  /** Has one pass gone through all audits the store held at start (those a previous run left)? */
+  get sweptOnce(): boolean {
+    return this.passed;
+  }
+
   /**
    * The next page of parked audits after the last one returned, wrapping around to the oldest,
    * skipping those in memory: a page of audits no verifier can take does not block the ones behind it.
    */
   async next(limit: number, inMemory: { has(id: string): boolean }): Promise<ParkedAudit[]> {
+    if (!this.mayHave) this.passed = true;
     if (!this.mayHave || limit <= 0) return [];
     const from = this.cursor;
     const rows = await this.store.verification.pendingAudits(limit, from);
     const last = rows.at(-1);
     this.cursor = rows.length < limit || !last ? undefined : { createdAt: last.createdAt, id: last.id };
+    if (this.cursor === undefined) this.passed = true;
     if (rows.length === 0 && from === undefined) this.mayHave = false;
     const waiting = rows.filter((row) => !inMemory.has(row.id));
     const jobs = new Map((await this.store.getJobs(waiting.map((r) => r.jobId))).map((j) => [j.id, j]));
