@@ -37,6 +37,8 @@ import { newNodeRecord, RecordPersistence, reputationInput } from "./records.js"
 
 /** Audits in flight in memory at most; more wait in the store (parked-audits.ts). */
 const MAX_LIVE_AUDITS = 256;
+/** An offline node's seen time is written once it grew by this much, or by a twentieth if more. */
+const OFFLINE_SEEN_WRITE_MS = 60_000;
 
 export interface NodeRecord extends AuditRecord {
   auditsPassed: number;
@@ -112,6 +114,10 @@ export class VerificationCoordinator {
   private readonly parked: ParkedAudits;
   private resuming = false;
   private restored = false;
+  /** ms of verification ticks this run: what offline nodes' seen time is counted from */
+  private clock = 0;
+  /** the clock value up to which a record's seenMs is counted; absent, from the start of this run */
+  private readonly seenUpTo = new Map<string, number>();
   readonly minStake: bigint;
   /** set under --settlement evm (settlement/start-evm.ts); absent, everything stays on the local ledger */
   chain: ChainVerification | undefined;
@@ -129,8 +135,19 @@ export class VerificationCoordinator {
     if (!r) {
       r = newNodeRecord();
       this.records.set(nodeId, r);
+      this.seenUpTo.set(nodeId, this.clock);
     }
     return r;
+  }
+
+  /** A node's seen ms up to now: its record's, plus the ticks since that was last brought up to date. */
+  private seenMsOf(nodeId: string, r: NodeRecord): number {
+    return r.seenMs + this.clock - (this.seenUpTo.get(nodeId) ?? 0);
+  }
+
+  private catchUpSeen(nodeId: string, r: NodeRecord): void {
+    r.seenMs = this.seenMsOf(nodeId, r);
+    this.seenUpTo.set(nodeId, this.clock);
   }
 
   /** Loads the records a previous run left (exclusions, strikes, clean counts); scheduling waits for it. */
@@ -139,19 +156,30 @@ export class VerificationCoordinator {
     this.restored = true;
   }
 
-  /** Writes records that changed; adds `dt` ms of seen (and, for online nodes, online) time. */
+  /**
+   * Adds `dt` ms of seen and online time to online nodes' records and writes the records that
+   * changed. A node that is gone is seen all the same (uptime counts its absence), but its record
+   * is not rewritten every tick: its seen time is counted from the clock (seenMsOf) and written
+   * only when it grew by a minute or a twentieth, so a node seen once costs a few writes, not one
+   * per tick for good, and a crash loses little of it.
+   */
   async tickRecords(dt: number): Promise<void> {
+    this.clock += dt;
     const online = new Set([...this.deps.sessions()].filter((s) => s.online).map((s) => s.id));
     for (const [id, r] of this.records) {
-      r.seenMs += dt;
-      if (online.has(id)) r.onlineMs += dt;
+      if (online.has(id)) {
+        this.catchUpSeen(id, r);
+        r.onlineMs += dt;
+      } else if (this.seenMsOf(id, r) - r.seenMs >= Math.max(OFFLINE_SEEN_WRITE_MS, r.seenMs / 20))
+        this.catchUpSeen(id, r);
     }
     await this.persistence.flush(this.records, this.now());
   }
 
   reputationOf(nodeId: string): number {
     const session = [...this.deps.sessions()].find((s) => s.id === nodeId);
-    return nodeReputation(reputationInput(this.record(nodeId), session));
+    const r = this.record(nodeId);
+    return nodeReputation(reputationInput({ ...r, seenMs: this.seenMsOf(nodeId, r) }, session));
   }
 
   /** Excluded from scheduling and verifying (slashed, or too many strikes); reads without creating a record. */
@@ -623,6 +651,7 @@ export class VerificationCoordinator {
   /** What /v1/verification/nodes shows per node. */
   view(nodeId: string) {
     const r = this.record(nodeId);
+    const seenMs = this.seenMsOf(nodeId, r);
     return {
       stake: this.staked(nodeId).toString(),
       auditProbability: this.auditProbabilityOf(nodeId),
@@ -637,7 +666,7 @@ export class VerificationCoordinator {
       capacityPassed: r.capacityPassed,
       capacityFailures: r.capacityFailures,
       provenThroughput: r.provenThroughput,
-      uptime: r.seenMs > 0 ? r.onlineMs / r.seenMs : null,
+      uptime: seenMs > 0 ? r.onlineMs / seenMs : null,
       reputation: this.reputationOf(nodeId),
     };
   }

@@ -1,6 +1,6 @@
 // Persistence of the per-node verification record (store's node_records, migration
 // 0007_reputation) and what reputation is computed from. The coordinator mutates records in
-// memory; a timer writes the ones whose JSON changed, so a restart finds clean counts, strikes,
+// memory; a timer writes the ones that changed, so a restart finds clean counts, strikes,
 // exclusions, uptime and capacity results where they were (at most one tick of changes is lost;
 // slashes themselves are in the ledger at once).
 import type { ReputationInput } from "@tessera/core";
@@ -37,26 +37,34 @@ function fromJson(j: Record<string, unknown>): NodeRecord {
   return { ...r, slashed: BigInt(String(r.slashed ?? "0")) };
 }
 
+/** Same field values? A record's fields are all primitives (bigint included), so `!==` compares values. */
+function same(a: NodeRecord, b: NodeRecord): boolean {
+  for (const k of Object.keys(a) as Array<keyof NodeRecord>) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 export class RecordPersistence {
-  private readonly saved = new Map<string, string>();
+  /** each record as last written (or loaded): compared field by field, every tick, for every node ever seen */
+  private readonly saved = new Map<string, NodeRecord>();
 
   constructor(private readonly store: Store) {}
 
   async load(into: Map<string, NodeRecord>): Promise<void> {
     for (const row of await this.store.reputation.nodeRecords()) {
-      into.set(row.nodeId, fromJson(row.record));
-      this.saved.set(row.nodeId, JSON.stringify(row.record));
+      const r = fromJson(row.record);
+      into.set(row.nodeId, r);
+      this.saved.set(row.nodeId, { ...r });
     }
   }
 
   /** Writes the records that changed since they were last written. */
   async flush(records: Map<string, NodeRecord>, now: number): Promise<void> {
     for (const [nodeId, r] of records) {
-      const json = toJson(r);
-      const text = JSON.stringify(json);
-      if (this.saved.get(nodeId) === text) continue;
-      await this.store.reputation.putNodeRecord({ nodeId, record: json, updatedAt: now });
-      this.saved.set(nodeId, text);
+      const saved = this.saved.get(nodeId);
+      if (saved && same(r, saved)) continue;
+      const copy = { ...r };
+      await this.store.reputation.putNodeRecord({ nodeId, record: toJson(copy), updatedAt: now });
+      this.saved.set(nodeId, copy);
     }
   }
 }

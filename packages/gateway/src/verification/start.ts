@@ -10,6 +10,7 @@ import type { ProviderSession } from "../engine/sessions.js";
 import { CanaryService } from "./canaries.js";
 import { CapacityProver } from "./capacity.js";
 import { VerificationCoordinator } from "./coordinator.js";
+import { tickEvery } from "./ticker.js";
 
 export function startVerification(engine: Engine, store: Store, config: GatewayConfig, log: Logger, gatewayId = "") {
   let canaries: CanaryService | undefined;
@@ -54,8 +55,8 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
     await coordinator.releaseDue();
     await coordinator.resumeParked();
   };
-  const timer = setInterval(() => void tick().catch((err) => log.error({ err }, "verification tick failed")), 500);
-  timer.unref();
+  // a tick waits for the store; one that runs long delays the next rather than overlapping it
+  const ticker = tickEvery(500, tick, (err) => log.error({ err }, "verification tick failed"));
   return {
     coordinator,
     canaries,
@@ -67,6 +68,6 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
         engine.kick();
       }
     },
-    stop: () => clearInterval(timer),
+    stop: () => ticker.stop(),
   };
 }
