@@ -1,6 +1,6 @@
 // A small typed client for Tessera's native API. For chat and completions use the official
 // `openai` package pointed at the gateway's /v1; this covers what OpenAI's API has no words for.
-import { errorFromBody, type SubmitJobInput } from "@tessera/protocol";
+import { errorFromBody, MAX_JOB_WAIT_MS, type SubmitJobInput } from "@tessera/protocol";
 import type {
   AccountView,
   JobView,
@@ -52,7 +52,14 @@ export class TesseraClient {
     }
     const res = await this.fetchImpl(`${this.base}${path}`, { method, headers, body: payload });
     const text = await res.text();
-    const json = text ? JSON.parse(text) : undefined;
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch (e) {
+      // a proxy's HTML error page: the status is what there is to say
+      if (!res.ok) throw errorFromBody(res.status, undefined);
+      throw e;
+    }
     if (!res.ok) throw errorFromBody(res.status, json);
     return json as T;
   }
@@ -65,7 +72,9 @@ export class TesseraClient {
   }
   /** With `waitMs`, the gateway holds the request until the job finishes or the wait runs out. */
   getJob(id: string, opts: { waitMs?: number } = {}) {
-    const q = opts.waitMs ? `?wait=${opts.waitMs}` : "";
+    // the gateway takes whole milliseconds up to MAX_JOB_WAIT_MS
+    const wait = opts.waitMs ? Math.min(MAX_JOB_WAIT_MS, Math.ceil(opts.waitMs)) : 0;
+    const q = wait > 0 ? `?wait=${wait}` : "";
     return this.request<JobView>("GET", `/v1/jobs/${encodeURIComponent(id)}${q}`);
   }
   /** Polls with long waits until the job reaches a final state. */
@@ -79,7 +88,7 @@ export class TesseraClient {
   }
   listJobs(opts: { limit?: number; cursor?: string; status?: JobView["status"] } = {}) {
     const q = new URLSearchParams();
-    if (opts.limit) q.set("limit", String(opts.limit));
+    if (opts.limit !== undefined) q.set("limit", String(opts.limit));
     if (opts.cursor) q.set("cursor", opts.cursor);
     if (opts.status) q.set("status", opts.status);
     const qs = q.toString();

@@ -1,5 +1,5 @@
 // Native jobs: submit any runtime's job, read it with its trail, list, cancel.
-import { canonicalHash, NotFound, SubmitJobSchema } from "@tessera/protocol";
+import { canonicalHash, MAX_JOB_WAIT_MS, NotFound, SubmitJobSchema } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { JOB_ID_PATTERN } from "../engine/engine.js";
@@ -19,7 +19,7 @@ const ListQuery = z
   })
   .strict();
 
-const GetQuery = z.object({ wait: queryInt(0, 300_000).optional() }).strict();
+const GetQuery = z.object({ wait: queryInt(0, MAX_JOB_WAIT_MS).optional() }).strict();
 
 export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post("/v1/jobs", async (req, reply) => {

@@ -146,3 +146,6 @@ export type JobOutput = z.infer<typeof JobOutputSchema>;
 
 export const JOB_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** The longest a `GET /v1/jobs/:id?wait=` long-poll may hold, ms. */
+export const MAX_JOB_WAIT_MS = 300_000;
