@@ -9,7 +9,7 @@ import { TesseraClient } from "@tessera/sdk";
 import { type Command, Option } from "commander";
 import { intFlag } from "../lib/flags.js";
 import { count, formatCredits } from "../lib/format.js";
-import { type Child, portFree, spawnTessera, stopAll, waitFor } from "../lib/processes.js";
+import { type Child, NodeSet, portFree, spawnTessera, waitFor } from "../lib/processes.js";
 
 const REGIONS = ["eu-west", "us-east", "ap-south", "sa-east", "af-south", "us-west", "eu-north", "ap-east"];
 const DEMO_DEPOSIT = 1_000n * 1_000_000_000n; // 1,000 credits
@@ -56,7 +56,7 @@ export function registerUpCommand(program: Command): void {
       intFlag("verifiers", 0, 16),
       1,
     )
-    .option("--port <n>", "gateway port", intFlag("port", 0, 65535), 8787)
+    .option("--port <n>", "gateway port", intFlag("port", 1, 65535), 8787)
     .option("--dir <dir>", "state directory (database, keys, logs, models)", ".tessera")
     .option("--models <paths...>", "GGUF models every provider serves (default: the generated tiny model)")
     .option("--demo", "run a demo workload and print a summary")
@@ -71,7 +71,7 @@ export function registerUpCommand(program: Command): void {
         .choices(["local", "evm"])
         .default("local"),
     )
-    .option("--chain-port <n>", "devnet JSON-RPC port (--settlement evm)", intFlag("chain-port", 0, 65535), 8545)
+    .option("--chain-port <n>", "devnet JSON-RPC port (--settlement evm)", intFlag("chain-port", 1, 65535), 8545)
     .action(async (o) => {
       // loaded here, not at the top: every `tessera` command imports this file to register it
       const [{ loadOrCreateEthKey, readDeployment }, { ensureTinyModel }, funding, { runDemo }] = await Promise.all([
@@ -84,14 +84,11 @@ export function registerUpCommand(program: Command): void {
       const dir = resolve(o.dir);
       const logs = join(dir, "logs");
       mkdirSync(logs, { recursive: true });
-      const children: Child[] = [];
-      let stopping = false;
+      const children = new NodeSet();
       const stop = async (code: number) => {
-        if (stopping) return;
-        stopping = true;
-        if (children.length > 0) process.stdout.write("stopping the network (providers drain first)...\n");
-        await stopAll(children.filter((c) => c.name !== "gateway"));
-        await stopAll(children.filter((c) => c.name === "gateway"));
+        if (children.isStopping) return;
+        if (children.nodes.length > 0) process.stdout.write("stopping the network (providers drain first)...\n");
+        await children.stop();
         process.exit(code);
       };
       process.on("SIGINT", () => void stop(0));
@@ -102,9 +99,9 @@ export function registerUpCommand(program: Command): void {
       // A node that dies is said out loud: without the gateway (or the devnet it settles on) the
       // network is gone, so everything stops; without one provider it goes on.
       const start = (child: Child): Child => {
-        children.push(child);
+        children.add(child);
         void child.exited.then((code) => {
-          if (stopping) return;
+          if (children.isStopping) return;
           // before the network is up, any node that dies means it will not come up
           const essential = !ready || child.name === "gateway" || child.name === "devnet";
           process.stderr.write(

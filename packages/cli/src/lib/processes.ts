@@ -72,3 +72,40 @@ export function portFree(port: number, flag = "--port", holder = "another tesser
       .listen(port, "127.0.0.1", () => probe.close(() => resolvePort()));
   });
 }
+
+/**
+ * The nodes of a network that may be stopped while it is still starting: once a stop begins, a
+ * node started afterwards (its spawn was under way) is stopped at once, and the stop waits for it
+ * too, so nothing the network started outlives it.
+ */
+export class NodeSet {
+  readonly nodes: Child[] = [];
+  private stopping = false;
+
+  add(child: Child): Child {
+    this.nodes.push(child);
+    if (this.stopping && child.proc.exitCode === null) child.proc.kill("SIGTERM");
+    return child;
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Providers first (they drain), then the gateway, then whatever start-up added meanwhile. */
+  async stop(graceMs?: number): Promise<void> {
+    this.stopping = true;
+    await stopAll(
+      this.nodes.filter((c) => c.name !== "gateway"),
+      graceMs,
+    );
+    await stopAll(
+      this.nodes.filter((c) => c.name === "gateway"),
+      graceMs,
+    );
+    for (let seen = -1; seen !== this.nodes.length; ) {
+      seen = this.nodes.length;
+      await stopAll([...this.nodes], graceMs);
+    }
+  }
+}
