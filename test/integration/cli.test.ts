@@ -79,7 +79,8 @@ describe("tessera client commands", () => {
     const all = json<Page>((await run(["jobs", "--limit", "500", "--json"])).out).data.map((j) => j.id);
     expect(all.length).toBeGreaterThanOrEqual(3);
     const first = await run(["jobs", "--limit", "2"]);
-    expect(first.out).toContain("more: tessera jobs --limit 2 --cursor ");
+    // run as printed, from anywhere: it names the gateway and key this listing used
+    expect(first.out).toContain(`more: tessera jobs --limit 2 ${flags.join(" ")} --cursor `);
     const next = /--cursor (\S+)/.exec(first.out)?.[1];
     expect(next, first.out).toBe(all[1]);
     const rest = json<Page>((await run(["jobs", "--limit", "500", "--cursor", next as string, "--json"])).out);

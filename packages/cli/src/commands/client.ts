@@ -132,8 +132,15 @@ export function registerClientCommands(program: Command): void {
     const page = await client.listJobs({ limit: o.limit, status: o.status, cursor: o.cursor });
     print(o.json, page, () => {
       const lines = page.data.map(jobLine);
-      // the same filter and page size, or the next page would list other jobs
-      const same = `${o.status ? ` --status ${o.status}` : ""}${o.limit !== JOBS_PAGE ? ` --limit ${o.limit}` : ""}`;
+      // the same account, filter and page size (as this command was given them), or the next page
+      // would list other jobs, or another account's, which refuses the cursor
+      const same = [
+        o.status ? ` --status ${o.status}` : "",
+        o.limit !== JOBS_PAGE ? ` --limit ${o.limit}` : "",
+        o.dir !== ".tessera" ? ` --dir ${o.dir}` : "",
+        o.gateway ? ` --gateway ${o.gateway}` : "",
+        o.apiKey ? ` --api-key ${o.apiKey}` : "",
+      ].join("");
       if (page.hasMore && page.nextCursor) lines.push(`more: tessera jobs${same} --cursor ${page.nextCursor}`);
       return lines.join("\n") || "no jobs";
     });
