@@ -149,7 +149,26 @@ describe("native jobs", () => {
       status: 400,
       body: { error: { param: "Idempotency-Key" } },
     });
+    // a header key beside a different body key: which would a retry match? Refused, nothing submitted
+    const keyed = JSON.stringify({
+      runtime: "wasm",
+      module: reverse,
+      input: { data: b64("two") },
+      idempotencyKey: "x",
+    });
+    expect(
+      await send("POST", "/v1/jobs", ["Content-Type", "application/json", "Idempotency-Key", "y"], keyed),
+    ).toMatchObject({ status: 400, body: { error: { param: "idempotencyKey" } } });
     expect((await client.listJobs({ limit: 500 })).data.length).toBe(before);
+    // and a money amount that is not digits is a 400, not a server error
+    for (const amount of ["1e3", "1.5", "ten"]) {
+      const r = await fetch(`${net.url}/v1/admin/deposits`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${net.adminKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ consumerId, amount }),
+      });
+      expect([r.status, ((await r.json()) as { error: { param: string } }).error.param]).toEqual([400, "amount"]);
+    }
 
     // a DELETE labelled JSON with no body is an ordinary cancel
     const slow = await client.submitJob({

@@ -1,5 +1,5 @@
 // Native jobs: submit any runtime's job, read it with its trail, list, cancel.
-import { canonicalHash, MAX_JOB_WAIT_MS, NotFound, SubmitJobSchema } from "@tessera/protocol";
+import { canonicalHash, InvalidRequest, MAX_JOB_WAIT_MS, NotFound, SubmitJobSchema } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { JOB_ID_PATTERN } from "../engine/engine.js";
@@ -26,7 +26,15 @@ export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     const body = parse(SubmitJobSchema, req.body);
     const { constraints, idempotencyKey: bodyKey, ...spec } = body;
-    const idempotencyKey = bodyKey ?? idempotencyHeader(req);
+    // the header is checked even beside a body key, and two different keys are refused: which of
+    // them would a retry be matched by?
+    const headerKey = idempotencyHeader(req);
+    if (bodyKey !== undefined && headerKey !== undefined && bodyKey !== headerKey)
+      throw new InvalidRequest(
+        "The Idempotency-Key header and the body's idempotencyKey differ; send one key.",
+        "idempotencyKey",
+      );
+    const idempotencyKey = bodyKey ?? headerKey;
     const job = await ctx.engine.submit({
       consumerId,
       spec,
