@@ -68,6 +68,24 @@ export function redemptionEvent(r: RedemptionInput): LedgerEvent {
   return { id: r.id, kind: "redeem", at: r.at, transfers };
 }
 
+/**
+ * A verifier's audit fee under on-chain settlement. The ledger's protocol:fees mirrors fees the
+ * Escrow contract has yet to pay the fee recipient, and each redemption debits it by the full fee
+ * of the jobs redeemed; paying audit fees out of it would leave a later redemption's mirror short.
+ * So the operator pays them from outside the ledger (the fee income it collects on chain), as a
+ * deposit of the operator into the verifier's earnings.
+ */
+export function chainAuditFeeEvent(
+  id: string,
+  jobId: string,
+  verifierId: string,
+  amount: bigint,
+  at: number,
+): LedgerEvent {
+  const transfers = amount > 0n ? [{ from: EXTERNAL, to: accounts.earnings(verifierId), amount }] : [];
+  return { id, kind: "audit_fee", jobId, at, transfers };
+}
+
 /** The id under which a chain log is mirrored, so replays and rescans post once. */
 export function chainEventId(chainId: number, txHash: string, logIndex: number): string {
   return `chain:${chainId}:${txHash.toLowerCase()}:${logIndex}`;

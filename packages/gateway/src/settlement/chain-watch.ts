@@ -3,6 +3,8 @@
 // account. Every posting is keyed by the log (chain:<chainId>:<tx>:<index>), so a rescan after a
 // restart, which starts again from block 0, posts nothing twice. Withdrawals from custodial
 // addresses (withdrawals.ts) leave the consumer's available balance the same way.
+// A redemption whose mirror fails is logged, listed (unmirrored()) and retried on every poll, in
+// order per consumer–provider pair, while the cursor moves on: one bad log must not stop the mirror.
 import { type Deployment, EscrowAbi } from "@tessera/chain";
 import { chainEventId, redemptionEvent, withdrawEvent } from "@tessera/core";
 import type { Store } from "@tessera/store";
@@ -22,8 +24,20 @@ export interface ChainWatchDeps {
   now?: () => number;
 }
 
+/** A Redeemed log the ledger could not mirror yet: retried on every poll until it posts. */
+export interface UnmirroredRedemption {
+  id: string;
+  consumer: string;
+  provider: string;
+  cumulative: bigint;
+  error: string;
+  since: number;
+}
+
 export class ChainWatch {
   private next = 0n;
+  /** failed redemption mirrors, oldest first; a rescan from block 0 after a restart finds them again */
+  private readonly stuck = new Map<string, UnmirroredRedemption>();
   private readonly loop: PollLoop;
 
   constructor(private readonly d: ChainWatchDeps) {
@@ -44,7 +58,7 @@ export class ChainWatch {
   /** One pass over the blocks since the last: deposits first, then redemptions. */
   async poll(): Promise<void> {
     const head = await this.d.client.getBlockNumber();
-    if (head < this.next) return;
+    if (head < this.next) return this.mirrorRedemptions([...this.stuck.values()]);
     const range = { address: this.d.deployment.escrow, abi: EscrowAbi, fromBlock: this.next, toBlock: head } as const;
     const deposits = await this.d.client.getContractEvents({ ...range, eventName: "Deposited" });
     const seen = new Set<string>();
@@ -57,16 +71,14 @@ export class ChainWatch {
       else this.d.log.debug({ address: addr }, "deposit to an address this gateway does not hold");
     }
     const redemptions = await this.d.client.getContractEvents({ ...range, eventName: "Redeemed" });
+    const pending: Omit<UnmirroredRedemption, "error" | "since">[] = [...this.stuck.values()];
     for (const l of redemptions) {
       const { consumer, provider, cumulative } = l.args;
       if (!consumer || !provider || cumulative === undefined) continue;
-      await this.mirrorRedemption(
-        consumer,
-        provider,
-        cumulative,
-        chainEventId(this.d.deployment.chainId, l.transactionHash, l.logIndex),
-      );
+      const id = chainEventId(this.d.deployment.chainId, l.transactionHash, l.logIndex);
+      if (!this.stuck.has(id)) pending.push({ id, consumer, provider, cumulative });
     }
+    await this.mirrorRedemptions(pending);
     const withdrawals = await this.d.client.getContractEvents({ ...range, eventName: "Withdrawn" });
     for (const l of withdrawals) {
       const { consumer, amount } = l.args;
@@ -90,6 +102,46 @@ export class ChainWatch {
         );
     }
     this.next = head + 1n;
+  }
+
+  /** Redemptions the ledger has not mirrored yet (each also logged when it failed). */
+  unmirrored(): UnmirroredRedemption[] {
+    return [...this.stuck.values()];
+  }
+
+  /**
+   * Mirrors each redemption; one that fails is kept for the next poll instead of stopping the rest.
+   * A pair's later redemptions wait behind its failed one: each posts the difference from the one
+   * marked redeemed before it, so mirroring them out of order would debit the same money twice.
+   */
+  private async mirrorRedemptions(items: Omit<UnmirroredRedemption, "error" | "since">[]): Promise<void> {
+    const blocked = new Set<string>();
+    for (const it of items) {
+      const pair = `${it.consumer.toLowerCase()}:${it.provider.toLowerCase()}`;
+      const prior = this.stuck.get(it.id);
+      let error: string | undefined;
+      if (blocked.has(pair)) error = prior?.error ?? "an earlier redemption of this pair is not mirrored yet";
+      else {
+        try {
+          await this.mirrorRedemption(it.consumer, it.provider, it.cumulative, it.id);
+        } catch (e) {
+          error = (e as Error).message;
+        }
+      }
+      if (error === undefined) {
+        if (prior) this.d.log.info({ id: it.id }, "redemption mirrored after an earlier failure");
+        this.stuck.delete(it.id);
+        continue;
+      }
+      blocked.add(pair);
+      if (!prior) {
+        this.d.log.error(
+          { id: it.id, consumer: it.consumer, provider: it.provider, cumulative: it.cumulative.toString(), error },
+          "redemption not mirrored; retrying on every poll",
+        );
+        this.stuck.set(it.id, { ...it, error, since: this.d.now?.() ?? Date.now() });
+      }
+    }
   }
 
   private async mirrorRedemption(consumer: string, provider: string, cumulative: bigint, id: string): Promise<void> {

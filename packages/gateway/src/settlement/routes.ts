@@ -57,6 +57,13 @@ export function settlementRoutes(app: FastifyInstance, ctx: RouteContext, s: Run
 
   app.get("/v1/settlement", async () => ({ object: "settlement", ...s.settlement.info() }));
 
+  // redemptions on chain the ledger could not mirror yet: each is retried on every poll of the chain
+  app.get("/v1/admin/settlement/unmirrored", async (req) => {
+    requireAdmin(req);
+    const data = (s.unmirrored?.() ?? []).map((u) => ({ ...u, cumulative: u.cumulative.toString() }));
+    return { object: "list", data };
+  });
+
   app.get("/v1/settlement/account", async (req) => {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     return { object: "settlement_account", ...(await s.settlement.account(consumerId)) };

@@ -12,7 +12,7 @@ import type { Engine } from "../engine/engine.js";
 import type { ChainVerification } from "../verification/chain.js";
 import type { VerificationCoordinator } from "../verification/coordinator.js";
 import { ChainSlasher } from "./chain-slasher.js";
-import { ChainWatch } from "./chain-watch.js";
+import { ChainWatch, type UnmirroredRedemption } from "./chain-watch.js";
 import { DEFAULT_VOUCHER_CREDIT } from "./config.js";
 import { Custody } from "./custody.js";
 import { ChainEvidence } from "./evidence.js";
@@ -48,6 +48,8 @@ export interface RunningEvm {
   selfSigned: SelfSignedVouchers;
   /** nodes' ProviderRegistry stake, cached for the explorer */
   stakes: RegistryStakes;
+  /** Redeemed logs the ledger has not mirrored yet (each logged as an error; retried on every poll) */
+  unmirrored(): UnmirroredRedemption[];
   stop(): Promise<void>;
 }
 
@@ -162,6 +164,7 @@ export async function startEvmSettlement(
     withdrawals,
     selfSigned,
     stakes,
+    unmirrored: () => watch.unmirrored(),
     attach(c) {
       coordinator = c;
       c.chain = chain;

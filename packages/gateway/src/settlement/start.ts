@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { GatewayConfig } from "../config.js";
 import type { Engine } from "../engine/engine.js";
 import type { VerificationCoordinator } from "../verification/coordinator.js";
+import type { UnmirroredRedemption } from "./chain-watch.js";
 import type { EvmSettlement } from "./evm.js";
 import { LocalSettlement } from "./local.js";
 import type { RegistryStakes } from "./registry-stakes.js";
@@ -26,6 +27,8 @@ export interface RunningSettlement {
   selfSigned?: SelfSignedVouchers;
   /** --settlement evm: nodes' ProviderRegistry stake, cached */
   stakes?: RegistryStakes;
+  /** --settlement evm: Redeemed logs the ledger has not mirrored yet (retried on every poll) */
+  unmirrored?(): UnmirroredRedemption[];
   stop(): Promise<void>;
 }
 

@@ -9,6 +9,7 @@ import {
   auditFeeEvent,
   auditProbabilityWithReputation,
   type CastVerdict,
+  chainAuditFeeEvent,
   decideAudit,
   dissenters,
   drawPassRecheck,
@@ -548,8 +549,11 @@ export class VerificationCoordinator {
   private async payFee(audit: PendingAudit, verifierId: string): Promise<void> {
     const fee = feeOf(audit.job.cost ?? 0n, this.deps.config.auditFeeBps);
     if (fee === 0n) return;
+    // on chain, redemptions debit protocol:fees by the full fee of the jobs redeemed: the audit fee
+    // is the operator's, from the fee income it collects there (core/settlement/chain.ts)
+    const pay = this.chain ? chainAuditFeeEvent : auditFeeEvent;
     const r = await this.deps.writer.write({
-      ledger: auditFeeEvent(`audit:${audit.id}:${verifierId}:fee`, audit.job.id, verifierId, fee, this.now()),
+      ledger: pay(`audit:${audit.id}:${verifierId}:fee`, audit.job.id, verifierId, fee, this.now()),
     });
     if (!r.ok) this.log(audit).warn({ verifierId, err: r.error.message }, "audit fee not paid");
   }

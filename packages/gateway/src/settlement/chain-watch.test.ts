@@ -1,0 +1,146 @@
+// The chain mirror against a real in-process devnet: a Redeemed log the ledger cannot post is
+// logged, listed and retried, in order per pair, while the mirror goes on past it.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { clientsFor, DEVNET_DEPLOYER_KEY, EscrowAbi, signVoucher, startDevnet, TestTokenAbi } from "@tessera/chain";
+import {
+  accounts,
+  auditFeeEvent,
+  checkInvariants,
+  EXTERNAL,
+  escrowEvent,
+  FEES,
+  type LedgerEvent,
+  settleEvent,
+} from "@tessera/core";
+import { openStore } from "@tessera/store";
+import pino from "pino";
+import { createPublicClient, createWalletClient, type Hex, http } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { expect, it } from "vitest";
+import { GroupWriter } from "../engine/writer.js";
+import { ChainWatch } from "./chain-watch.js";
+import { Custody } from "./custody.js";
+import { EvmSettlement } from "./evm.js";
+
+it("logs and skips a redemption it cannot mirror, goes on past it, and posts it on a later poll once it can", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "chain-watch-"));
+  const devnet = await startDevnet({ port: 0, out: join(dir, "deployment.json") });
+  const store = await openStore(":memory:");
+  try {
+    const dep = devnet.deployment;
+    const clients = await clientsFor(devnet.url, DEVNET_DEPLOYER_KEY);
+    const pub = createPublicClient({ chain: clients.wallet.chain, transport: http(devnet.url), cacheTime: 0 });
+    const mined = async (h: Promise<Hex>) => pub.waitForTransactionReceipt({ hash: await h });
+    const writer = new GroupWriter(store);
+    const post = async (ev: LedgerEvent) => {
+      const r = await writer.write({ ledger: ev });
+      if (!r.ok) throw r.error;
+    };
+    const custody = new Custody(randomBytes(32));
+    const log = pino({ level: "silent" });
+    const evm = new EvmSettlement({
+      store,
+      writer,
+      client: pub as never,
+      deployment: dep,
+      custody,
+      evidence: {} as never,
+      selfSigned: { addressOf: () => undefined } as never,
+      log,
+    });
+    const watch = new ChainWatch({ store, writer, client: pub as never, deployment: dep, evm, log });
+    const addr = await evm.addressOf("c1");
+    const token = { address: dep.token, abi: TestTokenAbi } as const;
+    await mined(
+      clients.wallet.writeContract({
+        ...token,
+        functionName: "mint",
+        args: [clients.wallet.account.address, 100_000n],
+      }),
+    );
+    await mined(clients.wallet.writeContract({ ...token, functionName: "approve", args: [dep.escrow, 100_000n] }));
+    await mined(
+      clients.wallet.writeContract({
+        address: dep.escrow,
+        abi: EscrowAbi,
+        functionName: "depositFor",
+        args: [addr, 10_000n],
+      }),
+    );
+    await watch.poll();
+    expect(await store.balance(accounts.available("c1"))).toBe(10_000n);
+
+    const key = privateKeyToAccount(generatePrivateKey());
+    await mined(
+      clients.wallet.sendTransaction({
+        to: key.address,
+        value: 10n ** 18n,
+        chain: clients.wallet.chain ?? null,
+        account: clients.wallet.account,
+      }),
+    );
+    const provider = createWalletClient({ chain: clients.wallet.chain, transport: http(devnet.url), account: key });
+    const settleAndRedeem = async (jobs: string[], cumulative: bigint, net: bigint) => {
+      for (const j of jobs) {
+        await post(escrowEvent(j, "c1", 1_000n, 1));
+        await post(
+          settleEvent({
+            jobId: j,
+            consumerId: "c1",
+            providerId: "p1",
+            escrowed: 1_000n,
+            cost: 1_000n,
+            feeBps: dep.params.feeBps,
+            at: 2,
+          }),
+        );
+      }
+      const v = { consumer: addr, provider: key.address, cumulative };
+      const signature = await signVoucher(custody.account("c1"), dep.chainId, dep.escrow, v);
+      await store.settlement.putVoucher({
+        consumerId: "c1",
+        providerId: "p1",
+        consumerAddress: addr,
+        providerAddress: key.address,
+        cumulative,
+        net,
+        signature,
+        redeemed: false,
+        at: 4,
+      });
+      return mined(
+        provider.writeContract({ address: dep.escrow, abi: EscrowAbi, functionName: "redeem", args: [v, signature] }),
+      );
+    };
+
+    // three jobs' fees (150) less 100 already paid out of protocol:fees: the redemption cannot be mirrored
+    const first = await settleAndRedeem(["j1", "j2", "j3"], 3_000n, 2_850n);
+    await post(auditFeeEvent("audit:a1:v1:fee", "j1", "v1", 100n, 3));
+    await expect(watch.poll()).resolves.toBeUndefined();
+    expect(watch.unmirrored().map((u) => u.cumulative)).toEqual([3_000n]);
+    // the mirror went on past the failed log
+    expect((watch as unknown as { next: bigint }).next).toBe(first.blockNumber + 1n);
+
+    // two more jobs put 100 into fees: the retry mirrors the first; the next redemption is short again
+    await settleAndRedeem(["j4", "j5"], 5_000n, 4_750n);
+    await watch.poll();
+    expect(watch.unmirrored().map((u) => u.cumulative)).toEqual([5_000n]);
+    expect(await store.balance(accounts.earnings("p1"))).toBe(1_900n);
+
+    // once the shortfall is made good, it posts, once
+    await post({ id: "fees-topup", kind: "deposit", at: 5, transfers: [{ from: EXTERNAL, to: FEES, amount: 100n }] });
+    await watch.poll();
+    await watch.poll();
+    expect(watch.unmirrored()).toEqual([]);
+    expect(await store.balance(accounts.earnings("p1"))).toBe(0n);
+    expect(await store.balance(FEES)).toBe(0n);
+    expect(checkInvariants(await store.balances()).problems).toEqual([]);
+  } finally {
+    await store.close();
+    await devnet.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
