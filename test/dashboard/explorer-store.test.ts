@@ -73,6 +73,9 @@ function explorerContract(open: () => Promise<Store>): void {
 
     const top = page.rows[0];
     const history = await store.explorer.providerHistory(top?.id ?? "", 0, 60_000);
+    // whole minutes: the seeded jobs span 10 of them, so at most 11 buckets however many jobs
+    expect(history.length).toBeLessThanOrEqual(11);
+    expect(history.every((b) => b.at % 60_000 === 0)).toBe(true);
     // what the provider was paid, net of the protocol fee (the seed charges one), not its jobs' gross cost
     const earned = history.reduce((s, b) => s + b.earned, 0n);
     expect(earned).toBeGreaterThan(0n);

@@ -303,7 +303,8 @@ export class ExplorerQueries {
     const jobs = await this.db
       .selectFrom("jobs")
       .select((eb) => [
-        sql<DbInt>`(finished_at / ${bucketMs})`.as("b"),
+        // a literal: better-sqlite3 binds a JS number as REAL, and REAL division makes every job its own bucket
+        sql<DbInt>`(finished_at / ${sql.lit(Math.trunc(bucketMs))})`.as("b"),
         eb.fn.sum<DbInt>(sql`case when status = 'completed' then 1 else 0 end`).as("completed"),
         eb.fn.sum<DbInt>(sql`case when status = 'failed' then 1 else 0 end`).as("failed"),
       ])
@@ -313,7 +314,10 @@ export class ExplorerQueries {
       .execute();
     const paid = await this.db
       .selectFrom("postings")
-      .select((eb) => [sql<DbInt>`(at / ${bucketMs})`.as("b"), eb.fn.sum<DbInt>("amount").as("earned")])
+      .select((eb) => [
+        sql<DbInt>`(at / ${sql.lit(Math.trunc(bucketMs))})`.as("b"),
+        eb.fn.sum<DbInt>("amount").as("earned"),
+      ])
       .where("to_account", "=", accounts.earnings(providerId))
       .where("kind", "=", "settle")
       .where("at", ">=", from)
