@@ -9,7 +9,7 @@ import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
 import { queryInt } from "../routes/query.js";
 import { cached } from "./cache.js";
-import { accountConsumer, ConsumerHidden, seesConsumer, viewerResolver } from "./privacy.js";
+import { accountAs, accountConsumer, ConsumerHidden, PUBLIC, seesConsumer, viewerResolver } from "./privacy.js";
 import { auditView, jobDetailView, jobSummaryView, postingView } from "./views.js";
 
 const Id = z.string().min(1).max(100);
@@ -125,7 +125,11 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
           detail:
             negatives.length === 0
               ? `${balances.size - 1} internal accounts, none below zero`
-              : `negative: ${negatives.slice(0, 5).join(", ")}`,
+              : // the report is public: another consumer's account is named as consumer:*:…
+                `negative: ${negatives
+                  .slice(0, 5)
+                  .map((a) => accountAs(PUBLIC, a))
+                  .join(", ")}`,
         },
         {
           name: "journal",
@@ -134,7 +138,9 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
           detail:
             mismatches.length === 0
               ? "balances match the sum of postings in minus out"
-              : mismatches.map((m) => `${m.account}: balance ${m.balance}, journal ${m.journal}`).join("; "),
+              : mismatches
+                  .map((m) => `${accountAs(PUBLIC, m.account)}: balance ${m.balance}, journal ${m.journal}`)
+                  .join("; "),
         },
       ],
     };
