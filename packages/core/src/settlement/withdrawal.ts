@@ -2,6 +2,9 @@
 // key): what may be withdrawn, and the next step of a withdrawal in flight. The Escrow contract
 // makes it two steps — requestWithdrawal, then withdraw after its delay — and the tokens then go
 // from the custodial address to the address the consumer named.
+import { accounts, EXTERNAL } from "../ledger/accounts.js";
+import type { LedgerEvent } from "../ledger/postings.js";
+
 export type WithdrawalStatus = "requested" | "withdrawn" | "paid" | "failed";
 
 export interface WithdrawalProgress {
@@ -29,4 +32,57 @@ export function nextWithdrawalStep(w: WithdrawalProgress, chainTime: number): Wi
   if (w.status === "requested") return chainTime >= w.readyAt ? "withdraw" : "wait";
   if (w.status === "withdrawn") return "transfer";
   return "done";
+}
+
+/**
+ * Where a custodial withdrawal's amount waits from the moment it is asked for until the Escrow
+ * contract pays it: out of `available`, so a job escrowed meanwhile cannot count it (the ledger
+ * refuses the overdraft), and a withdrawal cannot take what a job escrowed first holds.
+ */
+export const withdrawingAccount = (consumerId: string) => `consumer:${consumerId}:withdrawing`;
+
+/** Sets a requested withdrawal's amount aside, before the request is sent on chain. */
+export function withdrawalReserveEvent(
+  withdrawalId: string,
+  consumerId: string,
+  amount: bigint,
+  at: number,
+): LedgerEvent {
+  return {
+    id: `withdrawal:${withdrawalId}:reserve`,
+    kind: "withdraw",
+    at,
+    transfers: [{ from: accounts.available(consumerId), to: withdrawingAccount(consumerId), amount }],
+  };
+}
+
+/** Gives back what a withdrawal set aside and will not take: all of it when the request failed, else what was not paid. */
+export function withdrawalReleaseEvent(
+  withdrawalId: string,
+  consumerId: string,
+  amount: bigint,
+  at: number,
+): LedgerEvent {
+  const transfers =
+    amount > 0n ? [{ from: withdrawingAccount(consumerId), to: accounts.available(consumerId), amount }] : [];
+  return { id: `withdrawal:${withdrawalId}:release`, kind: "withdraw", at, transfers };
+}
+
+/**
+ * A Withdrawn log: the paid amount leaves from what was set aside for it; a withdrawal requested
+ * before amounts were set aside (or otherwise not reserved) takes the rest from `available`.
+ */
+export function withdrawnEvent(
+  id: string,
+  consumerId: string,
+  amount: bigint,
+  reserved: bigint,
+  at: number,
+): LedgerEvent {
+  const fromReserve = amount < reserved ? amount : reserved > 0n ? reserved : 0n;
+  const transfers = [
+    { from: withdrawingAccount(consumerId), to: EXTERNAL, amount: fromReserve },
+    { from: accounts.available(consumerId), to: EXTERNAL, amount: amount - fromReserve },
+  ].filter((t) => t.amount > 0n);
+  return { id, kind: "withdraw", at, transfers };
 }

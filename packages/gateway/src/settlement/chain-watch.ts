@@ -6,7 +6,7 @@
 // A redemption whose mirror fails is logged, listed (unmirrored()) and retried on every poll, in
 // order per consumer–provider pair, while the cursor moves on: one bad log must not stop the mirror.
 import { type Deployment, EscrowAbi } from "@tessera/chain";
-import { chainEventId, redemptionEvent, withdrawEvent } from "@tessera/core";
+import { chainEventId, redemptionEvent, withdrawingAccount, withdrawnEvent } from "@tessera/core";
 import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
 import type { PublicClient } from "viem";
@@ -86,8 +86,9 @@ export class ChainWatch {
       const consumerId = await this.d.store.settlement.consumerOfAddress(consumer);
       if (!consumerId) continue;
       const id = chainEventId(this.d.deployment.chainId, l.transactionHash, l.logIndex);
+      const reserved = await this.d.store.balance(withdrawingAccount(consumerId));
       const r = await this.d.writer.write({
-        ledger: withdrawEvent(id, consumerId, amount, this.d.now?.() ?? Date.now()),
+        ledger: withdrawnEvent(id, consumerId, amount, reserved, this.d.now?.() ?? Date.now()),
       });
       // only headroom is ever withdrawn, so this cannot overdraw; if it did, the rest of the chain
       // must still be mirrored, so it is reported rather than retried forever

@@ -126,6 +126,7 @@ export async function startEvmSettlement(
   slasher.start(Math.max(1_000, s.pollMs));
   const withdrawals = new CustodialWithdrawals({
     store,
+    writer: engine.writer,
     rpc: s.rpc ?? "",
     clients,
     deployment,

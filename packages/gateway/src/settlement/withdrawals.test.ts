@@ -11,6 +11,7 @@ import pino from "pino";
 import { createWalletClient, type Hex, http, keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { GroupWriter } from "../engine/writer.js";
 import { Custody } from "./custody.js";
 import { CustodialWithdrawals } from "./withdrawals.js";
 
@@ -39,6 +40,7 @@ describe("custodial withdrawal payouts across a crash", () => {
     custody = new Custody(randomBytes(32));
     withdrawals = new CustodialWithdrawals({
       store,
+      writer: new GroupWriter(store),
       rpc: devnet.url,
       clients,
       deployment: devnet.deployment,

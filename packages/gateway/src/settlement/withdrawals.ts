@@ -1,12 +1,13 @@
 // Consumers' withdrawals through the custodian (--settlement evm). The gateway holds the custodial
 // key, so it acts for the consumer: Escrow.requestWithdrawal from the custodial address, then after
 // the contract's delay Escrow.withdraw, then a token transfer to the address the consumer named.
-// Only headroom may leave (core's withdrawalRefusal), and a requested amount stops counting as
-// headroom at once, so vouchers already promised stay redeemable. The gateway's own account pays
+// Only headroom may leave (core's withdrawalRefusal), and a requested amount is set aside on the
+// ledger (available → withdrawing) before the request is sent, so a job escrowed at the same time
+// cannot count it too: vouchers already promised stay redeemable. The gateway's own account pays
 // the custodial address's gas. The ledger mirrors the Withdrawn log (chain-watch.ts).
 import { randomUUID } from "node:crypto";
 import { type Clients, type Deployment, decodeRevert, EscrowAbi, TestTokenAbi } from "@tessera/chain";
-import { nextWithdrawalStep, withdrawalRefusal } from "@tessera/core";
+import { nextWithdrawalStep, withdrawalRefusal, withdrawalReleaseEvent, withdrawalReserveEvent } from "@tessera/core";
 import { InsufficientBalance, TesseraError } from "@tessera/protocol";
 import type { ChainWithdrawalRow, Store } from "@tessera/store";
 import type { Logger } from "pino";
@@ -20,6 +21,7 @@ import {
   keccak256,
   parseEventLogs,
 } from "viem";
+import type { GroupWriter } from "../engine/writer.js";
 import type { Custody } from "./custody.js";
 import type { EvmSettlement } from "./evm.js";
 import { PollLoop } from "./poll-loop.js";
@@ -29,6 +31,8 @@ const GAS_TOPUP = 10n ** 16n;
 
 export interface WithdrawalDeps {
   store: Store;
+  /** sets requested amounts aside on the ledger, through the same writer as the engine's escrows */
+  writer: Pick<GroupWriter, "write">;
   rpc: string;
   /** the gateway's own account, which pays gas */
   clients: Clients;
@@ -75,21 +79,34 @@ export class CustodialWithdrawals {
       if (refusal && amount > headroom && !open)
         throw new InsufficientBalance(amount, headroom, "This withdrawal asks for");
       if (refusal) throw new TesseraError("withdrawal_refused", 409, refusal, "invalid_request_error");
-      const wallet = this.wallet(consumerId);
-      await this.ensureGas(wallet.account.address);
-      const hash = await wallet.writeContract({
-        chain: wallet.chain ?? null,
-        address: this.d.deployment.escrow,
-        abi: EscrowAbi,
-        functionName: "requestWithdrawal",
-        args: [amount],
+      const id = `wd_${randomUUID().replaceAll("-", "")}`;
+      // the ledger refuses the overdraft when a job's escrow took part of the amount since the check
+      const reserved = await this.d.writer.write({
+        ledger: withdrawalReserveEvent(id, consumerId, amount, this.now()),
       });
-      const r = await this.d.clients.public.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-      if (r.status !== "success") throw new Error(`requestWithdrawal ${hash} reverted`);
+      if (!reserved.ok) throw reserved.error;
+      const wallet = this.wallet(consumerId);
+      let r: Awaited<ReturnType<typeof this.d.clients.public.waitForTransactionReceipt>>;
+      let hash: Hex;
+      try {
+        await this.ensureGas(wallet.account.address);
+        hash = await wallet.writeContract({
+          chain: wallet.chain ?? null,
+          address: this.d.deployment.escrow,
+          abi: EscrowAbi,
+          functionName: "requestWithdrawal",
+          args: [amount],
+        });
+        r = await this.d.clients.public.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+        if (r.status !== "success") throw new Error(`requestWithdrawal ${hash} reverted`);
+      } catch (err) {
+        await this.d.writer.write({ ledger: withdrawalReleaseEvent(id, consumerId, amount, this.now()) });
+        throw err;
+      }
       const [log] = parseEventLogs({ abi: EscrowAbi, logs: r.logs, eventName: "WithdrawalRequested" });
       const now = this.now();
       const row: ChainWithdrawalRow = {
-        id: `wd_${randomUUID().replaceAll("-", "")}`,
+        id,
         consumerId,
         fromAddress: wallet.account.address,
         toAddress: getAddress(to),
@@ -165,6 +182,11 @@ export class CustodialWithdrawals {
       if (!found) throw err;
       ({ paid, tx } = found);
     }
+    // what was set aside and not paid (redemptions meanwhile took it) is the consumer's again
+    const released = await this.d.writer.write({
+      ledger: withdrawalReleaseEvent(w.id, w.consumerId, paid < w.amount ? w.amount - paid : 0n, this.now()),
+    });
+    if (!released.ok) throw released.error;
     await this.save(w, { status: paid > 0n ? "withdrawn" : "paid", withdrawTx: tx, paid, error: null });
     this.d.log.info({ consumerId: w.consumerId, paid: paid.toString(), tx }, "withdrawn from escrow");
   }
