@@ -133,4 +133,29 @@ describe("ChainEvidence", () => {
     ]);
     expect(await ev.acceptVerdict("aud_1", job, session("v2"), verdict(good))).toMatch(/no eth address/);
   });
+
+  it("refuses a verdict whose signed issuedAt is more than 5 minutes from the gateway's clock", async () => {
+    // a backdated issuedAt would put the verdict before any canary's commitment on chain
+    ev = new ChainEvidence({ store, deployment, custody, now: () => 1_000_000_000 });
+    const sig = await evidenceSigner(providerKey).signResult(domain, claim(1_000n));
+    await ev.acceptResult(job, provider, result({ chainSignature: sig }));
+    const verdictAt = async (issuedAt: number): Promise<VerdictMessage> => ({
+      type: "verdict",
+      auditId: "aud_1",
+      jobId: "job_1",
+      report: { pass: false, reasons: [], checks: [], metrics: {} },
+      signature: "ed25519",
+      elapsedMs: 1,
+      chain: {
+        issuedAt,
+        signature: await evidenceSigner(verifierKey).signVerdict(domain, claim(1_000n), false, issuedAt),
+      },
+    });
+    expect(await ev.acceptVerdict("aud_1", job, verifier, await verdictAt(1))).toMatch(/from the gateway's clock/);
+    expect(await ev.acceptVerdict("aud_1", job, verifier, await verdictAt(1_000_000 - 301))).toMatch(/gateway's clock/);
+    expect(await ev.acceptVerdict("aud_1", job, verifier, await verdictAt(1_000_000 + 301))).toMatch(/gateway's clock/);
+    expect(await store.chain.verdicts("aud_1")).toEqual([]);
+    expect(await ev.acceptVerdict("aud_1", job, verifier, await verdictAt(1_000_000 - 299))).toBeUndefined();
+    expect(await store.chain.verdicts("aud_1")).toMatchObject([{ verifierId: "v1", issuedAt: 1_000_000 - 299 }]);
+  });
 });

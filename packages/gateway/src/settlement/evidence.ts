@@ -16,6 +16,13 @@ import { type Address, getAddress } from "viem";
 import type { ProviderSession } from "../engine/sessions.js";
 import type { Custody } from "./custody.js";
 
+/**
+ * How far a verdict's signed issuedAt (seconds) may be from the gateway's clock. The Slashing
+ * contract trusts issuedAt to tell whether a verdict came after a canary's commitment, so a
+ * verifier backdating it would be immune to canary slashing; verifiers sign it as they answer.
+ */
+export const VERDICT_CLOCK_WINDOW_S = 300;
+
 export interface ChainEvidenceDeps {
   store: Store;
   deployment: Deployment;
@@ -122,6 +129,9 @@ export class ChainEvidence {
     if (!msg.chain) return "no EIP-712 verdict signature (the gateway settles on chain)";
     const { issuedAt, signature } = msg.chain;
     const valid = msg.report.pass;
+    const skew = issuedAt - Math.floor(this.now() / 1000);
+    if (skew > VERDICT_CLOCK_WINDOW_S || skew < -VERDICT_CLOCK_WINDOW_S)
+      return `verdict issuedAt ${issuedAt} is ${skew} s from the gateway's clock (at most ${VERDICT_CLOCK_WINDOW_S} s either way)`;
     if (!(await signedBy(() => recoverVerdictSigner(this.domain(), r, valid, issuedAt, signature), address)))
       return "EIP-712 verdict signature is not by the verifier's registered eth address";
     await this.d.store.chain.putVerdict({
