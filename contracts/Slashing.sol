@@ -54,7 +54,7 @@ contract Slashing is EIP712 {
     mapping(bytes32 => bool) public flagged;
     /// consumer => provider => amount already refunded from that provider's stake
     mapping(address => mapping(address => uint256)) public refunded;
-    /// verdict struct hash => verifier already slashed for it
+    /// keccak256(abi.encode(verdict struct hash, verifier)) => that verifier already slashed for it
     mapping(bytes32 => bool) public verdictSlashed;
     /// keccak256(abi.encode(jobId, answerHash, salt)) => block time of the commitment
     mapping(bytes32 => uint64) public canaryCommittedAt;
@@ -179,15 +179,17 @@ contract Slashing is EIP712 {
         bytes32 salt
     ) external returns (uint256 taken) {
         bytes32 vh = verdictHash(v);
-        if (verdictSlashed[vh]) revert EvidenceUsed();
         if (v.result != resultHash(r)) revert VerdictForOtherResult();
         uint64 committedAt = canaryCommittedAt[keccak256(abi.encode(r.jobId, answerHash, salt))];
         if (committedAt == 0) revert UnknownCanary();
         if (v.issuedAt < committedAt) revert VerdictBeforeCanary();
         if (v.valid == (r.outputHash == answerHash)) revert VerdictWasRight();
         address verifier = ECDSA.recover(_hashTypedDataV4(vh), verifierSig);
+        // two verifiers can sign the very same verdict (same result, answer and second): each is slashed once
+        bytes32 used = keccak256(abi.encode(vh, verifier));
+        if (verdictSlashed[used]) revert EvidenceUsed();
         if (!registry.nodeOf(verifier).registered) revert VerifierNotStaked(verifier);
-        verdictSlashed[vh] = true;
+        verdictSlashed[used] = true;
         ProviderRegistry.Node memory n = registry.nodeOf(verifier);
         uint256 stake = n.bonded + n.unbonding;
         uint256 want = verifierPenalty < stake ? verifierPenalty : stake;

@@ -171,6 +171,19 @@ describe("Slashing", () => {
       );
     });
 
+    it("slashes each of two verifiers that signed the very same wrong verdict, each once", async () => {
+      const r = result({ outputHash: keccak256(toHex("wrong")) });
+      await commit(r);
+      const v = { result: resultStructHash(r), valid: true, issuedAt: await now() };
+      const sigA = await signVerdict(f.acc.verifierA, f.chainId, f.dep.slashing, v);
+      const sigB = await signVerdict(f.acc.verifierB, f.chainId, f.dep.slashing, v);
+      await f.wait(f.c.outsider.slashing.write.slashVerifier([r, v, sigA, answer, salt]));
+      await f.wait(f.c.outsider.slashing.write.slashVerifier([r, v, sigB, answer, salt]));
+      expect(await stakeOf(f.acc.verifierA.address)).toBe(1_700n);
+      expect(await stakeOf(f.acc.verifierB.address)).toBe(1_700n);
+      await expectRevert(f.c.outsider.slashing.simulate.slashVerifier([r, v, sigB, answer, salt]), "EvidenceUsed");
+    });
+
     it("slashes a verifier that passed a wrong canary result", async () => {
       const r = result({ outputHash: keccak256(toHex("wrong")) });
       await commit(r);
