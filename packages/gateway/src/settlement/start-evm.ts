@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { clientsFor, loadOrCreateEthKey, readDeployment, stakeOf } from "@tessera/chain";
 import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
-import { createPublicClient, type Hex, http } from "viem";
+import { createPublicClient, http } from "viem";
 import { generatePrivateKey } from "viem/accounts";
 import type { GatewayConfig } from "../config.js";
 import type { Engine } from "../engine/engine.js";
@@ -21,20 +21,27 @@ import { RegistryStakes } from "./registry-stakes.js";
 import { SelfSignedVouchers } from "./self-signed.js";
 import { CustodialWithdrawals } from "./withdrawals.js";
 
-function custodyFile(config: GatewayConfig): string | undefined {
-  if (config.settlement.custodyKeyFile) return config.settlement.custodyKeyFile;
-  if (config.db === ":memory:" || /^postgres(ql)?:\/\//.test(config.db)) return undefined;
-  return join(dirname(config.db), "custody.key");
-}
+const isPostgres = (db: string) => /^postgres(ql)?:\/\//.test(db);
 
-/** The gateway's own chain key: submits slashing evidence and pays its gas. */
-function chainKey(config: GatewayConfig): Hex {
-  const file =
-    config.settlement.chainKeyFile ??
-    (config.db === ":memory:" || /^postgres(ql)?:\/\//.test(config.db)
-      ? undefined
-      : join(dirname(config.db), "gateway.eth.key"));
-  return file ? loadOrCreateEthKey(file).privateKey : generatePrivateKey();
+/**
+ * Where the custody seed and the gateway's chain key live: the named files, else beside the SQLite
+ * file. On PostgreSQL there is no such place, and a key made up at each start would put consumers'
+ * deposits at addresses no later start holds keys for, so both flags are required there. With
+ * :memory: a fresh key each start is kept: the store forgets every account and job at exit anyway.
+ */
+export function evmKeyFiles(config: GatewayConfig): { custody?: string; chain?: string } {
+  const s = config.settlement;
+  if (isPostgres(config.db)) {
+    const missing = [s.custodyKeyFile ? "" : "--custody-key", s.chainKeyFile ? "" : "--chain-key"].filter(Boolean);
+    if (missing.length > 0)
+      throw new Error(
+        `--settlement evm with a PostgreSQL --db needs ${missing.join(" and ")} <file>: there is no SQLite file to keep ` +
+          "the key beside, and a new key at each start would strand consumers' deposits at addresses no one holds keys for",
+      );
+  }
+  const beside = (name: string) =>
+    config.db === ":memory:" || isPostgres(config.db) ? undefined : join(dirname(config.db), name);
+  return { custody: s.custodyKeyFile ?? beside("custody.key"), chain: s.chainKeyFile ?? beside("gateway.eth.key") };
 }
 
 export interface RunningEvm {
@@ -60,6 +67,7 @@ export async function startEvmSettlement(
   log: Logger,
 ): Promise<RunningEvm> {
   const s = config.settlement;
+  const keys = evmKeyFiles(config);
   const deployment = readDeployment(s.contracts ?? "");
   const client = createPublicClient({ transport: http(s.rpc, { retryCount: 2 }), pollingInterval: 100 });
   let chainId: number;
@@ -78,7 +86,7 @@ export async function startEvmSettlement(
     throw new Error(
       `--fee-bps ${config.feeBps} differs from the Escrow contract's fee of ${deployment.params.feeBps} bps`,
     );
-  const custody = Custody.open(custodyFile(config));
+  const custody = Custody.open(keys.custody);
   const selfSigned = new SelfSignedVouchers({
     store,
     deployment,
@@ -105,7 +113,10 @@ export async function startEvmSettlement(
   const watch = new ChainWatch({ store, writer: engine.writer, client, deployment, evm, log });
   watch.start(s.pollMs);
   engine.settlement = evm;
-  const clients = await clientsFor(s.rpc ?? "", chainKey(config));
+  const clients = await clientsFor(
+    s.rpc ?? "",
+    keys.chain ? loadOrCreateEthKey(keys.chain).privateKey : generatePrivateKey(),
+  );
   let coordinator: VerificationCoordinator | undefined;
   // the gateway's account sends slashes, disputes and gas top-ups: one at a time, so nonces never clash
   let tail: Promise<unknown> = Promise.resolve();
