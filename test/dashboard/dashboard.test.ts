@@ -192,4 +192,40 @@ describe("dashboard in a real browser", () => {
     expect(BigInt(final.tessera.spent)).toBeGreaterThan(0n);
     await shot("account");
   }, 180_000);
+
+  it("pages on from the last row shown after live jobs pushed rows off the first page", async () => {
+    await page.goto(`${net.url}/account`);
+    await page.evaluate(`localStorage.removeItem("tessera.apiKey")`);
+    // more than a page of jobs, then the first page
+    const older = await Promise.all(
+      Array.from({ length: 55 }, (_, i) =>
+        client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64(`page ${i}`) } }),
+      ),
+    );
+    await Promise.all(older.map((j) => client.waitForJob(j.id)));
+    await page.goto(`${net.url}/jobs`);
+    await page.locator('[data-testid="jobs-table"] tbody tr').nth(49).waitFor();
+    // new jobs arrive live at the top and push as many rows off the bottom
+    const live = await Promise.all(
+      Array.from({ length: 7 }, (_, i) =>
+        client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64(`live ${i}`) } }),
+      ),
+    );
+    for (const j of live) await page.locator(`tr[data-job="${j.id}"]`).waitFor({ timeout: 30_000 });
+    const rows = page.locator('[data-testid="jobs-table"] tbody tr');
+    const first = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-job") ?? ""));
+    expect(first).toHaveLength(50);
+    await page.getByRole("button", { name: "Older →" }).click();
+    // the second page has loaded when its first row is not one of the first page's
+    await page.waitForFunction(
+      `!${JSON.stringify(first)}.includes(document.querySelector('[data-testid="jobs-table"] tbody tr')?.getAttribute("data-job"))`,
+    );
+    const second = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-job") ?? ""));
+    // the explorer's own order: the second page starts right after the first page's last row
+    const all = (await (await fetch(`${net.url}/v1/explorer/jobs?limit=200`)).json()) as { data: { id: string }[] };
+    const ids = all.data.map((j) => j.id);
+    const after = ids.indexOf(first.at(-1) ?? "");
+    expect(after).toBeGreaterThan(0);
+    expect(second.slice(0, 5)).toEqual(ids.slice(after + 1, after + 6));
+  }, 120_000);
 });

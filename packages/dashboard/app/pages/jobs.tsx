@@ -68,6 +68,19 @@ export function JobsTable(props: { jobs: JobRow[]; showConsumer?: boolean }) {
 
 const STATUSES = ["", "queued", "running", "completed", "failed", "cancelled"];
 
+const PAGE = 50;
+
+/** The list's order, as the explorer pages it: newest first, then by id. */
+function newerFirst(a: JobRow, b: JobRow): number {
+  return b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+interface Shown {
+  rows: JobRow[];
+  /** more jobs after the last row shown: "Older →" pages on from that row */
+  more: boolean;
+}
+
 export function JobsPage() {
   const { query } = useLocation();
   const f = {
@@ -78,31 +91,34 @@ export function JobsPage() {
     cursor: query.get("cursor") ?? "",
   };
   const key = JSON.stringify(f);
-  const { data, error } = useApi<{ data: JobRow[]; hasMore: boolean; nextCursor: string | null }>("/v1/explorer/jobs", { ...f, limit: 50 }, [key]);
-  const [rows, setRows] = useState<JobRow[]>([]);
+  const { data, error } = useApi<{ data: JobRow[]; hasMore: boolean; nextCursor: string | null }>("/v1/explorer/jobs", { ...f, limit: PAGE }, [key]);
+  const [shown, setShown] = useState<Shown>({ rows: [], more: false });
   const [search, setSearch] = useState(f.q);
-  useEffect(() => setRows(data?.data ?? []), [data]);
+  useEffect(() => setShown({ rows: data?.data ?? [], more: !!data?.hasMore }), [data]);
 
   const onLive = useCallback(
     (event: string, d: unknown) => {
       if (event !== "jobs") return;
       const changed = (d as { jobs: JobRow[] }).jobs;
-      setRows((prev) => {
+      const matches = (j: JobRow) =>
+        (!f.status || j.status === f.status) &&
+        (!f.runtime || j.runtime === f.runtime) &&
+        (!f.provider || j.provider === f.provider) &&
+        (!f.q || j.id.startsWith(f.q));
+      // a job belongs on this page only if it sorts before the last row shown (unless nothing follows
+      // it): an older one that changed is on a later page, and "Older →" pages on from the last row
+      const fresh = (s: Shown) => {
+        if (f.cursor) return [];
+        const known = new Set(s.rows.map((r) => r.id));
+        const last = s.rows.at(-1);
+        return changed.filter((j) => !known.has(j.id) && matches(j) && (!s.more || !last || newerFirst(j, last) < 0));
+      };
+      setShown((s) => {
         const byId = new Map(changed.map((j) => [j.id, j]));
-        const next = prev.map((r) => byId.get(r.id) ?? r);
-        if (!f.cursor) {
-          const known = new Set(prev.map((r) => r.id));
-          const fresh = changed.filter(
-            (j) =>
-              !known.has(j.id) &&
-              (!f.status || j.status === f.status) &&
-              (!f.runtime || j.runtime === f.runtime) &&
-              (!f.provider || j.provider === f.provider) &&
-              (!f.q || j.id.startsWith(f.q)),
-          );
-          next.unshift(...fresh.sort((a, b) => b.createdAt - a.createdAt));
-        }
-        return next.slice(0, 50);
+        const next = s.rows.map((r) => byId.get(r.id) ?? r);
+        next.push(...fresh(s));
+        next.sort(newerFirst);
+        return { rows: next.slice(0, PAGE), more: s.more || next.length > PAGE };
       });
     },
     [key],
@@ -146,8 +162,8 @@ export function JobsPage() {
         <button type="submit">Search</button>
       </form>
       {error ? <p class="error">{error.message}</p> : null}
-      <JobsTable jobs={rows} />
-      {data && rows.length === 0 ? <p class="muted">No jobs match.</p> : null}
+      <JobsTable jobs={shown.rows} />
+      {data && shown.rows.length === 0 ? <p class="muted">No jobs match.</p> : null}
       <div class="pager">
         {f.cursor ? (
           <button type="button" onClick={() => go({ cursor: "" })}>
@@ -156,8 +172,8 @@ export function JobsPage() {
         ) : (
           <span class="muted">Updating live</span>
         )}
-        {data?.hasMore && data.nextCursor ? (
-          <button type="button" onClick={() => go({ cursor: data.nextCursor ?? "" })}>
+        {shown.more && shown.rows.length > 0 ? (
+          <button type="button" onClick={() => go({ cursor: shown.rows.at(-1)?.id ?? "" })}>
             Older →
           </button>
         ) : null}
