@@ -228,4 +228,30 @@ describe("dashboard in a real browser", () => {
     expect(after).toBeGreaterThan(0);
     expect(second.slice(0, 5)).toEqual(ids.slice(after + 1, after + 6));
   }, 120_000);
+
+  it("keeps my jobs named as mine when live updates arrive, and names new ones too", async () => {
+    await page.goto(`${net.url}/account`);
+    await page.evaluate(`localStorage.setItem("tessera.apiKey", ${JSON.stringify(apiKey)})`);
+    const me = consumerId.slice(0, 12);
+    // a job no provider can take stays queued until it is cancelled
+    const waiting = await client.submitJob({
+      runtime: "wasm",
+      module: reverse,
+      input: { data: b64("nowhere") },
+      constraints: { regions: ["mars"] },
+    });
+    await page.goto(`${net.url}/jobs`);
+    const row = page.locator(`tr[data-job="${waiting.id}"]`);
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toContain(me);
+    await client.cancelJob(waiting.id);
+    await page.locator(`tr[data-job="${waiting.id}"][data-status="cancelled"]`).waitFor({ timeout: 30_000 });
+    // the live feed is public and does not name the consumer: the row must not forget it
+    await expect(row.textContent()).resolves.toContain(me);
+    expect(await row.textContent()).not.toContain("private");
+    // a job that first appears live is learnt to be mine with my key
+    const fresh = await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("fresh") } });
+    await page.locator(`tr[data-job="${fresh.id}"]`, { hasText: me }).waitFor({ timeout: 30_000 });
+    await page.evaluate(`localStorage.removeItem("tessera.apiKey")`);
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 // Jobs: every job on the network, newest first, filterable, updating live as jobs change.
-import { useCallback, useEffect, useState } from "preact/hooks";
-import { useApi, useLive } from "../api.js";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { api, apiKey, useApi, useLive } from "../api.js";
 import { ago, credits, num, short } from "../format.js";
 import { Link, navigate, useLocation } from "../router.js";
 
@@ -95,6 +95,26 @@ export function JobsPage() {
   const [shown, setShown] = useState<Shown>({ rows: [], more: false });
   const [search, setSearch] = useState(f.q);
   useEffect(() => setShown({ rows: data?.data ?? [], more: !!data?.hasMore }), [data]);
+  const current = useRef(shown);
+  current.current = shown;
+
+  // The live feed is public: it never names consumers. Rows fetched with your key keep the
+  // consumer they were shown with, and new rows learn theirs from one refetch with the key.
+  const owners = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(owners.current), [key]);
+  const learnOwners = () => {
+    clearTimeout(owners.current);
+    owners.current = setTimeout(() => {
+      api<{ data: JobRow[] }>("/v1/explorer/jobs", { ...f, limit: PAGE }).then(
+        (page) => {
+          const mine = new Map(page.data.filter((j) => j.consumer).map((j) => [j.id, j.consumer]));
+          if (mine.size === 0) return;
+          setShown((s) => ({ ...s, rows: s.rows.map((r) => (r.consumer || !mine.has(r.id) ? r : { ...r, consumer: mine.get(r.id) ?? null })) }));
+        },
+        () => {},
+      );
+    }, 300);
+  };
 
   const onLive = useCallback(
     (event: string, d: unknown) => {
@@ -113,9 +133,13 @@ export function JobsPage() {
         const last = s.rows.at(-1);
         return changed.filter((j) => !known.has(j.id) && matches(j) && (!s.more || !last || newerFirst(j, last) < 0));
       };
+      if (apiKey() && fresh(current.current).length > 0) learnOwners();
       setShown((s) => {
         const byId = new Map(changed.map((j) => [j.id, j]));
-        const next = s.rows.map((r) => byId.get(r.id) ?? r);
+        const next = s.rows.map((r) => {
+          const u = byId.get(r.id);
+          return u ? { ...u, consumer: u.consumer ?? r.consumer } : r;
+        });
         next.push(...fresh(s));
         next.sort(newerFirst);
         return { rows: next.slice(0, PAGE), more: s.more || next.length > PAGE };
