@@ -254,4 +254,35 @@ describe("dashboard in a real browser", () => {
     await page.locator(`tr[data-job="${fresh.id}"]`, { hasText: me }).waitFor({ timeout: 30_000 });
     await page.evaluate(`localStorage.removeItem("tessera.apiKey")`);
   }, 120_000);
+
+  it("names each provider account by what it holds on the ledger page", async () => {
+    const listed = (await (await fetch(`${net.url}/v1/explorer/providers?limit=1&sort=earnings`)).json()) as {
+      data: { id: string }[];
+    };
+    const p = listed.data[0];
+    if (!p) throw new Error("no provider listed");
+    const admin = async (path: string, body: Record<string, string>) => {
+      const r = await fetch(`${net.url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${net.adminKey}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(r.status).toBe(200);
+    };
+    await admin("/v1/admin/stake", { providerId: p.id, amount: "2000000000" });
+    await admin("/v1/admin/unbond", { providerId: p.id, amount: "1000000000" });
+    await page.goto(`${net.url}/ledger?prefix=provider%3A`);
+    for (const suffix of ["stake", "unbonding", "earnings"]) {
+      const name = page.locator(`[data-testid="accounts"] [data-account="provider:${p.id}:${suffix}"]`);
+      await name.waitFor();
+      await expect(name.textContent()).resolves.toBe(`provider:${p.id.slice(0, 10)}…:${suffix}`);
+    }
+    // the unbond posting moves stake to unbonding, and reads so
+    const unbond = page.locator('[data-testid="postings"] tr', { hasText: "unbond" }).first();
+    await unbond.waitFor();
+    await expect(unbond.locator(`[data-account="provider:${p.id}:stake"]`).textContent()).resolves.toMatch(/:stake$/);
+    await expect(unbond.locator(`[data-account="provider:${p.id}:unbonding"]`).textContent()).resolves.toMatch(
+      /:unbonding$/,
+    );
+  });
 });

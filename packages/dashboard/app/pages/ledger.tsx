@@ -24,10 +24,20 @@ interface Posting {
   amount: string;
 }
 
+/** A provider's accounts (earnings, stake, unbonding) link to the provider, named by their own suffix. */
 function AccountName(props: { name: string }) {
-  const m = /^provider:([0-9a-f]+):/.exec(props.name);
-  if (m?.[1]) return <Link href={`/providers/${m[1]}`} class="mono">{`provider:${short(m[1])}:earnings`}</Link>;
-  return <span class="mono">{props.name}</span>;
+  const m = /^provider:([0-9a-f]+):(.+)$/.exec(props.name);
+  if (m?.[1] && m[2])
+    return (
+      <Link href={`/providers/${m[1]}`} class="mono" title={props.name}>
+        <span data-account={props.name}>{`provider:${short(m[1])}:${m[2]}`}</span>
+      </Link>
+    );
+  return (
+    <span class="mono" data-account={props.name}>
+      {props.name}
+    </span>
+  );
 }
 
 export function LedgerPage() {
@@ -106,7 +116,7 @@ export function LedgerPage() {
               </button>
             ))}
           </div>
-          <table>
+          <table data-testid="accounts">
             <tbody>
               {(accounts.data?.data ?? []).map((a) => (
                 <tr key={a.name}>
@@ -132,7 +142,7 @@ export function LedgerPage() {
         </section>
         <section class="card">
           <h2>Postings</h2>
-          <table>
+          <table data-testid="postings">
             <tbody>
               {(postings.data?.data ?? []).map((p) => (
                 <tr key={p.id}>
