@@ -285,4 +285,37 @@ describe("dashboard in a real browser", () => {
       /:unbonding$/,
     );
   });
+
+  it("shows postings of jobs of the same second apart, and never fetches outside the explorer for a crafted id", async () => {
+    const jobs = await Promise.all(
+      Array.from({ length: 3 }, (_, i) =>
+        client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64(`same ${i}`) } }),
+      ),
+    );
+    await Promise.all(jobs.map((j) => client.waitForJob(j.id)));
+    await page.goto(`${net.url}/ledger`);
+    const shown = new Set<string>();
+    for (const j of jobs) {
+      const link = page.locator(`[data-testid="postings"] a[href="/jobs/${j.id}"]`).first();
+      await link.waitFor();
+      expect(await link.getAttribute("title")).toBe(j.id);
+      shown.add((await link.textContent()) ?? "");
+    }
+    expect(shown.size).toBe(3);
+
+    // a route id is data, not a path: the job page asks the explorer for that id and nothing else
+    const asked: string[] = [];
+    page.on("request", (r) => asked.push(new URL(r.url()).pathname));
+    await page.goto(`${net.url}/jobs/..%2F..%2Fadmin%2Fledger`);
+    await page.locator("p.error").waitFor();
+    await page.goto(`${net.url}/providers/..%2F..%2Fadmin%2Fledger`);
+    await page.locator("p.error").waitFor();
+    expect(asked.filter((p) => p.startsWith("/v1/") && !p.startsWith("/v1/explorer/"))).toEqual([]);
+
+    // what a provider's history charts is what it earned (net of the fee), and says so
+    const provider = jobs[0] ? (await client.waitForJob(jobs[0].id)).provider : null;
+    await page.goto(`${net.url}/providers/${provider}`);
+    await page.locator('[data-chart="Earned (credits per bucket)"]').waitFor();
+    expect(await page.locator('[data-chart^="Billed"]').count()).toBe(0);
+  });
 });

@@ -41,6 +41,15 @@ export function short(id: string | null | undefined, n = 10): string {
   return id.length > n + 2 ? `${id.slice(0, n)}…` : id;
 }
 
+/**
+ * The end of an id: job ids begin with their creation time, so jobs of the same second share
+ * their beginning and differ in their random end.
+ */
+export function tail(id: string | null | undefined, n = 10): string {
+  if (!id) return "—";
+  return id.length > n + 2 ? `…${id.slice(-n)}` : id;
+}
+
 export function pct(v: number | null | undefined): string {
   return v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)} %`;
 }

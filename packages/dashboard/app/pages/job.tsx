@@ -269,7 +269,7 @@ function steps(d: JobDetail): Step[] {
 }
 
 export function JobPage(props: { id: string }) {
-  const { data, error, reload } = useApi<JobDetail>(`/v1/explorer/jobs/${props.id}`, {}, [props.id]);
+  const { data, error, reload } = useApi<JobDetail>(`/v1/explorer/jobs/${encodeURIComponent(props.id)}`, {}, [props.id]);
   // audits are drawn and decided after the job has settled, with no job event: while an audit is
   // pending, or for a minute after the job finished without one, each overview sample reloads
   const pending = useRef(false);

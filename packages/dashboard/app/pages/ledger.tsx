@@ -1,7 +1,7 @@
 // Ledger: the invariants computed by the gateway over every balance and posting, the totals,
 // the accounts and the newest postings.
 import { useApi } from "../api.js";
-import { credits, short, time } from "../format.js";
+import { credits, short, tail, time } from "../format.js";
 import { Link, navigate, useLocation } from "../router.js";
 
 interface Ledger {
@@ -147,7 +147,17 @@ export function LedgerPage() {
               {(postings.data?.data ?? []).map((p) => (
                 <tr key={p.id}>
                   <td>{p.kind}</td>
-                  <td>{p.jobId ? <Link href={`/jobs/${p.jobId}`} class="mono">{short(p.jobId, 14)}</Link> : <span class="mono">{short(p.eventId, 14)}</span>}</td>
+                  <td>
+                    {p.jobId ? (
+                      <Link href={`/jobs/${encodeURIComponent(p.jobId)}`} class="mono" title={p.jobId}>
+                        {tail(p.jobId)}
+                      </Link>
+                    ) : (
+                      <span class="mono" title={p.eventId}>
+                        {tail(p.eventId)}
+                      </span>
+                    )}
+                  </td>
                   <td class="small">
                     <AccountName name={p.from} /> → <AccountName name={p.to} />
                   </td>

@@ -44,7 +44,7 @@ interface ProviderDetail extends Omit<ProviderRow, "models"> {
 }
 
 export function ProviderPage(props: { id: string }) {
-  const { data, error } = useApi<ProviderDetail>(`/v1/explorer/providers/${props.id}`, {}, [props.id]);
+  const { data, error } = useApi<ProviderDetail>(`/v1/explorer/providers/${encodeURIComponent(props.id)}`, {}, [props.id]);
   if (error) return <p class="error">{error.message}</p>;
   if (!data) return <p class="muted">Loading…</p>;
   const b = data.history.buckets;
@@ -213,7 +213,7 @@ export function ProviderPage(props: { id: string }) {
           ]}
           format={(v) => v.toFixed(0)}
         />
-        <Chart title="Billed (credits per bucket)" t={b.map((x) => x.at)} lines={[{ label: "billed", values: b.map((x) => Number(x.earned) / 1e9), color: "#d97706" }]} format={(v) => v.toFixed(6)} />
+        <Chart title="Earned (credits per bucket)" t={b.map((x) => x.at)} lines={[{ label: "earned", values: b.map((x) => Number(x.earned) / 1e9), color: "#d97706" }]} format={(v) => v.toFixed(6)} />
       </div>
       <h2>Recent jobs</h2>
       <table>
