@@ -104,7 +104,15 @@ export class EvmSettlement implements Settlement {
       const c = l.args.cumulative ?? 0n;
       if (c > (perProvider.get(p) ?? 0n)) perProvider.set(p, c);
     }
-    const redeemed = [...perProvider.values()].reduce((s, c) => s + c, 0n);
+    // only a redemption of a voucher this gateway recorded pays off settled work: one the consumer's
+    // key signed to itself or an accomplice (Escrow lets any named provider redeem at once) takes
+    // money out of the deposit and pays no provider, so it must not count as settled work redeemed
+    const paid = await Promise.all(
+      [...perProvider].map(async ([p, c]) =>
+        (await this.d.store.settlement.voucherByAddresses(address, p, c)) ? c : 0n,
+      ),
+    );
+    const redeemed = paid.reduce((s, c) => s + c, 0n);
     return { address, deposit, settled, redeemed, openEscrow, pendingWithdrawal: pending[0] };
   }
 
