@@ -1,10 +1,9 @@
 // The chain mirror against a real in-process devnet: a Redeemed log the ledger cannot post is
 // logged, listed and retried, in order per pair, while the mirror goes on past it.
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { clientsFor, DEVNET_DEPLOYER_KEY, EscrowAbi, signVoucher, startDevnet, TestTokenAbi } from "@tessera/chain";
+import { EscrowAbi, signVoucher, startDevnet } from "@tessera/chain";
 import {
   accounts,
   auditFeeEvent,
@@ -15,74 +14,22 @@ import {
   type LedgerEvent,
   settleEvent,
 } from "@tessera/core";
-import { openStore } from "@tessera/store";
-import pino from "pino";
-import { createPublicClient, createWalletClient, type Hex, http } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { expect, it } from "vitest";
-import { GroupWriter } from "../engine/writer.js";
-import { ChainWatch } from "./chain-watch.js";
-import { Custody } from "./custody.js";
-import { EvmSettlement } from "./evm.js";
+import { chainLedger } from "./test-chain.js";
 
 it("logs and skips a redemption it cannot mirror, goes on past it, and posts it on a later poll once it can", async () => {
   const dir = mkdtempSync(join(tmpdir(), "chain-watch-"));
   const devnet = await startDevnet({ port: 0, out: join(dir, "deployment.json") });
-  const store = await openStore(":memory:");
+  const { dep, store, writer, custody, watch, mined, deposit, fundedWallet } = await chainLedger(devnet);
   try {
-    const dep = devnet.deployment;
-    const clients = await clientsFor(devnet.url, DEVNET_DEPLOYER_KEY);
-    const pub = createPublicClient({ chain: clients.wallet.chain, transport: http(devnet.url), cacheTime: 0 });
-    const mined = async (h: Promise<Hex>) => pub.waitForTransactionReceipt({ hash: await h });
-    const writer = new GroupWriter(store);
     const post = async (ev: LedgerEvent) => {
       const r = await writer.write({ ledger: ev });
       if (!r.ok) throw r.error;
     };
-    const custody = new Custody(randomBytes(32));
-    const log = pino({ level: "silent" });
-    const evm = new EvmSettlement({
-      store,
-      writer,
-      client: pub as never,
-      deployment: dep,
-      custody,
-      evidence: {} as never,
-      selfSigned: { addressOf: () => undefined } as never,
-      log,
-    });
-    const watch = new ChainWatch({ store, writer, client: pub as never, deployment: dep, evm, log });
-    const addr = await evm.addressOf("c1");
-    const token = { address: dep.token, abi: TestTokenAbi } as const;
-    await mined(
-      clients.wallet.writeContract({
-        ...token,
-        functionName: "mint",
-        args: [clients.wallet.account.address, 100_000n],
-      }),
-    );
-    await mined(clients.wallet.writeContract({ ...token, functionName: "approve", args: [dep.escrow, 100_000n] }));
-    await mined(
-      clients.wallet.writeContract({
-        address: dep.escrow,
-        abi: EscrowAbi,
-        functionName: "depositFor",
-        args: [addr, 10_000n],
-      }),
-    );
-    await watch.poll();
+    const addr = await deposit("c1", 10_000n);
     expect(await store.balance(accounts.available("c1"))).toBe(10_000n);
-
-    const key = privateKeyToAccount(generatePrivateKey());
-    await mined(
-      clients.wallet.sendTransaction({
-        to: key.address,
-        value: 10n ** 18n,
-        chain: clients.wallet.chain ?? null,
-        account: clients.wallet.account,
-      }),
-    );
-    const provider = createWalletClient({ chain: clients.wallet.chain, transport: http(devnet.url), account: key });
+    const provider = await fundedWallet();
+    const key = provider.account;
     const settleAndRedeem = async (jobs: string[], cumulative: bigint, net: bigint) => {
       for (const j of jobs) {
         await post(escrowEvent(j, "c1", 1_000n, 1));

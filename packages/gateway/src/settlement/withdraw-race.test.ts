@@ -1,21 +1,15 @@
 // A custodial withdrawal and a job submitted at the same moment must not both count the same
 // headroom: the withdrawal's amount is set aside on the ledger before its request is sent, so the
 // job's escrow (or the withdrawal) is refused and every voucher stays redeemable.
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { clientsFor, DEVNET_DEPLOYER_KEY, type Devnet, EscrowAbi, startDevnet, TestTokenAbi } from "@tessera/chain";
+import { type Devnet, startDevnet } from "@tessera/chain";
 import { accounts, checkInvariants, escrowEvent, withdrawingAccount } from "@tessera/core";
-import { openStore, type Store } from "@tessera/store";
-import pino from "pino";
-import { createPublicClient, type Hex, http } from "viem";
+import type { Store } from "@tessera/store";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { GroupWriter } from "../engine/writer.js";
-import { ChainWatch } from "./chain-watch.js";
-import { Custody } from "./custody.js";
-import { EvmSettlement } from "./evm.js";
+import { chainLedger } from "./test-chain.js";
 import { CustodialWithdrawals } from "./withdrawals.js";
 
 describe("a custodial withdrawal racing a job's escrow", () => {
@@ -34,25 +28,9 @@ describe("a custodial withdrawal racing a job's escrow", () => {
   });
 
   async function setup(consumerId: string) {
-    const dep = devnet.deployment;
-    const clients = await clientsFor(devnet.url, DEVNET_DEPLOYER_KEY);
-    const pub = createPublicClient({ chain: clients.wallet.chain, transport: http(devnet.url), cacheTime: 0 });
-    const mined = async (h: Promise<Hex>) => pub.waitForTransactionReceipt({ hash: await h });
-    store = await openStore(":memory:");
-    const writer = new GroupWriter(store);
-    const custody = new Custody(randomBytes(32));
-    const log = pino({ level: "silent" });
-    const evm = new EvmSettlement({
-      store,
-      writer,
-      client: pub as never,
-      deployment: dep,
-      custody,
-      evidence: {} as never,
-      selfSigned: { addressOf: () => undefined } as never,
-      log,
-    });
-    const watch = new ChainWatch({ store, writer, client: pub as never, deployment: dep, evm, log });
+    const h = await chainLedger(devnet);
+    store = h.store;
+    const { dep, clients, pub, writer, custody, evm, watch, log } = h;
     const withdrawals = new CustodialWithdrawals({
       store,
       writer,
@@ -63,21 +41,7 @@ describe("a custodial withdrawal racing a job's escrow", () => {
       evm,
       log,
     });
-    const addr = await evm.addressOf(consumerId);
-    const token = { address: dep.token, abi: TestTokenAbi } as const;
-    await mined(
-      clients.wallet.writeContract({ ...token, functionName: "mint", args: [clients.wallet.account.address, 10_000n] }),
-    );
-    await mined(clients.wallet.writeContract({ ...token, functionName: "approve", args: [dep.escrow, 10_000n] }));
-    await mined(
-      clients.wallet.writeContract({
-        address: dep.escrow,
-        abi: EscrowAbi,
-        functionName: "depositFor",
-        args: [addr, 10_000n],
-      }),
-    );
-    await watch.poll();
+    await h.deposit(consumerId, 10_000n);
     // what Engine.queue does: admit against the chain headroom, then write the escrow
     const submit = async (jobId: string, amount: bigint) => {
       await evm.admit(consumerId, amount);
