@@ -84,6 +84,19 @@ interface PendingAudit {
   operator?: string;
 }
 
+/** An audit with no verifier asked yet. */
+function newAudit(id: string, job: JobRecord, kind: PendingAudit["kind"], operator?: string): PendingAudit {
+  return {
+    id,
+    job,
+    verdicts: [],
+    asked: [],
+    answered: new Set(),
+    kind,
+    ...(operator === undefined ? {} : { operator }),
+  };
+}
+
 export interface CoordinatorDeps {
   store: Store;
   writer: GroupWriter;
@@ -284,15 +297,7 @@ export class VerificationCoordinator {
 
   private startAudit(job: JobRecord, kind: PendingAudit["kind"], p: number): void {
     const providerId = job.providerId as string;
-    const audit: PendingAudit = {
-      id: `aud_${randomBytes(8).toString("hex")}`,
-      job,
-      verdicts: [],
-      asked: [],
-      answered: new Set(),
-      kind,
-      operator: this.liveOperator(providerId),
-    };
+    const audit = newAudit(`aud_${randomBytes(8).toString("hex")}`, job, kind, this.liveOperator(providerId));
     const live = this.pending.size < MAX_LIVE_AUDITS;
     if (live) this.pending.set(audit.id, audit);
     this.log(audit).info({ p, kind, live }, "audit drawn");
@@ -471,14 +476,7 @@ export class VerificationCoordinator {
     rec.failures++;
     rec.cleanJobs = 0;
     rec.excluded = true;
-    const audit: PendingAudit = {
-      id: `aud_${randomBytes(8).toString("hex")}`,
-      job,
-      verdicts: [],
-      asked: [],
-      answered: new Set(),
-      kind: "canary",
-    };
+    const audit = newAudit(`aud_${randomBytes(8).toString("hex")}`, job, "canary");
     await this.slash(audit, []);
     await this.decide(audit, "slashed");
   }
@@ -543,7 +541,7 @@ export class VerificationCoordinator {
 
   /** Pays a verifier's fee for a canary audit's verdict, as for a real one (so canaries cannot be told apart). */
   async payCanaryFee(auditId: string, job: JobRecord, verifierId: string): Promise<void> {
-    await this.payFee({ id: auditId, job, verdicts: [], asked: [], answered: new Set(), kind: "canary" }, verifierId);
+    await this.payFee(newAudit(auditId, job, "canary"), verifierId);
   }
 
   private async payFee(audit: PendingAudit, verifierId: string): Promise<void> {
