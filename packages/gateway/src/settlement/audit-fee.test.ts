@@ -1,15 +1,7 @@
 // Audit fees under on-chain settlement must not come out of protocol:fees: each redemption's mirror
 // debits that account by the full fee of the jobs redeemed, and a short account refused it.
 
-import {
-  accounts,
-  checkInvariants,
-  depositEvent,
-  escrowEvent,
-  FEES,
-  redemptionEvent,
-  settleEvent,
-} from "@tessera/core";
+import { accounts, checkInvariants, depositEvent, FEES, redemptionEvent } from "@tessera/core";
 import { openStore } from "@tessera/store";
 import pino from "pino";
 import { expect, it } from "vitest";
@@ -18,6 +10,7 @@ import type { ChainVerification } from "../verification/chain.js";
 import { VerificationConfigSchema } from "../verification/config.js";
 import { VerificationCoordinator } from "../verification/coordinator.js";
 import { testJob } from "../verification/test-nodes.js";
+import { settledJob } from "./test-ledger.js";
 
 it("pays a verifier's audit fee under evm without leaving the next redemption's mirror short of fees", async () => {
   const store = await openStore(":memory:");
@@ -28,20 +21,9 @@ it("pays a verifier's audit fee under evm without leaving the next redemption's 
       if (!r.ok) throw r.error;
     };
     await ok(depositEvent("chain:d", "c1", 10_000n, 0));
-    for (const j of ["j1", "j2", "j3"]) {
-      await ok(escrowEvent(j, "c1", 1_000n, 1));
-      await ok(
-        settleEvent({
-          jobId: j,
-          consumerId: "c1",
-          providerId: "p1",
-          escrowed: 1_000n,
-          cost: 1_000n,
-          feeBps: 500,
-          at: 2,
-        }),
-      );
-    }
+    for (const jobId of ["j1", "j2", "j3"])
+      for (const ev of settledJob({ jobId, consumerId: "c1", providerId: "p1", cost: 1_000n, feeBps: 500, at: 1 }))
+        await ok(ev);
     const coordinator = new VerificationCoordinator({
       store,
       writer,

@@ -4,18 +4,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EscrowAbi, signVoucher, startDevnet } from "@tessera/chain";
-import {
-  accounts,
-  auditFeeEvent,
-  checkInvariants,
-  EXTERNAL,
-  escrowEvent,
-  FEES,
-  type LedgerEvent,
-  settleEvent,
-} from "@tessera/core";
+import { accounts, auditFeeEvent, checkInvariants, EXTERNAL, FEES, type LedgerEvent } from "@tessera/core";
 import { expect, it } from "vitest";
 import { chainLedger } from "./test-chain.js";
+import { settledJob } from "./test-ledger.js";
 
 it("logs and skips a redemption it cannot mirror, goes on past it, and posts it on a later poll once it can", async () => {
   const dir = mkdtempSync(join(tmpdir(), "chain-watch-"));
@@ -31,20 +23,16 @@ it("logs and skips a redemption it cannot mirror, goes on past it, and posts it 
     const provider = await fundedWallet();
     const key = provider.account;
     const settleAndRedeem = async (jobs: string[], cumulative: bigint, net: bigint) => {
-      for (const j of jobs) {
-        await post(escrowEvent(j, "c1", 1_000n, 1));
-        await post(
-          settleEvent({
-            jobId: j,
-            consumerId: "c1",
-            providerId: "p1",
-            escrowed: 1_000n,
-            cost: 1_000n,
-            feeBps: dep.params.feeBps,
-            at: 2,
-          }),
-        );
-      }
+      for (const jobId of jobs)
+        for (const ev of settledJob({
+          jobId,
+          consumerId: "c1",
+          providerId: "p1",
+          cost: 1_000n,
+          feeBps: dep.params.feeBps,
+          at: 1,
+        }))
+          await post(ev);
       const v = { consumer: addr, provider: key.address, cumulative };
       const signature = await signVoucher(custody.account("c1"), dep.chainId, dep.escrow, v);
       await store.settlement.putVoucher({

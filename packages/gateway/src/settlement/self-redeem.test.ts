@@ -5,11 +5,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EscrowAbi, signVoucher, startDevnet } from "@tessera/chain";
-import { escrowEvent, settleEvent } from "@tessera/core";
 import { expect, it } from "vitest";
-import type { GroupWriter } from "../engine/writer.js";
 import { testJob } from "../verification/test-nodes.js";
 import { chainLedger } from "./test-chain.js";
+import { settledJob } from "./test-ledger.js";
 
 it("does not count a redemption of a voucher the gateway never recorded as paying what providers are owed", async () => {
   const dir = mkdtempSync(join(tmpdir(), "self-redeem-"));
@@ -18,20 +17,15 @@ it("does not count a redemption of a voucher the gateway never recorded as payin
   try {
     const addr = await deposit("c1", 10_000n);
     // 3000 of settled work owed to provider p1, not redeemed yet
-    const w = async (ev: Parameters<GroupWriter["write"]>[0]["ledger"]) =>
-      expect((await writer.write({ ledger: ev })).ok).toBe(true);
-    await w(escrowEvent("j1", "c1", 3_000n, 1));
-    await w(
-      settleEvent({
-        jobId: "j1",
-        consumerId: "c1",
-        providerId: "p1",
-        escrowed: 3_000n,
-        cost: 3_000n,
-        feeBps: dep.params.feeBps,
-        at: 2,
-      }),
-    );
+    for (const ledger of settledJob({
+      jobId: "j1",
+      consumerId: "c1",
+      providerId: "p1",
+      cost: 3_000n,
+      feeBps: dep.params.feeBps,
+      at: 1,
+    }))
+      expect((await writer.write({ ledger })).ok).toBe(true);
     // the job's record carries the settled cost the headroom counts
     const job = testJob("j1", "p1", { consumerId: "c1", cost: 3_000n, escrow: 3_000n });
     expect((await writer.write({ job })).ok).toBe(true);

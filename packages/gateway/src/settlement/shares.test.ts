@@ -1,10 +1,11 @@
 // Node shares over a real SQLite store: what a stop between a settle and its distribution leaves
 // undone is distributed at the next start, once.
-import { checkInvariants, depositEvent, escrowEvent, settleEvent, sharesAccounts } from "@tessera/core";
+import { checkInvariants, depositEvent, sharesAccounts } from "@tessera/core";
 import { openStore, type Store } from "@tessera/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GroupWriter } from "../engine/writer.js";
 import { NodeSharesService } from "./shares.js";
+import { settledJob } from "./test-ledger.js";
 
 const P = "p1";
 let store: Store;
@@ -13,10 +14,9 @@ const service = () => new NodeSharesService(store, new GroupWriter(store), () =>
 
 /** A job of consumer c settled to P at `at`, its earnings (fee 0) `cost`. */
 async function settled(jobId: string, cost: bigint, at: number): Promise<void> {
-  await store.commit([
-    { ledger: escrowEvent(jobId, "c", cost, at) },
-    { ledger: settleEvent({ jobId, consumerId: "c", providerId: P, escrowed: cost, cost, feeBps: 0, at }) },
-  ]);
+  await store.commit(
+    settledJob({ jobId, consumerId: "c", providerId: P, cost, feeBps: 0, at }).map((ledger) => ({ ledger })),
+  );
 }
 
 beforeEach(async () => {
