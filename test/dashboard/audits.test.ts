@@ -89,14 +89,8 @@ describe("audits, stake and slashes in the explorer and the dashboard", () => {
     if (r.status !== 200) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`);
     return (await r.json()) as T;
   };
-  const admin = async (path: string, body: Record<string, string>) => {
-    const r = await fetch(`${net.url}${path}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${net.adminKey}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    expect(r.status).toBe(200);
-  };
+  const admin = async (path: string, body: Record<string, string>) =>
+    expect((await net.adminPost(path, body)).status).toBe(200);
   const providers = async () =>
     (await get<{ data: ProviderJson[] }>("/v1/explorer/providers?limit=50&sort=stake")).data;
   const submit = (region: string, prompt: string) =>

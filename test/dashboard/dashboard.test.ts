@@ -261,14 +261,8 @@ describe("dashboard in a real browser", () => {
     };
     const p = listed.data[0];
     if (!p) throw new Error("no provider listed");
-    const admin = async (path: string, body: Record<string, string>) => {
-      const r = await fetch(`${net.url}${path}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${net.adminKey}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      expect(r.status).toBe(200);
-    };
+    const admin = async (path: string, body: Record<string, string>) =>
+      expect((await net.adminPost(path, body)).status).toBe(200);
     await admin("/v1/admin/stake", { providerId: p.id, amount: "2000000000" });
     await admin("/v1/admin/unbond", { providerId: p.id, amount: "1000000000" });
     await page.goto(`${net.url}/ledger?prefix=provider%3A`);

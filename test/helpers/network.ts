@@ -194,6 +194,15 @@ export class TestNetwork {
     return identity.id;
   }
 
+  /** A JSON POST with the admin key, to admin routes the SDK does not wrap (stake, unbond). */
+  adminPost(path: string, body: Record<string, string>): Promise<Response> {
+    return fetch(`${this.url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${this.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  }
+
   /**
    * Kills the providers and stops the gateway; `graceful` lets providers drain first (a
    * --cpu-prof process writes its profile on a clean exit).
