@@ -31,11 +31,22 @@ export interface EscrowBasis {
   throughput?: number;
 }
 
+/**
+ * Bounds already computed, by spec object: the scheduler asks for each (queued job, node) pair
+ * each round (mismatch "escrow") and the lease time cap at each lease, and a spec never changes.
+ */
+const tokenBounds = new WeakMap<LlmJobSpec, number>();
+
 /** The most prompt tokens an LLM job's input can become, chat template included. */
 export function promptTokenBound(spec: LlmJobSpec): number {
-  const text = "prompt" in spec.input ? spec.input.prompt : spec.input.messages.map((m) => m.content).join("\n");
-  const overhead = "prompt" in spec.input ? 8 : 16 * spec.input.messages.length + 64;
-  return maxPromptTokens(text, overhead);
+  let bound = tokenBounds.get(spec);
+  if (bound === undefined) {
+    const text = "prompt" in spec.input ? spec.input.prompt : spec.input.messages.map((m) => m.content).join("\n");
+    const overhead = "prompt" in spec.input ? 8 : 16 * spec.input.messages.length + 64;
+    bound = maxPromptTokens(text, overhead);
+    tokenBounds.set(spec, bound);
+  }
+  return bound;
 }
 
 /** Most standard units a job can be billed for: what escrow must cover before it may run. */

@@ -63,9 +63,10 @@ export function mismatch(
   const c = job.constraints;
   if (c.regions && !c.regions.includes(caps.region)) return "region";
   if (c.maxPricePerUnit !== undefined && priceFor(caps, job.jobClass) > c.maxPricePerUnit) return "price";
-  if (outgrowsEscrow(job, caps)) return "escrow";
   if (c.minReputation !== undefined && p.reputation < c.minReputation) return "reputation";
   if (running >= leaseLimit(caps, job.jobClass, interactiveWaiting)) return "full";
+  // last: the dearest check, and a node that is full needs none
+  if (outgrowsEscrow(job, caps)) return "escrow";
   return null;
 }
 
