@@ -199,6 +199,22 @@ describe("Engine and a node's word against the job", () => {
     expect(nodes.map((n) => n.session.failed)).toEqual([0, 0]);
   });
 
+  it("remembers the first node's word across a gateway restart", async () => {
+    const { job, holder, other } = await claimed();
+    vi.advanceTimersByTime(LINGER_MS); // the new lease's commit, which lingers for no one
+    await turns(3);
+    engine.stop();
+    engine = new Engine(store, parseGatewayConfig({ db: ":memory:" }), pino({ level: "silent" }), createMetrics());
+    await engine.restore();
+    expect(engine.activeJob(job.id)).toMatchObject({ status: "running", attempt: 2, providerId: other.session.id });
+    // the first claimant is online again: without its word, the job would go back to it
+    engine.connect(holder.session);
+    engine.connect(other.session);
+    await engine.failure(other.session, faultClaim(job, 2));
+    expect(await store.getJob(job.id)).toMatchObject({ status: "failed", error: `${JOB_AT_FAULT}trap: unreachable` });
+    expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
+  });
+
   it("counts a claim against the job against its maker once another node completes the job", async () => {
     const { job, holder, other } = await claimed();
     expect(await engine.result(other.session, signedResult(other, job.id, 5, output.data, 2))).toEqual({

@@ -14,6 +14,7 @@ import {
   expireInQueue,
   FALLBACK_CAP_MS,
   isTerminal,
+  JOB_AT_FAULT,
   type JobRecord,
   type LedgerEvent,
   lease,
@@ -141,6 +142,7 @@ export class Engine {
     const capabilities = new Map(providers.map((p) => [p.id, p.capabilities]));
     const now = this.now();
     for (const job of await this.store.activeJobs()) {
+      if (job.attempt > 0) await this.restoreFaultClaims(job.id);
       if (job.status === "queued") {
         this.queued.set(job.id, job);
         continue;
@@ -155,6 +157,17 @@ export class Engine {
     this.sweepTimer = setInterval(() => this.sweep(), 250);
     this.sweepTimer.unref();
     this.kick();
+  }
+
+  /**
+   * A node's word that a job is at fault stands until a second node agrees or the job completes; it is
+   * kept in the job's attempts, so a restart between the two claims does not forget the first.
+   */
+  private async restoreFaultClaims(jobId: string): Promise<void> {
+    const claimants = (await this.store.attempts(jobId))
+      .filter((a) => a.outcome === "failed" && a.reason?.startsWith(JOB_AT_FAULT))
+      .map((a) => a.providerId);
+    if (claimants.length > 0) this.faultClaims.set(jobId, new Set(claimants));
   }
 
   stop(): void {
