@@ -9,6 +9,7 @@ import { loadBuiltinModule } from "@tessera/runtimes";
 import { BatchClient, type TesseraClient } from "@tessera/sdk";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credits } from "../../packages/dashboard/app/format.js";
 import { TestNetwork, tinyModel, until } from "../helpers/network.js";
 import { ensureDashboardBuilt, launchBrowser, SCREENSHOTS } from "./browser.js";
 
@@ -265,7 +266,18 @@ describe("dashboard in a real browser", () => {
       expect((await net.adminPost(path, body)).status).toBe(200);
     await admin("/v1/admin/stake", { providerId: p.id, amount: "2000000000" });
     await admin("/v1/admin/unbond", { providerId: p.id, amount: "1000000000" });
+    // the stake shows among the totals, and the totals add up to what the internal accounts hold
+    const ledger = await until("the ledger totals to count the stake", async () => {
+      const l = (await (await fetch(`${net.url}/v1/explorer/ledger`)).json()) as {
+        internalTotal: string;
+        totals: Record<string, string>;
+      };
+      return BigInt(l.totals.stake ?? 0) >= 2_000_000_000n && l;
+    });
+    const sum = Object.values(ledger.totals).reduce((a, v) => a + BigInt(v), 0n);
+    expect(sum).toBe(BigInt(ledger.internalTotal));
     await page.goto(`${net.url}/ledger?prefix=provider%3A`);
+    await expect(page.locator('[data-total="stake"] .value').textContent()).resolves.toBe(credits(ledger.totals.stake));
     for (const suffix of ["stake", "unbonding", "earnings"]) {
       const name = page.locator(`[data-testid="accounts"] [data-account="provider:${p.id}:${suffix}"]`);
       await name.waitFor();

@@ -103,6 +103,14 @@ export function LedgerPage() {
             <div class="label">Protocol fees</div>
             <div class="value">{credits(l.totals.fees)}</div>
           </div>
+          <div class="stat" data-total="stake" title="bonded and unbonding">
+            <div class="label">Provider stake</div>
+            <div class="value">{credits(l.totals.stake)}</div>
+          </div>
+          <div class="stat" data-total="other" title="node share pools and shareholders, consumer wallets, withdrawals in flight">
+            <div class="label">Other</div>
+            <div class="value">{credits(l.totals.other)}</div>
+          </div>
         </div>
       ) : null}
       <div class="grid two">

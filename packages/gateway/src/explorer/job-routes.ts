@@ -93,13 +93,16 @@ export function jobExplorerRoutes(app: FastifyInstance, ctx: RouteContext): void
     await ctx.engine.writer.drain();
     const [balances, mismatches] = await Promise.all([ctx.store.balances(), ctx.store.explorer.journalMismatches(10)]);
     const report = checkInvariants(balances);
-    const totals = { available: 0n, escrow: 0n, earnings: 0n, fees: 0n, other: 0n };
+    // every internal account falls in one total, so the totals add up to internalTotal
+    const totals = { available: 0n, escrow: 0n, earnings: 0n, fees: 0n, stake: 0n, other: 0n };
     for (const [name, v] of balances) {
       if (name === "external") continue;
       if (name.endsWith(":available")) totals.available += v;
       else if (name.endsWith(":escrow")) totals.escrow += v;
       else if (name.endsWith(":earnings")) totals.earnings += v;
       else if (name === "protocol:fees") totals.fees += v;
+      else if (name.startsWith("provider:") && (name.endsWith(":stake") || name.endsWith(":unbonding")))
+        totals.stake += v;
       else totals.other += v;
     }
     const negatives = report.negativeAccounts;
