@@ -30,6 +30,27 @@ export function requireAdminHeader(adminKey: string | undefined, header: string 
   if (!isAdminHeader(adminKey, header)) throw new Unauthenticated("Invalid admin key.");
 }
 
+/**
+ * Whose budget a request spends: its consumer's however the header is spelled, the operator's, or,
+ * with no key or one that is not a key, its address's, so that made-up keys get no budget each.
+ */
+export async function rateLimitKey(
+  auth: Authenticator,
+  adminKey: string | undefined,
+  header: string | undefined,
+  ip: string,
+): Promise<string> {
+  if (isAdminHeader(adminKey, header)) return "admin";
+  if (bearerToken(header)) {
+    try {
+      return `consumer:${await auth.consumerFor(header)}`;
+    } catch {
+      // not a key this gateway knows: counted by address
+    }
+  }
+  return `ip:${ip}`;
+}
+
 const TTL_MS = 5_000;
 
 export class Authenticator {

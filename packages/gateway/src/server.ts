@@ -15,7 +15,7 @@ import {
 import { openStore, type Store } from "@tessera/store";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import pino, { type Logger } from "pino";
-import { Authenticator } from "./auth.js";
+import { Authenticator, rateLimitKey } from "./auth.js";
 import { BatchManager } from "./batch/manager.js";
 import { type HelloGate, handleProviderSocket } from "./channel.js";
 import { type GatewayConfigInput, parseGatewayConfig } from "./config.js";
@@ -106,7 +106,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
       max: config.rateLimitPerSecond,
       timeWindow: 1000,
       allowList: (req) => UNLIMITED_PATHS.has(req.url.split("?")[0] ?? "") || req.url.startsWith("/v1/blobs/"),
-      keyGenerator: (req) => req.headers.authorization ?? req.ip,
+      keyGenerator: (req) => rateLimitKey(ctx.auth, config.adminKey, req.headers.authorization, req.ip),
       errorResponseBuilder: (_req, c) => new RateLimited(c.ttl),
     });
   }
