@@ -16,8 +16,10 @@ interface SharesView {
 describe("node shares on the local ledger", () => {
   const net = new TestNetwork();
   let node: Identity;
+  let beforeStart: number;
 
   beforeAll(async () => {
+    beforeStart = Date.now() - 1_000;
     await net.startGateway();
     await net.startProvider({ region: "r1", runtimes: ["wasm"] });
     await net.waitForProviders(1);
@@ -60,6 +62,24 @@ describe("node shares on the local ledger", () => {
     expect(sold.status).toBe(200);
     expect(holder(sold.body as unknown as SharesView, "alice")?.shares).toBe("250");
 
+    // a signed request is carried out once: the same headers sent again, as anyone who saw them could,
+    // are refused and move nothing; so is a request signed before the gateway started
+    const sale = { to: "bob", shares: "10" };
+    const signed = (time: number) => ({
+      "content-type": "application/json",
+      ...signNodeRequest(node, `POST /v1/provider/shares/transfer ${canonicalHash(sale)}`, time),
+    });
+    const send = (headers: Record<string, string>) =>
+      fetch(`${net.url}/v1/provider/shares/transfer`, { method: "POST", headers, body: JSON.stringify(sale) });
+    const once = signed(Date.now());
+    expect((await send(once)).status).toBe(200);
+    const again = await send(once);
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe("request_replayed");
+    expect((await send(signed(beforeStart))).status).toBe(401);
+    expect(holder(await view(), "bob")?.shares).toBe("10");
+    expect(holder(await view(), node.id)?.shares).toBe("740");
+
     // real work earns the provider money, which now flows to its holders' pool
     const { client } = await net.consumer();
     const reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
@@ -97,7 +117,7 @@ describe("node shares on the local ledger", () => {
     expect(mine.body).toMatchObject({ holder: node.id, amount: own.toString() });
     const after = await view();
     expect(holder(after, "alice")).toMatchObject({ shares: "250", claimable: "0" });
-    expect(holder(after, node.id)).toMatchObject({ shares: "750", claimable: "0" });
+    expect(holder(after, node.id)).toMatchObject({ shares: "740", claimable: "0" });
     // a claim with nothing due pays nothing; the admin endpoints want the admin key
     expect((await call("POST", "/v1/provider/shares/claim", { providerId: node.id }, "node")).body).toMatchObject({
       amount: "0",

@@ -12,6 +12,7 @@ import { isAdminHeader } from "../auth.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "../routes/context.js";
 import { selfSignedRoutes } from "./self-signed-routes.js";
+import { SignedOnce } from "./signed-once.js";
 import type { RunningSettlement } from "./start.js";
 
 const Id = z.string().min(1).max(128);
@@ -38,10 +39,23 @@ export function settlementRoutes(app: FastifyInstance, ctx: RouteContext, s: Run
   const requireAdmin = (req: FastifyRequest) => {
     if (!isAdminHeader(ctx.config.adminKey, req.headers.authorization)) throw new Unauthenticated("Invalid admin key.");
   };
+  const once = new SignedOnce(Date.now());
   const requireNode = (req: FastifyRequest, body?: unknown): string => {
     const path = req.url.split("?")[0] ?? "";
-    const node = verifyNodeRequest(nodePurpose(req.method, path, body), req.headers, Date.now());
+    const now = Date.now();
+    const node = verifyNodeRequest(nodePurpose(req.method, path, body), req.headers, now);
     if (!node) throw new Unauthenticated("Sign this request with the node key (x-tessera-node, -time, -signature).");
+    if (req.method === "GET") return node;
+    const verdict = once.take(req.headers, now);
+    if (verdict === "before-start")
+      throw new Unauthenticated("This request was signed before the gateway started: sign it again with the time now.");
+    if (verdict === "replayed")
+      throw new TesseraError(
+        "request_replayed",
+        409,
+        "This signed request was already carried out: sign each request anew (x-tessera-time).",
+        "invalid_request_error",
+      );
     return node;
   };
   const localShares = () => {
