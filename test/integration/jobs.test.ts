@@ -190,6 +190,34 @@ describe("native jobs", () => {
     expect(deposit.status).toBe(400);
   });
 
+  it("ends a long-poll whose client went away, instead of holding it for the rest of its wait", async () => {
+    const stuck = await client.submitJob({
+      runtime: "wasm",
+      module: reverse,
+      input: { data: b64("never placed") },
+      constraints: { regions: ["nowhere"], maxPricePerUnit: 100 },
+    });
+    // each waiting poll holds a timer in the gateway (Node's own count, exported with the metrics)
+    const timers = async () => {
+      const text = await (await fetch(`${net.url}/metrics`)).text();
+      expect(text).toMatch(/nodejs_active_resources_total/);
+      return Number(/nodejs_active_resources\{type="Timeout"\} (\d+)/.exec(text)?.[1] ?? 0); // none: no line
+    };
+    const before = await timers();
+    const polls = Array.from({ length: 200 }, () => {
+      const req = request(`${net.url}/v1/jobs/${stuck.id}?wait=300000`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
+      req.on("error", () => {}); // destroyed below
+      req.end();
+      return req;
+    });
+    await until("the gateway to hold the polls", async () => (await timers()) >= before + 150);
+    for (const req of polls) req.destroy();
+    await until("the abandoned polls to end", async () => (await timers()) < before + 50, 30_000);
+    await client.cancelJob(stuck.id);
+  });
+
   it("keeps consumers apart", async () => {
     const other = await net.consumer(10_000_000_000n);
     const mine = await client.submitJob({ runtime: "wasm", module: reverse, input: { data: b64("private") } });

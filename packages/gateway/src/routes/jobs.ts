@@ -47,13 +47,13 @@ export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.status(202).send(jobView(job));
   });
 
-  app.get("/v1/jobs/:id", async (req) => {
+  app.get("/v1/jobs/:id", async (req, reply) => {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     const { id } = req.params as { id: string };
     const { wait } = parse(GetQuery, req.query);
     let job = ctx.engine.activeJob(id) ?? (await ctx.store.getJob(id));
     if (!job || job.consumerId !== consumerId) throw new NotFound("job", id, "id");
-    if (wait && (job.status === "queued" || job.status === "running")) job = await waitForJob(ctx, id, wait);
+    if (wait && (job.status === "queued" || job.status === "running")) job = await waitForJob(ctx, id, wait, reply.raw);
     return jobView(job, await ctx.store.attempts(id));
   });
 

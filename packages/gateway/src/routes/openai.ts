@@ -342,7 +342,7 @@ export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (body.stream)
       return stream(ctx, req, reply, kind, job, name, body.stream_options?.include_usage === true, idempotent);
     cancelIfAbandoned(ctx, reply.raw, job, idempotent);
-    const done = await waitForJob(ctx, job.id, ctx.config.syncDeadlineMs + 10 * 60_000);
+    const done = await waitForJob(ctx, job.id, ctx.config.syncDeadlineMs + 10 * 60_000, reply.raw);
     if (done.status !== "completed") throw finalError(done);
     // as OpenAI does: how long the answer took here, queueing and generation included
     reply.header("openai-processing-ms", String(Math.round(reply.elapsedTime)));
