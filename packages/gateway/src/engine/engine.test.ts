@@ -223,6 +223,20 @@ describe("Engine and a node's word against the job", () => {
     expect([holder.session.failed, other.session.failed]).toEqual([1, 0]);
   });
 
+  it("keeps what was counted against a node when it connects again over its open session", async () => {
+    const node = testNode("a", false, WASM_NODE);
+    const { job } = await leasedTo([node]);
+    const forged = signedResult(node, job.id, 5);
+    const answer = await engine.result(node.session, { ...forged, units: { ...forged.units, standardUnits: 6 } });
+    expect(answer).toEqual({ accepted: false, reason: "result signature does not verify" });
+    expect(node.session.failed).toBe(1);
+    // a second connection's record is read from the store, which the open session has not written since
+    const again = { ...node.session, failed: 0, completed: 0 };
+    engine.connect(again);
+    expect(again.failed).toBe(1);
+    await until(() => leasesOf(node).length === 2); // the job, requeued, goes to the new connection
+  });
+
   it("takes one node's word when no other node could run the job", async () => {
     const { job, holder } = await leasedTo([testNode("a", false, WASM_NODE), testNode("llm-only", false)]);
     await engine.failure(holder.session, faultClaim(job, 1));

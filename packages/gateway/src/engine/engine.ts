@@ -324,7 +324,14 @@ export class Engine {
 
   connect(session: ProviderSession): void {
     const previous = this.sessions.get(session.id);
-    if (previous && previous !== session) previous.close(4003, "replaced by a newer connection");
+    if (previous && previous !== session) {
+      // its record is read from the store, which the session it replaces has not written since it
+      // connected: a node must not shed the failures counted against it by connecting again
+      session.completed = previous.completed;
+      session.failed = previous.failed;
+      session.msPerUnit = previous.msPerUnit;
+      previous.close(4003, "replaced by a newer connection");
+    }
     this.sessions.set(session.id, session);
     this.offered(session.id, session.capabilities);
     this.metrics.providersOnline.set(this.onlineSessions().length);
