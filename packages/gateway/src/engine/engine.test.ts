@@ -375,6 +375,29 @@ describe("Engine escrow", () => {
     fresh.stop();
   });
 
+  it("sizes an LLM job by each online node's own declared model size, not by the first declaration seen", async () => {
+    const tiny = (parameters: number) => ({ models: [{ id: TEST_MODEL, name: "tiny", parameters, contextSize: 256 }] });
+    const spec = { runtime: "llm", model: TEST_MODEL, input: { prompt: "hi" }, limits: { maxOutputTokens: 8 } };
+    const submit = (hash: string) =>
+      engine.submit(request({ jobClass: "interactive", spec: spec as JobSpec, constraints: {}, requestHash: hash }));
+    // the first to offer the model claims it is 10^13 parameters, then leaves
+    const liar = testNode("liar", false, tiny(10_000_000_000_000));
+    engine.connect(liar.session);
+    engine.disconnect(liar.session);
+    const honest = testNode("honest", false, tiny(1_000_000));
+    engine.connect(honest.session);
+    const job = await submit("d1".repeat(32));
+    const fair = job.escrow;
+    expect(fair).toBeLessThan(1_000_000_000n); // c1's whole balance
+    await until(() => leasesOf(honest).includes(job.id));
+    // online again: a consumer who cannot cover its claim is held to the honest node's size
+    engine.connect(liar.session);
+    const held = await submit("d2".repeat(32));
+    expect(held.escrow).toBe(fair);
+    await until(() => leasesOf(honest).includes(held.id));
+    expect(leasesOf(liar)).toEqual([]);
+  });
+
   it("answers 402 with what the cheapest node would need when none is within reach", async () => {
     const dear = testNode("dear", false, { ...WASM_NODE, pricePerUnit: 10_000_000 });
     const dearer = testNode("dearer", false, { ...WASM_NODE, pricePerUnit: 20_000_000 });

@@ -1,7 +1,14 @@
 // How much to escrow at submit: the most the job can cost at the dearest price it may be placed
 // at. Unknown models are refused here (404) rather than queued forever.
-import { maxCost } from "@tessera/core";
-import { type Constraints, type JobSpec, type ModelInfo, NoCapacity, UnknownModel } from "@tessera/protocol";
+import { declaredParameters, maxCost } from "@tessera/core";
+import {
+  type Capabilities,
+  type Constraints,
+  type JobSpec,
+  type ModelInfo,
+  NoCapacity,
+  UnknownModel,
+} from "@tessera/protocol";
 import type { ProviderSession } from "./sessions.js";
 
 export interface EscrowLevel {
@@ -10,10 +17,12 @@ export interface EscrowLevel {
 }
 
 /**
- * The prices a job may be escrowed at, dearest first, each with its escrow. A consumer's own
- * ceiling is the only one; otherwise every price an online node that could run the job asks,
- * so that a consumer who cannot cover the dearest can be held to one it can (engine.submit):
- * one node asking an absurd price must not make every submit a 402.
+ * The escrows a job may be taken at, dearest first, each with its price. A consumer's own ceiling
+ * is the only price; otherwise each online node that could run the job gives one, at its price and
+ * for its own declared model size and speed, so that a consumer who cannot cover the dearest can be
+ * held to one it can (engine.submit): one node asking an absurd price, or declaring an absurd model
+ * size, must not make every submit a 402. The table's first declaration sizes a job only when no
+ * node serving the model is online.
  */
 export function escrowLevels(
   spec: JobSpec,
@@ -42,18 +51,26 @@ export function escrowLevels(
     );
   // with no node online to size it, a queued wasm job is escrowed for the fastest node seen: the
   // scheduler leases a job only to a node whose bill it covers (core's mismatch "escrow")
-  const throughput =
+  const fastest =
     offers.length > 0 ? offers.reduce((m, s) => Math.max(m, s.capabilities.throughput), 0) : wasmThroughputSeen;
-  if (spec.runtime === "wasm" && throughput === 0)
+  if (spec.runtime === "wasm" && fastest === 0)
     throw new NoCapacity("No provider offering the wasm runtime has connected to this gateway yet.");
-  const prices =
-    constraints.maxPricePerUnit !== undefined
-      ? [constraints.maxPricePerUnit]
-      : [...new Set(offers.map((s) => s.capabilities.pricePerUnit))].sort((a, b) => b - a);
-  return prices.map((pricePerUnit) => ({
-    pricePerUnit,
-    escrow: maxCost(spec, { pricePerUnit, parameters, throughput }),
-  }));
+  const size = (caps?: Capabilities) => ({
+    parameters: (spec.runtime === "llm" && caps ? declaredParameters(caps, spec.model) : undefined) ?? parameters,
+    throughput: caps?.throughput ?? fastest,
+  });
+  const ceiling = constraints.maxPricePerUnit;
+  const within = ceiling === undefined ? offers : offers.filter((s) => s.capabilities.pricePerUnit <= ceiling);
+  const levels = within.map((s) => {
+    const pricePerUnit = ceiling ?? s.capabilities.pricePerUnit;
+    return { pricePerUnit, escrow: maxCost(spec, { pricePerUnit, ...size(s.capabilities) }) };
+  });
+  // a ceiling with no node within it online: sized by the table and the fastest wasm node seen
+  if (ceiling !== undefined && levels.length === 0)
+    levels.push({ pricePerUnit: ceiling, escrow: maxCost(spec, { pricePerUnit: ceiling, ...size() }) });
+  return levels
+    .sort((a, b) => (a.escrow === b.escrow ? b.pricePerUnit - a.pricePerUnit : a.escrow > b.escrow ? -1 : 1))
+    .filter((l, i, all) => i === 0 || l.escrow !== all[i - 1]?.escrow);
 }
 
 /** The escrow at the dearest level (what the job costs at most wherever it is placed). */
