@@ -3,6 +3,8 @@
 // account. Every posting is keyed by the log (chain:<chainId>:<tx>:<index>), so a rescan after a
 // restart, which starts again from block 0, posts nothing twice. Withdrawals from custodial
 // addresses (withdrawals.ts) leave the consumer's available balance the same way.
+// Under --chain-confirmations n only blocks at least n deep are mirrored (confirmed.ts): a deposit a
+// reorg could still remove must not become credit to spend, nor a redemption a debit.
 // A redemption whose mirror fails is logged, listed (unmirrored()) and retried on every poll, in
 // order per consumer–provider pair, while the cursor moves on: one bad log must not stop the mirror.
 import { type Deployment, EscrowAbi } from "@tessera/chain";
@@ -11,6 +13,7 @@ import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
 import type { PublicClient } from "viem";
 import type { GroupWriter } from "../engine/writer.js";
+import { confirmedHead } from "./confirmed.js";
 import type { EvmSettlement } from "./evm.js";
 import { PollLoop } from "./poll-loop.js";
 
@@ -21,6 +24,8 @@ export interface ChainWatchDeps {
   deployment: Deployment;
   evm: EvmSettlement;
   log: Logger;
+  /** how deep a block must be before it is mirrored (--chain-confirmations; 0: the head) */
+  confirmations?: number;
   now?: () => number;
 }
 
@@ -55,10 +60,10 @@ export class ChainWatch {
     return this.loop.stop();
   }
 
-  /** One pass over the blocks since the last: deposits first, then redemptions. */
+  /** One pass over the confirmed blocks since the last: deposits first, then redemptions. */
   async poll(): Promise<void> {
-    const head = await this.d.client.getBlockNumber();
-    if (head < this.next) return this.mirrorRedemptions([...this.stuck.values()]);
+    const head = confirmedHead(await this.d.client.getBlockNumber(), this.d.confirmations ?? 0);
+    if (head === undefined || head < this.next) return this.mirrorRedemptions([...this.stuck.values()]);
     const range = { address: this.d.deployment.escrow, abi: EscrowAbi, fromBlock: this.next, toBlock: head } as const;
     const deposits = await this.d.client.getContractEvents({ ...range, eventName: "Deposited" });
     const seen = new Set<string>();
@@ -67,7 +72,7 @@ export class ChainWatch {
       if (!addr || seen.has(addr)) continue;
       seen.add(addr);
       const consumerId = await this.d.store.settlement.consumerOfAddress(addr);
-      if (consumerId) await this.d.evm.creditDeposits(consumerId, addr, this.next);
+      if (consumerId) await this.d.evm.creditDeposits(consumerId, addr, this.next, head);
       else this.d.log.debug({ address: addr }, "deposit to an address this gateway does not hold");
     }
     const redemptions = await this.d.client.getContractEvents({ ...range, eventName: "Redeemed" });

@@ -24,6 +24,18 @@ export const SettlementConfigSchema = z
       .string()
       .regex(/^[0-9]{1,30}$/, "--voucher-credit: a whole number of nano-credits")
       .optional(),
+    /**
+     * how deep a block must be before the gateway acts on it (--chain-confirmations): deposits,
+     * redemptions and withdrawals are mirrored, and headroom read, at head − n, so a reorg shallower
+     * than n cannot take back money already credited or spent. Unset: DEFAULT_CHAIN_CONFIRMATIONS
+     * (optional rather than defaulted here, so the gateway config's literal default stays valid)
+     */
+    confirmations: z
+      .number("--chain-confirmations: a whole number of blocks")
+      .int("--chain-confirmations: a whole number of blocks")
+      .min(0, "--chain-confirmations: at least 0")
+      .max(1000, "--chain-confirmations: at most 1000")
+      .optional(),
     /** how often the Escrow contract's logs are polled */
     pollMs: z.number().int().min(50).max(60_000).default(500),
   })
@@ -40,6 +52,9 @@ export const SettlementConfigSchema = z
   });
 
 export type SettlementConfig = z.infer<typeof SettlementConfigSchema>;
+
+/** act at the chain head: right for a devnet, which never reorganises */
+export const DEFAULT_CHAIN_CONFIRMATIONS = 0;
 
 /** 10 credits: a consumer who stops signing can leave at most this much settled work unpaid */
 export const DEFAULT_VOUCHER_CREDIT = 10_000_000_000n;

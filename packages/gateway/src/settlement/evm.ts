@@ -4,6 +4,8 @@
 // on-chain deposit less what the consumer already owes; after each settle the gateway signs, as
 // the consumer's custodian, a new cumulative EIP-712 voucher for the consumer–provider pair —
 // unless the consumer bound its own address and signs its vouchers itself (self-signed.ts).
+// Under --chain-confirmations n, deposits are credited and the headroom read at head − n: a deposit
+// is neither credited nor spendable until a reorg that deep is the only way to take it back.
 import { type Deployment, EscrowAbi, signVoucher } from "@tessera/chain";
 import {
   accounts,
@@ -20,6 +22,7 @@ import type { Logger } from "pino";
 import { type Address, getAddress, type Hex, type PublicClient } from "viem";
 import type { ProviderSession } from "../engine/sessions.js";
 import type { GroupWriter } from "../engine/writer.js";
+import { confirmedHead, type ReadAt } from "./confirmed.js";
 import type { Custody } from "./custody.js";
 import type { ChainEvidence } from "./evidence.js";
 import type { SelfSignedVouchers } from "./self-signed.js";
@@ -36,6 +39,8 @@ export interface EvmDeps {
   /** consumers who bound their own address and sign their own vouchers */
   selfSigned: SelfSignedVouchers;
   log: Logger;
+  /** how deep a block must be before its deposits count (--chain-confirmations; 0: the head) */
+  confirmations?: number;
   now?: () => number;
 }
 
@@ -75,17 +80,36 @@ export class EvmSettlement implements Settlement {
     return address;
   }
 
-  private async position(consumerId: string) {
-    const address = await this.addressOf(consumerId);
-    await this.creditDeposits(consumerId, address);
+  /** The block chain reads act on: head − confirmations, undefined while none is that deep. */
+  private async readAt(): Promise<ReadAt | undefined> {
+    const n = this.d.confirmations ?? 0;
+    if (n === 0) return "latest";
+    return confirmedHead(await this.d.client.getBlockNumber(), n);
+  }
+
+  /**
+   * The consumer's Escrow balance, pending withdrawal and redemptions, all as of one block: balanceOf
+   * falls by each redemption, so reading it and the Redeemed logs at different blocks would count a
+   * redemption in between twice or not at all.
+   */
+  private async escrowState(address: Address, at: ReadAt | undefined) {
+    if (at === undefined) return { deposit: 0n, pending: 0n, redeemedLogs: [] };
     const { escrow } = this.d.deployment;
-    const [deposit, pending, redeemedLogs, settled, openEscrow] = await Promise.all([
-      this.d.client.readContract({ address: escrow, abi: EscrowAbi, functionName: "balanceOf", args: [address] }),
+    const block = at === "latest" ? { blockTag: at } : { blockNumber: at };
+    const [deposit, pending, redeemedLogs] = await Promise.all([
+      this.d.client.readContract({
+        address: escrow,
+        abi: EscrowAbi,
+        functionName: "balanceOf",
+        args: [address],
+        ...block,
+      }),
       this.d.client.readContract({
         address: escrow,
         abi: EscrowAbi,
         functionName: "pendingWithdrawal",
         args: [address],
+        ...block,
       }),
       this.d.client.getContractEvents({
         address: escrow,
@@ -93,7 +117,18 @@ export class EvmSettlement implements Settlement {
         eventName: "Redeemed",
         args: { consumer: address },
         fromBlock: 0n,
+        toBlock: at,
       }),
+    ]);
+    return { deposit, pending: pending[0], redeemedLogs };
+  }
+
+  private async position(consumerId: string) {
+    const address = await this.addressOf(consumerId);
+    const at = await this.readAt();
+    if (at !== undefined) await this.creditDeposits(consumerId, address, 0n, at);
+    const [{ deposit, pending, redeemedLogs }, settled, openEscrow] = await Promise.all([
+      this.escrowState(address, at),
       this.d.store.spent(consumerId),
       this.d.store.balance(accounts.escrow(consumerId)),
     ]);
@@ -113,7 +148,7 @@ export class EvmSettlement implements Settlement {
       ),
     );
     const redeemed = paid.reduce((s, c) => s + c, 0n);
-    return { address, deposit, settled, redeemed, openEscrow, pendingWithdrawal: pending[0] };
+    return { address, deposit, settled, redeemed, openEscrow, pendingWithdrawal: pending };
   }
 
   /** What the consumer could still commit or withdraw (chainHeadroom), never below zero. */
@@ -152,14 +187,20 @@ export class EvmSettlement implements Settlement {
     });
   }
 
-  /** Credits the local ledger with every Deposited log of this consumer not yet mirrored. */
-  async creditDeposits(consumerId: string, address: Address, fromBlock = 0n): Promise<void> {
+  /**
+   * Credits the local ledger with every Deposited log of this consumer up to `toBlock` not yet
+   * mirrored; by default up to the confirmed block, and nothing while no block is confirmed.
+   */
+  async creditDeposits(consumerId: string, address: Address, fromBlock = 0n, toBlock?: ReadAt): Promise<void> {
+    const to = toBlock ?? (await this.readAt());
+    if (to === undefined || (typeof to === "bigint" && to < fromBlock)) return;
     const logs = await this.d.client.getContractEvents({
       address: this.d.deployment.escrow,
       abi: EscrowAbi,
       eventName: "Deposited",
       args: { consumer: address },
       fromBlock,
+      toBlock: to,
     });
     for (const l of logs) {
       const id = chainEventId(this.d.deployment.chainId, l.transactionHash, l.logIndex);

@@ -13,7 +13,7 @@ import type { ChainVerification } from "../verification/chain.js";
 import type { VerificationCoordinator } from "../verification/coordinator.js";
 import { ChainSlasher } from "./chain-slasher.js";
 import { ChainWatch, type UnmirroredRedemption } from "./chain-watch.js";
-import { DEFAULT_VOUCHER_CREDIT } from "./config.js";
+import { DEFAULT_CHAIN_CONFIRMATIONS, DEFAULT_VOUCHER_CREDIT } from "./config.js";
 import { Custody } from "./custody.js";
 import { ChainEvidence } from "./evidence.js";
 import { EvmSettlement } from "./evm.js";
@@ -86,6 +86,7 @@ export async function startEvmSettlement(
     throw new Error(
       `--fee-bps ${config.feeBps} differs from the Escrow contract's fee of ${deployment.params.feeBps} bps`,
     );
+  const confirmations = s.confirmations ?? DEFAULT_CHAIN_CONFIRMATIONS;
   const custody = Custody.open(keys.custody);
   const selfSigned = new SelfSignedVouchers({
     store,
@@ -109,8 +110,9 @@ export async function startEvmSettlement(
     evidence,
     selfSigned,
     log,
+    confirmations,
   });
-  const watch = new ChainWatch({ store, writer: engine.writer, client, deployment, evm, log });
+  const watch = new ChainWatch({ store, writer: engine.writer, client, deployment, evm, log, confirmations });
   watch.start(s.pollMs);
   engine.settlement = evm;
   const clients = await clientsFor(
@@ -153,6 +155,7 @@ export async function startEvmSettlement(
       escrow: deployment.escrow,
       slashing: deployment.slashing,
       rpc: s.rpc,
+      confirmations,
       account: clients.wallet.account.address,
     },
     "settling on chain",

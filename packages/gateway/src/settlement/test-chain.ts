@@ -12,7 +12,7 @@ import { ChainWatch } from "./chain-watch.js";
 import { Custody } from "./custody.js";
 import { EvmSettlement } from "./evm.js";
 
-export async function chainLedger(devnet: Devnet) {
+export async function chainLedger(devnet: Devnet, opts: { confirmations?: number } = {}) {
   const dep = devnet.deployment;
   const clients = await clientsFor(devnet.url, DEVNET_DEPLOYER_KEY);
   const pub = createPublicClient({ chain: clients.wallet.chain, transport: http(devnet.url), cacheTime: 0 });
@@ -30,8 +30,14 @@ export async function chainLedger(devnet: Devnet) {
     evidence: {} as never,
     selfSigned: { addressOf: () => undefined } as never,
     log,
+    ...opts,
   });
-  const watch = new ChainWatch({ store, writer, client: pub as never, deployment: dep, evm, log });
+  const watch = new ChainWatch({ store, writer, client: pub as never, deployment: dep, evm, log, ...opts });
+
+  /** Mines `blocks` empty blocks, burying what came before that much deeper. */
+  async function mine(blocks: number): Promise<void> {
+    await pub.request({ method: "hardhat_mine" as never, params: [`0x${blocks.toString(16)}`] as never });
+  }
 
   /** Deposits `amount` into the consumer's custodial Escrow account and mirrors it; returns the address. */
   async function deposit(consumerId: string, amount: bigint): Promise<Hex> {
@@ -66,5 +72,5 @@ export async function chainLedger(devnet: Devnet) {
     return createWalletClient({ chain: clients.wallet.chain, transport: http(devnet.url), account: key });
   }
 
-  return { dep, clients, pub, mined, store, writer, custody, log, evm, watch, deposit, fundedWallet };
+  return { dep, clients, pub, mined, mine, store, writer, custody, log, evm, watch, deposit, fundedWallet };
 }
