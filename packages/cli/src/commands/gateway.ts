@@ -55,6 +55,11 @@ export function registerGatewayCommand(program: Command): void {
     .option("--rpc <url>", "JSON-RPC URL of the chain (--settlement evm)")
     .option("--contracts <file>", "deployment.json of the contracts (--settlement evm)")
     .option(
+      "--chain-confirmations <n>",
+      "blocks deep a deposit, redemption or withdrawal must be before the gateway credits, spends or mirrors it (--settlement evm; 0: the head, fine for a devnet)",
+      intFlag("chain-confirmations", 0, 1000),
+    )
+    .option(
       "--voucher-credit <nc>",
       "settled work, counting open jobs, a consumer who signs its own vouchers may leave unsigned before new jobs get 402 (--settlement evm; default 10000000000 = 10 credits)",
     )
@@ -106,6 +111,7 @@ export function registerGatewayCommand(program: Command): void {
           kind: o.settlement,
           ...(o.rpc ? { rpc: o.rpc } : {}),
           ...(o.contracts ? { contracts: o.contracts } : {}),
+          ...(o.chainConfirmations !== undefined ? { confirmations: o.chainConfirmations } : {}),
           ...(o.custodyKey ? { custodyKeyFile: o.custodyKey } : {}),
           ...(o.chainKey ? { chainKeyFile: o.chainKey } : {}),
           ...(o.voucherCredit ? { voucherCredit: o.voucherCredit } : {}),
