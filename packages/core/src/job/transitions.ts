@@ -246,6 +246,19 @@ export function cancel(
   };
 }
 
+/** How a job failed because the nodes online came to bill more than its escrow is told apart. */
+export const OUTPRICED = "outpriced: ";
+
+/**
+ * A queued job the market moved past (core's escrowShortfall): failed and refunded in full, as the
+ * consumer agreed to no more than its escrow and a new submit is escrowed at the prices of now.
+ */
+export function outprice(job: JobRecord, need: bigint, now: number): Transition {
+  mustBe(job, "queued");
+  const reason = `${OUTPRICED}its escrow of ${job.escrow} nc, taken for the nodes online at its submit, covers none of the nodes online now that could run it (the cheapest needs ${need} nc); submit it again to be escrowed at their prices`;
+  return fail(job, reason, now, null);
+}
+
 /** A queued job whose deadline passed before any provider could take it. */
 export function expireInQueue(job: JobRecord, now: number): Transition {
   mustBe(job, "queued");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { maxCost } from "../metering/cost.js";
-import { anyCouldServe, mismatch } from "./match.js";
+import { anyCouldServe, escrowShortfall, mismatch } from "./match.js";
 import type { ProviderView } from "./types.js";
 
 const MODEL = "aa".repeat(32);
@@ -93,5 +93,27 @@ describe("mismatch", () => {
     expect(anyCouldServe(llmJob(), [provider({ running: 2 })])).toBe(true);
     expect(anyCouldServe(llmJob({}, OTHER_MODEL), [provider(), provider({ id: "p2" })])).toBe(false);
     expect(anyCouldServe(llmJob(), [])).toBe(false);
+  });
+});
+
+describe("escrowShortfall", () => {
+  const at = (price: number) => maxCost(llmJob().spec, { pricePerUnit: price, parameters: 1_000_000 });
+  const job = (escrow: bigint, constraints = {}) => ({ ...llmJob(constraints), escrow });
+
+  it("names what the cheapest node needs when every node that could run the job bills past its escrow", () => {
+    const dear = provider({ id: "dear" }, { pricePerUnit: 30 });
+    const dearer = provider({ id: "dearer" }, { pricePerUnit: 50 });
+    expect(escrowShortfall(job(at(10)), [dearer, dear])).toBe(at(30));
+  });
+
+  it("is undefined when a node fits, when none could run the job anyway, and for wasm", () => {
+    expect(escrowShortfall(job(at(10)), [provider({ id: "dear" }, { pricePerUnit: 30 }), provider()])).toBeUndefined();
+    expect(escrowShortfall(job(at(10)), [provider({}, { pricePerUnit: 30, runtimes: ["wasm"] })])).toBeUndefined();
+    // the consumer's own constraints still rule: a region it excludes does not count
+    expect(
+      escrowShortfall(job(at(10), { regions: ["eu-west"] }), [provider({}, { pricePerUnit: 30, region: "us" })]),
+    ).toBeUndefined();
+    expect(escrowShortfall(job(at(10)), [])).toBeUndefined();
+    expect(escrowShortfall({ ...wasmJob, escrow: 1n }, [provider({}, { throughput: 1e9 })])).toBeUndefined();
   });
 });

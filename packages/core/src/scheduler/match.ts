@@ -81,3 +81,28 @@ export function anyCouldServe(
   }
   return false;
 }
+
+/**
+ * Whether the market moved past a queued job: some node matches it in every way but its escrow,
+ * and none fits (the node it was sized for left; every node online now bills more). What the
+ * cheapest such node would need, or undefined when the job can be served as it is, or by no one.
+ */
+export function escrowShortfall(
+  job: Pick<JobRecord, "spec" | "constraints" | "escrow"> & { jobClass?: JobClass },
+  providers: Iterable<ProviderView>,
+): bigint | undefined {
+  const spec = job.spec;
+  if (spec.runtime !== "llm") return undefined;
+  let need: bigint | undefined;
+  for (const p of providers) {
+    const m = mismatch(job, p, 0);
+    if (m === null) return undefined;
+    if (m !== "escrow") continue;
+    const bill = maxCost(spec, {
+      pricePerUnit: priceFor(p.capabilities, job.jobClass),
+      parameters: declaredParameters(p.capabilities, spec.model),
+    });
+    if (need === undefined || bill < need) need = bill;
+  }
+  return need;
+}

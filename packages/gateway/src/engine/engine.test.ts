@@ -1,6 +1,6 @@
 // Which of the engine's writes may linger for a group commit, over a real SQLite store: a Batch API
 // line's (patient) but not a job a client waits on. And what the engine takes from a provider's results.
-import { accounts, depositEvent, JOB_AT_FAULT, leaseTimeCapMs } from "@tessera/core";
+import { accounts, depositEvent, JOB_AT_FAULT, leaseTimeCapMs, OUTPRICED } from "@tessera/core";
 import { canonicalHash, type JobSpec, signResult } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
@@ -9,6 +9,7 @@ import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
 import { TEST_MODEL, type TestNode, testNode } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
+import { OUTPRICED_GRACE_MS } from "./outpriced.js";
 import { LINGER_MS } from "./writer.js";
 
 let store: Store;
@@ -407,6 +408,43 @@ describe("Engine escrow", () => {
       message: "This job may cost up to 10000000000 nc but the account has 1000000000 nc available.",
     });
     expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
+  });
+});
+
+describe("Engine and a job the market moved past", () => {
+  it("fails and refunds a queued LLM job once every node that could run it has billed past its escrow for the grace", async () => {
+    let clock = 1_000_000;
+    engine.stop();
+    engine = new Engine(
+      store,
+      parseGatewayConfig({ db: ":memory:" }),
+      pino({ level: "silent" }),
+      createMetrics(),
+      () => clock,
+    );
+    await engine.restore(); // starts the sweep
+    const tiny = { models: [{ id: TEST_MODEL, name: "tiny", parameters: 1_000_000, contextSize: 256 }] };
+    const cheap = testNode("cheap", false, { ...tiny, pricePerUnit: 10 });
+    const spec = { runtime: "llm", model: TEST_MODEL, input: { prompt: "hi" }, limits: { maxOutputTokens: 8 } };
+    const { job } = await leasedTo([cheap], { spec: spec as JobSpec });
+    // the node it was sized for gives it back and leaves; only a dearer one is online now
+    await engine.failure(cheap.session, { type: "failure", jobId: job.id, attempt: 1, retryable: true, reason: "oom" });
+    engine.disconnect(cheap.session);
+    const dear = testNode("dear", false, { ...tiny, pricePerUnit: 50 });
+    engine.connect(dear.session);
+    const sweep = () => new Promise((r) => setTimeout(r, 300)); // the sweep's interval is real
+    vi.useRealTimers();
+    await sweep();
+    clock += OUTPRICED_GRACE_MS - 1_000;
+    await sweep();
+    expect(engine.activeJob(job.id)?.status).toBe("queued"); // within the grace: a node may come back
+    clock += 2_000;
+    await sweep();
+    await until(() => engine.activeJob(job.id) === undefined);
+    const failed = await store.getJob(job.id);
+    expect(failed).toMatchObject({ status: "failed", error: expect.stringMatching(new RegExp(`^${OUTPRICED}`)) });
+    expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
+    expect(leasesOf(dear)).toEqual([]);
   });
 });
 

@@ -21,6 +21,7 @@ import {
   leaseTimeCapMs,
   loseLease,
   meteringProblem,
+  outprice,
   preemptions,
   releaseIsFree,
   renewLease,
@@ -52,6 +53,7 @@ import type { Settlement } from "../settlement/settlement.js";
 import { missingBlobError, outputCapError } from "./admission.js";
 import { type EscrowLevel, escrowLevels } from "./escrow.js";
 import { advanceStream, JobEvents, NO_STREAM, type StreamCursor } from "./events.js";
+import { Outpriced } from "./outpriced.js";
 import { ewma, type ProviderSession, toView } from "./sessions.js";
 import { GroupWriter } from "./writer.js";
 
@@ -92,6 +94,7 @@ export class Engine {
   private readonly leases = new Map<string, { attempt: number; at: number; endsBy: number }>();
   /** providers that said a running job is at fault itself, until the claim is confirmed */
   private readonly faultClaims = new Map<string, Set<string>>();
+  private readonly outpriced = new Outpriced();
   /**
    * jobs whose last transition (a result, a cancel, a failure) is decided but not yet committed: a
    * cancel in that window answers with the outcome, not with the store's row it is about to replace
@@ -609,6 +612,15 @@ export class Engine {
     }
     for (const job of this.queued.values()) {
       if (job.deadlineAt !== null && job.deadlineAt <= now) void this.apply(job, expireInQueue(job, now));
+    }
+    const views = () =>
+      this.onlineSessions()
+        .filter((s) => this.eligible(s))
+        .map((s) => toView(s, 0));
+    for (const { job, need } of this.outpriced.due(this.queued.values(), views, now)) {
+      if (this.queued.get(job.id) !== job) continue; // expired just above
+      this.log.info({ jobId: job.id, escrow: job.escrow.toString(), need: need.toString() }, "job outpriced");
+      void this.apply(job, outprice(job, need, now));
     }
     // waiting interactive work is re-examined so that preemption can act once it has waited long enough
     if (this.config.preemptAfterMs > 0 && this.queued.size > 0 && this.running.size > 0) this.kick();

@@ -2,7 +2,7 @@
 // `stream: true` forwards tokens as server-sent events as the provider produces them.
 import { randomInt } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { JOB_AT_FAULT, type JobRecord } from "@tessera/core";
+import { JOB_AT_FAULT, type JobRecord, OUTPRICED } from "@tessera/core";
 import {
   type ChatCompletionRequest,
   ChatCompletionRequestSchema,
@@ -137,7 +137,7 @@ export function finalError(job: JobRecord): TesseraError {
     );
   if (job.status === "failed" && job.error?.startsWith(JOB_AT_FAULT))
     return new TesseraError("invalid_job", 400, `The job ${job.id} failed: ${job.error}`, "invalid_request_error");
-  if (job.status === "failed" && job.error?.includes("before its deadline"))
+  if (job.status === "failed" && (job.error?.includes("before its deadline") || job.error?.startsWith(OUTPRICED)))
     return new TesseraError("no_capacity", 503, job.error, "service_unavailable");
   return new TesseraError(
     "job_failed",
