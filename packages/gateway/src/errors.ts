@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import { InvalidRequest, PayloadTooLarge, RateLimited, TesseraError } from "@tessera/protocol";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
+import { storeUnavailable } from "./store-errors.js";
 
 export function zodError(err: ZodError): InvalidRequest {
   const issue = err.issues[0];
@@ -34,6 +35,13 @@ export function toTesseraError(err: unknown, request: FastifyRequest): TesseraEr
   if (f.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return new InvalidRequest("The request body is empty.");
   if (f.statusCode === 429) return new RateLimited(1000);
   if (f.statusCode && f.statusCode >= 400 && f.statusCode < 500) return new InvalidRequest(f.message || "bad request");
+  if (storeUnavailable(err))
+    return new TesseraError(
+      "store_unavailable",
+      503,
+      "The gateway's database cannot be reached right now; retry shortly.",
+      "service_unavailable",
+    );
   return new TesseraError("internal_error", 500, "The gateway failed to handle the request.", "server_error");
 }
 

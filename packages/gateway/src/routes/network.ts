@@ -1,10 +1,20 @@
 // Account, providers, health and metrics: what a consumer or operator reads about the network.
-import { accounts, reputationOf } from "@tessera/core";
+import { accounts, EXTERNAL, reputationOf } from "@tessera/core";
 import type { FastifyInstance } from "fastify";
 import type { RouteContext } from "./context.js";
 
 export function networkRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get("/healthz", async () => ({ ok: true, providers: ctx.engine.onlineSessions().length }));
+  // a load balancer's probe: up only while the store answers (one indexed read)
+  app.get("/healthz", async (_req, reply) => {
+    const providers = ctx.engine.onlineSessions().length;
+    try {
+      await ctx.store.balance(EXTERNAL);
+    } catch (err) {
+      ctx.log.warn({ err }, "health check: the store does not answer");
+      return reply.status(503).send({ ok: false, store: "unavailable", providers });
+    }
+    return { ok: true, providers };
+  });
 
   app.get("/metrics", async (_req, reply) => {
     ctx.metrics.queueDepth.set(ctx.engine.queueDepth);
