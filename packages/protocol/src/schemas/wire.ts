@@ -16,6 +16,19 @@ const JobIdSchema = z.string().min(1).max(64);
  */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
+/** The most jobs a node may run at once (`maxConcurrency`) and take beyond them (`prefetch`). */
+export const MAX_CONCURRENCY = 1024;
+export const MAX_PREFETCH = 64;
+
+/**
+ * The most jobs one heartbeat of a node may list: the leases it can hold (concurrency plus
+ * prefetch), twice over for cancelled jobs still winding down, plus a little. The gateway holds
+ * each node to its own limit; the schema can only hold every node to the largest one.
+ */
+export function heartbeatLimit(caps: { maxConcurrency: number; prefetch?: number | undefined }): number {
+  return 2 * (caps.maxConcurrency + (caps.prefetch ?? 0)) + 16;
+}
+
 export const ModelInfoSchema = z
   .object({
     id: ContentIdSchema,
@@ -36,12 +49,12 @@ export const CapabilitiesSchema = z
     /** nano-credits per standard unit for interruptible batch-class jobs (default pricePerUnit) */
     batchPricePerUnit: z.number().int().nonnegative().optional(),
     region: RegionSchema,
-    maxConcurrency: z.number().int().min(1).max(1024),
+    maxConcurrency: z.number().int().min(1).max(MAX_CONCURRENCY),
     /**
      * batch leases this node takes beyond maxConcurrency and queues until a slot frees, so its
      * slots do not sit idle for the round trip between one result and the next lease
      */
-    prefetch: z.number().int().min(0).max(64).optional(),
+    prefetch: z.number().int().min(0).max(MAX_PREFETCH).optional(),
     /** standard units per second this node measured on itself at start; at most 10^10 (10^16
      * FLOP/s, past any single machine), so that escrow arithmetic stays finite */
     throughput: z.number().nonnegative().max(1e10),
@@ -136,7 +149,9 @@ export const HelloMsg = z.object({
 });
 export const HeartbeatMsg = z.object({
   type: z.literal("heartbeat"),
-  running: z.array(z.object({ jobId: JobIdSchema, attempt: z.number().int().positive() })).max(1024),
+  running: z
+    .array(z.object({ jobId: JobIdSchema, attempt: z.number().int().positive() }))
+    .max(heartbeatLimit({ maxConcurrency: MAX_CONCURRENCY, prefetch: MAX_PREFETCH })),
 });
 export const ChunkMsg = z.object({
   type: z.literal("chunk"),
