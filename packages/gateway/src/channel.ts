@@ -1,12 +1,15 @@
 // The provider end of `GET /v1/provider/connect`: challenge, signed hello, then leases,
 // heartbeats, chunks and results. Every frame is validated; a bad frame is answered with an
-// error message and otherwise ignored, so a buggy provider cannot disturb the gateway.
+// error message and otherwise ignored, so a buggy provider cannot disturb the gateway. After the
+// hello each frame is paid for from a budget (FrameBudget); a connection that overspends is closed.
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import {
   type CapacityProofMessage,
   type GatewayMessage,
+  heartbeatLimit,
   type Identity,
+  MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
   type ProviderMessage,
   ProviderMessageSchema,
@@ -15,13 +18,15 @@ import {
 } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
-import type { WebSocket } from "ws";
+import type { RawData, WebSocket } from "ws";
 import type { GatewayConfig } from "./config.js";
 import type { Engine } from "./engine/engine.js";
 import type { ProviderSession } from "./engine/sessions.js";
 
 export const CLOSE_AUTH = 4001;
 export const CLOSE_VERSION = 4002;
+/** sent more, or larger or more invalid frames, than its budget allows (FrameBudget) */
+export const CLOSE_OVER_BUDGET = 4004;
 /** WebSocket's "try again later" */
 export const CLOSE_BUSY = 1013;
 
@@ -36,6 +41,97 @@ export const MAX_PENDING_HELLOS = 128;
 /** Connections of one gateway still waiting for their hello. */
 export interface HelloGate {
   pending: number;
+}
+
+/**
+ * What a provider connection may send once its hello is through, in credits: a frame costs 1, and
+ * 1 more per 16 KiB (parsing it is what costs the gateway) and per 16 jobs a heartbeat lists; an
+ * invalid frame costs 20, as each is answered. Credits refill at `baseRate`, plus `perLeaseRate`
+ * for each lease (or audit) the node holds, since every streamed token is a chunk frame of its
+ * own; each lease, audit or capacity challenge sent also grants the cost of the largest frame, so
+ * its reply is always paid for. So a node is held to the work it was given, not to the concurrency
+ * it claims. Measured through a proxy (tiny model, two busy CPU cores, heartbeat 500 ms): an honest
+ * node at concurrency 8 sent 230 frames/s, at most 681 in a second; one stream under 300 chunks/s.
+ */
+export const FRAME_BUDGET = {
+  baseRate: 200,
+  /** twice the largest frame, so a frame of any size gets through a fresh connection */
+  baseBurst: 2 * (1 + MAX_FRAME_BYTES / (16 * 1024)),
+  perLeaseRate: 2_000,
+  bytesPerCredit: 16 * 1024,
+  entriesPerCredit: 16,
+  invalidCost: 20,
+};
+export type FrameBudgetLimits = typeof FRAME_BUDGET;
+
+/** A token bucket whose rate and size grow with the leases the connection holds. */
+export class FrameBudget {
+  private credits: number;
+  private at: number;
+  /** leases and audits handed to this node, with when each was last sent or seen in a heartbeat */
+  private readonly held = new Map<string, number>();
+  private readonly largestFrame: number;
+
+  /** `holding`: leases the node holds already (from before a reconnect), until heartbeats name them */
+  constructor(
+    private readonly maxHeld: number,
+    holding = 0,
+    private readonly limits: FrameBudgetLimits = FRAME_BUDGET,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.at = now();
+    this.largestFrame = 1 + MAX_FRAME_BYTES / limits.bytesPerCredit;
+    for (let i = 0; i < holding; i++) this.held.set(`before:${i}`, this.at);
+    this.credits = this.capacity();
+  }
+
+  /** What a valid frame of `bytes` costs; `entries` for a heartbeat. */
+  cost(bytes: number, entries = 0): number {
+    return 1 + bytes / this.limits.bytesPerCredit + entries / this.limits.entriesPerCredit;
+  }
+
+  invalidCost(bytes: number): number {
+    return this.limits.invalidCost + bytes / this.limits.bytesPerCredit;
+  }
+
+  /** The gateway sent work (a lease, an audit, a challenge): its reply is paid for in advance. */
+  sent(key: string): void {
+    this.refill();
+    if (!this.held.has(key)) this.credits += this.largestFrame;
+    this.held.set(key, this.now());
+    this.credits = Math.min(this.credits, this.capacity());
+  }
+
+  /** A heartbeat named these leases (checked as this node's); others not named for `staleMs` lapse. */
+  confirm(keys: string[], staleMs: number): void {
+    this.refill();
+    const now = this.now();
+    for (const k of keys) this.held.set(k, now);
+    for (const [k, at] of this.held) if (now - at > staleMs) this.held.delete(k);
+  }
+
+  /** Takes `cost`, or answers false when the connection has not that much left. */
+  spend(cost: number): boolean {
+    this.refill();
+    if (cost > this.credits) return false;
+    this.credits -= cost;
+    return true;
+  }
+
+  private holding(): number {
+    return Math.min(this.held.size, this.maxHeld);
+  }
+
+  private capacity(): number {
+    return this.limits.baseBurst + this.holding() * (this.largestFrame + this.limits.perLeaseRate);
+  }
+
+  private refill(): void {
+    const now = this.now();
+    const rate = this.limits.baseRate + this.holding() * this.limits.perLeaseRate;
+    this.credits = Math.min(this.capacity(), this.credits + (Math.max(0, now - this.at) / 1000) * rate);
+    this.at = now;
+  }
 }
 
 export function handleProviderSocket(
@@ -72,8 +168,15 @@ export function handleProviderSocket(
   };
   raw.on("data", meter);
   const nonce = randomBytes(32).toString("base64url");
+  /** once the hello verifies, every frame is paid for; `maxRunning` is this node's heartbeatLimit */
+  let paid: { budget: FrameBudget; nodeId: string; maxRunning: number } | undefined;
+  /** over budget: the connection is closing and nothing more it sends is handled */
+  let cut = false;
   const send = (msg: GatewayMessage) => {
-    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
+    if (socket.readyState !== socket.OPEN) return;
+    const work = workKey(msg);
+    if (paid && work) paid.budget.sent(work);
+    socket.send(JSON.stringify(msg));
   };
   let session: ProviderSession | undefined;
   let pending: Promise<unknown> = Promise.resolve();
@@ -81,20 +184,36 @@ export function handleProviderSocket(
   send({ type: "challenge", protocolVersion: PROTOCOL_VERSION, gatewayId: identity.id, nonce });
   const helloTimer = setTimeout(() => socket.close(4000, "no hello in time"), 10_000);
 
+  const pay = (cost: number): boolean => {
+    if (!paid || paid.budget.spend(cost)) return true;
+    cut = true;
+    log.warn({ providerId: paid.nodeId }, "provider went over its frame budget; closing its connection");
+    socket.close(CLOSE_OVER_BUDGET, "over the frame budget: too many, too large or invalid frames");
+    socket.pause(); // what it has sent since is not read; the close frame still goes out
+    setTimeout(() => socket.terminate(), 1_000).unref();
+    if (session) engine.disconnect(session); // leased nothing more while the close completes
+    return false;
+  };
+  const refuse = (bytes: number, message: string) => {
+    if (pay(paid?.budget.invalidCost(bytes) ?? 0)) send({ type: "error", code: "bad_frame", message });
+  };
+
   socket.on("message", (data) => {
+    if (cut) return;
+    const bytes = frameBytes(data);
     let parsed: unknown;
     try {
       parsed = JSON.parse(data.toString());
     } catch {
-      send({ type: "error", code: "bad_frame", message: "frames must be JSON" });
-      return;
+      return refuse(bytes, "frames must be JSON");
     }
     const r = ProviderMessageSchema.safeParse(parsed);
-    if (!r.success) {
-      send({ type: "error", code: "bad_frame", message: r.error.issues[0]?.message ?? "invalid message" });
-      return;
-    }
+    if (!r.success) return refuse(bytes, r.error.issues[0]?.message ?? "invalid message");
     const msg = r.data;
+    const entries = msg.type === "heartbeat" ? msg.running.length : 0;
+    if (paid && entries > paid.maxRunning)
+      return refuse(bytes, `a heartbeat of this node lists at most ${paid.maxRunning} jobs`);
+    if (!pay(paid?.budget.cost(bytes, entries) ?? 0)) return;
     // Until the hello is through, frames wait their turn; afterwards each is handled as it
     // arrives (state changes happen synchronously on arrival, only the commit is awaited), so
     // results from one provider are committed together rather than one after another.
@@ -103,6 +222,7 @@ export function handleProviderSocket(
   });
 
   async function handle(msg: ProviderMessage): Promise<void> {
+    if (cut) return;
     try {
       if (msg.type === "hello") {
         if (session) return;
@@ -118,7 +238,13 @@ export function handleProviderSocket(
           return;
         }
         admitted();
+        const maxRunning = heartbeatLimit(msg.capabilities);
+        // leases held from before a reconnect count until its heartbeats name them
+        const budget = new FrameBudget(maxRunning, engine.runningOn(msg.nodeId));
+        paid = { budget, nodeId: msg.nodeId, maxRunning };
         const known = await deps.store.getProvider(msg.nodeId);
+        // closed while the store answered (or cut off): a session now would be online with no socket
+        if (cut || socket.readyState !== socket.OPEN) return;
         session = {
           id: msg.nodeId,
           capabilities: msg.capabilities,
@@ -148,9 +274,19 @@ export function handleProviderSocket(
         return;
       }
       switch (msg.type) {
-        case "heartbeat":
+        case "heartbeat": {
           engine.heartbeat(session, msg.running);
+          const id = session.id;
+          const held = msg.running.filter((r) => {
+            const job = engine.activeJob(r.jobId);
+            return job?.providerId === id && job.attempt === r.attempt;
+          });
+          paid?.budget.confirm(
+            held.map((r) => leaseKey(r.jobId, r.attempt)),
+            3 * config.heartbeatMs,
+          );
           break;
+        }
         case "chunk":
           engine.chunk(session, msg);
           break;
@@ -194,4 +330,19 @@ export function handleProviderSocket(
     }
   });
   socket.on("error", (err) => log.warn({ err }, "provider socket error"));
+}
+
+const leaseKey = (jobId: string, attempt: number) => `${jobId}#${attempt}`;
+
+/** Work the gateway hands a node, whose reply the node's budget pays for in advance. */
+function workKey(msg: GatewayMessage): string | undefined {
+  if (msg.type === "lease") return leaseKey(msg.jobId, msg.attempt);
+  if (msg.type === "audit") return `audit:${msg.auditId}`;
+  if (msg.type === "capacity_challenge") return `capacity:${msg.challengeId}`;
+  return undefined;
+}
+
+function frameBytes(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data.byteLength;
 }
