@@ -10,11 +10,12 @@ const model = (id: string, name: string): ModelInfo => ({
   contextSize: 2048,
 });
 
-/** the engine's model table and who is online: all publicModelNames reads */
-function engine(entries: [ModelInfo, string[]][], online: string[]): Engine {
+/** the engine's model table, who is online and whom the scheduler would use: all publicModelNames reads */
+function engine(entries: [ModelInfo, string[]][], online: string[], ineligible: string[] = []): Engine {
   return {
     models: new Map(entries.map(([info, providers]) => [info.id, { info, providers: new Set(providers) }])),
     onlineSessions: () => online.map((id) => ({ id })),
+    eligible: (s: { id: string }) => !ineligible.includes(s.id),
   } as unknown as Engine;
 }
 
@@ -53,5 +54,34 @@ describe("publicModelNames", () => {
     );
     expect(names.get("tiny")?.id).toBe(real.id);
     expect(names.get(`tiny@${clash.id.slice(0, 12)}`)?.id).toBe(clash.id);
+  });
+
+  it("counts only nodes the scheduler would use: unstaked keys cannot outnumber a staked node", () => {
+    // two free keys, not staked under --min-stake, offer another file under the name
+    const names = publicModelNames(
+      engine(
+        [
+          [real, ["staked"]],
+          [clash, ["sybil1", "sybil2"]],
+        ],
+        ["staked", "sybil1", "sybil2"],
+        ["sybil1", "sybil2"],
+      ),
+    );
+    expect(names.get("tiny")?.id).toBe(real.id);
+  });
+
+  it("keeps the name while the staked node is away and only unusable keys are online", () => {
+    const names = publicModelNames(
+      engine(
+        [
+          [clash, ["sybil1", "sybil2"]],
+          [real, ["staked"]],
+        ],
+        ["sybil1", "sybil2"],
+        ["sybil1", "sybil2"],
+      ),
+    );
+    expect(names.get("tiny")?.id).toBe(real.id);
   });
 });

@@ -1,25 +1,35 @@
 // Model names for the OpenAI API. Models are identified by content id (sha256 of the GGUF);
 // the public name is the file's name. When two files share a name, the one served by the most
-// online providers (then by the most providers ever, then the first seen) keeps the plain name and
-// the others are disambiguated with a hash prefix: a single provider offering a file under a name
-// already in use cannot rename the model everyone else serves.
+// online providers the scheduler would use (then by the most providers ever, then the first seen)
+// keeps the plain name and the others are disambiguated with a hash prefix: a provider offering a
+// file under a name already in use cannot rename the model everyone else serves, and keys that are
+// free to make (unstaked under --min-stake, excluded, capacity unshown) count for nothing.
 import { isContentId, type ModelInfo, UnknownModel } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import type { Engine } from "../engine/engine.js";
 import type { RouteContext } from "./context.js";
 
 export function publicModelNames(engine: Engine): Map<string, ModelInfo> {
-  const online = new Set(engine.onlineSessions().map((s) => s.id));
-  const byName = new Map<string, { info: ModelInfo; online: number; all: number }[]>();
+  // online nodes the scheduler would lease to, and those it would not; whether a node offline now
+  // would be used cannot be told, so the count of all nodes ever leaves out only the second kind
+  const usable = new Set<string>();
+  const unusable = new Set<string>();
+  for (const s of engine.onlineSessions()) (engine.eligible(s) ? usable : unusable).add(s.id);
+  const byName = new Map<string, { info: ModelInfo; usable: number; all: number }[]>();
   for (const { info, providers } of engine.models.values()) {
     const name = info.name.replace(/\.gguf$/i, "");
-    const served = { info, online: [...providers].filter((p) => online.has(p)).length, all: providers.size };
+    const ids = [...providers];
+    const served = {
+      info,
+      usable: ids.filter((p) => usable.has(p)).length,
+      all: ids.filter((p) => !unusable.has(p)).length,
+    };
     byName.set(name, [...(byName.get(name) ?? []), served]);
   }
   const out = new Map<string, ModelInfo>();
   for (const [name, served] of byName) {
     // a stable sort: equal counts keep the order the models were first seen in
-    const [first, ...rest] = [...served].sort((a, b) => b.online - a.online || b.all - a.all);
+    const [first, ...rest] = [...served].sort((a, b) => b.usable - a.usable || b.all - a.all);
     if (first) out.set(name, first.info);
     for (const { info } of rest) out.set(`${name}@${info.id.slice(0, 12)}`, info);
   }
