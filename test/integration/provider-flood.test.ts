@@ -1,13 +1,12 @@
 // The provider channel after the hello: any key is free to make and authenticates, so what one
 // connection may send is budgeted. A node that floods it is closed (4004) and the gateway keeps
 // answering; an honest node streaming at its full concurrency alongside is never cut.
+import { CLOSE_OVER_BUDGET } from "@tessera/gateway";
 import type { Capabilities, ModelInfo } from "@tessera/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork } from "../helpers/network.js";
 import { type RawProvider, rawProvider } from "../helpers/raw-provider.js";
 
-/** packages/gateway/src/channel.ts CLOSE_OVER_BUDGET (not exported from the package) */
-const CLOSE_OVER_BUDGET = 4004;
 const OVER_BUDGET_LOG = "provider went over its frame budget";
 
 describe("provider channel budget after the hello", () => {

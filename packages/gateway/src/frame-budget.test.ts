@@ -1,6 +1,6 @@
 import { MAX_FRAME_BYTES } from "@tessera/protocol";
 import { describe, expect, it } from "vitest";
-import { FRAME_BUDGET, FrameBudget } from "./channel.js";
+import { FRAME_BUDGET, FrameBudget } from "./frame-budget.js";
 
 /** a budget on a clock the test moves */
 function budget(o: { maxHeld?: number; holding?: number } = {}) {
