@@ -99,18 +99,29 @@ export class ExplorerQueries {
     private readonly dialect: Dialect,
   ) {}
 
+  /**
+   * A JSON text column as PostgreSQL json. Its parser refuses the escape \u0000 anywhere in a
+   * document (text cannot hold U+0000), and a consumer's prompt may hold one: it is read as
+   * \ufffd, which is what the store writes for U+0000 in plain text columns. A \u0000 that is not
+   * an escape (after an escaped backslash) becomes \ufffd too, still valid JSON. json, not jsonb:
+   * only ->> is used, and json is read without building jsonb's binary form.
+   */
+  private pgJson(column: string): RawBuilder<unknown> {
+    return sql`replace(${sql.ref(column)}, '\\u0000', '\\ufffd')::json`;
+  }
+
   /** A JSON text column's field as text (null when absent). */
   private jsonText(column: string, field: string): RawBuilder<string | null> {
     return this.dialect === "sqlite"
       ? sql`json_extract(${sql.ref(column)}, ${`$.${field}`})`
-      : sql`(${sql.ref(column)}::jsonb ->> ${field})`;
+      : sql`(${this.pgJson(column)} ->> ${field})`;
   }
 
   /** A JSON text column's numeric field (0 when absent). */
   private jsonNum(column: string, field: string): RawBuilder<DbInt> {
     return this.dialect === "sqlite"
       ? sql`coalesce(json_extract(${sql.ref(column)}, ${`$.${field}`}), 0)`
-      : sql`coalesce((${sql.ref(column)}::jsonb ->> ${field})::double precision, 0)`;
+      : sql`coalesce((${this.pgJson(column)} ->> ${field})::double precision, 0)`;
   }
 
   async finishedWindow(from: number, to: number): Promise<FinishedWindow> {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../src/index.js";
 import { chainBindingContract, chainEvidenceContract, chainWithdrawalContract } from "./contract-chain.js";
 import { commitContract } from "./contract-commit.js";
+import { nulContract } from "./contract-nul.js";
 import { queryContract } from "./contract-queries.js";
 import { verificationContract } from "./contract-verification.js";
 
@@ -47,4 +48,5 @@ export function storeContract(target: StoreTarget): void {
   describe("chain evidence", () => chainEvidenceContract(h));
   describe("chain withdrawals", () => chainWithdrawalContract(h));
   describe("chain bindings", () => chainBindingContract(h));
+  describe("text holding U+0000", () => nulContract(h));
 }

@@ -2,6 +2,7 @@
 // (claimed keys, applied events, balances), the in-memory decision of planBatch, then one
 // multi-row statement per table. Round trips per batch stay constant as the batch grows.
 import { type Kysely, sql } from "kysely";
+import { pgText } from "../dialects/postgres.js";
 import type { Dialect } from "../migrations.js";
 import { attemptToRow, jobToRow, money, providerToRow } from "../rows.js";
 import type { Database } from "../schema.js";
@@ -23,6 +24,7 @@ function chunks<T>(items: T[], columns: number): T[][] {
 
 export async function commitBatch(db: Kysely<Database>, dialect: Dialect, ops: WriteOp[]): Promise<OpResult[]> {
   if (ops.length === 0) return [];
+  if (dialect === "postgres") ops = ops.map(keyAsStored);
   return db.connection().execute(async (conn) => {
     // SQLite: take the write lock up front so a reader's snapshot is never upgraded mid-batch
     await sql`${sql.raw(dialect === "sqlite" ? "begin immediate" : "begin")}`.execute(conn);
@@ -37,6 +39,17 @@ export async function commitBatch(db: Kysely<Database>, dialect: Dialect, ops: W
       throw e;
     }
   });
+}
+
+/**
+ * The op with its idempotency key as PostgreSQL stores it (U+0000 as U+FFFD, dialects/postgres.ts):
+ * the plan matches keys read back from the table against the ops' own, and a consumer chooses the
+ * key, so a retry of a key holding U+0000 must find its first claim instead of colliding with it.
+ */
+function keyAsStored(op: WriteOp): WriteOp {
+  const idem = op.idempotency;
+  if (!idem || pgText(idem.key) === idem.key) return op;
+  return { ...op, idempotency: { ...idem, key: pgText(idem.key) } };
 }
 
 async function loadExisting(db: Kysely<Database>, ops: WriteOp[]): Promise<ExistingState> {
