@@ -244,6 +244,7 @@ export class KyselyBatchStore implements BatchStore {
       .select(["data", "created_at"])
       .where("status", "in", UNFINISHED)
       .orderBy("created_at")
+      .orderBy("id")
       .execute();
     return rows.map((r) => fromData(r.data));
   }

@@ -329,6 +329,7 @@ export class KyselyChainEvidenceStore implements ChainEvidenceStore {
       .selectAll()
       .where("status", "=", "pending")
       .orderBy("next_at")
+      .orderBy("audit_id")
       .execute();
     return rows.map(toSlash);
   }

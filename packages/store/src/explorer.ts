@@ -145,6 +145,7 @@ export class ExplorerQueries {
       .where("finished_at", "<=", to)
       .where("status", "=", "completed")
       .orderBy("finished_at", "desc")
+      .orderBy("id", "desc")
       .limit(5_000)
       .execute();
     const paid = await this.db
@@ -295,7 +296,9 @@ export class ExplorerQueries {
       ])
       // by position: PostgreSQL does not see two parameterised copies of an expression as the same
       .groupBy(sql`1`)
+      // ties by name, nulls (no region) last on both dialects
       .orderBy("n", "desc")
+      .orderBy(sql`1`, (o) => o.asc().nullsLast())
       .execute();
     return rows.map((r) => ({
       region: r.region ?? "unknown",
@@ -363,6 +366,7 @@ export class ExplorerQueries {
       .where("provider_id", "is not", null)
       .groupBy("provider_id")
       .orderBy(sql`sum(${su})`, "desc")
+      .orderBy("provider_id")
       .limit(limit)
       .execute();
     return rows.map((r) => ({

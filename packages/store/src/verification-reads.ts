@@ -185,6 +185,7 @@ export class KyselyVerificationReads implements VerificationReads {
             .where("status", "=", "slashed")
             .where("job_id", "in", jobIds)
             .orderBy("created_at")
+            .orderBy("id")
             .execute();
     for (const row of byEvent.values()) {
       const a = audits.find((x) => x.job_id === row.jobId);
@@ -207,6 +208,7 @@ export class KyselyVerificationReads implements VerificationReads {
       .where("provider_id", "=", providerId)
       .where("released", "=", 0)
       .orderBy("release_at")
+      .orderBy("id")
       .execute();
     return rows.map((r) => ({ id: r.id, amount: money(r.amount), releaseAt: num(r.release_at) }));
   }

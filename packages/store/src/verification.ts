@@ -212,18 +212,27 @@ export class KyselyVerificationStore extends KyselyVerificationReads implements 
       .selectAll()
       .where("job_id", "=", jobId)
       .orderBy("created_at")
+      .orderBy("id")
       .execute();
     const verdicts = await this.db
       .selectFrom("verdicts")
       .selectAll()
       .where("job_id", "=", jobId)
       .orderBy("at")
+      .orderBy("audit_id")
+      .orderBy("verifier_id")
       .execute();
     return withVerdicts(audits, verdicts);
   }
 
   async recentAudits(limit: number): Promise<AuditRow[]> {
-    const rows = await this.db.selectFrom("audits").selectAll().orderBy("created_at", "desc").limit(limit).execute();
+    const rows = await this.db
+      .selectFrom("audits")
+      .selectAll()
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
     return rows.map(toAudit);
   }
 
@@ -247,6 +256,8 @@ export class KyselyVerificationStore extends KyselyVerificationReads implements 
         audits.map((a) => a.id),
       )
       .orderBy("at")
+      .orderBy("audit_id")
+      .orderBy("verifier_id")
       .execute();
     return withVerdicts(audits, verdicts);
   }

@@ -8,7 +8,7 @@ import { makeJob, submitOp } from "./fixtures.js";
 
 const BIG = 2n ** 200n + 7n;
 
-function slash(auditId: string, overrides: Partial<ChainSlashRow> = {}): ChainSlashRow {
+export function slash(auditId: string, overrides: Partial<ChainSlashRow> = {}): ChainSlashRow {
   return {
     auditId,
     jobId: `job-${auditId}`,

@@ -11,7 +11,7 @@ const P2 = "p2";
 const V1 = "v1";
 const V2 = "v2";
 
-function audit(id: string, jobId: string, overrides: Partial<AuditRow> = {}): AuditRow {
+export function audit(id: string, jobId: string, overrides: Partial<AuditRow> = {}): AuditRow {
   return {
     id,
     jobId,
@@ -24,7 +24,7 @@ function audit(id: string, jobId: string, overrides: Partial<AuditRow> = {}): Au
   };
 }
 
-function verdict(auditId: string, jobId: string, verifierId: string, pass: boolean, at: number): VerdictRow {
+export function verdict(auditId: string, jobId: string, verifierId: string, pass: boolean, at: number): VerdictRow {
   return {
     auditId,
     verifierId,

@@ -7,6 +7,7 @@ import { chainBindingContract, chainEvidenceContract, chainWithdrawalContract } 
 import { commitContract } from "./contract-commit.js";
 import { nulContract } from "./contract-nul.js";
 import { queryContract } from "./contract-queries.js";
+import { tiesContract } from "./contract-ties.js";
 import { verificationContract } from "./contract-verification.js";
 
 export interface StoreTarget {
@@ -49,4 +50,5 @@ export function storeContract(target: StoreTarget): void {
   describe("chain withdrawals", () => chainWithdrawalContract(h));
   describe("chain bindings", () => chainBindingContract(h));
   describe("text holding U+0000", () => nulContract(h));
+  describe("ties", () => tiesContract(h));
 }
