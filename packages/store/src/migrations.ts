@@ -179,7 +179,41 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   };
 }
 
+/** how long a SQLite migration waits for another process's to finish */
+const MIGRATION_BUSY_TIMEOUT_MS = 60_000;
+
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  if (dialect === "postgres") {
+    // Kysely runs each PostgreSQL migration in a transaction under a session advisory lock
+    return runMigrator(db, dialect);
+  }
+  // Kysely's SQLite adapter does neither: its lock is a no-op (it assumes one connection) and each
+  // statement commits on its own, so a process killed mid-migration left half a schema that every
+  // later start failed on ("index ... already exists"), and processes starting together on a new
+  // file raced to create the same tables. SQLite's DDL is transactional: the whole migration runs
+  // in one BEGIN IMMEDIATE on one connection, which waits (busy timeout) for another process's
+  // migration to commit and then finds nothing left to do.
+  await db.connection().execute(async (conn) => {
+    // a process starved of CPU may hold the lock for its whole migration: wait longer than a
+    // commit would
+    const [before] = (await sql<{ timeout: number | bigint }>`pragma busy_timeout`.execute(conn)).rows;
+    await sql`pragma busy_timeout = ${sql.lit(MIGRATION_BUSY_TIMEOUT_MS)}`.execute(conn);
+    try {
+      await sql`begin immediate`.execute(conn);
+      try {
+        await runMigrator(conn, dialect);
+        await sql`commit`.execute(conn);
+      } catch (e) {
+        await sql`rollback`.execute(conn).catch(() => {});
+        throw e;
+      }
+    } finally {
+      await sql`pragma busy_timeout = ${sql.lit(Number(before?.timeout ?? 5000))}`.execute(conn);
+    }
+  });
+}
+
+async function runMigrator(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
   // migrations from parallel branches of work land in any order; each is independent
   const { error, results } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();

@@ -89,9 +89,10 @@ export function openSqlite(path: string): Kysely<Database> {
   if (!inMemory) mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
   db.defaultSafeIntegers(true);
+  // first: switching a new file to WAL waits for processes opening it at the same time
+  db.pragma("busy_timeout = 5000");
   if (!inMemory) db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
-  db.pragma("busy_timeout = 5000");
   // 16 MiB of page cache: hot pages are recent jobs and balances, and the OS caches the file too.
   // (64 MiB filled up as the database grew and was most of a busy gateway's memory growth.)
   db.pragma("cache_size = -16384");
