@@ -21,8 +21,6 @@ export interface RouteContext {
     reputationOf(nodeId: string): number;
     provenThroughput(nodeId: string): number | null;
     isExcluded(nodeId: string): boolean;
-    /** stake the node is scheduled on: the ledger's, or under --settlement evm its ProviderRegistry bond */
-    staked(nodeId: string): bigint;
   };
   /** --settlement evm: bonded and unbonding stake in ProviderRegistry by eth address, cached */
   chainStakes?: RegistryStakes;

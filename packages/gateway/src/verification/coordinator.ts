@@ -1,7 +1,7 @@
 // The gateway's verification shell: after a job settles it draws an audit (core's policy), sends
 // the result to a verifier of another operator, collects signed verdicts, escalates per core's
 // decideAudit, and on two verdicts against the provider slashes its stake (refund, rewards, burn)
-// and excludes it. Also keeps stake (deposits, unbonding) and the per-node verification record.
+// and excludes it (stake itself: stakes.ts). Also keeps the per-node verification record.
 import { randomBytes } from "node:crypto";
 import {
   type AuditOutcome,
@@ -15,26 +15,18 @@ import {
   drawPassRecheck,
   feeOf,
   type JobRecord,
-  type LedgerEvent,
   nodeReputation,
-  releaseEvent,
-  slashAmount,
-  slashEvent,
-  stakeAccounts,
-  stakeDepositEvent,
-  unbondEvent,
 } from "@tessera/core";
-import { type AuditMessage, IdempotencyConflict, type VerdictMessage, verifyVerdictSignature } from "@tessera/protocol";
+import { type AuditMessage, type VerdictMessage, verifyVerdictSignature } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 import type { Logger } from "pino";
-import { repeatsStoredEvent } from "../engine/replayed-event.js";
 import type { ProviderSession } from "../engine/sessions.js";
 import type { GroupWriter } from "../engine/writer.js";
-import { KeyedSerial } from "../keyed-serial.js";
 import type { ChainVerification } from "./chain.js";
 import type { VerificationConfig } from "./config.js";
 import { ParkedAudits } from "./parked-audits.js";
 import { newNodeRecord, RecordPersistence, reputationInput } from "./records.js";
+import { StakeBook } from "./stakes.js";
 
 /** Audits in flight in memory at most; more wait in the store (parked-audits.ts). */
 const MAX_LIVE_AUDITS = 256;
@@ -111,7 +103,6 @@ export interface CoordinatorDeps {
 
 export class VerificationCoordinator {
   private readonly records = new Map<string, NodeRecord>();
-  private readonly stakes = new Map<string, bigint>();
   private readonly pending = new Map<string, PendingAudit>();
   /**
    * audits being finished: out of `pending` but their store row not yet marked decided, so
@@ -120,8 +111,6 @@ export class VerificationCoordinator {
   private readonly finishing = new Set<string>();
   /** what resumeParked skips in the store: audits in flight here */
   private readonly inMemory = { has: (id: string) => this.pending.has(id) || this.finishing.has(id) };
-  /** slash, unbond and release read a node's stake accounts and post from them: one at a time per node */
-  private readonly stakeMoves = new KeyedSerial();
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly persistence: RecordPersistence;
@@ -133,6 +122,7 @@ export class VerificationCoordinator {
   /** the clock value up to which a record's seenMs is counted; absent, from the start of this run */
   private readonly seenUpTo = new Map<string, number>();
   readonly minStake: bigint;
+  readonly stakes: StakeBook;
   /** set under --settlement evm (settlement/start-evm.ts); absent, everything stays on the local ledger */
   chain: ChainVerification | undefined;
 
@@ -142,6 +132,7 @@ export class VerificationCoordinator {
     this.minStake = BigInt(deps.config.minStake);
     this.persistence = new RecordPersistence(deps.store);
     this.parked = new ParkedAudits(deps.store);
+    this.stakes = new StakeBook({ ...deps, now: this.now, chain: () => this.chain });
   }
 
   record(nodeId: string): NodeRecord {
@@ -209,73 +200,15 @@ export class VerificationCoordinator {
     return auditProbabilityWithReputation(this.record(nodeId), this.deps.config.policy, this.reputationOf(nodeId));
   }
 
-  staked(nodeId: string): bigint {
-    return this.stakes.get(nodeId) ?? 0n;
-  }
-
-  /**
-   * Loads a node's stake (at connect, and after anything that moves it): from the ledger, or under
-   * on-chain settlement the bonded stake of the eth address it advertises in ProviderRegistry.
-   */
-  async refreshStake(nodeId: string): Promise<bigint> {
-    const s = this.chain
-      ? await this.chain.stakeOf(
-          [...this.deps.sessions()].find((x) => x.id === nodeId)?.capabilities.ethAddress ??
-            (await this.deps.store.getProvider(nodeId))?.capabilities.ethAddress,
-        )
-      : await this.deps.store.balance(stakeAccounts.stake(nodeId));
-    this.stakes.set(nodeId, s);
-    return s;
-  }
-
   /** May the scheduler lease jobs to this provider? */
   eligible(s: ProviderSession): boolean {
     if (!this.restored || this.record(s.id).excluded) return false;
-    return this.minStake === 0n || this.staked(s.id) >= this.minStake;
+    return this.minStake === 0n || this.stakes.staked(s.id) >= this.minStake;
   }
 
   /** The Slashing contract took `amount` of this node's stake (settlement/chain-slasher.ts). */
   slashedOnChain(nodeId: string, amount: bigint): void {
     this.record(nodeId).slashed += amount;
-  }
-
-  /** Adds stake. `applied` is false for a resent request: this id's deposit was posted before. */
-  async deposit(nodeId: string, amount: bigint, id: string): Promise<{ staked: bigint; applied: boolean }> {
-    const applied = await this.postOnce(stakeDepositEvent(`stake:${id}`, nodeId, amount, this.now()), id);
-    return { staked: await this.refreshStake(nodeId), applied };
-  }
-
-  /**
-   * Moves stake to unbonding; it is paid out after unbondingMs and stays slashable until then. A
-   * resent request keeps the first one's release time.
-   */
-  async unbond(nodeId: string, amount: bigint, id: string): Promise<{ releaseAt: number; applied: boolean }> {
-    const now = this.now();
-    const applied = await this.stakeMoves.run(nodeId, () =>
-      this.postOnce(unbondEvent(`unbond:${id}`, nodeId, amount, now), id),
-    );
-    // written on a resend too: a crash between the posting and this record would leave it missing
-    const u = await this.deps.store.verification.addUnbonding({
-      id,
-      providerId: nodeId,
-      amount,
-      releaseAt: now + this.deps.config.unbondingMs,
-      released: false,
-    });
-    await this.refreshStake(nodeId);
-    return { releaseAt: u.releaseAt, applied };
-  }
-
-  /** Pays out unbondings whose period has passed (what a slash left of them). */
-  async releaseDue(): Promise<void> {
-    for (const u of await this.deps.store.verification.dueUnbondings(this.now())) {
-      await this.stakeMoves.run(u.providerId, async () => {
-        const left = await this.deps.store.balance(stakeAccounts.unbonding(u.providerId));
-        const amount = u.amount < left ? u.amount : left;
-        await this.post(releaseEvent(`release:${u.id}`, u.providerId, amount, this.now()));
-      });
-      await this.deps.store.verification.markUnbondingReleased(u.id);
-    }
   }
 
   /** Called once a job has settled: draw the audit now that the signed result is committed. */
@@ -508,34 +441,8 @@ export class VerificationCoordinator {
   }
 
   private async slash(audit: PendingAudit, reporters: string[]): Promise<void> {
-    const job = audit.job;
-    const providerId = job.providerId as string;
-    const amount = await this.stakeMoves.run(providerId, async () => {
-      const [staked, unbonding] = await Promise.all([
-        this.deps.store.balance(stakeAccounts.stake(providerId)),
-        this.deps.store.balance(stakeAccounts.unbonding(providerId)),
-      ]);
-      const cost = job.cost ?? 0n;
-      const amount = slashAmount(this.deps.config.policy, cost, staked + unbonding);
-      const ev = slashEvent({
-        jobId: job.id,
-        providerId,
-        consumerId: job.consumerId,
-        cost,
-        amount,
-        staked,
-        unbonding,
-        reporters,
-        rewardBps: this.deps.config.rewardBps,
-        at: this.now(),
-      });
-      // a slash replayed after a restart (its event already applied) takes nothing more
-      const r = await this.deps.writer.write({ ledger: ev });
-      if (!r.ok) throw r.error;
-      return r.ledgerApplied ? amount : 0n;
-    });
-    this.record(providerId).slashed += amount;
-    await this.refreshStake(providerId);
+    const amount = await this.stakes.slash(audit.job, reporters);
+    this.record(audit.job.providerId as string).slashed += amount;
     this.log(audit).warn({ amount: amount.toString(), reporters }, "provider slashed and excluded");
   }
 
@@ -583,7 +490,7 @@ export class VerificationCoordinator {
         operatorOf(s) !== operator &&
         !skip.includes(s.id) &&
         !this.record(s.id).excluded &&
-        (!this.chain || this.staked(s.id) >= this.chain.verifierMinStake) &&
+        (!this.chain || this.stakes.staked(s.id) >= this.chain.verifierMinStake) &&
         s.capabilities.runtimes.includes(job.spec.runtime) &&
         (job.spec.runtime !== "llm" || s.capabilities.models.some((m) => m.id === modelOf(job))),
     );
@@ -627,20 +534,6 @@ export class VerificationCoordinator {
     audit.timer.unref();
   }
 
-  private async post(ev: LedgerEvent): Promise<void> {
-    const r = await this.deps.writer.write({ ledger: ev });
-    if (!r.ok) throw r.error;
-  }
-
-  /** Posts an operator's event; the same id again is a no-op if it repeats it, else a conflict. */
-  private async postOnce(ev: LedgerEvent, requestId: string): Promise<boolean> {
-    const r = await this.deps.writer.write({ ledger: ev });
-    if (!r.ok) throw r.error;
-    if (!r.ledgerApplied && !(await repeatsStoredEvent(this.deps.store, ev)))
-      throw new IdempotencyConflict(requestId, "id");
-    return r.ledgerApplied;
-  }
-
   private log(audit: PendingAudit): Logger {
     return this.deps.log.child({
       jobId: audit.job.id,
@@ -655,7 +548,7 @@ export class VerificationCoordinator {
     const r = this.record(nodeId);
     const seenMs = this.seenMsOf(nodeId, r);
     return {
-      stake: this.staked(nodeId).toString(),
+      stake: this.stakes.staked(nodeId).toString(),
       auditProbability: this.auditProbabilityOf(nodeId),
       auditsPassed: r.auditsPassed,
       auditsFailed: r.auditsFailed,

@@ -47,7 +47,7 @@ export function verificationRoutes(app: FastifyInstance, ctx: RouteContext, v: V
     requireAdmin(req);
     refuseOnChain();
     const body = parse(StakeBody, req.body);
-    const { staked, applied } = await v.deposit(body.providerId, BigInt(body.amount), body.id ?? randomUUID());
+    const { staked, applied } = await v.stakes.deposit(body.providerId, BigInt(body.amount), body.id ?? randomUUID());
     ctx.engine.kick();
     return { providerId: body.providerId, stake: staked.toString(), applied };
   });
@@ -56,8 +56,8 @@ export function verificationRoutes(app: FastifyInstance, ctx: RouteContext, v: V
     requireAdmin(req);
     refuseOnChain();
     const body = parse(StakeBody, req.body);
-    const { releaseAt, applied } = await v.unbond(body.providerId, BigInt(body.amount), body.id ?? randomUUID());
-    return { providerId: body.providerId, stake: v.staked(body.providerId).toString(), releaseAt, applied };
+    const { releaseAt, applied } = await v.stakes.unbond(body.providerId, BigInt(body.amount), body.id ?? randomUUID());
+    return { providerId: body.providerId, stake: v.stakes.staked(body.providerId).toString(), releaseAt, applied };
   });
 
   app.get("/v1/verification/nodes", async () => {

@@ -47,12 +47,12 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
     capacity.tick(engine.sessions.values());
     for (const s of engine.sessions.values()) {
       s.reputation ??= () => coordinator.reputationOf(s.id);
-      const before = coordinator.staked(s.id);
-      const now = await coordinator.refreshStake(s.id);
+      const before = coordinator.stakes.staked(s.id);
+      const now = await coordinator.stakes.refresh(s.id);
       if (!known.has(s.id) || now !== before) engine.kick();
       known.add(s.id);
     }
-    await coordinator.releaseDue();
+    await coordinator.stakes.releaseDue();
     await coordinator.resumeParked();
   };
   // a tick waits for the store; one that runs long delays the next rather than overlapping it
