@@ -62,7 +62,7 @@ function gatewayIdentity(keyFile: string | undefined, db: string): Identity {
 export async function startGateway(input: GatewayConfigInput, opts: { logger?: Logger } = {}): Promise<GatewayHandle> {
   const config = parseGatewayConfig(input);
   const log = opts.logger ?? pino({ level: config.logLevel, base: { role: "gateway" } }, pino.destination(2));
-  const store = await openStore(config.db);
+  const store = await openStore(config.db, { exclusive: true });
   const metrics = createMetrics();
   const engine = new Engine(store, config, log, metrics);
   await engine.restore();

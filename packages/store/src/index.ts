@@ -10,6 +10,7 @@ export {
 export type { ChainBinding, ChainBindingStore, PairTotal } from "./chain-bindings.js";
 export type { ChainEvidenceStore, ChainResultRow, ChainSlashRow, ChainVerdictRow } from "./chain-evidence.js";
 export type { ChainWithdrawalRow, ChainWithdrawalStore } from "./chain-withdrawals.js";
+export { DatabaseHeld } from "./exclusive.js";
 export type {
   ExplorerReads,
   FinishedWindow,
@@ -22,7 +23,7 @@ export type {
   ProviderSort,
   RegionRow,
 } from "./explorer.js";
-export { openStore } from "./open.js";
+export { type OpenStoreOptions, openStore } from "./open.js";
 export type { NodeRecordRow, ReputationStore } from "./reputation.js";
 export type { SettlementStore, VoucherRow } from "./settlement.js";
 export type {

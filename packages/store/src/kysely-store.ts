@@ -8,6 +8,7 @@ import { KyselyChainBindingStore } from "./chain-bindings.js";
 import { KyselyChainEvidenceStore } from "./chain-evidence.js";
 import { KyselyChainWithdrawalStore } from "./chain-withdrawals.js";
 import { commitBatch } from "./commit/execute.js";
+import type { DatabaseHold } from "./exclusive.js";
 import { ExplorerQueries } from "./explorer.js";
 import { type Dialect, migrateToLatest } from "./migrations.js";
 import { KyselyReputationStore } from "./reputation.js";
@@ -39,6 +40,8 @@ export class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    /** the database held for this process alone (exclusive.ts), let go on close */
+    private readonly hold?: DatabaseHold,
   ) {
     this.explorer = new ExplorerQueries(db, dialect);
     this.verification = new KyselyVerificationStore(db);
@@ -55,7 +58,11 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    try {
+      await this.db.destroy();
+    } finally {
+      await this.hold?.release();
+    }
   }
 
   commit(ops: WriteOp[]): Promise<OpResult[]> {

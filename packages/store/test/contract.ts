@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../src/index.js";
 import { chainBindingContract, chainEvidenceContract, chainWithdrawalContract } from "./contract-chain.js";
 import { commitContract } from "./contract-commit.js";
+import { exclusiveContract } from "./contract-exclusive.js";
 import { nulContract } from "./contract-nul.js";
 import { queryContract } from "./contract-queries.js";
 import { tiesContract } from "./contract-ties.js";
@@ -51,4 +52,5 @@ export function storeContract(target: StoreTarget): void {
   describe("chain bindings", () => chainBindingContract(h));
   describe("text holding U+0000", () => nulContract(h));
   describe("ties", () => tiesContract(h));
+  describe("exclusive open", () => exclusiveContract(h));
 }
