@@ -17,7 +17,7 @@ describe("model names with unstaked nodes online", () => {
 
   const models = async () => {
     const r = await fetch(`${net.url}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } });
-    return ((await r.json()) as { data: { id: string; content_id: string }[] }).data;
+    return ((await r.json()) as { data: { id: string; content_id: string; providers_online: number }[] }).data;
   };
 
   const chat = () =>
@@ -61,7 +61,11 @@ describe("model names with unstaked nodes online", () => {
 
     const listed = await models();
     expect(listed.find((m) => m.id === "tessera-tiny")?.content_id).toBe(realId);
-    expect(listed.find((m) => m.id === `tessera-tiny@${FAKE.slice(0, 12)}`)?.content_id).toBe(FAKE);
+    expect(listed.find((m) => m.id === `tessera-tiny@${FAKE.slice(0, 12)}`)).toMatchObject({
+      content_id: FAKE,
+      providers_online: 0, // online, but no request would go to them
+    });
+    expect(listed.find((m) => m.id === "tessera-tiny")?.providers_online).toBe(1);
     const r = await chat();
     expect(r.status).toBe(200);
     expect(((await r.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens).toBeGreaterThan(0);

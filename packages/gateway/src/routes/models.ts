@@ -53,7 +53,13 @@ export function resolveModel(engine: Engine, model: string): { id: string; name:
 export function modelRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get("/v1/models", async (req) => {
     await ctx.auth.consumerFor(req.headers.authorization);
-    const online = new Set(ctx.engine.onlineSessions().map((s) => s.id));
+    // the nodes that would serve a request now: an unstaked or excluded node serves none
+    const online = new Set(
+      ctx.engine
+        .onlineSessions()
+        .filter((s) => ctx.engine.eligible(s))
+        .map((s) => s.id),
+    );
     const data = [...publicModelNames(ctx.engine)].map(([name, info]) => {
       const providers = [...(ctx.engine.models.get(info.id)?.providers ?? [])];
       return {
