@@ -164,7 +164,14 @@ export function queryContract(h: Harness): void {
     await h.store.commit([{ provider: makeProvider("p2") }, { provider: makeProvider("p1", { online: false }) }]);
     expect(await h.store.getProvider("p2")).toEqual(makeProvider("p2"));
     expect(await h.store.getProvider("p9")).toBeUndefined();
-    await h.store.commit([{ provider: makeProvider("p2", { completed: 8, lastSeenAt: 1_700_000_009_000 }) }]);
+    // a later connection's record: first seen stays the first
+    await h.store.commit([
+      { provider: makeProvider("p2", { completed: 8, firstSeenAt: 1_700_000_008_000, lastSeenAt: 1_700_000_009_000 }) },
+    ]);
+    expect(await h.store.getProvider("p2")).toMatchObject({
+      firstSeenAt: 1_700_000_000_000,
+      lastSeenAt: 1_700_000_009_000,
+    });
     expect((await h.store.listProviders()).map((p) => [p.id, p.completed, p.online])).toEqual([
       ["p1", 7, false],
       ["p2", 8, true],

@@ -140,7 +140,10 @@ export class Engine {
   /** Picks up queued and running jobs after a restart; running ones wait for their provider. */
   async restore(): Promise<void> {
     await this.store.markAllProvidersOffline();
-    const providers = await this.store.listProviders();
+    // in the order they were first seen, as before the restart: the first declaration of a model
+    // is what sizes its jobs when no node serving it is online, and breaks ties between two files
+    // of one name; id order would let whoever generates a key that sorts first decide both
+    const providers = (await this.store.listProviders()).sort((a, b) => a.firstSeenAt - b.firstSeenAt);
     for (const p of providers) this.offered(p.id, p.capabilities);
     const capabilities = new Map(providers.map((p) => [p.id, p.capabilities]));
     const now = this.now();

@@ -176,7 +176,7 @@ async function write(db: Kysely<Database>, w: BatchWrites): Promise<void> {
       .onConflict((oc) =>
         oc.column("id").doUpdateSet((eb) => ({
           capabilities: eb.ref("excluded.capabilities"),
-          first_seen_at: eb.ref("excluded.first_seen_at"),
+          // first seen stays when it was first seen: each connection writes its own start here
           last_seen_at: eb.ref("excluded.last_seen_at"),
           online: eb.ref("excluded.online"),
           completed: eb.ref("excluded.completed"),
