@@ -53,4 +53,20 @@ describe("provider channel before the hello", () => {
     await net.startProvider({ runtimes: ["wasm"] });
     await net.waitForProviders(1);
   }, 120_000);
+
+  it("answers a WebSocket upgrade on any other path with 404 instead of upgrading and closing", async () => {
+    for (const path of ["/wrong/path", "/v1/explorer/stream", "/"]) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${net.port}${path}`);
+        ws.on("error", () => {});
+        ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once("open", () => {
+          ws.close();
+          reject(new Error(`${path} was upgraded`));
+        });
+      });
+      expect(status).toBe(404);
+    }
+    expect((await fetch(`${net.url}/healthz`)).status).toBe(200);
+  });
 });

@@ -51,7 +51,8 @@ export interface GatewayHandle {
 /** How long a closing gateway waits for the requests in flight before it cuts their connections. */
 export const SHUTDOWN_GRACE_MS = 2_000;
 
-const UNLIMITED_PATHS = new Set(["/healthz", "/metrics", "/v1/provider/connect"]);
+const PROVIDER_CHANNEL = "/v1/provider/connect";
+const UNLIMITED_PATHS = new Set(["/healthz", "/metrics", PROVIDER_CHANNEL]);
 
 function gatewayIdentity(keyFile: string | undefined, db: string): Identity {
   if (keyFile) return loadOrCreateKeyFile(keyFile);
@@ -81,6 +82,19 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
   }) as unknown as FastifyInstance;
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-request-id", req.id);
+    // a WebSocket upgrade anywhere but the provider channel is a 404, not an upgrade that closes at
+    // once (the dashboard's catch-all route would take it): a provider given a wrong --gateway path
+    // hears why instead of reconnecting forever
+    if (req.headers.upgrade?.toLowerCase() === "websocket" && req.url.split("?")[0] !== PROVIDER_CHANNEL)
+      return sendError(
+        reply.header("connection", "close"),
+        new TesseraError(
+          "route_not_found",
+          404,
+          `No WebSocket endpoint at ${req.url.split("?")[0]}: the provider channel is ${PROVIDER_CHANNEL}.`,
+          "not_found_error",
+        ),
+      );
   });
   app.setErrorHandler(errorHandler);
   // A DELETE carries no body, but curl -H 'Content-Type: application/json' and some clients still
@@ -119,7 +133,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
   const gate: HelloGate = { pending: 0 };
   app.route({
     method: "GET",
-    url: "/v1/provider/connect",
+    url: PROVIDER_CHANNEL,
     handler: (_req, reply) =>
       sendError(
         reply,
