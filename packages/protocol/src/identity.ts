@@ -8,7 +8,7 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
 
@@ -58,23 +58,63 @@ export function saveKeyFile(path: string, identity: Identity): void {
   chmodSync(path, 0o600);
 }
 
-export function loadKeyFile(path: string): Identity {
-  const parsed = KeyFileSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
-  if (!parsed.success) throw new Error(`${path} is not a tessera key file: ${parsed.error.message}`);
-  const privateKey = createPrivateKey({
-    key: Buffer.from(parsed.data.privateKey, "base64"),
-    format: "der",
-    type: "pkcs8",
-  });
+export interface LoadKeyFileOptions {
+  /** told of a problem that does not stop the key from loading (a file others can read) */
+  onWarning?(message: string): void;
+}
+
+/** Loads a key file; every way it can be wrong is one line naming the file. */
+export function loadKeyFile(path: string, options: LoadKeyFileOptions = {}): Identity {
+  const notKeyFile = (what: string) => new Error(`${path} is not a Tessera key file: ${what}`);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read key file ${path}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw notKeyFile("not JSON");
+  }
+  const parsed = KeyFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(file)"}: ${i.message}`);
+    throw notKeyFile(issues.join("; "));
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey({
+      key: Buffer.from(parsed.data.privateKey, "base64"),
+      format: "der",
+      type: "pkcs8",
+    });
+  } catch {
+    throw notKeyFile("privateKey is not a base64 PKCS#8 ed25519 key (truncated or damaged?)");
+  }
+  if (privateKey.asymmetricKeyType !== "ed25519") {
+    throw notKeyFile(`privateKey is a ${privateKey.asymmetricKeyType ?? "unknown"} key, not ed25519`);
+  }
   const publicKey = createPublicKey(privateKey);
   const id = rawPublicKeyHex(publicKey);
-  if (id !== parsed.data.publicKey) throw new Error(`${path}: public key does not match private key`);
+  if (id !== parsed.data.publicKey) throw notKeyFile("publicKey does not match privateKey");
+  const warning = keyFileModeWarning(path);
+  if (warning) options.onWarning?.(warning);
   return { id, privateKey, publicKey };
 }
 
+/** A private key others on the machine can read can be copied and used as this node. */
+function keyFileModeWarning(path: string): string | undefined {
+  if (process.platform === "win32") return undefined;
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) === 0) return undefined;
+  return `key file ${path} is readable by group or others (mode ${mode.toString(8).padStart(4, "0")}); run chmod 600 ${path}`;
+}
+
 /** Loads the key file, creating it with a fresh identity when it does not exist yet. */
-export function loadOrCreateKeyFile(path: string): Identity {
-  if (existsSync(path)) return loadKeyFile(path);
+export function loadOrCreateKeyFile(path: string, options: LoadKeyFileOptions = {}): Identity {
+  if (existsSync(path)) return loadKeyFile(path, options);
   const identity = generateIdentity();
   saveKeyFile(path, identity);
   return identity;
