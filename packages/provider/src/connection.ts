@@ -29,7 +29,14 @@ import {
 /** Close codes the gateway uses for refusals that a retry cannot fix. */
 export const CLOSE_AUTH_FAILED = 4001;
 export const CLOSE_VERSION_MISMATCH = 4002;
+/** The gateway's close of a session when the same node id authenticates on another socket. */
+export const CLOSE_REPLACED = 4003;
 
+/**
+ * Why the provider stopped for good. A session replaced by another process with the same key
+ * is reported as auth_failed: the key is in use elsewhere, and restarting would only take the
+ * identity back from the other process (which would then be replaced in turn).
+ */
 export type FatalReason = "auth_failed" | "version_mismatch";
 
 export type SessionMessage = LeaseMessage | CancelMessage | AckMessage | AuditMessage | CapacityChallengeMessage;
@@ -54,6 +61,8 @@ export interface ConnectionOptions {
   heartbeat(): HeartbeatMessage;
   /** the gateway refused this node for good; the connection has stopped redialling */
   onFatal(reason: FatalReason, message: string): void;
+  /** the node's key file, named when another process turns out to hold the same key */
+  keyFile?: string;
 }
 
 type Phase = "challenge" | "welcome" | "ready";
@@ -63,6 +72,8 @@ export class GatewayConnection {
   private welcomed = false;
   private stopped = false;
   private attempt = 0;
+  /** sockets in a row that opened but closed before the gateway said a word (a wrong --gateway path, say) */
+  private silentCloses = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly closeWaiters: Array<() => void> = [];
   /** authenticated sessions so far */
@@ -111,14 +122,25 @@ export class GatewayConnection {
     });
     this.ws = ws;
     let phase: Phase = "challenge";
+    let opened = false;
+    let challenged = false;
+    // set when this provider gives up on the socket itself: whatever close code follows is not the gateway's word
+    let abandoned = false;
+    const abandon = () => {
+      abandoned = true;
+      ws.terminate();
+    };
     let heartbeatTimer: NodeJS.Timeout | undefined;
     let lastPongAt = Date.now();
     let welcomedAt: number | undefined;
     const handshakeTimer = setTimeout(() => {
       log.warn({ phase }, "gateway did not complete the handshake in time");
-      ws.terminate();
+      abandon();
     }, handshakeTimeoutMs);
 
+    ws.on("open", () => {
+      opened = true;
+    });
     ws.on("pong", () => {
       lastPongAt = Date.now();
     });
@@ -130,6 +152,7 @@ export class GatewayConnection {
       switch (msg.type) {
         case "challenge": {
           if (phase !== "challenge") return void log.warn("unexpected challenge ignored");
+          challenged = true;
           if (msg.protocolVersion !== PROTOCOL_VERSION) {
             const message =
               `gateway speaks protocol version ${msg.protocolVersion} but this provider speaks ` +
@@ -155,7 +178,7 @@ export class GatewayConnection {
           if (phase !== "welcome") return void log.warn("unexpected welcome ignored");
           if (msg.nodeId !== identity.id) {
             log.error({ welcomed: msg.nodeId }, "gateway welcomed another node id; reconnecting");
-            ws.terminate();
+            abandon();
             return;
           }
           phase = "ready";
@@ -172,7 +195,7 @@ export class GatewayConnection {
           heartbeatTimer = setInterval(() => {
             if (Date.now() - lastPongAt > deadAfterMs) {
               log.warn("gateway stopped answering pings; reconnecting");
-              ws.terminate();
+              abandon();
               return;
             }
             ws.ping();
@@ -193,6 +216,7 @@ export class GatewayConnection {
       clearTimeout(handshakeTimer);
       clearInterval(heartbeatTimer);
       const wasWelcomed = phase === "ready";
+      const current = this.ws === ws && !abandoned;
       if (this.ws === ws) {
         this.ws = undefined;
         this.welcomed = false;
@@ -212,12 +236,35 @@ export class GatewayConnection {
         log.error({ code }, message);
         return this.fatal("version_mismatch", message);
       }
+      if (code === CLOSE_REPLACED && wasWelcomed && current) {
+        // Another process authenticated with this node's key. Redialling would take the identity
+        // back, the other would do the same, and each swap costs the jobs in flight an attempt.
+        const keyFile = this.options.keyFile ?? "this node's key file";
+        const message =
+          `another provider process is connected with the same node key (${keyFile}), so the gateway ` +
+          `replaced this connection; stopping and leaving the node to it. Give each provider its own ` +
+          `--key (or --data-dir)`;
+        log.error({ code, keyFile: this.options.keyFile }, message);
+        return this.fatal("auth_failed", message);
+      }
+      const silent = opened && !challenged;
+      if (wasWelcomed) this.silentCloses = 0;
+      else if (silent) this.silentCloses++;
       // Only a session that stayed up resets the backoff: one dropped right after its welcome
       // (say, over a frame the gateway will not take) must not be redialled at full speed.
       const upMs = welcomedAt === undefined ? undefined : Date.now() - welcomedAt;
       this.attempt = nextAttempt(this.attempt, upMs, this.options.stableAfterMs ?? STABLE_SESSION_MS);
       const delayMs = backoffDelay(this.attempt++, this.options.backoff, this.options.random);
-      log[wasWelcomed ? "warn" : "info"]({ code, reason, delayMs, upMs }, "gateway connection closed; reconnecting");
+      if (silent && isPowerOfTwo(this.silentCloses)) {
+        // Something took the upgrade but never sent a challenge: said at warn the first time and then
+        // ever more rarely (1st, 2nd, 4th, 8th…), since a wrong URL otherwise retries forever unheard.
+        log.warn(
+          { code, reason, delayMs, url: this.options.url, closedInARow: this.silentCloses },
+          "gateway connection closed before the handshake: is --gateway the gateway's ws://host:port? reconnecting",
+        );
+      } else {
+        log[wasWelcomed ? "warn" : "info"]({ code, reason, delayMs, upMs }, "gateway connection closed; reconnecting");
+      }
       this.reconnectTimer = setTimeout(() => this.dial(), delayMs);
     });
   }
@@ -228,6 +275,10 @@ export class GatewayConnection {
     clearTimeout(this.reconnectTimer);
     this.options.onFatal(reason, message);
   }
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
 }
 
 /** Enough of a lease to answer it when the rest does not parse. */

@@ -87,8 +87,10 @@ export interface ProviderHandle {
 export async function startProvider(input: ProviderConfigInput, deps: ProviderDeps = {}): Promise<ProviderHandle> {
   const config = parseProviderConfig(input);
   const urls = gatewayUrls(config.gateway);
-  const identity = deps.identity ?? loadIdentity(config.keyFile);
+  const keyWarnings: string[] = [];
+  const identity = deps.identity ?? loadIdentity(config.keyFile, keyWarnings);
   const log = (deps.logger ?? createLogger(config.logLevel)).child({ nodeId: identity.id });
+  for (const warning of keyWarnings) log.warn({ keyFile: config.keyFile }, warning);
   const blobs =
     deps.blobs ??
     createBlobCache({
@@ -163,6 +165,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     identity,
     capabilities,
     log,
+    ...(deps.identity ? {} : { keyFile: config.keyFile }),
     backoff: { initialMs: config.reconnectInitialMs, maxMs: config.reconnectMaxMs },
     ...(deps.random ? { random: deps.random } : {}),
     onWelcome: (welcome) => {
@@ -240,9 +243,9 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
   };
 }
 
-function loadIdentity(path: string): Identity {
+function loadIdentity(path: string, warnings: string[]): Identity {
   try {
-    return loadOrCreateKeyFile(path);
+    return loadOrCreateKeyFile(path, { onWarning: (message) => warnings.push(message) });
   } catch (err) {
     throw new ProviderConfigError("--key", (err as Error).message);
   }
