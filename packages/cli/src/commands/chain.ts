@@ -1,6 +1,7 @@
 // `tessera chain deploy` and `tessera chain up`: put Tessera's settlement contracts on a chain.
 import type { Command } from "commander";
 import { intFlag } from "../lib/flags.js";
+import { watchParent } from "../lib/parent-watch.js";
 import { portFree } from "../lib/processes.js";
 import { registerRedeemCommand } from "./redeem.js";
 import { registerStakeCommand } from "./stake.js";
@@ -52,5 +53,6 @@ export function registerChainCommands(program: Command): void {
       const stop = () => void net.close().then(() => process.exit(0));
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      watchParent(stop); // started by `tessera up`, which is gone
     });
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { intFlag } from "../lib/flags.js";
+import { watchParent } from "../lib/parent-watch.js";
 
 export function registerGatewayCommand(program: Command): void {
   program
@@ -137,5 +138,10 @@ export function registerGatewayCommand(program: Command): void {
       };
       process.on("SIGINT", shutdown);
       process.on("SIGTERM", shutdown);
+      // started by `tessera up`: a network whose `up` died (kill -9) stops as Ctrl-C would stop it
+      watchParent(() => {
+        process.stderr.write("tessera gateway: tessera up is gone, shutting down\n");
+        void shutdown();
+      });
     });
 }

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import type { ProviderConfigInput, ProviderExit, ProviderHandle } from "@tessera/provider";
 import type { Command } from "commander";
+import { watchParent } from "../lib/parent-watch.js";
 
 interface ProviderFlags {
   gateway: string;
@@ -105,6 +106,11 @@ async function runProvider(flags: ProviderFlags): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // started by `tessera up`: when `up` dies (kill -9) this node drains as if `up` had sent SIGTERM
+  const unwatch = watchParent(() => {
+    process.stderr.write("tessera provider: tessera up is gone\n");
+    onSignal("SIGTERM");
+  });
   // the owner wants the machine for a while, then gives it back (SIGUSR1 belongs to Node's inspector)
   const onPauseToggle = () => {
     const paused = !handle.stats().paused;
@@ -118,6 +124,7 @@ async function runProvider(flags: ProviderFlags): Promise<number> {
   process.on("SIGUSR2", onPauseToggle);
 
   const exit = await handle.closed;
+  unwatch();
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
   process.off("SIGUSR2", onPauseToggle);

@@ -2,7 +2,7 @@
 // separate OS processes (each with its own key and region), a demo consumer is funded, and
 // with --demo real work is pushed through it.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadKeyFile } from "@tessera/protocol";
 import { TesseraClient } from "@tessera/sdk";
@@ -36,12 +36,17 @@ async function demoCredentials(
         () => false,
       )
     )
-      return { gateway: url, apiKey: saved.apiKey };
+      // the key is kept, the gateway is this one: a restart on another --port moves client commands along
+      return writeCredentials(file, { gateway: url, apiKey: saved.apiKey });
   }
   // on chain the deposit goes to the Escrow contract instead (lib/chain-funding.ts)
   const consumer = await admin.createConsumer("demo", onChain ? undefined : DEMO_DEPOSIT);
-  const creds = { gateway: url, apiKey: consumer.apiKey };
+  return writeCredentials(file, { gateway: url, apiKey: consumer.apiKey });
+}
+
+function writeCredentials(file: string, creds: { gateway: string; apiKey: string }): typeof creds {
   writeFileSync(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600); // the mode above applies only to a file that did not exist
   return creds;
 }
 

@@ -16,10 +16,15 @@ describe("node flags of tessera processes", () => {
     const dir = mkdtempSync(join(tmpdir(), "tessera-flags-"));
     const gw = spawnTessera("gateway", ["gateway", "--port", "0", "--db", join(dir, "g.db")], dir);
     try {
-      await new Promise<void>((resolve, reject) => {
-        gw.proc.stdout?.on("data", (d) => String(d).includes("listening") && resolve());
-        void gw.exited.then((code) => reject(new Error(`gateway exited with ${code}`)));
+      // its output goes straight to its log file
+      let exit: number | null | undefined;
+      void gw.exited.then((code) => {
+        exit = code;
       });
+      while (!readFileSync(gw.logFile, "utf8").includes("listening")) {
+        if (exit !== undefined) throw new Error(`gateway exited with ${exit}: ${readFileSync(gw.logFile, "utf8")}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
       const argv = readFileSync(`/proc/${gw.proc.pid}/cmdline`, "utf8").split("\0");
       expect(argv.slice(1, 1 + GATEWAY_NODE_FLAGS.length)).toEqual(GATEWAY_NODE_FLAGS);
     } finally {

@@ -1,10 +1,12 @@
 // Child processes of `tessera up`: each node runs as its own OS process with its own log file,
-// and all of them are stopped (politely, then firmly) when the parent stops.
+// and all of them are stopped (politely, then firmly) when the parent stops, or stop themselves
+// when it dies (TESSERA_PARENT_PID, lib/parent-watch.ts).
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { nodeFlagsFor, TESSERA_BIN } from "./node-flags.js";
+import { PARENT_PID_ENV } from "./parent-watch.js";
 
 export interface Child {
   name: string;
@@ -16,17 +18,21 @@ export interface Child {
 export function spawnTessera(name: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = {}): Child {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
-  const log = createWriteStream(logFile, { flags: "a" });
-  const proc = spawn(process.execPath, [...nodeFlagsFor(args), TESSERA_BIN, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
-    // Its own process group: a terminal's Ctrl-C signals the whole foreground group, and a
-    // provider that got SIGINT from the terminal and then SIGTERM from `up` would take the
-    // second signal as "exit now" instead of draining. `up` alone decides how its nodes stop.
-    detached: true,
-  });
-  proc.stdout?.pipe(log);
-  proc.stderr?.pipe(log);
+  // the file itself, not a pipe through this process: the log outlives a parent that dies first
+  const log = openSync(logFile, "a");
+  let proc: ChildProcess;
+  try {
+    proc = spawn(process.execPath, [...nodeFlagsFor(args), TESSERA_BIN, ...args], {
+      stdio: ["ignore", log, log],
+      env: { ...process.env, [PARENT_PID_ENV]: String(process.pid), ...env },
+      // Its own process group: a terminal's Ctrl-C signals the whole foreground group, and a
+      // provider that got SIGINT from the terminal and then SIGTERM from `up` would take the
+      // second signal as "exit now" instead of draining. `up` alone decides how its nodes stop.
+      detached: true,
+    });
+  } finally {
+    closeSync(log); // the child holds its own copy
+  }
   const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
   return { name, proc, logFile, exited };
 }

@@ -1,0 +1,91 @@
+// `tessera up` killed outright (kill -9, the OOM killer) takes its network with it: the nodes,
+// in process groups of their own, notice their parent is gone and stop, and their logs keep
+// everything they wrote. And a second `up` on the same --dir with another port points the
+// saved credentials at the gateway it runs, so client commands reach it.
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort, type Proc, spawnTessera, until } from "../helpers/processes.js";
+
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+
+function childrenOf(pid: number): { pid: number; cmd: string }[] {
+  const list = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+  if (!list) return [];
+  return list
+    .split(/\s+/)
+    .map(Number)
+    .map((p) => ({ pid: p, cmd: readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").join(" ") }));
+}
+
+describe("tessera up, killed or restarted", () => {
+  const dirs: string[] = [];
+  const procs: Proc[] = [];
+  const orphans: number[] = [];
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-up-"));
+    dirs.push(dir);
+    return dir;
+  };
+  const up = (dir: string, port: number) => {
+    const proc = spawnTessera(
+      "up",
+      ["up", "--port", String(port), "--dir", dir, "--providers", "1", "--verifiers", "0"],
+      {
+        detached: true,
+      },
+    );
+    procs.push(proc);
+    return proc;
+  };
+  afterEach(async () => {
+    for (const p of procs.splice(0)) await p.stop(20_000);
+    // whatever a failed run left behind
+    for (const pid of orphans.splice(0)) if (alive(pid)) process.kill(pid, "SIGKILL");
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("stops every node it started when it is killed with SIGKILL, and their logs keep what they wrote", async () => {
+    const dir = tempDir();
+    const proc = up(dir, await freePort());
+    await until("the network to be up", () => proc.output().includes("Press Ctrl-C"), 120_000);
+    const nodes = childrenOf(proc.child.pid!);
+    orphans.push(...nodes.map((n) => n.pid));
+    expect(nodes.length).toBe(2);
+    proc.child.kill("SIGKILL");
+    await proc.exited;
+    for (const n of nodes) await until(`${n.cmd} to exit`, () => !alive(n.pid), 60_000);
+    // what they wrote after `up` died is in their logs too: no pipe through the dead parent
+    const gatewayLog = readFileSync(join(dir, "logs", "gateway.log"), "utf8");
+    expect(gatewayLog).toContain("gateway listening on");
+    expect(gatewayLog).toContain("tessera up is gone");
+    const providerLog = readFileSync(join(dir, "logs", "provider-1.log"), "utf8");
+    expect(providerLog).toMatch(/^provider [0-9a-f]+ region=/m);
+    expect(providerLog).toContain("tessera up is gone");
+  }, 240_000);
+
+  it("points credentials.json at the gateway of a second run on another port, and a client command reaches it", async () => {
+    const dir = tempDir();
+    const first = up(dir, await freePort());
+    await until("the first network to be up", () => first.output().includes("Press Ctrl-C"), 120_000);
+    const before = JSON.parse(readFileSync(join(dir, "credentials.json"), "utf8")) as { apiKey: string };
+    process.kill(-first.child.pid!, "SIGINT");
+    expect(await first.exited).toBe(0);
+
+    const port = await freePort();
+    const second = up(dir, port);
+    await until("the second network to be up", () => second.output().includes("Press Ctrl-C"), 120_000);
+    const file = join(dir, "credentials.json");
+    const after = JSON.parse(readFileSync(file, "utf8")) as { gateway: string; apiKey: string };
+    expect(after).toEqual({ gateway: `http://127.0.0.1:${port}`, apiKey: before.apiKey });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const account = spawnTessera("account", ["account", "--dir", dir]);
+    procs.push(account);
+    const code = await account.exited;
+    expect(code, account.output()).toBe(0);
+    expect(account.output()).not.toContain("unreachable");
+  }, 300_000);
+});
