@@ -63,7 +63,7 @@ export interface JobStats {
   rejected: number;
   /** interruptible leases given back unfinished */
   released: number;
-  /** results awaiting an ack, and failures awaiting a connection */
+  /** results awaiting an ack, and failures and releases awaiting a connection */
   outbox: number;
 }
 
@@ -80,7 +80,9 @@ interface RunningJob {
   evidence: LeaseEvidence | undefined;
 }
 
-type OutboxMessage = ResultMessage | FailureMessage;
+type ReleaseMessage = Extract<ProviderMessage, { type: "release" }>;
+/** Results stay until acked; failures and releases until sent on an authenticated session. */
+type OutboxMessage = ResultMessage | FailureMessage | ReleaseMessage;
 
 const MAX_REASON = 2000;
 
@@ -133,7 +135,7 @@ export class JobRunner {
       // leased before the gateway heard of the pause: give it back rather than refuse (no attempt used)
       this.counts.released++;
       log.info("lease released: paused by its owner");
-      this.options.send({ type: "release", jobId, attempt, reason: "paused by its owner" });
+      this.giveBack(log, { type: "release", jobId, attempt, reason: "paused by its owner" });
       return;
     }
     const refusal = this.refusalFor(spec);
@@ -206,7 +208,7 @@ export class JobRunner {
     for (const [key, msg] of this.outbox) {
       const sent = this.options.send(msg);
       if (!sent) return;
-      if (msg.type === "failure") this.outbox.delete(key);
+      if (msg.type !== "result") this.outbox.delete(key);
       this.options.log.info({ jobId: msg.jobId, attempt: msg.attempt, type: msg.type }, "delivered after reconnect");
     }
     this.notifyIfIdle();
@@ -221,8 +223,8 @@ export class JobRunner {
     for (const job of this.running.values()) {
       if (!job.interruptible) continue;
       job.controller.abort(new Error(`released: ${reason}`));
-      this.options.send({ type: "release", jobId: job.jobId, attempt: job.attempt, reason });
       job.log.info({ reason }, "lease released");
+      this.giveBack(job.log, { type: "release", jobId: job.jobId, attempt: job.attempt, reason });
       n++;
     }
     this.counts.released += n;
@@ -250,6 +252,14 @@ export class JobRunner {
   stop(): void {
     this.stopped = true;
     for (const job of this.running.values()) job.controller.abort(new Error("provider stopped"));
+    for (const msg of this.outbox.values()) {
+      this.options.log.warn(
+        { jobId: msg.jobId, attempt: msg.attempt, type: msg.type },
+        msg.type === "result"
+          ? "provider stopped before the gateway acked this result"
+          : `provider stopped before this ${msg.type} reached the gateway: its lease will expire and count as an attempt`,
+      );
+    }
     this.outbox.clear();
     this.notifyIfIdle();
   }
@@ -358,6 +368,21 @@ export class JobRunner {
       this.running.delete(jobKey(jobId, attempt));
       this.notifyIfIdle();
     }
+  }
+
+  /**
+   * A lease given back goes out now, or waits in the outbox for the next connection like a
+   * failure: left unsent, the gateway would expire the lease, using an attempt and counting it
+   * against this node. A drain waits for it too.
+   */
+  private giveBack(log: Logger, msg: ReleaseMessage): void {
+    if (this.stopped) return;
+    if (this.options.send(msg)) return;
+    this.outbox.set(jobKey(msg.jobId, msg.attempt), msg);
+    log.warn(
+      { reason: msg.reason },
+      "release kept until the gateway is reachable again; if the provider exits first, the lease expires and counts as an attempt",
+    );
   }
 
   /** A failure goes out now, or waits in the outbox for the next connection. */
