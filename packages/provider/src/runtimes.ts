@@ -1,6 +1,6 @@
 // The runtimes a provider serves, and how the real ones are built from its config. This is
 // the seam for tests and adversarial harnesses: they pass their own (often wrapping these).
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { LlmJobSpec, ModelInfo, WasmJobSpec } from "@tessera/protocol";
 import { createLlmRuntime, createWasmRuntime, ensureTinyModel, type Runtime } from "@tessera/runtimes";
@@ -43,10 +43,30 @@ export async function resolveModelPaths(config: ProviderConfig): Promise<string[
       () => false,
     );
     if (!isFile) throw new ProviderConfigError("--models", `no model file at ${path}`);
+    // checked here because the runtime's own error ("Invalid GGUF magic") does not say which file
+    const magic = await readMagic(path);
+    if (magic !== "GGUF") {
+      throw new ProviderConfigError(
+        "--models",
+        `${path} is not a GGUF model file (it starts with ${JSON.stringify(magic)}, not "GGUF")`,
+      );
+    }
   }
   const paths = [...config.models];
   if (config.tinyModel) paths.push(await ensureTinyModel(join(config.dataDir, "models")));
   return paths;
+}
+
+/** The file's first four bytes, as latin1 text. */
+async function readMagic(path: string): Promise<string> {
+  const file = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(4);
+    const { bytesRead } = await file.read(buf, 0, 4, 0);
+    return buf.subarray(0, bytesRead).toString("latin1");
+  } finally {
+    await file.close();
+  }
 }
 
 /** The real runtimes: llm when the config names models (or the tiny one), and wasm. */
