@@ -59,7 +59,10 @@ describe("provider channel before the hello", () => {
       const status = await new Promise<number>((resolve, reject) => {
         const ws = new WebSocket(`ws://127.0.0.1:${net.port}${path}`);
         ws.on("error", () => {});
-        ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once("unexpected-response", (req, res) => {
+          req.destroy(); // ws leaves the request to whoever listens for this
+          resolve(res.statusCode ?? 0);
+        });
         ws.once("open", () => {
           ws.close();
           reject(new Error(`${path} was upgraded`));

@@ -85,7 +85,9 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
     // a WebSocket upgrade anywhere but the provider channel is a 404, not an upgrade that closes at
     // once (the dashboard's catch-all route would take it): a provider given a wrong --gateway path
     // hears why instead of reconnecting forever
-    if (req.headers.upgrade?.toLowerCase() === "websocket" && req.url.split("?")[0] !== PROVIDER_CHANNEL)
+    if (req.headers.upgrade?.toLowerCase() === "websocket" && req.url.split("?")[0] !== PROVIDER_CHANNEL) {
+      // an upgrade's socket is no longer the HTTP server's to close: it goes once the answer is out
+      reply.raw.once("finish", () => req.socket.destroySoon());
       return sendError(
         reply.header("connection", "close"),
         new TesseraError(
@@ -95,6 +97,7 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
           "not_found_error",
         ),
       );
+    }
   });
   app.setErrorHandler(errorHandler);
   // A DELETE carries no body, but curl -H 'Content-Type: application/json' and some clients still
