@@ -36,6 +36,13 @@ afterEach(async () => {
   await store.close();
 });
 
+/** A new engine on the same store, on the test's clock, restored (which starts the sweep). */
+const restartOn = async (now: () => number) => {
+  engine.stop();
+  engine = new Engine(store, parseGatewayConfig({ db: ":memory:" }), pino({ level: "silent" }), createMetrics(), now);
+  await engine.restore();
+};
+
 const request = (over: Partial<SubmitRequest> = {}): SubmitRequest => ({
   consumerId: "c1",
   spec: {
@@ -204,9 +211,7 @@ describe("Engine and a node's word against the job", () => {
     const { job, holder, other } = await claimed();
     vi.advanceTimersByTime(LINGER_MS); // the new lease's commit, which lingers for no one
     await turns(3);
-    engine.stop();
-    engine = new Engine(store, parseGatewayConfig({ db: ":memory:" }), pino({ level: "silent" }), createMetrics());
-    await engine.restore();
+    await restartOn(Date.now);
     expect(engine.activeJob(job.id)).toMatchObject({ status: "running", attempt: 2, providerId: other.session.id });
     // the first claimant is online again: without its word, the job would go back to it
     engine.connect(holder.session);
@@ -278,18 +283,7 @@ describe("Engine time caps", () => {
     });
 
   let clock = 1_000_000;
-  /** A new engine on the same store, on the test's clock, restored (which starts the sweep). */
-  const restart = async () => {
-    engine.stop();
-    engine = new Engine(
-      store,
-      parseGatewayConfig({ db: ":memory:" }),
-      pino({ level: "silent" }),
-      createMetrics(),
-      () => clock,
-    );
-    await engine.restore();
-  };
+  const restart = () => restartOn(() => clock);
 
   it("takes a lease back from a node that heartbeats past the job's time cap, and tells the node", async () => {
     await restart();
@@ -414,15 +408,7 @@ describe("Engine escrow", () => {
 describe("Engine and a job the market moved past", () => {
   it("fails and refunds a queued LLM job once every node that could run it has billed past its escrow for the grace", async () => {
     let clock = 1_000_000;
-    engine.stop();
-    engine = new Engine(
-      store,
-      parseGatewayConfig({ db: ":memory:" }),
-      pino({ level: "silent" }),
-      createMetrics(),
-      () => clock,
-    );
-    await engine.restore(); // starts the sweep
+    await restartOn(() => clock);
     const tiny = { models: [{ id: TEST_MODEL, name: "tiny", parameters: 1_000_000, contextSize: 256 }] };
     const cheap = testNode("cheap", false, { ...tiny, pricePerUnit: 10 });
     const spec = { runtime: "llm", model: TEST_MODEL, input: { prompt: "hi" }, limits: { maxOutputTokens: 8 } };

@@ -1,39 +1,17 @@
 // --chain-confirmations against a real in-process devnet: a deposit is neither credited nor
 // spendable, and a redemption not mirrored, until its block is n deep; then each posts once.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Devnet, EscrowAbi, signVoucher, startDevnet } from "@tessera/chain";
+import { EscrowAbi, signVoucher } from "@tessera/chain";
 import { accounts, checkInvariants, FEES } from "@tessera/core";
-import type { Store } from "@tessera/store";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { testJob } from "../verification/test-nodes.js";
 import { confirmedHead } from "./confirmed.js";
-import { chainLedger } from "./test-chain.js";
+import { devnetSuite } from "./test-chain.js";
 import { settledJob } from "./test-ledger.js";
 
 describe("chain confirmations", () => {
-  const dir = mkdtempSync(join(tmpdir(), "confirmations-"));
-  let devnet: Devnet;
-  let store: Store | undefined;
-  beforeAll(async () => {
-    devnet = await startDevnet({ port: 0, out: join(dir, "deployment.json") });
-  }, 120_000);
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-  });
-  afterAll(async () => {
-    await devnet?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function setup(confirmations: number) {
-    const h = await chainLedger(devnet, { confirmations });
-    store = h.store;
-    return h;
-  }
+  const suite = devnetSuite("confirmations-");
+  const setup = (confirmations: number) => suite.ledger({ confirmations });
 
   it("credits a deposit, and counts it as headroom, only once it is two blocks deep, and then once", async () => {
     const { store: s, evm, watch, deposit, mine } = await setup(2);

@@ -2,15 +2,48 @@
 // with a random seed, the chain mirror), with a consumer's deposit made through the Escrow contract
 // and funded accounts to act as providers. Used by the devnet tests of this folder.
 import { randomBytes } from "node:crypto";
-import { clientsFor, DEVNET_DEPLOYER_KEY, type Devnet, EscrowAbi, TestTokenAbi } from "@tessera/chain";
-import { openStore } from "@tessera/store";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { clientsFor, DEVNET_DEPLOYER_KEY, type Devnet, EscrowAbi, startDevnet, TestTokenAbi } from "@tessera/chain";
+import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
 import { createPublicClient, createWalletClient, type Hex, http } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { GroupWriter } from "../engine/writer.js";
 import { ChainWatch } from "./chain-watch.js";
 import { Custody } from "./custody.js";
 import { EvmSettlement } from "./evm.js";
+
+/**
+ * One devnet for a describe block, started before its tests and closed after them; `ledger` gives
+ * each test a harness whose store is closed after that test.
+ */
+export function devnetSuite(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let devnet: Devnet | undefined;
+  let store: Store | undefined;
+  beforeAll(async () => {
+    devnet = await startDevnet({ port: 0, out: join(dir, "deployment.json") });
+  }, 120_000);
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+  });
+  afterAll(async () => {
+    await devnet?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    devnet: () => devnet as Devnet,
+    async ledger(opts: { confirmations?: number } = {}) {
+      const h = await chainLedger(devnet as Devnet, opts);
+      store = h.store;
+      return h;
+    },
+  };
+}
 
 export async function chainLedger(devnet: Devnet, opts: { confirmations?: number } = {}) {
   const dep = devnet.deployment;

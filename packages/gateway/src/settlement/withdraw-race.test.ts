@@ -1,40 +1,22 @@
 // A custodial withdrawal and a job submitted at the same moment must not both count the same
 // headroom: the withdrawal's amount is set aside on the ledger before its request is sent, so the
 // job's escrow (or the withdrawal) is refused and every voucher stays redeemable.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Devnet, startDevnet } from "@tessera/chain";
 import { accounts, checkInvariants, escrowEvent, withdrawingAccount } from "@tessera/core";
-import type { Store } from "@tessera/store";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { chainLedger } from "./test-chain.js";
+import { describe, expect, it } from "vitest";
+import { devnetSuite } from "./test-chain.js";
 import { CustodialWithdrawals } from "./withdrawals.js";
 
 describe("a custodial withdrawal racing a job's escrow", () => {
-  const dir = mkdtempSync(join(tmpdir(), "withdraw-race-"));
-  let devnet: Devnet;
-  let store: Store | undefined;
-  beforeAll(async () => {
-    devnet = await startDevnet({ port: 0, out: join(dir, "deployment.json") });
-  }, 120_000);
-  afterEach(async () => {
-    await store?.close();
-  });
-  afterAll(async () => {
-    await devnet?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = devnetSuite("withdraw-race-");
 
   async function setup(consumerId: string) {
-    const h = await chainLedger(devnet);
-    store = h.store;
-    const { dep, clients, pub, writer, custody, evm, watch, log } = h;
+    const h = await suite.ledger();
+    const { store, dep, clients, pub, writer, custody, evm, watch, log } = h;
     const withdrawals = new CustodialWithdrawals({
       store,
       writer,
-      rpc: devnet.url,
+      rpc: suite.devnet().url,
       clients: { ...clients, public: pub } as never,
       deployment: dep,
       custody,
