@@ -2,23 +2,11 @@
 // in process groups of their own, notice their parent is gone and stop, and their logs keep
 // everything they wrote. And a second `up` on the same --dir with another port points the
 // saved credentials at the gateway it runs, so client commands reach it.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort, type Proc, spawnTessera, until } from "../helpers/processes.js";
-
-const alive = (pid: number) =>
-  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
-
-function childrenOf(pid: number): { pid: number; cmd: string }[] {
-  const list = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-  if (!list) return [];
-  return list
-    .split(/\s+/)
-    .map(Number)
-    .map((p) => ({ pid: p, cmd: readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").join(" ") }));
-}
+import { alive, childrenOf, freePort, type Proc, spawnTessera, until } from "../helpers/processes.js";
 
 describe("tessera up, killed or restarted", () => {
   const dirs: string[] = [];

@@ -1,24 +1,11 @@
 // `tessera up`, the README's first command, as a user runs it: the demo does real work and checks
 // the ledger; Ctrl-C stops every node it started; a gateway killed under it stops the network
 // with an error instead of leaving providers dialling nothing.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort, type Proc, spawnTessera, until } from "../helpers/processes.js";
-
-const alive = (pid: number) =>
-  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
-
-/** The pids `tessera up` started, with their command lines, from /proc (Linux). */
-function childrenOf(pid: number): { pid: number; cmd: string }[] {
-  const list = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-  if (!list) return [];
-  return list
-    .split(/\s+/)
-    .map(Number)
-    .map((p) => ({ pid: p, cmd: readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").join(" ") }));
-}
+import { alive, childrenOf, freePort, type Proc, spawnTessera, until } from "../helpers/processes.js";
 
 describe("tessera up", () => {
   const dirs: string[] = [];

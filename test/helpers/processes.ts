@@ -2,6 +2,7 @@
 // its output kept for error messages, the `tessera` CLI started the way an operator starts it,
 // a TypeScript helper script run through tsx, and polling until something holds.
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { nodeFlagsFor, TESSERA_BIN } from "../../packages/cli/src/lib/node-flags.js";
@@ -129,4 +130,18 @@ export function firstMessage<T>(proc: Proc, timeoutMs: number): Promise<T> {
     });
     void proc.exited.then((code) => reject(new Error(`${proc.name} exited (${code}): ${proc.output()}`)));
   });
+}
+
+/** Whether a process is running (not gone, not a zombie awaiting its parent), from /proc (Linux). */
+export const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+
+/** The pids a process started, with their command lines, from /proc (Linux). */
+export function childrenOf(pid: number): { pid: number; cmd: string }[] {
+  const list = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+  if (!list) return [];
+  return list
+    .split(/\s+/)
+    .map(Number)
+    .map((p) => ({ pid: p, cmd: readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").join(" ") }));
 }
