@@ -19,7 +19,7 @@ describe("two providers with one key", () => {
     const newer = await net.startProvider({ runtimes: ["wasm"], extra: ["--key", keyFile] });
     await until("the newer provider to connect", () => newer.output().includes("connected to gateway"));
 
-    expect(await older.exited).toBe(3);
+    expect(await older.exited).toBe(4);
     expect(older.output()).toContain("another provider process is connected with the same node key");
     expect(older.output()).toContain(keyFile);
     expect(older.output().match(/connected to gateway/g)).toHaveLength(1);

@@ -33,11 +33,11 @@ export const CLOSE_VERSION_MISMATCH = 4002;
 export const CLOSE_REPLACED = 4003;
 
 /**
- * Why the provider stopped for good. A session replaced by another process with the same key
- * is reported as auth_failed: the key is in use elsewhere, and restarting would only take the
- * identity back from the other process (which would then be replaced in turn).
+ * Why the provider stopped for good. key_in_use: a session replaced by another process with the
+ * same key; restarting would only take the identity back from the other process (which would
+ * then be replaced in turn).
  */
-export type FatalReason = "auth_failed" | "version_mismatch";
+export type FatalReason = "auth_failed" | "version_mismatch" | "key_in_use";
 
 export type SessionMessage = LeaseMessage | CancelMessage | AckMessage | AuditMessage | CapacityChallengeMessage;
 
@@ -245,7 +245,7 @@ export class GatewayConnection {
           `replaced this connection; stopping and leaving the node to it. Give each provider its own ` +
           `--key (or --data-dir)`;
         log.error({ code, keyFile: this.options.keyFile }, message);
-        return this.fatal("auth_failed", message);
+        return this.fatal("key_in_use", message);
       }
       const silent = opened && !challenged;
       if (wasWelcomed) this.silentCloses = 0;

@@ -40,7 +40,7 @@ describe("gateway closes", () => {
     await session.waitFor("heartbeat"); // welcomed
     session.ws.close(4003, "replaced by a newer connection");
     const exit = await provider.closed;
-    expect(exit.reason).toBe("auth_failed");
+    expect(exit.reason).toBe("key_in_use");
     expect(exit.message).toContain(keyFile);
     expect(exit.message).toContain("same node key");
     const error = entries.find((e) => e.level === 50);

@@ -29,12 +29,14 @@ interface ProviderFlags {
 }
 
 /** Exit codes: 0 drained or stopped, 1 bad settings or start-up failure, 2 protocol version
- * refused, 3 key refused by the gateway. 2 and 3 mean "restarting will not help". */
+ * refused, 3 key refused by the gateway, 4 key in use by another provider process. 2 to 4 mean
+ * "restarting will not help". */
 const EXIT_CODES: Record<ProviderExit["reason"], number> = {
   drained: 0,
   stopped: 0,
   version_mismatch: 2,
   auth_failed: 3,
+  key_in_use: 4,
 };
 
 export function registerProviderCommand(program: Command): void {
