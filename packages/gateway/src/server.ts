@@ -18,7 +18,7 @@ import pino, { type Logger } from "pino";
 import { Authenticator, rateLimitKey } from "./auth.js";
 import { BatchManager } from "./batch/manager.js";
 import { type HelloGate, handleProviderSocket } from "./channel.js";
-import { type GatewayConfigInput, parseGatewayConfig } from "./config.js";
+import { type GatewayConfig, type GatewayConfigInput, parseGatewayConfig } from "./config.js";
 import { registerCors } from "./cors.js";
 import { Engine } from "./engine/engine.js";
 import { clientErrorHandler, errorHandler, frameworkErrors, sendError } from "./errors.js";
@@ -64,6 +64,16 @@ export async function startGateway(input: GatewayConfigInput, opts: { logger?: L
   const config = parseGatewayConfig(input);
   const log = opts.logger ?? pino({ level: config.logLevel, base: { role: "gateway" } }, pino.destination(2));
   const store = await openStore(config.db, { exclusive: true });
+  try {
+    return await serve(config, log, store);
+  } catch (err) {
+    // the store holds the database's lock: a start that fails later (a port in use) lets it go
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function serve(config: GatewayConfig, log: Logger, store: Store): Promise<GatewayHandle> {
   const metrics = createMetrics();
   const engine = new Engine(store, config, log, metrics);
   await engine.restore();
