@@ -2,7 +2,7 @@
 // in process groups of their own, notice their parent is gone and stop, and their logs keep
 // everything they wrote. And a second `up` on the same --dir with another port points the
 // saved credentials at the gateway it runs, so client commands reach it.
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -75,5 +75,14 @@ describe("tessera up, killed or restarted", () => {
     const code = await account.exited;
     expect(code, account.output()).toBe(0);
     expect(account.output()).not.toContain("unreachable");
-  }, 300_000);
+
+    // a file that is not what up writes is replaced, with a word, rather than failing the start
+    process.kill(-second.child.pid!, "SIGINT");
+    expect(await second.exited).toBe(0);
+    writeFileSync(file, "{ not json");
+    const third = up(dir, port);
+    await until("the third network to be up", () => third.output().includes("Press Ctrl-C"), 120_000);
+    expect(third.output()).toContain("holds no API key tessera up wrote; writing a new one");
+    expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({ gateway: `http://127.0.0.1:${port}` });
+  }, 400_000);
 });

@@ -27,9 +27,9 @@ async function demoCredentials(
   onChain = false,
 ): Promise<{ gateway: string; apiKey: string }> {
   const file = join(dir, "credentials.json");
-  if (existsSync(file)) {
-    const saved = JSON.parse(readFileSync(file, "utf8")) as { apiKey: string };
-    const probe = new TesseraClient({ baseUrl: url, apiKey: saved.apiKey });
+  const saved = savedApiKey(file);
+  if (saved) {
+    const probe = new TesseraClient({ baseUrl: url, apiKey: saved });
     if (
       await probe.account().then(
         () => true,
@@ -37,11 +37,24 @@ async function demoCredentials(
       )
     )
       // the key is kept, the gateway is this one: a restart on another --port moves client commands along
-      return writeCredentials(file, { gateway: url, apiKey: saved.apiKey });
+      return writeCredentials(file, { gateway: url, apiKey: saved });
   }
   // on chain the deposit goes to the Escrow contract instead (lib/chain-funding.ts)
   const consumer = await admin.createConsumer("demo", onChain ? undefined : DEMO_DEPOSIT);
   return writeCredentials(file, { gateway: url, apiKey: consumer.apiKey });
+}
+
+/** The API key a previous `up` saved; a file that is not what `up` writes is replaced, with a word. */
+function savedApiKey(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const { apiKey } = JSON.parse(readFileSync(file, "utf8")) as { apiKey?: unknown };
+    if (typeof apiKey === "string" && apiKey.length > 0) return apiKey;
+  } catch {
+    // unreadable: said below
+  }
+  process.stderr.write(`${file} holds no API key tessera up wrote; writing a new one\n`);
+  return undefined;
 }
 
 function writeCredentials(file: string, creds: { gateway: string; apiKey: string }): typeof creds {
