@@ -54,10 +54,12 @@ export const SHUTDOWN_GRACE_MS = 2_000;
 const PROVIDER_CHANNEL = "/v1/provider/connect";
 const UNLIMITED_PATHS = new Set(["/healthz", "/metrics", PROVIDER_CHANNEL]);
 
-function gatewayIdentity(keyFile: string | undefined, db: string): Identity {
-  if (keyFile) return loadOrCreateKeyFile(keyFile);
+function gatewayIdentity(keyFile: string | undefined, db: string, log: Logger): Identity {
+  // a key others can read is used all the same, with a word, as a provider's is
+  const options = { onWarning: (message: string) => log.warn(message) };
+  if (keyFile) return loadOrCreateKeyFile(keyFile, options);
   if (db === ":memory:" || /^postgres(ql)?:\/\//.test(db)) return generateIdentity();
-  return loadOrCreateKeyFile(join(dirname(db), "gateway.key"));
+  return loadOrCreateKeyFile(join(dirname(db), "gateway.key"), options);
 }
 
 export async function startGateway(input: GatewayConfigInput, opts: { logger?: Logger } = {}): Promise<GatewayHandle> {
@@ -77,7 +79,7 @@ async function serve(config: GatewayConfig, log: Logger, store: Store): Promise<
   const metrics = createMetrics();
   const engine = new Engine(store, config, log, metrics);
   await engine.restore();
-  const identity = gatewayIdentity(config.keyFile, config.db);
+  const identity = gatewayIdentity(config.keyFile, config.db, log);
   const ctx: RouteContext = { engine, store, auth: new Authenticator(store), config, identity, metrics, log };
 
   // typed as the default instance: route modules do not care which pino flavour logs
