@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EscrowAbi, signVoucher, startDevnet } from "@tessera/chain";
+import { startDevnet } from "@tessera/chain";
 import { accounts, auditFeeEvent, checkInvariants, EXTERNAL, FEES, type LedgerEvent } from "@tessera/core";
 import { expect, it } from "vitest";
 import { chainLedger } from "./test-chain.js";
@@ -12,7 +12,7 @@ import { settledJob } from "./test-ledger.js";
 it("logs and skips a redemption it cannot mirror, goes on past it, and posts it on a later poll once it can", async () => {
   const dir = mkdtempSync(join(tmpdir(), "chain-watch-"));
   const devnet = await startDevnet({ port: 0, out: join(dir, "deployment.json") });
-  const { dep, store, writer, custody, watch, mined, deposit, fundedWallet } = await chainLedger(devnet);
+  const { dep, store, writer, watch, deposit, fundedWallet, redeemVoucher } = await chainLedger(devnet);
   try {
     const post = async (ev: LedgerEvent) => {
       const r = await writer.write({ ledger: ev });
@@ -21,7 +21,7 @@ it("logs and skips a redemption it cannot mirror, goes on past it, and posts it 
     const addr = await deposit("c1", 10_000n);
     expect(await store.balance(accounts.available("c1"))).toBe(10_000n);
     const provider = await fundedWallet();
-    const key = provider.account;
+    const _key = provider.account;
     const settleAndRedeem = async (jobs: string[], cumulative: bigint, net: bigint) => {
       for (const jobId of jobs)
         for (const ev of settledJob({
@@ -33,22 +33,7 @@ it("logs and skips a redemption it cannot mirror, goes on past it, and posts it 
           at: 1,
         }))
           await post(ev);
-      const v = { consumer: addr, provider: key.address, cumulative };
-      const signature = await signVoucher(custody.account("c1"), dep.chainId, dep.escrow, v);
-      await store.settlement.putVoucher({
-        consumerId: "c1",
-        providerId: "p1",
-        consumerAddress: addr,
-        providerAddress: key.address,
-        cumulative,
-        net,
-        signature,
-        redeemed: false,
-        at: 4,
-      });
-      return mined(
-        provider.writeContract({ address: dep.escrow, abi: EscrowAbi, functionName: "redeem", args: [v, signature] }),
-      );
+      return redeemVoucher("c1", addr, provider, cumulative, net, 4);
     };
 
     // three jobs' fees (150) less 100 already paid out of protocol:fees: the redemption cannot be mirrored

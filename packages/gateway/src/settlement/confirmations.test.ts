@@ -1,6 +1,5 @@
 // --chain-confirmations against a real in-process devnet: a deposit is neither credited nor
 // spendable, and a redemption not mirrored, until its block is n deep; then each posts once.
-import { EscrowAbi, signVoucher } from "@tessera/chain";
 import { accounts, checkInvariants, FEES } from "@tessera/core";
 import { describe, expect, it } from "vitest";
 import { parseGatewayConfig } from "../config.js";
@@ -47,7 +46,7 @@ describe("chain confirmations", () => {
   }, 60_000);
 
   it("mirrors a redemption only once it is two blocks deep, and then once", async () => {
-    const { dep, store: s, writer, custody, evm, watch, mined, mine, deposit, fundedWallet } = await setup(2);
+    const { dep, store: s, writer, evm, watch, mine, deposit, fundedWallet, redeemVoucher } = await setup(2);
     const addr = await deposit("c2", 10_000n);
     await mine(2);
     await watch.poll();
@@ -68,22 +67,7 @@ describe("chain confirmations", () => {
     const net = await s.balance(accounts.earnings("p1"));
     expect(net).toBeGreaterThan(0n);
     const provider = await fundedWallet();
-    const v = { consumer: addr, provider: provider.account.address, cumulative: 3_000n };
-    const signature = await signVoucher(custody.account("c2"), dep.chainId, dep.escrow, v);
-    await s.settlement.putVoucher({
-      consumerId: "c2",
-      providerId: "p1",
-      consumerAddress: addr,
-      providerAddress: provider.account.address,
-      cumulative: 3_000n,
-      net,
-      signature,
-      redeemed: false,
-      at: 2,
-    });
-    await mined(
-      provider.writeContract({ address: dep.escrow, abi: EscrowAbi, functionName: "redeem", args: [v, signature] }),
-    );
+    await redeemVoucher("c2", addr, provider, 3_000n, net, 2);
 
     await watch.poll();
     expect(await s.balance(accounts.earnings("p1"))).toBe(net);

@@ -5,7 +5,15 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { clientsFor, DEVNET_DEPLOYER_KEY, type Devnet, EscrowAbi, startDevnet, TestTokenAbi } from "@tessera/chain";
+import {
+  clientsFor,
+  DEVNET_DEPLOYER_KEY,
+  type Devnet,
+  EscrowAbi,
+  signVoucher,
+  startDevnet,
+  TestTokenAbi,
+} from "@tessera/chain";
 import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
 import { createPublicClient, createWalletClient, type Hex, http } from "viem";
@@ -105,5 +113,50 @@ export async function chainLedger(devnet: Devnet, opts: { confirmations?: number
     return createWalletClient({ chain: clients.wallet.chain, transport: http(devnet.url), account: key });
   }
 
-  return { dep, clients, pub, mined, mine, store, writer, custody, log, evm, watch, deposit, fundedWallet };
+  /**
+   * The consumer's custodial key signs a voucher to `provider` for `cumulative`, the ledger records
+   * it (owing `net` to provider id "p1"), and the provider redeems it on chain; the receipt.
+   */
+  async function redeemVoucher(
+    consumerId: string,
+    consumer: Hex,
+    provider: Awaited<ReturnType<typeof fundedWallet>>,
+    cumulative: bigint,
+    net: bigint,
+    at: number,
+  ) {
+    const v = { consumer, provider: provider.account.address, cumulative };
+    const signature = await signVoucher(custody.account(consumerId), dep.chainId, dep.escrow, v);
+    await store.settlement.putVoucher({
+      consumerId,
+      providerId: "p1",
+      consumerAddress: consumer,
+      providerAddress: provider.account.address,
+      cumulative,
+      net,
+      signature,
+      redeemed: false,
+      at,
+    });
+    return mined(
+      provider.writeContract({ address: dep.escrow, abi: EscrowAbi, functionName: "redeem", args: [v, signature] }),
+    );
+  }
+
+  return {
+    dep,
+    clients,
+    pub,
+    mined,
+    mine,
+    store,
+    writer,
+    custody,
+    log,
+    evm,
+    watch,
+    deposit,
+    fundedWallet,
+    redeemVoucher,
+  };
 }
