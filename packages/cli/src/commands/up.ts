@@ -9,7 +9,7 @@ import { TesseraClient } from "@tessera/sdk";
 import { type Command, Option } from "commander";
 import { intFlag } from "../lib/flags.js";
 import { count, formatCredits } from "../lib/format.js";
-import { type Child, NodeSet, portFree, spawnTessera, waitFor } from "../lib/processes.js";
+import { type Child, lastWords, NodeSet, portFree, spawnTessera, waitFor } from "../lib/processes.js";
 
 const REGIONS = ["eu-west", "us-east", "ap-south", "sa-east", "af-south", "us-west", "eu-north", "ap-east"];
 const DEMO_DEPOSIT = 1_000n * 1_000_000_000n; // 1,000 credits
@@ -122,8 +122,10 @@ export function registerUpCommand(program: Command): void {
           if (children.isStopping) return;
           // before the network is up, any node that dies means it will not come up
           const essential = !ready || child.name === "gateway" || child.name === "devnet";
+          const said = code === 0 ? undefined : lastWords(child);
           process.stderr.write(
-            `tessera up: ${child.name} exited (code ${code ?? "killed"}); ${essential ? "stopping the network" : "the network goes on without it"} (see ${child.logFile})\n`,
+            `tessera up: ${child.name} exited (code ${code ?? "killed"}); ${essential ? "stopping the network" : "the network goes on without it"} (see ${child.logFile})\n` +
+              (said ? `  ${child.name} said: ${said}\n` : ""),
           );
           if (essential) void stop(1);
         });

@@ -2,7 +2,7 @@
 // and all of them are stopped (politely, then firmly) when the parent stops, or stop themselves
 // when it dies (TESSERA_PARENT_PID, lib/parent-watch.ts).
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { nodeFlagsFor, TESSERA_BIN } from "./node-flags.js";
@@ -12,6 +12,8 @@ export interface Child {
   name: string;
   proc: ChildProcess;
   logFile: string;
+  /** where this run's lines begin in the log: a restarted network appends to the same files */
+  logFrom: number;
   exited: Promise<number | null>;
 }
 
@@ -20,6 +22,7 @@ export function spawnTessera(name: string, args: string[], logDir: string, env: 
   const logFile = join(logDir, `${name}.log`);
   // the file itself, not a pipe through this process: the log outlives a parent that dies first
   const log = openSync(logFile, "a");
+  const logFrom = fstatSync(log).size;
   let proc: ChildProcess;
   try {
     proc = spawn(process.execPath, [...nodeFlagsFor(args), TESSERA_BIN, ...args], {
@@ -34,7 +37,46 @@ export function spawnTessera(name: string, args: string[], logDir: string, env: 
     closeSync(log); // the child holds its own copy
   }
   const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
-  return { name, proc, logFile, exited };
+  return { name, proc, logFile, logFrom, exited };
+}
+
+/** The most telling line a node wrote before it died: its last error, else its last line. */
+export function lastWords(child: Pick<Child, "logFile" | "logFrom">, tailBytes = 8192): string | undefined {
+  let text: string;
+  try {
+    const fd = openSync(child.logFile, "r");
+    try {
+      const size = fstatSync(fd).size;
+      const from = Math.max(child.logFrom, size - tailBytes);
+      const buf = Buffer.alloc(size - from);
+      readSync(fd, buf, 0, buf.length, from);
+      text = buf.toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
+    .map(readable);
+  return [...lines].reverse().find((l) => l.error)?.text ?? lines.at(-1)?.text;
+}
+
+/** A log line as a person reads it: pino's JSON lines by their message (and error), others as they are. */
+function readable(line: string): { text: string; error: boolean } {
+  if (line.startsWith("{")) {
+    try {
+      const j = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+      const msg = [j.msg, j.err?.message].filter((s) => typeof s === "string" && s.length > 0).join(": ");
+      if (msg) return { text: msg, error: (j.level ?? 0) >= 50 };
+    } catch {
+      // not JSON after all: shown as written
+    }
+  }
+  return { text: line, error: /^(error|fatal)\b/i.test(line) };
 }
 
 /** SIGTERM (providers drain), then SIGKILL whatever is still alive after the grace period. */
