@@ -9,6 +9,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {NodeShares} from "./NodeShares.sol";
+import {Bps} from "./Bps.sol";
 
 contract Escrow is EIP712 {
     using SafeERC20 for IERC20;
@@ -118,7 +119,7 @@ contract Escrow is EIP712 {
         redeemed[v.consumer][v.provider] = v.cumulative;
         balanceOf[v.consumer] = bal - owed;
         totalDeposits -= owed;
-        uint256 fee = (owed * feeBps) / 10_000;
+        uint256 fee = Bps.share(owed, feeBps);
         uint256 net = owed - fee;
         if (fee > 0) token.safeTransfer(feeRecipient, fee);
         if (net > 0) {

@@ -7,6 +7,7 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 contract NodeShares is ERC1155 {
     using SafeERC20 for IERC20;
@@ -63,15 +64,28 @@ contract NodeShares is ERC1155 {
         if (supply == 0) revert NotIssued();
         if (amount == 0) revert ZeroAmount();
         token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 scaled = amount * MAG + carry[id];
-        accPerShare[id] += scaled / supply;
-        carry[id] = scaled % supply;
+        // accPerShare += floor((amount·MAG + carry) / supply), carrying the remainder, in full precision
+        // (amount * MAG + carry overflowed from amount = 2^128 on). With amount·MAG = q·supply + r
+        // (512-bit mulDiv and mulmod), amount·MAG + carry = q·supply + (r + carry), and as r and carry
+        // are both below supply, the quotient is q + 1 if r + carry ≥ supply (remainder r + carry −
+        // supply), else q (remainder r + carry): the same integers as before wherever it did not overflow.
+        uint256 c = carry[id];
+        uint256 q = Math.mulDiv(amount, MAG, supply);
+        uint256 r = mulmod(amount, MAG, supply);
+        if (r >= supply - c) {
+            q += 1;
+            r -= supply - c;
+        } else {
+            r += c;
+        }
+        accPerShare[id] += q;
+        carry[id] = r;
         emit RevenueDistributed(provider, amount);
     }
 
     function claimable(address provider, address holder) public view returns (uint256) {
         uint256 id = idOf(provider);
-        return owed[id][holder] + (balanceOf(holder, id) * (accPerShare[id] - paidPerShare[id][holder])) / MAG;
+        return owed[id][holder] + Math.mulDiv(balanceOf(holder, id), accPerShare[id] - paidPerShare[id][holder], MAG);
     }
 
     function claim(address provider) external returns (uint256 amount) {
@@ -87,7 +101,9 @@ contract NodeShares is ERC1155 {
         uint256 acc = accPerShare[id];
         uint256 last = paidPerShare[id][holder];
         if (acc != last) {
-            owed[id][holder] += (balanceOf(holder, id) * (acc - last)) / MAG;
+            // floor(balance × (acc − last) / MAG) in full precision: the product overflowed once a
+            // holder's unsettled revenue passed 2^128
+            owed[id][holder] += Math.mulDiv(balanceOf(holder, id), acc - last, MAG);
             paidPerShare[id][holder] = acc;
         }
     }

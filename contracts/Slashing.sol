@@ -8,6 +8,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ProviderRegistry} from "./ProviderRegistry.sol";
 import {Escrow} from "./Escrow.sol";
+import {Bps} from "./Bps.sol";
 
 contract Slashing is EIP712 {
     bytes32 public constant RESULT_TYPEHASH = keccak256(
@@ -144,13 +145,14 @@ contract Slashing is EIP712 {
     {
         ProviderRegistry.Node memory n = registry.nodeOf(provider);
         uint256 stake = n.bonded + n.unbonding;
-        uint256 want = cost + providerPenalty;
-        taken = want < stake ? want : stake;
+        // min(cost + providerPenalty, stake) without the sum, which can pass 2^256 (cost is whatever
+        // the provider signed): cost + penalty < stake exactly when cost < stake and penalty < stake − cost
+        taken = cost < stake && providerPenalty < stake - cost ? cost + providerPenalty : stake;
         uint256 refund = cost < taken ? cost : taken;
         uint256 refundable = escrow.redeemed(consumer, provider) - refunded[consumer][provider];
         if (refund > refundable) refund = refundable;
         refunded[consumer][provider] += refund;
-        uint256 each = ((taken - refund) * verifierRewardBps) / 10_000 / 2;
+        uint256 each = Bps.share(taken - refund, verifierRewardBps) / 2;
 
         address[] memory to = new address[](3);
         uint256[] memory amounts = new uint256[](3);
