@@ -16,12 +16,19 @@ export interface NodeStake {
   frozenUntil: number;
 }
 
-export async function stakeOf(c: Pick<Clients, "public">, registry: Address, node: Address): Promise<NodeStake> {
+/** The node's stake as of block `at` (a block number, or the head by default). */
+export async function stakeOf(
+  c: Pick<Clients, "public">,
+  registry: Address,
+  node: Address,
+  at: bigint | "latest" = "latest",
+): Promise<NodeStake> {
   const n = await c.public.readContract({
     address: registry,
     abi: ProviderRegistryAbi,
     functionName: "nodeOf",
     args: [getAddress(node)],
+    ...(at === "latest" ? { blockTag: at } : { blockNumber: at }),
   });
   return {
     registered: n.registered,

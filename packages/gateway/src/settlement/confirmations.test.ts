@@ -1,10 +1,20 @@
 // --chain-confirmations against a real in-process devnet: a deposit is neither credited nor
-// spendable, and a redemption not mirrored, until its block is n deep; then each posts once.
+// spendable, a redemption not mirrored, and a provider's stake not counted, until its block is n
+// deep; then each posts once.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bondStake, clientsFor, stakeOf, TestTokenAbi, unbondStake, writeDeployment } from "@tessera/chain";
 import { accounts, checkInvariants, FEES } from "@tessera/core";
-import { describe, expect, it } from "vitest";
+import pino from "pino";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { parseGatewayConfig } from "../config.js";
+import type { Engine } from "../engine/engine.js";
 import { testJob } from "../verification/test-nodes.js";
 import { confirmedHead } from "./confirmed.js";
+import { RegistryStakes } from "./registry-stakes.js";
+import { startEvmSettlement } from "./start-evm.js";
 import { devnetSuite } from "./test-chain.js";
 import { settledJob } from "./test-ledger.js";
 
@@ -87,6 +97,82 @@ describe("chain confirmations", () => {
     expect(checkInvariants(await s.balances()).problems).toEqual([]);
     // 7000 left in the deposit and nothing owed
     expect(await evm.headroom("c2")).toBe(7_000n);
+  }, 60_000);
+
+  it("counts a provider's fresh stake only once its block is two deep, and a bond reorged away never", async () => {
+    const { dep, clients, pub, mine, mined, store, writer } = await setup(2);
+    const url = suite.devnet().url;
+    const key = generatePrivateKey();
+    const node = privateKeyToAccount(key).address;
+    const amount = dep.params.minStake * 2n;
+    const w = { chain: clients.wallet.chain ?? null, account: clients.wallet.account };
+    await mined(
+      clients.wallet.writeContract({
+        ...w,
+        address: dep.token,
+        abi: TestTokenAbi,
+        functionName: "mint",
+        args: [node, amount],
+      }),
+    );
+    await mined(clients.wallet.sendTransaction({ ...w, to: node, value: 10n ** 18n }));
+    const nodeClients = await clientsFor(url, key);
+    // the gateway's own cache, as `tessera gateway --settlement evm --chain-confirmations 2` starts it
+    const dir = mkdtempSync(join(tmpdir(), "confirmations-stake-"));
+    writeDeployment(join(dir, "deployment.json"), dep);
+    const config = parseGatewayConfig({
+      db: ":memory:",
+      feeBps: dep.params.feeBps,
+      settlement: { kind: "evm", rpc: url, contracts: join(dir, "deployment.json"), confirmations: 2 },
+    });
+    const gateway = await startEvmSettlement({ writer } as unknown as Engine, store, config, pino({ level: "silent" }));
+    onTestFinished(async () => {
+      await gateway.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const confirmed = gateway.stakes;
+    // the same reads at the head, as every --chain-confirmations gave them before
+    const stakes = (confirmations: number) =>
+      new RegistryStakes({
+        read: (a, at) => stakeOf({ public: pub as never }, dep.registry, a, at),
+        head: () => pub.getBlockNumber(),
+        confirmations,
+        ttlMs: 0,
+      });
+    const atHead = stakes(0);
+    const bonded = async (s: RegistryStakes) => (await s.fresh(node)).bonded;
+
+    // bonded, then reorged away before it was two deep: trusted at once at the head, never at two
+    const snapshot = await pub.request({ method: "evm_snapshot" as never });
+    await bondStake(nodeClients, dep, amount);
+    expect(await bonded(atHead)).toBe(amount);
+    expect(await bonded(confirmed)).toBe(0n);
+    await mine(1);
+    expect(await bonded(confirmed)).toBe(0n);
+    await pub.request({ method: "evm_revert" as never, params: [snapshot] as never });
+    await mine(3);
+    expect(await bonded(atHead)).toBe(0n);
+    expect(await bonded(confirmed)).toBe(0n);
+
+    // bonded for good: counted once its block is two deep
+    await bondStake(nodeClients, dep, amount);
+    expect(await bonded(atHead)).toBe(amount);
+    expect(await bonded(confirmed)).toBe(0n);
+    await mine(1);
+    expect(await bonded(confirmed)).toBe(0n);
+    await mine(1);
+    expect(await confirmed.fresh(node)).toMatchObject({ registered: true, bonded: amount, unbonding: 0n });
+
+    // an unbond likewise: the confirmed bond stands until the unbond is two deep
+    await unbondStake(nodeClients, dep, amount);
+    expect(await bonded(atHead)).toBe(0n);
+    expect(await bonded(confirmed)).toBe(amount);
+    await mine(2);
+    expect(await confirmed.fresh(node)).toMatchObject({ bonded: 0n, unbonding: amount });
+
+    // while the chain is shorter than the confirmations nothing is staked
+    expect(await pub.getBlockNumber()).toBeLessThan(1000n);
+    expect(await stakes(1000).fresh(node)).toMatchObject({ registered: false, bonded: 0n });
   }, 60_000);
 
   it("credits nothing, and reads no deposit, while the chain is shorter than the confirmations", async () => {

@@ -114,3 +114,74 @@ describe("ProviderRegistry stake read through the cache (devnet over JSON-RPC)",
     expect(stakeIn(again, stranger).bonded).toBe(0n);
   }, 60_000);
 });
+
+describe("RegistryStakes under --chain-confirmations", () => {
+  const stake = (bonded: bigint): NodeStake => ({
+    registered: true,
+    bonded,
+    unbonding: 0n,
+    unbondReadyAt: 0,
+    frozenUntil: 0,
+  });
+  const page = Array.from({ length: 5 }, () => privateKeyToAccount(generatePrivateKey()).address);
+
+  it("reads a page at head − n, asking for the head once for reads that start together", async () => {
+    let heads = 0;
+    const at: unknown[] = [];
+    const stakes = new RegistryStakes({
+      read: async (_a, block) => {
+        at.push(block);
+        return stake(7n);
+      },
+      head: async () => {
+        heads++;
+        await new Promise((r) => setTimeout(r, 5));
+        return 100n;
+      },
+      confirmations: 3,
+      ttlMs: 0,
+    });
+    const got = await stakes.many(page);
+    expect(heads).toBe(1);
+    expect(at).toEqual(page.map(() => 97n));
+    expect(stakeIn(got, page[0]).bonded).toBe(7n);
+    // the next read asks for the head again
+    await stakes.fresh(page[0]);
+    expect(heads).toBe(2);
+  });
+
+  it("reads at `latest` without asking for the head when no confirmations are asked for", async () => {
+    const at: unknown[] = [];
+    const stakes = new RegistryStakes({
+      read: async (_a, block) => {
+        at.push(block);
+        return stake(1n);
+      },
+      head: () => Promise.reject(new Error("not asked")),
+      ttlMs: 0,
+    });
+    await stakes.many(page);
+    expect(at).toEqual(page.map(() => "latest"));
+  });
+
+  it("answers the last known stake when the head cannot be read, and none while nothing is that deep", async () => {
+    let head: bigint | undefined = 10n;
+    let clock = 0;
+    const stakes = new RegistryStakes({
+      read: async () => stake(5n),
+      head: async () => {
+        if (head === undefined) throw new Error("rpc down");
+        return head;
+      },
+      confirmations: 11,
+      ttlMs: 0,
+      now: () => clock++,
+    });
+    expect(stakeIn(await stakes.many(page), page[0])).toMatchObject({ registered: false, bonded: 0n });
+    head = 11n;
+    expect(stakeIn(await stakes.many(page), page[0]).bonded).toBe(5n);
+    head = undefined;
+    expect(stakeIn(await stakes.many(page), page[0]).bonded).toBe(5n);
+    await expect(stakes.fresh(page[0])).rejects.toThrow("rpc down");
+  });
+});

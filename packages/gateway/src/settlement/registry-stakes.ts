@@ -1,12 +1,20 @@
 // Nodes' stake in ProviderRegistry, read through one cache: the scheduler's 500 ms refresh of
 // connected nodes fills it, and the explorer reads it, so a page of providers costs no RPC call.
+// Under --chain-confirmations n stake is read at head − n, as the chain mirror reads money: a bond
+// (or an unbond or slash) counts only once its block is n deep, so a shallower reorg cannot make
+// the gateway trust stake that the chain then forgets.
 // Keys are lower-case addresses rather than viem's checksums: the explorer imports this module on
 // every gateway, and a local-ledger gateway should not load viem for it.
 import type { NodeStake } from "@tessera/chain";
+import { confirmedHead, type ReadAt } from "./confirmed.js";
 
 export interface RegistryStakesDeps {
-  /** one ProviderRegistry.nodeOf read */
-  read(address: `0x${string}`): Promise<NodeStake>;
+  /** one ProviderRegistry.nodeOf read as of block `at` */
+  read(address: `0x${string}`, at: ReadAt): Promise<NodeStake>;
+  /** the chain head's block number; asked for only when `confirmations` > 0 */
+  head?(): Promise<bigint>;
+  /** --chain-confirmations: stake is read at head − this (0 or absent: at the head, `latest`) */
+  confirmations?: number;
   /** entries younger than this are served without a read */
   ttlMs: number;
   /** reads in flight at once, however many addresses are asked for */
@@ -21,21 +29,26 @@ const NONE: NodeStake = { registered: false, bonded: 0n, unbonding: 0n, unbondRe
 export class RegistryStakes {
   private readonly entries = new Map<string, { at: number; stake: NodeStake }>();
   private readonly inFlight = new Map<string, Promise<NodeStake>>();
+  /** one head read shared by the reads that start while it is under way */
+  private headRead: Promise<bigint> | undefined;
   private readonly now: () => number;
 
   constructor(private readonly deps: RegistryStakesDeps) {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Reads now (the scheduler needs the latest bond) and remembers the answer for the explorer. */
+  /**
+   * Reads now (the scheduler needs the latest confirmed bond) and remembers the answer for the
+   * explorer. While the chain is shorter than the confirmations nothing is confirmed: no stake.
+   */
   fresh(address: string | undefined): Promise<NodeStake> {
     if (!address) return Promise.resolve(NONE);
     const a = normalized(address);
     if (!a) return Promise.reject(new Error(`not an address: ${address}`));
     const pending = this.inFlight.get(a);
     if (pending) return pending;
-    const read = this.deps
-      .read(a)
+    const read = this.readAt()
+      .then((at) => (at === undefined ? NONE : this.deps.read(a, at)))
       .then((stake) => {
         this.remember(a, stake);
         return stake;
@@ -73,6 +86,20 @@ export class RegistryStakes {
     };
     await Promise.all(Array.from({ length: Math.min(this.deps.concurrency ?? 8, stale.length) }, worker));
     return out;
+  }
+
+  /** The block reads act on: `latest` without confirmations, else head − n (undefined while none is that deep). */
+  private async readAt(): Promise<ReadAt | undefined> {
+    const n = this.deps.confirmations ?? 0;
+    if (n === 0) return "latest";
+    if (!this.deps.head) throw new Error("RegistryStakes: confirmations need a head() read");
+    if (!this.headRead) {
+      const head = this.deps.head().finally(() => {
+        if (this.headRead === head) this.headRead = undefined;
+      });
+      this.headRead = head;
+    }
+    return confirmedHead(await this.headRead, n);
   }
 
   private remember(a: string, stake: NodeStake): void {

@@ -160,9 +160,13 @@ export async function startEvmSettlement(
     },
     "settling on chain",
   );
-  // the scheduler's refresh of connected nodes keeps these fresh; the explorer reads the rest at most every 2 s
+  // the scheduler's refresh of connected nodes keeps these fresh; the explorer reads the rest at most every 2 s;
+  // both at head − confirmations, as the chain mirror reads deposits
   const stakes = new RegistryStakes({
-    read: (address) => stakeOf(clients, deployment.registry, address),
+    read: (address, at) => stakeOf(clients, deployment.registry, address, at),
+    // uncached: viem would answer a head up to pollingInterval old; concurrent reads share one anyway
+    head: () => client.getBlockNumber({ cacheTime: 0 }),
+    confirmations,
     ttlMs: 2_000,
   });
   const chain: ChainVerification = {
