@@ -110,11 +110,15 @@ export class ExplorerQueries {
     return sql`replace(${sql.ref(column)}, '\\u0000', '\\ufffd')::json`;
   }
 
-  /** A JSON text column's field as text (null when absent). */
+  /**
+   * A JSON text column's field as text (null when absent). On PostgreSQL collated "C" as the
+   * columns are (dialects/postgres.ts): ->> gives the database's collation, and regions are
+   * ordered by it.
+   */
   private jsonText(column: string, field: string): RawBuilder<string | null> {
     return this.dialect === "sqlite"
       ? sql`json_extract(${sql.ref(column)}, ${`$.${field}`})`
-      : sql`(${this.pgJson(column)} ->> ${field})`;
+      : sql`((${this.pgJson(column)} ->> ${field}) collate "C")`;
   }
 
   /** A JSON text column's numeric field (0 when absent). */

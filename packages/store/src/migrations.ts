@@ -1,10 +1,12 @@
 // Schema migrations, defined in code so that the store ships as one package with no SQL files.
-// Portable SQL only; the two places the dialects differ (auto-increment ids, byte columns) branch.
+// Portable SQL only; the places the dialects differ (auto-increment ids, byte columns, text
+// collation) branch.
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { batchesMigration, batchFilePurposeMigration } from "./batches.js";
 import { chainBindingsMigration } from "./chain-bindings.js";
 import { chainEvidenceMigration } from "./chain-evidence.js";
 import { chainWithdrawalsMigration } from "./chain-withdrawals.js";
+import { bytewiseTextOf, withBytewiseText } from "./dialects/postgres.js";
 import { reputationMigration } from "./reputation.js";
 import { settlementMigration } from "./settlement.js";
 import { openCanariesMigration, verificationMigration } from "./verification.js";
@@ -161,8 +163,36 @@ const dashboard: Migration = {
   },
 };
 
+/** Every table that migrations 0001 to 0014 made, whose text columns 0015 collates "C" on PostgreSQL. */
+const TABLES_BEFORE_0015 = [
+  "consumers",
+  "api_keys",
+  "jobs",
+  "idempotency_keys",
+  "attempts",
+  "accounts",
+  "ledger_events",
+  "postings",
+  "providers",
+  "blobs",
+  "audits",
+  "verdicts",
+  "unbondings",
+  "open_canaries",
+  "batch_files",
+  "batches",
+  "chain_accounts",
+  "vouchers",
+  "node_shares",
+  "node_records",
+  "chain_results",
+  "chain_verdicts",
+  "chain_slashes",
+  "chain_withdrawals",
+];
+
 function migrations(dialect: Dialect): Record<string, Migration> {
-  return {
+  const shared: Record<string, Migration> = {
     "0001_initial": initial(dialect),
     "0003_verification": verificationMigration,
     "0004_dashboard": dashboard,
@@ -177,6 +207,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     "0013_open_canaries": openCanariesMigration,
     "0014_batch_file_purpose": batchFilePurposeMigration,
   };
+  if (dialect === "sqlite") return shared;
+  // PostgreSQL compares text by the database's collation, SQLite by bytes (BINARY): every text
+  // column is collated "C" on PostgreSQL, so that ORDER BY id, cursors (id < $1) and prefix ranges
+  // give SQLite's rows in SQLite's order on a database made with en_US or ICU. A new database gets
+  // them as each migration adds them; 0015 collates those of a database made before (rebuilding
+  // their indexes, each table locked while it does).
+  const all = { ...shared, "0015_text_byte_order": bytewiseTextOf(TABLES_BEFORE_0015) };
+  return Object.fromEntries(Object.entries(all).map(([name, m]) => [name, withBytewiseText(m)]));
 }
 
 /** how long a SQLite migration waits for another process's to finish */

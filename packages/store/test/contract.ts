@@ -3,6 +3,7 @@
 import { depositEvent } from "@tessera/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../src/index.js";
+import { byteOrderContract } from "./contract-byte-order.js";
 import { chainBindingContract, chainEvidenceContract, chainWithdrawalContract } from "./contract-chain.js";
 import { commitContract } from "./contract-commit.js";
 import { exclusiveContract } from "./contract-exclusive.js";
@@ -24,7 +25,8 @@ export interface Harness {
   fund(amount: bigint, consumer?: string, id?: string): Promise<void>;
 }
 
-export function storeContract(target: StoreTarget): void {
+/** A Harness on a fresh database of the target for each test of the enclosing describe. */
+export function storeHarness(target: StoreTarget): Harness {
   const h: Harness = {
     store: undefined as unknown as Store,
     location: "",
@@ -40,6 +42,11 @@ export function storeContract(target: StoreTarget): void {
   afterEach(async () => {
     await h.store.close();
   });
+  return h;
+}
+
+export function storeContract(target: StoreTarget): void {
+  const h = storeHarness(target);
 
   it(`opens a ${target.dialect} store`, () => {
     expect(h.store.dialect).toBe(target.dialect);
@@ -52,5 +59,6 @@ export function storeContract(target: StoreTarget): void {
   describe("chain bindings", () => chainBindingContract(h));
   describe("text holding U+0000", () => nulContract(h));
   describe("ties", () => tiesContract(h));
+  describe("byte order", () => byteOrderContract(h));
   describe("exclusive open", () => exclusiveContract(h));
 }

@@ -8,9 +8,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 
+export interface DatabaseOptions {
+  /**
+   * an ICU locale (e.g. "en-US") for the database's default collation, which text columns
+   * declared without one sort and compare by; without it, the server's (C.UTF-8 or the
+   * environment's). Needs PostgreSQL 15 or later built with ICU (pgMajorVersion).
+   */
+  icuLocale?: string;
+}
+
 export interface PgServer {
   /** creates a fresh empty database and returns its postgres:// URL */
-  createDatabase(): Promise<string>;
+  createDatabase(options?: DatabaseOptions): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -28,6 +37,15 @@ export function findPgBin(): string | undefined {
     .filter((v) => existsSync(join(root, v, "bin", "initdb")) && existsSync(join(root, v, "bin", "pg_ctl")))
     .sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a));
   return versions[0] === undefined ? undefined : join(root, versions[0], "bin");
+}
+
+/** The major version of the server findPgBin finds (15 for 15.8), or undefined without one. */
+export function pgMajorVersion(): number | undefined {
+  const bin = findPgBin();
+  if (!bin) return undefined;
+  const r = spawnSync(join(bin, "pg_ctl"), ["--version"], { encoding: "utf8" });
+  const m = /\(PostgreSQL\) (\d+)/.exec(r.stdout ?? "");
+  return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
 function freePort(): Promise<number> {
@@ -100,9 +118,15 @@ export async function startPgServer(): Promise<PgServer> {
     await admin.connect();
     let n = 0;
     return {
-      async createDatabase() {
+      async createDatabase(options = {}) {
         const name = `tessera_test_${++n}`;
-        await admin.query(`create database ${name}`);
+        const { icuLocale } = options;
+        if (icuLocale === undefined) await admin.query(`create database ${name}`);
+        else {
+          if (!/^[A-Za-z0-9_-]+$/.test(icuLocale)) throw new Error(`not an ICU locale name: ${icuLocale}`);
+          // template0: template1's collation is the server's, and a copy must keep its template's
+          await admin.query(`create database ${name} locale_provider icu icu_locale '${icuLocale}' template template0`);
+        }
         return `${base}/${name}`;
       },
       async stop() {
