@@ -126,14 +126,14 @@ describe("preemptions", () => {
       waiting: [job("i", "c", "interactive")],
       providers,
       runningBatch: [
-        { jobId: "old", providerId: "p", leasedAt: 10 },
-        { jobId: "new", providerId: "p", leasedAt: 20 },
-        { jobId: "elsewhere", providerId: "q", leasedAt: 30 },
+        { jobId: "old", providerId: "p", consumerId: "bulk", leasedAt: 10 },
+        { jobId: "new", providerId: "p", consumerId: "bulk", leasedAt: 20 },
+        { jobId: "elsewhere", providerId: "q", consumerId: "bulk", leasedAt: 30 },
       ],
       now: 5_000,
       afterMs: 1_000,
     });
-    expect(out).toEqual([{ jobId: "new", providerId: "p" }]);
+    expect(out).toEqual([{ jobId: "new", providerId: "p", forJobId: "i" }]);
   });
 
   it("interrupts nothing for jobs that have not waited long enough, or when no batch job could make room", () => {
@@ -142,7 +142,7 @@ describe("preemptions", () => {
       preemptions({
         ...base,
         waiting: [job("i", "c", "interactive")],
-        runningBatch: [{ jobId: "b", providerId: "p", leasedAt: 0 }],
+        runningBatch: [{ jobId: "b", providerId: "p", consumerId: "bulk", leasedAt: 0 }],
       }),
     ).toEqual([]);
     expect(
@@ -150,7 +150,7 @@ describe("preemptions", () => {
         ...base,
         now: 5_000,
         waiting: [job("i", "c", "interactive")],
-        runningBatch: [{ jobId: "b", providerId: "q", leasedAt: 0 }],
+        runningBatch: [{ jobId: "b", providerId: "q", consumerId: "bulk", leasedAt: 0 }],
       }),
     ).toEqual([]);
   });
@@ -160,14 +160,108 @@ describe("preemptions", () => {
       fc.property(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 10 }), (waitingN, runningN) => {
         const out = preemptions({
           waiting: Array.from({ length: waitingN }, (_, i) => job(`i${i}`, "c", "interactive")),
-          providers,
-          runningBatch: Array.from({ length: runningN }, (_, i) => ({ jobId: `b${i}`, providerId: "p", leasedAt: i })),
+          providers: [provider("p", { maxConcurrency: Math.max(1, runningN) }, runningN), providers[1]!],
+          runningBatch: Array.from({ length: runningN }, (_, i) => ({
+            jobId: `b${i}`,
+            providerId: "p",
+            consumerId: "bulk",
+            leasedAt: i,
+          })),
           now: 10_000,
           afterMs: 0,
         });
         expect(out).toHaveLength(Math.min(waitingN, runningN));
         expect(new Set(out.map((p) => p.jobId)).size).toBe(out.length);
       }),
+    );
+  });
+
+  it("interrupts nothing on a provider with a free slot: the waiting job is held back by something else", () => {
+    expect(
+      preemptions({
+        waiting: [job("i", "c", "interactive")],
+        providers: [provider("p", { maxConcurrency: 3 }, 2)],
+        runningBatch: [
+          { jobId: "b1", providerId: "p", consumerId: "bulk", leasedAt: 1 },
+          { jobId: "b2", providerId: "p", consumerId: "bulk", leasedAt: 2 },
+        ],
+        now: 10_000,
+        afterMs: 0,
+      }),
+    ).toEqual([]);
+  });
+
+  it("frees a slot for a consumer at its concurrency cap only by taking back one of its own batch jobs", () => {
+    const base = {
+      waiting: [job("i", "chat", "interactive")],
+      providers: [provider("p", { maxConcurrency: 2 }, 2)],
+      now: 10_000,
+      afterMs: 0,
+      maxRunningPerConsumer: 1,
+    };
+    const others = [
+      { jobId: "b1", providerId: "p", consumerId: "bulk", leasedAt: 1 },
+      { jobId: "b2", providerId: "p", consumerId: "bulk", leasedAt: 2 },
+    ];
+    // chat already runs its one job elsewhere: interrupting bulk would only hand bulk its slot back
+    expect(preemptions({ ...base, runningBatch: others, consumerRunning: new Map([["chat", 1]]) })).toEqual([]);
+    const own = [others[1]!, { jobId: "mine", providerId: "p", consumerId: "chat", leasedAt: 0 }];
+    expect(preemptions({ ...base, runningBatch: own, consumerRunning: new Map([["chat", 1]]) })).toEqual([
+      { jobId: "mine", providerId: "p", forJobId: "i" },
+    ]);
+    // under its cap, the most recent batch lease goes, whoever's it is
+    expect(preemptions({ ...base, runningBatch: own, consumerRunning: new Map([["chat", 0]]) })).toEqual([
+      { jobId: "b2", providerId: "p", forJobId: "i" },
+    ]);
+  });
+
+  it("every preemption lets the next scheduling round lease a waiting interactive job (no release loop)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom("a", "b", "c"), fc.constantFrom<JobClass>("batch", "interactive")), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 0, max: 2 }),
+        (jobs, cap, conc, prefetch) => {
+          const all = jobs.map(([c, k], i) => job(`j${i}`, c, k));
+          const p = (running: number) => provider("p", { maxConcurrency: conc, prefetch }, running);
+          // first round: leases what fits, as the engine would
+          const first = schedule({ queued: all, providers: [p(0)], maxRunningPerConsumer: cap });
+          const leased = new Set(first.map((a) => a.jobId));
+          const running = all.filter((j) => leased.has(j.id));
+          const perConsumer = (list: typeof all) => {
+            const m = new Map<string, number>();
+            for (const j of list) m.set(j.consumerId, (m.get(j.consumerId) ?? 0) + 1);
+            return m;
+          };
+          const waiting = all.filter((j) => !leased.has(j.id));
+          const out = preemptions({
+            waiting,
+            providers: [p(running.length)],
+            runningBatch: running
+              .filter((j) => j.jobClass === "batch")
+              .map((j, i) => ({ jobId: j.id, providerId: "p", consumerId: j.consumerId, leasedAt: i })),
+            now: 10_000,
+            afterMs: 0,
+            consumerRunning: perConsumer(running),
+            maxRunningPerConsumer: cap,
+          });
+          if (out.length === 0) return;
+          const back = new Set(out.map((o) => o.jobId));
+          const still = running.filter((j) => !back.has(j.id));
+          const next = schedule({
+            queued: [...waiting, ...running.filter((j) => back.has(j.id))],
+            providers: [p(still.length)],
+            consumerRunning: perConsumer(still),
+            maxRunningPerConsumer: cap,
+          });
+          const interactive = new Set(waiting.filter((j) => j.jobClass !== "batch").map((j) => j.id));
+          expect(next.some((a) => interactive.has(a.jobId))).toBe(true);
+        },
+      ),
     );
   });
 
@@ -214,9 +308,9 @@ describe("preemptions", () => {
       waiting: [job("i", "c", "interactive")],
       providers: [p],
       runningBatch: [
-        { jobId: "running", providerId: "p", leasedAt: 1 },
-        { jobId: "prefetched-1", providerId: "p", leasedAt: 2 },
-        { jobId: "prefetched-2", providerId: "p", leasedAt: 3 },
+        { jobId: "running", providerId: "p", consumerId: "bulk", leasedAt: 1 },
+        { jobId: "prefetched-1", providerId: "p", consumerId: "bulk", leasedAt: 2 },
+        { jobId: "prefetched-2", providerId: "p", consumerId: "bulk", leasedAt: 3 },
       ],
       now: 10_000,
       afterMs: 0,

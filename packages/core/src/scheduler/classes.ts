@@ -19,6 +19,7 @@ export function classOrder<J extends { jobClass?: JobClass }>(jobs: J[]): J[] {
 export interface RunningBatchJob {
   jobId: string;
   providerId: string;
+  consumerId: string;
   /** when its current lease began */
   leasedAt: number;
 }
@@ -26,16 +27,25 @@ export interface RunningBatchJob {
 export interface Preemption {
   jobId: string;
   providerId: string;
+  /** the waiting interactive job the slot is freed for */
+  forJobId: string;
 }
 
 export interface PreemptInput {
   /** interactive jobs still queued after a scheduling round (no free slot could take them) */
-  waiting: (Pick<JobRecord, "id" | "spec" | "constraints" | "createdAt"> & { jobClass?: JobClass })[];
+  waiting: (Pick<JobRecord, "id" | "consumerId" | "spec" | "constraints" | "createdAt"> & {
+    jobClass?: JobClass;
+    escrow?: bigint;
+  })[];
+  /** each with `running` counting every lease it holds now, this round's included */
   providers: ProviderView[];
   runningBatch: RunningBatchJob[];
   now: number;
   /** an interactive job must have waited this long before batch work is interrupted for it */
   afterMs: number;
+  /** consumer id -> its jobs running now; with maxRunningPerConsumer, as the scheduler caps them */
+  consumerRunning?: Map<string, number>;
+  maxRunningPerConsumer?: number;
 }
 
 /**
@@ -43,6 +53,11 @@ export interface PreemptInput {
  * get a slot: enough per waiting job to free one slot on a provider that could run it (one, or
  * more where the provider also holds prefetched batch leases beyond its concurrency), the most
  * recently leased batch jobs first (they have the least work to lose; a prefetched one none).
+ *
+ * Only where the next round would then lease the waiting job: on a provider that is full (one
+ * with a free slot did not take it, so something else holds it back), and for a consumer under
+ * its concurrency cap, or at it only by taking back one of that consumer's own batch jobs.
+ * Anything else frees a slot the batch job is leased straight back into, round after round.
  */
 export function preemptions(input: PreemptInput): Preemption[] {
   const byProvider = new Map<string, RunningBatchJob[]>();
@@ -52,15 +67,20 @@ export function preemptions(input: PreemptInput): Preemption[] {
     else byProvider.set(r.providerId, [r]);
   }
   for (const list of byProvider.values()) list.sort((a, b) => b.leasedAt - a.leasedAt || (a.jobId < b.jobId ? -1 : 1));
-  const running = new Map(input.providers.map((p) => [p.id, p.running]));
+  const running = new Map(input.providers.map((p) => [p.id, Math.max(p.running, byProvider.get(p.id)?.length ?? 0)]));
+  const perConsumer = new Map(input.consumerRunning ?? []);
+  const cap = input.maxRunningPerConsumer ?? Number.POSITIVE_INFINITY;
   const out: Preemption[] = [];
   for (const job of input.waiting) {
     if (job.jobClass === "batch" || input.now - job.createdAt < input.afterMs) continue;
+    const atCap = (perConsumer.get(job.consumerId) ?? 0) >= cap;
+    const takeable = (r: RunningBatchJob) => !atCap || r.consumerId === job.consumerId;
     let best: RunningBatchJob | undefined;
     let bestProvider: ProviderView | undefined;
     for (const p of input.providers) {
+      if ((running.get(p.id) ?? 0) < p.capabilities.maxConcurrency) continue;
       if (mismatch(job, p, 0) !== null) continue;
-      const candidate = byProvider.get(p.id)?.[0];
+      const candidate = byProvider.get(p.id)?.find(takeable);
       if (candidate && (!best || candidate.leasedAt > best.leasedAt)) {
         best = candidate;
         bestProvider = p;
@@ -69,9 +89,18 @@ export function preemptions(input: PreemptInput): Preemption[] {
     if (!best || !bestProvider) continue;
     const held = running.get(bestProvider.id) ?? 0;
     const list = byProvider.get(bestProvider.id) ?? [];
-    const take = Math.min(list.length, Math.max(1, held - bestProvider.capabilities.maxConcurrency + 1));
-    for (const r of list.splice(0, take)) out.push({ jobId: r.jobId, providerId: r.providerId });
-    running.set(bestProvider.id, held - take);
+    // the chosen job, then (for a provider over its concurrency by prefetched leases) the next ones
+    const taken = [best];
+    const want = Math.max(1, held - bestProvider.capabilities.maxConcurrency + 1);
+    for (const r of list) if (taken.length < want && r !== best) taken.push(r);
+    for (const r of taken) {
+      list.splice(list.indexOf(r), 1);
+      out.push({ jobId: r.jobId, providerId: r.providerId, forJobId: job.id });
+      perConsumer.set(r.consumerId, (perConsumer.get(r.consumerId) ?? 0) - 1);
+    }
+    // the slot freed is the waiting job's now: it holds it as the batch job did
+    running.set(bestProvider.id, held - taken.length + 1);
+    perConsumer.set(job.consumerId, (perConsumer.get(job.consumerId) ?? 0) + 1);
   }
   return out;
 }

@@ -493,3 +493,55 @@ describe("Engine stops a streamed job", () => {
     expect(await store.balance(accounts.available("c1"))).toBe(1_000_000_000n);
   });
 });
+
+describe("Engine preemption", () => {
+  it("interrupts no batch job for a consumer held back by its concurrency cap, round after round", async () => {
+    let clock = 1_000_000;
+    engine.stop();
+    const config = parseGatewayConfig({ db: ":memory:", maxRunningPerConsumer: 1, preemptAfterMs: 1_000 });
+    engine = new Engine(store, config, pino({ level: "silent" }), createMetrics(), () => clock);
+    await engine.restore();
+    await store.commit([{ ledger: depositEvent("deposit:c2", "c2", 1_000_000_000n, 0) }]);
+    const one = { ...WASM_NODE, maxConcurrency: 1 };
+    const [a, b] = [testNode("a", false, one), testNode("b", false, one)];
+    // c1 runs its one job on a node, c2's batch job fills the other
+    const { holder } = await leasedTo([a, b]);
+    const other = holder === a ? b : a;
+    const batch = await engine.submit(request({ consumerId: "c2", constraints: {}, requestHash: "bb".repeat(32) }));
+    await until(() => leasesOf(other).includes(batch.id));
+    // c1's second job waits at its cap, past --preempt-after-ms
+    const second = await engine.submit(
+      request({ jobClass: "interactive", constraints: {}, requestHash: "cc".repeat(32) }),
+    );
+    for (let round = 0; round < 20; round++) {
+      clock += 1_500;
+      engine.kick();
+      await turns(3);
+    }
+    expect(other.sent.filter((m) => m.type === "cancel")).toEqual([]);
+    expect(leasesOf(other)).toEqual([batch.id]);
+    expect((await store.getJob(second.id))?.status).toBe("queued");
+  });
+
+  it("interrupts a batch job once for a waiting interactive job, which then takes its slot", async () => {
+    let clock = 1_000_000;
+    engine.stop();
+    const config = parseGatewayConfig({ db: ":memory:", preemptAfterMs: 1_000 });
+    engine = new Engine(store, config, pino({ level: "silent" }), createMetrics(), () => clock);
+    await engine.restore();
+    const n = testNode("a", false, { ...WASM_NODE, maxConcurrency: 1 });
+    engine.connect(n.session);
+    const batch = await engine.submit(request({ constraints: {} }));
+    await until(() => leasesOf(n).includes(batch.id));
+    const chat = await engine.submit(
+      request({ jobClass: "interactive", constraints: {}, requestHash: "cc".repeat(32) }),
+    );
+    for (let round = 0; round < 5; round++) {
+      clock += 1_500;
+      engine.kick();
+      await turns(3);
+    }
+    expect(n.sent.filter((m) => m.type === "cancel").map((m) => m.jobId)).toEqual([batch.id]);
+    expect(leasesOf(n)).toEqual([batch.id, chat.id]);
+  });
+});

@@ -109,6 +109,8 @@ export class Engine {
   readonly models = new Map<string, { info: ModelInfo; providers: Set<string> }>();
   private readonly knownBlobs = new Set<string>();
   private readonly lastServed = new Map<string, number>();
+  /** waiting interactive job id -> when batch work was last interrupted for it */
+  private readonly preemptedFor = new Map<string, number>();
   private readonly streams = new Map<string, StreamCursor>();
   /** jobs whose tokens a client streams; memory only: a stream does not outlive a restart */
   private readonly watched = new Set<string>();
@@ -558,17 +560,41 @@ export class Engine {
 
   /** Interactive jobs that waited too long take their slot from a running batch job (not billed, no attempt used). */
   private preempt(assigned: Set<string>, views: ReturnType<typeof toView>[], now: number): void {
-    const waiting = [...this.queued.values()].filter((j) => j.jobClass !== "batch" && !assigned.has(j.id));
+    for (const id of this.preemptedFor.keys()) if (!this.queued.has(id)) this.preemptedFor.delete(id);
+    // a job that a preemption did not get leased waits a full preemptAfterMs before another one
+    const waiting = [...this.queued.values()].filter(
+      (j) =>
+        j.jobClass !== "batch" &&
+        !assigned.has(j.id) &&
+        now - (this.preemptedFor.get(j.id) ?? Number.NEGATIVE_INFINITY) >= this.config.preemptAfterMs,
+    );
     if (waiting.length === 0) return;
+    // this round's leases included: a provider they filled is full now
+    const counts = new Map<string, number>();
+    const perConsumer = new Map<string, number>();
+    for (const j of this.running.values()) {
+      if (j.providerId) counts.set(j.providerId, (counts.get(j.providerId) ?? 0) + 1);
+      perConsumer.set(j.consumerId, (perConsumer.get(j.consumerId) ?? 0) + 1);
+    }
     const runningBatch = [...this.running.values()]
       .filter((j) => j.jobClass === "batch" && j.providerId)
       .map((j) => ({
         jobId: j.id,
         providerId: j.providerId ?? "",
+        consumerId: j.consumerId,
         leasedAt: this.leases.get(j.id)?.at ?? j.updatedAt,
       }));
-    const chosen = preemptions({ waiting, providers: views, runningBatch, now, afterMs: this.config.preemptAfterMs });
+    const chosen = preemptions({
+      waiting,
+      providers: views.map((v) => ({ ...v, running: counts.get(v.id) ?? 0 })),
+      runningBatch,
+      now,
+      afterMs: this.config.preemptAfterMs,
+      consumerRunning: perConsumer,
+      ...(this.config.maxRunningPerConsumer > 0 ? { maxRunningPerConsumer: this.config.maxRunningPerConsumer } : {}),
+    });
     for (const p of chosen) {
+      this.preemptedFor.set(p.forJobId, now);
       const job = this.running.get(p.jobId);
       if (!job) continue;
       this.sessions
