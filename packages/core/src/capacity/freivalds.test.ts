@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { capacityDeadlineMs, capacityShown, freivaldsCheck, productUnits, provenThroughput } from "./freivalds.js";
 
@@ -65,9 +66,23 @@ describe("Freivalds check", () => {
     // n=100 is 2 units; claimed 4/s → 500 ms; slack 4 → 2,000 ms, plus a 100 ms allowance
     expect(capacityShown(2100, 100, 4, 4, 100)).toBe(true);
     expect(capacityShown(2101, 100, 4, 4, 100)).toBe(false);
-    // a fast claim is judged mostly by the allowance: a tiny product cannot be timed over a socket
-    expect(capacityShown(60, 100, 1000, 8, 100)).toBe(true);
-    expect(capacityShown(60, 100, 1000, 8, 0)).toBe(false);
+    // a fast claim is judged mostly by the allowance: a small product cannot be timed over a socket
+    // (n=100 at 100/s is 20 ms; slack 8 → 160 ms, plus 100)
+    expect(capacityShown(260, 100, 100, 8, 100)).toBe(true);
+    expect(capacityShown(260, 100, 100, 8, 0)).toBe(false);
+    // but the allowance is at most slack × the claim's compute time: a claim cannot outrun the
+    // proof's round trip by more than 2·slack, however quickly the answer came
+    expect(capacityShown(32, 100, 1000, 8, 100)).toBe(true);
+    expect(capacityShown(33, 100, 1000, 8, 100)).toBe(false);
+    expect(capacityShown(60, 100, 1_000_000, 8, 150)).toBe(false);
+    fc.assert(
+      fc.property(fc.integer({ min: 8, max: 2048 }), fc.integer({ min: 1, max: 100_000 }), (n, elapsed) => {
+        // whatever the claim, one that passes is at most 2·slack × what the round trip proved
+        for (const claimed of [1, 10, 1e3, 1e6, 1e9])
+          if (capacityShown(elapsed, n, claimed, 8, 150))
+            expect(claimed).toBeLessThanOrEqual(16 * provenThroughput(n, elapsed) * (1 + 1e-9));
+      }),
+    );
     expect(capacityDeadlineMs(100, 4, 10, 2000)).toBe(5000);
     expect(capacityDeadlineMs(100, 1000, 10, 2000)).toBe(2000);
   });

@@ -52,6 +52,10 @@ export function capacityDeadlineMs(n: number, claimed: number, slack: number, fl
  * within slack × the compute time the claim implies, plus a fixed allowance for the round trip
  * itself (encoding, the socket, a busy event loop). Judging the round trip's throughput alone
  * failed honest nodes whose product takes milliseconds while the transport takes tens of them.
+ * The allowance is never more than slack × that compute time, though: otherwise a claim whose
+ * product would take less than the allowance could be any number (a node claiming a million
+ * times its speed still answered in time), so the claim is also bounded by 2·slack × the
+ * throughput the round trip proved.
  */
 export function capacityShown(
   elapsedMs: number,
@@ -61,5 +65,5 @@ export function capacityShown(
   allowanceMs: number,
 ): boolean {
   const expectedMs = claimed > 0 ? (productUnits(n) / claimed) * 1000 : 0;
-  return elapsedMs <= slack * expectedMs + allowanceMs;
+  return elapsedMs <= slack * expectedMs + Math.min(allowanceMs, slack * expectedMs);
 }

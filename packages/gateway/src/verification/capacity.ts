@@ -2,9 +2,10 @@
 // gaps, mean `intervalMs`), it gets two seeded random matrices to multiply before a deadline. The
 // product is checked with core's Freivalds check; the round trip gives its proven throughput in
 // standard units per second. A node is scheduled only while its last proof passed and came back
-// within slack × the time its claim implies (plus a round-trip allowance); failures count against
-// its reputation.
-import { randomBytes } from "node:crypto";
+// within slack × the time its claim implies (plus a round-trip allowance), and only for the
+// throughput it claimed then: a node back with a higher claim is challenged again before it is
+// scheduled. Failures count against its reputation.
+import { randomBytes, randomInt } from "node:crypto";
 import { capacityDeadlineMs, capacityShown, freivaldsCheck, provenThroughput, randomMatrix } from "@tessera/core";
 import type { CapacityChallengeMessage, CapacityProofMessage } from "@tessera/protocol";
 import type { Logger } from "pino";
@@ -47,19 +48,26 @@ interface Outstanding {
 export class CapacityProver {
   private readonly outstanding = new Map<string, Outstanding>();
   private readonly nextAt = new Map<string, number>();
-  /** whether the node's latest proof passed and showed its claim (memory: re-proven after a restart) */
-  private readonly shown = new Map<string, boolean>();
+  /** the throughput the node's latest proof showed its claim of, 0 when it failed (memory: re-proven after a restart) */
+  private readonly shown = new Map<string, number>();
 
   constructor(
     private readonly coordinator: VerificationCoordinator,
     private readonly config: CapacityConfig,
     private readonly log: Logger,
-    private readonly random: () => number = Math.random,
+    // seeds and Freivalds' vectors a node cannot predict
+    private readonly random: () => number = () => randomInt(2 ** 48 - 1) / 2 ** 48,
     private readonly now: () => number = Date.now,
   ) {}
 
   schedulable(s: ProviderSession): boolean {
-    return !this.config.required || this.shown.get(s.id) === true;
+    return !this.config.required || this.showsClaim(s);
+  }
+
+  /** A proof passed for this claim or a higher one: a node reconnecting with a higher claim has to show it. */
+  private showsClaim(s: ProviderSession): boolean {
+    const shown = this.shown.get(s.id);
+    return shown !== undefined && shown > 0 && s.capabilities.throughput <= shown;
   }
 
   /** Challenges nodes that are due (new ones at once) and fails overdue challenges. */
@@ -72,7 +80,8 @@ export class CapacityProver {
         if (now - o.sentAt > o.deadlineMs) this.fail(s.id, "no proof before the deadline");
         continue;
       }
-      if ((this.nextAt.get(s.id) ?? 0) <= now) this.challenge(s, now);
+      const claimedMore = this.shown.has(s.id) && !this.showsClaim(s) && (this.shown.get(s.id) ?? 0) > 0;
+      if (claimedMore || (this.nextAt.get(s.id) ?? 0) <= now) this.challenge(s, now);
     }
   }
 
@@ -96,17 +105,18 @@ export class CapacityProver {
       return;
     }
     const proven = provenThroughput(o.n, elapsed);
-    const rec = this.coordinator.record(s.id);
-    rec.capacityPassed++;
-    rec.provenThroughput = proven;
+    const claimed = s.capabilities.throughput;
+    this.coordinator.record(s.id).provenThroughput = proven;
+    const ok = capacityShown(elapsed, o.n, claimed, this.config.slack, this.config.allowanceMs);
+    if (!ok) {
+      this.fail(s.id, `proof took ${elapsed} ms, too slow for the claimed ${claimed} units/s`);
+      return;
+    }
     this.outstanding.delete(s.id);
-    const ok = capacityShown(elapsed, o.n, s.capabilities.throughput, this.config.slack, this.config.allowanceMs);
-    this.shown.set(s.id, ok);
-    this.nextAt.set(s.id, this.now() + (ok ? this.gap() : this.config.retryMs));
-    this.log.info(
-      { providerId: s.id, elapsedMs: elapsed, proven, claimed: s.capabilities.throughput, ok },
-      "capacity proven",
-    );
+    this.coordinator.record(s.id).capacityPassed++;
+    this.shown.set(s.id, claimed);
+    this.nextAt.set(s.id, this.now() + this.gap());
+    this.log.info({ providerId: s.id, elapsedMs: elapsed, proven, claimed }, "capacity proven");
   }
 
   private challenge(s: ProviderSession, now: number): void {
@@ -134,7 +144,7 @@ export class CapacityProver {
   private fail(nodeId: string, reason: string): void {
     this.outstanding.delete(nodeId);
     this.coordinator.record(nodeId).capacityFailures++;
-    this.shown.set(nodeId, false);
+    this.shown.set(nodeId, 0);
     this.nextAt.set(nodeId, this.now() + this.config.retryMs);
     this.log.warn({ providerId: nodeId, reason }, "capacity challenge failed");
   }
