@@ -215,10 +215,11 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
       if (!draining) {
         draining = true;
         runner.startDraining();
+        // the gateway hears of the drain before the leases given back, or it leases them straight back here
+        connection.send({ type: "drain" });
         // batch leases are interruptible: give them back now so they resume elsewhere at once
         runner.releaseInterruptible("provider draining");
         log.info({ running: runner.stats().running }, "draining: taking no new jobs");
-        connection.send({ type: "drain" });
       }
       await runner.idle();
       await shutDown({ reason: "drained" });
@@ -226,9 +227,10 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     pause(p: boolean) {
       if (shutdown || draining || p === paused) return;
       paused = p;
+      // as with a drain: the pause goes out before the batch leases it gives back
+      connection.send({ type: "pause", paused: p });
       runner.setPaused(p);
       log.info({ running: runner.stats().running }, p ? "paused by the owner: batch leases given back" : "resumed");
-      connection.send({ type: "pause", paused: p });
     },
     stop: () => shutDown({ reason: "stopped" }),
     stats: () => ({

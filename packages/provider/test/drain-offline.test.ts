@@ -87,3 +87,30 @@ describe("drain while the gateway is down", () => {
     );
   });
 });
+
+describe("giving batch leases back while connected", () => {
+  // the gateway must hear that the node takes no work before the leases come back, or it leases
+  // them straight back to the node that is giving them up
+  it("tells the gateway of a pause, and of a drain, before the releases", async () => {
+    gateway = await FakeGateway.start();
+    const runtime = new ControlledRuntime();
+    const provider = await startTestProvider(gateway, { concurrency: 2 }, { runtimes: { wasm: runtime } });
+    const conn = await gateway.session(0);
+    conn.send({ ...fakeLease("p1"), interruptible: true });
+    await runtime.whenStarted("p1");
+    provider.pause(true);
+    const paused = await conn.waitFor("release", (m) => m.jobId === "p1");
+    const pause = await conn.waitFor("pause");
+    expect(pause.paused).toBe(true);
+    expect(conn.messages.indexOf(pause)).toBeLessThan(conn.messages.indexOf(paused));
+
+    provider.pause(false);
+    conn.send({ ...fakeLease("d1"), interruptible: true });
+    await runtime.whenStarted("d1");
+    const draining = provider.drain();
+    const released = await conn.waitFor("release", (m) => m.jobId === "d1");
+    const drain = await conn.waitFor("drain");
+    expect(conn.messages.indexOf(drain)).toBeLessThan(conn.messages.indexOf(released));
+    await draining;
+  });
+});
