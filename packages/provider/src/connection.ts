@@ -144,7 +144,12 @@ export class GatewayConnection {
     ws.on("pong", () => {
       lastPongAt = Date.now();
     });
-    ws.on("error", (err) => log.warn({ err: err.message }, "gateway connection error"));
+    // an HTTP answer to the upgrade (the gateway's 404 for a wrong path) is said with the hint below
+    let refusedWith: string | undefined;
+    ws.on("error", (err) => {
+      refusedWith = /^Unexpected server response: (\d+)/.exec(err.message)?.[1];
+      if (refusedWith === undefined) log.warn({ err: err.message }, "gateway connection error");
+    });
 
     ws.on("message", (data, isBinary) => {
       const msg = isBinary ? undefined : parseGatewayMessage(data.toString(), log, (f) => this.send(f));
@@ -247,7 +252,7 @@ export class GatewayConnection {
         log.error({ code, keyFile: this.options.keyFile }, message);
         return this.fatal("key_in_use", message);
       }
-      const silent = opened && !challenged;
+      const silent = (opened && !challenged) || refusedWith !== undefined;
       if (wasWelcomed) this.silentCloses = 0;
       else if (silent) this.silentCloses++;
       // Only a session that stayed up resets the backoff: one dropped right after its welcome
@@ -258,9 +263,10 @@ export class GatewayConnection {
       if (silent && isPowerOfTwo(this.silentCloses)) {
         // Something took the upgrade but never sent a challenge: said at warn the first time and then
         // ever more rarely (1st, 2nd, 4th, 8th…), since a wrong URL otherwise retries forever unheard.
+        const how = refusedWith === undefined ? "closed" : `refused (HTTP ${refusedWith})`;
         log.warn(
           { code, reason, delayMs, url: this.options.url, closedInARow: this.silentCloses },
-          "gateway connection closed before the handshake: is --gateway the gateway's ws://host:port? reconnecting",
+          `gateway connection ${how} before the handshake: is --gateway the gateway's ws://host:port? reconnecting`,
         );
       } else {
         log[wasWelcomed ? "warn" : "info"]({ code, reason, delayMs, upMs }, "gateway connection closed; reconnecting");

@@ -1,6 +1,7 @@
 // How the provider reads the ways a gateway (or something else at --gateway) closes its socket:
 // a session replaced by another process with the same key stops it for good; a socket closed
 // before any handshake says that --gateway may be wrong.
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import pino from "pino";
@@ -83,6 +84,34 @@ describe("gateway closes", () => {
     } finally {
       await provider.stop();
       await new Promise((r) => wss.close(r));
+    }
+  });
+
+  it("gives the same hint when the upgrade is answered with an HTTP error, as the gateway's 404 for a wrong path", async () => {
+    let refused = 0;
+    const server = createServer((_req, res) => res.writeHead(404).end());
+    server.on("upgrade", (_req, socket) => {
+      refused++;
+      socket.on("error", () => {}); // the provider may cut it first
+      socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    const { entries, logger } = logSink("warn");
+    const fake = { url: `ws://127.0.0.1:${port}/wrong/path` } as FakeGateway;
+    const provider = await startTestProvider(fake, {}, { runtimes: { wasm: new ControlledRuntime() }, logger });
+    try {
+      await until(() => refused >= 5);
+      const hints = entries.filter((e) => e.msg.includes("before the handshake"));
+      expect(hints[0]?.msg).toContain("refused (HTTP 404)");
+      expect(hints[0]?.msg).toContain("--gateway");
+      expect(hints.map((e) => e.closedInARow).slice(0, 3)).toEqual([1, 2, 4]);
+      // said with the hint, not also as a bare error on every dial
+      expect(entries.filter((e) => e.msg === "gateway connection error")).toEqual([]);
+    } finally {
+      await provider.stop();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 });
