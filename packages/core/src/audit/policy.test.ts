@@ -51,7 +51,7 @@ describe("audit policy", () => {
 
   it("refuses configurations that break the incentive condition, naming what to change", () => {
     expect(() => parseAuditPolicy({ floorRate: 0.01 })).toThrow(
-      /incentive condition.*raise floorRate or slashMultiple/,
+      /incentive condition.*raise floorRate \(--audit-floor\) or slashMultiple \(--slash-multiple\)/,
     );
     expect(() => parseAuditPolicy({ slashMultiple: 10 })).toThrow(/incentive condition/);
     expect(() => parseAuditPolicy({ floorRate: 0.6 })).toThrow(/floorRate must not exceed/);

@@ -82,12 +82,12 @@ export function parseAuditPolicy(input: AuditPolicyInput): AuditPolicy {
   if (ratio < policy.margin)
     throw new RangeError(
       `audit policy breaks the incentive condition: floorRate × detection × (1 + slashMultiple) = ` +
-        `${ratio.toFixed(3)} < margin ${policy.margin}; raise floorRate or slashMultiple`,
+        `${ratio.toFixed(3)} < margin ${policy.margin}; raise floorRate (--audit-floor) or slashMultiple (--slash-multiple)`,
     );
   // the stake must outlast a q-cheater's expected gains: k ≥ 1/(p·d) so that g/(p·d) ≤ k·g ≤ stake
   if (policy.slashMultiple < 1 / (policy.floorRate * policy.detection))
     throw new RangeError(
-      "slashMultiple must be at least 1/(floorRate × detection) so stake outlasts a partial cheater",
+      "slashMultiple (--slash-multiple) must be at least 1/(floorRate × detection) (--audit-floor) so stake outlasts a partial cheater",
     );
   return policy;
 }
