@@ -121,7 +121,12 @@ describe("OpenAI Batch API through the official client", () => {
     );
     for (const e of errs) expect(e.error?.message).toMatch(/^line \d+: /);
 
-    // charged once per completed line, at the batch price (20 nc/SU, not 50)
+    // charged once per completed line, at the batch price (20 nc/SU, not 50), which /v1/providers shows
+    const listed = (await client.providers()).data;
+    expect(listed.map((p) => [p.pricePerUnit, p.batchPricePerUnit])).toEqual([
+      [50, 20],
+      [50, 20],
+    ]);
     const costs = out.map((l) => BigInt(l.response?.body.tessera.cost ?? 0));
     const total = costs.reduce((a, b) => a + b, 0n);
     for (const l of out) {

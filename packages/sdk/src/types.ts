@@ -130,14 +130,20 @@ export interface ProviderInfo {
   runtimes: string[];
   models: { id: string; name: string; parameters: number }[];
   pricePerUnit: number;
+  /** what a batch-class job pays here (the node's --batch-price, never above pricePerUnit) */
+  batchPricePerUnit: number;
   capacity: number;
   throughput: number;
+  /** standard units/s its latest capacity proof showed; null before one */
+  provenThroughput: number | null;
   load: number;
   reputation: number;
   completed: number;
   failed: number;
   online: boolean;
   draining: boolean;
+  firstSeenAt: number;
+  lastSeenAt: number;
 }
 
 export interface LedgerReport {

@@ -54,6 +54,20 @@ describe("job classes in the scheduler", () => {
     expect(Object.fromEntries(out.map((a) => [a.jobId, a.pricePerUnit]))).toEqual({ b: 4, i: 10 });
   });
 
+  it("sends batch work to the cheapest batch price and interactive work to the cheapest regular price", () => {
+    // cheap for chat, dear for batch; and the other way round
+    const chatty = provider("chatty", { pricePerUnit: 10, batchPricePerUnit: 9 });
+    const bulk = provider("bulk", { pricePerUnit: 20, batchPricePerUnit: 2 });
+    const out = schedule({
+      queued: [job("b", "c1", "batch"), job("i", "c2", "interactive")],
+      providers: [chatty, bulk],
+    });
+    expect(Object.fromEntries(out.map((a) => [a.jobId, [a.providerId, a.pricePerUnit]]))).toEqual({
+      b: ["bulk", 2],
+      i: ["chatty", 10],
+    });
+  });
+
   it("never prices batch work above the interactive price", () => {
     fc.assert(
       fc.property(fc.nat(1000), fc.option(fc.nat(1000), { nil: undefined }), (price, batch) => {

@@ -78,15 +78,18 @@ export function schedule(input: ScheduleInput): Assignment[] {
       maxPrice: Number.NEGATIVE_INFINITY,
       bestLatencyMs: null as number | null,
     };
+    // scored by what this job would pay on each, so batch work goes to the cheapest batch price
+    const prices = new Map(pool.map((p) => [p.id, priceFor(p.capabilities, job.jobClass)]));
     for (const p of pool) {
-      ctx.minPrice = Math.min(ctx.minPrice, p.capabilities.pricePerUnit);
-      ctx.maxPrice = Math.max(ctx.maxPrice, p.capabilities.pricePerUnit);
+      const price = prices.get(p.id) as number;
+      ctx.minPrice = Math.min(ctx.minPrice, price);
+      ctx.maxPrice = Math.max(ctx.maxPrice, price);
       if (p.latencyMs !== null) ctx.bestLatencyMs = Math.min(ctx.bestLatencyMs ?? p.latencyMs, p.latencyMs);
     }
     let best = pool[0]!;
     let bestScore = Number.POSITIVE_INFINITY;
     for (const p of pool) {
-      const s = scoreProvider(p, running.get(p.id) ?? 0, ctx, weights);
+      const s = scoreProvider(p, running.get(p.id) ?? 0, ctx, weights, prices.get(p.id));
       if (s < bestScore || (s === bestScore && p.id < best.id)) {
         best = p;
         bestScore = s;
@@ -95,7 +98,7 @@ export function schedule(input: ScheduleInput): Assignment[] {
     running.set(best.id, (running.get(best.id) ?? 0) + 1);
     perConsumer.set(job.consumerId, (perConsumer.get(job.consumerId) ?? 0) + 1);
     free--;
-    assignments.push({ jobId: job.id, providerId: best.id, pricePerUnit: priceFor(best.capabilities, job.jobClass) });
+    assignments.push({ jobId: job.id, providerId: best.id, pricePerUnit: prices.get(best.id) as number });
   }
   return assignments;
 }

@@ -24,8 +24,9 @@ export function scoreProvider(
   running: number,
   ctx: ScoreContext,
   w: ScoreWeights = DEFAULT_WEIGHTS,
+  /** what the job would pay here: a batch job its batch price (classes.ts priceFor) */
+  price = p.capabilities.pricePerUnit,
 ): number {
-  const price = p.capabilities.pricePerUnit;
   const priceTerm = ctx.maxPrice > ctx.minPrice ? (price - ctx.minPrice) / (ctx.maxPrice - ctx.minPrice) : 0;
   // an unmeasured provider is scored as average so that new nodes get work and get measured
   const latencyTerm =

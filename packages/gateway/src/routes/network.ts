@@ -1,5 +1,5 @@
 // Account, providers, health and metrics: what a consumer or operator reads about the network.
-import { accounts, EXTERNAL, reputationOf } from "@tessera/core";
+import { accounts, EXTERNAL, priceFor, reputationOf } from "@tessera/core";
 import type { FastifyInstance } from "fastify";
 import type { RouteContext } from "./context.js";
 
@@ -52,6 +52,8 @@ export function networkRoutes(app: FastifyInstance, ctx: RouteContext): void {
         runtimes: caps.runtimes,
         models: caps.models.map((m) => ({ id: m.id, name: m.name, parameters: m.parameters })),
         pricePerUnit: caps.pricePerUnit,
+        // what a batch job pays here: the node's batch price, never above pricePerUnit
+        batchPricePerUnit: priceFor(caps, "batch"),
         capacity: caps.maxConcurrency,
         throughput: caps.throughput,
         load: s ? ctx.engine.runningOn(p.id) : 0,
