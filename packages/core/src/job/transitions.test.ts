@@ -238,6 +238,14 @@ describe("job transitions", () => {
     expect(releaseIsFree(lease(queuedJob({ jobClass: "interactive" }), "p1", 7, 0, 1).job)).toBe(false);
   });
 
+  it("does not count a lease the gateway took back (preemption) as the node having tried the job", () => {
+    const batch = lease(queuedJob({ jobClass: "batch" }), "p1", 7, 0, 1).job;
+    const preempted = loseLease(batch, "released", "preempted by interactive work", 1, { takenBack: true }).job;
+    expect(preempted).toMatchObject({ status: "queued", triedProviders: [], maxAttempts: batch.maxAttempts + 1 });
+    // leased back to the same node later, which is then paused by its owner: still a free release
+    expect(releaseIsFree(lease(preempted, "p1", 7, 2, 1).job)).toBe(true);
+  });
+
   it("bills a stopped stream what its lease streamed, settling it like a result, and refunds the rest", () => {
     const running = lease(queuedJob(), "p1", 7, 100, 1_000).job;
     const units = { inputTokens: 0, outputTokens: 3, standardUnits: 300 };

@@ -93,14 +93,16 @@ export function loseLease(
   outcome: "expired" | "failed" | "released",
   reason: string,
   now: number,
-  opts: { countsAsAttempt?: boolean } = {},
+  /** takenBack: the gateway took the lease back (preemption): the node did nothing, so it is not
+   * counted as having tried the job, and may later give it back once for free as any other node */
+  opts: { countsAsAttempt?: boolean; takenBack?: boolean } = {},
 ): Transition {
   mustBe(job, "running");
   const counts = opts.countsAsAttempt ?? outcome !== "released";
   const usedUp = counts && job.attempt >= job.maxAttempts;
   if (usedUp) return fail(job, `failed after ${job.attempt} attempts; last: ${reason}`, now, outcome);
   const tried =
-    job.providerId && !job.triedProviders.includes(job.providerId)
+    job.providerId && !opts.takenBack && !job.triedProviders.includes(job.providerId)
       ? [...job.triedProviders, job.providerId]
       : job.triedProviders;
   return {

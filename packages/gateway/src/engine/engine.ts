@@ -600,7 +600,7 @@ export class Engine {
       this.sessions
         .get(p.providerId)
         ?.send({ type: "cancel", jobId: job.id, attempt: job.attempt, reason: "preempted by interactive work" });
-      void this.apply(job, loseLease(job, "released", "preempted by interactive work", now));
+      void this.apply(job, loseLease(job, "released", "preempted by interactive work", now, { takenBack: true }));
     }
   }
 
