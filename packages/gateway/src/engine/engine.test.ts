@@ -37,9 +37,10 @@ afterEach(async () => {
 });
 
 /** A new engine on the same store, on the test's clock, restored (which starts the sweep). */
-const restartOn = async (now: () => number) => {
+const restartOn = async (now: () => number, config: Record<string, unknown> = {}) => {
   engine.stop();
-  engine = new Engine(store, parseGatewayConfig({ db: ":memory:" }), pino({ level: "silent" }), createMetrics(), now);
+  const parsed = parseGatewayConfig({ db: ":memory:", ...config });
+  engine = new Engine(store, parsed, pino({ level: "silent" }), createMetrics(), now);
   await engine.restore();
 };
 
@@ -497,10 +498,7 @@ describe("Engine stops a streamed job", () => {
 describe("Engine preemption", () => {
   it("interrupts no batch job for a consumer held back by its concurrency cap, round after round", async () => {
     let clock = 1_000_000;
-    engine.stop();
-    const config = parseGatewayConfig({ db: ":memory:", maxRunningPerConsumer: 1, preemptAfterMs: 1_000 });
-    engine = new Engine(store, config, pino({ level: "silent" }), createMetrics(), () => clock);
-    await engine.restore();
+    await restartOn(() => clock, { maxRunningPerConsumer: 1, preemptAfterMs: 1_000 });
     await store.commit([{ ledger: depositEvent("deposit:c2", "c2", 1_000_000_000n, 0) }]);
     const one = { ...WASM_NODE, maxConcurrency: 1 };
     const [a, b] = [testNode("a", false, one), testNode("b", false, one)];
@@ -525,10 +523,7 @@ describe("Engine preemption", () => {
 
   it("interrupts a batch job once for a waiting interactive job, which then takes its slot", async () => {
     let clock = 1_000_000;
-    engine.stop();
-    const config = parseGatewayConfig({ db: ":memory:", preemptAfterMs: 1_000 });
-    engine = new Engine(store, config, pino({ level: "silent" }), createMetrics(), () => clock);
-    await engine.restore();
+    await restartOn(() => clock, { preemptAfterMs: 1_000 });
     const n = testNode("a", false, { ...WASM_NODE, maxConcurrency: 1 });
     engine.connect(n.session);
     const batch = await engine.submit(request({ constraints: {} }));
