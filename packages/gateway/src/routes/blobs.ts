@@ -3,21 +3,28 @@
 import { InvalidRequest, isContentId, NotFound, sha256Hex } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import type { RouteContext } from "./context.js";
+import { keyBeforeBody } from "./key-first.js";
 
 export function blobRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.register(async (scoped) => {
     scoped.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: ctx.config.blobLimitBytes }, (_req, body, done) =>
       done(null, body),
     );
-    scoped.post("/v1/blobs", { bodyLimit: ctx.config.blobLimitBytes }, async (req, reply) => {
-      await ctx.auth.consumerFor(req.headers.authorization);
-      const body = req.body;
-      if (!Buffer.isBuffer(body) || body.length === 0)
-        throw new InvalidRequest("Send the blob's bytes as the request body (Content-Type: application/octet-stream).");
-      const id = sha256Hex(body);
-      await ctx.store.putBlob(id, body, Date.now());
-      return reply.status(201).send({ id, object: "blob", bytes: body.length });
-    });
+    scoped.post(
+      "/v1/blobs",
+      { bodyLimit: ctx.config.blobLimitBytes, onRequest: keyBeforeBody(ctx) },
+      async (req, reply) => {
+        await ctx.auth.consumerFor(req.headers.authorization);
+        const body = req.body;
+        if (!Buffer.isBuffer(body) || body.length === 0)
+          throw new InvalidRequest(
+            "Send the blob's bytes as the request body (Content-Type: application/octet-stream).",
+          );
+        const id = sha256Hex(body);
+        await ctx.store.putBlob(id, body, Date.now());
+        return reply.status(201).send({ id, object: "blob", bytes: body.length });
+      },
+    );
   });
 
   app.get("/v1/blobs/:id", async (req, reply) => {

@@ -8,6 +8,7 @@ import { jobView } from "../views.js";
 import type { RouteContext } from "./context.js";
 import { badCursor } from "./cursors.js";
 import { idempotencyHeader } from "./idempotency.js";
+import { keyBeforeBody } from "./key-first.js";
 import { queryInt } from "./query.js";
 import { waitForJob } from "./wait.js";
 
@@ -22,7 +23,7 @@ const ListQuery = z
 const GetQuery = z.object({ wait: queryInt(0, MAX_JOB_WAIT_MS).optional() }).strict();
 
 export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.post("/v1/jobs", async (req, reply) => {
+  app.post("/v1/jobs", { onRequest: keyBeforeBody(ctx) }, async (req, reply) => {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     const body = parse(SubmitJobSchema, req.body);
     const { constraints, idempotencyKey: bodyKey, ...spec } = body;
