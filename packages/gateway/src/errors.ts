@@ -6,8 +6,24 @@ import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
 import { storeUnavailable } from "./store-errors.js";
 
+type Issue = ZodError["issues"][number];
+
+/**
+ * A union's issue says only "Invalid input". When the value sent has the type of exactly one of
+ * the union's shapes (a list where a string or a list of at most 4 is taken), that shape's own
+ * issue is what the client needs: "stop: Too big: expected array to have <=4 items".
+ */
+function specific(issue: Issue): Issue {
+  if (issue.code !== "invalid_union") return issue;
+  const typeMatched = issue.errors.filter((branch) =>
+    branch.some((i) => !(i.code === "invalid_type" && i.path.length === 0)),
+  );
+  const inner = typeMatched.length === 1 ? typeMatched[0]?.[0] : undefined;
+  return inner ? specific({ ...inner, path: [...issue.path, ...inner.path] } as Issue) : issue;
+}
+
 export function zodError(err: ZodError): InvalidRequest {
-  const issue = err.issues[0];
+  const issue = err.issues[0] && specific(err.issues[0]);
   // an unknown field is named by the field, not by the object that holds it
   const path = issue?.code === "unrecognized_keys" ? [...issue.path, ...issue.keys.slice(0, 1)] : (issue?.path ?? []);
   const param = path.length > 0 ? path.join(".") : null;

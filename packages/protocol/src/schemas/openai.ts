@@ -8,7 +8,12 @@ const StopString = z.string().min(1).max(256);
 const StopSchema = z.union([StopString, z.array(StopString).max(4)]).nullish();
 const MAX_TEXT = 1_000_000;
 
-const ContentPartSchema = z.object({ type: z.literal("text"), text: z.string().max(MAX_TEXT) }).strict();
+const ContentPartSchema = z
+  .object({
+    type: z.literal("text", "only text content parts are supported (no images, audio or files)"),
+    text: z.string().max(MAX_TEXT),
+  })
+  .strict();
 
 /** A field accepted only as null (or absent): what it would carry is not offered. */
 const onlyNull = (what: string) =>
@@ -137,8 +142,11 @@ export const CompletionRequestSchema = z
     prompt: z.union([
       z.string().max(MAX_TEXT),
       z
-        .array(z.string().max(MAX_TEXT))
-        .length(1, "one prompt per request: send each prompt as its own request, or many in a batch"),
+        .array(z.string("a prompt is text: token-id prompts are not supported").max(MAX_TEXT))
+        .length(
+          1,
+          "one text prompt per request: send each prompt as its own request, or many in a batch (token-id prompts are not supported)",
+        ),
     ]),
     logprobs: z.number().int().min(0).max(5).nullish(),
     echo: z.literal(false).nullish(),
