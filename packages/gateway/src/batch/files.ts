@@ -152,12 +152,17 @@ export async function receiveUpload(req: IncomingMessage, dir: string, id: strin
   }
 }
 
+/** past this a line is not read to see whether it is blank: it is a request, too long to run */
+const MAX_SCANNED_LINE = 8 * 1024 * 1024;
+
 /**
  * Whether a line of the file is not blank as the runner sees it (`trim()`), for the rare file
  * whose lines hold only whitespace and non-ASCII bytes (which may be Unicode whitespace).
  */
+
 async function hasRequest(path: string): Promise<boolean> {
-  for await (const [, text] of numberedLines(path)) if (text.trim()) return true;
+  // a line too long to read is not blank for all this can tell: the batch reports it
+  for await (const [, text] of numberedLines(path, MAX_SCANNED_LINE)) if (text === null || text.trim()) return true;
   return false;
 }
 
@@ -170,31 +175,54 @@ function malformed(e: unknown): InvalidRequest {
 /**
  * The file's lines with their 0-based numbers, read as a stream (blank lines included). Lines
  * are cut as bytes and decoded whole, so a character split between two reads stays intact, and a
- * line longer than a read is joined once, not re-scanned per read.
+ * line longer than a read is joined once, not re-scanned per read. A UTF-8 byte order mark
+ * opening the file is not part of its first line (editors on Windows write one).
+ *
+ * A line of more than `maxLineBytes` bytes (its CR and LF not counted) is not read into memory:
+ * it comes as `null`, and its bytes are skipped as they pass. Without the cap one line could be the
+ * whole upload (512 MiB), held and decoded at once, past what a string can hold.
  */
-export async function* numberedLines(path: string): AsyncGenerator<[number, string]> {
+export async function* numberedLines(
+  path: string,
+  maxLineBytes = Number.POSITIVE_INFINITY,
+): AsyncGenerator<[number, string | null]> {
   const input = createReadStream(path, { highWaterMark: 256 * 1024 });
   let pieces: Buffer[] = [];
+  /** bytes held in `pieces`, or -1 once the line is past the cap and being skipped */
+  let held = 0;
   let n = 0;
-  const line = (tail: Buffer): string => {
-    const bytes = pieces.length ? Buffer.concat([...pieces, tail]) : tail;
+  const line = (tail: Buffer): string | null => {
+    const skipped = held < 0;
+    // at most the cap and one read: `pieces` never holds more than the cap and 4 bytes
+    const bytes = skipped ? undefined : pieces.length ? Buffer.concat([...pieces, tail]) : tail;
     pieces = [];
-    const text = bytes.toString("utf8");
-    return text.endsWith("\r") ? text.slice(0, -1) : text;
+    held = 0;
+    if (!bytes) return null;
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === 13) end--;
+    const from = n === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    if (end - from > maxLineBytes) return null;
+    return bytes.toString("utf8", from, end);
+  };
+  const keep = (rest: Buffer) => {
+    if (held < 0) return;
+    held += rest.length;
+    // a CR and a byte order mark may be dropped later: 4 bytes of slack before giving up on the line
+    if (held > maxLineBytes + 4) {
+      pieces = [];
+      held = -1;
+    } else pieces.push(rest);
   };
   for await (const chunk of input as AsyncIterable<Buffer>) {
     let start = 0;
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, start)) {
-      yield [n++, line(chunk.subarray(start, i))];
+      yield [n, line(chunk.subarray(start, i))];
+      n++;
       start = i + 1;
     }
-    if (start < chunk.length) pieces.push(chunk.subarray(start));
+    if (start < chunk.length) keep(chunk.subarray(start));
   }
-  if (pieces.length) {
-    const last = Buffer.concat(pieces);
-    pieces = [];
-    yield [n, last.toString("utf8")];
-  }
+  if (held !== 0) yield [n, line(Buffer.alloc(0))];
 }
 
 /**

@@ -55,6 +55,11 @@ export class BatchRunner {
     });
   }
 
+  /** the longest input line read: what one synchronous request's body may be */
+  private get maxLine(): number {
+    return this.deps.ctx.config.bodyLimitBytes;
+  }
+
   private get engine() {
     return this.deps.ctx.engine;
   }
@@ -125,8 +130,8 @@ export class BatchRunner {
   private async scan(): Promise<number> {
     let total = 0;
     const seen = new Set<string>();
-    for await (const [n, text] of numberedLines(this.deps.inputPath)) {
-      if (!text.trim()) continue;
+    for await (const [n, text] of numberedLines(this.deps.inputPath, this.maxLine)) {
+      if (text !== null && !text.trim()) continue;
       total++;
       const id = customIdOf(text);
       if (id === null) continue;
@@ -169,8 +174,13 @@ export class BatchRunner {
   private async loop(): Promise<void> {
     const consumer = this.batch.consumerId;
     const inFlight = new Set<Promise<void>>();
-    for await (const [n, text] of numberedLines(this.deps.inputPath)) {
-      if (!text.trim() || this.done.has(n)) continue;
+    for await (const [n, text] of numberedLines(this.deps.inputPath, this.maxLine)) {
+      if ((text !== null && !text.trim()) || this.done.has(n)) continue;
+      // too long to be a request, whether or not the batch has stopped: no job was ever made of it
+      if (text === null) {
+        this.write(n, this.tooLongLine(n));
+        continue;
+      }
       if (!this.stopReason) {
         // a stop ends the wait: another batch of the consumer may hold every slot for hours
         const got = await this.deps.slots.acquire(consumer, this.stopping.signal);
@@ -209,6 +219,17 @@ export class BatchRunner {
 
   private key(n: number): string {
     return `tessera-batch:${this.batch.id}:${n}`;
+  }
+
+  /** a line longer than a request body may be: never read whole, so its custom_id is unknown */
+  private tooLongLine(n: number): OutputLine {
+    return errorLine(
+      this.batch.id,
+      n,
+      null,
+      "payload_too_large",
+      `line ${n + 1}: the line is longer than ${this.maxLine} bytes, the most a request body may be.`,
+    );
   }
 
   private stoppedLine(n: number, text: string): OutputLine {
@@ -384,7 +405,8 @@ async function syncIfThere(path: string): Promise<void> {
   });
 }
 
-function customIdOf(text: string): string | null {
+function customIdOf(text: string | null): string | null {
+  if (text === null) return null;
   try {
     const v = JSON.parse(text) as { custom_id?: unknown };
     return typeof v.custom_id === "string" ? v.custom_id : null;

@@ -1,0 +1,102 @@
+// How a batch reads its input lines at the edges, against a gateway started in this process with
+// a small request body limit and no provider (every line here ends as an error line, at once):
+// a UTF-8 byte order mark opening the file, and a line longer than a request body may be.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type GatewayHandle, startGateway } from "@tessera/gateway";
+import { TesseraClient } from "@tessera/sdk";
+import OpenAI, { toFile } from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "../helpers/network.js";
+
+const BODY_LIMIT = 16 * 1024;
+
+const line = (customId: string, content = "hi") =>
+  JSON.stringify({
+    custom_id: customId,
+    method: "POST",
+    url: "/v1/chat/completions",
+    body: { model: "no-such-model", messages: [{ role: "user", content }] },
+  });
+
+describe("batch input lines", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tessera-batch-lines-"));
+  const adminKey = randomBytes(24).toString("base64url");
+  let gw: GatewayHandle;
+  let openai: OpenAI;
+
+  beforeAll(async () => {
+    gw = await startGateway({
+      port: 0,
+      db: ":memory:",
+      adminKey,
+      logLevel: "silent",
+      filesDir: join(dir, "files"),
+      bodyLimitBytes: BODY_LIMIT,
+    });
+    const admin = new TesseraClient({ baseUrl: gw.url, adminKey });
+    const { apiKey } = await admin.createConsumer("lines", 1_000_000_000n);
+    openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** runs a batch over `body` to its end; its error lines by custom_id order of the file */
+  async function errorsOf(
+    body: string,
+  ): Promise<{ total: number; errors: { custom_id: string | null; code: string; message: string }[] }> {
+    const file = await openai.files.create({ file: await toFile(Buffer.from(body), "in.jsonl"), purpose: "batch" });
+    const created = await openai.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
+    const b = await until("the batch to end", async () => {
+      const now = await openai.batches.retrieve(created.id);
+      return now.status === "completed" ? now : undefined;
+    });
+    expect(b.output_file_id).toBeNull();
+    const text = await (await openai.files.content(b.error_file_id as string)).text();
+    const errors = text
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { id: string; custom_id: string | null; error: { code: string; message: string } })
+      .sort((x, y) => Number(x.id.split("_").at(-1)) - Number(y.id.split("_").at(-1)))
+      .map((l) => ({ custom_id: l.custom_id, ...l.error }));
+    expect(b.request_counts).toEqual({ total: errors.length, completed: 0, failed: errors.length });
+    return { total: b.request_counts?.total ?? 0, errors };
+  }
+
+  it("reads a first line behind a UTF-8 byte order mark as JSON, custom_id and all", async () => {
+    // what Notepad and PowerShell's Out-File write: a byte order mark, CRLF line ends
+    const { errors } = await errorsOf(`\uFEFF${line("a")}\r\n${line("a")}\r\n${line("b")}\r\n`);
+    expect(errors).toEqual([
+      { custom_id: "a", code: "model_not_found", message: expect.stringMatching(/^line 1: /) },
+      { custom_id: "a", code: "duplicate_custom_id", message: expect.stringMatching(/^line 2: /) },
+      { custom_id: "b", code: "model_not_found", message: expect.stringMatching(/^line 3: /) },
+    ]);
+  });
+
+  it("answers a line longer than a request body may be with an error line, without reading it whole", async () => {
+    const long = line("long", "x".repeat(4 * BODY_LIMIT));
+    const atLimit = line("at-limit", "y".repeat(BODY_LIMIT - line("at-limit", "").length));
+    expect(Buffer.byteLength(atLimit)).toBe(BODY_LIMIT);
+    const { total, errors } = await errorsOf(`${line("first")}\n${long}\n${atLimit}\n\n${long}`);
+    expect(total).toBe(4);
+    const tooLong = (n: number) => ({
+      custom_id: null,
+      code: "payload_too_large",
+      message: `line ${n}: the line is longer than ${BODY_LIMIT} bytes, the most a request body may be.`,
+    });
+    expect(errors).toEqual([
+      { custom_id: "first", code: "model_not_found", message: expect.stringMatching(/^line 1: /) },
+      tooLong(2),
+      { custom_id: "at-limit", code: "model_not_found", message: expect.stringMatching(/^line 3: /) },
+      tooLong(5),
+    ]);
+  });
+});
