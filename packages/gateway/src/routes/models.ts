@@ -47,32 +47,36 @@ export function resolveModel(engine: Engine, model: string): { id: string; name:
   return { id: info.id, name: model };
 }
 
+/** One model as both routes show it: OpenAI's model object and what a client needs to size a request. */
+function modelObject(engine: Engine, name: string, info: ModelInfo) {
+  // the nodes that would serve a request now: an unstaked or excluded node serves none
+  const online = new Set(
+    engine
+      .onlineSessions()
+      .filter((s) => engine.eligible(s))
+      .map((s) => s.id),
+  );
+  const providers = [...(engine.models.get(info.id)?.providers ?? [])];
+  return {
+    id: name,
+    object: "model" as const,
+    created: 0,
+    owned_by: "tessera",
+    content_id: info.id,
+    parameters: info.parameters,
+    context_length: info.contextSize,
+    providers_online: providers.filter((p) => online.has(p)).length,
+  };
+}
+
 // Both model routes take a consumer key, as OpenAI's do: chat UIs and SDK set-ups verify a key by
 // listing models, so a wrong key that lists them passes for a good one. Who needs the models
-// without a key (the dashboard) reads them from the explorer's provider list.
+// without a key (the dashboard) reads them from the explorer's provider list. Retrieving a model
+// answers the object the list holds for it, as OpenAI's does.
 export function modelRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get("/v1/models", async (req) => {
     await ctx.auth.consumerFor(req.headers.authorization);
-    // the nodes that would serve a request now: an unstaked or excluded node serves none
-    const online = new Set(
-      ctx.engine
-        .onlineSessions()
-        .filter((s) => ctx.engine.eligible(s))
-        .map((s) => s.id),
-    );
-    const data = [...publicModelNames(ctx.engine)].map(([name, info]) => {
-      const providers = [...(ctx.engine.models.get(info.id)?.providers ?? [])];
-      return {
-        id: name,
-        object: "model" as const,
-        created: 0,
-        owned_by: "tessera",
-        content_id: info.id,
-        parameters: info.parameters,
-        context_length: info.contextSize,
-        providers_online: providers.filter((p) => online.has(p)).length,
-      };
-    });
+    const data = [...publicModelNames(ctx.engine)].map(([name, info]) => modelObject(ctx.engine, name, info));
     return { object: "list", data };
   });
 
@@ -80,14 +84,6 @@ export function modelRoutes(app: FastifyInstance, ctx: RouteContext): void {
     await ctx.auth.consumerFor(req.headers.authorization);
     const { model } = req.params as { model: string };
     const r = resolveModel(ctx.engine, model);
-    const info = ctx.engine.models.get(r.id)!.info;
-    return {
-      id: r.name,
-      object: "model",
-      created: 0,
-      owned_by: "tessera",
-      content_id: info.id,
-      parameters: info.parameters,
-    };
+    return modelObject(ctx.engine, r.name, ctx.engine.models.get(r.id)!.info);
   });
 }

@@ -303,7 +303,11 @@ async function stream(
         res.write("data: [DONE]\n\n");
       } else {
         const err = finalError(done);
-        res.writeHead(err.status, { "content-type": "application/json; charset=utf-8", "x-request-id": req.id });
+        res.writeHead(err.status, {
+          "content-type": "application/json; charset=utf-8",
+          "x-tessera-job-id": job.id,
+          "x-request-id": req.id,
+        });
         res.write(JSON.stringify(err.toOpenAI()));
       }
       res.end();
@@ -341,6 +345,8 @@ export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const idempotent = header !== undefined;
     if (body.stream)
       return stream(ctx, req, reply, kind, job, name, body.stream_options?.include_usage === true, idempotent);
+    // as a stream's headers do: which job answered, on a failure too (the job keeps its trail)
+    reply.header("x-tessera-job-id", job.id);
     cancelIfAbandoned(ctx, reply.raw, job, idempotent);
     const done = await waitForJob(ctx, job.id, ctx.config.syncDeadlineMs + 10 * 60_000, reply.raw);
     if (done.status !== "completed") throw finalError(done);
