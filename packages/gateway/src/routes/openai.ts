@@ -47,7 +47,9 @@ export function toSpec(
   kind: Kind,
   body: ChatCompletionRequest | CompletionRequest,
 ): { spec: LlmJobSpec; name: string } {
-  if (body.logprobs)
+  // /v1/completions' logprobs: 0 still asks for the chosen tokens' logprobs (OpenAI returns up to
+  // logprobs + 1 per token); only null, and chat's false, ask for none
+  if (body.logprobs != null && body.logprobs !== false)
     throw new InvalidRequest(
       "logprobs are not returned by the OpenAI endpoints; the native job API returns them in output.logprobs.",
       "logprobs",
