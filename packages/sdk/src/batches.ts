@@ -5,7 +5,7 @@ import { EventEmitter } from "node:events";
 import { createReadStream, statSync } from "node:fs";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
-import { errorFromBody } from "@tessera/protocol";
+import { errorFromBody, TesseraError } from "@tessera/protocol";
 
 export interface BatchView {
   id: string;
@@ -70,7 +70,13 @@ export class BatchClient {
     });
     if (!res.ok) {
       const text = await res.text();
-      throw errorFromBody(res.status, text ? JSON.parse(text) : undefined);
+      let body: unknown;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        // a proxy's HTML error page: the status is what there is to say
+      }
+      throw errorFromBody(res.status, body);
     }
     return res;
   }
@@ -134,19 +140,46 @@ export class BatchClient {
   /**
    * Polls the batch and emits `progress` (BatchProgress) on every poll, then `done` (BatchView)
    * once it is final, or `error`. Call `stop()` on the returned emitter to stop early.
+   *
+   * A poll that fails for a passing reason (the gateway unreachable or restarting, a 5xx, 429 or
+   * 408) is retried, with a `retry` event ({ error, attempt, retryInMs }) and a wait doubling up to
+   * 10 s, until `retryForMs` (5 minutes) pass without an answer; then, and on any other
+   * error (a 401, a 404), `error`. A batch runs on whether or not anyone watches it, so one
+   * gateway restart during a long batch should not end the watch.
    */
-  watch(id: string, opts: { intervalMs?: number } = {}): EventEmitter & { stop(): void } {
+  watch(id: string, opts: { intervalMs?: number; retryForMs?: number } = {}): EventEmitter & { stop(): void } {
     const emitter = new EventEmitter() as EventEmitter & { stop(): void };
     let stopped = false;
     emitter.stop = () => {
       stopped = true;
     };
     const started = Date.now();
+    const interval = opts.intervalMs ?? 500;
+    const retryFor = opts.retryForMs ?? 5 * 60_000;
     let first: number | undefined;
+    /** when the polls began failing, and how many have */
+    let failingSince: number | undefined;
+    let failures = 0;
     const poll = async () => {
       while (!stopped) {
+        let batch: BatchView;
         try {
-          const batch = await this.get(id);
+          batch = await this.get(id);
+        } catch (err) {
+          failingSince ??= Date.now();
+          failures++;
+          if (!passing(err) || Date.now() - failingSince >= retryFor) {
+            emitter.emit("error", err);
+            return;
+          }
+          const retryInMs = Math.min(interval * 2 ** (failures - 1), 10_000);
+          emitter.emit("retry", { error: err, attempt: failures, retryInMs });
+          await new Promise((r) => setTimeout(r, retryInMs));
+          continue;
+        }
+        failingSince = undefined;
+        failures = 0;
+        try {
           const done = batch.request_counts.completed + batch.request_counts.failed;
           first ??= done;
           const elapsed = (Date.now() - started) / 1000;
@@ -170,10 +203,17 @@ export class BatchClient {
           emitter.emit("error", err);
           return;
         }
-        await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
+        await new Promise((r) => setTimeout(r, interval));
       }
     };
     void poll();
     return emitter;
   }
+}
+
+/** a failure that waiting may cure: no answer at all, or the gateway saying so (5xx, 429, 408) */
+function passing(err: unknown): boolean {
+  if (err instanceof TesseraError) return err.status >= 500 || err.status === 429 || err.status === 408;
+  // fetch's own failures (refused, reset, DNS) are TypeErrors; a body that was not JSON is not passing
+  return err instanceof TypeError;
 }
