@@ -2,7 +2,7 @@
 // job behind a non-streamed answer (a stream's headers name it).
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestNetwork } from "../helpers/network.js";
+import { TestNetwork, until } from "../helpers/network.js";
 
 describe("OpenAI answers", () => {
   const net = new TestNetwork();
@@ -51,5 +51,22 @@ describe("OpenAI answers", () => {
       ).json()) as { status: string; cost: string | null };
       expect(job.status).toBe("failed");
     }
+  });
+
+  // last: it stops the network's only provider
+  it("a model no node online serves is a 503 an OpenAI client can act on, naming the model as it asked", async () => {
+    await net.providers[0]!.stop();
+    await net.waitForProviders(0);
+    await until("the gateway to see the provider gone", async () => (await net.admin.health()).providers === 0);
+    const e = await openai.chat.completions
+      .create({ model, max_tokens: 2, messages: [{ role: "user", content: "Hi" }] })
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.InternalServerError);
+    const err = e as InstanceType<typeof OpenAI.APIError>;
+    expect(err.status).toBe(503);
+    expect(err.code).toBe("no_capacity");
+    expect(err.message).toContain(`'${model}'`);
+    // maxPricePerUnit is the native API's: an OpenAI request has no field to set it in
+    expect(err.message).not.toMatch(/constraints|maxPricePerUnit/);
   });
 });

@@ -15,6 +15,7 @@ import {
   type LlmJobSpec,
   LlmJobSpecSchema,
   type LlmOutput,
+  NoCapacity,
   PROMPT_TOO_LONG,
   TesseraError,
 } from "@tessera/protocol";
@@ -334,16 +335,23 @@ export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
       kind === "chat" ? parse(ChatCompletionRequestSchema, req.body) : parse(CompletionRequestSchema, req.body);
     const { spec, name } = toSpec(ctx, kind, body);
     const header = idempotencyHeader(req);
-    const job = await ctx.engine.submit({
-      consumerId,
-      spec,
-      constraints: {},
-      idempotencyKey: header,
-      requestHash: canonicalHash({ kind, body }),
-      jobClass: "interactive",
-      deadlineMs: ctx.config.syncDeadlineMs,
-      stream: body.stream === true,
-    });
+    const job = await ctx.engine
+      .submit({
+        consumerId,
+        spec,
+        constraints: {},
+        idempotencyKey: header,
+        requestHash: canonicalHash({ kind, body }),
+        jobClass: "interactive",
+        deadlineMs: ctx.config.syncDeadlineMs,
+        stream: body.stream === true,
+      })
+      .catch((err: unknown) => {
+        // the native API's way out (a price ceiling queues the job) is nothing an OpenAI request can say
+        if (err instanceof NoCapacity)
+          throw new NoCapacity(`No provider serving the model '${name}' is online right now; retry shortly.`);
+        throw err;
+      });
     const idempotent = header !== undefined;
     if (body.stream)
       return stream(ctx, req, reply, kind, job, name, body.stream_options?.include_usage === true, idempotent);
