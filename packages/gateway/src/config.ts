@@ -31,6 +31,13 @@ export const GatewayConfigSchema = z
       .default(24 * 3600_000),
     /** queue deadline of synchronous OpenAI requests: past it they answer 503 */
     syncDeadlineMs: z.number().int().positive().default(60_000),
+    /** how long a non-streamed OpenAI request waits for its answer in all; past it the job is
+     * cancelled (refunded) and the request answers 504, unless an Idempotency-Key can collect it */
+    answerWaitMs: z
+      .number()
+      .int()
+      .positive()
+      .default(11 * 60_000),
     bodyLimitBytes: z
       .number()
       .int()

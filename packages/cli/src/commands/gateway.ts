@@ -17,6 +17,12 @@ export function registerGatewayCommand(program: Command): void {
     .option("--lease-ms <n>", "job lease length", intFlag("lease-ms", 500), 15_000)
     .option("--heartbeat-ms <n>", "provider heartbeat interval", intFlag("heartbeat-ms", 100), 2_000)
     .option("--max-attempts <n>", "attempts per job before it fails", intFlag("max-attempts", 1, 20), 3)
+    .option(
+      "--answer-wait-ms <n>",
+      "how long a non-streamed OpenAI request waits for its answer before its job is cancelled (504)",
+      intFlag("answer-wait-ms", 1),
+      11 * 60_000,
+    )
     .option("--rate-limit <n>", "requests per second per API key (0: off)", intFlag("rate-limit", 0), 1000)
     .option("--log-level <level>", "fatal|error|warn|info|debug|silent", "info")
     .option("--sample-ms <ms>", "dashboard time-series sampling interval", intFlag("sample-ms", 100), 2000)
@@ -84,6 +90,7 @@ export function registerGatewayCommand(program: Command): void {
         leaseMs: o.leaseMs,
         heartbeatMs: o.heartbeatMs,
         maxAttempts: o.maxAttempts,
+        answerWaitMs: o.answerWaitMs,
         rateLimitPerSecond: o.rateLimit,
         logLevel: o.logLevel,
         sampleMs: o.sampleMs,

@@ -358,7 +358,22 @@ export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
     // as a stream's headers do: which job answered, on a failure too (the job keeps its trail)
     reply.header("x-tessera-job-id", job.id);
     cancelIfAbandoned(ctx, reply.raw, job, idempotent);
-    const done = await waitForJob(ctx, job.id, ctx.config.syncDeadlineMs + 10 * 60_000, reply.raw);
+    let done = await waitForJob(ctx, job.id, ctx.config.answerWaitMs, reply.raw);
+    if (done.status === "queued" || done.status === "running") {
+      // Out of time with the job unfinished: left running, it would be billed for an answer no one
+      // gets. With an Idempotency-Key a retry collects it, so it stays; otherwise it is stopped.
+      if (!idempotent) done = await ctx.engine.cancel(consumerId, job.id);
+      if (done.status !== "completed")
+        throw new TesseraError(
+          "timeout",
+          504,
+          `The job ${job.id} did not finish within ${ctx.config.answerWaitMs} ms; ` +
+            (idempotent
+              ? "retry with the same Idempotency-Key to collect its answer."
+              : "it was cancelled and its escrow refunded."),
+          "server_error",
+        );
+    }
     if (done.status !== "completed") throw finalError(done);
     // as OpenAI does: how long the answer took here, queueing and generation included
     reply.header("openai-processing-ms", String(Math.round(reply.elapsedTime)));
