@@ -99,4 +99,35 @@ describe("batch input lines", () => {
       tooLong(5),
     ]);
   });
+
+  it("fails a batch whose input file cannot be read, instead of leaving it validating for good", async () => {
+    const file = await openai.files.create({
+      file: await toFile(Buffer.from(`${line("a")}\n`), "in.jsonl"),
+      purpose: "batch",
+    });
+    // the bytes gone from under the record (a cleaned-up directory, a lost disk)
+    rmSync(join(dir, "files", `${file.id}.jsonl`));
+    const created = await openai.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
+    const b = await until("the batch to fail", async () => {
+      const now = await openai.batches.retrieve(created.id);
+      return now.status === "validating" ? undefined : now;
+    });
+    expect(b).toMatchObject({
+      status: "failed",
+      failed_at: expect.any(Number),
+      output_file_id: null,
+      error_file_id: null,
+      errors: {
+        object: "list",
+        data: [{ code: "input_file_unreadable", message: "The input file could not be read (ENOENT).", line: null }],
+      },
+    });
+    // finished: a cancel is refused as for any finished batch, and the input file can be deleted
+    await expect(openai.batches.cancel(b.id)).rejects.toMatchObject({ status: 409 });
+    await expect(openai.files.delete(file.id)).resolves.toMatchObject({ deleted: true });
+  });
 });

@@ -33,6 +33,8 @@ export class BatchRunner {
   private done = new Set<number>();
   /** lines whose custom_id an earlier line already used: they go to the error file, as OpenAI requires ids unique */
   private duplicates = new Set<number>();
+  /** whether the input has been read through once (counted, duplicates found) in this run */
+  private scanned = false;
   private readonly active = new Map<string, number>();
   private out?: LineSink;
   private err?: LineSink;
@@ -93,11 +95,39 @@ export class BatchRunner {
       if (this.batch.status !== "failed") await this.finalize();
     } catch (err) {
       this.deps.log.error({ err, batchId: this.batch.id }, "batch runner failed");
+      // The input could not be read through once (gone from the disk, an I/O error): nothing was
+      // submitted, and left validating, with no runner, the batch could be neither cancelled nor
+      // finished, nor its input file deleted. It fails, as OpenAI's batches fail validation (or is
+      // cancelled, when a cancel came first). Past validation the files hold what is done, and a
+      // restart resumes from them.
+      if (!this.scanned && this.batch.inProgressAt === null) await this.failValidation(err);
     } finally {
       clearTimeout(this.expiryTimer);
       clearInterval(this.flushTimer);
       this.resolveFinished();
     }
+  }
+
+  private async failValidation(err: unknown): Promise<void> {
+    // cancelled while validating: it was promised cancelled, and nothing ran
+    if (this.batch.status === "cancelling") {
+      this.set("cancelled", { cancelledAt: Date.now() });
+      await this.save();
+      return;
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    this.set("failed", {
+      failedAt: Date.now(),
+      errors: [
+        {
+          code: "input_file_unreadable",
+          // the error's own message names the server's paths: its code is what the consumer may see
+          message: `The input file could not be read${typeof code === "string" ? ` (${code})` : ""}.`,
+          line: null,
+        },
+      ],
+    });
+    await this.save();
   }
 
   /** Stops submitting; jobs in flight are cancelled (refunded) and every unfinished line gets an error line. */
@@ -128,6 +158,7 @@ export class BatchRunner {
    * and only during the pass.
    */
   private async scan(): Promise<number> {
+    this.scanned = false;
     let total = 0;
     const seen = new Set<string>();
     for await (const [n, text] of numberedLines(this.deps.inputPath, this.maxLine)) {
@@ -138,6 +169,7 @@ export class BatchRunner {
       if (seen.has(id)) this.duplicates.add(n);
       else seen.add(id);
     }
+    this.scanned = true;
     return total;
   }
 
