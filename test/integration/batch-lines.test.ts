@@ -60,6 +60,11 @@ describe("batch input lines", () => {
       return now.status === "completed" ? now : undefined;
     });
     expect(b.output_file_id).toBeNull();
+    // no line completed: no output file, listed or fetched (only the error file is one)
+    const written = (await openai.files.list({ purpose: "batch_output" })).data.map((f) => f.id);
+    expect(written).toContain(b.error_file_id);
+    expect(written.filter((id) => id.includes(b.id.slice(6)))).toEqual([b.error_file_id]);
+    await expect(openai.files.retrieve(`file-${b.id.slice(6)}-output`)).rejects.toMatchObject({ status: 404 });
     const text = await (await openai.files.content(b.error_file_id as string)).text();
     const errors = text
       .split("\n")
@@ -70,6 +75,13 @@ describe("batch input lines", () => {
     expect(b.request_counts).toEqual({ total: errors.length, completed: 0, failed: errors.length });
     return { total: b.request_counts?.total ?? 0, errors };
   }
+
+  it("publishes no output file for a batch none of whose lines completed (errorsOf checks it)", async () => {
+    const { errors } = await errorsOf(`${line("only")}\n`);
+    expect(errors).toEqual([
+      { custom_id: "only", code: "model_not_found", message: expect.stringMatching(/^line 1: /) },
+    ]);
+  });
 
   it("reads a first line behind a UTF-8 byte order mark as JSON, custom_id and all", async () => {
     // what Notepad and PowerShell's Out-File write: a byte order mark, CRLF line ends

@@ -144,10 +144,12 @@ export class BatchManager {
           path,
           createdAt: Date.now(),
         });
+        // a file with no line is not one: the batch names neither (output_file_id, error_file_id
+        // null), and OpenAI lists no such file
         for (const f of [
           file(b.outputFileId, outputPath, counts.output, "output"),
           file(b.errorFileId, errorPath, counts.errors, "errors"),
-        ]) {
+        ].filter((f) => f.lines > 0)) {
           f.bytes = await stat(f.path)
             .then((s) => s.size)
             .catch(() => 0);
