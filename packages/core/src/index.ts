@@ -5,6 +5,7 @@ export * from "./audit/reputation.js";
 export * from "./audit/verdicts.js";
 export * from "./capacity/freivalds.js";
 export * from "./capacity/matrices.js";
+export * from "./job/paging.js";
 export * from "./job/time-cap.js";
 export * from "./job/transitions.js";
 export * from "./job/types.js";

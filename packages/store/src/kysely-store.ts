@@ -2,7 +2,7 @@
 // writes other than the small admin ones go through commit (group commit, commit/execute.ts).
 import type { AttemptRecord, JobRecord } from "@tessera/core";
 import { JOB_STATUSES } from "@tessera/protocol";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { KyselyBatchStore } from "./batches.js";
 import { KyselyChainBindingStore } from "./chain-bindings.js";
 import { KyselyChainEvidenceStore } from "./chain-evidence.js";
@@ -133,7 +133,19 @@ export class KyselyStore implements Store {
   }
 
   async listJobs(q: JobQuery): Promise<JobRecord[]> {
-    let query = this.db.selectFrom("jobs").selectAll();
+    const rows = await this.jobsQuery(q).selectAll().execute();
+    return rows.map(rowToJob);
+  }
+
+  async listJobSizes(q: JobQuery): Promise<{ id: string; outputChars: number }[]> {
+    const rows = await this.jobsQuery(q)
+      .select(["id", sql<number | string>`coalesce(length(output), 0)`.as("chars")])
+      .execute();
+    return rows.map((r) => ({ id: r.id, outputChars: Number(r.chars) }));
+  }
+
+  private jobsQuery(q: JobQuery) {
+    let query = this.db.selectFrom("jobs");
     if (q.consumerId !== undefined) query = query.where("consumer_id", "=", q.consumerId);
     if (q.status !== undefined) query = query.where("status", "=", q.status);
     if (q.providerId !== undefined) query = query.where("provider_id", "=", q.providerId);
@@ -147,8 +159,7 @@ export class KyselyStore implements Store {
         ]);
       });
     }
-    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
-    return rows.map(rowToJob);
+    return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit);
   }
 
   async activeJobs(): Promise<JobRecord[]> {

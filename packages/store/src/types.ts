@@ -130,6 +130,8 @@ export interface Store {
   getJobs(ids: readonly string[]): Promise<JobRecord[]>;
   jobByIdempotencyKey(consumerId: string, key: string): Promise<JobRecord | undefined>;
   listJobs(q: JobQuery): Promise<JobRecord[]>;
+  /** what listJobs would return, as ids and the characters of each job's stored output (0: none), without the jobs */
+  listJobSizes(q: JobQuery): Promise<{ id: string; outputChars: number }[]>;
   /** queued and running jobs, oldest first: what a restarted gateway must pick up again */
   activeJobs(): Promise<JobRecord[]>;
   attempts(jobId: string): Promise<AttemptRecord[]>;

@@ -83,6 +83,28 @@ export function queryContract(h: Harness): void {
       "job-00",
     ]);
     expect(await h.store.listJobs({ limit: 10, before: "no-such-job" })).toEqual([]);
+    // the same page as ids and output sizes, without the jobs
+    const sizes = await h.store.listJobSizes({ status: "completed", limit: 10, before: "job-15" });
+    expect(sizes).toEqual(next.map((j) => ({ id: j.id, outputChars: 0 })));
+  });
+
+  it("gives listJobSizes each output's stored size", async () => {
+    const out = (data: string) => ({ data });
+    await h.store.commit([
+      {
+        job: makeJob("size-a", {
+          consumerId: "sizer",
+          createdAt: 10,
+          status: "completed",
+          output: out("A".repeat(1000)),
+        }),
+      },
+      { job: makeJob("size-b", { consumerId: "sizer", createdAt: 11 }) },
+    ]);
+    expect(await h.store.listJobSizes({ consumerId: "sizer", limit: 10 })).toEqual([
+      { id: "size-b", outputChars: 0 },
+      { id: "size-a", outputChars: JSON.stringify(out("A".repeat(1000))).length },
+    ]);
   });
 
   it("reads several jobs by id at once, leaving out ids that do not exist", async () => {

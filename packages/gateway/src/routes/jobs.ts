@@ -1,4 +1,5 @@
 // Native jobs: submit any runtime's job, read it with its trail, list, cancel.
+import { pageCut } from "@tessera/core";
 import { canonicalHash, InvalidRequest, MAX_JOB_WAIT_MS, NotFound, SubmitJobSchema } from "@tessera/protocol";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -63,13 +64,23 @@ export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const q = parse(ListQuery, req.query);
     if (q.cursor !== undefined && (await ctx.store.getJob(q.cursor))?.consumerId !== consumerId)
       throw badCursor("cursor", q.cursor);
-    const jobs = await ctx.store.listJobs({ consumerId, status: q.status, before: q.cursor, limit: q.limit + 1 });
-    const page = jobs.slice(0, q.limit).map((j) => jobView(ctx.engine.activeJob(j.id) ?? j));
+    // sizes first: a page of large outputs is cut short (core pageCut) before any output is read
+    const sizes = await ctx.store.listJobSizes({ consumerId, status: q.status, before: q.cursor, limit: q.limit + 1 });
+    const { take, hasMore } = pageCut(
+      sizes.map((s) => s.outputChars),
+      q.limit,
+    );
+    const ids = sizes.slice(0, take).map((s) => s.id);
+    const byId = new Map((await ctx.store.getJobs(ids)).map((j) => [j.id, j]));
+    const page = ids.flatMap((id) => {
+      const j = ctx.engine.activeJob(id) ?? byId.get(id);
+      return j ? [jobView(j)] : [];
+    });
     return {
       object: "list",
       data: page,
-      hasMore: jobs.length > q.limit,
-      nextCursor: jobs.length > q.limit ? (page.at(-1)?.id ?? null) : null,
+      hasMore,
+      nextCursor: hasMore ? (ids.at(-1) ?? null) : null,
     };
   });
 
