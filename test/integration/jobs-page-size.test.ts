@@ -60,7 +60,7 @@ describe("job list page size", () => {
     const account = (await (
       await fetch(`${gw.url}/v1/account`, { headers: { authorization: `Bearer ${apiKey}` } })
     ).json()) as { id: string };
-    const big = 12 * 1024 * 1024; // about three fit 32 Mi characters... two and a half: two per page
+    const big = 12 * 1024 * 1024; // characters: two fit in a page's 32 Mi, a third does not
     const sizes = [100, big, big, 100, big, big, big, 100];
     const jobs = sizes.map((chars, i) => completedJob(account.id, i + 1, chars));
     await gw.store.commit(jobs.map((job) => ({ job })));
