@@ -2,7 +2,7 @@
 // the work succeeded, JSON that parses, a cancel that refunds, and failures in one line.
 
 import { once } from "node:events";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -136,6 +136,18 @@ describe("tessera client commands", () => {
     const badOut = await run(["batch", "submit", input, "--wait", "--out", join(dir, "nowhere", "out.jsonl")]);
     expect(badOut.code).toBe(1);
     expect(badOut.out).toContain("does not exist");
+    // --out naming a directory (the output's, or the error file's beside it) was found by EISDIR after the batch ran
+    const outDir = join(dir, "outdir");
+    mkdirSync(outDir);
+    const dirOut = await run(["batch", "submit", input, "--wait", "--out", outDir]);
+    expect([dirOut.code, dirOut.out.trim()]).toEqual([
+      1,
+      `error: --out: ${outDir} is a directory; name the file to write`,
+    ]);
+    mkdirSync(join(dir, "o.errors.jsonl"));
+    const dirErrors = await run(["batch", "submit", input, "--wait", "--out", join(dir, "o.jsonl")]);
+    expect(dirErrors.code).toBe(1);
+    expect(dirErrors.out).toContain(`${join(dir, "o.errors.jsonl")} is a directory`);
     const badWindow = await run(["batch", "submit", input, "--window", "tomorrow"]);
     expect(badWindow.code).toBe(1);
     expect(badWindow.out).toContain("--window must be like 24h");

@@ -21,11 +21,16 @@ function summary(b: BatchView): string {
   return `${b.id}  ${b.status}  ${c.completed} done, ${c.failed} failed of ${c.total}  spent ${formatCredits(BigInt(b.tessera.spent))} credits`;
 }
 
+/** where the error file goes beside the output file `out` */
+function errorsPathFor(out: string): string {
+  return out.replace(/(\.jsonl)?$/, ".errors.jsonl");
+}
+
 async function download(client: BatchClient, b: BatchView, out: string): Promise<string[]> {
   const written: string[] = [];
   for (const [id, path] of [
     [b.output_file_id, out],
-    [b.error_file_id, out.replace(/(\.jsonl)?$/, ".errors.jsonl")],
+    [b.error_file_id, errorsPathFor(out)],
   ] as const) {
     if (!id) continue;
     await pipeline(await client.content(id), createWriteStream(path));
@@ -104,6 +109,11 @@ export function registerBatchCommands(program: Command): void {
     const outDir = dirname(resolve(o.out));
     if (o.wait && !statSync(outDir, { throwIfNoEntry: false })?.isDirectory())
       throw new Error(`--out: the directory ${outDir} does not exist`);
+    // found only once the batch had run (and been paid for), as EISDIR, with nothing written
+    if (o.wait)
+      for (const path of [o.out, errorsPathFor(o.out)])
+        if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
+          throw new Error(`--out: ${path} is a directory; name the file to write`);
     const client = batches(o);
     const uploaded = await client.upload(file);
     let b = await client.create(uploaded.id, o.endpoint, o.window);
