@@ -116,6 +116,10 @@ export class VerificationCoordinator {
   private readonly persistence: RecordPersistence;
   private readonly parked: ParkedAudits;
   private resuming = false;
+  /** the pass through parked audits under way: what it began under, and whether it took any up */
+  private pass: { landscape: string; version: number; tookUp: boolean } | undefined;
+  /** the last whole pass, when it took nothing up */
+  private idlePass: { landscape: string; version: number } | undefined;
   private restored = false;
   /** ms of verification ticks this run: what offline nodes' seen time is counted from */
   private clock = 0;
@@ -271,19 +275,52 @@ export class VerificationCoordinator {
     // without verifiers only decided audits can go on: one pass through what the last run left finds them
     const verifiers = [...this.deps.sessions()].some((s) => s.online && s.capabilities.verifier);
     if (!verifiers && this.parked.sweptOnce) return;
+    // A whole pass that took nothing up is not run again until an audit is parked or the verifiers
+    // that could judge change: each pass reads every parked audit's job, outputs included, and
+    // re-reading audits only their own operator's verifier could take, every tick, pinned the CPU.
+    const landscape = this.verifierLandscape();
+    const idle = this.idlePass;
+    if (idle && idle.landscape === landscape && idle.version === this.parked.version) return;
+    // with memory full a page would be empty, and an empty pass is no sign that none can be taken
+    const room = MAX_LIVE_AUDITS - this.pending.size;
+    if (room <= 0) return;
     this.resuming = true;
     try {
-      for (const parked of await this.parked.next(MAX_LIVE_AUDITS - this.pending.size, this.inMemory)) {
+      if (this.parked.atStart) this.pass = { landscape, version: this.parked.version, tookUp: false };
+      for (const parked of await this.parked.next(room, this.inMemory)) {
         const audit: PendingAudit = { ...parked, operator: await this.operatorOf(parked.job.providerId as string) };
         const decided = decideAudit(audit.verdicts).kind !== "next_verifier";
         if (!decided && this.verifierCandidates(audit.job, audit.asked, audit.operator).length === 0) continue;
+        if (this.pass) this.pass.tookUp = true;
         this.pending.set(audit.id, audit);
         this.log(audit).info({ verdicts: audit.verdicts.length }, "parked audit taken up");
         await this.begin(audit);
       }
+      if (this.parked.atStart && this.pass) {
+        this.idlePass = this.pass.tookUp ? undefined : { landscape: this.pass.landscape, version: this.pass.version };
+        this.pass = undefined;
+      }
     } finally {
       this.resuming = false;
     }
+  }
+
+  /** What decides whether a parked audit can be taken up: the verifiers online that may judge, and what they serve. */
+  private verifierLandscape(): string {
+    return [...this.deps.sessions()]
+      .filter(
+        (s) =>
+          s.online &&
+          s.capabilities.verifier === true &&
+          !this.record(s.id).excluded &&
+          (!this.chain || this.stakes.staked(s.id) >= this.chain.verifierMinStake),
+      )
+      .map(
+        (s) =>
+          `${s.id}/${s.capabilities.operator ?? ""}/${s.capabilities.runtimes.join(",")}/${s.capabilities.models.map((m) => m.id).join(",")}`,
+      )
+      .sort()
+      .join(";");
   }
 
   async onVerdict(session: ProviderSession, msg: VerdictMessage): Promise<void> {

@@ -70,6 +70,41 @@ describe("audits waiting for a verifier", () => {
     expect((await store.verification.auditsOfJob("job_1"))[0]?.status).toBe("passed");
   });
 
+  it("are read again only once an audit is parked or the verifiers online change, not on every tick", async () => {
+    const provider = testNode("op-p", false);
+    // a verifier of the provider's own operator may not judge its work
+    const own = testNode("op-p", true);
+    const nodes = [provider, own];
+    const c = await coordinator(nodes);
+    await settled(c, [job("job_1", provider.session.id), job("job_2", provider.session.id)]);
+    await vi.waitFor(() => expect(c.pendingAudits()).toBe(0));
+    const reads = vi.spyOn(store, "getJobs");
+    for (let tick = 0; tick < 10; tick++) await c.resumeParked();
+    // one pass through both (jobs, outputs and all), then nothing while nothing changes
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(auditsSent(own)).toEqual([]);
+
+    // another audit parked: a new pass, which takes nothing up either
+    const third = job("job_3", provider.session.id);
+    await store.commit([{ job: third }]);
+    c.onSettled(third);
+    await vi.waitFor(async () => expect(await store.verification.pendingAudits(10)).toHaveLength(3));
+    for (let tick = 0; tick < 10; tick++) await c.resumeParked();
+    expect(reads.mock.calls.length).toBeLessThanOrEqual(3);
+    const before = reads.mock.calls.length;
+
+    // a verifier that may judge comes online: the audits go to it
+    const other = testNode("op-v", true);
+    nodes.push(other);
+    await c.resumeParked();
+    expect(reads.mock.calls.length).toBe(before + 1);
+    expect(
+      auditsSent(other)
+        .map((m) => m.jobId)
+        .sort(),
+    ).toEqual(["job_1", "job_2", "job_3"]);
+  });
+
   it("an audit half decided when the gateway stopped is finished by the next run with its verdicts", async () => {
     const provider = testNode("op-p", false);
     const first = testNode("op-1", true);

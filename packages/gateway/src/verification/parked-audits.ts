@@ -25,12 +25,25 @@ export class ParkedAudits {
   private mayHave = true;
   /** the pages returned so far have gone through every audit that was parked when this run began */
   private passed = false;
+  /** counts audits parked: a pass that began before the latest one may have missed it */
+  private parkedCount = 0;
 
   constructor(private readonly store: Store) {}
 
   /** An audit was left pending in the store. */
   parked(): void {
     this.mayHave = true;
+    this.parkedCount++;
+  }
+
+  /** How many audits have been parked so far (compare two readings to know whether any was). */
+  get version(): number {
+    return this.parkedCount;
+  }
+
+  /** Whether the next page starts a new pass from the oldest audit. */
+  get atStart(): boolean {
+    return this.cursor === undefined;
   }
 
   /** Has one pass gone through all audits the store held at start (those a previous run left)? */
