@@ -47,7 +47,7 @@ describe("key before body", () => {
     await gw?.close();
   });
 
-  it("answers 401 to an upload with no key or an unknown one while its body is still unsent", async () => {
+  it("answers 401 to a request with a body, no key or an unknown one, while its body is still unsent", async () => {
     const blob = { "content-type": "application/octet-stream" };
     const json = { "content-type": "application/json" };
     for (const [path, headers, length] of [
@@ -55,6 +55,13 @@ describe("key before body", () => {
       ["/v1/blobs", { ...blob, authorization: "Bearer tsk_made_up" }, 60 * 1024 * 1024],
       ["/v1/jobs", json, 7 * 1024 * 1024],
       ["/v1/jobs", { ...json, authorization: "Bearer tsk_made_up" }, 7 * 1024 * 1024],
+      ["/v1/chat/completions", json, 7 * 1024 * 1024],
+      ["/v1/completions", { ...json, authorization: "Bearer tsk_made_up" }, 7 * 1024 * 1024],
+      ["/v1/batches", json, 7 * 1024 * 1024],
+      // the admin routes, for a key that is not the admin's (a consumer's included)
+      ["/v1/admin/consumers", json, 7 * 1024 * 1024],
+      ["/v1/admin/deposits", { ...json, authorization: "Bearer tsk_made_up" }, 7 * 1024 * 1024],
+      ["/v1/admin/keys/revoke", { ...json, authorization: `Bearer ${apiKey}` }, 7 * 1024 * 1024],
     ] as const) {
       const head = await headOfAnswer(gw.url, path, headers, length);
       expect(head, `${path} ${JSON.stringify(headers)}`).toMatch(/^HTTP\/1\.1 401 /);

@@ -9,6 +9,7 @@ import { newApiKey, requireAdminHeader } from "../auth.js";
 import { repeatsStoredEvent } from "../engine/replayed-event.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "./context.js";
+import { adminBeforeBody } from "./key-first.js";
 
 const CreateConsumer = z.object({ name: z.string().min(1).max(100), deposit: AmountSchema.optional() }).strict();
 const Deposit = z
@@ -30,7 +31,7 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
       );
   };
 
-  app.post("/v1/admin/consumers", async (req, reply) => {
+  app.post("/v1/admin/consumers", { onRequest: adminBeforeBody(ctx) }, async (req, reply) => {
     requireAdmin(req);
     const body = parse(CreateConsumer, req.body);
     if (body.deposit) refuseOffChainDeposit();
@@ -49,7 +50,7 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.status(201).send({ object: "consumer", id, name: body.name, apiKey: key });
   });
 
-  app.post("/v1/admin/deposits", async (req, reply) => {
+  app.post("/v1/admin/deposits", { onRequest: adminBeforeBody(ctx) }, async (req, reply) => {
     requireAdmin(req);
     const body = parse(Deposit, req.body);
     refuseOffChainDeposit();
@@ -64,7 +65,7 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.status(201).send({ object: "deposit", id: eventId, applied: r.ledgerApplied });
   });
 
-  app.post("/v1/admin/keys/revoke", async (req) => {
+  app.post("/v1/admin/keys/revoke", { onRequest: adminBeforeBody(ctx) }, async (req) => {
     requireAdmin(req);
     const { apiKey } = parse(Revoke, req.body);
     const hash = sha256Hex(apiKey);

@@ -12,6 +12,7 @@ import { batchView, fileView } from "../batch/views.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "./context.js";
 import { badCursor } from "./cursors.js";
+import { keyBeforeBody } from "./key-first.js";
 import { queryInt } from "./query.js";
 
 const CreateBatch = z
@@ -128,7 +129,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
     return { id: f.id, object: "file", deleted: true };
   });
 
-  app.post("/v1/batches", async (req) => {
+  app.post("/v1/batches", { onRequest: keyBeforeBody(ctx) }, async (req) => {
     const consumerId = await ctx.auth.consumerFor(req.headers.authorization);
     const body = parse(CreateBatch, req.body);
     const b = await batches.create(consumerId, {

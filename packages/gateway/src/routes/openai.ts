@@ -25,6 +25,7 @@ import type { JobEvent } from "../engine/events.js";
 import { parse } from "../errors.js";
 import type { RouteContext } from "./context.js";
 import { idempotencyHeader } from "./idempotency.js";
+import { keyBeforeBody } from "./key-first.js";
 import { resolveModel } from "./models.js";
 import { waitForJob } from "./wait.js";
 
@@ -379,6 +380,6 @@ export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
     reply.header("openai-processing-ms", String(Math.round(reply.elapsedTime)));
     return completionBody(kind, done, name);
   };
-  app.post("/v1/chat/completions", handler("chat"));
-  app.post("/v1/completions", handler("completion"));
+  app.post("/v1/chat/completions", { onRequest: keyBeforeBody(ctx) }, handler("chat"));
+  app.post("/v1/completions", { onRequest: keyBeforeBody(ctx) }, handler("completion"));
 }
