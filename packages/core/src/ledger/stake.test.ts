@@ -11,6 +11,7 @@ import {
   stakeAccounts,
   stakeDepositEvent,
   unbondEvent,
+  unbondingReleasable,
 } from "./stake.js";
 
 describe("stake and slashing postings", () => {
@@ -93,5 +94,13 @@ describe("stake and slashing postings", () => {
         },
       ),
     );
+  });
+});
+
+describe("unbonding release", () => {
+  it("waits for the delay and for every audit of the provider to be decided", () => {
+    expect(unbondingReleasable(100, 99, 0)).toBe(false);
+    expect(unbondingReleasable(100, 100, 0)).toBe(true);
+    expect(unbondingReleasable(100, 10_000, 1)).toBe(false);
   });
 });

@@ -35,6 +35,15 @@ export function unbondEvent(id: string, providerId: string, amount: bigint, at: 
   };
 }
 
+/**
+ * Whether an unbonding may be paid out: its delay has passed and no audit of the provider's
+ * results is still undecided. An audit parked for want of a verifier can outlast the delay; paying
+ * out first would let a provider unbond right after a cheated result and leave the slash nothing.
+ */
+export function unbondingReleasable(releaseAt: number, now: number, undecidedAudits: number): boolean {
+  return releaseAt <= now && undecidedAudits === 0;
+}
+
 export function releaseEvent(id: string, providerId: string, amount: bigint, at: number): LedgerEvent {
   return {
     id,

@@ -13,6 +13,7 @@ import {
   stakeAccounts,
   stakeDepositEvent,
   unbondEvent,
+  unbondingReleasable,
 } from "@tessera/core";
 import { IdempotencyConflict } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
@@ -86,9 +87,18 @@ export class StakeBook {
     return { releaseAt: u.releaseAt, applied };
   }
 
-  /** Pays out unbondings whose period has passed (what a slash left of them). */
+  /**
+   * Pays out unbondings whose period has passed (what a slash left of them), except a provider's
+   * while an audit of its results is undecided (core's unbondingReleasable): that stake is still
+   * what the audit's slash would take.
+   */
   async releaseDue(): Promise<void> {
-    for (const u of await this.deps.store.verification.dueUnbondings(this.deps.now())) {
+    const now = this.deps.now();
+    const due = await this.deps.store.verification.dueUnbondings(now);
+    if (due.length === 0) return;
+    const audits = await this.deps.store.verification.auditCounts([...new Set(due.map((u) => u.providerId))]);
+    for (const u of due) {
+      if (!unbondingReleasable(u.releaseAt, now, audits.get(u.providerId)?.pending ?? 0)) continue;
       await this.moves.run(u.providerId, async () => {
         const left = await this.deps.store.balance(stakeAccounts.unbonding(u.providerId));
         const amount = u.amount < left ? u.amount : left;
