@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureTinyModel } from "@tessera/runtimes";
 import { afterEach, describe, expect, it } from "vitest";
 import { ProviderConfigError, parseProviderConfig } from "./config.js";
-import { resolveModelPaths } from "./runtimes.js";
+import { createDefaultRuntimes, resolveModelPaths } from "./runtimes.js";
 
 let dir: string | undefined;
 afterEach(() => {
@@ -26,4 +27,34 @@ describe("resolveModelPaths", () => {
       `invalid --models: ${bad} is not a GGUF model file (it starts with "not ", not "GGUF")`,
     );
   });
+});
+
+describe("createDefaultRuntimes", () => {
+  // llama.cpp said only "Failed to load model" (or the GGUF reader "Cannot read properties of
+  // undefined (reading 'architecture')"), naming neither the file nor the flag
+  it("names the file and --models when a GGUF model file is truncated or corrupt", async () => {
+    dir = mkdtempSync(join(tmpdir(), "tessera-models-"));
+    const whole = readFileSync(await ensureTinyModel(dir));
+    const cut = join(dir, "cut.gguf");
+    const headerOnly = join(dir, "header-only.gguf");
+    writeFileSync(cut, whole.subarray(0, 100_000));
+    writeFileSync(headerOnly, whole.subarray(0, 8));
+    for (const path of [cut, headerOnly]) {
+      const config = parseProviderConfig({
+        gateway: "ws://127.0.0.1:8787",
+        keyFile: "k.json",
+        region: "local",
+        price: 1,
+        models: [path],
+        runtimes: ["llm"],
+      });
+      const err = await createDefaultRuntimes(config, {
+        blobs: { get: () => Promise.reject(new Error("no blobs here")) },
+        throughput: 1000,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ProviderConfigError);
+      const named = `invalid --models: cannot load the model file ${path} `;
+      expect((err as Error).message.slice(0, named.length)).toBe(named);
+    }
+  }, 60_000);
 });

@@ -3,7 +3,7 @@
 import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { LlmJobSpec, ModelInfo, WasmJobSpec } from "@tessera/protocol";
-import { createLlmRuntime, createWasmRuntime, ensureTinyModel, type Runtime } from "@tessera/runtimes";
+import { createLlmRuntime, createWasmRuntime, ensureTinyModel, ModelLoadError, type Runtime } from "@tessera/runtimes";
 import type { BlobStore } from "./blob-cache.js";
 import { type ProviderConfig, ProviderConfigError } from "./config.js";
 
@@ -97,6 +97,8 @@ export async function createDefaultRuntimes(
       });
     } catch (err) {
       await runtimes.wasm?.close();
+      // a truncated or corrupt file: name it and the flag, as a file that is not GGUF is
+      if (err instanceof ModelLoadError) throw new ProviderConfigError("--models", err.message);
       throw err;
     }
   }

@@ -7,7 +7,7 @@ export { IncrementalDetokenizer } from "./detokenizer.js";
 export { type GenerateOptions, generate } from "./generate.js";
 export { sha256File } from "./hash-file.js";
 export { type PreparedInput, prepareInput, tokenizeInput } from "./input.js";
-export { defaultThreads } from "./loaded-model.js";
+export { defaultThreads, ModelLoadError } from "./loaded-model.js";
 export { decodeOutputText, OutputText } from "./output-text.js";
 export {
   createLlmRuntime,

@@ -40,6 +40,24 @@ function maxTokenBytes(model: LlamaModel): number {
   return max;
 }
 
+/**
+ * A model file that could not be loaded (missing, unreadable, truncated, corrupt, or a context
+ * that does not fit), naming the file: llama.cpp's own "Failed to load model", or a parse error
+ * from deep in the GGUF reader, does not say which of several --models it was.
+ */
+export class ModelLoadError extends Error {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message || cause.name : String(cause);
+    super(`cannot load the model file ${path} (is it complete, and a model llama.cpp supports?): ${reason}`, {
+      cause,
+    });
+    this.name = "ModelLoadError";
+  }
+}
+
 export class LoadedModel {
   private readonly idle: Slot[] = [];
   private readonly all: Slot[] = [];
@@ -60,12 +78,36 @@ export class LoadedModel {
     this.maxTokenBytes = maxTokenBytes(model);
   }
 
+  /** Throws a ModelLoadError naming the file when it cannot be read, parsed or loaded. */
   static async load(llama: Llama, path: string, settings: SlotSettings): Promise<LoadedModel> {
-    const [id, parameters, model] = await Promise.all([
+    // allSettled: a model that loads while its hash or parameter count fails is disposed, not left behind
+    const [hashed, counted, opened] = await Promise.allSettled([
       sha256File(path),
       readGgufParameterCount(path),
       llama.loadModel({ modelPath: path }),
     ]);
+    if (hashed.status === "rejected" || counted.status === "rejected" || opened.status === "rejected") {
+      if (opened.status === "fulfilled") await opened.value.dispose().catch(() => undefined);
+      const failed = [opened, counted, hashed].find((r) => r.status === "rejected") as PromiseRejectedResult;
+      throw new ModelLoadError(path, failed.reason);
+    }
+    const [id, parameters, model] = [hashed.value, counted.value, opened.value];
+    try {
+      return await LoadedModel.open(path, id, parameters, model, llama, settings);
+    } catch (err) {
+      await model.dispose().catch(() => undefined);
+      throw new ModelLoadError(path, err);
+    }
+  }
+
+  private static async open(
+    path: string,
+    id: string,
+    parameters: number,
+    model: LlamaModel,
+    llama: Llama,
+    settings: SlotSettings,
+  ): Promise<LoadedModel> {
     const trained = model.trainContextSize;
     const contextSize = settings.contextSize ?? Math.min(trained > 0 ? trained : 4096, 4096);
     const contextOptions = {
