@@ -189,6 +189,23 @@ describe("wasm runtime: content checks and compilation", () => {
     await expect(runtime.execute(job(withClock, ""), ctx())).rejects.toThrow(/imports env\.now/);
   });
 
+  it("says a module ended by an uncaught wasm exception, not [object WebAssembly.Exception]", async () => {
+    const { runtime, put } = await setup();
+    const thrower = put(
+      await compileWat(
+        `(module ${MEMORY} (tag $oops) ${ALLOC}
+          (func (export "run") (param i32 i32) (result i32) (throw $oops)))`,
+        "throws.wat",
+        { exceptions: true },
+      ),
+    );
+    const err = await runtime.execute(job(thrower, ""), ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JobFault);
+    expect((err as Error).message).toBe(
+      "wasm job failed: the module threw a WebAssembly exception (throw of one of its tags) that it never caught",
+    );
+  });
+
   it("rejects bytes that are not WebAssembly", async () => {
     const { runtime, put } = await setup();
     const junk = put(Buffer.from("not wasm at all"));

@@ -95,5 +95,9 @@ function abiFault(id, message) {
 }
 
 function messageOf(err) {
+  // A wasm exception (a `throw` of the module's own tag) is no Error: String() says only "[object WebAssembly.Exception]".
+  if (typeof WebAssembly.Exception === "function" && err instanceof WebAssembly.Exception) {
+    return "the module threw a WebAssembly exception (throw of one of its tags) that it never caught";
+  }
   return err instanceof Error ? err.message : String(err);
 }
