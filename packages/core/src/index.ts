@@ -1,3 +1,4 @@
+export * from "./audit/assignable.js";
 export * from "./audit/canary.js";
 export * from "./audit/policy.js";
 export * from "./audit/recheck.js";

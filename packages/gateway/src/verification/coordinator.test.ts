@@ -489,3 +489,59 @@ describe("verification coordinator: audits a previous run left decided, on a rea
     await t.store.close();
   });
 });
+
+describe("verification coordinator: an operator label claimed to dodge audits, on a real store", () => {
+  it("does not schedule a provider whose audits only verifiers of its claimed operator could take, until it can be audited", async () => {
+    const provider = testNode("op-v", false); // claims the only verifier's operator
+    const verifier = testNode("op-v", true);
+    const t = await onStore([provider, verifier]);
+    await t.connected(provider);
+    const job = testJob("job_1", provider.session.id);
+    await t.store.commit([{ job }]);
+    expect(t.coordinator.eligible(provider.session)).toBe(true);
+    t.coordinator.onSettled(job);
+    await t.settle();
+    // nobody can take the audit, and the provider is not paid for more work meanwhile
+    expect(auditsSent(verifier)).toHaveLength(0);
+    expect(t.coordinator.eligible(provider.session)).toBe(false);
+    // a pass through the parked audits changes nothing while it claims that label
+    await t.coordinator.resumeParked();
+    await t.settle();
+    expect(auditsSent(verifier)).toHaveLength(0);
+    expect(t.coordinator.eligible(provider.session)).toBe(false);
+    // it comes back under its own label: the audit goes out and decides whether it works again
+    provider.session.capabilities = { ...provider.session.capabilities, operator: "op-p" };
+    await t.coordinator.resumeParked();
+    await t.settle();
+    expect(auditsSent(verifier).map((m) => m.jobId)).toEqual(["job_1"]);
+    expect(t.coordinator.eligible(provider.session)).toBe(true);
+    await t.store.close();
+  });
+
+  it("keeps scheduling a provider whose audits wait because no verifier serving them is online", async () => {
+    const provider = testNode("op-p", false);
+    const verifier = testNode("op-v", true);
+    verifier.session.online = false;
+    const t = await onStore([provider, verifier]);
+    await t.connected(provider);
+    const job = testJob("job_1", provider.session.id);
+    await t.store.commit([{ job }]);
+    t.coordinator.onSettled(job);
+    await t.settle();
+    expect(t.coordinator.pendingAudits()).toBe(0);
+    expect(t.coordinator.eligible(provider.session)).toBe(true);
+    await t.store.close();
+  });
+
+  it("keeps scheduling a verifier that also runs jobs when it is the only verifier serving them", async () => {
+    const node = testNode("op-v", true);
+    const t = await onStore([node]);
+    await t.connected(node);
+    const job = testJob("job_1", node.session.id);
+    await t.store.commit([{ job }]);
+    t.coordinator.onSettled(job);
+    await t.settle();
+    expect(t.coordinator.eligible(node.session)).toBe(true);
+    await t.store.close();
+  });
+});

@@ -8,6 +8,7 @@ import {
   type AuditRecord,
   auditFeeEvent,
   auditProbabilityWithReputation,
+  blockedByOwnOperator,
   type CastVerdict,
   chainAuditFeeEvent,
   decideAudit,
@@ -99,6 +100,8 @@ export interface CoordinatorDeps {
   now?: () => number;
   /** an audit passed: the result is now trusted (canaries.ts makes known answers of it) */
   onPassed?: (job: JobRecord, verifiers: string[], providerOperator: string) => void;
+  /** a provider became schedulable or stopped being so for a reason other than stake (the engine re-schedules) */
+  onEligibilityChanged?: () => void;
 }
 
 export class VerificationCoordinator {
@@ -111,6 +114,12 @@ export class VerificationCoordinator {
   private readonly finishing = new Set<string>();
   /** what resumeParked skips in the store: audits in flight here */
   private readonly inMemory = { has: (id: string) => this.pending.has(id) || this.finishing.has(id) };
+  /**
+   * providers not scheduled: the ids of their parked audits that only verifiers of their own
+   * operator could take (core's blockedByOwnOperator). The label is the node's claim, so one
+   * claiming the operator of every verifier serving its model was never audited, and paid.
+   */
+  private readonly unauditable = new Map<string, Set<string>>();
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly persistence: RecordPersistence;
@@ -206,7 +215,7 @@ export class VerificationCoordinator {
 
   /** May the scheduler lease jobs to this provider? */
   eligible(s: ProviderSession): boolean {
-    if (!this.restored || this.record(s.id).excluded) return false;
+    if (!this.restored || this.record(s.id).excluded || this.unauditable.has(s.id)) return false;
     return this.minStake === 0n || this.stakes.staked(s.id) >= this.minStake;
   }
 
@@ -290,7 +299,11 @@ export class VerificationCoordinator {
       for (const parked of await this.parked.next(room, this.inMemory)) {
         const audit: PendingAudit = { ...parked, operator: await this.operatorOf(parked.job.providerId as string) };
         const decided = decideAudit(audit.verdicts).kind !== "next_verifier";
-        if (!decided && this.verifierCandidates(audit.job, audit.asked, audit.operator).length === 0) continue;
+        if (!decided && this.verifierCandidates(audit.job, audit.asked, audit.operator).length === 0) {
+          this.noteUnassigned(audit);
+          continue;
+        }
+        this.clearUnauditable(audit);
         if (this.pass) this.pass.tookUp = true;
         this.pending.set(audit.id, audit);
         this.log(audit).info({ verdicts: audit.verdicts.length }, "parked audit taken up");
@@ -305,9 +318,43 @@ export class VerificationCoordinator {
     }
   }
 
-  /** What decides whether a parked audit can be taken up: the verifiers online that may judge, and what they serve. */
+  /**
+   * Marks or clears a parked audit's provider as not to be scheduled: marked while verifiers
+   * serving the job are online and all of them are of its operator, cleared otherwise (an outage).
+   */
+  private noteUnassigned(audit: PendingAudit): void {
+    const providerId = audit.job.providerId as string;
+    const serving = this.verifiersServing(audit.job).map((s) => s.capabilities.operator ?? s.id);
+    if (!blockedByOwnOperator(audit.operator ?? providerId, serving)) {
+      this.clearUnauditable(audit);
+      return;
+    }
+    const ids = this.unauditable.get(providerId) ?? new Set<string>();
+    ids.add(audit.id);
+    if (this.unauditable.has(providerId)) return;
+    this.unauditable.set(providerId, ids);
+    this.log(audit).warn(
+      { operator: audit.operator },
+      "only its own operator's verifiers could audit it: not scheduled",
+    );
+    this.deps.onEligibilityChanged?.();
+  }
+
+  private clearUnauditable(audit: PendingAudit): void {
+    const providerId = audit.job.providerId as string;
+    const ids = this.unauditable.get(providerId);
+    if (!ids?.delete(audit.id) || ids.size > 0) return;
+    this.unauditable.delete(providerId);
+    this.deps.onEligibilityChanged?.();
+  }
+
+  /**
+   * What decides whether a parked audit can be taken up: the verifiers online that may judge, and
+   * what they serve; and the operators claimed by providers whose audits only their own could take.
+   */
   private verifierLandscape(): string {
-    return [...this.deps.sessions()]
+    const claims = [...this.unauditable.keys()].map((id) => `${id}/${this.liveOperator(id) ?? ""}`).join(";");
+    return `${claims}|${[...this.deps.sessions()]
       .filter(
         (s) =>
           s.online &&
@@ -320,7 +367,7 @@ export class VerificationCoordinator {
           `${s.id}/${s.capabilities.operator ?? ""}/${s.capabilities.runtimes.join(",")}/${s.capabilities.models.map((m) => m.id).join(",")}`,
       )
       .sort()
-      .join(";");
+      .join(";")}`;
   }
 
   async onVerdict(session: ProviderSession, msg: VerdictMessage): Promise<void> {
@@ -516,16 +563,19 @@ export class VerificationCoordinator {
    * `providerOperator` is the one recorded with the audit; without it, the provider's live session's.
    */
   verifierCandidates(job: JobRecord, skip: string[], providerOperator?: string): ProviderSession[] {
-    const providerId = job.providerId as string;
     const operatorOf = (s: ProviderSession) => s.capabilities.operator ?? s.id;
-    const operator = providerOperator ?? this.liveOperator(providerId) ?? providerId;
+    const operator = providerOperator ?? this.liveOperator(job.providerId as string) ?? job.providerId;
+    return this.verifiersServing(job).filter((s) => operatorOf(s) !== operator && !skip.includes(s.id));
+  }
+
+  /** Online, not excluded verifiers other than the job's provider that can check it, of any operator. */
+  private verifiersServing(job: JobRecord): ProviderSession[] {
+    const providerId = job.providerId as string;
     return [...this.deps.sessions()].filter(
       (s) =>
         s.online &&
         s.capabilities.verifier === true &&
         s.id !== providerId &&
-        operatorOf(s) !== operator &&
-        !skip.includes(s.id) &&
         !this.record(s.id).excluded &&
         (!this.chain || this.stakes.staked(s.id) >= this.chain.verifierMinStake) &&
         s.capabilities.runtimes.includes(job.spec.runtime) &&
@@ -548,6 +598,7 @@ export class VerificationCoordinator {
       }
       this.pending.delete(audit.id);
       clearTimeout(audit.timer);
+      this.noteUnassigned(audit);
       this.parked.parked();
       this.log(audit).warn({ asked: audit.asked.length }, "no verifier available; audit parked in the store");
       return;

@@ -21,6 +21,7 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
     config: config.verification,
     log,
     onPassed: (job, verifiers, operator) => canaries?.onPassed(job, verifiers, operator),
+    onEligibilityChanged: () => engine.kick(),
   });
   // canary jobs are escrowed on the local ledger; an EVM gateway would need a funded on-chain consumer
   if (config.settlement.kind === "local")
