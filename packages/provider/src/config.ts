@@ -60,6 +60,12 @@ export const ProviderConfigSchema = z
       .int()
       .positive()
       .default(256 * 1024 * 1024),
+    /** disk the blob cache (<dataDir>/blobs) may use; least recently used blobs are deleted past it */
+    maxBlobCacheBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024 * 1024),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** also act as a verifier: re-check other providers' results for a fee */
     verify: z.boolean().default(false),
@@ -96,6 +102,7 @@ export const CONFIG_FLAGS: Record<keyof ProviderConfig, string> = {
   reconnectInitialMs: "reconnectInitialMs",
   reconnectMaxMs: "reconnectMaxMs",
   maxBlobBytes: "maxBlobBytes",
+  maxBlobCacheBytes: "maxBlobCacheBytes",
   logLevel: "--log-level",
   verify: "--verify",
   operator: "--operator",

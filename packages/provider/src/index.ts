@@ -1,7 +1,7 @@
 // Public API of the provider daemon: start one, and the pieces a harness may reuse or wrap.
 
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
-export { type BlobCacheOptions, type BlobStore, createBlobCache } from "./blob-cache.js";
+export { type BlobCacheOptions, type BlobStore, createBlobCache, DEFAULT_BLOB_CACHE_BYTES } from "./blob-cache.js";
 export {
   CONFIG_FLAGS,
   type ProviderConfig,

@@ -97,6 +97,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
       httpBase: urls.http,
       dir: join(config.dataDir, "blobs"),
       maxBytes: config.maxBlobBytes,
+      maxCacheBytes: config.maxBlobCacheBytes,
       log,
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
     });
