@@ -29,6 +29,27 @@ describe("resolveModelPaths", () => {
   });
 });
 
+describe("resolveModelPaths with --tiny-model", () => {
+  // said only "ENOTDIR: not a directory, mkdir '…/models'" (or "ENOSPC: no space left on device, write")
+  it("names --data-dir and the directory when the tiny model cannot be written", async () => {
+    dir = mkdtempSync(join(tmpdir(), "tessera-models-"));
+    const notADir = join(dir, "file");
+    writeFileSync(notADir, "");
+    const config = parseProviderConfig({
+      gateway: "ws://127.0.0.1:8787",
+      keyFile: "k.json",
+      region: "local",
+      price: 1,
+      tinyModel: true,
+      dataDir: join(notADir, "data"),
+    });
+    const err = await resolveModelPaths(config).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderConfigError);
+    const named = `invalid --data-dir: cannot write the tiny model (--tiny-model) under ${join(notADir, "data", "models")}: ENOTDIR`;
+    expect((err as Error).message.slice(0, named.length)).toBe(named);
+  });
+});
+
 describe("createDefaultRuntimes", () => {
   // llama.cpp said only "Failed to load model" (or the GGUF reader "Cannot read properties of
   // undefined (reading 'architecture')"), naming neither the file nor the flag

@@ -53,7 +53,18 @@ export async function resolveModelPaths(config: ProviderConfig): Promise<string[
     }
   }
   const paths = [...config.models];
-  if (config.tinyModel) paths.push(await ensureTinyModel(join(config.dataDir, "models")));
+  if (config.tinyModel) {
+    const dir = join(config.dataDir, "models");
+    try {
+      paths.push(await ensureTinyModel(dir));
+    } catch (err) {
+      // a bare "ENOSPC: no space left on device, write" did not say what was being written, or where
+      throw new ProviderConfigError(
+        "--data-dir",
+        `cannot write the tiny model (--tiny-model) under ${dir}: ${(err as Error).message}`,
+      );
+    }
+  }
   return paths;
 }
 
