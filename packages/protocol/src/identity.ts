@@ -7,8 +7,18 @@ import {
   verify as edVerify,
   generateKeyPairSync,
   type KeyObject,
+  randomBytes,
 } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
 
@@ -54,8 +64,21 @@ export function saveKeyFile(path: string, identity: Identity): void {
     publicKey: identity.id,
     privateKey: identity.privateKey.export({ format: "der", type: "pkcs8" }).toString("base64"),
   };
-  writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
+  // Temp file + rename: a write that fails (disk full) or is cut short leaves no empty or half
+  // key file behind, which every later start would refuse as "not JSON" until removed by hand.
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created, or already gone
+    }
+    throw err;
+  }
 }
 
 export interface LoadKeyFileOptions {
