@@ -5,6 +5,7 @@ import {
   CanaryPolicySchema,
   canaryDelayMs,
   canaryDraw,
+  canaryStreams,
   corruptOutput,
   isTemplateCandidate,
   judgeProviderCanary,
@@ -105,5 +106,15 @@ describe("canaries", () => {
     expect(() => CanaryPolicySchema.parse({ reserve: 0 })).toThrow();
     expect(() => CanaryPolicySchema.parse({ providerRate: 1.5 })).toThrow();
     expect(() => CanaryPolicySchema.parse({ verifierRate: -0.1 })).toThrow();
+  });
+});
+
+describe("streamed canaries", () => {
+  it("stream at the share of real jobs streamed", () => {
+    expect(canaryStreams(0, 0, 0)).toBe(false);
+    expect(canaryStreams(0, 10, 0)).toBe(false);
+    expect(canaryStreams(10, 10, 0.999)).toBe(true);
+    expect(canaryStreams(3, 10, 0.29)).toBe(true);
+    expect(canaryStreams(3, 10, 0.3)).toBe(false);
   });
 });

@@ -113,3 +113,12 @@ export function canaryDraw(escrow: bigint, canaryAvailable: bigint, fees: bigint
   const fund = want < fees ? want : fees;
   return fund >= escrow - canaryAvailable ? { submit: false, fund } : null;
 }
+
+/**
+ * Whether a canary of a class is streamed: at the share of real llm jobs of that class whose
+ * client streamed them (`u` uniform in [0, 1)). A lease says whether a client streams the job, and
+ * canaries never were, so a provider could cheat on streamed jobs with no canary among them.
+ */
+export function canaryStreams(streamed: number, total: number, u: number): boolean {
+  return total > 0 && u * total < streamed;
+}

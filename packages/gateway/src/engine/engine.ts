@@ -114,6 +114,8 @@ export class Engine {
   private readonly streams = new Map<string, StreamCursor>();
   /** jobs whose tokens a client streams; memory only: a stream does not outlive a restart */
   private readonly watched = new Set<string>();
+  /** llm jobs submitted per class, and how many a client streamed: canaries stream at that share (canaries.ts) */
+  readonly llmSubmits = new Map<JobRecord["jobClass"], { streamed: number; total: number }>();
   private kickScheduled = false;
   /** verification hooks (verification/coordinator.ts): who may be scheduled, what happens after settling */
   eligible: (s: ProviderSession) => boolean = () => true;
@@ -269,6 +271,12 @@ export class Engine {
     if (result.ledgerApplied) this.settlement.committed(escrowEvent(job.id, job.consumerId, escrow, now), job);
     this.metrics.jobsSubmitted.inc({ runtime: job.spec.runtime });
     if (req.stream) this.watched.add(job.id);
+    if (job.spec.runtime === "llm") {
+      const n = this.llmSubmits.get(job.jobClass) ?? { streamed: 0, total: 0 };
+      n.total++;
+      if (req.stream) n.streamed++;
+      this.llmSubmits.set(job.jobClass, n);
+    }
     this.queued.set(job.id, job);
     this.feed.emit("job", job);
     this.kick();

@@ -2,16 +2,16 @@
 // is judged by its verdict, and one that answers "inconclusive" (could not check) is neither paid
 // nor let off. Real identities and signatures; the draws are fixed at 0.
 import { EventEmitter } from "node:events";
-import { accounts, CanaryPolicySchema, EXTERNAL, FEES, type JobRecord } from "@tessera/core";
+import { accounts, CanaryPolicySchema, depositEvent, EXTERNAL, FEES, type JobRecord } from "@tessera/core";
 import { openStore } from "@tessera/store";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import type { Engine } from "../engine/engine.js";
+import type { Engine, SubmitRequest } from "../engine/engine.js";
 import { GroupWriter } from "../engine/writer.js";
 import { CanaryService } from "./canaries.js";
 import { VerificationConfigSchema } from "./config.js";
 import { VerificationCoordinator } from "./coordinator.js";
-import { auditsSent, type TestNode, testJob, testNode, verdictOf } from "./test-nodes.js";
+import { auditsSent, TEST_MODEL, type TestNode, testJob, testNode, verdictOf } from "./test-nodes.js";
 
 /** A provider whose audit `first` passed, and `verifier`, who gets the canaries; `wrongShare` 1 makes them known-wrong. */
 async function setup(wrongShare: number) {
@@ -92,5 +92,64 @@ describe("verifier canaries", () => {
     expect(await t.earnings()).toBe(0n);
     expect(t.coordinator.view(t.verifier.session.id)).toMatchObject({ canariesFailed: 1, verifierStrikes: 1 });
     await t.store.close();
+  });
+});
+
+describe("provider canaries and streaming", () => {
+  /** A canary submitted from a passed greedy llm job, with `streamed` of `total` real interactive llm jobs streamed. */
+  async function canarySubmitted(streamed: number, total: number) {
+    const store = await openStore(":memory:");
+    const writer = new GroupWriter(store);
+    const provider = testNode("op-p", false);
+    const coordinator = new VerificationCoordinator({
+      store,
+      writer,
+      sessions: () => [provider.session],
+      config: VerificationConfigSchema.parse({}),
+      log: pino({ level: "silent" }),
+      random: () => 0,
+    });
+    await coordinator.restoreRecords();
+    const submitted: SubmitRequest[] = [];
+    const engine = {
+      feed: new EventEmitter(),
+      writer,
+      models: new Map([[TEST_MODEL, { info: { id: TEST_MODEL, name: "tiny", parameters: 1000, contextSize: 256 } }]]),
+      onlineSessions: () => [provider.session],
+      llmSubmits: new Map([["interactive", { streamed, total }]]),
+      submit: async (req: SubmitRequest) => {
+        submitted.push(req);
+        return { id: "job_canary", createdAt: 0 };
+      },
+    } as unknown as Engine;
+    const canaries = new CanaryService({
+      engine,
+      store,
+      coordinator,
+      policy: CanaryPolicySchema.parse({ providerRate: 1, verifierRate: 0, meanDelayMs: 0 }),
+      gatewayId: "g",
+      log: pino({ level: "silent" }),
+      random: () => 0,
+    });
+    // the canary account holds enough for one: the draw submits
+    await store.commit([{ ledger: depositEvent("deposit:canary", canaries.consumerId, 10n ** 15n, 0) }]);
+    const spec = { runtime: "llm", model: TEST_MODEL, input: { prompt: "hi" }, limits: { maxOutputTokens: 8 } };
+    canaries.onPassed(
+      testJob("job_1", provider.session.id, { deadlineAt: 60_000, spec: spec as JobRecord["spec"] }),
+      [],
+      "op-p",
+    );
+    canaries.afterRealJob();
+    for (let i = 0; i < 50 && submitted.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await store.close();
+    return submitted;
+  }
+
+  it("streams a canary as often as consumers stream real jobs of its class, so a streamed lease is no sign of a real job", async () => {
+    const [streamedCanary] = await canarySubmitted(3, 3);
+    expect(streamedCanary?.stream).toBe(true);
+    const [plainCanary] = await canarySubmitted(0, 3);
+    expect(plainCanary).toBeDefined();
+    expect(plainCanary?.stream ?? false).toBe(false);
   });
 });

@@ -16,6 +16,7 @@ import {
   canaryDelayMs,
   canaryDraw,
   canaryFundEvent,
+  canaryStreams,
   corruptOutput,
   FEES,
   isTemplateCandidate,
@@ -271,6 +272,9 @@ export class CanaryService {
       this.deps.log.info({ fund: draw.fund.toString() }, "canary account funded; a later draw submits");
       return;
     }
+    // streamed as often as real jobs of its class are: a lease tells the provider whether a client streams
+    const share = engine.llmSubmits.get(t.jobClass);
+    const stream = t.spec.runtime === "llm" && canaryStreams(share?.streamed ?? 0, share?.total ?? 0, this.random());
     const job = await engine.submit({
       consumerId: this.consumerId,
       spec: t.spec,
@@ -278,6 +282,7 @@ export class CanaryService {
       requestHash: canonicalHash({ spec: t.spec, n: randomBytes(8).toString("hex") }),
       jobClass: t.jobClass,
       deadlineMs: t.deadlineMs,
+      ...(stream ? { stream: true } : {}),
     });
     this.open.set(job.id, t.outputHash);
     await store.verification.putOpenCanary({ jobId: job.id, outputHash: t.outputHash, createdAt: job.createdAt });
