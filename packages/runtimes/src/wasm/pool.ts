@@ -40,7 +40,19 @@ export interface WasmPoolOptions {
    * module is replaced by a fresh worker first. Default DEFAULT_WORKER_MODULE_BYTES.
    */
   workerModuleBytes?: number;
+  /**
+   * a worker whose job ended with a linear memory larger than this is ended and replaced, so the
+   * memory goes back to the system at once. Default DEFAULT_WORKER_RETIRE_MEMORY_BYTES.
+   */
+  retireAfterMemoryBytes?: number;
 }
+
+/**
+ * A finished job's memory is freed only when the worker's GC runs, and an idle worker allocates
+ * nothing that would make it run: a job that had grown to 4 GiB kept 4 GiB resident in the
+ * provider until that worker's next job. Ending the worker frees it now; a worker costs a few ms.
+ */
+export const DEFAULT_WORKER_RETIRE_MEMORY_BYTES = 64 * 1024 * 1024;
 
 /** Default per-worker module budget: a few large modules, or thousands of small ones. */
 export const DEFAULT_WORKER_MODULE_BYTES = 128 * 1024 * 1024;
@@ -54,9 +66,11 @@ export interface WasmPoolStats {
   recycled: number;
 }
 
-type Reply =
-  | { id: number; ok: true; output: ArrayBuffer; cpuMs: number }
-  | { id: number; ok: false; kind: "fault" | "host"; message: string };
+/** memoryBytes: the size of the job's linear memory when it ended, when it had one */
+type Reply = { id: number; memoryBytes?: number } & (
+  | { ok: true; output: ArrayBuffer; cpuMs: number }
+  | { ok: false; kind: "fault" | "host"; message: string }
+);
 
 interface Job {
   id: number;
@@ -233,7 +247,9 @@ export class WasmWorkerPool {
     if (!job || job.id !== reply.id || !this.slots.has(slot)) return;
     slot.job = undefined;
     slot.worker.unref();
-    this.idle.push(slot);
+    const retireAt = this.options.retireAfterMemoryBytes ?? DEFAULT_WORKER_RETIRE_MEMORY_BYTES;
+    if ((reply.memoryBytes ?? 0) > retireAt) this.retire(slot);
+    else this.idle.push(slot);
     if (reply.ok) this.settle(job, undefined, { output: reply.output, cpuMs: reply.cpuMs });
     else this.settle(job, reply.kind === "fault" ? new JobFault(reply.message) : new Error(reply.message));
     this.pump();

@@ -3,8 +3,9 @@
 // TypeScript loader in the worker (tsx, vitest and plain node all run it as is).
 //
 // Message in:  { id, module: WebAssembly.Module, initial, maximum, maxOutputBytes, input: ArrayBuffer }
-// Message out: { id, ok: true, output: ArrayBuffer, cpuMs }            (output transferred)
-//          or  { id, ok: false, kind: "fault" | "host", message }
+// Message out: { id, ok: true, output: ArrayBuffer, cpuMs, memoryBytes }  (output transferred)
+//          or  { id, ok: false, kind: "fault" | "host", message, memoryBytes? }
+// memoryBytes is the job's linear memory at its end: the pool ends a worker left holding a large one.
 // "fault" means the job itself failed (trap, ABI violation) and would fail anywhere; "host"
 // means this node could not run it (e.g. no address space for the memory).
 import { parentPort } from "node:worker_threads";
@@ -24,7 +25,7 @@ const spare = new Map(); // "initial:maximum" -> zeroed WebAssembly.Memory
 port.on("message", (task) => {
   const memory = takeMemory(task.initial, task.maximum);
   const reply = memory instanceof WebAssembly.Memory
-    ? runJob(task, memory)
+    ? { ...runJob(task, memory), memoryBytes: memory.buffer.byteLength }
     : { id: task.id, ok: false, kind: "host", message: `could not allocate wasm memory: ${messageOf(memory)}` };
   port.postMessage(reply, reply.ok ? [reply.output] : []);
   // After replying, so the zeroing is off the job's critical path.
