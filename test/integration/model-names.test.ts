@@ -36,7 +36,12 @@ describe("model names with unstaked nodes online", () => {
     };
     const honest = listed.data[0]!;
     realId = honest.models[0]!.id;
-    const staked = await net.adminPost("/v1/admin/stake", { providerId: honest.id, amount: "1000", id: "bond-honest" });
+    // enough to back a chat job: a job is leased only to a node whose stake is 40 × its escrow
+    const staked = await net.adminPost("/v1/admin/stake", {
+      providerId: honest.id,
+      amount: "1000000000000",
+      id: "bond-honest",
+    });
     expect(staked.status).toBe(200);
     apiKey = (await net.consumer()).apiKey;
     // the staked node is scheduled once it has shown its capacity

@@ -117,3 +117,12 @@ describe("escrowShortfall", () => {
     expect(escrowShortfall({ ...wasmJob, escrow: 1n }, [provider({}, { throughput: 1e9 })])).toBeUndefined();
   });
 });
+
+describe("a job dearer than the provider's stake backs", () => {
+  it("is not leased to it: the slash would be capped below the multiple", () => {
+    const job = { ...llmJob(), escrow: 1_000n };
+    expect(mismatch(job, provider({ maxJobCost: 999n }))).toBe("stake");
+    expect(mismatch(job, provider({ maxJobCost: 1_000n }))).toBeNull();
+    expect(mismatch(job, provider())).toBeNull();
+  });
+});

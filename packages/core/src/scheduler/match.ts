@@ -13,6 +13,7 @@ export type Mismatch =
   | "price"
   | "escrow"
   | "reputation"
+  | "stake"
   | "full";
 
 /**
@@ -64,6 +65,8 @@ export function mismatch(
   if (c.regions && !c.regions.includes(caps.region)) return "region";
   if (c.maxPricePerUnit !== undefined && priceFor(caps, job.jobClass) > c.maxPricePerUnit) return "price";
   if (c.minReputation !== undefined && p.reputation < c.minReputation) return "reputation";
+  // a job dearer than its stake backs: the slash would be capped below the multiple, and cheating pay
+  if (p.maxJobCost !== undefined && job.escrow !== undefined && job.escrow > p.maxJobCost) return "stake";
   if (running >= leaseLimit(caps, job.jobClass, interactiveWaiting)) return "full";
   // last: the dearest check, and a node that is full needs none
   if (outgrowsEscrow(job, caps)) return "escrow";

@@ -12,4 +12,9 @@ export interface ProviderView {
   latencyMs: number | null;
   draining: boolean;
   online: boolean;
+  /**
+   * the most a job leased to it may cost (escrow): its stake over the slash multiple (audit/policy's
+   * maxJobCost), so a slash of any job it cheats on is the full multiple; absent, no limit
+   */
+  maxJobCost?: bigint;
 }

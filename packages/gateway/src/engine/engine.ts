@@ -119,6 +119,8 @@ export class Engine {
   private kickScheduled = false;
   /** verification hooks (verification/coordinator.ts): who may be scheduled, what happens after settling */
   eligible: (s: ProviderSession) => boolean = () => true;
+  /** the most a job leased to this node may cost (verification: its stake over the slash multiple); undefined, no limit */
+  jobCostCap: (s: ProviderSession) => bigint | undefined = () => undefined;
   onSettled: (job: JobRecord) => void = () => {};
   /** settlement backend (settlement/start.ts): admits a submit, hears each committed ledger event */
   settlement: Pick<Settlement, "admit" | "committed" | "leaseEvidence" | "acceptResult" | "welcomeChain"> = {
@@ -500,7 +502,7 @@ export class Engine {
     if (claimants.size > 1) return true;
     const others = this.onlineSessions()
       .filter((s) => !claimants.has(s.id) && this.eligible(s))
-      .map((s) => toView(s, 0));
+      .map((s) => toView(s, 0, this.jobCostCap(s)));
     return !anyCouldServe(job, others);
   }
 
@@ -522,7 +524,7 @@ export class Engine {
       if (j.providerId) counts.set(j.providerId, (counts.get(j.providerId) ?? 0) + 1);
     const views = this.onlineSessions()
       .filter((s) => this.eligible(s))
-      .map((s) => toView(s, counts.get(s.id) ?? 0));
+      .map((s) => toView(s, counts.get(s.id) ?? 0, this.jobCostCap(s)));
     if (views.length === 0) return;
     const perConsumer = new Map<string, number>();
     for (const j of this.running.values()) perConsumer.set(j.consumerId, (perConsumer.get(j.consumerId) ?? 0) + 1);
@@ -653,7 +655,7 @@ export class Engine {
     const views = () =>
       this.onlineSessions()
         .filter((s) => this.eligible(s))
-        .map((s) => toView(s, 0));
+        .map((s) => toView(s, 0, this.jobCostCap(s)));
     for (const { job, need } of this.outpriced.due(this.queued.values(), views, now)) {
       if (this.queued.get(job.id) !== job) continue; // expired just above
       this.log.info({ jobId: job.id, escrow: job.escrow.toString(), need: need.toString() }, "job outpriced");

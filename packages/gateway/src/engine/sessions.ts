@@ -20,8 +20,9 @@ export interface ProviderSession {
   close(code: number, reason: string): void;
 }
 
-export function toView(s: ProviderSession, running: number): ProviderView {
+export function toView(s: ProviderSession, running: number, maxJobCost?: bigint): ProviderView {
   return {
+    ...(maxJobCost === undefined ? {} : { maxJobCost }),
     id: s.id,
     capabilities: s.capabilities,
     running,

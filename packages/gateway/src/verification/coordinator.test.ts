@@ -545,3 +545,24 @@ describe("verification coordinator: an operator label claimed to dodge audits, o
     await t.store.close();
   });
 });
+
+describe("verification coordinator: the largest job a provider's stake backs", () => {
+  it("is its stake over the slash multiple, with no limit when no stake is asked", async () => {
+    const provider = testNode("op-p", false);
+    const store = await openStore(":memory:");
+    await store.commit([{ ledger: stakeDepositEvent("stake:p", provider.session.id, 4000n, 0) }]);
+    const make = (minStake: string) =>
+      new VerificationCoordinator({
+        store,
+        writer: new GroupWriter(store),
+        sessions: () => [provider.session],
+        config: VerificationConfigSchema.parse({ minStake, policy: { slashMultiple: 40 } }),
+        log: pino({ level: "silent" }),
+      });
+    const staked = make("1000");
+    await staked.stakes.refresh(provider.session.id);
+    expect(staked.maxJobCostOf(provider.session.id)).toBe(100n);
+    expect(make("0").maxJobCostOf(provider.session.id)).toBeUndefined();
+    await store.close();
+  });
+});

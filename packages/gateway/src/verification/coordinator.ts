@@ -16,6 +16,7 @@ import {
   drawPassRecheck,
   feeOf,
   type JobRecord,
+  maxJobCost,
   nodeReputation,
 } from "@tessera/core";
 import { type AuditMessage, type VerdictMessage, verifyVerdictSignature } from "@tessera/protocol";
@@ -222,6 +223,16 @@ export class VerificationCoordinator {
   /** The Slashing contract took `amount` of this node's stake (settlement/chain-slasher.ts). */
   slashedOnChain(nodeId: string, amount: bigint): void {
     this.record(nodeId).slashed += amount;
+  }
+
+  /**
+   * The most a job leased to this node may cost: its stake over the slash multiple (core's
+   * maxJobCost), so a cheated job's slash is the full multiple of what it paid; no limit when the
+   * gateway asks for no stake, or under on-chain settlement (its stake and slashes are the chain's).
+   */
+  maxJobCostOf(nodeId: string): bigint | undefined {
+    if (this.minStake === 0n || this.chain) return undefined;
+    return maxJobCost(this.deps.config.policy, this.stakes.staked(nodeId));
   }
 
   /** Called once a job has settled: draw the audit now that the signed result is committed. */

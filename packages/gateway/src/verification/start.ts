@@ -28,6 +28,7 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
     canaries = new CanaryService({ engine, store, coordinator, policy: config.verification.canaries, gatewayId, log });
   const capacity = new CapacityProver(coordinator, config.verification.capacity, log);
   engine.eligible = (s) => coordinator.eligible(s) && capacity.schedulable(s);
+  engine.jobCostCap = (s) => coordinator.maxJobCostOf(s.id);
   void coordinator
     .restoreRecords()
     .then(() => canaries?.restore())
