@@ -64,11 +64,18 @@ export function saveKeyFile(path: string, identity: Identity): void {
     publicKey: identity.id,
     privateKey: identity.privateKey.export({ format: "der", type: "pkcs8" }).toString("base64"),
   };
-  // Temp file + rename: a write that fails (disk full) or is cut short leaves no empty or half
-  // key file behind, which every later start would refuse as "not JSON" until removed by hand.
+  writeSecretFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
+}
+
+/**
+ * Writes a key file owner-only, through a temp file and a rename: a write that fails (disk full)
+ * or is cut short leaves no empty or half key file behind, which every later start would refuse
+ * as "not JSON" until removed by hand. Also used for the chain's --eth-key files.
+ */
+export function writeSecretFileSync(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(tmp, text, { mode: 0o600 });
     chmodSync(tmp, 0o600);
     renameSync(tmp, path);
   } catch (err) {

@@ -10,6 +10,7 @@ export {
   saveKeyFile,
   signBytes,
   verifyBytes,
+  writeSecretFileSync,
 } from "./identity.js";
 export {
   NODE_AUTH_HEADERS,

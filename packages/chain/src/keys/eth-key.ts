@@ -1,8 +1,8 @@
 // A node's secp256k1 key for the chain (the address that redeems its vouchers), kept in a JSON
 // file beside its ed25519 node key and created on first use with owner-only permissions.
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { writeSecretFileSync } from "@tessera/protocol";
 import type { Hex } from "viem";
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
@@ -18,19 +18,9 @@ export function loadOrCreateEthKey(file: string): { address: Hex; privateKey: He
     const privateKey = generatePrivateKey();
     const address = privateKeyToAccount(privateKey).address;
     mkdirSync(dirname(file), { recursive: true });
-    // Temp file + rename: a failed write (disk full) leaves no empty key file for every later start to refuse.
-    const tmp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
     try {
-      writeFileSync(tmp, `${JSON.stringify({ type: "tessera-secp256k1", address, privateKey }, null, 2)}\n`, {
-        mode: 0o600,
-      });
-      renameSync(tmp, file);
+      writeSecretFileSync(file, `${JSON.stringify({ type: "tessera-secp256k1", address, privateKey }, null, 2)}\n`);
     } catch (err) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // never created
-      }
       throw new Error(`--eth-key ${file}: cannot create key file (${(err as Error).message})`);
     }
   }
