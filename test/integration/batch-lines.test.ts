@@ -1,14 +1,13 @@
 // How a batch reads its input lines at the edges, against a gateway started in this process with
 // a small request body limit and no provider (every line here ends as an error line, at once):
 // a UTF-8 byte order mark opening the file, and a line longer than a request body may be.
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type GatewayHandle, startGateway } from "@tessera/gateway";
-import { TesseraClient } from "@tessera/sdk";
+import type { GatewayHandle } from "@tessera/gateway";
 import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gatewayInProcess } from "../helpers/in-process.js";
 import { until } from "../helpers/network.js";
 
 const BODY_LIMIT = 16 * 1024;
@@ -23,21 +22,16 @@ const line = (customId: string, content = "hi") =>
 
 describe("batch input lines", () => {
   const dir = mkdtempSync(join(tmpdir(), "tessera-batch-lines-"));
-  const adminKey = randomBytes(24).toString("base64url");
   let gw: GatewayHandle;
   let openai: OpenAI;
 
   beforeAll(async () => {
-    gw = await startGateway({
-      port: 0,
-      db: ":memory:",
-      adminKey,
-      logLevel: "silent",
-      filesDir: join(dir, "files"),
-      bodyLimitBytes: BODY_LIMIT,
-    });
-    const admin = new TesseraClient({ baseUrl: gw.url, adminKey });
-    const { apiKey } = await admin.createConsumer("lines", 1_000_000_000n);
+    const started = await gatewayInProcess(
+      { filesDir: join(dir, "files"), bodyLimitBytes: BODY_LIMIT },
+      { name: "lines" },
+    );
+    gw = started.gw;
+    const { apiKey } = started;
     openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
   });
   afterAll(async () => {

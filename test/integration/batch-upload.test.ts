@@ -1,29 +1,25 @@
 // Batch file uploads at the edges, against a gateway started in this process with a small file
 // limit (no CLI flag sets it): an upload over the limit is refused while it is still arriving,
 // and leaves nothing on disk; a file with no request in it is refused as empty.
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type GatewayHandle, startGateway } from "@tessera/gateway";
-import { TesseraClient } from "@tessera/sdk";
+import type { GatewayHandle } from "@tessera/gateway";
 import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gatewayInProcess } from "../helpers/in-process.js";
 
 const LIMIT = 64 * 1024;
 
 describe("batch file uploads", () => {
   const dir = mkdtempSync(join(tmpdir(), "tessera-upload-"));
   const filesDir = join(dir, "files");
-  const adminKey = randomBytes(24).toString("base64url");
   let gw: GatewayHandle;
   let apiKey: string;
   let openai: OpenAI;
 
   beforeAll(async () => {
-    gw = await startGateway({ port: 0, db: ":memory:", adminKey, logLevel: "silent", filesDir, fileLimitBytes: LIMIT });
-    const admin = new TesseraClient({ baseUrl: gw.url, adminKey });
-    apiKey = (await admin.createConsumer("uploader", 1_000_000_000n)).apiKey;
+    ({ gw, apiKey } = await gatewayInProcess({ filesDir, fileLimitBytes: LIMIT }, { name: "uploader" }));
     openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
   });
   afterAll(async () => {

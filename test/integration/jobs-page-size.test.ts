@@ -2,11 +2,10 @@
 // may be 16 MiB, 21 MB of base64: a page of fifty of them was a 490 MB answer that blocked the
 // gateway for 15 s (its providers' pings went unanswered and they dropped) and took it to 3 GB.
 // Jobs are written straight into the store of a gateway started in this process.
-import { randomBytes } from "node:crypto";
 import type { JobRecord } from "@tessera/core";
-import { type GatewayHandle, startGateway } from "@tessera/gateway";
-import { TesseraClient } from "@tessera/sdk";
+import type { GatewayHandle } from "@tessera/gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gatewayInProcess } from "../helpers/in-process.js";
 
 const MODULE = "ab".repeat(32);
 
@@ -43,14 +42,11 @@ function completedJob(consumerId: string, i: number, dataChars: number): JobReco
 }
 
 describe("job list page size", () => {
-  const adminKey = randomBytes(24).toString("base64url");
   let gw: GatewayHandle;
   let apiKey: string;
 
   beforeAll(async () => {
-    gw = await startGateway({ port: 0, db: ":memory:", adminKey, logLevel: "silent" });
-    const admin = new TesseraClient({ baseUrl: gw.url, adminKey });
-    apiKey = (await admin.createConsumer("lister", 1_000_000n)).apiKey;
+    ({ gw, apiKey } = await gatewayInProcess({}, { name: "lister", deposit: 1_000_000n }));
   });
   afterAll(async () => {
     await gw?.close();

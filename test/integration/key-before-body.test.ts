@@ -4,9 +4,9 @@
 // from 270 MB to 840 MB resident. Against a gateway started in this process on an in-memory store.
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
-import { type GatewayHandle, startGateway } from "@tessera/gateway";
-import { TesseraClient } from "@tessera/sdk";
+import type { GatewayHandle } from "@tessera/gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gatewayInProcess } from "../helpers/in-process.js";
 
 /** Sends the headers and a few bytes of a body that says it is `length` bytes, and returns the answer's head. */
 function headOfAnswer(url: string, path: string, headers: Record<string, string>, length: number): Promise<string> {
@@ -34,14 +34,11 @@ function headOfAnswer(url: string, path: string, headers: Record<string, string>
 }
 
 describe("key before body", () => {
-  const adminKey = randomBytes(24).toString("base64url");
   let gw: GatewayHandle;
   let apiKey: string;
 
   beforeAll(async () => {
-    gw = await startGateway({ port: 0, db: ":memory:", adminKey, logLevel: "silent" });
-    const admin = new TesseraClient({ baseUrl: gw.url, adminKey });
-    apiKey = (await admin.createConsumer("uploader", 1_000_000_000n)).apiKey;
+    ({ gw, apiKey } = await gatewayInProcess({}, { name: "uploader" }));
   });
   afterAll(async () => {
     await gw?.close();

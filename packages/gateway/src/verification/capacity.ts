@@ -80,7 +80,9 @@ export class CapacityProver {
         if (now - o.sentAt > o.deadlineMs) this.fail(s.id, "no proof before the deadline");
         continue;
       }
-      const claimedMore = this.shown.has(s.id) && !this.showsClaim(s) && (this.shown.get(s.id) ?? 0) > 0;
+      // back with a higher claim than the one it showed: challenged now, not at its next draw
+      const shown = this.shown.get(s.id) ?? 0;
+      const claimedMore = shown > 0 && s.capabilities.throughput > shown;
       if (claimedMore || (this.nextAt.get(s.id) ?? 0) <= now) this.challenge(s, now);
     }
   }
