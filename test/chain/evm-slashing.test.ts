@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDashboardBuilt, launchBrowser } from "../dashboard/browser.js";
 import { evmGatewayFlags, redeem, startChain, type TestChain } from "../helpers/devnet.js";
 import { spawnTessera, TestNetwork, until } from "../helpers/network.js";
-import { TINY, verificationReads } from "../helpers/verification.js";
+import { greedyTinyJob, verificationReads } from "../helpers/verification.js";
 
 const DEPOSIT = 500_000_000_000n;
 const PROVIDER_STAKE = 200_000_000_000n;
@@ -87,15 +87,7 @@ describe("slashing on chain from the gateway (--settlement evm)", () => {
   };
   const chainSlashes = async () =>
     ((await (await fetch(`${net.url}/v1/verification/chain-slashes`)).json()) as { data: ChainSlashView[] }).data;
-  const submit = (region: string, prompt = "The world is") =>
-    client.submitJob({
-      runtime: "llm",
-      model: TINY,
-      input: { prompt },
-      params: { temperature: 0 },
-      limits: { maxOutputTokens: 8 },
-      constraints: { regions: [region] },
-    });
+  const submit = (region: string, prompt = "The world is") => client.submitJob(greedyTinyJob(prompt, region));
   interface ExplorerRow {
     id: string;
     region: string;

@@ -7,6 +7,18 @@ import type { TestNetwork } from "./network.js";
 
 export const TINY = "96389be0649aa1e54654fb5a2be80e0de9001a4b0e1003598cf93a10efee6b5b";
 
+/** A greedy tiny-model job (every honest node answers it alike), placed in `region` when given. */
+export function greedyTinyJob(prompt: string, region?: string, maxOutputTokens = 8) {
+  return {
+    runtime: "llm" as const,
+    model: TINY,
+    input: { prompt },
+    params: { temperature: 0 },
+    limits: { maxOutputTokens },
+    ...(region ? { constraints: { regions: [region] } } : {}),
+  };
+}
+
 export interface NodeView {
   id: string;
   operator: string;

@@ -7,7 +7,7 @@
 import type { TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork, until } from "../helpers/network.js";
-import { TINY, verificationReads } from "../helpers/verification.js";
+import { greedyTinyJob, verificationReads } from "../helpers/verification.js";
 
 const MIN_STAKE = 1_000_000_000n;
 
@@ -15,15 +15,7 @@ describe("a provider claiming the only verifier's operator to dodge audits", () 
   const net = new TestNetwork();
   const reads = verificationReads(net);
   let client: TesseraClient;
-  const submit = (prompt: string) =>
-    client.submitJob({
-      runtime: "llm",
-      model: TINY,
-      input: { prompt },
-      params: { temperature: 0 },
-      limits: { maxOutputTokens: 8 },
-      constraints: { regions: ["spoof"] },
-    });
+  const submit = (prompt: string) => client.submitJob(greedyTinyJob(prompt, "spoof"));
 
   beforeAll(async () => {
     await net.startGateway(["--min-stake", MIN_STAKE.toString(), "--audit-new-rate", "1", "--audit-floor", "1"]);

@@ -4,7 +4,7 @@
 import type { TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork, until } from "../helpers/network.js";
-import { TINY, verificationReads } from "../helpers/verification.js";
+import { greedyTinyJob, verificationReads } from "../helpers/verification.js";
 
 const MIN_STAKE = 1_000n;
 
@@ -24,13 +24,7 @@ describe("a job dearer than the provider's stake backs", () => {
   it("waits until the provider's stake is 40 × its escrow", async () => {
     const provider = await until("provider listed", () => reads.byRegion("p"));
     await reads.stake(provider.id, MIN_STAKE);
-    const job = await client.submitJob({
-      runtime: "llm",
-      model: TINY,
-      input: { prompt: "The world is" },
-      params: { temperature: 0 },
-      limits: { maxOutputTokens: 8 },
-    });
+    const job = await client.submitJob(greedyTinyJob("The world is"));
     const escrow = BigInt((job as unknown as { escrow: string }).escrow);
     expect(escrow * 40n).toBeGreaterThan(MIN_STAKE);
     await new Promise((r) => setTimeout(r, 1500));
