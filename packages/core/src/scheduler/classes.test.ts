@@ -169,6 +169,20 @@ describe("preemptions", () => {
     ).toEqual([]);
   });
 
+  it("takes nothing back for a waiting job whose deadline has passed: no round would lease it", () => {
+    const out = preemptions({
+      waiting: [{ ...job("i", "c", "interactive"), deadlineAt: 4_000 }],
+      providers,
+      runningBatch: [
+        { jobId: "b1", providerId: "p", consumerId: "bulk", leasedAt: 10 },
+        { jobId: "b2", providerId: "p", consumerId: "bulk", leasedAt: 20 },
+      ],
+      now: 5_000,
+      afterMs: 1_000,
+    });
+    expect(out).toEqual([]);
+  });
+
   it("preempts at most one batch job per waiting interactive job and never the same job twice", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 10 }), (waitingN, runningN) => {

@@ -2,7 +2,7 @@
 // runs at the provider's batch price and fills whatever capacity interactive work leaves idle.
 import type { Capabilities } from "@tessera/protocol";
 import type { JobClass, JobRecord } from "../job/types.js";
-import { mismatch } from "./match.js";
+import { mismatch, pastDeadline } from "./match.js";
 import type { ProviderView } from "./types.js";
 
 /** The price a job of this class pays on a provider: batch work never pays more than interactive. */
@@ -36,6 +36,7 @@ export interface PreemptInput {
   waiting: (Pick<JobRecord, "id" | "consumerId" | "spec" | "constraints" | "createdAt"> & {
     jobClass?: JobClass;
     escrow?: bigint;
+    deadlineAt?: number | null;
   })[];
   /** each with `running` counting every lease it holds now, this round's included */
   providers: ProviderView[];
@@ -72,7 +73,8 @@ export function preemptions(input: PreemptInput): Preemption[] {
   const cap = input.maxRunningPerConsumer ?? Number.POSITIVE_INFINITY;
   const out: Preemption[] = [];
   for (const job of input.waiting) {
-    if (job.jobClass === "batch" || input.now - job.createdAt < input.afterMs) continue;
+    // a job past its deadline will not be leased: nothing is taken back for it
+    if (job.jobClass === "batch" || input.now - job.createdAt < input.afterMs || pastDeadline(job, input.now)) continue;
     const atCap = (perConsumer.get(job.consumerId) ?? 0) >= cap;
     const takeable = (r: RunningBatchJob) => !atCap || r.consumerId === job.consumerId;
     let best: RunningBatchJob | undefined;

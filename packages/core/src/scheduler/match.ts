@@ -109,3 +109,12 @@ export function escrowShortfall(
   }
   return need;
 }
+
+/**
+ * Whether a queued job's deadline has passed at `now`: such a job is leased to no one, however
+ * free the providers, and fails as one no provider could take before its deadline (a deadline of
+ * 1 ms used to pass by the first round and the job was still leased, and run and billed).
+ */
+export function pastDeadline(job: { deadlineAt?: number | null }, now: number | undefined): boolean {
+  return now !== undefined && job.deadlineAt !== undefined && job.deadlineAt !== null && job.deadlineAt <= now;
+}

@@ -120,6 +120,16 @@ describe("schedule", () => {
     expect(a.map((x) => x.jobId)).toEqual(["first", "second"]);
   });
 
+  it("leases no job whose deadline has passed, however free the providers", () => {
+    const queued = [
+      job("late", "c1", { deadlineAt: 1_000 }),
+      job("due-now", "c1", { deadlineAt: 2_000 }),
+      job("on-time", "c1", { deadlineAt: 2_001 }),
+    ];
+    const a = schedule({ queued, providers: [provider("p1", {}, { maxConcurrency: 3 })], now: 2_000 });
+    expect(a.map((x) => x.jobId)).toEqual(["on-time"]);
+  });
+
   it("assigns nothing when no provider has free capacity", () => {
     const providers = [provider("p1", { running: 1 }), provider("p2", { online: false })];
     expect(schedule({ queued: [job("j")], providers })).toEqual([]);

@@ -3,7 +3,7 @@
 // over-committing a provider, and preferring providers a job has not already failed on.
 import type { JobClass, JobRecord } from "../job/types.js";
 import { classOrder, priceFor } from "./classes.js";
-import { leaseLimit, mismatch } from "./match.js";
+import { leaseLimit, mismatch, pastDeadline } from "./match.js";
 import { DEFAULT_WEIGHTS, type ScoreWeights, scoreProvider } from "./score.js";
 import type { ProviderView } from "./types.js";
 
@@ -17,6 +17,8 @@ export interface ScheduleInput {
   /** queued jobs, oldest first */
   queued: (Pick<JobRecord, "id" | "consumerId" | "spec" | "constraints" | "triedProviders"> & {
     jobClass?: JobClass;
+    /** when the job must have started by; a job past it is leased to no one (it fails as expired) */
+    deadlineAt?: number | null;
   })[];
   providers: ProviderView[];
   /** consumer id -> last time one of its jobs was assigned; absent means never */
@@ -25,6 +27,8 @@ export interface ScheduleInput {
   /** consumer id -> its jobs running now; with maxRunningPerConsumer, a consumer at the cap gets no lease */
   consumerRunning?: Map<string, number>;
   maxRunningPerConsumer?: number;
+  /** the time of the round, against which deadlines are read; without it no deadline is checked */
+  now?: number;
 }
 
 function fairOrder<J extends { consumerId: string }>(queued: J[], lastServed: Map<string, number>): J[] {
@@ -65,7 +69,7 @@ export function schedule(input: ScheduleInput): Assignment[] {
   // interactive work first; within a class, consumers take turns
   for (const job of classOrder(fairOrder(input.queued, input.lastServed ?? new Map()))) {
     if (free <= 0) break;
-    if ((perConsumer.get(job.consumerId) ?? 0) >= cap) continue;
+    if ((perConsumer.get(job.consumerId) ?? 0) >= cap || pastDeadline(job, input.now)) continue;
     const candidates = input.providers.filter(
       (p) => mismatch(job, p, running.get(p.id) ?? 0, interactiveWaiting) === null,
     );

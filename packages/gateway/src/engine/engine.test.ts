@@ -146,6 +146,25 @@ const signedResult = (n: TestNode, jobId: string, standardUnits: number, data = 
   };
 };
 
+describe("Engine and a job's deadline", () => {
+  it("leases no job whose deadline passed before its first round, and fails it refunded", async () => {
+    let t = 1_000_000;
+    await restartOn(() => t);
+    const node = testNode("idle", false, WASM_NODE);
+    engine.connect(node.session);
+    const job = await engine.submit(request({ constraints: {}, deadlineMs: 1 }));
+    // the submit's commit took longer than the deadline: the round after it finds it passed
+    t += 2;
+    for (let i = 0; i < 10_000 && (await store.getJob(job.id))?.status === "queued"; i++) await turns(1);
+    expect(leasesOf(node)).not.toContain(job.id);
+    expect(await store.getJob(job.id)).toMatchObject({
+      status: "failed",
+      error: "no provider with capacity could take the job before its deadline",
+    });
+    expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
+  });
+});
+
 describe("Engine results from a provider", () => {
   const node = testNode("here", false, WASM_NODE);
   const result = (jobId: string, standardUnits: number, data = output.data) =>

@@ -528,14 +528,16 @@ export class Engine {
     if (views.length === 0) return;
     const perConsumer = new Map<string, number>();
     for (const j of this.running.values()) perConsumer.set(j.consumerId, (perConsumer.get(j.consumerId) ?? 0) + 1);
+    const now = this.now();
+    // a job past its deadline is leased to no one: the sweep fails it, refunded
     const assignments = schedule({
       queued: [...this.queued.values()],
       providers: views,
       lastServed: this.lastServed,
       consumerRunning: perConsumer,
       ...(this.config.maxRunningPerConsumer > 0 ? { maxRunningPerConsumer: this.config.maxRunningPerConsumer } : {}),
+      now,
     });
-    const now = this.now();
     for (const a of assignments) {
       const job = this.queued.get(a.jobId);
       const session = this.sessions.get(a.providerId);
