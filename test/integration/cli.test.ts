@@ -61,7 +61,15 @@ describe("tessera client commands", () => {
     );
     const late = await run(["cancel", done.id]);
     expect(late.code, late.out).toBe(1);
-    expect(late.out).toContain(`job ${done.id} had already completed; nothing was cancelled`);
+    expect(late.out).toContain(`error: job_finished: job ${done.id} had already completed; nothing was cancelled`);
+    // --json says the same as an error, not as the job (which printed as if it had been cancelled)
+    const lateJson = await run(["cancel", done.id, "--json"]);
+    expect(lateJson.code, lateJson.out).toBe(1);
+    expect(errorJson(lateJson.out).error).toEqual({
+      code: "job_finished",
+      message: `job ${done.id} had already completed; nothing was cancelled`,
+    });
+    expect(lateJson.out).not.toContain('"status"');
   });
 
   it("Ctrl-C on submit --wait stops waiting, not the job, and says how to reach it", async () => {

@@ -154,15 +154,17 @@ export function registerClientCommands(program: Command): void {
       ),
   ).action(async (id: string, o) => {
     const job = await clientFrom(o).cancelJob(id);
-    print(o.json, job, () => jobLine(job));
-    // the API answers a finished job as it is (cancelling twice is no error); only a job that
-    // ended otherwise was not cancelled
-    if (job.status !== "cancelled") {
-      process.stderr.write(
-        `job ${id} had already ${job.status === "completed" ? "completed" : "failed"}; nothing was cancelled\n`,
+    // the API answers a finished job as it is (cancelling twice is no error); a job that ended
+    // otherwise was not cancelled, which is a failure in both modes (printing the job under --json
+    // read as if it had been)
+    if (job.status !== "cancelled")
+      throw Object.assign(
+        new Error(
+          `job ${id} had already ${job.status === "completed" ? "completed" : "failed"}; nothing was cancelled`,
+        ),
+        { code: "job_finished" },
       );
-      process.exitCode = 1;
-    }
+    print(o.json, job, () => jobLine(job));
   });
 
   withClientFlags(program.command("account").description("show balance, escrow and spend")).action(async (o) => {
