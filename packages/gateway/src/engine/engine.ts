@@ -62,6 +62,11 @@ export interface SubmitRequest {
   spec: JobSpec;
   constraints: Constraints;
   idempotencyKey?: string;
+  /**
+   * what the client sent the key as, named by a 409 for a key reused with another body: a native
+   * body's `idempotencyKey` (the default) or the `Idempotency-Key` header
+   */
+  idempotencyParam?: "idempotencyKey" | "Idempotency-Key";
   requestHash: string;
   jobClass: JobRecord["jobClass"];
   deadlineMs: number;
@@ -292,7 +297,7 @@ export class Engine {
         409,
         `Idempotency key '${req.idempotencyKey}' was already used with a different request body.`,
         "conflict_error",
-        "idempotencyKey",
+        req.idempotencyParam ?? "idempotencyKey",
       );
     }
     return this.activeJob(existing.id) ?? existing;

@@ -42,6 +42,8 @@ export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
       spec,
       constraints: constraints ?? {},
       idempotencyKey,
+      // a conflict names what the client sent: the body's field, or else the header
+      idempotencyParam: bodyKey === undefined ? "Idempotency-Key" : "idempotencyKey",
       requestHash: canonicalHash({ spec, constraints: constraints ?? {} }),
       jobClass: "batch",
       deadlineMs: constraints?.deadlineMs ?? ctx.config.defaultDeadlineMs,

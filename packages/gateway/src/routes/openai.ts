@@ -342,6 +342,7 @@ export function openaiRoutes(app: FastifyInstance, ctx: RouteContext): void {
         spec,
         constraints: {},
         idempotencyKey: header,
+        idempotencyParam: "Idempotency-Key",
         requestHash: canonicalHash({ kind, body }),
         jobClass: "interactive",
         deadlineMs: ctx.config.syncDeadlineMs,
