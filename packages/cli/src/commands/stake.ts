@@ -3,7 +3,7 @@
 // stake and the Slashing contract takes from it. `--faucet` first has the devnet's publicly known
 // deployer mint the tokens and send gas money (a devnet only).
 import type { Command } from "commander";
-import { revertReason } from "../lib/chain-errors.js";
+import { chainFailure } from "../lib/chain-errors.js";
 
 export function registerStakeCommand(chain: Command): void {
   chain
@@ -53,7 +53,7 @@ export function registerStakeCommand(chain: Command): void {
       }
       const r = await bondStake(c, dep, amount, { region: o.region, pricePerUnit: BigInt(o.price) }).catch(
         async (e: unknown) => {
-          throw new Error(await revertReason(e));
+          throw await chainFailure(e);
         },
       );
       if (o.json)

@@ -4,7 +4,7 @@
 
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { revertReason } from "../lib/chain-errors.js";
+import { chainFailure } from "../lib/chain-errors.js";
 import { reportFailure } from "../lib/failure.js";
 
 type Hex = `0x${string}`;
@@ -52,7 +52,7 @@ export function registerUnbondCommands(chain: Command): void {
           `unbonding: ${r.address} has ${r.stake.unbonding} unbonding (withdraw after ${readyAt}), ${r.stake.bonded} bonded\n`,
         );
     } catch (e) {
-      reportFailure(await revertReason(e), Boolean(o.json));
+      reportFailure(await chainFailure(e), Boolean(o.json));
     }
   });
   withChainFlags(
@@ -70,7 +70,7 @@ export function registerUnbondCommands(chain: Command): void {
         );
       else process.stdout.write(`withdrew ${r.amount} to ${r.address} (${r.stake.bonded} still bonded)\n`);
     } catch (e) {
-      reportFailure(await revertReason(e), Boolean(o.json));
+      reportFailure(await chainFailure(e), Boolean(o.json));
     }
   });
 }

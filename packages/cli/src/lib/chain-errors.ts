@@ -24,3 +24,10 @@ export async function revertReason(e: unknown): Promise<string> {
       return `${r.name}(${r.args.map(String).join(", ")})`;
   }
 }
+
+/** A contract's refusal as an error with code `reverted` and its reason in words; any other failure as it is. */
+export async function chainFailure(e: unknown): Promise<unknown> {
+  const { decodeRevert } = await import("@tessera/chain");
+  if (!decodeRevert(e)) return e;
+  return Object.assign(new Error(await revertReason(e)), { code: "reverted" });
+}
