@@ -1,7 +1,6 @@
 // OpenAI's Files and Batches API (what the official `openai` client calls): upload a JSONL
 // file, start a batch over it, watch its request counts, cancel it, download its output.
-import { createReadStream } from "node:fs";
-import { rm } from "node:fs/promises";
+import { open, rm } from "node:fs/promises";
 import { NotFound, TesseraError } from "@tessera/protocol";
 import type { BatchFilePurpose } from "@tessera/store";
 import type { FastifyInstance } from "fastify";
@@ -108,7 +107,24 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
 
   app.get("/v1/files/:id/content", async (req, reply) => {
     const f = await ownFile(req.headers.authorization, (req.params as { id: string }).id);
-    return reply.type("application/jsonl").header("content-length", f.bytes).send(createReadStream(f.path));
+    // opened before answering: bytes gone from the disk under a record (removed by hand, a lost
+    // volume) are a 404 saying so, where the stream's error was a 500 after the status was chosen
+    const handle = await open(f.path, "r").catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw e;
+      throw new TesseraError(
+        "file_content_missing",
+        404,
+        `File '${f.id}' exists, but its content is no longer on the gateway's disk and cannot be downloaded.`,
+        "not_found_error",
+        "file_id",
+      );
+    });
+    const { size } = await handle.stat().catch(async (e: unknown) => {
+      await handle.close();
+      throw e;
+    });
+    // the length is what is there to send: a record's count that disagreed would cut the answer short
+    return reply.type("application/jsonl").header("content-length", size).send(handle.createReadStream());
   });
 
   // The record goes first: a crash between the two steps leaves unreferenced bytes on disk,

@@ -1,0 +1,47 @@
+// Batch files as they lie on the gateway's disk, against a gateway started in this process: a file
+// whose record is there but whose bytes are gone answers a 404 in OpenAI's shape (it was a 500).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { GatewayHandle } from "@tessera/gateway";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gatewayInProcess } from "../helpers/in-process.js";
+
+describe("batch files on disk", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tessera-file-disk-"));
+  const filesDir = join(dir, "files");
+  let gw: GatewayHandle;
+  let apiKey: string;
+  let openai: OpenAI;
+
+  beforeAll(async () => {
+    ({ gw, apiKey } = await gatewayInProcess({ filesDir, rateLimitPerSecond: 0 }, { name: "disk" }));
+    openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const upload = (text: string) => openai.files.create({ file: new File([text], "in.jsonl"), purpose: "batch" });
+
+  it("answers a 404 saying the content is gone when a file's bytes are missing from the disk", async () => {
+    const file = await upload('{"custom_id":"a"}\n');
+    rmSync(join(filesDir, `${file.id}.jsonl`));
+    const r = await fetch(`${gw.url}/v1/files/${file.id}/content`, { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(r.status).toBe(404);
+    expect(await r.json()).toEqual({
+      error: {
+        message: `File '${file.id}' exists, but its content is no longer on the gateway's disk and cannot be downloaded.`,
+        type: "not_found_error",
+        param: "file_id",
+        code: "file_content_missing",
+      },
+    });
+    // the record itself still reads, and the gateway goes on serving content that is there
+    expect(await openai.files.retrieve(file.id)).toMatchObject({ id: file.id });
+    const other = await upload('{"custom_id":"b"}\n');
+    expect(await (await openai.files.content(other.id)).text()).toBe('{"custom_id":"b"}\n');
+  });
+});
