@@ -18,6 +18,7 @@ import { type BlobStore, createBlobCache } from "./blob-cache.js";
 import { handleCapacityChallenge } from "./capacity.js";
 import { type ProviderConfig, ProviderConfigError, type ProviderConfigInput, parseProviderConfig } from "./config.js";
 import { type FatalReason, GatewayConnection } from "./connection.js";
+import { checkDataDir } from "./data-dir.js";
 import type { ChainDomain, EvidenceContext, EvidenceSigner } from "./evidence.js";
 import { JobRunner, type JobStats } from "./jobs.js";
 import { createLogger } from "./logger.js";
@@ -87,6 +88,7 @@ export interface ProviderHandle {
 export async function startProvider(input: ProviderConfigInput, deps: ProviderDeps = {}): Promise<ProviderHandle> {
   const config = parseProviderConfig(input);
   const urls = gatewayUrls(config.gateway);
+  checkDataDir(config.dataDir);
   const keyWarnings: string[] = [];
   const identity = deps.identity ?? loadIdentity(config.keyFile, keyWarnings);
   const log = (deps.logger ?? createLogger(config.logLevel)).child({ nodeId: identity.id });
