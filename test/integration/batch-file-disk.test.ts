@@ -1,6 +1,7 @@
 // Batch files as they lie on the gateway's disk, against a gateway started in this process: a file
-// whose record is there but whose bytes are gone answers a 404 in OpenAI's shape (it was a 500).
-import { mkdtempSync, rmSync } from "node:fs";
+// whose record is there but whose bytes are gone answers a 404 in OpenAI's shape (it was a 500); a
+// batch's output or error file with no line is neither published nor left on the disk.
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GatewayHandle } from "@tessera/gateway";
@@ -43,5 +44,23 @@ describe("batch files on disk", () => {
     expect(await openai.files.retrieve(file.id)).toMatchObject({ id: file.id });
     const other = await upload('{"custom_id":"b"}\n');
     expect(await (await openai.files.content(other.id)).text()).toBe('{"custom_id":"b"}\n');
+  });
+
+  it("leaves no empty output file on the disk when no line of a batch completed", async () => {
+    const input = await upload("not json\nnor this\n");
+    let batch = await openai.batches.create({
+      input_file_id: input.id,
+      // Tessera's native endpoint, which the openai client's types do not know
+      endpoint: "/v1/jobs" as "/v1/chat/completions",
+      completion_window: "24h",
+    });
+    while (batch.status !== "completed") {
+      await new Promise((r) => setTimeout(r, 20));
+      batch = await openai.batches.retrieve(batch.id);
+    }
+    expect(batch).toMatchObject({ output_file_id: null, request_counts: { total: 2, completed: 0, failed: 2 } });
+    expect(batch.error_file_id).not.toBeNull();
+    const onDisk = readdirSync(filesDir).filter((f) => f.startsWith(batch.id));
+    expect(onDisk).toEqual([`${batch.id}.errors.jsonl`]);
   });
 });

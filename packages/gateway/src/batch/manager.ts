@@ -3,7 +3,7 @@
 // batches up again after a restart.
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { InvalidRequest, InvalidState, NotFound } from "@tessera/protocol";
@@ -145,11 +145,16 @@ export class BatchManager {
           createdAt: Date.now(),
         });
         // a file with no line is not one: the batch names neither (output_file_id, error_file_id
-        // null), and OpenAI lists no such file
+        // null), and OpenAI lists no such file; its empty file (the runner opens both for
+        // appending) is removed rather than left on the disk with no record to reach or delete it
         for (const f of [
           file(b.outputFileId, outputPath, counts.output, "output"),
           file(b.errorFileId, errorPath, counts.errors, "errors"),
-        ].filter((f) => f.lines > 0)) {
+        ]) {
+          if (f.lines === 0) {
+            await rm(f.path, { force: true });
+            continue;
+          }
           f.bytes = await stat(f.path)
             .then((s) => s.size)
             .catch(() => 0);

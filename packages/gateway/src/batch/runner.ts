@@ -23,7 +23,7 @@ export interface RunnerDeps {
   errorPath: string;
   /** persists the record; called in order, the last call wins */
   save(b: BatchRecord): Promise<void>;
-  /** registers the finished output and error files; returns their ids (null when empty) */
+  /** registers the finished output and error files that hold a line, and removes from the disk those that hold none */
   publish(b: BatchRecord, files: { output: number; errors: number }): Promise<void>;
 }
 
