@@ -1,6 +1,8 @@
 // The LLM runtime: loads GGUF models through node-llama-cpp and executes LlmJobSpecs on them,
 // up to `concurrency` at once, deterministically (see generate.ts and loaded-model.ts).
 
+import { realpath } from "node:fs/promises";
+import { resolve } from "node:path";
 import {
   type LlmJobSpec,
   type LlmOutput,
@@ -84,7 +86,7 @@ export async function createLlmRuntime(options: LlmRuntimeOptions): Promise<LlmR
   });
   const byId = new Map<string, LoadedModel>();
   try {
-    for (const path of options.modelPaths) {
+    for (const path of await distinctFiles(options.modelPaths)) {
       const loaded = await LoadedModel.load(llama, path, {
         contextSize: options.contextSize,
         batchSize: options.batchSize,
@@ -101,6 +103,24 @@ export async function createLlmRuntime(options: LlmRuntimeOptions): Promise<LlmR
     throw err;
   }
   return new NodeLlamaRuntime(llama, byId, new Semaphore(concurrency));
+}
+
+/**
+ * The paths less those naming a file already named (again, as ./a.gguf, through a link), so each
+ * file is loaded once. The same bytes in two files are still told apart only by their hash, after
+ * loading (the second copy is then disposed): hashing before loading would delay every start.
+ */
+async function distinctFiles(paths: string[]): Promise<string[]> {
+  const seen = new Set<string>();
+  const distinct: string[] = [];
+  for (const path of paths) {
+    // a path that does not resolve is kept: loading it says what is wrong with it
+    const file = await realpath(path).catch(() => resolve(path));
+    if (seen.has(file)) continue;
+    seen.add(file);
+    distinct.push(path);
+  }
+  return distinct;
 }
 
 class NodeLlamaRuntime implements LlmRuntime {
