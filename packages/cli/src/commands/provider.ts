@@ -77,6 +77,18 @@ export function registerProviderCommand(program: Command): void {
 }
 
 async function runProvider(flags: ProviderFlags): Promise<number> {
+  // a signal during start-up (loading models can take minutes) stops the node once start-up is
+  // over, so no half-written file is left behind (the tiny model); a second one exits at once
+  let startSignal: NodeJS.Signals | undefined;
+  const onStartSignal = (signal: NodeJS.Signals) => {
+    if (startSignal) process.exit(signal === "SIGINT" ? 130 : 143);
+    startSignal = signal;
+    process.stderr.write(
+      `tessera provider: ${signal} during start-up; stopping once it is over (send again to exit now)\n`,
+    );
+  };
+  process.on("SIGINT", onStartSignal);
+  process.on("SIGTERM", onStartSignal);
   let handle: ProviderHandle;
   try {
     // loaded here: every `tessera` command imports this file to register it, and the runtimes are heavy
@@ -91,6 +103,15 @@ async function runProvider(flags: ProviderFlags): Promise<number> {
   } catch (err) {
     process.stderr.write(`tessera provider: ${(err as Error).message}\n`);
     return 1;
+  } finally {
+    process.off("SIGINT", onStartSignal);
+    process.off("SIGTERM", onStartSignal);
+  }
+  if (startSignal) {
+    await handle.stop();
+    process.stderr.write("tessera provider: stopped during start-up\n");
+    setImmediate(() => process.exit(EXIT_CODES.stopped));
+    return EXIT_CODES.stopped;
   }
   printStartLine(handle, flags);
 
