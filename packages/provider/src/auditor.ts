@@ -14,6 +14,7 @@ import type { Runtime } from "@tessera/runtimes";
 import type { Logger } from "pino";
 import type { EvidenceContext } from "./evidence.js";
 import type { ProviderRuntimes } from "./runtimes.js";
+import type { WasmMemoryBudget } from "./wasm-memory.js";
 
 export interface AuditorOptions {
   identity: Identity;
@@ -22,6 +23,12 @@ export interface AuditorOptions {
   send(msg: ProviderMessage): boolean;
   /** on-chain settlement: sign each verdict as an EIP-712 Verdict too (evidence.ts) */
   evidence?: EvidenceContext;
+  /**
+   * the provider-wide WASM memory budget: a WASM audit re-executes the job, so it reserves the
+   * job's memory limit like a leased job, waiting its turn; one over the whole budget cannot run
+   * (inconclusive, as any audit that cannot run)
+   */
+  wasmMemory?: WasmMemoryBudget;
 }
 
 export class Auditor {
@@ -99,10 +106,19 @@ export class Auditor {
       };
     const runtime = this.options.runtimes[msg.spec.runtime] as Runtime | undefined;
     if (!runtime?.verify) throw new Error(`this node cannot verify ${msg.spec.runtime} results`);
-    return runtime.verify(
-      msg.spec,
-      { output: msg.output, units: msg.units },
-      { jobId: msg.jobId, providerId: msg.providerId, signal: this.controller.signal },
-    );
+    const budget = this.options.wasmMemory;
+    const returnMemory =
+      msg.spec.runtime === "wasm" && budget
+        ? await budget.reserve(msg.spec.limits.maxMemoryMb, this.controller.signal)
+        : undefined;
+    try {
+      return await runtime.verify(
+        msg.spec,
+        { output: msg.output, units: msg.units },
+        { jobId: msg.jobId, providerId: msg.providerId, signal: this.controller.signal },
+      );
+    } finally {
+      returnMemory?.();
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { totalmem } from "node:os";
 import { describe, expect, it } from "vitest";
 import { ProviderConfigError, parseProviderConfig } from "./config.js";
 
@@ -26,9 +27,24 @@ describe("parseProviderConfig", () => {
     [{ runtimes: ["onnx"] }, "--runtimes"],
     [{ keyFile: "" }, "--key"],
     [{ dataDir: "" }, "--data-dir"],
+    [{ wasmMemoryBudgetMb: 0 }, "--wasm-memory-budget"],
+    [{ wasmMemoryBudgetMb: 1.5 }, "--wasm-memory-budget"],
+    [{ wasmMemoryBudgetMb: Number.NaN }, "--wasm-memory-budget"],
   ])("names the flag of a bad setting (%o)", (patch, flag) => {
     const run = () => parseProviderConfig({ ...base, ...(patch as object) });
     expect(run).toThrow(ProviderConfigError);
     expect(run).toThrow(`invalid ${flag}:`);
+  });
+
+  it("defaults the WASM memory budget to half of this machine's memory", () => {
+    expect(parseProviderConfig(base).wasmMemoryBudgetMb).toBe(Math.floor(totalmem() / 2 / 2 ** 20));
+    expect(parseProviderConfig({ ...base, wasmMemoryBudgetMb: 512 }).wasmMemoryBudgetMb).toBe(512);
+  });
+
+  it("refuses a WASM memory budget larger than this machine's memory, saying both", () => {
+    const machineMb = Math.floor(totalmem() / 2 ** 20);
+    expect(() => parseProviderConfig({ ...base, wasmMemoryBudgetMb: machineMb + 1 })).toThrow(
+      `invalid --wasm-memory-budget: ${machineMb + 1} MiB is more than this machine's ${machineMb} MiB of memory`,
+    );
   });
 });

@@ -1,9 +1,11 @@
 // The provider daemon's settings: one typed object validated at start-up, so that a bad flag
 // fails fast with a message naming it instead of misbehaving once jobs arrive.
+import { totalmem } from "node:os";
 import { RegionSchema, RUNTIMES } from "@tessera/protocol";
 import { z } from "zod";
 import { DEFAULT_BACKOFF } from "./backoff.js";
 import { gatewayUrls } from "./urls.js";
+import { defaultWasmMemoryBudgetMb } from "./wasm-budget.js";
 
 const GatewayUrlSchema = z.string().refine(
   (value) => {
@@ -66,6 +68,15 @@ export const ProviderConfigSchema = z
       .int()
       .positive()
       .default(1024 * 1024 * 1024),
+    /**
+     * MiB the memory limits of the WASM jobs running at once may add up to (each job may grow to
+     * its limit, up to 4 GiB); jobs beyond it wait for memory to free. Default: half this machine's memory
+     */
+    wasmMemoryBudgetMb: z
+      .number({ error: "must be a whole number of MiB" })
+      .int({ message: "must be a whole number of MiB" })
+      .min(1, { message: "must be at least 1 MiB" })
+      .default(() => defaultWasmMemoryBudgetMb(totalmem())),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** also act as a verifier: re-check other providers' results for a fee */
     verify: z.boolean().default(false),
@@ -103,6 +114,7 @@ export const CONFIG_FLAGS: Record<keyof ProviderConfig, string> = {
   reconnectMaxMs: "reconnectMaxMs",
   maxBlobBytes: "maxBlobBytes",
   maxBlobCacheBytes: "maxBlobCacheBytes",
+  wasmMemoryBudgetMb: "--wasm-memory-budget",
   logLevel: "--log-level",
   verify: "--verify",
   operator: "--operator",
@@ -135,6 +147,13 @@ export function parseProviderConfig(input: ProviderConfigInput): ProviderConfig 
   const config = r.data;
   if (config.reconnectMaxMs < config.reconnectInitialMs) {
     throw new ProviderConfigError("reconnectMaxMs", "must not be below reconnectInitialMs");
+  }
+  const machineMb = Math.floor(totalmem() / (1024 * 1024));
+  if (config.wasmMemoryBudgetMb > machineMb) {
+    throw new ProviderConfigError(
+      CONFIG_FLAGS.wasmMemoryBudgetMb,
+      `${config.wasmMemoryBudgetMb} MiB is more than this machine's ${machineMb} MiB of memory`,
+    );
   }
   return config;
 }

@@ -32,3 +32,5 @@ export {
   resolveModelPaths,
 } from "./runtimes.js";
 export { blobUrl, type GatewayUrls, gatewayUrls } from "./urls.js";
+export { defaultWasmMemoryBudgetMb } from "./wasm-budget.js";
+export { WasmMemoryBudget, type WasmMemoryStats } from "./wasm-memory.js";

@@ -18,6 +18,7 @@ import { JobFault, type Runtime } from "@tessera/runtimes";
 import type { Logger } from "pino";
 import type { EvidenceContext } from "./evidence.js";
 import type { ProviderRuntimes } from "./runtimes.js";
+import type { WasmMemoryBudget } from "./wasm-memory.js";
 import {
   type AckMessage,
   type CancelMessage,
@@ -47,6 +48,8 @@ export interface JobRunnerOptions {
   evidence?: EvidenceContext;
   /** largest result frame the gateway takes; default GATEWAY_MAX_FRAME_BYTES */
   maxFrameBytes?: number;
+  /** the provider-wide WASM memory budget each WASM job reserves its memory limit from; none when absent */
+  wasmMemory?: WasmMemoryBudget;
 }
 
 export interface JobStats {
@@ -65,6 +68,8 @@ export interface JobStats {
   released: number;
   /** results awaiting an ack, and failures and releases awaiting a connection */
   outbox: number;
+  /** leased WASM jobs waiting for the WASM memory budget to free (counted in running too) */
+  waitingForMemory: number;
 }
 
 interface RunningJob {
@@ -78,6 +83,8 @@ interface RunningJob {
   stream: boolean;
   /** the lease's cost basis for the EIP-712 Result (on-chain settlement) */
   evidence: LeaseEvidence | undefined;
+  /** leased, waiting for the WASM memory budget before it runs */
+  waitingForMemory: boolean;
 }
 
 type ReleaseMessage = Extract<ProviderMessage, { type: "release" }>;
@@ -118,7 +125,9 @@ export class JobRunner {
   }
 
   stats(): JobStats {
-    return { ...this.counts, running: this.running.size, outbox: this.outbox.size };
+    let waitingForMemory = 0;
+    for (const job of this.running.values()) if (job.waitingForMemory) waitingForMemory++;
+    return { ...this.counts, running: this.running.size, outbox: this.outbox.size, waitingForMemory };
   }
 
   handleLease(msg: LeaseMessage): void {
@@ -154,6 +163,7 @@ export class JobRunner {
       interruptible: msg.interruptible === true,
       stream: msg.stream !== false,
       evidence: msg.evidence,
+      waitingForMemory: false,
     };
     this.running.set(key, job);
     this.counts.peakRunning = Math.max(this.counts.peakRunning, this.running.size);
@@ -301,6 +311,9 @@ export class JobRunner {
     if (spec.runtime === "llm" && !this.options.modelIds.has(spec.model)) {
       return `model ${spec.model} not served by this provider`;
     }
+    // more than the whole budget would wait forever: refused now, retryable, since a provider
+    // with a larger budget can run it
+    if (spec.runtime === "wasm") return this.options.wasmMemory?.refusal(spec.limits.maxMemoryMb);
     return undefined;
   }
 
@@ -309,7 +322,11 @@ export class JobRunner {
     const signal = controller.signal;
     const started = performance.now();
     let seq = 0;
+    let returnMemory: (() => void) | undefined;
     try {
+      if (spec.runtime === "wasm" && this.options.wasmMemory) {
+        returnMemory = await this.reserveMemory(job, this.options.wasmMemory, spec.limits.maxMemoryMb);
+      }
       const { output, units } = await runtime.execute(spec, {
         jobId,
         attempt,
@@ -365,8 +382,35 @@ export class JobRunner {
       log.warn({ reason, retryable: !fault }, "job failed");
       this.deliver({ type: "failure", jobId, attempt, retryable: !fault, reason });
     } finally {
+      returnMemory?.();
       this.running.delete(jobKey(jobId, attempt));
       this.notifyIfIdle();
+    }
+  }
+
+  /**
+   * Reserves the job's memory limit from the provider's WASM memory budget, waiting here, in
+   * lease order, while the jobs already running hold too much of it.
+   *
+   * Why wait rather than give the lease back: the gateway does not know this node's memory, only
+   * its free slots, so a job released for memory would be requeued and often leased straight
+   * back here (or another one like it), round and round. An interactive job given back also
+   * uses up one of its attempts and counts against this node; only a first batch release is
+   * free. Waiting costs the consumer no attempt and ends as soon as a running job does, which
+   * its own time limit bounds. The job stays in `running`, so heartbeats keep naming it and the
+   * lease is kept; a cancel, a pause (batch) or a stop while it waits ends the wait. The
+   * gateway's lease time cap (core's leaseTimeCapMs) still counts while it waits.
+   */
+  private async reserveMemory(job: RunningJob, budget: WasmMemoryBudget, mb: number): Promise<() => void> {
+    if (budget.mustWait(mb)) {
+      job.waitingForMemory = true;
+      const { inUseMb, budgetMb, waiting } = budget.stats();
+      job.log.info({ memoryMb: mb, inUseMb, budgetMb, ahead: waiting }, "waiting for WASM memory budget");
+    }
+    try {
+      return await budget.reserve(mb, job.controller.signal);
+    } finally {
+      job.waitingForMemory = false;
     }
   }
 

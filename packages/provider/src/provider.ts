@@ -24,6 +24,7 @@ import { JobRunner, type JobStats } from "./jobs.js";
 import { createLogger } from "./logger.js";
 import { closeRuntimes, createDefaultRuntimes, type ProviderRuntimes, type RuntimesOption } from "./runtimes.js";
 import { gatewayUrls } from "./urls.js";
+import { WasmMemoryBudget, type WasmMemoryStats } from "./wasm-memory.js";
 import type { HeartbeatMessage } from "./wire.js";
 
 export const PROVIDER_SOFTWARE = "tessera-provider/0.1.0";
@@ -67,6 +68,8 @@ export interface ProviderStats extends JobStats {
   paused: boolean;
   /** authenticated sessions since start (1 + reconnects) */
   sessions: number;
+  /** the WASM memory budget (--wasm-memory-budget) shared by jobs and audits */
+  wasmMemory: WasmMemoryStats;
 }
 
 export interface ProviderHandle {
@@ -144,6 +147,9 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     ? { signer: deps.evidenceSigner, domain: () => chainDomain }
     : undefined;
 
+  // one budget for leased jobs and audits: both run WASM on this machine's memory
+  const wasmMemory = new WasmMemoryBudget(config.wasmMemoryBudgetMb);
+
   const runner: JobRunner = new JobRunner({
     identity,
     runtimes,
@@ -153,6 +159,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     log,
     send: (msg): boolean => connection.send(msg),
     ...(evidence ? { evidence } : {}),
+    wasmMemory,
   });
 
   const auditor = new Auditor({
@@ -161,6 +168,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     log,
     send: (msg): boolean => connection.send(msg),
     ...(evidence ? { evidence } : {}),
+    wasmMemory,
   });
 
   const connection: GatewayConnection = new GatewayConnection({
@@ -204,7 +212,13 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
   }
 
   log.info(
-    { gateway: urls.connect, region: config.region, runtimes: offered, models: capabilities.models.map((m) => m.name) },
+    {
+      gateway: urls.connect,
+      region: config.region,
+      runtimes: offered,
+      models: capabilities.models.map((m) => m.name),
+      ...(offered.includes("wasm") ? { wasmMemoryBudgetMb: config.wasmMemoryBudgetMb } : {}),
+    },
     "provider starting",
   );
   connection.start();
@@ -243,6 +257,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
       draining,
       paused,
       sessions: connection.sessions,
+      wasmMemory: wasmMemory.stats(),
     }),
     closed,
   };

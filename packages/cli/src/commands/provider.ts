@@ -26,6 +26,7 @@ interface ProviderFlags {
   operator?: string;
   ethKey?: string;
   batchSize?: string;
+  wasmMemoryBudget?: string;
 }
 
 /** Exit codes: 0 drained or stopped, 1 bad settings or start-up failure, 2 protocol version
@@ -54,6 +55,10 @@ export function registerProviderCommand(program: Command): void {
       "--prefetch <n>",
       "batch leases held beyond --concurrency, queued until a slot frees, so no slot idles between jobs (interactive work is never leased into them)",
       "0",
+    )
+    .option(
+      "--wasm-memory-budget <MiB>",
+      "memory the limits of the WASM jobs running at once may add up to; a job that does not fit waits for one to end (default: half of this machine's memory)",
     )
     .option("--threads <n>", "CPU threads for the LLM runtime")
     .option("--context-size <n>", "LLM context size per sequence")
@@ -179,6 +184,7 @@ function configFromFlags(flags: ProviderFlags, ethAddress: string | undefined): 
     ...(flags.operator === undefined ? {} : { operator: flags.operator }),
     ...(ethAddress === undefined ? {} : { ethAddress }),
     ...(flags.batchSize === undefined ? {} : { batchSize: toNumber(flags.batchSize) }),
+    ...(flags.wasmMemoryBudget === undefined ? {} : { wasmMemoryBudgetMb: toNumber(flags.wasmMemoryBudget) }),
   };
 }
 
