@@ -41,23 +41,36 @@ export class Auditor {
     void this.audit(msg);
   }
 
+  /**
+   * An audit this node did not offer to take (started without --verify): answered at once with an
+   * inconclusive verdict saying why, so the gateway asks another verifier instead of waiting out
+   * its timeout (an inconclusive verdict earns no fee and counts against no one).
+   */
+  decline(msg: AuditMessage, reason: string): void {
+    this.options.log.warn({ jobId: msg.jobId, auditId: msg.auditId, reason }, "audit not taken: answered inconclusive");
+    void this.audit(msg, reason);
+  }
+
   stop(): void {
     this.controller.abort(new Error("provider stopped"));
   }
 
-  private async audit(msg: AuditMessage): Promise<void> {
+  private async audit(msg: AuditMessage, declined?: string): Promise<void> {
     const log = this.options.log.child({ jobId: msg.jobId, attempt: msg.attempt, auditId: msg.auditId });
     const started = performance.now();
     let report: VerdictReport;
     try {
-      report = await this.check(msg);
+      report =
+        declined === undefined
+          ? await this.check(msg)
+          : { pass: true, reasons: [declined], checks: [], metrics: { inconclusive: 1 } };
     } catch (err) {
       if (this.controller.signal.aborted) return;
       // Could not check (model not here, runtime error): no verdict against the provider.
       log.warn({ err: (err as Error).message }, "audit could not run");
       report = { pass: true, reasons: [], checks: [], metrics: { inconclusive: 1 } };
     }
-    this.audited++;
+    if (declined === undefined) this.audited++;
     const elapsedMs = Math.round(performance.now() - started);
     log.info({ pass: report.pass, reasons: report.reasons, metrics: report.metrics, elapsedMs }, "audit done");
     const claim = { auditId: msg.auditId, jobId: msg.jobId, outputHash: msg.outputHash, pass: report.pass };

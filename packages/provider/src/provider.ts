@@ -191,6 +191,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
       else if (msg.type === "cancel") runner.handleCancel(msg);
       else if (msg.type === "audit") {
         if (config.verify) auditor.handleAudit(msg);
+        else auditor.decline(msg, "this node does not verify (started without --verify)");
       } else if (msg.type === "capacity_challenge")
         handleCapacityChallenge(msg, (m) => connection.send(m), log, deps.capacityAnswer);
       else runner.handleAck(msg);
