@@ -10,10 +10,12 @@ import type { TesseraClient } from "@tessera/sdk";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork, until } from "../helpers/network.js";
+import { stakedVerifiers, verificationReads } from "../helpers/verification.js";
 import { ensureDashboardBuilt, launchBrowser, SCREENSHOTS } from "./browser.js";
 
 const CREDIT = 1_000_000_000n;
 const MIN_STAKE = CREDIT;
+const verifiers = stakedVerifiers(MIN_STAKE);
 const TINY = "96389be0649aa1e54654fb5a2be80e0de9001a4b0e1003598cf93a10efee6b5b";
 
 interface VerdictJson {
@@ -115,13 +117,13 @@ describe("audits, stake and slashes in the explorer and the dashboard", () => {
   beforeAll(async () => {
     ensureDashboardBuilt();
     mkdirSync(SCREENSHOTS, { recursive: true });
-    // every result is audited; only staked providers are scheduled, so the verifiers never run jobs;
-    // no canary jobs, so that the cheater is caught by the sampled audit (canaries.test.ts covers those)
+    // every result is audited; the verifiers hold half the stake a provider needs to be scheduled,
+    // so they judge audits and never run jobs; no canary jobs, so that the cheater is caught by the
+    // sampled audit (canaries.test.ts covers those)
     await net.startGateway([
       "--sample-ms",
       "500",
-      "--min-stake",
-      MIN_STAKE.toString(),
+      ...verifiers.flags,
       "--audit-new-rate",
       "1",
       "--audit-floor",
@@ -146,6 +148,7 @@ describe("audits, stake and slashes in the explorer and the dashboard", () => {
     await admin("/v1/admin/stake", { providerId: honest.id, amount: (3n * CREDIT).toString() });
     await admin("/v1/admin/unbond", { providerId: honest.id, amount: CREDIT.toString() });
     await admin("/v1/admin/stake", { providerId: cheaterId, amount: MIN_STAKE.toString() });
+    await verifiers.stake(verificationReads(net), 2);
     browser = await launchBrowser();
     page = await browser.context.newPage();
   }, 180_000);
@@ -222,7 +225,8 @@ describe("audits, stake and slashes in the explorer and the dashboard", () => {
     const list = await providers();
     const h = list.find((p) => p.id === honest.id);
     expect(h).toMatchObject({ stake: (2n * CREDIT).toString(), unbonding: CREDIT.toString(), excluded: false });
-    for (const id of verifierIds) expect(list.find((p) => p.id === id)).toMatchObject({ stake: "0", unbonding: "0" });
+    for (const id of verifierIds)
+      expect(list.find((p) => p.id === id)).toMatchObject({ stake: (MIN_STAKE / 2n).toString(), unbonding: "0" });
     // sorted by stake: the honest provider's 2 credits lead
     expect(list[0]?.id).toBe(honest.id);
 

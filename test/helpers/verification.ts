@@ -3,7 +3,7 @@
 // are still queued for it.
 import type { JobView, TesseraClient } from "@tessera/sdk";
 import { expect } from "vitest";
-import type { TestNetwork } from "./network.js";
+import { type TestNetwork, until } from "./network.js";
 
 export const TINY = "96389be0649aa1e54654fb5a2be80e0de9001a4b0e1003598cf93a10efee6b5b";
 
@@ -61,6 +61,26 @@ export function verificationReads(net: TestNetwork) {
         body: JSON.stringify({ providerId, amount: amount.toString() }),
       });
       expect(r.status).toBe(200);
+    },
+  };
+}
+
+/**
+ * Gateway flags and a staking step for tests whose verifiers must judge audits but never run jobs:
+ * verifiers are staked `--verifier-min-stake` (half of `--min-stake`), enough to be sent audits and
+ * too little to be scheduled.
+ */
+export function stakedVerifiers(minStake: bigint) {
+  const verifierStake = minStake / 2n;
+  return {
+    flags: ["--min-stake", minStake.toString(), "--verifier-min-stake", verifierStake.toString()],
+    /** waits until `count` verifiers are listed, then stakes each of those not staked yet */
+    stake: async (reads: ReturnType<typeof verificationReads>, count: number): Promise<void> => {
+      const listed = await until(`${count} verifiers listed`, async () => {
+        const v = (await reads.nodes()).filter((n) => n.verifier);
+        return v.length === count ? v : undefined;
+      });
+      for (const n of listed) if (BigInt(n.stake) < verifierStake) await reads.stake(n.id, verifierStake);
     },
   };
 }

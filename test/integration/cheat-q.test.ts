@@ -9,9 +9,10 @@ import { expectedJobsUntilCaught, parseAuditPolicy } from "@tessera/core";
 import type { JobView, TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork, until } from "../helpers/network.js";
-import { decidedAudits, settleJobs, TINY, verificationReads } from "../helpers/verification.js";
+import { decidedAudits, settleJobs, stakedVerifiers, TINY, verificationReads } from "../helpers/verification.js";
 
 const MIN_STAKE = 1_000_000_000n;
+const verifiers = stakedVerifiers(MIN_STAKE);
 /** the audit probability of every provider here (new rate = floor), below 1 so that cheats do go unaudited */
 const AUDIT_RATE = 0.5;
 /** the job cap is this many times the expected jobs until caught */
@@ -29,8 +30,7 @@ describe("partial cheaters: random output on a fraction q of jobs", () => {
 
   beforeAll(async () => {
     await net.startGateway([
-      "--min-stake",
-      MIN_STAKE.toString(),
+      ...verifiers.flags,
       "--audit-new-rate",
       String(AUDIT_RATE),
       "--audit-floor",
@@ -48,6 +48,7 @@ describe("partial cheaters: random output on a fraction q of jobs", () => {
     await net.waitForProviders(3);
     honestId = (await until("honest node listed", () => reads.byRegion("honest"))).id;
     await reads.stake(honestId, MIN_STAKE);
+    await verifiers.stake(reads, 2);
     honestClient = (await net.consumer()).client;
   }, 120_000);
   afterAll(() => net.stop());

@@ -10,9 +10,10 @@
 import type { JobView, TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnTessera, TestNetwork, until } from "../helpers/network.js";
-import { decidedAudits, settleJobs, TINY, verificationReads } from "../helpers/verification.js";
+import { decidedAudits, settleJobs, stakedVerifiers, TINY, verificationReads } from "../helpers/verification.js";
 
 const MIN_STAKE = 1_000_000_000n;
+const verifiers = stakedVerifiers(MIN_STAKE);
 /** cheater nodes (one operator, new keys) the colluder is told about; the test stops at the first that suffices */
 const MAX_ROUNDS = 4;
 /** jobs sent to each cheater node */
@@ -36,8 +37,7 @@ describe("collusion: a cheating provider and a verifier of another operator that
 
   beforeAll(async () => {
     await net.startGateway([
-      "--min-stake",
-      MIN_STAKE.toString(),
+      ...verifiers.flags,
       "--audit-new-rate",
       "1",
       "--audit-floor",
@@ -65,6 +65,7 @@ describe("collusion: a cheating provider and a verifier of another operator that
     await net.waitForProviders(4);
     honestId = (await until("honest node listed", () => reads.byRegion("honest"))).id;
     await reads.stake(honestId, MIN_STAKE);
+    await verifiers.stake(reads, 3);
     honestClient = (await net.consumer()).client;
   }, 120_000);
   afterAll(() => net.stop());

@@ -7,9 +7,10 @@
 import type { TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork, until } from "../helpers/network.js";
-import { greedyTinyJob, verificationReads } from "../helpers/verification.js";
+import { greedyTinyJob, stakedVerifiers, verificationReads } from "../helpers/verification.js";
 
 const MIN_STAKE = 1_000_000_000n;
+const verifiers = stakedVerifiers(MIN_STAKE);
 
 describe("a provider claiming the only verifier's operator to dodge audits", () => {
   const net = new TestNetwork();
@@ -18,9 +19,10 @@ describe("a provider claiming the only verifier's operator to dodge audits", () 
   const submit = (prompt: string) => client.submitJob(greedyTinyJob(prompt, "spoof"));
 
   beforeAll(async () => {
-    await net.startGateway(["--min-stake", MIN_STAKE.toString(), "--audit-new-rate", "1", "--audit-floor", "1"]);
+    await net.startGateway([...verifiers.flags, "--audit-new-rate", "1", "--audit-floor", "1"]);
     await net.startProvider({ region: "verifier-a", extra: ["--verify", "--operator", "op-a"] });
     await net.waitForProviders(1);
+    await verifiers.stake(reads, 1);
     client = (await net.consumer()).client;
   }, 120_000);
   afterAll(() => net.stop());
@@ -52,6 +54,7 @@ describe("a provider claiming the only verifier's operator to dodge audits", () 
     await net.startProvider({ region: "verifier-b", extra: ["--verify", "--operator", "op-b"] });
     await net.startProvider({ region: "verifier-c", extra: ["--verify", "--operator", "op-c"] });
     await net.waitForProviders(4);
+    await verifiers.stake(reads, 3);
     const view = await until(
       "cheater slashed",
       async () => {

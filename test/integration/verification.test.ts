@@ -5,8 +5,10 @@
 import type { TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork, until } from "../helpers/network.js";
+import { stakedVerifiers, verificationReads } from "../helpers/verification.js";
 
 const MIN_STAKE = 1_000_000_000n;
+const verifiers = stakedVerifiers(MIN_STAKE);
 const TINY = "96389be0649aa1e54654fb5a2be80e0de9001a4b0e1003598cf93a10efee6b5b";
 
 interface NodeView {
@@ -52,7 +54,7 @@ describe("verification: stake, audits, verdicts and slashing", () => {
     });
 
   beforeAll(async () => {
-    await net.startGateway(["--min-stake", MIN_STAKE.toString(), "--audit-new-rate", "1", "--audit-floor", "1"]);
+    await net.startGateway([...verifiers.flags, "--audit-new-rate", "1", "--audit-floor", "1"]);
     // two honest verifiers of their own operators, with thread counts and batch sizes unlike the provider's
     await net.startProvider({
       region: "verifier-a",
@@ -65,13 +67,23 @@ describe("verification: stake, audits, verdicts and slashing", () => {
   }, 120_000);
   afterAll(() => net.stop());
 
-  it("schedules a provider only once it holds the minimum stake", async () => {
+  it("schedules a provider only once it holds the minimum stake, and audits with verifiers only once they hold theirs", async () => {
     const honest = await until("honest node listed", () => node("honest"));
     const job = await submit("honest", "The world is");
     await new Promise((r) => setTimeout(r, 1500));
     expect((await client.getJob(job.id)).status).toBe("queued");
     await stake(honest.id);
     expect((await client.waitForJob(job.id)).status).toBe("completed");
+    // its audit waits: neither verifier holds --verifier-min-stake yet
+    await until("audit drawn", async () => (await audits(job.id)).length > 0);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await audits(job.id))[0]).toMatchObject({ status: "pending", verdicts: [] });
+    await verifiers.stake(verificationReads(net), 2);
+    const [a] = await until("audit decided once the verifiers are staked", async () => {
+      const list = await audits(job.id);
+      return list[0]?.status === "passed" ? list : undefined;
+    });
+    expect(a?.verdicts).toHaveLength(1);
   }, 60_000);
 
   it("audits every honest result with verifiers on other threads and batch sizes and never slashes", async () => {

@@ -31,12 +31,17 @@ export function registerGatewayCommand(program: Command): void {
       "stake a provider needs to be scheduled, nano-credits (--settlement evm: its bonded stake in ProviderRegistry)",
       "0",
     )
+    .option(
+      "--verifier-min-stake <nc>",
+      "stake a verifier needs to be sent audits, burned when a canary catches its verdict, nano-credits (default: --min-stake)",
+    )
     .option("--audit-new-rate <p>", "audit probability of a new provider", "0.5")
     .option("--audit-floor <p>", "lowest audit probability of a clean provider", "0.05")
     .option("--slash-multiple <k>", "slash = k x the cheated job's cost (capped by stake)", "40")
     .option("--unbonding-ms <n>", "how long unbonded stake stays slashable", String(7 * 24 * 3600_000))
     .option("--canary-rate <r>", "canary jobs (known answers) per settled job, paid from fees", "0.02")
     .option("--verifier-canary-rate <r>", "canary audits (known-wrong or known-good results) per passed audit", "0.05")
+    .option("--fail-canary-rate <r>", "known-good canary audits sent to a verifier per result it failed", "0.5")
     .option(
       "--canary-reserve <n>",
       "canaries' escrow moved from fees at a time (fundings then pay no particular canary)",
@@ -100,11 +105,13 @@ export function registerGatewayCommand(program: Command): void {
         ...(o.filesDir ? { filesDir: o.filesDir } : {}),
         verification: {
           minStake: o.minStake,
+          ...(o.verifierMinStake === undefined ? {} : { verifierMinStake: o.verifierMinStake }),
           unbondingMs: Number(o.unbondingMs),
           passRecheckRate: Number(o.passRecheckRate),
           canaries: {
             providerRate: Number(o.canaryRate),
             verifierRate: Number(o.verifierCanaryRate),
+            failRate: Number(o.failCanaryRate),
             reserve: Number(o.canaryReserve),
             meanDelayMs: Number(o.canaryDelayMs),
           },

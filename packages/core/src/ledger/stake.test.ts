@@ -12,6 +12,7 @@ import {
   stakeDepositEvent,
   unbondEvent,
   unbondingReleasable,
+  verifierSlashEvent,
 } from "./stake.js";
 
 describe("stake and slashing postings", () => {
@@ -35,6 +36,22 @@ describe("stake and slashing postings", () => {
       { from: stakeAccounts.stake("p"), to: accounts.earnings("v2"), amount: 225n },
       { from: stakeAccounts.stake("p"), to: BURNED, amount: 450n },
     ]);
+  });
+
+  it("burns a caught verifier's stake before its unbonding, never more than it holds, once per canary audit", () => {
+    const slash = (amount: bigint, staked: bigint, unbonding: bigint) =>
+      verifierSlashEvent({ auditId: "a", jobId: "j", verifierId: "v", amount, staked, unbonding, at: 1 });
+    expect(slash(500n, 300n, 400n).transfers).toEqual([
+      { from: stakeAccounts.unbonding("v"), to: stakeAccounts.stake("v"), amount: 200n },
+      { from: stakeAccounts.stake("v"), to: BURNED, amount: 500n },
+    ]);
+    expect(slash(500n, 800n, 400n).transfers).toEqual([{ from: stakeAccounts.stake("v"), to: BURNED, amount: 500n }]);
+    expect(slash(500n, 100n, 150n).transfers).toEqual([
+      { from: stakeAccounts.unbonding("v"), to: stakeAccounts.stake("v"), amount: 150n },
+      { from: stakeAccounts.stake("v"), to: BURNED, amount: 250n },
+    ]);
+    expect(slash(500n, 0n, 0n).transfers).toEqual([]);
+    expect(slash(1n, 1n, 0n).id).toBe("audit:a:verifier-slash");
   });
 
   it("keeps the ledger invariants through stakes, settles, slashes, fees, unbonding and release", () => {
@@ -87,6 +104,20 @@ describe("stake and slashing postings", () => {
           expect(staked + unbonding - left).toBe(slash < staked + unbonding ? slash : staked + unbonding);
           const fees = b.get("protocol:fees") ?? 0n;
           if (fees > 0n) apply(auditFeeEvent("f", "j", "v1", fees, 5));
+          // a verifier caught by a canary: its stake (here the reward it earned, staked back) burned
+          const reward = b.get(stakeAccounts.earnings("v1")) ?? 0n;
+          if (reward > 0n) apply(stakeDepositEvent("sv", "v1", reward, 5));
+          apply(
+            verifierSlashEvent({
+              auditId: "a",
+              jobId: "j",
+              verifierId: "v1",
+              amount: slash,
+              staked: b.get(stakeAccounts.stake("v1")) ?? 0n,
+              unbonding: 0n,
+              at: 5,
+            }),
+          );
           apply(releaseEvent("r", "p", b.get(stakeAccounts.unbonding("p")) ?? 0n, 6));
           const report = checkInvariants(b);
           expect(report.problems).toEqual([]);

@@ -93,6 +93,38 @@ export function slashEvent(s: SlashInput): LedgerEvent {
   return { id: `job:${s.jobId}:slash`, kind: "slash", jobId: s.jobId, at: s.at, transfers: positive(transfers) };
 }
 
+export interface VerifierSlashInput {
+  /** the canary audit whose known answer the verdict contradicted: one slash per audit */
+  auditId: string;
+  jobId: string;
+  verifierId: string;
+  amount: bigint;
+  staked: bigint;
+  unbonding: bigint;
+  at: number;
+}
+
+/**
+ * Burns stake of a verifier a canary audit caught (it passed a known-wrong result or failed a
+ * known-good one), stake before unbonding, as the Slashing contract's slashVerifier does on chain.
+ * Nobody is rewarded: no consumer paid for the verdict and no reporter found it.
+ */
+export function verifierSlashEvent(s: VerifierSlashInput): LedgerEvent {
+  const available = s.staked + s.unbonding;
+  const amount = s.amount < available ? s.amount : available;
+  const fromUnbonding = amount > s.staked ? amount - s.staked : 0n;
+  return {
+    id: `audit:${s.auditId}:verifier-slash`,
+    kind: "slash",
+    jobId: s.jobId,
+    at: s.at,
+    transfers: positive([
+      { from: stakeAccounts.unbonding(s.verifierId), to: stakeAccounts.stake(s.verifierId), amount: fromUnbonding },
+      { from: stakeAccounts.stake(s.verifierId), to: BURNED, amount },
+    ]),
+  };
+}
+
 /** A verifier's fee for one verdict, paid out of protocol fees. */
 export function auditFeeEvent(id: string, jobId: string, verifierId: string, amount: bigint, at: number): LedgerEvent {
   return {

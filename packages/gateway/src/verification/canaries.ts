@@ -48,6 +48,12 @@ interface Template {
   /** the real job's deadline, from its submission */
   deadlineMs: number;
 }
+/** a result an audit passed: sent again, as it is, to a verifier that did not judge it */
+interface KnownGood {
+  jobId: string;
+  verifiers: string[];
+  providerOperator: string | undefined;
+}
 interface CanaryAudit {
   verifierId: string;
   knownWrong: boolean;
@@ -71,6 +77,8 @@ export class CanaryService {
   /** canary job id → the output hash it must give; kept in the store too, so a restart still judges them */
   private readonly open = new Map<string, string>();
   private readonly audits = new Map<string, CanaryAudit>();
+  /** the latest passed results (ids: the output stays in the store), for known-good canaries after a fail */
+  private readonly knownGood: KnownGood[] = [];
   /** signs known-wrong results; it never runs jobs */
   private readonly ghost = generateIdentity();
   private readonly random: () => number;
@@ -157,7 +165,40 @@ export class CanaryService {
   onPassed(job: JobRecord, verifiers: string[], providerOperator?: string): void {
     if (this.open.has(job.id) || !job.outputHash) return;
     this.addTemplate(job);
-    if (this.random() < this.deps.policy.verifierRate) this.sendVerifierCanary(job, verifiers, providerOperator);
+    this.knownGood.push({ jobId: job.id, verifiers, providerOperator });
+    if (this.knownGood.length > this.deps.policy.maxTemplates) this.knownGood.shift();
+    if (this.random() < this.deps.policy.verifierRate) {
+      const chosen = this.pick(this.deps.coordinator.verifierCandidates(job, verifiers, providerOperator));
+      if (chosen) this.sendVerifierCanary(job, chosen, this.random() < this.deps.policy.wrongShare);
+    }
+  }
+
+  /**
+   * A verifier failed a real result: at `failRate`, after the usual random wait, it gets a passed
+   * result it did not judge, which it must pass. A griefer failing honest results to share their
+   * slashes fails these too, and each is a strike and, with --min-stake, a slash of its own stake;
+   * after passed audits alone (verifierRate, half of them known-wrong, to any verifier) it would
+   * have judged hundreds of results before its second strike.
+   */
+  afterFailed(verifierId: string): void {
+    if (this.knownGood.length === 0 || this.random() >= this.deps.policy.failRate) return;
+    const send = async () => {
+      for (const k of [...this.knownGood].reverse()) {
+        if (k.verifiers.includes(verifierId)) continue;
+        const job = await this.deps.store.getJob(k.jobId);
+        if (job?.status !== "completed") continue;
+        const chosen = this.deps.coordinator
+          .verifierCandidates(job, k.verifiers, k.providerOperator)
+          .find((s) => s.id === verifierId);
+        if (chosen) return this.sendVerifierCanary(job, chosen, false);
+      }
+      this.deps.log.info({ verifierId }, "no passed result this verifier can judge: no known-good canary");
+    };
+    const delay = canaryDelayMs(this.deps.policy.meanDelayMs, this.random());
+    setTimeout(
+      () => void send().catch((err) => this.deps.log.warn({ err, verifierId }, "known-good canary not sent")),
+      delay,
+    ).unref();
   }
 
   private addTemplate(job: JobRecord): void {
@@ -199,7 +240,11 @@ export class CanaryService {
       elapsedMs: msg.elapsedMs,
       at: this.now(),
     });
-    this.deps.coordinator.judgeVerifier(session.id, outcome);
+    await this.deps.coordinator.judgeVerifier(
+      session.id,
+      outcome,
+      inconclusive ? undefined : { auditId: msg.auditId, jobId: a.job.id },
+    );
     const level = outcome === "correct" ? "info" : "warn";
     this.deps.log[level](
       { verifierId: session.id, knownWrong: a.knownWrong, inconclusive, outcome },
@@ -208,11 +253,9 @@ export class CanaryService {
     return true;
   }
 
-  private sendVerifierCanary(job: JobRecord, verifiers: string[], providerOperator?: string): void {
-    const chosen = this.pick(this.deps.coordinator.verifierCandidates(job, verifiers, providerOperator));
-    if (!chosen || !job.output || !job.units || !job.signature || !job.outputHash) return;
+  private sendVerifierCanary(job: JobRecord, chosen: ProviderSession, knownWrong: boolean): void {
+    if (!job.output || !job.units || !job.signature || !job.outputHash) return;
     const auditId = `aud_${randomBytes(8).toString("hex")}`;
-    const knownWrong = this.random() < this.deps.policy.wrongShare;
     let msg: AuditMessage;
     let canaryJob = job;
     if (knownWrong) {

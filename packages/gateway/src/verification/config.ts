@@ -11,6 +11,15 @@ export const VerificationConfigSchema = z
       .string()
       .regex(/^[0-9]{1,30}$/)
       .default("0"),
+    /**
+     * nano-credits a verifier must have staked to be sent audits, and what a canary that catches
+     * its verdict burns; unset: the same as minStake. Verifiers cost nothing to make otherwise, and
+     * two of made-up operators could fail honest results and share each slash's reporter rewards.
+     */
+    verifierMinStake: z
+      .string()
+      .regex(/^[0-9]{1,30}$/)
+      .optional(),
     /** a verifier's fee per verdict, in basis points of the audited job's cost (paid from protocol fees) */
     auditFeeBps: z.number().int().min(0).max(10_000).default(1_000),
     /** share of a slash (after the consumer's refund) paid to the verifiers who caught it */

@@ -101,6 +101,8 @@ export interface CoordinatorDeps {
   now?: () => number;
   /** an audit passed: the result is now trusted (canaries.ts makes known answers of it) */
   onPassed?: (job: JobRecord, verifiers: string[], providerOperator: string) => void;
+  /** a verifier failed a real result (a conclusive verdict): canaries.ts may test it with a known-good one */
+  onFailed?: (verifierId: string) => void;
   /** a provider became schedulable or stopped being so for a reason other than stake (the engine re-schedules) */
   onEligibilityChanged?: () => void;
 }
@@ -136,6 +138,8 @@ export class VerificationCoordinator {
   /** the clock value up to which a record's seenMs is counted; absent, from the start of this run */
   private readonly seenUpTo = new Map<string, number>();
   readonly minStake: bigint;
+  /** local ledger: a verifier's stake to be sent audits, and a caught canary verdict's burn */
+  readonly verifierMinStake: bigint;
   readonly stakes: StakeBook;
   /** set under --settlement evm (settlement/start-evm.ts); absent, everything stays on the local ledger */
   chain: ChainVerification | undefined;
@@ -144,6 +148,7 @@ export class VerificationCoordinator {
     this.random = deps.random ?? Math.random;
     this.now = deps.now ?? Date.now;
     this.minStake = BigInt(deps.config.minStake);
+    this.verifierMinStake = BigInt(deps.config.verifierMinStake ?? deps.config.minStake);
     this.persistence = new RecordPersistence(deps.store);
     this.parked = new ParkedAudits(deps.store);
     this.stakes = new StakeBook({ ...deps, now: this.now, chain: () => this.chain });
@@ -218,6 +223,17 @@ export class VerificationCoordinator {
   eligible(s: ProviderSession): boolean {
     if (!this.restored || this.record(s.id).excluded || this.unauditable.has(s.id)) return false;
     return this.minStake === 0n || this.stakes.staked(s.id) >= this.minStake;
+  }
+
+  /**
+   * May this node judge audits? Staked at least the registry's minStake on chain, and on the local
+   * ledger at least `--verifier-min-stake` (by default `--min-stake`, a provider's bar): a verifier
+   * with nothing at stake costs nothing to make, and two made-up ones of made-up operators could
+   * fail honest results and share the reporters' part of each slash.
+   */
+  private verifierStaked(nodeId: string): boolean {
+    const min = this.chain ? this.chain.verifierMinStake : this.verifierMinStake;
+    return min === 0n || this.stakes.staked(nodeId) >= min;
   }
 
   /** The Slashing contract took `amount` of this node's stake (settlement/chain-slasher.ts). */
@@ -367,11 +383,7 @@ export class VerificationCoordinator {
     const claims = [...this.unauditable.keys()].map((id) => `${id}/${this.liveOperator(id) ?? ""}`).join(";");
     return `${claims}|${[...this.deps.sessions()]
       .filter(
-        (s) =>
-          s.online &&
-          s.capabilities.verifier === true &&
-          !this.record(s.id).excluded &&
-          (!this.chain || this.stakes.staked(s.id) >= this.chain.verifierMinStake),
+        (s) => s.online && s.capabilities.verifier === true && !this.record(s.id).excluded && this.verifierStaked(s.id),
       )
       .map(
         (s) =>
@@ -430,6 +442,7 @@ export class VerificationCoordinator {
     );
     if (!msg.report.pass && audit.verdicts.filter((v) => !v.pass).length === 1)
       this.chain?.disputed(audit.id, audit.job, session.id);
+    if (!msg.report.pass) this.deps.onFailed?.(session.id);
     const outcome = decideAudit(audit.verdicts);
     if (outcome.kind === "next_verifier") return this.askNext(audit);
     // spot re-check of a single pass (core's audit/recheck.ts): a second verifier, unaware of it,
@@ -509,8 +522,18 @@ export class VerificationCoordinator {
     await this.decide(audit, "slashed");
   }
 
-  /** A verifier's verdict on a canary audit went wrong: `caught` excludes it, a strike counts. */
-  judgeVerifier(verifierId: string, outcome: "correct" | "caught" | "strike"): void {
+  /**
+   * A verifier's verdict on a canary audit went wrong: `caught` excludes it, a strike counts. A
+   * verdict that contradicted the known answer (`contradicted`: not an inconclusive one, which a
+   * runtime error can cause) also burns `--verifier-min-stake` of its stake on the local ledger, as
+   * slashVerifier does on chain: failing honest results pays a griefer a share of their slashes,
+   * so being caught at it has to cost more than a strike.
+   */
+  async judgeVerifier(
+    verifierId: string,
+    outcome: "correct" | "caught" | "strike",
+    contradicted?: { auditId: string; jobId: string },
+  ): Promise<void> {
     const vr = this.record(verifierId);
     if (outcome === "correct") {
       vr.canariesPassed++;
@@ -519,6 +542,14 @@ export class VerificationCoordinator {
     vr.canariesFailed++;
     vr.verifierStrikes++;
     if (outcome === "caught" || vr.verifierStrikes >= this.deps.config.verifierStrikes) vr.excluded = true;
+    if (!contradicted || this.verifierMinStake === 0n || this.chain) return;
+    const { auditId, jobId } = contradicted;
+    const amount = await this.stakes.slashVerifier(auditId, jobId, verifierId, this.verifierMinStake);
+    vr.slashed += amount;
+    this.deps.log.warn(
+      { verifierId, auditId, amount: amount.toString(), outcome, excluded: vr.excluded },
+      "verifier slashed: its canary verdict contradicted the known answer",
+    );
   }
 
   private async decide(audit: PendingAudit, status: "passed" | "slashed"): Promise<void> {
@@ -588,7 +619,7 @@ export class VerificationCoordinator {
         s.capabilities.verifier === true &&
         s.id !== providerId &&
         !this.record(s.id).excluded &&
-        (!this.chain || this.stakes.staked(s.id) >= this.chain.verifierMinStake) &&
+        this.verifierStaked(s.id) &&
         s.capabilities.runtimes.includes(job.spec.runtime) &&
         (job.spec.runtime !== "llm" || s.capabilities.models.some((m) => m.id === modelOf(job))),
     );

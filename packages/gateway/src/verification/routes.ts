@@ -65,6 +65,7 @@ export function verificationRoutes(app: FastifyInstance, ctx: RouteContext, v: V
     return {
       object: "list",
       minStake: v.minStake.toString(),
+      verifierMinStake: v.verifierMinStake.toString(),
       data: providers.map((p) => ({
         id: p.id,
         operator: p.capabilities.operator ?? p.id,

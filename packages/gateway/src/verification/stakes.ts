@@ -5,6 +5,7 @@
 // from them, so they run one at a time per node: two slashes decided together must not both read
 // the same stake.
 import {
+  BURNED,
   type JobRecord,
   type LedgerEvent,
   releaseEvent,
@@ -14,6 +15,7 @@ import {
   stakeDepositEvent,
   unbondEvent,
   unbondingReleasable,
+  verifierSlashEvent,
 } from "@tessera/core";
 import { IdempotencyConflict } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
@@ -139,6 +141,33 @@ export class StakeBook {
       return r.ledgerApplied ? amount : 0n;
     });
     await this.refresh(providerId);
+    return amount;
+  }
+
+  /**
+   * Burns up to `penalty` of a verifier's stake and unbonding: a canary audit caught its verdict.
+   * What it took; 0 for a slash replayed after a restart.
+   */
+  async slashVerifier(auditId: string, jobId: string, verifierId: string, penalty: bigint): Promise<bigint> {
+    const amount = await this.moves.run(verifierId, async () => {
+      const [staked, unbonding] = await Promise.all([
+        this.deps.store.balance(stakeAccounts.stake(verifierId)),
+        this.deps.store.balance(stakeAccounts.unbonding(verifierId)),
+      ]);
+      const ev = verifierSlashEvent({
+        auditId,
+        jobId,
+        verifierId,
+        amount: penalty,
+        staked,
+        unbonding,
+        at: this.deps.now(),
+      });
+      const r = await this.deps.writer.write({ ledger: ev });
+      if (!r.ok) throw r.error;
+      return r.ledgerApplied ? ev.transfers.reduce((sum, t) => (t.to === BURNED ? sum + t.amount : sum), 0n) : 0n;
+    });
+    await this.refresh(verifierId);
     return amount;
   }
 

@@ -21,6 +21,7 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
     config: config.verification,
     log,
     onPassed: (job, verifiers, operator) => canaries?.onPassed(job, verifiers, operator),
+    onFailed: (verifierId) => canaries?.afterFailed(verifierId),
     onEligibilityChanged: () => engine.kick(),
   });
   // canary jobs are escrowed on the local ledger; an EVM gateway would need a funded on-chain consumer

@@ -1,0 +1,156 @@
+// Verifiers on the local ledger with --min-stake: what they must stake to judge, what a canary
+// that catches them burns, and the known-good canary a verifier gets after failing a real result.
+// Real in-memory store and ledger, real signatures; the draws are fixed at 0.
+import { EventEmitter } from "node:events";
+import {
+  CanaryPolicySchema,
+  checkInvariants,
+  EXTERNAL,
+  FEES,
+  type JobRecord,
+  stakeAccounts,
+  stakeDepositEvent,
+} from "@tessera/core";
+import { openStore } from "@tessera/store";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import type { Engine } from "../engine/engine.js";
+import { GroupWriter } from "../engine/writer.js";
+import { CanaryService } from "./canaries.js";
+import { VerificationConfigSchema } from "./config.js";
+import { VerificationCoordinator } from "./coordinator.js";
+import { auditsSent, type TestNode, testJob, testNode, verdictOf } from "./test-nodes.js";
+
+const MIN = 1_000n;
+const output = { text: "xy", tokens: [1, 2], logprobs: [-1, -1], finishReason: "length" } as JobRecord["output"];
+
+/** A provider, verifiers `a` and `b` of other operators, and the canary service wired as start.ts wires it. */
+async function network(opts: { minStake: bigint; stakes: [bigint, bigint]; policy?: object }) {
+  const store = await openStore(":memory:");
+  const writer = new GroupWriter(store);
+  const provider = testNode("op-p", false);
+  const a = testNode("op-a", true);
+  const b = testNode("op-b", true);
+  let canaries: CanaryService | undefined;
+  const coordinator = new VerificationCoordinator({
+    store,
+    writer,
+    sessions: () => [provider, a, b].map((n) => n.session),
+    config: VerificationConfigSchema.parse({
+      minStake: opts.minStake.toString(),
+      policy: { newRate: 1, floorRate: 1, afterFailureRate: 1 },
+      passRecheckRate: 0,
+    }),
+    log: pino({ level: "silent" }),
+    random: () => 0,
+    onPassed: (job, verifiers, operator) => canaries?.onPassed(job, verifiers, operator),
+    onFailed: (verifierId) => canaries?.afterFailed(verifierId),
+  });
+  await coordinator.restoreRecords();
+  await store.commit([
+    { ledger: { id: "fees", kind: "deposit", at: 0, transfers: [{ from: EXTERNAL, to: FEES, amount: 100_000n }] } },
+    { ledger: stakeDepositEvent("stake:p", provider.session.id, 100_000n, 0) },
+    ...[a, b].flatMap((n, i) =>
+      (opts.stakes[i] as bigint) > 0n
+        ? [{ ledger: stakeDepositEvent(`stake:${i}`, n.session.id, opts.stakes[i] as bigint, 0) }]
+        : [],
+    ),
+  ]);
+  for (const n of [provider, a, b]) await coordinator.stakes.refresh(n.session.id);
+  canaries = new CanaryService({
+    engine: { feed: new EventEmitter() } as unknown as Engine,
+    store,
+    coordinator,
+    policy: CanaryPolicySchema.parse({ verifierRate: 0, failRate: 1, meanDelayMs: 0, ...opts.policy }),
+    gatewayId: "g",
+    log: pino({ level: "silent" }),
+    random: () => 0,
+  });
+  /** a settled job of the provider, in the store, drawn for audit */
+  const settle = async (id: string) => {
+    const job = testJob(id, provider.session.id, { cost: 1_000n, output });
+    await store.commit([{ job }]);
+    coordinator.onSettled(job);
+    await settled();
+    return job;
+  };
+  const settled = async () => {
+    for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 5));
+    await writer.drain();
+  };
+  const lastAudit = (n: TestNode) => auditsSent(n).at(-1);
+  /** `n` answers the last audit it was sent */
+  const answer = async (n: TestNode, pass: boolean, inconclusive = false) => {
+    const m = lastAudit(n);
+    if (!m) throw new Error("no audit was sent");
+    const v = verdictOf(n, m.auditId, m.jobId, pass, { inconclusive, outputHash: m.outputHash });
+    if (!(await canaries?.onVerdict(n.session, v))) await coordinator.onVerdict(n.session, v);
+    await settled();
+  };
+  const stakeOf = async (n: TestNode) => store.balance(stakeAccounts.stake(n.session.id));
+  return { store, coordinator, provider, a, b, settle, answer, lastAudit, stakeOf };
+}
+
+describe("verifier stake on the local ledger", () => {
+  it("sends audits only to verifiers staked at least --min-stake, as providers must be to run jobs", async () => {
+    const t = await network({ minStake: MIN, stakes: [MIN - 1n, MIN] });
+    await t.settle("job_1");
+    expect(auditsSent(t.a)).toHaveLength(0);
+    expect(auditsSent(t.b)).toHaveLength(1);
+    await t.store.close();
+  });
+
+  it("asks no stake of a verifier when the gateway asks none of providers", async () => {
+    const t = await network({ minStake: 0n, stakes: [0n, 0n] });
+    await t.settle("job_1");
+    expect(auditsSent(t.a).length + auditsSent(t.b).length).toBe(1);
+    await t.store.close();
+  });
+
+  /** job_1 passed by a; job_2 failed by a, then by b (two fails: the provider is slashed) */
+  async function bFailedJob2(t: Awaited<ReturnType<typeof network>>) {
+    await t.settle("job_1");
+    await t.answer(t.a, true);
+    await t.settle("job_2");
+    await t.answer(t.a, false);
+    expect(t.lastAudit(t.b)?.jobId).toBe("job_2");
+    await t.answer(t.b, false);
+    expect(t.coordinator.view(t.provider.session.id)).toMatchObject({ auditsPassed: 1, auditsFailed: 1 });
+  }
+
+  it("sends a verifier that failed a real result a passed one it did not judge, and burns --min-stake of its stake when it fails that too", async () => {
+    const t = await network({ minStake: MIN, stakes: [5n * MIN, 5n * MIN] });
+    await bFailedJob2(t);
+    // a failed job_2 too, but judged the only passed result: nothing to test it with
+    expect(auditsSent(t.a).map((m) => m.jobId)).toEqual(["job_1", "job_2"]);
+    const canary = t.lastAudit(t.b);
+    expect(canary?.jobId).toBe("job_1");
+    expect(canary?.outputHash).toBe(testJob("job_1", t.provider.session.id).outputHash);
+    await t.answer(t.b, false);
+    expect(await t.stakeOf(t.b)).toBe(4n * MIN);
+    expect(await t.stakeOf(t.a)).toBe(5n * MIN);
+    expect(t.coordinator.view(t.b.session.id)).toMatchObject({
+      verifierStrikes: 1,
+      canariesFailed: 1,
+      slashed: "1000",
+    });
+    expect(checkInvariants(await t.store.balances()).problems).toEqual([]);
+    await t.store.close();
+  });
+
+  it("burns nothing for an inconclusive answer to a canary (a runtime error is no lie), though it is a strike", async () => {
+    const t = await network({ minStake: MIN, stakes: [5n * MIN, 5n * MIN] });
+    await bFailedJob2(t);
+    await t.answer(t.b, true, true);
+    expect(await t.stakeOf(t.b)).toBe(5n * MIN);
+    expect(t.coordinator.view(t.b.session.id)).toMatchObject({ verifierStrikes: 1, slashed: "0" });
+    await t.store.close();
+  });
+
+  it("sends no known-good canary after a fail at --fail-canary-rate 0", async () => {
+    const t = await network({ minStake: MIN, stakes: [5n * MIN, 5n * MIN], policy: { failRate: 0 } });
+    await bFailedJob2(t);
+    expect(auditsSent(t.b).map((m) => m.jobId)).toEqual(["job_2"]);
+    await t.store.close();
+  });
+});
