@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GatewayHandle } from "@tessera/gateway";
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { gatewayInProcess } from "../helpers/in-process.js";
 
 describe("batch files on disk", () => {
@@ -62,5 +62,83 @@ describe("batch files on disk", () => {
     expect(batch.error_file_id).not.toBeNull();
     const onDisk = readdirSync(filesDir).filter((f) => f.startsWith(batch.id));
     expect(onDisk).toEqual([`${batch.id}.errors.jsonl`]);
+  });
+});
+
+// OpenAI's `output_expires_after` on POST /v1/batches: each output or error file gets an
+// `expires_at` that long after it was created; past it the file is gone (404, not listed), and
+// its record and bytes are removed by the gateway's sweep, which also runs at start.
+describe("a batch's output_expires_after", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tessera-file-expiry-"));
+  const db = join(dir, "gateway.db");
+  const filesDir = join(dir, "files");
+
+  afterAll(() => {
+    vi.useRealTimers();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("sets the files' expires_at from their creation, and removes them once it has passed", async () => {
+    const { gw, apiKey } = await gatewayInProcess({ db, filesDir, rateLimitPerSecond: 0 }, { name: "expiry" });
+    const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
+    let errorFileId: string;
+    try {
+      const input = await openai.files.create({ file: new File(["not json\n"], "in.jsonl"), purpose: "batch" });
+      // a shape OpenAI refuses is refused here too, naming the field
+      const bad = await fetch(`${gw.url}/v1/batches`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          input_file_id: input.id,
+          endpoint: "/v1/jobs",
+          completion_window: "24h",
+          output_expires_after: { anchor: "created_at", seconds: 60 },
+        }),
+      });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({
+        error: { type: "invalid_request_error", param: "output_expires_after.seconds" },
+      });
+
+      let batch = await openai.batches.create({
+        input_file_id: input.id,
+        // Tessera's native endpoint, which the openai client's types do not know
+        endpoint: "/v1/jobs" as "/v1/chat/completions",
+        completion_window: "24h",
+        output_expires_after: { anchor: "created_at", seconds: 3600 },
+      });
+      while (batch.status !== "completed") {
+        await new Promise((r) => setTimeout(r, 20));
+        batch = await openai.batches.retrieve(batch.id);
+      }
+      errorFileId = batch.error_file_id as string;
+      const file = await openai.files.retrieve(errorFileId);
+      expect(file.expires_at).toBe(file.created_at + 3600);
+      expect(await (await openai.files.content(errorFileId)).text()).toContain("line 1");
+      // the input file was uploaded, not made by the batch: it does not expire
+      expect((await openai.files.retrieve(input.id)).expires_at).toBeNull();
+
+      // an hour and a second later the file is gone to its owner at once, whenever the sweep comes
+      vi.useFakeTimers({ toFake: ["Date"] });
+      vi.setSystemTime(Date.now() + 3601_000);
+      await expect(openai.files.retrieve(errorFileId)).rejects.toMatchObject({ status: 404 });
+      await expect(openai.files.content(errorFileId)).rejects.toMatchObject({ status: 404 });
+      expect((await openai.files.list()).data.map((f) => f.id)).toEqual([input.id]);
+    } finally {
+      await gw.close();
+    }
+
+    // a gateway started again over the same store and files removes it, record and bytes
+    const again = await gatewayInProcess({ db, filesDir, rateLimitPerSecond: 0 }, { name: "later" });
+    try {
+      const r = await fetch(`${again.gw.url}/v1/files/${errorFileId}`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
+      expect(r.status).toBe(404);
+      expect(await again.gw.store.batches.getFile(errorFileId)).toBeUndefined();
+      expect(readdirSync(filesDir).filter((f) => f.includes(".errors."))).toEqual([]);
+    } finally {
+      await again.gw.close();
+    }
   });
 });

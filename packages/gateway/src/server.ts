@@ -210,6 +210,7 @@ async function serve(config: GatewayConfig, log: Logger, store: Store): Promise<
       await app.close();
       clearTimeout(cut);
       await engine.writer.drain();
+      await batches.stop();
       await store.close();
     },
   };

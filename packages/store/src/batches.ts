@@ -20,6 +20,8 @@ export interface BatchFileRecord {
   /** where the bytes are, on the gateway's disk */
   path: string;
   createdAt: number;
+  /** when the file is gone (a batch's `output_expires_after`); null or absent, never */
+  expiresAt?: number | null;
 }
 
 export const BATCH_STATUSES = [
@@ -60,6 +62,8 @@ export interface BatchRecord {
   /** nano-credits charged for the completed lines so far */
   spent: bigint;
   metadata: Record<string, string> | null;
+  /** OpenAI's `output_expires_after`: its output and error files expire this many seconds after each is created */
+  outputExpiresAfterSeconds?: number | null;
   /** batch-level errors (the whole batch failed validation) */
   errors: { code: string; message: string; line: number | null }[] | null;
 }
@@ -71,6 +75,8 @@ interface BatchFilesTable {
   data: string;
   /** from migration 0014; kept beside `data` so that a list can filter on it */
   purpose: string;
+  /** from migration 0016; kept beside `data` so that expired files can be found and skipped */
+  expires_at: ColumnType<DbInt | null, number | null, number | null>;
 }
 interface BatchesTable {
   id: string;
@@ -128,11 +134,21 @@ export const batchFilePurposeMigration: Migration = {
   },
 };
 
+/** When a file expires (a batch's `output_expires_after`), indexed so that expired files are found without a scan. */
+export const batchFileExpiryMigration: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable("batch_files").addColumn("expires_at", "bigint").execute();
+    await db.schema.createIndex("batch_files_expiry").on("batch_files").column("expires_at").execute();
+  },
+};
+
 /** Newest first (OpenAI's default) or oldest first; `after` is the last id of the previous page. */
 export interface PageQuery {
   after?: string;
   limit: number;
   order?: "asc" | "desc";
+  /** files only: leave out those expired at this time */
+  liveAt?: number;
 }
 
 export interface BatchStore {
@@ -141,6 +157,8 @@ export interface BatchStore {
   listFiles(consumerId: string, q: PageQuery & { purpose?: BatchFilePurpose }): Promise<BatchFileRecord[]>;
   /** removes the record; false when there was none */
   deleteFile(id: string): Promise<boolean>;
+  /** up to `limit` files whose expiry is at or before `now`, the earliest first */
+  expiredFiles(now: number, limit: number): Promise<BatchFileRecord[]>;
   /** inserted when absent, replaced when present */
   putBatch(b: BatchRecord): Promise<void>;
   getBatch(id: string): Promise<BatchRecord | undefined>;
@@ -176,8 +194,9 @@ export class KyselyBatchStore implements BatchStore {
         created_at: f.createdAt,
         data: JSON.stringify(f),
         purpose: f.purpose,
+        expires_at: f.expiresAt ?? null,
       })
-      .onConflict((oc) => oc.column("id").doUpdateSet({ data: JSON.stringify(f) }))
+      .onConflict((oc) => oc.column("id").doUpdateSet({ data: JSON.stringify(f), expires_at: f.expiresAt ?? null }))
       .execute();
   }
 
@@ -193,6 +212,17 @@ export class KyselyBatchStore implements BatchStore {
   async deleteFile(id: string): Promise<boolean> {
     const r = await this.db.deleteFrom("batch_files").where("id", "=", id).executeTakeFirst();
     return r.numDeletedRows > 0n;
+  }
+
+  async expiredFiles(now: number, limit: number): Promise<BatchFileRecord[]> {
+    const rows = await this.db
+      .selectFrom("batch_files")
+      .select("data")
+      .where("expires_at", "<=", now)
+      .orderBy("expires_at")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => JSON.parse(r.data) as BatchFileRecord);
   }
 
   async putBatch(b: BatchRecord): Promise<void> {
@@ -226,6 +256,10 @@ export class KyselyBatchStore implements BatchStore {
     let query = this.db.selectFrom(t).select("data").where("consumer_id", "=", consumerId);
     // only batch_files has a purpose
     if (q.purpose !== undefined) query = query.where(sql.ref("purpose"), "=", q.purpose);
+    // only batch_files expire
+    const live = q.liveAt;
+    if (live !== undefined)
+      query = query.where((eb) => eb.or([eb(sql.ref("expires_at"), "is", null), eb(sql.ref("expires_at"), ">", live)]));
     const after = q.after;
     if (after !== undefined) {
       query = query.where((eb) => {

@@ -2,7 +2,7 @@
 // Portable SQL only; the places the dialects differ (auto-increment ids, byte columns, text
 // collation) branch.
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
-import { batchesMigration, batchFilePurposeMigration } from "./batches.js";
+import { batchesMigration, batchFileExpiryMigration, batchFilePurposeMigration } from "./batches.js";
 import { chainBindingsMigration } from "./chain-bindings.js";
 import { chainEvidenceMigration } from "./chain-evidence.js";
 import { chainWithdrawalsMigration } from "./chain-withdrawals.js";
@@ -206,6 +206,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     "0012_pending_audits": pendingAuditsMigration,
     "0013_open_canaries": openCanariesMigration,
     "0014_batch_file_purpose": batchFilePurposeMigration,
+    "0016_batch_file_expiry": batchFileExpiryMigration,
   };
   if (dialect === "sqlite") return shared;
   // PostgreSQL compares text by the database's collation, SQLite by bytes (BINARY): every text

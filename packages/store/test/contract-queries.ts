@@ -307,4 +307,27 @@ export function queryContract(h: Harness): void {
     expect(page[0]).toEqual(makeBatch("b2", 20));
     expect(await b.listBatches("bob", { limit: 5 })).toEqual([]);
   });
+
+  it("finds batch files past their expiry, earliest first, and leaves them out of a list of the files live then", async () => {
+    const b = h.store.batches;
+    const expiring = (id: string, createdAt: number, expiresAt: number | null) => ({
+      ...makeBatchFile(id, "alice", createdAt),
+      purpose: "batch_output" as const,
+      expiresAt,
+    });
+    await b.putFile(makeBatchFile("in", "alice", 100));
+    await b.putFile(expiring("late", 200, 5_000));
+    await b.putFile(expiring("soon", 300, 1_000));
+    await b.putFile(expiring("never", 400, null));
+    const expired = async (now: number, limit = 10) => (await b.expiredFiles(now, limit)).map((f) => f.id);
+    expect(await expired(999)).toEqual([]);
+    expect(await expired(1_000)).toEqual(["soon"]);
+    expect(await expired(5_000)).toEqual(["soon", "late"]);
+    expect(await expired(5_000, 1)).toEqual(["soon"]);
+    expect(await b.getFile("soon")).toMatchObject({ expiresAt: 1_000 });
+    const live = async (liveAt: number) => (await b.listFiles("alice", { limit: 10, liveAt })).map((f) => f.id);
+    expect(await live(999)).toEqual(["never", "soon", "late", "in"]);
+    expect(await live(1_000)).toEqual(["never", "late", "in"]);
+    expect(await live(5_000)).toEqual(["never", "in"]);
+  });
 }

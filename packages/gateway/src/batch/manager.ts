@@ -29,10 +29,17 @@ export function filesDirFor(ctx: RouteContext): string {
   return join(dirname(db), "files");
 }
 
+/** how often files past their expiry (a batch's `output_expires_after`) are removed from the store and the disk */
+export const FILE_SWEEP_MS = 60_000;
+/** expired files removed per store read */
+const SWEEP_PAGE = 100;
+
 export class BatchManager {
   readonly dir: string;
   private readonly runners = new Map<string, BatchRunner>();
   private readonly slots: ConsumerSlots;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
 
   constructor(private readonly ctx: RouteContext) {
     this.dir = filesDirFor(ctx);
@@ -40,8 +47,46 @@ export class BatchManager {
     this.slots = new ConsumerSlots(ctx.config.batchInFlightPerConsumer);
   }
 
-  /** Resumes every batch a previous run of the gateway left unfinished. */
+  /**
+   * Removes the files whose expiry has passed: the record first, then the bytes (as DELETE
+   * /v1/files does). The routes answer an expired file as not found before this reaches it.
+   */
+  async removeExpired(now = Date.now()): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const due = await this.ctx.store.batches.expiredFiles(now, SWEEP_PAGE);
+      for (const f of due) {
+        await this.ctx.store.batches.deleteFile(f.id);
+        await rm(f.path, { force: true });
+        removed++;
+      }
+      if (due.length < SWEEP_PAGE) return removed;
+    }
+  }
+
+  private sweep(): Promise<void> {
+    this.sweeping ??= this.removeExpired()
+      .then((removed) => {
+        if (removed) this.ctx.log.info({ removed }, "expired files removed");
+      })
+      .catch((err: unknown) => this.ctx.log.error({ err }, "removing expired files failed"))
+      .finally(() => {
+        this.sweeping = undefined;
+      });
+    return this.sweeping;
+  }
+
+  /** Stops the expiry sweep, waiting for one in progress (the store is closed next). */
+  async stop(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    await this.sweeping;
+  }
+
+  /** Resumes every batch a previous run of the gateway left unfinished, and starts the expiry sweep. */
   async restore(): Promise<void> {
+    await this.sweep();
+    this.sweepTimer = setInterval(() => void this.sweep(), FILE_SWEEP_MS);
+    this.sweepTimer.unref();
     const unfinished = await this.ctx.store.batches.unfinishedBatches();
     for (const b of unfinished) {
       const input = await this.ctx.store.batches.getFile(b.inputFileId);
@@ -57,6 +102,7 @@ export class BatchManager {
       endpoint: BatchEndpoint;
       completionWindow: string;
       metadata: Record<string, string> | null;
+      outputExpiresAfterSeconds: number | null;
     },
   ): Promise<BatchRecord> {
     const ms = windowMs(req.completionWindow);
@@ -89,6 +135,7 @@ export class BatchManager {
       failed: 0,
       spent: 0n,
       metadata: req.metadata,
+      outputExpiresAfterSeconds: req.outputExpiresAfterSeconds,
       errors: null,
     };
     await this.ctx.store.batches.putBatch(batch);
@@ -134,6 +181,9 @@ export class BatchManager {
       errorPath,
       save: (b) => store.putBatch(b),
       publish: async (b, counts) => {
+        const createdAt = Date.now();
+        // output_expires_after is anchored at the file's creation, not the batch's (as OpenAI's)
+        const after = b.outputExpiresAfterSeconds;
         const file = (id: string, path: string, lines: number, suffix: string): BatchFileRecord => ({
           id,
           consumerId: b.consumerId,
@@ -142,7 +192,8 @@ export class BatchManager {
           bytes: 0,
           lines,
           path,
-          createdAt: Date.now(),
+          createdAt,
+          expiresAt: after ? createdAt + after * 1000 : null,
         });
         // a file with no line is not one: the batch names neither (output_file_id, error_file_id
         // null), and OpenAI lists no such file; its empty file (the runner opens both for

@@ -41,7 +41,7 @@ export function fileView(f: BatchFileRecord) {
     object: "file" as const,
     bytes: f.bytes,
     created_at: sec(f.createdAt),
-    expires_at: null,
+    expires_at: sec(f.expiresAt ?? null),
     filename: f.filename,
     purpose: f.purpose,
     status: "processed" as const,

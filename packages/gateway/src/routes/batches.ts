@@ -24,6 +24,14 @@ const CreateBatch = z
       .record(z.string().max(64), z.string().max(512))
       .refine((m) => Object.keys(m).length <= 16, "at most 16 key-value pairs")
       .nullish(),
+    // OpenAI's: the output and error files expire this long after each is created (1 hour to 30 days)
+    output_expires_after: z
+      .object({
+        anchor: z.literal("created_at"),
+        seconds: z.number().int().min(3600).max(2_592_000),
+      })
+      .strict()
+      .nullish(),
   })
   .strict();
 
@@ -40,6 +48,9 @@ const FileListQuery = z
   })
   .strict();
 const STORED_PURPOSES = new Set<string>(["batch", "batch_output"] satisfies BatchFilePurpose[]);
+
+const expired = (f: { expiresAt?: number | null }, now: number) =>
+  f.expiresAt !== undefined && f.expiresAt !== null && f.expiresAt <= now;
 
 export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: BatchManager): void {
   // uploads stream to disk: the body is left unread for busboy instead of being buffered
@@ -72,7 +83,8 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
   const ownFile = async (authorization: string | undefined, id: string) => {
     const consumerId = await ctx.auth.consumerFor(authorization);
     const f = await ctx.store.batches.getFile(id);
-    if (!f || f.consumerId !== consumerId) throw new NotFound("file", id, "file_id");
+    // an expired file is gone, as OpenAI's are, though the sweep may not have removed it yet
+    if (!f || f.consumerId !== consumerId || expired(f, Date.now())) throw new NotFound("file", id, "file_id");
     return f;
   };
 
@@ -89,6 +101,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
             limit: q.limit + 1,
             order: q.order,
             purpose: purpose as BatchFilePurpose | undefined,
+            liveAt: Date.now(),
           })
         : [];
     const page = files.slice(0, q.limit).map(fileView);
@@ -153,6 +166,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext, batches: Ba
       endpoint: body.endpoint,
       completionWindow: body.completion_window,
       metadata: body.metadata ?? null,
+      outputExpiresAfterSeconds: body.output_expires_after?.seconds ?? null,
     });
     return batchView(b);
   });
