@@ -165,11 +165,16 @@ export class CanaryService {
   onPassed(job: JobRecord, verifiers: string[], providerOperator?: string): void {
     if (this.open.has(job.id) || !job.outputHash) return;
     this.addTemplate(job);
-    this.knownGood.push({ jobId: job.id, verifiers, providerOperator });
+    const known: KnownGood = { jobId: job.id, verifiers: [...verifiers], providerOperator };
+    this.knownGood.push(known);
     if (this.knownGood.length > this.deps.policy.maxTemplates) this.knownGood.shift();
     if (this.random() < this.deps.policy.verifierRate) {
       const chosen = this.pick(this.deps.coordinator.verifierCandidates(job, verifiers, providerOperator));
-      if (chosen) this.sendVerifierCanary(job, chosen, this.random() < this.deps.policy.wrongShare);
+      if (!chosen) return;
+      const knownWrong = this.random() < this.deps.policy.wrongShare;
+      // a known-wrong one goes under a new job id; the known-good one is this job, not to be sent it again
+      if (!knownWrong) known.verifiers.push(chosen.id);
+      this.sendVerifierCanary(job, chosen, knownWrong);
     }
   }
 
@@ -190,7 +195,10 @@ export class CanaryService {
         const chosen = this.deps.coordinator
           .verifierCandidates(job, k.verifiers, k.providerOperator)
           .find((s) => s.id === verifierId);
-        if (chosen) return this.sendVerifierCanary(job, chosen, false);
+        if (!chosen) continue;
+        // never the same result twice to one verifier: a job id seen before would mark it a canary
+        k.verifiers.push(verifierId);
+        return this.sendVerifierCanary(job, chosen, false);
       }
       this.deps.log.info({ verifierId }, "no passed result this verifier can judge: no known-good canary");
     };

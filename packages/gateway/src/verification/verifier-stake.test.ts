@@ -138,6 +138,18 @@ describe("verifier stake on the local ledger", () => {
     await t.store.close();
   });
 
+  it("never sends one verifier the same passed result twice, which it could tell for a canary by its job id", async () => {
+    const t = await network({ minStake: MIN, stakes: [5n * MIN, 5n * MIN] });
+    await bFailedJob2(t);
+    await t.answer(t.b, true);
+    // b fails again: job_1, the only passed result, it was already sent
+    await t.settle("job_3");
+    await t.answer(t.a, false);
+    await t.answer(t.b, false);
+    expect(auditsSent(t.b).map((m) => m.jobId)).toEqual(["job_2", "job_1", "job_3"]);
+    await t.store.close();
+  });
+
   it("burns nothing for an inconclusive answer to a canary (a runtime error is no lie), though it is a strike", async () => {
     const t = await network({ minStake: MIN, stakes: [5n * MIN, 5n * MIN] });
     await bFailedJob2(t);
