@@ -413,6 +413,35 @@ describe("Engine escrow", () => {
     expect(leasesOf(liar)).toEqual([]);
   });
 
+  it("sizes a wasm job queued with no node online by the fastest node that was schedulable, not by an unproven claim", async () => {
+    const fresh = new Engine(store, parseGatewayConfig({ db: ":memory:" }), pino({ level: "silent" }), createMetrics());
+    try {
+      // a node that claimed 10^10 SU/s and never showed it (proof of capacity): never schedulable
+      const liar = testNode("liar", false, { ...WASM_NODE, throughput: 1e10 });
+      fresh.eligible = (s) => s.id !== liar.session.id;
+      fresh.connect(liar.session);
+      fresh.disconnect(liar.session);
+      // one that was schedulable at 1,000 SU/s
+      const honest = testNode("honest", false, WASM_NODE);
+      fresh.connect(honest.session);
+      fresh.disconnect(honest.session);
+      // 1 s at 1,000 SU/s and 10 nc/SU; at the liar's claim it was 10^11 nc, a 402 for c1's 10^9
+      const job = await fresh.submit(request());
+      expect(job.escrow).toBe(10_000n);
+      // a node that proved 1,000 SU/s and came back claiming 10^10 without showing it
+      const back = testNode("back", false, WASM_NODE);
+      fresh.connect(back.session);
+      const inflated = { ...back.session, capabilities: { ...back.session.capabilities, throughput: 1e10 } };
+      fresh.eligible = (s) => s.id !== liar.session.id && s !== inflated;
+      fresh.connect(inflated);
+      fresh.disconnect(inflated);
+      const again = await fresh.submit(request({ requestHash: "ee".repeat(32) }));
+      expect(again.escrow).toBe(10_000n);
+    } finally {
+      fresh.stop();
+    }
+  });
+
   it("answers 402 with what the cheapest node would need when none is within reach", async () => {
     const dear = testNode("dear", false, { ...WASM_NODE, pricePerUnit: 10_000_000 });
     const dearer = testNode("dearer", false, { ...WASM_NODE, pricePerUnit: 20_000_000 });

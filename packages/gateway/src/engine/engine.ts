@@ -105,7 +105,10 @@ export class Engine {
    * cancel in that window answers with the outcome, not with the store's row it is about to replace
    */
   private readonly ending = new Map<string, Promise<JobRecord>>();
-  /** the highest throughput any node offering wasm has advertised (escrow of a wasm job queued with none online) */
+  /**
+   * the highest throughput a node offering wasm was schedulable at (eligible: its claim shown by
+   * proof of capacity), remembered as it leaves: the escrow of a wasm job queued with none online
+   */
   private wasmThroughputSeen = 0;
   /** active jobs whose writes may linger (SubmitRequest.patient) */
   private readonly patient = new Set<string>();
@@ -353,6 +356,7 @@ export class Engine {
       session.completed = previous.completed;
       session.failed = previous.failed;
       session.msPerUnit = previous.msPerUnit;
+      this.rememberWasmSpeed(previous);
       previous.close(4003, "replaced by a newer connection");
     }
     this.sessions.set(session.id, session);
@@ -374,6 +378,7 @@ export class Engine {
 
   disconnect(session: ProviderSession): void {
     if (this.sessions.get(session.id) !== session) return;
+    this.rememberWasmSpeed(session);
     session.online = false;
     this.sessions.delete(session.id);
     const graceUntil = this.now() + this.config.disconnectGraceMs;
@@ -743,10 +748,19 @@ export class Engine {
     return n;
   }
 
-  /** What a node (connecting now, or known from before a restart) offers: its models, its wasm speed. */
+  /** What a node (connecting now, or known from before a restart) offers: its models. */
   private offered(providerId: string, caps: Capabilities): void {
     this.addModels(providerId, caps.models);
-    if (caps.runtimes.includes("wasm")) this.wasmThroughputSeen = Math.max(this.wasmThroughputSeen, caps.throughput);
+  }
+
+  /**
+   * A wasm node's speed sizes jobs queued after it left only if it could be scheduled at it: a
+   * claim no proof of capacity showed (any claim up to 10^10 SU/s is accepted at connect, and
+   * stored ones are no better after a restart) made every such escrow that large, a 402 for all.
+   */
+  private rememberWasmSpeed(s: ProviderSession): void {
+    if (s.capabilities.runtimes.includes("wasm") && this.eligible(s))
+      this.wasmThroughputSeen = Math.max(this.wasmThroughputSeen, s.capabilities.throughput);
   }
 
   private addModels(providerId: string, models: ModelInfo[]): void {
