@@ -33,7 +33,10 @@ export class OutputText {
 
 /**
  * The `text` an honest run reports for `tokens`: decoding stops at the first end-of-generation
- * or `stopTokens` token, and the text is cut before the first stop string.
+ * or `stopTokens` token, and the text is cut before the first stop string. `stopAt` is the index
+ * of the token at which generation stops (-1: it does not), as `generate` decides it: after each
+ * token, on the text released so far; the bytes of a character still open are settled (as U+FFFD)
+ * only once generation has ended, so a stop string they would complete stops at the last token.
  */
 export function decodeOutputText(
   model: LlamaModel,
@@ -41,15 +44,16 @@ export function decodeOutputText(
   tokens: readonly Token[],
   stopStrings: readonly string[] = [],
   stopTokens: readonly Token[] = [],
-): { text: string; stopped: boolean } {
+): { text: string; stopped: boolean; stopAt: number } {
   const out = new OutputText(model, promptTokens, stopStrings);
   let text = "";
-  for (const token of tokens) {
-    if (model.isEogToken(token) || stopTokens.includes(token)) return { text: text + out.finish().emit, stopped: true };
+  for (const [i, token] of tokens.entries()) {
+    if (model.isEogToken(token) || stopTokens.includes(token))
+      return { text: text + out.finish().emit, stopped: true, stopAt: i };
     const r = out.push(token);
     text += r.emit;
-    if (r.stopped) return { text, stopped: true };
+    if (r.stopped) return { text, stopped: true, stopAt: i };
   }
   const r = out.finish();
-  return { text: text + r.emit, stopped: r.stopped };
+  return { text: text + r.emit, stopped: r.stopped, stopAt: r.stopped ? tokens.length - 1 : -1 };
 }

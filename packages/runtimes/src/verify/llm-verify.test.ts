@@ -154,6 +154,47 @@ describe("teacher-forced LLM verification", () => {
     expect(su.reasons.join(" ")).toMatch(/standard units/);
   });
 
+  test("passes honest outputs cut at a stop string, one holding U+FFFD included, and fails tokens past the stop", async () => {
+    const inputs = [...prompts.map((prompt) => ({ prompt })), { messages: [{ role: "user" as const, content: "Hi" }] }];
+    const configs = [{}, ...[1, 2, 3].map((seed) => ({ temperature: 1, seed })), { temperature: 2, seed: 4 }];
+    let cutAtOpenCharacter = 0;
+    for (const input of inputs)
+      for (const params of configs) {
+        const full = await run(producer, { ...spec("", params), input });
+        const text = full.output.text;
+        // a client's stop strings: a slice of the answer, and U+FFFD, which the tiny model's
+        // byte tokens produce when a character's bytes prove invalid
+        for (const stop of [text.slice(3, 7), "\uFFFD"]) {
+          if (!stop || (stop === "\uFFFD" && !text.includes(stop))) continue;
+          const s = { ...spec("", { ...params, stop: [stop] }), input };
+          const cut = await run(producer, s);
+          expect(cut.output.finishReason).toBe("stop");
+          expect(text.startsWith(cut.output.text)).toBe(true);
+          expect(cut.output.text).not.toContain(stop);
+          const v = await check(s, cut);
+          expect(v.reasons).toEqual([]);
+          if (stop === "\uFFFD" && cut.output.tokens.length > 1) cutAtOpenCharacter++;
+        }
+      }
+    // decoding the tokens before the last settles an open character as U+FFFD, which matches such
+    // a stop, though the honest run went on to the token that proved the character invalid
+    expect(cutAtOpenCharacter).toBeGreaterThan(0);
+    // the tokens that followed the stop, claimed under the cut text, are past where generation stops
+    const s = spec("Once upon a time");
+    const full = await run(producer, s);
+    const stopped = { ...s, params: { ...s.params, stop: [full.output.text.slice(3, 7)] } };
+    const cut = await run(producer, stopped);
+    const n = cut.output.tokens.length + 2;
+    const padded = {
+      ...cut.output,
+      tokens: full.output.tokens.slice(0, n),
+      logprobs: full.output.logprobs.slice(0, n),
+    };
+    const v = await check(stopped, { output: padded, units: { ...cut.units, outputTokens: n } });
+    expect(v.pass).toBe(false);
+    expect(v.reasons.join(" ")).toMatch(/continue past the point where generation stops/);
+  });
+
   test("refuses token ids outside the vocabulary without touching llama.cpp", async () => {
     const s = spec("The world is", {}, 4);
     const honest = await run(producer, s);

@@ -108,11 +108,13 @@ function checkTextAndFinish(
 ): CheckOutcome {
   const stops = [...(spec.params.stop ?? []), ...prompt.stopStrings];
   const tokens = output.tokens as Token[];
-  const decode = (ts: Token[]) => decodeOutputText(model, prompt.tokens, ts, stops, prompt.stopTokens);
-  const full = decode(tokens);
+  const full = decodeOutputText(model, prompt.tokens, tokens, stops, prompt.stopTokens);
   const reasons: string[] = [];
   if (full.text !== output.text) reasons.push("the text is not what the tokens decode to");
-  if (tokens.length > 1 && decode(tokens.slice(0, -1)).stopped)
+  // where generation stops as it runs, not where decoding a prefix would: at its end, a prefix's
+  // open character is settled as U+FFFD, which a stop string holding one matches, yet the honest
+  // run went on to the token that completed (or disproved) that character
+  if (full.stopAt >= 0 && full.stopAt < tokens.length - 1)
     reasons.push("tokens continue past the point where generation stops");
   if (output.finishReason === "stop" && !full.stopped)
     reasons.push("finishReason stop, but nothing in the output ends generation (truncated)");
