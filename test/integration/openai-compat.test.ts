@@ -250,6 +250,55 @@ describe("OpenAI client compatibility", () => {
     }
   });
 
+  it("stops at a stop sequence as OpenAI does: left out of the text, finish_reason stop, billed for what it returned", async () => {
+    const base = { model, messages: [{ role: "user" as const, content: "Tell me a story" }], max_tokens: 24 };
+    const full = await openai.chat.completions.create({ ...base, temperature: 0 });
+    const text = full.choices[0]!.message.content!;
+    const cost = (r: object) => BigInt((r as { tessera: { cost: string } }).tessera.cost);
+    const stop = text.slice(6, 10);
+    const before = text.slice(0, text.indexOf(stop));
+    for (const s of [stop, ["never in this text", stop]]) {
+      const cut = await openai.chat.completions.create({ ...base, temperature: 0, stop: s });
+      expect(cut.choices[0]!.message.content).toBe(before);
+      expect(cut.choices[0]!.finish_reason).toBe("stop");
+      expect(cut.usage!.completion_tokens).toBeLessThan(full.usage!.completion_tokens);
+      expect(cost(cut)).toBeLessThan(cost(full));
+    }
+    let streamed = "";
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const c of await openai.chat.completions.create({
+      ...base,
+      temperature: 0,
+      stop,
+      stream: true,
+      stream_options: { include_usage: true },
+    })) {
+      streamed += c.choices[0]?.delta.content ?? "";
+      finish = c.choices[0]?.finish_reason ?? finish;
+      usage = c.usage ?? usage;
+    }
+    expect({ streamed, finish }).toEqual({ streamed: before, finish: "stop" });
+    expect(usage!.completion_tokens).toBeLessThan(full.usage!.completion_tokens);
+    // temperature 2 (OpenAI's highest) samples, seeded
+    const hot = await openai.chat.completions.create({ ...base, temperature: 2, top_p: 0.9, seed: 1 });
+    expect(hot.usage!.completion_tokens).toBeGreaterThan(0);
+  });
+
+  it("refuses max_tokens beside a different max_completion_tokens, as OpenAI does, rather than choose one", async () => {
+    const base = { model, messages: [{ role: "user" as const, content: "Tell me a story" }], temperature: 0 };
+    const both = await openai.chat.completions
+      .create({ ...base, max_tokens: 10, max_completion_tokens: 3 })
+      .catch((x: unknown) => x);
+    expect(both).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(both).toMatchObject({ param: "max_tokens", code: "invalid_parameter_combination" });
+    // either alone caps the answer, and the same cap under both names says one thing
+    for (const caps of [{ max_completion_tokens: 3 }, { max_tokens: 3, max_completion_tokens: 3 }]) {
+      const r = await openai.chat.completions.create({ ...base, ...caps });
+      expect(r.usage!.completion_tokens).toBeLessThanOrEqual(3);
+    }
+  });
+
   // last: it stops the network's only provider
   it("a model no node online serves is a 503 an OpenAI client can act on, naming the model as it asked", async () => {
     await net.providers[0]!.stop();

@@ -62,10 +62,19 @@ export function toSpec(
   // top_p 0 keeps only the likeliest token, which is greedy decoding; the job's topP must be > 0
   const temperature = body.top_p === 0 ? 0 : (body.temperature ?? 1);
   const seed = body.seed == null ? undefined : jobSeed(body.seed);
-  const maxTokens =
-    ("max_completion_tokens" in body ? body.max_completion_tokens : undefined) ??
-    body.max_tokens ??
-    DEFAULT_MAX_TOKENS[kind];
+  const maxCompletionTokens = "max_completion_tokens" in body ? body.max_completion_tokens : undefined;
+  // OpenAI refuses the deprecated max_tokens beside its replacement; honouring one of two
+  // different caps would bill (or cut) the answer at a cap the client may not have meant.
+  // The same cap under both names says one thing, and is taken.
+  if (maxCompletionTokens != null && body.max_tokens != null && maxCompletionTokens !== body.max_tokens)
+    throw new TesseraError(
+      "invalid_parameter_combination",
+      400,
+      "Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported (unless they are equal): max_tokens is the deprecated name of max_completion_tokens; send one.",
+      "invalid_request_error",
+      "max_tokens",
+    );
+  const maxTokens = maxCompletionTokens ?? body.max_tokens ?? DEFAULT_MAX_TOKENS[kind];
   const stop = body.stop == null ? undefined : Array.isArray(body.stop) ? body.stop : [body.stop];
   const input =
     kind === "chat"
