@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   auditProbability,
@@ -56,6 +57,49 @@ describe("audit policy", () => {
     expect(() => parseAuditPolicy({ slashMultiple: 10 })).toThrow(/incentive condition/);
     expect(() => parseAuditPolicy({ floorRate: 0.6 })).toThrow(/floorRate must not exceed/);
     expect(parseAuditPolicy({ floorRate: 0.01, slashMultiple: 200 }).slashMultiple).toBe(200);
+  });
+
+  it("backs the next job with what the stake leaves after the slashes of the jobs in flight", () => {
+    // stake 1000, k 40: a job of 25 alone; beside one of 25 in flight, nothing more
+    expect(maxJobCost(policy, 1_000n, 0n)).toBe(25n);
+    expect(maxJobCost(policy, 1_000n, 10n)).toBe(15n);
+    expect(maxJobCost(policy, 1_000n, 25n)).toBe(0n);
+    // a stake unbonded or slashed under what the jobs in flight need backs nothing, not less than nothing
+    expect(maxJobCost(policy, 1_000n, 30n)).toBe(0n);
+  });
+
+  it("admits only jobs whose slashes the stake covers all at once (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.array(fc.bigInt({ min: 0n, max: 10n ** 13n }), { maxLength: 30 }),
+        (stake, k, costs) => {
+          const pol = { ...policy, slashMultiple: k };
+          // jobs arrive one by one and each is admitted when it fits what the others left
+          let inFlight = 0n;
+          const admitted: bigint[] = [];
+          for (const cost of costs)
+            if (cost <= maxJobCost(pol, stake, inFlight)) {
+              admitted.push(cost);
+              inFlight += cost;
+            }
+          // whatever set of them it cheats on, and in whatever order they are slashed, each slash
+          // is the full multiple: the stake covers k × the sum of all admitted at once
+          expect(BigInt(k) * admitted.reduce((a, b) => a + b, 0n)).toBeLessThanOrEqual(stake);
+          let left = stake;
+          for (const cost of admitted) {
+            const slashed = slashAmount(pol, cost, left);
+            expect(slashed).toBe(cost * BigInt(k));
+            left -= slashed;
+          }
+          // and the bound is tight: one more unit past it would not be covered
+          const next = maxJobCost(pol, stake, inFlight);
+          expect(BigInt(k) * (inFlight + next + 1n)).toBeGreaterThan(stake);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it("caps the slash at the stake", () => {

@@ -68,9 +68,20 @@ export function expectedJobsUntilCaught(policy: AuditPolicy, q: number, p = poli
   return 1 / (q * p * policy.detection);
 }
 
-/** The largest job cost the stake backs: the slash of such a job is the whole minimum stake. */
-export function maxJobCost(policy: AuditPolicy, minStake: bigint): bigint {
-  return minStake / BigInt(policy.slashMultiple);
+/**
+ * The largest cost of the next job leased to a provider: what its stake leaves after the slashes
+ * its jobs in flight could take (k × `inFlight`, the sum of their costs), over k. One stake backs
+ * every job the provider holds, and a slash takes min(stake, k × cost): were each job checked
+ * against the whole stake alone, a provider holding C jobs of stake/k each and cheating on all of
+ * them would lose the stake to the first slash, and the others would take nothing (nor refund
+ * their consumers). Under this bound k × (inFlight + the new job's cost) ≤ stake, so every slash
+ * is the full multiple whichever of them are caught. With nothing in flight: stake / k, and a
+ * stake of k × g_max backs a job of g_max. Never negative: a stake that shrank (an unbond, a slash)
+ * under what its jobs in flight need backs nothing more until they end.
+ */
+export function maxJobCost(policy: AuditPolicy, stake: bigint, inFlight = 0n): bigint {
+  const left = stake - BigInt(policy.slashMultiple) * inFlight;
+  return left > 0n ? left / BigInt(policy.slashMultiple) : 0n;
 }
 
 /** Validates a policy against the incentive condition; throws naming what to change. */

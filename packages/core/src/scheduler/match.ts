@@ -49,11 +49,16 @@ export function leaseLimit(
   return caps.maxConcurrency + (jobClass === "batch" && !interactiveWaiting ? (caps.prefetch ?? 0) : 0);
 }
 
+/**
+ * Why this provider cannot take this job now, or null. `running` and `maxJobCost` default to the
+ * view's; a scheduling round passes what its own earlier assignments left of them.
+ */
 export function mismatch(
   job: Pick<JobRecord, "spec" | "constraints"> & { jobClass?: JobClass; escrow?: bigint },
   p: ProviderView,
   running = p.running,
   interactiveWaiting = false,
+  maxJobCost = p.maxJobCost,
 ): Mismatch | null {
   if (!p.online) return "offline";
   if (p.draining) return "draining";
@@ -65,8 +70,9 @@ export function mismatch(
   if (c.regions && !c.regions.includes(caps.region)) return "region";
   if (c.maxPricePerUnit !== undefined && priceFor(caps, job.jobClass) > c.maxPricePerUnit) return "price";
   if (c.minReputation !== undefined && p.reputation < c.minReputation) return "reputation";
-  // a job dearer than its stake backs: the slash would be capped below the multiple, and cheating pay
-  if (p.maxJobCost !== undefined && job.escrow !== undefined && job.escrow > p.maxJobCost) return "stake";
+  // a job dearer than what its stake backs beside its other jobs in flight: the slash would be capped
+  // below the multiple (or be nothing, the stake gone to an earlier one), and cheating pay
+  if (maxJobCost !== undefined && job.escrow !== undefined && job.escrow > maxJobCost) return "stake";
   if (running >= leaseLimit(caps, job.jobClass, interactiveWaiting)) return "full";
   // last: the dearest check, and a node that is full needs none
   if (outgrowsEscrow(job, caps)) return "escrow";

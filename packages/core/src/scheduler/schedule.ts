@@ -17,6 +17,8 @@ export interface ScheduleInput {
   /** queued jobs, oldest first */
   queued: (Pick<JobRecord, "id" | "consumerId" | "spec" | "constraints" | "triedProviders"> & {
     jobClass?: JobClass;
+    /** what the job escrowed: it draws that much of a staked provider's maxJobCost */
+    escrow?: bigint;
     /** when the job must have started by; a job past it is leased to no one (it fails as expired) */
     deadlineAt?: number | null;
   })[];
@@ -53,6 +55,10 @@ function fairOrder<J extends { consumerId: string }>(queued: J[], lastServed: Ma
 
 export function schedule(input: ScheduleInput): Assignment[] {
   const running = new Map(input.providers.map((p) => [p.id, p.running]));
+  // what a staked provider's stake still backs after this round's earlier assignments to it: one
+  // stake backs every job it holds, so each job leased draws its escrow off the next one's cap
+  const backs = new Map<string, bigint>();
+  const capOf = (p: ProviderView) => backs.get(p.id) ?? p.maxJobCost;
   const weights = input.weights ?? DEFAULT_WEIGHTS;
   const assignments: Assignment[] = [];
   // batch work fills prefetch slots only while no interactive job waits (it yields to interactive)
@@ -71,7 +77,7 @@ export function schedule(input: ScheduleInput): Assignment[] {
     if (free <= 0) break;
     if ((perConsumer.get(job.consumerId) ?? 0) >= cap || pastDeadline(job, input.now)) continue;
     const candidates = input.providers.filter(
-      (p) => mismatch(job, p, running.get(p.id) ?? 0, interactiveWaiting) === null,
+      (p) => mismatch(job, p, running.get(p.id) ?? 0, interactiveWaiting, capOf(p)) === null,
     );
     if (candidates.length === 0) continue;
     const fresh = candidates.filter((p) => !job.triedProviders.includes(p.id));
@@ -100,6 +106,8 @@ export function schedule(input: ScheduleInput): Assignment[] {
       }
     }
     running.set(best.id, (running.get(best.id) ?? 0) + 1);
+    const left = capOf(best);
+    if (left !== undefined && job.escrow !== undefined) backs.set(best.id, left - job.escrow);
     perConsumer.set(job.consumerId, (perConsumer.get(job.consumerId) ?? 0) + 1);
     free--;
     assignments.push({ jobId: job.id, providerId: best.id, pricePerUnit: prices.get(best.id) as number });

@@ -13,8 +13,10 @@ export interface ProviderView {
   draining: boolean;
   online: boolean;
   /**
-   * the most a job leased to it may cost (escrow): its stake over the slash multiple (audit/policy's
-   * maxJobCost), so a slash of any job it cheats on is the full multiple; absent, no limit
+   * the most a job leased to it may cost (escrow): what its stake leaves after the slashes its jobs
+   * in flight could take, over the slash multiple (audit/policy's maxJobCost), so that the slashes
+   * of all the jobs it could cheat on at once are each the full multiple; absent, no limit. A
+   * scheduling round takes each job it assigns off it (schedule.ts).
    */
   maxJobCost?: bigint;
 }
