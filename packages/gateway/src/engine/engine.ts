@@ -95,6 +95,11 @@ export class Engine {
   private readonly running = new Map<string, JobRecord>();
   /** running jobs whose provider's result is being checked: further frames for them wait no turn */
   private readonly resolving = new Set<string>();
+  /**
+   * jobs whose result is accepted and being committed, until onSettled has drawn their audit: out of
+   * `running` already, their stake is still at risk (roundExposure), and no round may lease it away
+   */
+  private readonly settling = new Map<string, JobRecord>();
   /** the current lease of each running job: when it began, and by when its result must be in */
   private readonly leases = new Map<string, { attempt: number; at: number; endsBy: number }>();
   /** providers that said a running job is at fault itself, until the claim is confirmed */
@@ -127,8 +132,13 @@ export class Engine {
   private kickScheduled = false;
   /** verification hooks (verification/coordinator.ts): who may be scheduled, what happens after settling */
   eligible: (s: ProviderSession) => boolean = () => true;
-  /** the most a job leased to this node may cost (verification: its stake over the slash multiple); undefined, no limit */
-  jobCostCap: (s: ProviderSession) => bigint | undefined = () => undefined;
+  /**
+   * the most a job leased to this node may cost (verification: its stake, less the slashes its jobs in
+   * flight could take, over the slash multiple); undefined, no limit. `inFlight` is the escrow of the
+   * jobs the engine holds on it (leased, or settling); without it, what the node could take at all,
+   * with nothing in flight (whether a job can ever be served)
+   */
+  jobCostCap: (s: ProviderSession, inFlight?: bigint) => bigint | undefined = () => undefined;
   onSettled: (job: JobRecord) => void = () => {};
   /** settlement backend (settlement/start.ts): admits a submit, hears each committed ledger event */
   settlement: Pick<Settlement, "admit" | "committed" | "leaseEvidence" | "acceptResult" | "welcomeChain"> = {
@@ -463,9 +473,16 @@ export class Engine {
       const s = this.sessions.get(claimant);
       if (s) s.failed++;
     }
-    const settled = await this.apply(job, complete(job, { ...msg, feeBps: this.config.feeBps, now }));
-    session.completed++;
-    this.onSettled(settled);
+    // its stake stays drawn on until the audit is drawn (or not): a round while it commits must not lease that away
+    this.settling.set(job.id, job);
+    let settled: JobRecord;
+    try {
+      settled = await this.apply(job, complete(job, { ...msg, feeBps: this.config.feeBps, now }));
+      session.completed++;
+      this.onSettled(settled);
+    } finally {
+      this.settling.delete(job.id);
+    }
     const units = Math.max(1, msg.units.standardUnits);
     session.msPerUnit = ewma(session.msPerUnit, (now - (job.startedAt ?? now)) / units);
     this.lastServed.set(job.consumerId, now);
@@ -527,14 +544,35 @@ export class Engine {
     });
   }
 
+  /**
+   * Per provider: its jobs leased now, and the escrow of those and of the ones settling (whose audit
+   * is not drawn yet), which its stake backs beside the next job. From memory, in the one pass over
+   * running jobs a round already made for the counts: no store read.
+   */
+  private roundLoad(): { counts: Map<string, number>; inFlight: Map<string, bigint> } {
+    const counts = new Map<string, number>();
+    const inFlight = new Map<string, bigint>();
+    for (const j of this.running.values()) {
+      if (!j.providerId) continue;
+      counts.set(j.providerId, (counts.get(j.providerId) ?? 0) + 1);
+      inFlight.set(j.providerId, (inFlight.get(j.providerId) ?? 0n) + j.escrow);
+    }
+    for (const j of this.settling.values())
+      if (j.providerId) inFlight.set(j.providerId, (inFlight.get(j.providerId) ?? 0n) + j.escrow);
+    return { counts, inFlight };
+  }
+
+  /** The providers a round may lease to, as they stand now. */
+  private roundViews(): ReturnType<typeof toView>[] {
+    const { counts, inFlight } = this.roundLoad();
+    return this.onlineSessions()
+      .filter((s) => this.eligible(s))
+      .map((s) => toView(s, counts.get(s.id) ?? 0, this.jobCostCap(s, inFlight.get(s.id) ?? 0n)));
+  }
+
   private scheduleRound(): void {
     if (this.queued.size === 0) return;
-    const counts = new Map<string, number>();
-    for (const j of this.running.values())
-      if (j.providerId) counts.set(j.providerId, (counts.get(j.providerId) ?? 0) + 1);
-    const views = this.onlineSessions()
-      .filter((s) => this.eligible(s))
-      .map((s) => toView(s, counts.get(s.id) ?? 0, this.jobCostCap(s)));
+    const views = this.roundViews();
     if (views.length === 0) return;
     const perConsumer = new Map<string, number>();
     for (const j of this.running.values()) perConsumer.set(j.consumerId, (perConsumer.get(j.consumerId) ?? 0) + 1);
@@ -577,11 +615,11 @@ export class Engine {
         ...(evidence ? { evidence } : {}),
       });
     }
-    if (this.config.preemptAfterMs > 0) this.preempt(new Set(assignments.map((a) => a.jobId)), views, now);
+    if (this.config.preemptAfterMs > 0) this.preempt(new Set(assignments.map((a) => a.jobId)), now);
   }
 
   /** Interactive jobs that waited too long take their slot from a running batch job (not billed, no attempt used). */
-  private preempt(assigned: Set<string>, views: ReturnType<typeof toView>[], now: number): void {
+  private preempt(assigned: Set<string>, now: number): void {
     for (const id of this.preemptedFor.keys()) if (!this.queued.has(id)) this.preemptedFor.delete(id);
     // a job that a preemption did not get leased waits a full preemptAfterMs before another one
     const waiting = [...this.queued.values()].filter(
@@ -591,13 +629,12 @@ export class Engine {
         now - (this.preemptedFor.get(j.id) ?? Number.NEGATIVE_INFINITY) >= this.config.preemptAfterMs,
     );
     if (waiting.length === 0) return;
-    // this round's leases included: a provider they filled is full now
-    const counts = new Map<string, number>();
+    // this round's leases included: a provider they filled is full now, and their escrow is drawn on
+    // its stake (a job its stake does not back beside the batch jobs it holds takes none of them
+    // back: the slot would go straight back to batch work)
+    const views = this.roundViews();
     const perConsumer = new Map<string, number>();
-    for (const j of this.running.values()) {
-      if (j.providerId) counts.set(j.providerId, (counts.get(j.providerId) ?? 0) + 1);
-      perConsumer.set(j.consumerId, (perConsumer.get(j.consumerId) ?? 0) + 1);
-    }
+    for (const j of this.running.values()) perConsumer.set(j.consumerId, (perConsumer.get(j.consumerId) ?? 0) + 1);
     const runningBatch = [...this.running.values()]
       .filter((j) => j.jobClass === "batch" && j.providerId)
       .map((j) => ({
@@ -608,7 +645,7 @@ export class Engine {
       }));
     const chosen = preemptions({
       waiting,
-      providers: views.map((v) => ({ ...v, running: counts.get(v.id) ?? 0 })),
+      providers: views,
       runningBatch,
       now,
       afterMs: this.config.preemptAfterMs,

@@ -565,4 +565,65 @@ describe("verification coordinator: the largest job a provider's stake backs", (
     expect(make("0").maxJobCostOf(provider.session.id)).toBeUndefined();
     await store.close();
   });
+
+  it("leaves room for the slashes its jobs in flight and its undecided audits could take, across a restart", async () => {
+    const provider = testNode("op-p", false);
+    const verifier = testNode("op-v", true);
+    const P = provider.session.id;
+    const store = await openStore(":memory:");
+    await store.commit([
+      { ledger: stakeDepositEvent("stake:p", P, 4000n, 0) },
+      { ledger: stakeDepositEvent("stake:v", verifier.session.id, 4000n, 0) },
+      { job: testJob("job_1", P, { cost: 30n }) },
+    ]);
+    const make = (minStake: string) =>
+      new VerificationCoordinator({
+        store,
+        writer: new GroupWriter(store),
+        sessions: () => [provider.session, verifier.session],
+        config: VerificationConfigSchema.parse({
+          minStake,
+          policy: { newRate: 1, floorRate: 1, afterFailureRate: 1, slashMultiple: 40 },
+          passRecheckRate: 0,
+        }),
+        log: pino({ level: "silent" }),
+        random: () => 0,
+      });
+    const settle = async () => {
+      for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    };
+    const first = make("1000");
+    await first.restoreRecords();
+    for (const n of [P, verifier.session.id]) await first.stakes.refresh(n);
+    // 4000 backs 100; beside 40 of jobs leased, 60
+    expect(first.maxJobCostOf(P, 0n)).toBe(100n);
+    expect(first.maxJobCostOf(P, 40n)).toBe(60n);
+    // a settled job of 30 whose audit is undecided: 40 × 30 of the stake may still be slashed
+    first.onSettled(testJob("job_1", P, { cost: 30n }));
+    await settle();
+    expect(first.maxJobCostOf(P, 0n)).toBe(70n);
+    expect(first.maxJobCostOf(P, 40n)).toBe(30n);
+    expect(first.maxJobCostOf(P, 100n)).toBe(0n);
+    // could it ever take a job of 100 (nothing in flight)? yes: the job waits, it is not refused
+    expect(first.maxJobCostOf(P)).toBe(100n);
+    // a restart finds the audit still pending in the store
+    const second = make("1000");
+    await second.restoreRecords();
+    for (const n of [P, verifier.session.id]) await second.stakes.refresh(n);
+    expect(second.maxJobCostOf(P, 0n)).toBe(70n);
+    // decided (passed): nothing of it is at risk any more
+    const audit = auditsSent(verifier).at(-1);
+    await second.resumeParked();
+    await settle();
+    // taken up again by the second run and sent to the verifier once more
+    expect(auditsSent(verifier)).toHaveLength(2);
+    const asked = auditsSent(verifier).at(-1);
+    expect(asked?.auditId).toBe(audit?.auditId);
+    await second.onVerdict(verifier.session, verdictOf(verifier, asked?.auditId as string, "job_1", true));
+    await settle();
+    expect(second.maxJobCostOf(P, 0n)).toBe(100n);
+    // no stake asked: no limit, and nothing held
+    expect(make("0").maxJobCostOf(P, 100n)).toBeUndefined();
+    await store.close();
+  });
 });

@@ -123,6 +123,15 @@ export class VerificationCoordinator {
    * claiming the operator of every verifier serving its model was never audited, and paid.
    */
   private readonly unauditable = new Map<string, Set<string>>();
+  /**
+   * Settled jobs whose slash may still come, by audit id (or `judge:<job id>` while a canary is
+   * judged): an audit drawn and not yet decided, in memory or parked in the store. Its slash draws on
+   * the same stake as the jobs the provider runs, so maxJobCostOf leaves room for it. In memory,
+   * kept as audits are drawn and decided, rebuilt from the store's pending audits at start.
+   */
+  private readonly undecided = new Map<string, { providerId: string; cost: bigint }>();
+  /** per provider: the sum of the costs in `undecided` */
+  private readonly undecidedCost = new Map<string, bigint>();
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly persistence: RecordPersistence;
@@ -174,10 +183,56 @@ export class VerificationCoordinator {
     this.seenUpTo.set(nodeId, this.clock);
   }
 
-  /** Loads the records a previous run left (exclusions, strikes, clean counts); scheduling waits for it. */
+  /**
+   * Loads the records a previous run left (exclusions, strikes, clean counts), and the costs of
+   * audits it left undecided (what their slashes could still take of each stake); scheduling waits for it.
+   */
   async restoreRecords(): Promise<void> {
     await this.persistence.load(this.records);
+    if (this.minStake > 0n && !this.chain) await this.restoreUndecided();
     this.restored = true;
+  }
+
+  /** Pages through the pending audits once (at start): their jobs' costs, per provider. */
+  private async restoreUndecided(): Promise<void> {
+    const PAGE = 500;
+    let after: { createdAt: number; id: string } | undefined;
+    for (;;) {
+      const rows = await this.deps.store.verification.pendingAudits(PAGE, after);
+      const jobs = new Map((await this.deps.store.getJobs(rows.map((r) => r.jobId))).map((j) => [j.id, j]));
+      for (const row of rows) {
+        const job = jobs.get(row.jobId);
+        if (job) this.holdStake(row.id, job);
+      }
+      const last = rows.at(-1);
+      if (rows.length < PAGE || !last) return;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+  }
+
+  /**
+   * Counts a settled job's cost against its provider's stake under `key` until released: its audit
+   * is drawn and undecided (or, for a canary, being judged), so a slash may still take k × it.
+   * Counting one key twice counts it once.
+   */
+  holdStake(key: string, job: JobRecord): void {
+    const providerId = job.providerId;
+    if (!providerId || this.undecided.has(key)) return;
+    const cost = job.cost ?? job.escrow;
+    this.undecided.set(key, { providerId, cost });
+    this.undecidedCost.set(providerId, (this.undecidedCost.get(providerId) ?? 0n) + cost);
+  }
+
+  /** The slash `key` stood for was taken or will not come: its cost no longer counts against the stake. */
+  releaseStake(key: string): void {
+    const held = this.undecided.get(key);
+    if (!held) return;
+    this.undecided.delete(key);
+    const left = (this.undecidedCost.get(held.providerId) ?? 0n) - held.cost;
+    if (left > 0n) this.undecidedCost.set(held.providerId, left);
+    else this.undecidedCost.delete(held.providerId);
+    // the stake it held may back a queued job now
+    this.deps.onEligibilityChanged?.();
   }
 
   /**
@@ -242,13 +297,19 @@ export class VerificationCoordinator {
   }
 
   /**
-   * The most a job leased to this node may cost: its stake over the slash multiple (core's
-   * maxJobCost), so a cheated job's slash is the full multiple of what it paid; no limit when the
-   * gateway asks for no stake, or under on-chain settlement (its stake and slashes are the chain's).
+   * The most a job leased to this node may cost (core's maxJobCost): its stake, less k × what its
+   * jobs in flight could be slashed for, over the slash multiple k, so that whichever of them it
+   * cheated on, each slash is the full multiple of what the job paid. In flight: `leased`, the
+   * escrow of the jobs the engine holds on it, and the cost of its settled jobs whose audit is
+   * undecided. Without `leased`, what it could take with nothing in flight (can a job ever be
+   * served). No limit when the gateway asks for no stake, or under on-chain settlement (its stake
+   * and slashes are the chain's). Memory only: the scheduler asks this of every provider each round.
    */
-  maxJobCostOf(nodeId: string): bigint | undefined {
+  maxJobCostOf(nodeId: string, leased?: bigint): bigint | undefined {
     if (this.minStake === 0n || this.chain) return undefined;
-    return maxJobCost(this.deps.config.policy, this.stakes.staked(nodeId));
+    const staked = this.stakes.staked(nodeId);
+    if (leased === undefined) return maxJobCost(this.deps.config.policy, staked);
+    return maxJobCost(this.deps.config.policy, staked, leased + (this.undecidedCost.get(nodeId) ?? 0n));
   }
 
   /** Called once a job has settled: draw the audit now that the signed result is committed. */
@@ -273,6 +334,8 @@ export class VerificationCoordinator {
     const audit = newAudit(`aud_${randomBytes(8).toString("hex")}`, job, kind, this.liveOperator(providerId));
     const live = this.pending.size < MAX_LIVE_AUDITS;
     if (live) this.pending.set(audit.id, audit);
+    // synchronously, while the engine still counts the job as settling: no round between the two
+    if (this.minStake > 0n && !this.chain) this.holdStake(audit.id, job);
     this.log(audit).info({ p, kind, live }, "audit drawn");
     void this.deps.store.verification
       .putAudit({
@@ -464,6 +527,8 @@ export class VerificationCoordinator {
     this.finishing.add(audit.id);
     try {
       await this.applyOutcome(audit, outcome);
+      // decided, the slash (if any) taken and the stake re-read: its cost no longer hangs over the stake
+      this.releaseStake(audit.id);
     } finally {
       this.finishing.delete(audit.id);
     }

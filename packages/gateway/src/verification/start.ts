@@ -29,15 +29,23 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
     canaries = new CanaryService({ engine, store, coordinator, policy: config.verification.canaries, gatewayId, log });
   const capacity = new CapacityProver(coordinator, config.verification.capacity, log);
   engine.eligible = (s) => coordinator.eligible(s) && capacity.schedulable(s);
-  engine.jobCostCap = (s) => coordinator.maxJobCostOf(s.id);
+  engine.jobCostCap = (s, inFlight) => coordinator.maxJobCostOf(s.id, inFlight);
   void coordinator
     .restoreRecords()
     .then(() => canaries?.restore())
     .then(() => engine.kick())
     .catch((err) => log.fatal({ err }, "verification records could not be loaded"));
   engine.onSettled = (job) => {
-    if (canaries?.isCanary(job))
-      return void canaries.judge(job).catch((err) => log.error({ err }, "canary judge failed"));
+    if (canaries?.isCanary(job)) {
+      // until judged, a canary's cost counts against its provider's stake like an undecided audit's:
+      // a wrong answer is slashed at once (or audited), from the stake its other jobs draw on
+      const key = `judge:${job.id}`;
+      if (coordinator.minStake > 0n) coordinator.holdStake(key, job);
+      return void canaries
+        .judge(job)
+        .catch((err) => log.error({ err }, "canary judge failed"))
+        .finally(() => coordinator.releaseStake(key));
+    }
     coordinator.onSettled(job);
     canaries?.afterRealJob();
   };
