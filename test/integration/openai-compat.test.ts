@@ -299,6 +299,40 @@ describe("OpenAI client compatibility", () => {
     }
   });
 
+  it("refuses each parameter it cannot honour with a 400 that names it and says it is not supported", async () => {
+    const chat = { model, messages: [{ role: "user" as const, content: "Hi" }], max_tokens: 2 };
+    const cases: [object, string][] = [
+      [{ n: 2 }, "n"],
+      [{ presence_penalty: 0.5 }, "presence_penalty"],
+      [{ frequency_penalty: -1 }, "frequency_penalty"],
+      [{ logit_bias: { "50": 5 } }, "logit_bias"],
+      [{ response_format: { type: "json_object" } }, "response_format.type"],
+      [{ response_format: { type: "json_schema", json_schema: { name: "x", schema: {} } } }, "response_format.type"],
+      [{ tools: [{ type: "function", function: { name: "f" } }] }, "tools"],
+      [{ tool_choice: "required" }, "tool_choice"],
+      [{ top_logprobs: 2 }, "top_logprobs"],
+    ];
+    for (const [extra, param] of cases) {
+      const e = await openai.chat.completions.create({ ...chat, ...extra } as never).catch((x: unknown) => x);
+      expect(e, param).toBeInstanceOf(OpenAI.BadRequestError);
+      const err = e as InstanceType<typeof OpenAI.BadRequestError>;
+      expect(err.param).toBe(param);
+      expect(err.type).toBe("invalid_request_error");
+      expect(err.message, param).toMatch(/not supported|not returned/);
+    }
+    for (const [extra, param] of [
+      [{ best_of: 2 }, "best_of"],
+      [{ echo: true }, "echo"],
+    ] as const) {
+      const e = await openai.completions
+        .create({ model, prompt: "Hi", max_tokens: 2, ...extra })
+        .catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((e as InstanceType<typeof OpenAI.BadRequestError>).param).toBe(param);
+      expect((e as Error).message, param).toMatch(/not supported/);
+    }
+  });
+
   // last: it stops the network's only provider
   it("a model no node online serves is a 503 an OpenAI client can act on, naming the model as it asked", async () => {
     await net.providers[0]!.stop();

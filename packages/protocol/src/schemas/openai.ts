@@ -95,14 +95,15 @@ const common = {
     })
     .strict()
     .nullish(),
-  n: z.literal(1).nullish(),
+  n: z.literal(1, "n > 1 is not supported: one choice per request; send n requests, or a batch, for more").nullish(),
   // who is asking and which requests share a prefix: hints for OpenAI's abuse checks and prompt
   // cache that do not change the answer (safety_identifier and prompt_cache_key replace user)
   user: z.string().max(256).nullish(),
   safety_identifier: z.string().max(256).nullish(),
   prompt_cache_key: z.string().max(256).nullish(),
-  presence_penalty: z.literal(0).nullish(),
-  frequency_penalty: z.literal(0).nullish(),
+  // penalties change the answer, and the job's sampler (which verifiers replay) has none
+  presence_penalty: z.literal(0, "presence_penalty is not supported: only 0 (no penalty)").nullish(),
+  frequency_penalty: z.literal(0, "frequency_penalty is not supported: only 0 (no penalty)").nullish(),
   metadata: z
     .record(z.string().max(64), z.string().max(512))
     .refine((m) => Object.keys(m).length <= 16, "at most 16 key-value pairs")
@@ -116,16 +117,22 @@ export const ChatCompletionRequestSchema = z
     max_completion_tokens: z.number().int().min(1).max(32_768).nullish(),
     logprobs: z.boolean().nullish(),
     // what clients send as defaults, accepted when they ask for nothing we lack
-    top_logprobs: z.literal(0).nullish(),
+    top_logprobs: z
+      .literal(0, "logprobs are not returned by the OpenAI endpoints; the native job API returns them")
+      .nullish(),
     response_format: z
-      .object({ type: z.literal("text") })
+      .object({
+        type: z.literal("text", "JSON mode and structured outputs are not supported: only the text response format"),
+      })
       .strict()
       .nullish(),
     modalities: z.array(z.literal("text")).max(1).nullish(),
     audio: onlyNull("audio output is"),
     prediction: onlyNull("predicted outputs are"),
     tools: onlyEmpty(z.array(z.unknown()), "tools are").nullish(),
-    tool_choice: z.enum(["none", "auto"]).nullish(),
+    tool_choice: z
+      .enum(["none", "auto"], "tools are not supported: tool_choice may only be 'none' or 'auto'")
+      .nullish(),
     parallel_tool_calls: z.boolean().nullish(),
     logit_bias: onlyEmpty(z.record(z.string(), z.number()), "logit_bias is").nullish(),
     // every job is stored by the gateway anyway (GET /v1/jobs/:id)
@@ -149,8 +156,8 @@ export const CompletionRequestSchema = z
         ),
     ]),
     logprobs: z.number().int().min(0).max(5).nullish(),
-    echo: z.literal(false).nullish(),
-    best_of: z.literal(1).nullish(),
+    echo: z.literal(false, "echo is not supported: only false").nullish(),
+    best_of: z.literal(1, "best_of > 1 is not supported: one completion is generated per request").nullish(),
     suffix: z.null().optional(),
     logit_bias: onlyEmpty(z.record(z.string(), z.number()), "logit_bias is").nullish(),
   })
