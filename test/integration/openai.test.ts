@@ -288,15 +288,20 @@ describe("OpenAI API", () => {
     expect(account.spent).toBe("0");
   });
 
-  it("stops a stream whose client leaves mid-answer, billing the tokens it was sent", async () => {
+  it("stops a stream whose client leaves mid-answer, billing the prompt and the tokens it was sent", async () => {
     const { apiKey, client } = await net.consumer();
     const oa = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
+    // the prompt's tokens, as a completed answer bills them (another consumer's)
+    const messages = [{ role: "user" as const, content: "Tell me a long story" }];
+    const whole = await openai.chat.completions.create({ model, messages, max_tokens: 1, temperature: 0 });
+    const promptTokens = whole.usage!.prompt_tokens;
+    expect(promptTokens).toBeGreaterThan(0);
     // a long sampled answer; should one finish before the client leaves, another seed is tried
     let stopped: Awaited<ReturnType<typeof client.getJob>> | undefined;
     for (let seed = 1; seed <= 5 && !stopped; seed++) {
       const stream = await oa.chat.completions.create({
         model,
-        messages: [{ role: "user", content: "Tell me a long story" }],
+        messages,
         max_tokens: 1000,
         temperature: 1,
         seed,
@@ -321,11 +326,15 @@ describe("OpenAI API", () => {
     }
     expect(stopped).toBeDefined();
     const job = stopped!;
-    // billed for what it was streamed: some tokens, fewer than the cap, output only
-    expect(job.units?.inputTokens).toBe(0);
+    // billed for the prompt its node evaluated and what it was streamed (some tokens, fewer than
+    // the cap), metered as a completed answer is: 2 × parameters × tokens, at the node's price
+    expect(job.units?.inputTokens).toBe(promptTokens);
     expect(job.units?.outputTokens).toBeGreaterThan(0);
     expect(job.units?.outputTokens).toBeLessThan(1000);
-    expect(BigInt(job.cost ?? "0")).toBeGreaterThan(0n);
+    const tokens = promptTokens + job.units!.outputTokens;
+    const parameters = (await openai.models.retrieve(model)) as unknown as { parameters: number };
+    expect(job.units?.standardUnits).toBe(Math.ceil((2 * parameters.parameters * tokens) / 1e6));
+    expect(BigInt(job.cost ?? "0")).toBe(BigInt(job.units!.standardUnits) * 50n);
     expect(job.trail?.at(-1)?.outcome).toBe("cancelled");
     const account = await client.account();
     expect(account.escrow).toBe("0");

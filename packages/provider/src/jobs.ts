@@ -336,6 +336,7 @@ export class JobRunner {
           // seq counts every chunk, sent or not, so the gateway can tell a gap from an end.
           const msg: ChunkMessage = { type: "chunk", jobId, attempt, seq: seq++, text: chunk.text };
           if (chunk.tokens) msg.tokens = chunk.tokens;
+          if (chunk.promptTokens !== undefined) msg.promptTokens = chunk.promptTokens;
           this.options.send(msg);
         },
       });

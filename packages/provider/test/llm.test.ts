@@ -45,6 +45,11 @@ describe("provider with the real LLM runtime and the tiny model", () => {
     expect(verifyResultSignature(provider.nodeId, result, result.signature)).toBe(true);
     expect(result.units.outputTokens).toBe(output.tokens.length);
     expect(result.units.standardUnits).toBeGreaterThan(0);
+    // the first chunk counts the prompt (what a stream stopped mid-way bills for it), no other does
+    expect(result.units.inputTokens).toBeGreaterThan(0);
+    expect(chunks.map((c) => c.promptTokens)).toEqual(
+      chunks.map((_, i) => (i === 0 ? result.units.inputTokens : undefined)),
+    );
   }, 60_000);
 
   it("sends no chunk frames when the gateway says nobody streams, and the same result", async () => {

@@ -7,8 +7,11 @@ export interface ExecuteContext {
   attempt: number;
   /** aborted when the gateway cancels the job or the lease is lost */
   signal: AbortSignal;
-  /** streamed partial output, in order; the concatenated texts equal the final text */
-  onChunk?: (chunk: { text: string; tokens?: number[] }) => void;
+  /**
+   * streamed partial output, in order; the concatenated texts equal the final text. An llm job's
+   * first chunk says how many tokens its prompt was (what a stopped stream bills for it).
+   */
+  onChunk?: (chunk: { text: string; tokens?: number[]; promptTokens?: number }) => void;
 }
 
 export interface ExecuteResult {

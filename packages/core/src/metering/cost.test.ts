@@ -61,4 +61,16 @@ describe("streamedUnits", () => {
     expect(streamedUnits(spec, params, { tokens: 500, bytes: 5_000 }).outputTokens).toBe(16);
     expect(streamedUnits(spec, params, { tokens: 0, bytes: 0 }).standardUnits).toBe(0);
   });
+
+  it("bills the prompt its node evaluated, as a completed job's, up to the prompt's bound", () => {
+    // "hello": 5 bytes and 8 of template at most
+    expect(streamedUnits(spec, params, { tokens: 5, bytes: 20, promptTokens: 3 })).toEqual({
+      inputTokens: 3,
+      outputTokens: 5,
+      standardUnits: llmStandardUnits(params, 8),
+    });
+    expect(streamedUnits(spec, params, { tokens: 5, bytes: 20, promptTokens: 1_000 }).inputTokens).toBe(13);
+    // nothing streamed: nothing billed
+    expect(streamedUnits(spec, params, { tokens: 0, bytes: 0, promptTokens: 3 }).standardUnits).toBe(0);
+  });
 });

@@ -84,18 +84,21 @@ export function meteringProblem(
 }
 
 /**
- * What an LLM job stopped mid-stream is billed: the output tokens its lease streamed, no more
- * than one per byte of the text they spelled (every token spells at least one byte, but for the
- * end-of-generation one) nor the job's cap, so a node cannot bill tokens it never showed. The
- * prompt is not billed: the gateway cannot count its tokens.
+ * What an LLM job stopped mid-stream is billed, metered as a completed one is (2 × parameters ×
+ * (input + output tokens)): the prompt its lease evaluated, as the node counted it on its first
+ * chunk (as a result's `inputTokens` is its node's count) but no more than the prompt's bound
+ * (one token per byte, plus the template's), and the output tokens it streamed, no more than one
+ * per byte of the text they spelled (every token spells at least one byte, but for the
+ * end-of-generation one) nor the job's cap, so a node cannot bill tokens it never showed.
  */
 export function streamedUnits(
   spec: LlmJobSpec,
   parameters: number,
-  streamed: { tokens: number; bytes: number },
+  streamed: { tokens: number; bytes: number; promptTokens?: number },
 ): Units {
   const outputTokens = Math.min(streamed.tokens, streamed.bytes + 1, spec.limits.maxOutputTokens);
-  return { inputTokens: 0, outputTokens, standardUnits: llmStandardUnits(parameters, outputTokens) };
+  const inputTokens = outputTokens > 0 ? Math.min(streamed.promptTokens ?? 0, promptTokenBound(spec)) : 0;
+  return { inputTokens, outputTokens, standardUnits: llmStandardUnits(parameters, inputTokens + outputTokens) };
 }
 
 export function maxCost(spec: JobSpec, basis: EscrowBasis): bigint {

@@ -534,6 +534,31 @@ describe("Engine stops a streamed job", () => {
     expect(await store.balance(accounts.available("c1"))).toBe(1_000_000_000n - 1_300n);
   });
 
+  it("bills the prompt its node evaluated too, as a completed job is metered, up to the prompt's bound", async () => {
+    const n = node();
+    const { job } = await leasedTo([n], llm(true));
+    // the first chunk says the prompt was 7 tokens; a later one cannot raise it
+    engine.chunk(n.session, { ...chunk(job.id, 0, "Hello", [1, 2]), promptTokens: 7 });
+    engine.chunk(n.session, { ...chunk(job.id, 1, " world", [3, 4, 5]), promptTokens: 9 });
+    const stopped = await engine.cancel("c1", job.id);
+    // 7 + 5 tokens, 2 SU each, 50 nc/SU
+    expect(stopped).toMatchObject({
+      status: "cancelled",
+      units: { inputTokens: 7, outputTokens: 5, standardUnits: 24 },
+      cost: 1_200n,
+    });
+    expect(await store.balance(accounts.earnings(n.session.id))).toBe(1_200n - (1_200n * 500n) / 10_000n);
+    expect(await store.balance(accounts.available("c1"))).toBe(1_000_000_000n - 1_200n);
+    // a count past what "hi" can be (2 bytes and 8 of template) is held to that
+    const { job: second } = await leasedTo([n], { ...llm(true), requestHash: "dd".repeat(32) });
+    engine.chunk(n.session, { ...chunk(second.id, 0, "Hello", [1, 2]), promptTokens: 1_000 });
+    expect((await engine.cancel("c1", second.id)).units).toEqual({
+      inputTokens: 10,
+      outputTokens: 2,
+      standardUnits: 24,
+    });
+  });
+
   it("refunds in full a job no client was streamed, whatever chunks its node sent", async () => {
     const n = node();
     const { job } = await leasedTo([n], llm(false));

@@ -342,7 +342,7 @@ export class Engine {
     );
   }
 
-  /** What a stop bills: the output its current lease streamed, if a client was sent any (core's streamedUnits). */
+  /** What a stop bills: the prompt and output its current lease streamed, if a client was sent any (core's streamedUnits). */
   private streamedUnits(job: JobRecord): Units | undefined {
     const cursor = this.streams.get(job.id);
     if (job.status !== "running" || job.spec.runtime !== "llm" || !this.watched.has(job.id)) return undefined;
@@ -353,7 +353,11 @@ export class Engine {
       (holder && declaredParameters(holder.capabilities, job.spec.model)) ??
       this.models.get(job.spec.model)?.info.parameters;
     if (parameters === undefined) return undefined;
-    return streamedUnits(job.spec, parameters, { tokens: cursor.attemptTokens, bytes: cursor.attemptBytes });
+    return streamedUnits(job.spec, parameters, {
+      tokens: cursor.attemptTokens,
+      bytes: cursor.attemptBytes,
+      promptTokens: cursor.attemptPromptTokens,
+    });
   }
 
   // ---- provider channel ----
@@ -425,7 +429,7 @@ export class Engine {
     const job = this.running.get(msg.jobId);
     if (!job || job.providerId !== session.id || job.attempt !== msg.attempt) return;
     const previous = this.streams.get(job.id) ?? NO_STREAM;
-    const { cursor, fresh } = advanceStream(previous, msg.attempt, msg.text, msg.tokens?.length);
+    const { cursor, fresh } = advanceStream(previous, msg.attempt, msg.text, msg.tokens?.length, msg.promptTokens);
     this.streams.set(job.id, cursor);
     if (fresh) this.events.emit(job.id, { type: "chunk", text: fresh });
   }

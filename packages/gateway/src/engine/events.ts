@@ -31,8 +31,8 @@ export class JobEvents {
 /**
  * What a consumer's stream has already been sent. A retried attempt of a deterministic job
  * replays the same text, so only what lies beyond the forwarded prefix is sent again. The
- * current attempt's tokens and the UTF-8 bytes of its text are what a stop bills (core's
- * streamedUnits).
+ * current attempt's tokens, the UTF-8 bytes of its text and its prompt's token count (as its
+ * first chunk said) are what a stop bills (core's streamedUnits).
  */
 export interface StreamCursor {
   attempt: number;
@@ -40,6 +40,8 @@ export interface StreamCursor {
   forwardedChars: number;
   attemptTokens: number;
   attemptBytes: number;
+  /** the first count an attempt's chunks gave: a later chunk cannot raise it */
+  attemptPromptTokens?: number;
 }
 
 export const NO_STREAM: StreamCursor = {
@@ -55,6 +57,7 @@ export function advanceStream(
   attempt: number,
   text: string,
   tokens = 0,
+  promptTokens?: number,
 ): { cursor: StreamCursor; fresh: string } {
   const c = attempt === cursor.attempt ? cursor : { ...NO_STREAM, attempt, forwardedChars: cursor.forwardedChars };
   const start = c.attemptChars;
@@ -67,6 +70,7 @@ export function advanceStream(
       forwardedChars: Math.max(c.forwardedChars, end),
       attemptTokens: c.attemptTokens + tokens,
       attemptBytes: c.attemptBytes + Buffer.byteLength(text),
+      attemptPromptTokens: c.attemptPromptTokens ?? promptTokens,
     },
     fresh,
   };

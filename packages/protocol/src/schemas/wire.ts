@@ -160,6 +160,8 @@ export const ChunkMsg = z.object({
   seq: z.number().int().nonnegative(),
   text: z.string(),
   tokens: z.array(z.number().int()).optional(),
+  /** the prompt's token count, on an llm lease's first chunk: what a stop bills for it (core's streamedUnits) */
+  promptTokens: z.number().int().nonnegative().optional(),
 });
 export const ResultMsg = z.object({
   type: z.literal("result"),

@@ -164,6 +164,15 @@ class NodeLlamaRuntime implements LlmRuntime {
       );
     }
     const params = spec.params ?? { temperature: 0 };
+    const inputTokens = prompt.tokens.length;
+    // the first chunk carries the prompt's length: a stream stopped mid-way bills the prompt too
+    let first = true;
+    const onChunk =
+      ctx.onChunk &&
+      ((chunk: { text: string; tokens: number[] }) => {
+        ctx.onChunk?.(first ? { ...chunk, promptTokens: inputTokens } : chunk);
+        first = false;
+      });
     const output = await this.onSlot(loaded, ctx.signal, (slot) =>
       generate(slot.sequence, {
         promptTokens: prompt.tokens,
@@ -175,10 +184,9 @@ class NodeLlamaRuntime implements LlmRuntime {
         stopStrings: [...(params.stop ?? []), ...prompt.stopStrings],
         stopTokens: prompt.stopTokens,
         signal: ctx.signal,
-        onChunk: ctx.onChunk,
+        onChunk,
       }),
     );
-    const inputTokens = prompt.tokens.length;
     const outputTokens = output.tokens.length;
     return {
       output,
