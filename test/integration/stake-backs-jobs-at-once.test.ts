@@ -5,7 +5,7 @@
 // slashed by nothing and their consumers got nothing back. Leased one at a time while its stake
 // backs no more (core maxJobCost with the jobs in flight and its undecided audits), each job it
 // was paid for is slashed the full multiple and its consumer refunded.
-import type { TesseraClient } from "@tessera/sdk";
+import type { JobView, TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork, until } from "../helpers/network.js";
 import { greedyTinyJob, stakedVerifiers, verificationReads } from "../helpers/verification.js";
@@ -45,7 +45,7 @@ describe("a provider cheating on every job it holds at once", () => {
 
   it("is slashed the full multiple for each job it was paid for, and each consumer is refunded", async () => {
     // queued while it holds no stake: their escrow is known before it is staked
-    const jobs = [];
+    const jobs: JobView[] = [];
     for (const [i, c] of consumers.entries()) jobs.push(await c.submitJob(greedyTinyJob(`The world is ${i}`, "cheat")));
     const escrow = BigInt(jobs[0]?.escrow ?? "0");
     for (const j of jobs) expect(BigInt(j.escrow)).toBe(escrow);
@@ -55,7 +55,7 @@ describe("a provider cheating on every job it holds at once", () => {
     const paid = await until(
       "its audits decided",
       async () => {
-        const done = [];
+        const done: { job: JobView; consumer: string }[] = [];
         for (const [i, j] of jobs.entries()) {
           const job = await consumers[i]?.getJob(j.id);
           if (job?.status !== "completed") continue;
