@@ -437,6 +437,24 @@ describe("Engine escrow", () => {
       fresh.disconnect(inflated);
       const again = await fresh.submit(request({ requestHash: "ee".repeat(32) }));
       expect(again.escrow).toBe(10_000n);
+      // after a restart the stored claims prove nothing: a 503 until a node is online, saying so
+      const restarted = new Engine(
+        store,
+        parseGatewayConfig({ db: ":memory:" }),
+        pino({ level: "silent" }),
+        createMetrics(),
+      );
+      try {
+        await restarted.restore();
+        await expect(restarted.submit(request({ requestHash: "ef".repeat(32) }))).rejects.toMatchObject({
+          code: "no_capacity",
+          message: expect.stringMatching(
+            /^No provider offering the wasm runtime is online, and none that proved its speed/,
+          ),
+        });
+      } finally {
+        restarted.stop();
+      }
     } finally {
       fresh.stop();
     }

@@ -54,7 +54,9 @@ export function escrowLevels(
   const fastest =
     offers.length > 0 ? offers.reduce((m, s) => Math.max(m, s.capabilities.throughput), 0) : wasmThroughputSeen;
   if (spec.runtime === "wasm" && fastest === 0)
-    throw new NoCapacity("No provider offering the wasm runtime has connected to this gateway yet.");
+    throw new NoCapacity(
+      "No provider offering the wasm runtime is online, and none that proved its speed has left since this gateway started; retry when one is online.",
+    );
   const size = (caps?: Capabilities) => ({
     parameters: (spec.runtime === "llm" && caps ? declaredParameters(caps, spec.model) : undefined) ?? parameters,
     throughput: caps?.throughput ?? fastest,
