@@ -97,7 +97,7 @@ export class Engine {
   private readonly resolving = new Set<string>();
   /**
    * jobs whose result is accepted and being committed, until onSettled has drawn their audit: out of
-   * `running` already, their stake is still at risk (roundExposure), and no round may lease it away
+   * `running` already, their stake is still at risk (roundLoad), and no round may lease it away
    */
   private readonly settling = new Map<string, JobRecord>();
   /** the current lease of each running job: when it began, and by when its result must be in */
