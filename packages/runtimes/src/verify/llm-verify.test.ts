@@ -160,13 +160,13 @@ describe("teacher-forced LLM verification", () => {
     let cutAtOpenCharacter = 0;
     for (const input of inputs)
       for (const params of configs) {
-        const full = await run(producer, { ...spec("", params), input });
+        const full = await run(producer, { ...spec("", params, 24), input });
         const text = full.output.text;
         // a client's stop strings: a slice of the answer, and U+FFFD, which the tiny model's
         // byte tokens produce when a character's bytes prove invalid
         for (const stop of [text.slice(3, 7), "\uFFFD"]) {
           if (!stop || (stop === "\uFFFD" && !text.includes(stop))) continue;
-          const s = { ...spec("", { ...params, stop: [stop] }), input };
+          const s = { ...spec("", { ...params, stop: [stop] }, 24), input };
           const cut = await run(producer, s);
           expect(cut.output.finishReason).toBe("stop");
           expect(text.startsWith(cut.output.text)).toBe(true);
