@@ -71,6 +71,20 @@ export function checkGreedy(measures: PositionMeasure[], tol: LlmTolerances): Ch
   };
 }
 
+/**
+ * A lower bound on how unlikely the tempered sampler found a token, as a log-probability under it:
+ * (l − lmax)/T less the log of a normaliser no larger than the true one (the candidates read, and
+ * above temperature 1, where tempering only raises each weight, the untempered Σ exp(l − lmax)).
+ * Never below the true value, so honest tokens fall under a floor at most V·e^floor of the time.
+ */
+function sampledLogprobAtLeast(m: PositionMeasure, logit: number, temperature: number): number {
+  const lmax = m.top[0]?.[1] ?? logit;
+  let read = 0;
+  for (const [, l] of m.top) read += Math.exp((l - lmax) / temperature);
+  const norm = temperature >= 1 ? Math.max(read, m.totalLogitWeight) : read;
+  return (logit - lmax) / temperature - Math.log(norm);
+}
+
 /** Candidate weights as the sampler forms them: top-k (given), tempered, cut to top-p. */
 function samplerSupport(m: PositionMeasure, params: LlmParams): Array<[number, number, number]> {
   const temperature = params.temperature;
@@ -101,9 +115,20 @@ export function checkSampled(measures: PositionMeasure[], params: LlmParams, tol
   let mean = 0;
   let variance = 0;
   let scored = 0;
+  // The floor asks whether the sampler could have drawn the token at all. Above temperature 1 it
+  // flattens the distribution: at 2 (OpenAI's highest), a token of raw log-probability −30 has
+  // weight e^−15 against the top token's 1, and a large vocabulary's tail of such tokens is drawn
+  // every few dozen tokens, so a raw floor failed honest high-temperature samples. A token fails
+  // only when both its raw and its tempered log-probability are below the floor.
+  let minFloorLogprob = 0;
   for (const m of measures) {
     const lp = logprobAt(m, m.claimedLogit);
     minLogprob = Math.min(minLogprob, lp);
+    if (lp < tol.floorLogprob)
+      minFloorLogprob = Math.min(
+        minFloorLogprob,
+        Math.max(lp, sampledLogprobAtLeast(m, m.claimedLogit, params.temperature)),
+      );
     const inTop = m.top.some(([t]) => t === m.claimed);
     if (params.topK !== undefined && !inTop) {
       const kth = m.top.at(-1)?.[1] ?? -Infinity;
@@ -130,8 +155,10 @@ export function checkSampled(measures: PositionMeasure[], params: LlmParams, tol
     scored++;
   }
   const z = variance > 0 ? (sum - mean) / Math.sqrt(variance) : 0;
-  if (minLogprob < tol.floorLogprob)
-    reasons.push(`a token has log-probability ${minLogprob.toFixed(2)}, below the floor ${tol.floorLogprob}`);
+  if (minFloorLogprob < tol.floorLogprob)
+    reasons.push(
+      `a token has log-probability ${minFloorLogprob.toFixed(2)} (raw and tempered), below the floor ${tol.floorLogprob}`,
+    );
   if (rankViolations > 0) reasons.push(`${rankViolations} tokens lie outside the top ${params.topK} candidates`);
   const zTested = scored >= tol.minTokensForZ;
   if (zTested && z < tol.minLikelihoodZ)
