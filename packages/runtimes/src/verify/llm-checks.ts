@@ -72,16 +72,17 @@ export function checkGreedy(measures: PositionMeasure[], tol: LlmTolerances): Ch
 }
 
 /**
- * A lower bound on how unlikely the tempered sampler found a token, as a log-probability under it:
- * (l − lmax)/T less the log of a normaliser no larger than the true one (the candidates read, and
- * above temperature 1, where tempering only raises each weight, the untempered Σ exp(l − lmax)).
- * Never below the true value, so honest tokens fall under a floor at most V·e^floor of the time.
+ * For a temperature above 1: a lower bound on how unlikely the tempered sampler found a token, as a
+ * log-probability under it: (l − lmax)/T less the log of a normaliser no larger than the true one
+ * (the larger of the candidates' tempered weights and, since tempering above 1 only raises each
+ * weight, the untempered Σ exp(l − lmax)). Never below the true value, so an honest token falls
+ * under a floor at most V·e^floor of the time.
  */
 function sampledLogprobAtLeast(m: PositionMeasure, logit: number, temperature: number): number {
   const lmax = m.top[0]?.[1] ?? logit;
   let read = 0;
   for (const [, l] of m.top) read += Math.exp((l - lmax) / temperature);
-  const norm = temperature >= 1 ? Math.max(read, m.totalLogitWeight) : read;
+  const norm = Math.max(read, m.totalLogitWeight);
   return (logit - lmax) / temperature - Math.log(norm);
 }
 
@@ -117,18 +118,20 @@ export function checkSampled(measures: PositionMeasure[], params: LlmParams, tol
   let scored = 0;
   // The floor asks whether the sampler could have drawn the token at all. Above temperature 1 it
   // flattens the distribution: at 2 (OpenAI's highest), a token of raw log-probability −30 has
-  // weight e^−15 against the top token's 1, and a large vocabulary's tail of such tokens is drawn
-  // every few dozen tokens, so a raw floor failed honest high-temperature samples. A token fails
-  // only when both its raw and its tempered log-probability are below the floor.
+  // weight e^−15 against the top token's 1, and a large vocabulary's tail of such tokens can be
+  // drawn once in a hundred tokens or so, so a raw floor failed honest high-temperature samples.
+  // Above 1, a token fails only when both its raw and its tempered log-probability are below it.
   let minFloorLogprob = 0;
   for (const m of measures) {
     const lp = logprobAt(m, m.claimedLogit);
     minLogprob = Math.min(minLogprob, lp);
-    if (lp < tol.floorLogprob)
+    if (lp < tol.floorLogprob) {
+      const t = params.temperature;
       minFloorLogprob = Math.min(
         minFloorLogprob,
-        Math.max(lp, sampledLogprobAtLeast(m, m.claimedLogit, params.temperature)),
+        t > 1 ? Math.max(lp, sampledLogprobAtLeast(m, m.claimedLogit, t)) : lp,
       );
+    }
     const inTop = m.top.some(([t]) => t === m.claimed);
     if (params.topK !== undefined && !inTop) {
       const kth = m.top.at(-1)?.[1] ?? -Infinity;
