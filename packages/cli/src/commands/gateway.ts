@@ -41,7 +41,7 @@ export function registerGatewayCommand(program: Command): void {
     .option("--unbonding-ms <n>", "how long unbonded stake stays slashable", String(7 * 24 * 3600_000))
     .option("--canary-rate <r>", "canary jobs (known answers) per settled job, paid from fees", "0.02")
     .option("--verifier-canary-rate <r>", "canary audits (known-wrong or known-good results) per passed audit", "0.05")
-    .option("--fail-canary-rate <r>", "known-good canary audits sent to a verifier per result it failed", "0.5")
+    .option("--fail-canary-rate <r>", "known-good canary audits sent to a verifier per result it failed", "1")
     .option(
       "--canary-reserve <n>",
       "canaries' escrow moved from fees at a time (fundings then pay no particular canary)",

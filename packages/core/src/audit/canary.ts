@@ -22,7 +22,7 @@ export const CanaryPolicySchema = z
      * known-good canary audits sent to a verifier per result it failed: failing honest results is
      * how a griefer earns (a share of each slash), and a known-good result is what it must fail too
      */
-    failRate: z.number().min(0).max(1).default(0.5),
+    failRate: z.number().min(0).max(1).default(1),
     /** share of verifier canaries that are known-wrong (the rest are known-good) */
     wrongShare: z.number().min(0).max(1).default(0.5),
     /** templates kept (oldest dropped first) */

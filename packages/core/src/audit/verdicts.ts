@@ -22,6 +22,36 @@ export function decideAudit(verdicts: CastVerdict[]): AuditOutcome {
   return { kind: "next_verifier" };
 }
 
+/** What a verifier has shown on canary audits, in each direction. */
+export interface CanaryRecord {
+  /** known-good results it passed: it does not fail honest work */
+  goodPassed: number;
+  /** known-wrong results it failed: it does not pass wrong work */
+  wrongFailed: number;
+}
+
+/**
+ * Do the verdicts that decided an outcome carry weight enough to strike those who voted against
+ * it? Only when each verifier of the majority has shown on a canary that it judges that way
+ * rightly: failers of a slashed result have each passed a known-good one, passers of a cleared
+ * result have each failed a known-wrong one. Votes alone cannot tell an honest minority from a
+ * wrong one: two griefers outvoting an honest verifier would strike it, twice, and exclude it (in
+ * bench/griefing.ts, before this rule, both honest verifiers of a network in one trial of 40),
+ * leaving only griefers to judge. A griefer fails every canary it is sent, so it never vouches a
+ * slash; an honest or colluding verifier judges canaries rightly and does.
+ */
+export function majorityVouched(
+  verdicts: CastVerdict[],
+  outcome: AuditOutcome,
+  record: (verifierId: string) => CanaryRecord,
+): boolean {
+  if (outcome.kind === "next_verifier") return false;
+  const slashed = outcome.kind === "slash";
+  return verdicts
+    .filter((v) => v.pass !== slashed)
+    .every((v) => (slashed ? record(v.verifierId).goodPassed : record(v.verifierId).wrongFailed) > 0);
+}
+
 /** Verifiers that voted against the final outcome: lazy (passed a slashed result) or griefing. */
 export function dissenters(verdicts: CastVerdict[], outcome: AuditOutcome): string[] {
   if (outcome.kind === "next_verifier") return [];

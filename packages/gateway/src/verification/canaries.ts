@@ -251,6 +251,7 @@ export class CanaryService {
     await this.deps.coordinator.judgeVerifier(
       session.id,
       outcome,
+      a.knownWrong,
       inconclusive ? undefined : { auditId: msg.auditId, jobId: a.job.id },
     );
     const level = outcome === "correct" ? "info" : "warn";

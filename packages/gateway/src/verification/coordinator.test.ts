@@ -47,6 +47,7 @@ function setup(passRecheckRate: number, opts: { verifiers?: number } = {}) {
     // scripted draws (audit draw, verifier picks, re-check draw), 0 once the script runs out
     random: () => draws.shift() ?? 0,
   });
+  vouch(coordinator, ...honest);
   const job = testJob("job_1", provider.session.id);
   /** the audit id a verifier was last sent, if any */
   const asked = (n: TestNode) => {
@@ -56,6 +57,15 @@ function setup(passRecheckRate: number, opts: { verifiers?: number } = {}) {
   const answer = (n: TestNode, pass: boolean) =>
     coordinator.onVerdict(n.session, verdictOf(n, asked(n) as string, job.id, pass));
   return { coordinator, provider, colluder, honest, events, draws, job, asked, answer };
+}
+
+/** Verifiers that have judged a canary of each kind rightly: a majority of them strikes its dissenters (core's majorityVouched). */
+function vouch(coordinator: VerificationCoordinator, ...nodes: TestNode[]): void {
+  for (const n of nodes) {
+    const r = coordinator.record(n.session.id);
+    r.goodCanariesPassed = 1;
+    r.wrongCanariesFailed = 1;
+  }
 }
 
 const flush = async () => {
@@ -121,6 +131,20 @@ describe("verification coordinator: spot re-check of passes", () => {
     expect(t.coordinator.view(t.colluder.session.id)).toMatchObject({ verifierStrikes: 2, excluded: true });
     // an excluded verifier is not asked again
     expect(t.coordinator.verifierCandidates(t.job, []).map((s) => s.id)).not.toContain(t.colluder.session.id);
+  });
+
+  it("strikes nobody for a pass two verifiers contradicted when they have not yet passed a known-good canary", async () => {
+    const t = setup(1);
+    for (const h of t.honest) t.coordinator.record(h.session.id).goodCanariesPassed = 0;
+    t.draws.push(0, 0, 0, 0);
+    t.coordinator.onSettled(t.job);
+    await flush();
+    await t.answer(t.colluder, true);
+    await t.answer(t.honest[0] as TestNode, false);
+    await t.answer(t.honest[1] as TestNode, false);
+    // the result is slashed all the same; only the strike waits for a majority that has shown it fails no honest work
+    expect(t.coordinator.view(t.provider.session.id)).toMatchObject({ auditsFailed: 1, excluded: true });
+    expect(t.coordinator.view(t.colluder.session.id).verifierStrikes).toBe(0);
   });
 
   it("a re-check that agrees clears the result with two passes and strikes nobody", async () => {
@@ -409,6 +433,7 @@ describe("verification coordinator: an audit is decided once, on a real store", 
       return t.coordinator.onVerdict(n.session, verdictOf(n, m.auditId, m.jobId, pass));
     };
     // a split: v1 fails, v2 passes, v3 decides with a pass and v1 is struck once
+    vouch(t.coordinator, v[1], v[2]);
     await answer(v[0], false);
     await answer(v[1], true);
     let done = false;

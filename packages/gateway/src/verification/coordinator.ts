@@ -16,6 +16,7 @@ import {
   drawPassRecheck,
   feeOf,
   type JobRecord,
+  majorityVouched,
   maxJobCost,
   nodeReputation,
 } from "@tessera/core";
@@ -45,6 +46,9 @@ export interface NodeRecord extends AuditRecord {
   /** canary jobs answered right / wrong (providers) and canary audits judged right / wrong (verifiers) */
   canariesPassed: number;
   canariesFailed: number;
+  /** of those judged right: known-good passed, known-wrong failed (what vouches its majorities) */
+  goodCanariesPassed: number;
+  wrongCanariesFailed: number;
   /** proof of capacity: challenges answered right / wrong or late, and the throughput shown */
   capacityPassed: number;
   capacityFailures: number;
@@ -542,7 +546,17 @@ export class VerificationCoordinator {
     clearTimeout(audit.timer);
     const providerId = audit.job.providerId as string;
     const rec = this.record(providerId);
-    for (const v of dissenters(audit.verdicts, outcome)) {
+    const against = dissenters(audit.verdicts, outcome);
+    const vouched = majorityVouched(audit.verdicts, outcome, (id) => {
+      const r = this.record(id);
+      return { goodPassed: r.goodCanariesPassed, wrongFailed: r.wrongCanariesFailed };
+    });
+    if (against.length > 0 && !vouched)
+      this.log(audit).info(
+        { dissenters: against, outcome: outcome.kind },
+        "verdicts against the outcome not struck: its majority has not judged a canary that way rightly yet",
+      );
+    for (const v of vouched ? against : []) {
       const vr = this.record(v);
       vr.verifierStrikes++;
       if (vr.verifierStrikes >= this.deps.config.verifierStrikes) vr.excluded = true;
@@ -597,11 +611,14 @@ export class VerificationCoordinator {
   async judgeVerifier(
     verifierId: string,
     outcome: "correct" | "caught" | "strike",
+    knownWrong: boolean,
     contradicted?: { auditId: string; jobId: string },
   ): Promise<void> {
     const vr = this.record(verifierId);
     if (outcome === "correct") {
       vr.canariesPassed++;
+      if (knownWrong) vr.wrongCanariesFailed++;
+      else vr.goodCanariesPassed++;
       return;
     }
     vr.canariesFailed++;
@@ -753,6 +770,8 @@ export class VerificationCoordinator {
       excluded: r.excluded,
       canariesPassed: r.canariesPassed,
       canariesFailed: r.canariesFailed,
+      goodCanariesPassed: r.goodCanariesPassed,
+      wrongCanariesFailed: r.wrongCanariesFailed,
       capacityPassed: r.capacityPassed,
       capacityFailures: r.capacityFailures,
       provenThroughput: r.provenThroughput,

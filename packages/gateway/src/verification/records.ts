@@ -20,6 +20,8 @@ export function newNodeRecord(): NodeRecord {
     excluded: false,
     canariesPassed: 0,
     canariesFailed: 0,
+    goodCanariesPassed: 0,
+    wrongCanariesFailed: 0,
     capacityFailures: 0,
     capacityPassed: 0,
     provenThroughput: null,
