@@ -199,9 +199,11 @@ describe("LLM runtime on the tiny model", () => {
     expect(r.output.logprobs).toHaveLength(r.output.tokens.length);
     await rt.withModel(modelId, async ({ model }) => {
       const promptTokens = tokenizeInput(model, { prompt: "b" });
+      // generation stopped at the end-of-sequence token, the last one
       expect(decodeOutputText(model, promptTokens, r.output.tokens as Token[])).toEqual({
         text: r.output.text,
         stopped: true,
+        stopAt: r.output.tokens.length - 1,
       });
     });
   });
