@@ -3,11 +3,11 @@
 // inconclusive verdict (no verdict against the provider, no fee; the gateway asks the next
 // verifier) saying why, and logged.
 import { Writable } from "node:stream";
-import { canonicalHash, generateIdentity, signResult, verifyVerdictSignature } from "@tessera/protocol";
+import { verifyVerdictSignature } from "@tessera/protocol";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeGateway } from "./fake-gateway.js";
-import { ControlledRuntime, fakeSpec, startTestProvider } from "./helpers.js";
+import { ControlledRuntime, fakeAudit, fakeSpec, startTestProvider } from "./helpers.js";
 
 let gateway: FakeGateway;
 afterEach(async () => {
@@ -32,22 +32,8 @@ describe("an audit sent to a node that does not verify", () => {
       { runtimes: { wasm: runtime }, logger: pino({ level: "warn" }, sink) },
     );
     const conn = await gateway.session(0);
-    const audited = generateIdentity();
-    const output = { data: Buffer.from("out").toString("base64") };
-    const outputHash = canonicalHash(output);
-    const units = { inputTokens: 0, outputTokens: 0, standardUnits: 1 };
-    conn.send({
-      type: "audit",
-      auditId: "audit-1",
-      jobId: "audited",
-      attempt: 1,
-      providerId: audited.id,
-      spec: fakeSpec("audited"),
-      output,
-      outputHash,
-      units,
-      signature: signResult(audited, { jobId: "audited", attempt: 1, outputHash, units }),
-    });
+    const audit = fakeAudit("audit-1", "audited", fakeSpec("audited"));
+    conn.send(audit);
     const verdict = await conn.waitFor("verdict", (m) => m.auditId === "audit-1");
     expect(verdict.jobId).toBe("audited");
     expect(verdict.report).toEqual({
@@ -56,7 +42,7 @@ describe("an audit sent to a node that does not verify", () => {
       checks: [],
       metrics: { inconclusive: 1 },
     });
-    const claim = { auditId: "audit-1", jobId: "audited", outputHash, pass: true };
+    const claim = { auditId: "audit-1", jobId: "audited", outputHash: audit.outputHash, pass: true };
     expect(verifyVerdictSignature(provider.nodeId, claim, verdict.signature)).toBe(true);
     // nothing was run to answer it
     expect(runtime.started).toEqual([]);

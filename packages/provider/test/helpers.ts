@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sha256Hex, type WasmJobSpec } from "@tessera/protocol";
+import { canonicalHash, generateIdentity, sha256Hex, signResult, type WasmJobSpec } from "@tessera/protocol";
 import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "@tessera/runtimes";
 import { afterEach } from "vitest";
 import { type ProviderConfigInput, type ProviderDeps, type ProviderHandle, startProvider } from "../src/index.js";
@@ -61,6 +61,29 @@ export function fakeSpec(tag: string): WasmJobSpec {
 /** A lease of a fakeSpec job, valid for ten seconds. */
 export function fakeLease(jobId: string, attempt = 1) {
   return { type: "lease" as const, jobId, attempt, spec: fakeSpec(jobId), leaseExpiresAt: Date.now() + 10_000 };
+}
+
+/**
+ * An audit of a result of `spec` that another node signed, as the gateway sends it to a verifier;
+ * `outputHash` is what a verdict on it is signed over.
+ */
+export function fakeAudit(auditId: string, jobId: string, spec: WasmJobSpec) {
+  const audited = generateIdentity();
+  const output = { data: Buffer.from("out").toString("base64") };
+  const outputHash = canonicalHash(output);
+  const units = { inputTokens: 0, outputTokens: 0, standardUnits: 1 };
+  return {
+    type: "audit" as const,
+    auditId,
+    jobId,
+    attempt: 1,
+    providerId: audited.id,
+    spec,
+    output,
+    outputHash,
+    units,
+    signature: signResult(audited, { jobId, attempt: 1, outputHash, units }),
+  };
 }
 
 type Outcome = { kind: "ok" } | { kind: "fault"; message: string } | { kind: "error"; message: string };

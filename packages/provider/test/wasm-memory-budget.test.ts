@@ -1,10 +1,10 @@
 // The provider-wide WASM memory budget (--wasm-memory-budget): the memory limits of the WASM jobs
 // (and audits) running at once never add up to more than it; the rest wait their turn, leases kept.
-import { canonicalHash, generateIdentity, signResult, type VerdictReport, type WasmJobSpec } from "@tessera/protocol";
+import type { VerdictReport, WasmJobSpec } from "@tessera/protocol";
 import type { ClaimedResult } from "@tessera/runtimes";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeGateway } from "./fake-gateway.js";
-import { ControlledRuntime, fakeSpec, startTestProvider } from "./helpers.js";
+import { ControlledRuntime, fakeAudit, fakeSpec, startTestProvider } from "./helpers.js";
 
 let gateway: FakeGateway;
 afterEach(async () => {
@@ -160,22 +160,7 @@ describe("provider WASM memory budget", () => {
     conn.send(lease("a", 64));
     await runtime.whenStarted("a");
 
-    const audited = generateIdentity();
-    const output = { data: Buffer.from("out").toString("base64") };
-    const outputHash = canonicalHash(output);
-    const units = { inputTokens: 0, outputTokens: 0, standardUnits: 1 };
-    conn.send({
-      type: "audit",
-      auditId: "audit-1",
-      jobId: "audited",
-      attempt: 1,
-      providerId: audited.id,
-      spec: spec("audited", 64),
-      output,
-      outputHash,
-      units,
-      signature: signResult(audited, { jobId: "audited", attempt: 1, outputHash, units }),
-    });
+    conn.send(fakeAudit("audit-1", "audited", spec("audited", 64)));
     // the audit waits for a's memory; a lease behind it waits behind it
     await expect.poll(() => provider.stats().wasmMemory.waiting).toBe(1);
     conn.send(lease("b", 16));

@@ -1,13 +1,13 @@
 // Which of the engine's writes may linger for a group commit, over a real SQLite store: a Batch API
 // line's (patient) but not a job a client waits on. And what the engine takes from a provider's results.
 import { accounts, depositEvent, JOB_AT_FAULT, leaseTimeCapMs, OUTPRICED } from "@tessera/core";
-import { canonicalHash, type JobSpec, signResult } from "@tessera/protocol";
+import type { JobSpec } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
-import { TEST_MODEL, type TestNode, testNode } from "../verification/test-nodes.js";
+import { signedResult, TEST_MODEL, type TestNode, testNode, WASM_OUTPUT } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
 import { OUTPRICED_GRACE_MS } from "./outpriced.js";
 import { LINGER_MS } from "./writer.js";
@@ -128,23 +128,7 @@ const faultClaim = (job: { id: string }, attempt: number) => ({
   reason: "trap: unreachable",
 });
 
-const output = { data: Buffer.from("out").toString("base64") };
-/** A result frame signed by the node. */
-const signedResult = (n: TestNode, jobId: string, standardUnits: number, data = output.data, attempt = 1) => {
-  const claim = {
-    jobId,
-    attempt,
-    outputHash: canonicalHash({ data }),
-    units: { inputTokens: 0, outputTokens: 0, standardUnits },
-  };
-  return {
-    type: "result" as const,
-    ...claim,
-    output: { data },
-    signature: signResult(n.identity, claim),
-    elapsedMs: 1,
-  };
-};
+const output = WASM_OUTPUT;
 
 describe("Engine and a job's deadline", () => {
   it("leases no job whose deadline passed before its first round, and fails it refunded", async () => {

@@ -3,7 +3,7 @@
 // stake is 40 × one job's escrow is leased one such job at a time, however many slots it has, and
 // a settled job whose audit is undecided still counts against its stake until the audit is decided.
 import { accounts, depositEvent, stakeAccounts, stakeDepositEvent } from "@tessera/core";
-import { canonicalHash, type JobSpec, signResult } from "@tessera/protocol";
+import { canonicalHash, type JobSpec } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
 import { VerificationConfigSchema } from "../verification/config.js";
 import { VerificationCoordinator } from "../verification/coordinator.js";
-import { type TestNode, testNode, verdictOf } from "../verification/test-nodes.js";
+import { signedResult, type TestNode, testNode, verdictOf, WASM_OUTPUT } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
 
 const MODULE = "ab".repeat(32);
@@ -45,22 +45,8 @@ const request = (i: number): SubmitRequest => ({
   jobClass: "interactive",
   deadlineMs: 60_000,
 });
-const data = Buffer.from("out").toString("base64");
-const resultOf = (jobId: string, standardUnits = 5) => {
-  const claim = {
-    jobId,
-    attempt: 1,
-    outputHash: canonicalHash({ data }),
-    units: { inputTokens: 0, outputTokens: 0, standardUnits },
-  };
-  return {
-    type: "result" as const,
-    ...claim,
-    output: { data },
-    signature: signResult(provider.identity, claim),
-    elapsedMs: 1,
-  };
-};
+const data = WASM_OUTPUT.data;
+const resultOf = (jobId: string, standardUnits = 5) => signedResult(provider, jobId, standardUnits);
 
 beforeEach(async () => {
   store = await openStore(":memory:");

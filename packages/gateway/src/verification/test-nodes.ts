@@ -3,9 +3,11 @@
 import type { JobRecord } from "@tessera/core";
 import {
   type Capabilities,
+  canonicalHash,
   type GatewayMessage,
   generateIdentity,
   type Identity,
+  signResult,
   signVerdict,
   type VerdictMessage,
 } from "@tessera/protocol";
@@ -105,5 +107,25 @@ export function testJob(id: string, providerId: string, overrides: Partial<JobRe
     finishedAt: 0,
     deadlineAt: null,
     ...overrides,
+  };
+}
+
+/** The output of the wasm results below: base64 of "out". */
+export const WASM_OUTPUT = { data: Buffer.from("out").toString("base64") };
+
+/** A wasm result frame signed by the node. */
+export function signedResult(n: TestNode, jobId: string, standardUnits: number, data = WASM_OUTPUT.data, attempt = 1) {
+  const claim = {
+    jobId,
+    attempt,
+    outputHash: canonicalHash({ data }),
+    units: { inputTokens: 0, outputTokens: 0, standardUnits },
+  };
+  return {
+    type: "result" as const,
+    ...claim,
+    output: { data },
+    signature: signResult(n.identity, claim),
+    elapsedMs: 1,
   };
 }
