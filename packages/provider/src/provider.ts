@@ -123,6 +123,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
       maxConcurrency: config.concurrency,
       ...(config.prefetch > 0 ? { prefetch: config.prefetch } : {}),
       throughput,
+      ...(offered.includes("wasm") ? { wasmMemoryMb: config.wasmMemoryBudgetMb } : {}),
       software: PROVIDER_SOFTWARE,
       ...(config.verify ? { verifier: true } : {}),
       ...(config.operator ? { operator: config.operator } : {}),

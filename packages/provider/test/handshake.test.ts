@@ -14,7 +14,7 @@ describe("provider handshake", () => {
     gateway = await FakeGateway.start();
     const provider = await startTestProvider(
       gateway,
-      { price: 42, region: "eu-west", concurrency: 3 },
+      { price: 42, region: "eu-west", concurrency: 3, wasmMemoryBudgetMb: 512 },
       {
         runtimes: { wasm: new ControlledRuntime() },
       },
@@ -32,6 +32,8 @@ describe("provider handshake", () => {
       region: "eu-west",
       maxConcurrency: 3,
       throughput: 1000,
+      // the scheduler holds WASM leases to it: the memory limits of those running at once fit in it
+      wasmMemoryMb: 512,
       software: "tessera-provider/0.1.0",
     });
     // The first heartbeat follows the welcome.

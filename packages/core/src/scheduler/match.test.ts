@@ -126,3 +126,29 @@ describe("a job dearer than the provider's stake backs", () => {
     expect(mismatch(job, provider())).toBeNull();
   });
 });
+
+describe("a WASM job's memory limit against the node's WASM memory budget", () => {
+  const wasmJob = (maxMemoryMb: number) => ({
+    spec: {
+      runtime: "wasm" as const,
+      module: "cc".repeat(32),
+      input: { data: "" },
+      limits: { timeoutMs: 1_000, maxMemoryMb },
+    },
+    constraints: {},
+  });
+  const node = provider({ wasmMemoryFreeMb: 100 }, { wasmMemoryMb: 300 });
+
+  it("is leased only where what the node's running WASM jobs leave holds it", () => {
+    expect(mismatch(wasmJob(100), node)).toBeNull();
+    expect(mismatch(wasmJob(101), node)).toBe("memory");
+    // a node that advertises no budget is not held to one, and LLM jobs are not measured by it
+    expect(mismatch(wasmJob(4096), provider())).toBeNull();
+    expect(mismatch(llmJob(), provider({ wasmMemoryFreeMb: 0 }, { wasmMemoryMb: 300 }))).toBeNull();
+  });
+
+  it("could ever be served by a node whose whole budget holds it, however much is in use now", () => {
+    expect(anyCouldServe(wasmJob(300), [node])).toBe(true);
+    expect(anyCouldServe(wasmJob(301), [node])).toBe(false);
+  });
+});

@@ -14,6 +14,7 @@ export type Mismatch =
   | "escrow"
   | "reputation"
   | "stake"
+  | "memory"
   | "full";
 
 /**
@@ -50,8 +51,8 @@ export function leaseLimit(
 }
 
 /**
- * Why this provider cannot take this job now, or null. `running` and `maxJobCost` default to the
- * view's; a scheduling round passes what its own earlier assignments left of them.
+ * Why this provider cannot take this job now, or null. `running`, `maxJobCost` and `memoryFreeMb`
+ * default to the view's; a scheduling round passes what its own earlier assignments left of them.
  */
 export function mismatch(
   job: Pick<JobRecord, "spec" | "constraints"> & { jobClass?: JobClass; escrow?: bigint },
@@ -59,6 +60,7 @@ export function mismatch(
   running = p.running,
   interactiveWaiting = false,
   maxJobCost = p.maxJobCost,
+  memoryFreeMb = p.wasmMemoryFreeMb,
 ): Mismatch | null {
   if (!p.online) return "offline";
   if (p.draining) return "draining";
@@ -74,6 +76,9 @@ export function mismatch(
   // below the multiple (or be nothing, the stake gone to an earlier one), and cheating pay
   if (maxJobCost !== undefined && job.escrow !== undefined && job.escrow > maxJobCost) return "stake";
   if (running >= leaseLimit(caps, job.jobClass, interactiveWaiting)) return "full";
+  // a WASM job may grow to its limit: one that does not fit in what the node's running WASM jobs
+  // leave of its budget would wait on the node, its lease's time cap running, behind them
+  if (spec.runtime === "wasm" && memoryFreeMb !== undefined && spec.limits.maxMemoryMb > memoryFreeMb) return "memory";
   // last: the dearest check, and a node that is full needs none
   if (outgrowsEscrow(job, caps)) return "escrow";
   return null;
@@ -85,7 +90,7 @@ export function anyCouldServe(
   providers: Iterable<ProviderView>,
 ): boolean {
   for (const p of providers) {
-    const m = mismatch(job, p, 0);
+    const m = mismatch(job, p, 0, false, p.maxJobCost, p.capabilities.wasmMemoryMb);
     if (m === null) return true;
   }
   return false;

@@ -306,3 +306,45 @@ describe("schedule and the stake behind a provider's jobs", () => {
     );
   });
 });
+
+describe("schedule and a provider's WASM memory budget", () => {
+  const wasm = (id: string, maxMemoryMb: number): QueuedJob =>
+    job(id, id, {
+      spec: { runtime: "wasm", module: "cc".repeat(32), input: { data: "" }, limits: { timeoutMs: 10, maxMemoryMb } },
+    });
+  const budgeted = (id: string, freeMb: number, maxConcurrency = 8) =>
+    provider(id, { wasmMemoryFreeMb: freeMb }, { maxConcurrency, wasmMemoryMb: 4096 });
+
+  it("leases a round's WASM jobs to a node only while their limits fit in what its budget leaves", () => {
+    // 8 slots, but 4096 MiB left: two 2 GiB jobs fit, a third would wait on the node for memory
+    const queued = ["a", "b", "c"].map((id) => wasm(id, 2048));
+    expect(schedule({ queued, providers: [budgeted("p", 4096)] }).map((x) => x.jobId)).toEqual(["a", "b"]);
+    // the third goes to another node with room
+    const a = assigned({ queued, providers: [budgeted("p", 4096), budgeted("q", 2048)] });
+    expect(Object.values(a).sort()).toEqual(["p", "p", "q"]);
+  });
+
+  it("never assigns a node WASM jobs whose limits sum past its free budget (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ free: fc.integer({ min: 0, max: 8192 }), slots: fc.integer({ min: 1, max: 6 }) }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.array(fc.integer({ min: 1, max: 4096 }), { maxLength: 24 }),
+        (ps, mbs) => {
+          const providers = ps.map((p, i) => budgeted(`p${i}`, p.free, p.slots));
+          const queued = mbs.map((mb, i) => wasm(`j${i}`, mb));
+          const used = new Map<string, number>();
+          for (const a of schedule({ queued, providers })) {
+            const j = queued.find((q) => q.id === a.jobId);
+            const mb = j?.spec.runtime === "wasm" ? j.spec.limits.maxMemoryMb : 0;
+            used.set(a.providerId, (used.get(a.providerId) ?? 0) + mb);
+          }
+          for (const p of providers) expect(used.get(p.id) ?? 0).toBeLessThanOrEqual(p.wasmMemoryFreeMb as number);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -59,6 +59,9 @@ export function schedule(input: ScheduleInput): Assignment[] {
   // stake backs every job it holds, so each job leased draws its escrow off the next one's cap
   const backs = new Map<string, bigint>();
   const capOf = (p: ProviderView) => backs.get(p.id) ?? p.maxJobCost;
+  // what a provider's WASM memory budget leaves after this round's earlier WASM assignments to it
+  const memory = new Map<string, number>();
+  const memoryOf = (p: ProviderView) => memory.get(p.id) ?? p.wasmMemoryFreeMb;
   const weights = input.weights ?? DEFAULT_WEIGHTS;
   const assignments: Assignment[] = [];
   // batch work fills prefetch slots only while no interactive job waits (it yields to interactive)
@@ -77,7 +80,7 @@ export function schedule(input: ScheduleInput): Assignment[] {
     if (free <= 0) break;
     if ((perConsumer.get(job.consumerId) ?? 0) >= cap || pastDeadline(job, input.now)) continue;
     const candidates = input.providers.filter(
-      (p) => mismatch(job, p, running.get(p.id) ?? 0, interactiveWaiting, capOf(p)) === null,
+      (p) => mismatch(job, p, running.get(p.id) ?? 0, interactiveWaiting, capOf(p), memoryOf(p)) === null,
     );
     if (candidates.length === 0) continue;
     const fresh = candidates.filter((p) => !job.triedProviders.includes(p.id));
@@ -108,6 +111,8 @@ export function schedule(input: ScheduleInput): Assignment[] {
     running.set(best.id, (running.get(best.id) ?? 0) + 1);
     const left = capOf(best);
     if (left !== undefined && job.escrow !== undefined) backs.set(best.id, left - job.escrow);
+    const mem = memoryOf(best);
+    if (mem !== undefined && job.spec.runtime === "wasm") memory.set(best.id, mem - job.spec.limits.maxMemoryMb);
     perConsumer.set(job.consumerId, (perConsumer.get(job.consumerId) ?? 0) + 1);
     free--;
     assignments.push({ jobId: job.id, providerId: best.id, pricePerUnit: prices.get(best.id) as number });

@@ -19,4 +19,10 @@ export interface ProviderView {
    * scheduling round takes each job it assigns off it (schedule.ts).
    */
   maxJobCost?: bigint;
+  /**
+   * MiB of its WASM memory budget (capabilities.wasmMemoryMb) that the memory limits of its running
+   * WASM jobs leave; absent when it advertises no budget. A scheduling round takes each WASM job it
+   * assigns off it.
+   */
+  wasmMemoryFreeMb?: number;
 }

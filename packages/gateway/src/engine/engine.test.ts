@@ -615,3 +615,34 @@ describe("Engine preemption", () => {
     expect(leasesOf(n)).toEqual([batch.id, chat.id]);
   });
 });
+
+describe("Engine and a node's WASM memory budget", () => {
+  it("leases a WASM job only when its memory limit fits in what the node's running ones leave, and the next once one ends", async () => {
+    // 4 slots, 100 MiB of WASM memory: of three 64 MiB jobs one runs; the others would wait on the node
+    const node = testNode("op", false, { ...WASM_NODE, wasmMemoryMb: 100 });
+    engine.connect(node.session);
+    const spec = { ...(request().spec as JobSpec), limits: { timeoutMs: 1_000, maxMemoryMb: 64 } } as JobSpec;
+    const jobs = [];
+    for (const h of ["a1", "a2", "a3"])
+      jobs.push(
+        await engine.submit(
+          request({ jobClass: "interactive", constraints: {}, spec, requestHash: h.padEnd(64, "0") }),
+        ),
+      );
+    await until(() => leasesOf(node).length === 1);
+    await turns(5);
+    expect(leasesOf(node)).toHaveLength(1);
+    const first = leasesOf(node)[0] as string;
+    expect(await engine.result(node.session, signedResult(node, first, 5))).toEqual({ accepted: true });
+    await until(() => leasesOf(node).length === 2);
+    // a job larger than the whole budget is never leased there, however free the node
+    const huge = { ...spec, limits: { timeoutMs: 1_000, maxMemoryMb: 101 } } as JobSpec;
+    const big = await engine.submit(
+      request({ jobClass: "interactive", constraints: {}, spec: huge, requestHash: "ff".repeat(32) }),
+    );
+    for (const id of leasesOf(node)) if (id !== big.id) await engine.result(node.session, signedResult(node, id, 5));
+    await turns(10);
+    expect(leasesOf(node)).not.toContain(big.id);
+    expect(engine.activeJob(big.id)?.status).toBe("queued");
+  });
+});

@@ -549,29 +549,35 @@ export class Engine {
   }
 
   /**
-   * Per provider: its jobs leased now, and the escrow of those and of the ones settling (whose audit
-   * is not drawn yet), which its stake backs beside the next job. From memory, in the one pass over
+   * Per provider: its jobs leased now, the escrow of those and of the ones settling (whose audit
+   * is not drawn yet), which its stake backs beside the next job, and the memory limits of its
+   * running WASM jobs, which its WASM memory budget holds. From memory, in the one pass over
    * running jobs a round already made for the counts: no store read.
    */
-  private roundLoad(): { counts: Map<string, number>; inFlight: Map<string, bigint> } {
+  private roundLoad(): { counts: Map<string, number>; inFlight: Map<string, bigint>; wasmMb: Map<string, number> } {
     const counts = new Map<string, number>();
     const inFlight = new Map<string, bigint>();
+    const wasmMb = new Map<string, number>();
     for (const j of this.running.values()) {
       if (!j.providerId) continue;
       counts.set(j.providerId, (counts.get(j.providerId) ?? 0) + 1);
       inFlight.set(j.providerId, (inFlight.get(j.providerId) ?? 0n) + j.escrow);
+      if (j.spec.runtime === "wasm")
+        wasmMb.set(j.providerId, (wasmMb.get(j.providerId) ?? 0) + j.spec.limits.maxMemoryMb);
     }
     for (const j of this.settling.values())
       if (j.providerId) inFlight.set(j.providerId, (inFlight.get(j.providerId) ?? 0n) + j.escrow);
-    return { counts, inFlight };
+    return { counts, inFlight, wasmMb };
   }
 
   /** The providers a round may lease to, as they stand now. */
   private roundViews(): ReturnType<typeof toView>[] {
-    const { counts, inFlight } = this.roundLoad();
+    const { counts, inFlight, wasmMb } = this.roundLoad();
     return this.onlineSessions()
       .filter((s) => this.eligible(s))
-      .map((s) => toView(s, counts.get(s.id) ?? 0, this.jobCostCap(s, inFlight.get(s.id) ?? 0n)));
+      .map((s) =>
+        toView(s, counts.get(s.id) ?? 0, this.jobCostCap(s, inFlight.get(s.id) ?? 0n), wasmMb.get(s.id) ?? 0),
+      );
   }
 
   private scheduleRound(): void {

@@ -20,9 +20,12 @@ export interface ProviderSession {
   close(code: number, reason: string): void;
 }
 
-export function toView(s: ProviderSession, running: number, maxJobCost?: bigint): ProviderView {
+/** `wasmMemoryUsedMb`: the memory limits of its running WASM jobs (0: what it could take at all). */
+export function toView(s: ProviderSession, running: number, maxJobCost?: bigint, wasmMemoryUsedMb = 0): ProviderView {
+  const budget = s.capabilities.wasmMemoryMb;
   return {
     ...(maxJobCost === undefined ? {} : { maxJobCost }),
+    ...(budget === undefined ? {} : { wasmMemoryFreeMb: budget - wasmMemoryUsedMb }),
     id: s.id,
     capabilities: s.capabilities,
     running,

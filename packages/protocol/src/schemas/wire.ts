@@ -58,6 +58,16 @@ export const CapabilitiesSchema = z
     /** standard units per second this node measured on itself at start; at most 10^10 (10^16
      * FLOP/s, past any single machine), so that escrow arithmetic stays finite */
     throughput: z.number().nonnegative().max(1e10),
+    /**
+     * MiB the memory limits of the WASM jobs it runs at once may add up to (`--wasm-memory-budget`):
+     * the scheduler leases it no WASM job whose limit does not fit in what its running ones leave
+     */
+    wasmMemoryMb: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 30)
+      .optional(),
     software: z.string().max(100).optional(),
     /** this node also audits others' results (`tessera provider --verify`) */
     verifier: z.boolean().optional(),
