@@ -635,14 +635,24 @@ describe("Engine and a node's WASM memory budget", () => {
     const first = leasesOf(node)[0] as string;
     expect(await engine.result(node.session, signedResult(node, first, 5))).toEqual({ accepted: true });
     await until(() => leasesOf(node).length === 2);
-    // a job larger than the whole budget is never leased there, however free the node
+    // a job larger than the whole budget (queued under a price ceiling) is never leased there, however free the node
     const huge = { ...spec, limits: { timeoutMs: 1_000, maxMemoryMb: 101 } } as JobSpec;
-    const big = await engine.submit(
-      request({ jobClass: "interactive", constraints: {}, spec: huge, requestHash: "ff".repeat(32) }),
-    );
+    const big = await engine.submit(request({ jobClass: "interactive", spec: huge, requestHash: "ff".repeat(32) }));
     for (const id of leasesOf(node)) if (id !== big.id) await engine.result(node.session, signedResult(node, id, 5));
     await turns(10);
     expect(leasesOf(node)).not.toContain(big.id);
     expect(engine.activeJob(big.id)?.status).toBe("queued");
+  });
+
+  it("refuses at submit a WASM job whose memory limit no node online has the budget for, unless it names a price to queue at", async () => {
+    const node = testNode("op", false, { ...WASM_NODE, wasmMemoryMb: 100 });
+    engine.connect(node.session);
+    const huge = { ...(request().spec as JobSpec), limits: { timeoutMs: 1_000, maxMemoryMb: 101 } } as JobSpec;
+    await expect(engine.submit(request({ constraints: {}, spec: huge }))).rejects.toThrow(
+      /No provider online can give a WASM job 101 MiB of memory \(the largest WASM memory budget online is 100 MiB\)/,
+    );
+    expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
+    // with a price ceiling it queues, for a node with the memory to come
+    expect((await engine.submit(request({ spec: huge }))).status).toBe("queued");
   });
 });

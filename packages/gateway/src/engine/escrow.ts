@@ -32,11 +32,20 @@ export function escrowLevels(
   /** the highest throughput a node offering wasm has advertised here, online or not */
   wasmThroughputSeen = 0,
 ): EscrowLevel[] {
-  const offers = online.filter(
+  const runs = online.filter(
     (s) =>
       s.capabilities.runtimes.includes(spec.runtime) &&
       (spec.runtime !== "llm" || s.capabilities.models.some((m) => m.id === spec.model)),
   );
+  // a WASM job is leased only where its memory limit fits in the node's WASM memory budget
+  const offers =
+    spec.runtime === "wasm"
+      ? runs.filter((s) => (s.capabilities.wasmMemoryMb ?? Number.POSITIVE_INFINITY) >= spec.limits.maxMemoryMb)
+      : runs;
+  if (spec.runtime === "wasm" && runs.length > 0 && offers.length === 0 && constraints.maxPricePerUnit === undefined)
+    throw new NoCapacity(
+      `No provider online can give a WASM job ${spec.limits.maxMemoryMb} MiB of memory (the largest WASM memory budget online is ${runs.reduce((m, s) => Math.max(m, s.capabilities.wasmMemoryMb ?? 0), 0)} MiB); lower limits.maxMemoryMb, or set constraints.maxPricePerUnit to queue it anyway.`,
+    );
   let parameters: number | undefined;
   if (spec.runtime === "llm") {
     const model = models.get(spec.model);
