@@ -59,9 +59,12 @@ export function escrowLevels(
       `No provider serving model ${spec.model} is online; set constraints.maxPricePerUnit to queue it anyway.`,
     );
   // with no node online to size it, a queued wasm job is escrowed for the fastest node seen: the
-  // scheduler leases a job only to a node whose bill it covers (core's mismatch "escrow")
-  const fastest =
-    offers.length > 0 ? offers.reduce((m, s) => Math.max(m, s.capabilities.throughput), 0) : wasmThroughputSeen;
+  // scheduler leases a job only to a node whose bill it covers (core's mismatch "escrow"). One that
+  // no budget online holds is sized by the wasm nodes online too, as it would be if it fitted them:
+  // else, on a gateway no proven wasm node has left, the ceiling the 503 above asks for could not
+  // queue it
+  const speed = (nodes: ProviderSession[]) => nodes.reduce((m, s) => Math.max(m, s.capabilities.throughput), 0);
+  const fastest = offers.length > 0 ? speed(offers) : Math.max(wasmThroughputSeen, speed(runs));
   if (spec.runtime === "wasm" && fastest === 0)
     throw new NoCapacity(
       "No provider offering the wasm runtime is online, and none that proved its speed has left since this gateway started; retry when one is online.",
