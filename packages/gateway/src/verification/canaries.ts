@@ -121,8 +121,31 @@ export class CanaryService {
     );
     for (const a of passed.reverse()) {
       const job = await this.deps.store.getJob(a.jobId);
-      if (job?.status === "completed") this.addTemplate(job);
+      if (job?.status !== "completed") continue;
+      this.addTemplate(job);
+      await this.restoreKnownGood(job);
     }
+  }
+
+  /**
+   * A passed result is a known-good canary again after a restart (the list is in memory): without
+   * it, a verifier failing honest results went untested until new audits passed. Its verifiers are
+   * every one whose verdict on the job is stored, the known-good canaries of it sent before the
+   * restart included (stored under its job id), so that none is sent a job id it has seen.
+   */
+  private async restoreKnownGood(job: JobRecord): Promise<void> {
+    if (this.open.has(job.id) || !job.outputHash || !job.providerId) return;
+    if (this.knownGood.some((k) => k.jobId === job.id)) return;
+    const verifiers = new Set(
+      (await this.deps.store.verification.auditsOfJob(job.id)).flatMap((a) => a.verdicts.map((v) => v.verifierId)),
+    );
+    const provider = await this.deps.store.getProvider(job.providerId);
+    this.knownGood.push({
+      jobId: job.id,
+      verifiers: [...verifiers],
+      providerOperator: provider?.capabilities.operator ?? job.providerId,
+    });
+    if (this.knownGood.length > this.deps.policy.maxTemplates) this.knownGood.shift();
   }
 
   get templateCount(): number {

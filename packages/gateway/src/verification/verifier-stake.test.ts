@@ -24,29 +24,17 @@ import { auditsSent, type TestNode, testJob, testNode, verdictOf } from "./test-
 const MIN = 1_000n;
 const output = { text: "xy", tokens: [1, 2], logprobs: [-1, -1], finishReason: "length" } as JobRecord["output"];
 
-/** A provider, verifiers `a` and `b` of other operators, and the canary service wired as start.ts wires it. */
+/**
+ * A provider, verifiers `a` and `b` of other operators, and the canary service wired as start.ts
+ * wires it; `restart()` starts coordinator and canary service afresh over the same store, as a
+ * gateway restart does (records written first, as the verification tick writes them).
+ */
 async function network(opts: { minStake: bigint; stakes: [bigint, bigint]; policy?: object }) {
   const store = await openStore(":memory:");
   const writer = new GroupWriter(store);
   const provider = testNode("op-p", false);
   const a = testNode("op-a", true);
   const b = testNode("op-b", true);
-  let canaries: CanaryService | undefined;
-  const coordinator = new VerificationCoordinator({
-    store,
-    writer,
-    sessions: () => [provider, a, b].map((n) => n.session),
-    config: VerificationConfigSchema.parse({
-      minStake: opts.minStake.toString(),
-      policy: { newRate: 1, floorRate: 1, afterFailureRate: 1 },
-      passRecheckRate: 0,
-    }),
-    log: pino({ level: "silent" }),
-    random: () => 0,
-    onPassed: (job, verifiers, operator) => canaries?.onPassed(job, verifiers, operator),
-    onFailed: (verifierId) => canaries?.afterFailed(verifierId),
-  });
-  await coordinator.restoreRecords();
   await store.commit([
     { ledger: { id: "fees", kind: "deposit", at: 0, transfers: [{ from: EXTERNAL, to: FEES, amount: 100_000n }] } },
     { ledger: stakeDepositEvent("stake:p", provider.session.id, 100_000n, 0) },
@@ -56,21 +44,46 @@ async function network(opts: { minStake: bigint; stakes: [bigint, bigint]; polic
         : [],
     ),
   ]);
-  for (const n of [provider, a, b]) await coordinator.stakes.refresh(n.session.id);
-  canaries = new CanaryService({
-    engine: { feed: new EventEmitter() } as unknown as Engine,
-    store,
-    coordinator,
-    policy: CanaryPolicySchema.parse({ verifierRate: 0, failRate: 1, meanDelayMs: 0, ...opts.policy }),
-    gatewayId: "g",
-    log: pino({ level: "silent" }),
-    random: () => 0,
-  });
+  const boot = async () => {
+    let canaries: CanaryService | undefined;
+    const coordinator = new VerificationCoordinator({
+      store,
+      writer,
+      sessions: () => [provider, a, b].map((n) => n.session),
+      config: VerificationConfigSchema.parse({
+        minStake: opts.minStake.toString(),
+        policy: { newRate: 1, floorRate: 1, afterFailureRate: 1 },
+        passRecheckRate: 0,
+      }),
+      log: pino({ level: "silent" }),
+      random: () => 0,
+      onPassed: (job, verifiers, operator) => canaries?.onPassed(job, verifiers, operator),
+      onFailed: (verifierId) => canaries?.afterFailed(verifierId),
+    });
+    await coordinator.restoreRecords();
+    for (const n of [provider, a, b]) await coordinator.stakes.refresh(n.session.id);
+    canaries = new CanaryService({
+      engine: { feed: new EventEmitter(), activeJob: () => undefined } as unknown as Engine,
+      store,
+      coordinator,
+      policy: CanaryPolicySchema.parse({ verifierRate: 0, failRate: 1, meanDelayMs: 0, ...opts.policy }),
+      gatewayId: "g",
+      log: pino({ level: "silent" }),
+      random: () => 0,
+    });
+    await canaries.restore();
+    return { coordinator, canaries };
+  };
+  const g = await boot();
+  const restart = async () => {
+    await g.coordinator.tickRecords(0);
+    Object.assign(g, await boot());
+  };
   /** a settled job of the provider, in the store, drawn for audit */
   const settle = async (id: string) => {
     const job = testJob(id, provider.session.id, { cost: 1_000n, output });
     await store.commit([{ job }]);
-    coordinator.onSettled(job);
+    g.coordinator.onSettled(job);
     await settled();
     return job;
   };
@@ -84,11 +97,24 @@ async function network(opts: { minStake: bigint; stakes: [bigint, bigint]; polic
     const m = lastAudit(n);
     if (!m) throw new Error("no audit was sent");
     const v = verdictOf(n, m.auditId, m.jobId, pass, { inconclusive, outputHash: m.outputHash });
-    if (!(await canaries?.onVerdict(n.session, v))) await coordinator.onVerdict(n.session, v);
+    if (!(await g.canaries.onVerdict(n.session, v))) await g.coordinator.onVerdict(n.session, v);
     await settled();
   };
   const stakeOf = async (n: TestNode) => store.balance(stakeAccounts.stake(n.session.id));
-  return { store, coordinator, provider, a, b, settle, answer, lastAudit, stakeOf };
+  return {
+    store,
+    get coordinator() {
+      return g.coordinator;
+    },
+    provider,
+    a,
+    b,
+    settle,
+    answer,
+    lastAudit,
+    stakeOf,
+    restart,
+  };
 }
 
 describe("verifier stake on the local ledger", () => {
@@ -147,6 +173,30 @@ describe("verifier stake on the local ledger", () => {
     await t.answer(t.a, false);
     await t.answer(t.b, false);
     expect(auditsSent(t.b).map((m) => m.jobId)).toEqual(["job_2", "job_1", "job_3"]);
+    await t.store.close();
+  });
+
+  it("still sends a known-good canary after a fail once the gateway restarted, never one a verifier judged or was sent before it", async () => {
+    const t = await network({ minStake: MIN, stakes: [5n * MIN, 5n * MIN] });
+    await bFailedJob2(t);
+    await t.answer(t.b, true); // the known-good canary: job_1, passed by a
+    await t.settle("job_3");
+    await t.answer(t.a, true); // job_3 passed by a: a known-good result b has not seen
+    await t.restart();
+    // the known-good list was in memory only: after a restart a griefer's fails went untested
+    // until new audits passed
+    await t.settle("job_4");
+    await t.answer(t.a, false);
+    await t.answer(t.b, false);
+    expect(auditsSent(t.b).map((m) => m.jobId)).toEqual(["job_2", "job_1", "job_4", "job_3"]);
+    await t.answer(t.b, false);
+    expect(await t.stakeOf(t.b)).toBe(4n * MIN);
+    // b fails again: job_1 and job_3 it has judged, before the restart or after, and a judged both
+    await t.settle("job_5");
+    await t.answer(t.a, false);
+    await t.answer(t.b, false);
+    expect(auditsSent(t.b).map((m) => m.jobId)).toEqual(["job_2", "job_1", "job_4", "job_3", "job_5"]);
+    expect(checkInvariants(await t.store.balances()).problems).toEqual([]);
     await t.store.close();
   });
 
