@@ -31,6 +31,12 @@ export const CanaryPolicySchema = z
     reserve: z.number().int().min(1).max(1_000).default(20),
     /** mean of the random wait between the draw (a real job settling) and the canary's submission */
     meanDelayMs: z.number().int().min(0).max(3_600_000).default(5_000),
+    /**
+     * a canary audit not answered in this long is judged as an inconclusive answer would be (a
+     * strike, nothing burned): silence cost nothing, so a verifier could leave unanswered what it
+     * took for a canary (say whatever came soon after its fail) and answer the rest as it liked
+     */
+    unansweredMs: z.number().int().min(1).max(3_600_000).default(600_000),
   })
   .strict();
 export type CanaryPolicy = z.infer<typeof CanaryPolicySchema>;

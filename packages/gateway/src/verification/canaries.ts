@@ -323,10 +323,33 @@ export class CanaryService {
       };
     }
     this.audits.set(auditId, { verifierId: chosen.id, knownWrong, job: canaryJob, outputHash: msg.outputHash });
-    // an unanswered canary is forgotten after a while (a verifier that never answers earns nothing)
-    setTimeout(() => this.audits.delete(auditId), 10 * 60_000).unref();
+    // unanswered after a while, it is judged as an inconclusive answer would be (a strike, no burn):
+    // silence must cost what refusing to judge does, or a verifier leaves unanswered what it takes
+    // for a canary (say, whatever comes soon after its fail) and escapes it
+    setTimeout(
+      () =>
+        void this.unanswered(auditId).catch((err) =>
+          this.deps.log.warn({ err, auditId }, "unanswered verifier canary not judged"),
+        ),
+      this.deps.policy.unansweredMs,
+    ).unref();
     this.deps.log.info({ verifierId: chosen.id, knownWrong, jobId: msg.jobId, auditId }, "verifier canary sent");
     chosen.send(msg);
+  }
+
+  private async unanswered(auditId: string): Promise<void> {
+    const a = this.audits.get(auditId);
+    if (!a) return;
+    this.audits.delete(auditId);
+    this.deps.log.warn(
+      { verifierId: a.verifierId, auditId, knownWrong: a.knownWrong },
+      "verifier canary unanswered: judged as an inconclusive answer",
+    );
+    await this.deps.coordinator.judgeVerifier(
+      a.verifierId,
+      judgeVerifierCanary(a.knownWrong, true, true),
+      a.knownWrong,
+    );
   }
 
   private async inject(): Promise<void> {

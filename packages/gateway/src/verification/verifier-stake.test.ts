@@ -13,7 +13,7 @@ import {
 } from "@tessera/core";
 import { openStore } from "@tessera/store";
 import pino from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Engine } from "../engine/engine.js";
 import { GroupWriter } from "../engine/writer.js";
 import { CanaryService } from "./canaries.js";
@@ -205,6 +205,21 @@ describe("verifier stake on the local ledger", () => {
     await bFailedJob2(t);
     await t.answer(t.b, true, true);
     expect(await t.stakeOf(t.b)).toBe(5n * MIN);
+    expect(t.coordinator.view(t.b.session.id)).toMatchObject({ verifierStrikes: 1, slashed: "0" });
+    await t.store.close();
+  });
+
+  it("strikes a verifier that leaves a canary unanswered, as if it had answered inconclusive, and burns nothing", async () => {
+    // silence cost nothing: a griefer could leave unanswered whatever came in the minute after its
+    // fail (the known-good canary comes after a mean 5 s) and fail honest results untested
+    const t = await network({ minStake: MIN, stakes: [5n * MIN, 5n * MIN], policy: { unansweredMs: 20 } });
+    await bFailedJob2(t);
+    expect(t.lastAudit(t.b)?.jobId).toBe("job_1");
+    await vi.waitFor(() => expect(t.coordinator.view(t.b.session.id)).toMatchObject({ verifierStrikes: 1 }));
+    expect(t.coordinator.view(t.b.session.id)).toMatchObject({ canariesFailed: 1, slashed: "0", excluded: false });
+    expect(await t.stakeOf(t.b)).toBe(5n * MIN);
+    // a verdict after that finds nothing to judge: no second strike
+    await t.answer(t.b, false);
     expect(t.coordinator.view(t.b.session.id)).toMatchObject({ verifierStrikes: 1, slashed: "0" });
     await t.store.close();
   });
