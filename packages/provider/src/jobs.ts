@@ -174,6 +174,12 @@ export class JobRunner {
   handleCancel(msg: CancelMessage): void {
     const key = jobKey(msg.jobId, msg.attempt);
     const job = this.running.get(key);
+    // already stopping (cancelled, or released on a pause or drain): a heartbeat named it while it
+    // unwound, and the gateway, which no longer holds its lease, says to stop it again
+    if (job?.controller.signal.aborted) {
+      job.log.debug({ reason: msg.reason }, "cancel for a job already stopping");
+      return;
+    }
     if (job) {
       job.log.info({ reason: msg.reason }, "job cancelled");
       this.counts.cancelled++;

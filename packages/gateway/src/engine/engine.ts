@@ -416,12 +416,19 @@ export class Engine {
     if (!paused) this.kick();
   }
 
+  /**
+   * Renews the leases the node still holds. A job it names whose lease it no longer holds (it
+   * expired while the node was away, or it was requeued or ended) is cancelled there: the node
+   * would run it to the end for a result no one takes, holding a slot and its WASM memory that
+   * this gateway counts free and leases again, so the jobs leased there would wait behind it.
+   */
   heartbeat(session: ProviderSession, running: { jobId: string; attempt: number }[]): void {
     const now = this.now();
     for (const r of running) {
       const job = this.running.get(r.jobId);
       if (job && job.providerId === session.id && job.attempt === r.attempt)
         this.running.set(job.id, renewLease(job, now, this.config.leaseMs));
+      else session.send({ type: "cancel", jobId: r.jobId, attempt: r.attempt, reason: "this lease is no longer held" });
     }
   }
 

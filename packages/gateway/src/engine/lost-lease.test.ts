@@ -1,0 +1,101 @@
+// A node that still runs a job whose lease it lost (it was away past the disconnect grace, and the
+// job was requeued) is told to stop it when a heartbeat names it: left running, the job keeps a
+// slot and its WASM memory on the node, which the gateway counts free and leases again.
+import { depositEvent } from "@tessera/core";
+import type { JobSpec } from "@tessera/protocol";
+import { openStore, type Store } from "@tessera/store";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { parseGatewayConfig } from "../config.js";
+import { createMetrics } from "../metrics.js";
+import { testNode } from "../verification/test-nodes.js";
+import { Engine } from "./engine.js";
+
+const MODULE = "ab".repeat(32);
+const WASM_NODE = {
+  runtimes: ["wasm" as const],
+  models: [],
+  pricePerUnit: 10,
+  maxConcurrency: 4,
+  throughput: 1_000,
+  wasmMemoryMb: 100,
+};
+let store: Store;
+let engine: Engine;
+let clock = 1_000_000;
+
+beforeEach(async () => {
+  store = await openStore(":memory:");
+  await store.commit([{ ledger: depositEvent("deposit:c1", "c1", 1_000_000_000n, 0) }]);
+  await store.putBlob(MODULE, new Uint8Array([0, 97, 115, 109]), 0);
+  // as engine.test.ts: only the group commit's linger timer is faked (it never fires after the store closes)
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  engine = new Engine(
+    store,
+    parseGatewayConfig({ db: ":memory:" }),
+    pino({ level: "silent" }),
+    createMetrics(),
+    () => clock,
+  );
+  await engine.restore();
+});
+
+afterEach(async () => {
+  vi.useRealTimers();
+  engine.stop();
+  await store.close();
+});
+
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+// the sweep runs every 250 ms on a real interval (only timeouts are faked)
+const sweep = () =>
+  new Promise<void>((resolve) => {
+    const t = setInterval(() => {
+      clearInterval(t);
+      resolve();
+    }, 300);
+  });
+
+describe("a lease lost while its node was away", () => {
+  it("is cancelled on the node when its heartbeat names it after reconnecting, and the current one is not", async () => {
+    const node = testNode("op", false, WASM_NODE);
+    engine.connect(node.session);
+    const spec = {
+      runtime: "wasm",
+      module: MODULE,
+      input: { data: "" },
+      limits: { timeoutMs: 1_000, maxMemoryMb: 64 },
+    } as JobSpec;
+    const job = await engine.submit({
+      consumerId: "c1",
+      spec,
+      constraints: {},
+      requestHash: "aa".repeat(32),
+      jobClass: "interactive",
+      deadlineMs: 600_000,
+    });
+    const leases = () => node.sent.filter((m) => m.type === "lease" && m.jobId === job.id);
+    for (let i = 0; i < 100 && leases().length === 0; i++) await turns(1);
+    expect(leases()).toHaveLength(1);
+
+    // away past the grace: the lease expires and the job is requeued
+    engine.disconnect(node.session);
+    clock += parseGatewayConfig({ db: ":memory:" }).disconnectGraceMs + 1;
+    await sweep();
+    expect(engine.activeJob(job.id)).toMatchObject({ status: "queued" });
+
+    // back, still running attempt 1 (its 64 MiB held); the gateway leases attempt 2 to it
+    node.session.online = true;
+    engine.connect(node.session);
+    for (let i = 0; i < 100 && leases().length < 2; i++) await turns(1);
+    expect(engine.activeJob(job.id)).toMatchObject({ status: "running", attempt: 2 });
+    engine.heartbeat(node.session, [
+      { jobId: job.id, attempt: 1 },
+      { jobId: job.id, attempt: 2 },
+    ]);
+    const cancels = node.sent.filter((m) => m.type === "cancel" && m.jobId === job.id);
+    expect(cancels).toEqual([{ type: "cancel", jobId: job.id, attempt: 1, reason: expect.any(String) }]);
+  });
+});
