@@ -22,6 +22,8 @@ export interface RunningBatchJob {
   consumerId: string;
   /** when its current lease began */
   leasedAt: number;
+  /** a WASM job's memory limit, which its node's WASM memory budget gets back when it is taken back */
+  memoryMb?: number;
 }
 
 export interface Preemption {
@@ -55,6 +57,10 @@ export interface PreemptInput {
  * more where the provider also holds prefetched batch leases beyond its concurrency), the most
  * recently leased batch jobs first (they have the least work to lose; a prefetched one none).
  *
+ * A waiting WASM job needs its memory limit free in the node's WASM memory budget too: batch jobs
+ * are taken back (the most recent first) until their memory makes room for it, on a node short of
+ * memory as on one short of a slot, and not at all where they could not.
+ *
  * Only where the next round would then lease the waiting job: on a provider that is full (one
  * with a free slot did not take it, so something else holds it back), and for a consumer under
  * its concurrency cap, or at it only by taking back one of that consumer's own batch jobs.
@@ -71,37 +77,55 @@ export function preemptions(input: PreemptInput): Preemption[] {
   const running = new Map(input.providers.map((p) => [p.id, Math.max(p.running, byProvider.get(p.id)?.length ?? 0)]));
   const perConsumer = new Map(input.consumerRunning ?? []);
   const cap = input.maxRunningPerConsumer ?? Number.POSITIVE_INFINITY;
+  // what each provider's WASM memory budget leaves, less what this call gave waiting jobs
+  const memory = new Map<string, number>();
   const out: Preemption[] = [];
   for (const job of input.waiting) {
     // a job past its deadline will not be leased: nothing is taken back for it
     if (job.jobClass === "batch" || input.now - job.createdAt < input.afterMs || pastDeadline(job, input.now)) continue;
     const atCap = (perConsumer.get(job.consumerId) ?? 0) >= cap;
     const takeable = (r: RunningBatchJob) => !atCap || r.consumerId === job.consumerId;
-    let best: RunningBatchJob | undefined;
-    let bestProvider: ProviderView | undefined;
+    let best: { provider: ProviderView; taken: RunningBatchJob[]; freeMb: number | undefined } | undefined;
     for (const p of input.providers) {
-      if ((running.get(p.id) ?? 0) < p.capabilities.maxConcurrency) continue;
-      if (mismatch(job, p, 0) !== null) continue;
-      const candidate = byProvider.get(p.id)?.find(takeable);
-      if (candidate && (!best || candidate.leasedAt > best.leasedAt)) {
-        best = candidate;
-        bestProvider = p;
+      const held = running.get(p.id) ?? 0;
+      // a WASM job needs its memory limit free in the node's budget as well as a slot: the batch
+      // jobs taken back give both (taking back a slot alone leaves the job held back by memory)
+      const freeMb = memory.get(p.id) ?? p.wasmMemoryFreeMb;
+      const needMb = job.spec.runtime === "wasm" && freeMb !== undefined ? job.spec.limits.maxMemoryMb : 0;
+      const slotsShort = Math.max(0, held - p.capabilities.maxConcurrency + 1);
+      const memoryShort = Math.max(0, needMb - (freeMb ?? 0));
+      // a provider with room for it did not take it: something else holds it back
+      if (slotsShort === 0 && memoryShort === 0) continue;
+      // whether it could run there at all once room is made: its whole budget, not what is free now
+      if (mismatch(job, p, 0, false, p.maxJobCost, p.capabilities.wasmMemoryMb) !== null) continue;
+      const list = byProvider.get(p.id) ?? [];
+      const first = list.find(takeable);
+      if (!first) continue;
+      // the chosen job, then (for a provider over its concurrency by prefetched leases, or short of
+      // memory) the next ones, the most recently leased first
+      const taken = [first];
+      let freed = first.memoryMb ?? 0;
+      for (const r of list) {
+        if (taken.length >= Math.max(1, slotsShort) && freed >= memoryShort) break;
+        if (r === first) continue;
+        taken.push(r);
+        freed += r.memoryMb ?? 0;
       }
+      if (freed < memoryShort) continue;
+      if (!best || first.leasedAt > (best.taken[0] as RunningBatchJob).leasedAt)
+        best = { provider: p, taken, freeMb: freeMb === undefined ? undefined : freeMb + freed - needMb };
     }
-    if (!best || !bestProvider) continue;
-    const held = running.get(bestProvider.id) ?? 0;
-    const list = byProvider.get(bestProvider.id) ?? [];
-    // the chosen job, then (for a provider over its concurrency by prefetched leases) the next ones
-    const taken = [best];
-    const want = Math.max(1, held - bestProvider.capabilities.maxConcurrency + 1);
-    for (const r of list) if (taken.length < want && r !== best) taken.push(r);
+    if (!best) continue;
+    const { provider, taken } = best;
+    const list = byProvider.get(provider.id) ?? [];
     for (const r of taken) {
       list.splice(list.indexOf(r), 1);
       out.push({ jobId: r.jobId, providerId: r.providerId, forJobId: job.id });
       perConsumer.set(r.consumerId, (perConsumer.get(r.consumerId) ?? 0) - 1);
     }
-    // the slot freed is the waiting job's now: it holds it as the batch job did
-    running.set(bestProvider.id, held - taken.length + 1);
+    // the slot freed is the waiting job's now: it holds it as the batch job did, and its memory
+    running.set(provider.id, (running.get(provider.id) ?? 0) - taken.length + 1);
+    if (best.freeMb !== undefined) memory.set(provider.id, best.freeMb);
     perConsumer.set(job.consumerId, (perConsumer.get(job.consumerId) ?? 0) + 1);
   }
   return out;

@@ -659,6 +659,7 @@ export class Engine {
         providerId: j.providerId ?? "",
         consumerId: j.consumerId,
         leasedAt: this.leases.get(j.id)?.at ?? j.updatedAt,
+        ...(j.spec.runtime === "wasm" ? { memoryMb: j.spec.limits.maxMemoryMb } : {}),
       }));
     const chosen = preemptions({
       waiting,

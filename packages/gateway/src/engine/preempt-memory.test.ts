@@ -1,0 +1,78 @@
+// Preemption and a node's WASM memory budget, through the engine: a batch job holding the memory a
+// waiting interactive WASM job needs is taken back for it, though the node has slots free.
+import { depositEvent } from "@tessera/core";
+import type { JobSpec } from "@tessera/protocol";
+import { openStore, type Store } from "@tessera/store";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { parseGatewayConfig } from "../config.js";
+import { createMetrics } from "../metrics.js";
+import { testNode } from "../verification/test-nodes.js";
+import { Engine, type SubmitRequest } from "./engine.js";
+
+const MODULE = "ab".repeat(32);
+let store: Store;
+let engine: Engine;
+let clock = 1_000_000;
+
+beforeEach(async () => {
+  store = await openStore(":memory:");
+  await store.commit([{ ledger: depositEvent("deposit:c1", "c1", 1_000_000_000n, 0) }]);
+  await store.putBlob(MODULE, new Uint8Array([0, 97, 115, 109]), 0);
+  // as engine.test.ts: only the group commit's linger timer is faked (it never fires after the store closes)
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  const config = parseGatewayConfig({ db: ":memory:", preemptAfterMs: 1_000 });
+  engine = new Engine(store, config, pino({ level: "silent" }), createMetrics(), () => clock);
+  await engine.restore();
+});
+
+afterEach(async () => {
+  vi.useRealTimers();
+  engine.stop();
+  await store.close();
+});
+
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+const submit = (jobClass: "batch" | "interactive", requestHash: string) =>
+  engine.submit({
+    consumerId: "c1",
+    spec: {
+      runtime: "wasm",
+      module: MODULE,
+      input: { data: "" },
+      limits: { timeoutMs: 1_000, maxMemoryMb: 64 },
+    } as JobSpec,
+    constraints: {},
+    requestHash,
+    jobClass,
+    deadlineMs: 600_000,
+  } satisfies SubmitRequest);
+
+describe("preemption for a WASM job short of memory", () => {
+  it("takes back the batch job holding the memory, and leases the waiting job in its place", async () => {
+    // 4 slots, 100 MiB: a 64 MiB batch job leaves no room for a 64 MiB interactive one
+    const node = testNode("op", false, {
+      runtimes: ["wasm"],
+      models: [],
+      pricePerUnit: 10,
+      maxConcurrency: 4,
+      throughput: 1_000,
+      wasmMemoryMb: 100,
+    });
+    engine.connect(node.session);
+    const leases = () => node.sent.filter((m) => m.type === "lease").map((m) => m.jobId);
+    const batch = await submit("batch", "aa".repeat(32));
+    for (let i = 0; i < 100 && leases().length === 0; i++) await turns(1);
+    expect(leases()).toEqual([batch.id]);
+    const chat = await submit("interactive", "bb".repeat(32));
+    for (let round = 0; round < 5; round++) {
+      clock += 1_500;
+      engine.kick();
+      await turns(3);
+    }
+    expect(node.sent.filter((m) => m.type === "cancel").map((m) => m.jobId)).toEqual([batch.id]);
+    expect(leases()).toEqual([batch.id, chat.id]);
+  });
+});
