@@ -52,15 +52,23 @@ export class BatchManager {
    * /v1/files does). The routes answer an expired file as not found before this reaches it.
    */
   async removeExpired(now = Date.now()): Promise<number> {
+    // The files of a batch not yet saved finished are kept: it stopped (a restart, a store outage)
+    // after publishing them, and is resumed from them; removed, its lines would all run, and be
+    // billed, again. Its publish at the end gives them a new expiry.
+    const kept = new Set<string>();
+    for (const b of await this.ctx.store.batches.unfinishedBatches()) kept.add(b.outputFileId).add(b.errorFileId);
+    // each page reads past the kept ones, which come back on every page
+    const page = SWEEP_PAGE + kept.size;
     let removed = 0;
     for (;;) {
-      const due = await this.ctx.store.batches.expiredFiles(now, SWEEP_PAGE);
+      const due = await this.ctx.store.batches.expiredFiles(now, page);
       for (const f of due) {
+        if (kept.has(f.id)) continue;
         await this.ctx.store.batches.deleteFile(f.id);
         await rm(f.path, { force: true });
         removed++;
       }
-      if (due.length < SWEEP_PAGE) return removed;
+      if (due.length < page) return removed;
     }
   }
 
