@@ -1,6 +1,7 @@
 // The provider's WASM memory budget (--wasm-memory-budget) with real processes: a job within it
-// runs, a job whose memory limit is larger than the whole budget fails with a reason that names
-// it (it does not hang), and a bad budget stops the provider at start-up naming the flag.
+// runs, a job whose memory limit is larger than every budget online is refused at submit naming
+// the largest (it does not hang), or queued under a price ceiling, and a bad budget stops the
+// provider at start-up naming the flag.
 import { join } from "node:path";
 import { loadBuiltinModule } from "@tessera/runtimes";
 import type { TesseraClient } from "@tessera/sdk";
@@ -23,7 +24,7 @@ describe("provider WASM memory budget", () => {
   }, 120_000);
   afterAll(() => net.stop());
 
-  it("runs a job within the budget and fails one whose memory limit is larger than the whole budget, saying so", async () => {
+  it("runs a job within the budget and refuses one whose memory limit is larger than the whole budget, saying so", async () => {
     const fits = await client.submitJob({
       runtime: "wasm",
       module: reverse,
@@ -32,17 +33,23 @@ describe("provider WASM memory budget", () => {
     });
     expect((await client.waitForJob(fits.id)).status).toBe("completed");
 
-    const huge = await client.submitJob({
-      runtime: "wasm",
+    // larger than any budget online: refused at submit, naming the largest (no node would take it)
+    const huge = {
+      runtime: "wasm" as const,
       module: reverse,
       input: { data: b64("huge") },
       limits: { timeoutMs: 10_000, maxMemoryMb: 128 },
-    });
-    const done = await client.waitForJob(huge.id);
-    expect(done.status).toBe("failed");
-    expect(done.error).toContain(
-      "the wasm job's memory limit of 128 MiB exceeds this provider's WASM memory budget of 100 MiB (--wasm-memory-budget)",
+    };
+    const refused = await client.submitJob(huge).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 503 });
+    expect((refused as Error).message).toContain(
+      "No provider online can give a WASM job 128 MiB of memory (the largest WASM memory budget online is 100 MiB)",
     );
+    // under a price ceiling it queues for a node with the memory, as that answer says, on a gateway
+    // no wasm node has left since it started; this one is never leased here
+    const queued = await client.submitJob({ ...huge, constraints: { maxPricePerUnit: 1 } });
+    expect(queued.status).toBe("queued");
+    expect((await client.cancelJob(queued.id)).status).toBe("cancelled");
   });
 
   it("refuses to start with a budget that is not a positive number of MiB, naming the flag", async () => {
