@@ -426,9 +426,15 @@ export class Engine {
     const now = this.now();
     for (const r of running) {
       const job = this.running.get(r.jobId);
-      if (job && job.providerId === session.id && job.attempt === r.attempt)
+      if (job && job.providerId === session.id && job.attempt === r.attempt) {
         this.running.set(job.id, renewLease(job, now, this.config.leaseMs));
-      else session.send({ type: "cancel", jobId: r.jobId, attempt: r.attempt, reason: "this lease is no longer held" });
+        continue;
+      }
+      // an attempt past the job's last lease here is one this gateway has yet to make (a crash
+      // lost its lease's commit): the node's run of it stands, and is taken when it is leased
+      const active = this.activeJob(r.jobId);
+      if (active && r.attempt > active.attempt) continue;
+      session.send({ type: "cancel", jobId: r.jobId, attempt: r.attempt, reason: "this lease is no longer held" });
     }
   }
 

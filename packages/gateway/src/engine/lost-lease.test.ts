@@ -98,4 +98,31 @@ describe("a lease lost while its node was away", () => {
     const cancels = node.sent.filter((m) => m.type === "cancel" && m.jobId === job.id);
     expect(cancels).toEqual([{ type: "cancel", jobId: job.id, attempt: 1, reason: expect.any(String) }]);
   });
+
+  it("is not cancelled for an attempt the gateway has yet to lease: after a crash lost its lease's commit, the node's run of it stands", async () => {
+    const spec = {
+      runtime: "wasm",
+      module: MODULE,
+      input: { data: "" },
+      limits: { timeoutMs: 1_000, maxMemoryMb: 64 },
+    } as JobSpec;
+    // queued, never leased as far as this gateway knows (attempt 0): the next lease is attempt 1,
+    // which the node already runs; cancelled, its lease for attempt 1 would be a duplicate of a job
+    // still unwinding there, and ignored
+    // the node asks more than the job's ceiling: nothing is leased while the test runs
+    const node = testNode("op", false, { ...WASM_NODE, pricePerUnit: 50 });
+    engine.connect(node.session);
+    const job = await engine.submit({
+      consumerId: "c1",
+      spec,
+      constraints: { maxPricePerUnit: 10 },
+      requestHash: "bb".repeat(32),
+      jobClass: "interactive",
+      deadlineMs: 600_000,
+    });
+    await turns(5);
+    expect(engine.activeJob(job.id)).toMatchObject({ status: "queued", attempt: 0 });
+    engine.heartbeat(node.session, [{ jobId: job.id, attempt: 1 }]);
+    expect(node.sent.filter((m) => m.type === "cancel")).toEqual([]);
+  });
 });
