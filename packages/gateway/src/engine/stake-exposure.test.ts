@@ -90,6 +90,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   engine.stop();
+  // a write still lingering (an audit's fee, a verdict) would commit after the store closed
+  await engine.writer.drain();
   await store.close();
 });
 

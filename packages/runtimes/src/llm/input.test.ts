@@ -103,9 +103,10 @@ describe("incremental detokenization", () => {
   test("decodeOutputText stops at end-of-generation tokens and stop strings", () => {
     const tokens = [id("▁the"), id("▁world"), EOS, id("▁again")];
     // Right after BOS the SentencePiece space prefix is dropped, as llama.cpp does for a whole text.
-    expect(decodeOutputText(model, [BOS], tokens)).toEqual({ text: "the world", stopped: true });
+    // stopAt: the token at which generation stops, the end-of-generation one or the one completing a stop string
+    expect(decodeOutputText(model, [BOS], tokens)).toEqual({ text: "the world", stopped: true, stopAt: 2 });
     const prompt = [BOS, id("▁hello")];
-    expect(decodeOutputText(model, prompt, tokens)).toEqual({ text: " the world", stopped: true });
-    expect(decodeOutputText(model, prompt, tokens, [" wor"])).toEqual({ text: " the", stopped: true });
+    expect(decodeOutputText(model, prompt, tokens)).toEqual({ text: " the world", stopped: true, stopAt: 2 });
+    expect(decodeOutputText(model, prompt, tokens, [" wor"])).toEqual({ text: " the", stopped: true, stopAt: 1 });
   });
 });
