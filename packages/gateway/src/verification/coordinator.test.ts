@@ -133,7 +133,7 @@ describe("verification coordinator: spot re-check of passes", () => {
     expect(t.coordinator.verifierCandidates(t.job, []).map((s) => s.id)).not.toContain(t.colluder.session.id);
   });
 
-  it("strikes nobody for a pass two verifiers contradicted when they have not yet passed a known-good canary", async () => {
+  it("strikes a pass two verifiers contradicted only once both of them have passed a known-good canary", async () => {
     const t = setup(1);
     for (const h of t.honest) t.coordinator.record(h.session.id).goodCanariesPassed = 0;
     t.draws.push(0, 0, 0, 0);
@@ -145,6 +145,18 @@ describe("verification coordinator: spot re-check of passes", () => {
     // the result is slashed all the same; only the strike waits for a majority that has shown it fails no honest work
     expect(t.coordinator.view(t.provider.session.id)).toMatchObject({ auditsFailed: 1, excluded: true });
     expect(t.coordinator.view(t.colluder.session.id).verifierStrikes).toBe(0);
+    // one of the two passes a known-good canary: not yet; the other does too: the colluder is struck now
+    const [h0, h1] = t.honest as [TestNode, TestNode];
+    await t.coordinator.judgeVerifier(h0.session.id, "correct", false);
+    expect(t.coordinator.view(t.colluder.session.id).verifierStrikes).toBe(0);
+    // a known-wrong canary failed vouches for failing wrong work, not for failing honest work
+    await t.coordinator.judgeVerifier(h1.session.id, "correct", true);
+    expect(t.coordinator.view(t.colluder.session.id).verifierStrikes).toBe(0);
+    await t.coordinator.judgeVerifier(h1.session.id, "correct", false);
+    expect(t.coordinator.view(t.colluder.session.id).verifierStrikes).toBe(1);
+    // and once only
+    await t.coordinator.judgeVerifier(h0.session.id, "correct", false);
+    expect(t.coordinator.view(t.colluder.session.id).verifierStrikes).toBe(1);
   });
 
   it("a re-check that agrees clears the result with two passes and strikes nobody", async () => {

@@ -82,6 +82,16 @@ interface PendingAudit {
   operator?: string;
 }
 
+/** Verdicts against a decided audit's outcome, kept until its majority is vouched for. */
+interface Dissent {
+  auditId: string;
+  verdicts: CastVerdict[];
+  outcome: Exclude<AuditOutcome, { kind: "next_verifier" }>;
+  against: string[];
+}
+/** dissents kept waiting for their majority's canaries */
+const MAX_UNVOUCHED = 1024;
+
 /** An audit with no verifier asked yet. */
 function newAudit(id: string, job: JobRecord, kind: PendingAudit["kind"], operator?: string): PendingAudit {
   return {
@@ -127,6 +137,8 @@ export class VerificationCoordinator {
    * claiming the operator of every verifier serving its model was never audited, and paid.
    */
   private readonly unauditable = new Map<string, Set<string>>();
+  /** dissents whose majority was not vouched for by canaries when decided (strikeIfVouched); in memory, the newest kept */
+  private unvouched: Dissent[] = [];
   /**
    * Settled jobs whose slash may still come, by audit id (or `judge:<job id>` while a canary is
    * judged): an audit drawn and not yet decided, in memory or parked in the store. Its slash draws on
@@ -546,30 +558,19 @@ export class VerificationCoordinator {
     clearTimeout(audit.timer);
     const providerId = audit.job.providerId as string;
     const rec = this.record(providerId);
-    const against = dissenters(audit.verdicts, outcome);
-    const vouched = majorityVouched(audit.verdicts, outcome, (id) => {
-      const r = this.record(id);
-      return { goodPassed: r.goodCanariesPassed, wrongFailed: r.wrongCanariesFailed };
-    });
-    if (against.length > 0 && !vouched)
+    const dissent: Dissent = {
+      auditId: audit.id,
+      verdicts: audit.verdicts,
+      outcome,
+      against: dissenters(audit.verdicts, outcome),
+    };
+    if (dissent.against.length > 0 && !this.strikeIfVouched(dissent)) {
       this.log(audit).info(
-        { dissenters: against, outcome: outcome.kind },
-        "verdicts against the outcome not struck: its majority has not judged a canary that way rightly yet",
+        { dissenters: dissent.against, outcome: outcome.kind },
+        "verdicts against the outcome not struck yet: its majority has not judged a canary that way rightly",
       );
-    for (const v of vouched ? against : []) {
-      const vr = this.record(v);
-      vr.verifierStrikes++;
-      if (vr.verifierStrikes >= this.deps.config.verifierStrikes) vr.excluded = true;
-      this.log(audit).warn(
-        {
-          verifierId: v,
-          strikes: vr.verifierStrikes,
-          excluded: vr.excluded,
-          outcome: outcome.kind,
-          recheck: audit.recheck,
-        },
-        "verdict against the outcome: verifier strike",
-      );
+      this.unvouched.push(dissent);
+      if (this.unvouched.length > MAX_UNVOUCHED) this.unvouched.shift();
     }
     if (outcome.kind === "passed") {
       rec.auditsPassed++;
@@ -587,6 +588,36 @@ export class VerificationCoordinator {
     await this.chain
       ?.slashed(audit.id, audit.job)
       .catch((err) => this.log(audit).error({ err }, "chain slash not recorded"));
+  }
+
+  /**
+   * Strikes the verifiers who voted against an audit's outcome if its majority is vouched for by
+   * canaries (core's majorityVouched); whether it was. A dissent not vouched for yet waits in
+   * `unvouched` for the majority's next canary: a network's first audits come before any canary
+   * has been judged, and a colluder contradicted then would otherwise never be struck.
+   */
+  private strikeIfVouched(d: Dissent): boolean {
+    const vouched = majorityVouched(d.verdicts, d.outcome, (id) => {
+      const r = this.record(id);
+      return { goodPassed: r.goodCanariesPassed, wrongFailed: r.wrongCanariesFailed };
+    });
+    if (!vouched) return false;
+    for (const v of d.against) {
+      const vr = this.record(v);
+      vr.verifierStrikes++;
+      if (vr.verifierStrikes >= this.deps.config.verifierStrikes) vr.excluded = true;
+      this.deps.log.warn(
+        {
+          auditId: d.auditId,
+          verifierId: v,
+          strikes: vr.verifierStrikes,
+          excluded: vr.excluded,
+          outcome: d.outcome.kind,
+        },
+        "verdict against the outcome: verifier strike",
+      );
+    }
+    return true;
   }
 
   /** A provider failed a canary outright (deterministic known answer): slash and exclude it. */
@@ -619,6 +650,8 @@ export class VerificationCoordinator {
       vr.canariesPassed++;
       if (knownWrong) vr.wrongCanariesFailed++;
       else vr.goodCanariesPassed++;
+      // dissents this verifier's majority could not vouch for yet may count now
+      this.unvouched = this.unvouched.filter((d) => !this.strikeIfVouched(d));
       return;
     }
     vr.canariesFailed++;
