@@ -2,7 +2,7 @@
 // line's (patient) but not a job a client waits on. And what the engine takes from a provider's results.
 import { accounts, depositEvent, JOB_AT_FAULT, leaseTimeCapMs, OUTPRICED } from "@tessera/core";
 import type { JobSpec } from "@tessera/protocol";
-import { openStore, type Store } from "@tessera/store";
+import type { Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseGatewayConfig } from "../config.js";
@@ -10,16 +10,14 @@ import { createMetrics } from "../metrics.js";
 import { signedResult, TEST_MODEL, type TestNode, testNode, WASM_OUTPUT } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
 import { OUTPRICED_GRACE_MS } from "./outpriced.js";
+import { openTestStore, sweep, TEST_MODULE, turns } from "./test-engine.js";
 import { LINGER_MS } from "./writer.js";
 
 let store: Store;
 let engine: Engine;
-const MODULE = "ab".repeat(32);
 
 beforeEach(async () => {
-  store = await openStore(":memory:");
-  await store.commit([{ ledger: depositEvent("deposit:c1", "c1", 1_000_000_000n, 0) }]);
-  await store.putBlob(MODULE, new Uint8Array([0, 97, 115, 109]), 0); // a job must name a blob the gateway holds
+  store = await openTestStore();
   // only the linger timer is faked: turns of the event loop (setImmediate) stay real
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   engine = new Engine(store, parseGatewayConfig({ db: ":memory:" }), pino({ level: "silent" }), createMetrics());
@@ -48,7 +46,7 @@ const request = (over: Partial<SubmitRequest> = {}): SubmitRequest => ({
   consumerId: "c1",
   spec: {
     runtime: "wasm",
-    module: MODULE,
+    module: TEST_MODULE,
     input: { data: "" },
     limits: { timeoutMs: 1_000, maxMemoryMb: 16 },
   } as JobSpec,
@@ -59,9 +57,6 @@ const request = (over: Partial<SubmitRequest> = {}): SubmitRequest => ({
   deadlineMs: 60_000,
   ...over,
 });
-const turns = async (n: number) => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-};
 
 describe("Engine writes and group commit", () => {
   it("answers a native job's submit at the end of its turn, escrowed", async () => {
@@ -277,15 +272,6 @@ describe("Engine and a node's word against the job", () => {
 });
 
 describe("Engine time caps", () => {
-  // the sweep runs every 250 ms on a real interval (only timeouts are faked here)
-  const sweep = () =>
-    new Promise<void>((resolve) => {
-      const t = setInterval(() => {
-        clearInterval(t);
-        resolve();
-      }, 300);
-    });
-
   let clock = 1_000_000;
   const restart = () => restartOn(() => clock);
 
@@ -469,7 +455,6 @@ describe("Engine and a job the market moved past", () => {
     engine.disconnect(cheap.session);
     const dear = testNode("dear", false, { ...tiny, pricePerUnit: 50 });
     engine.connect(dear.session);
-    const sweep = () => new Promise((r) => setTimeout(r, 300)); // the sweep's interval is real
     vi.useRealTimers();
     await sweep();
     clock += OUTPRICED_GRACE_MS - 1_000;

@@ -1,17 +1,16 @@
 // A node that still runs a job whose lease it lost (it was away past the disconnect grace, and the
 // job was requeued) is told to stop it when a heartbeat names it: left running, the job keeps a
 // slot and its WASM memory on the node, which the gateway counts free and leases again.
-import { depositEvent } from "@tessera/core";
 import type { JobSpec } from "@tessera/protocol";
-import { openStore, type Store } from "@tessera/store";
+import type { Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
 import { testNode } from "../verification/test-nodes.js";
 import { Engine } from "./engine.js";
+import { openTestStore, sweep, TEST_MODULE, turns } from "./test-engine.js";
 
-const MODULE = "ab".repeat(32);
 const WASM_NODE = {
   runtimes: ["wasm" as const],
   models: [],
@@ -25,9 +24,7 @@ let engine: Engine;
 let clock = 1_000_000;
 
 beforeEach(async () => {
-  store = await openStore(":memory:");
-  await store.commit([{ ledger: depositEvent("deposit:c1", "c1", 1_000_000_000n, 0) }]);
-  await store.putBlob(MODULE, new Uint8Array([0, 97, 115, 109]), 0);
+  store = await openTestStore();
   // as engine.test.ts: only the group commit's linger timer is faked (it never fires after the store closes)
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   engine = new Engine(
@@ -46,25 +43,13 @@ afterEach(async () => {
   await store.close();
 });
 
-const turns = async (n: number) => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-};
-// the sweep runs every 250 ms on a real interval (only timeouts are faked)
-const sweep = () =>
-  new Promise<void>((resolve) => {
-    const t = setInterval(() => {
-      clearInterval(t);
-      resolve();
-    }, 300);
-  });
-
 describe("a lease lost while its node was away", () => {
   it("is cancelled on the node when its heartbeat names it after reconnecting, and the current one is not", async () => {
     const node = testNode("op", false, WASM_NODE);
     engine.connect(node.session);
     const spec = {
       runtime: "wasm",
-      module: MODULE,
+      module: TEST_MODULE,
       input: { data: "" },
       limits: { timeoutMs: 1_000, maxMemoryMb: 64 },
     } as JobSpec;
@@ -102,7 +87,7 @@ describe("a lease lost while its node was away", () => {
   it("is not cancelled for an attempt the gateway has yet to lease: after a crash lost its lease's commit, the node's run of it stands", async () => {
     const spec = {
       runtime: "wasm",
-      module: MODULE,
+      module: TEST_MODULE,
       input: { data: "" },
       limits: { timeoutMs: 1_000, maxMemoryMb: 64 },
     } as JobSpec;

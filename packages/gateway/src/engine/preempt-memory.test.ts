@@ -1,24 +1,21 @@
 // Preemption and a node's WASM memory budget, through the engine: a batch job holding the memory a
 // waiting interactive WASM job needs is taken back for it, though the node has slots free.
-import { depositEvent } from "@tessera/core";
 import type { JobSpec } from "@tessera/protocol";
-import { openStore, type Store } from "@tessera/store";
+import type { Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
 import { testNode } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
+import { openTestStore, TEST_MODULE, turns } from "./test-engine.js";
 
-const MODULE = "ab".repeat(32);
 let store: Store;
 let engine: Engine;
 let clock = 1_000_000;
 
 beforeEach(async () => {
-  store = await openStore(":memory:");
-  await store.commit([{ ledger: depositEvent("deposit:c1", "c1", 1_000_000_000n, 0) }]);
-  await store.putBlob(MODULE, new Uint8Array([0, 97, 115, 109]), 0);
+  store = await openTestStore();
   // as engine.test.ts: only the group commit's linger timer is faked (it never fires after the store closes)
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   const config = parseGatewayConfig({ db: ":memory:", preemptAfterMs: 1_000 });
@@ -32,15 +29,12 @@ afterEach(async () => {
   await store.close();
 });
 
-const turns = async (n: number) => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-};
 const submit = (jobClass: "batch" | "interactive", requestHash: string) =>
   engine.submit({
     consumerId: "c1",
     spec: {
       runtime: "wasm",
-      module: MODULE,
+      module: TEST_MODULE,
       input: { data: "" },
       limits: { timeoutMs: 1_000, maxMemoryMb: 64 },
     } as JobSpec,

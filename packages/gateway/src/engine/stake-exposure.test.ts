@@ -13,8 +13,8 @@ import { VerificationConfigSchema } from "../verification/config.js";
 import { VerificationCoordinator } from "../verification/coordinator.js";
 import { signedResult, type TestNode, testNode, verdictOf, WASM_OUTPUT } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
+import { TEST_MODULE, turns } from "./test-engine.js";
 
-const MODULE = "ab".repeat(32);
 /** a wasm job of 1 s at 1,000 SU/s and 10 nc/SU escrows 10,000 nc */
 const ESCROW = 10_000n;
 const K = 40n;
@@ -28,15 +28,12 @@ let provider: TestNode;
 let verifier: TestNode;
 let second: TestNode;
 
-const turns = async (n: number) => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-};
 const leasesOf = (n: TestNode) => n.sent.filter((m) => m.type === "lease").map((m) => m.jobId);
 const request = (i: number): SubmitRequest => ({
   consumerId: "c1",
   spec: {
     runtime: "wasm",
-    module: MODULE,
+    module: TEST_MODULE,
     input: { data: "" },
     limits: { timeoutMs: 1_000, maxMemoryMb: 16 },
   } as JobSpec,
@@ -53,7 +50,7 @@ beforeEach(async () => {
   provider = testNode("op-p", false, WASM);
   verifier = testNode("op-v", true, WASM);
   second = testNode("op-w", true, WASM);
-  await store.putBlob(MODULE, new Uint8Array([0, 97, 115, 109]), 0);
+  await store.putBlob(TEST_MODULE, new Uint8Array([0, 97, 115, 109]), 0);
   await store.commit([
     { ledger: depositEvent("deposit:c1", "c1", 1_000_000_000n, 0) },
     { ledger: stakeDepositEvent("stake:p", provider.session.id, STAKE, 0) },

@@ -1,0 +1,32 @@
+// Test helpers for the engine's tests: a store holding a funded consumer and a WASM module, event
+// loop turns, and a wait for the sweep (its interval is real where only timeouts are faked).
+import { depositEvent } from "@tessera/core";
+import { openStore, type Store } from "@tessera/store";
+
+/** the WASM module the engine tests' jobs name; a job must name a blob the gateway holds */
+export const TEST_MODULE = "ab".repeat(32);
+
+/** An in-memory store where consumer c1 holds 1 credit and the gateway holds TEST_MODULE. */
+export async function openTestStore(): Promise<Store> {
+  const store = await openStore(":memory:");
+  await store.commit([{ ledger: depositEvent("deposit:c1", "c1", 1_000_000_000n, 0) }]);
+  await store.putBlob(TEST_MODULE, new Uint8Array([0, 97, 115, 109]), 0);
+  return store;
+}
+
+export async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * Waits past one run of the engine's sweep (every 250 ms, on a real interval). An interval, not a
+ * timeout: the tests that call it fake setTimeout for the group commit's linger.
+ */
+export function sweep(): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setInterval(() => {
+      clearInterval(t);
+      resolve();
+    }, 300);
+  });
+}
