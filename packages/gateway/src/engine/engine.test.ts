@@ -10,7 +10,7 @@ import { createMetrics } from "../metrics.js";
 import { signedResult, TEST_MODEL, type TestNode, testNode, WASM_OUTPUT } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
 import { OUTPRICED_GRACE_MS } from "./outpriced.js";
-import { openTestStore, sweep, TEST_MODULE, turns } from "./test-engine.js";
+import { openTestStore, sweep, testWasmSpec, turns } from "./test-engine.js";
 import { LINGER_MS } from "./writer.js";
 
 let store: Store;
@@ -44,12 +44,7 @@ const restartOn = async (now: () => number, config: Record<string, unknown> = {}
 
 const request = (over: Partial<SubmitRequest> = {}): SubmitRequest => ({
   consumerId: "c1",
-  spec: {
-    runtime: "wasm",
-    module: TEST_MODULE,
-    input: { data: "" },
-    limits: { timeoutMs: 1_000, maxMemoryMb: 16 },
-  } as JobSpec,
+  spec: testWasmSpec(),
   // no provider is online: a price ceiling lets the job queue
   constraints: { maxPricePerUnit: 10 },
   requestHash: "aa".repeat(32),

@@ -1,7 +1,6 @@
 // A node that still runs a job whose lease it lost (it was away past the disconnect grace, and the
 // job was requeued) is told to stop it when a heartbeat names it: left running, the job keeps a
 // slot and its WASM memory on the node, which the gateway counts free and leases again.
-import type { JobSpec } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -9,7 +8,7 @@ import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
 import { testNode } from "../verification/test-nodes.js";
 import { Engine } from "./engine.js";
-import { openTestStore, sweep, TEST_MODULE, turns } from "./test-engine.js";
+import { openTestStore, sweep, testWasmSpec, turns } from "./test-engine.js";
 
 const WASM_NODE = {
   runtimes: ["wasm" as const],
@@ -47,12 +46,7 @@ describe("a lease lost while its node was away", () => {
   it("is cancelled on the node when its heartbeat names it after reconnecting, and the current one is not", async () => {
     const node = testNode("op", false, WASM_NODE);
     engine.connect(node.session);
-    const spec = {
-      runtime: "wasm",
-      module: TEST_MODULE,
-      input: { data: "" },
-      limits: { timeoutMs: 1_000, maxMemoryMb: 64 },
-    } as JobSpec;
+    const spec = testWasmSpec(64);
     const job = await engine.submit({
       consumerId: "c1",
       spec,
@@ -85,12 +79,7 @@ describe("a lease lost while its node was away", () => {
   });
 
   it("is not cancelled for an attempt the gateway has yet to lease: after a crash lost its lease's commit, the node's run of it stands", async () => {
-    const spec = {
-      runtime: "wasm",
-      module: TEST_MODULE,
-      input: { data: "" },
-      limits: { timeoutMs: 1_000, maxMemoryMb: 64 },
-    } as JobSpec;
+    const spec = testWasmSpec(64);
     // queued, never leased as far as this gateway knows (attempt 0): the next lease is attempt 1,
     // which the node already runs; cancelled, its lease for attempt 1 would be a duplicate of a job
     // still unwinding there, and ignored

@@ -1,6 +1,5 @@
 // Preemption and a node's WASM memory budget, through the engine: a batch job holding the memory a
 // waiting interactive WASM job needs is taken back for it, though the node has slots free.
-import type { JobSpec } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -8,7 +7,7 @@ import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
 import { testNode } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
-import { openTestStore, TEST_MODULE, turns } from "./test-engine.js";
+import { openTestStore, testWasmSpec, turns } from "./test-engine.js";
 
 let store: Store;
 let engine: Engine;
@@ -32,12 +31,7 @@ afterEach(async () => {
 const submit = (jobClass: "batch" | "interactive", requestHash: string) =>
   engine.submit({
     consumerId: "c1",
-    spec: {
-      runtime: "wasm",
-      module: TEST_MODULE,
-      input: { data: "" },
-      limits: { timeoutMs: 1_000, maxMemoryMb: 64 },
-    } as JobSpec,
+    spec: testWasmSpec(64),
     constraints: {},
     requestHash,
     jobClass,

@@ -3,7 +3,7 @@
 // stake is 40 × one job's escrow is leased one such job at a time, however many slots it has, and
 // a settled job whose audit is undecided still counts against its stake until the audit is decided.
 import { accounts, depositEvent, stakeAccounts, stakeDepositEvent } from "@tessera/core";
-import { canonicalHash, type JobSpec } from "@tessera/protocol";
+import { canonicalHash } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ import { VerificationConfigSchema } from "../verification/config.js";
 import { VerificationCoordinator } from "../verification/coordinator.js";
 import { signedResult, type TestNode, testNode, verdictOf, WASM_OUTPUT } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
-import { TEST_MODULE, turns } from "./test-engine.js";
+import { TEST_MODULE, testWasmSpec, turns } from "./test-engine.js";
 
 /** a wasm job of 1 s at 1,000 SU/s and 10 nc/SU escrows 10,000 nc */
 const ESCROW = 10_000n;
@@ -31,12 +31,7 @@ let second: TestNode;
 const leasesOf = (n: TestNode) => n.sent.filter((m) => m.type === "lease").map((m) => m.jobId);
 const request = (i: number): SubmitRequest => ({
   consumerId: "c1",
-  spec: {
-    runtime: "wasm",
-    module: TEST_MODULE,
-    input: { data: "" },
-    limits: { timeoutMs: 1_000, maxMemoryMb: 16 },
-  } as JobSpec,
+  spec: testWasmSpec(),
   constraints: {},
   requestHash: `${i}`.padStart(64, "0"),
   jobClass: "interactive",

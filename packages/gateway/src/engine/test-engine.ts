@@ -1,10 +1,16 @@
 // Test helpers for the engine's tests: a store holding a funded consumer and a WASM module, event
 // loop turns, and a wait for the sweep (its interval is real where only timeouts are faked).
 import { depositEvent } from "@tessera/core";
+import type { JobSpec } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
 
 /** the WASM module the engine tests' jobs name; a job must name a blob the gateway holds */
 export const TEST_MODULE = "ab".repeat(32);
+
+/** A job spec running TEST_MODULE for at most 1 s in `maxMemoryMb` of memory. */
+export function testWasmSpec(maxMemoryMb = 16): JobSpec {
+  return { runtime: "wasm", module: TEST_MODULE, input: { data: "" }, limits: { timeoutMs: 1_000, maxMemoryMb } };
+}
 
 /** An in-memory store where consumer c1 holds 1 credit and the gateway holds TEST_MODULE. */
 export async function openTestStore(): Promise<Store> {
