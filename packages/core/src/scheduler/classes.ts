@@ -2,7 +2,7 @@
 // runs at the provider's batch price and fills whatever capacity interactive work leaves idle.
 import type { Capabilities } from "@tessera/protocol";
 import type { JobClass, JobRecord } from "../job/types.js";
-import { mismatch, pastDeadline } from "./match.js";
+import { mismatch, pastDeadline, wasmMemoryOf } from "./match.js";
 import type { ProviderView } from "./types.js";
 
 /** The price a job of this class pays on a provider: batch work never pays more than interactive. */
@@ -91,7 +91,7 @@ export function preemptions(input: PreemptInput): Preemption[] {
       // a WASM job needs its memory limit free in the node's budget as well as a slot: the batch
       // jobs taken back give both (taking back a slot alone leaves the job held back by memory)
       const freeMb = memory.get(p.id) ?? p.wasmMemoryFreeMb;
-      const needMb = job.spec.runtime === "wasm" && freeMb !== undefined ? job.spec.limits.maxMemoryMb : 0;
+      const needMb = freeMb !== undefined ? wasmMemoryOf(job.spec) : 0;
       const slotsShort = Math.max(0, held - p.capabilities.maxConcurrency + 1);
       const memoryShort = Math.max(0, needMb - (freeMb ?? 0));
       // a provider with room for it did not take it: something else holds it back

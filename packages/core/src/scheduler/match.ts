@@ -39,6 +39,14 @@ function outgrowsEscrow(
 }
 
 /**
+ * MiB of a node's WASM memory budget a job holds while it runs: a WASM job's memory limit (it may
+ * grow to it), nothing for an LLM job.
+ */
+export function wasmMemoryOf(spec: JobRecord["spec"]): number {
+  return spec.runtime === "wasm" ? spec.limits.maxMemoryMb : 0;
+}
+
+/**
  * Leases a provider may hold for this job's class: batch work may also fill the prefetch slots it
  * advertises, unless interactive work is waiting (then batch yields, as it does for free slots).
  */
@@ -78,7 +86,7 @@ export function mismatch(
   if (running >= leaseLimit(caps, job.jobClass, interactiveWaiting)) return "full";
   // a WASM job may grow to its limit: one that does not fit in what the node's running WASM jobs
   // leave of its budget would wait on the node, its lease's time cap running, behind them
-  if (spec.runtime === "wasm" && memoryFreeMb !== undefined && spec.limits.maxMemoryMb > memoryFreeMb) return "memory";
+  if (memoryFreeMb !== undefined && wasmMemoryOf(spec) > memoryFreeMb) return "memory";
   // last: the dearest check, and a node that is full needs none
   if (outgrowsEscrow(job, caps)) return "escrow";
   return null;

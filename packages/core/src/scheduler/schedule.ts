@@ -3,7 +3,7 @@
 // over-committing a provider, and preferring providers a job has not already failed on.
 import type { JobClass, JobRecord } from "../job/types.js";
 import { classOrder, priceFor } from "./classes.js";
-import { leaseLimit, mismatch, pastDeadline } from "./match.js";
+import { leaseLimit, mismatch, pastDeadline, wasmMemoryOf } from "./match.js";
 import { DEFAULT_WEIGHTS, type ScoreWeights, scoreProvider } from "./score.js";
 import type { ProviderView } from "./types.js";
 
@@ -112,7 +112,7 @@ export function schedule(input: ScheduleInput): Assignment[] {
     const left = capOf(best);
     if (left !== undefined && job.escrow !== undefined) backs.set(best.id, left - job.escrow);
     const mem = memoryOf(best);
-    if (mem !== undefined && job.spec.runtime === "wasm") memory.set(best.id, mem - job.spec.limits.maxMemoryMb);
+    if (mem !== undefined) memory.set(best.id, mem - wasmMemoryOf(job.spec));
     perConsumer.set(job.consumerId, (perConsumer.get(job.consumerId) ?? 0) + 1);
     free--;
     assignments.push({ jobId: job.id, providerId: best.id, pricePerUnit: prices.get(best.id) as number });

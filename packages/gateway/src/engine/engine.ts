@@ -28,6 +28,7 @@ import {
   schedule,
   streamedUnits,
   type Transition,
+  wasmMemoryOf,
 } from "@tessera/core";
 import {
   type Capabilities,
@@ -575,8 +576,7 @@ export class Engine {
       if (!j.providerId) continue;
       counts.set(j.providerId, (counts.get(j.providerId) ?? 0) + 1);
       inFlight.set(j.providerId, (inFlight.get(j.providerId) ?? 0n) + j.escrow);
-      if (j.spec.runtime === "wasm")
-        wasmMb.set(j.providerId, (wasmMb.get(j.providerId) ?? 0) + j.spec.limits.maxMemoryMb);
+      wasmMb.set(j.providerId, (wasmMb.get(j.providerId) ?? 0) + wasmMemoryOf(j.spec));
     }
     for (const j of this.settling.values())
       if (j.providerId) inFlight.set(j.providerId, (inFlight.get(j.providerId) ?? 0n) + j.escrow);
@@ -665,7 +665,7 @@ export class Engine {
         providerId: j.providerId ?? "",
         consumerId: j.consumerId,
         leasedAt: this.leases.get(j.id)?.at ?? j.updatedAt,
-        ...(j.spec.runtime === "wasm" ? { memoryMb: j.spec.limits.maxMemoryMb } : {}),
+        memoryMb: wasmMemoryOf(j.spec),
       }));
     const chosen = preemptions({
       waiting,

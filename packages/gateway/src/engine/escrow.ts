@@ -1,6 +1,6 @@
 // How much to escrow at submit: the most the job can cost at the dearest price it may be placed
 // at. Unknown models are refused here (404) rather than queued forever.
-import { declaredParameters, maxCost } from "@tessera/core";
+import { declaredParameters, maxCost, wasmMemoryOf } from "@tessera/core";
 import {
   type Capabilities,
   type Constraints,
@@ -38,14 +38,14 @@ export function escrowLevels(
       (spec.runtime !== "llm" || s.capabilities.models.some((m) => m.id === spec.model)),
   );
   // a WASM job is leased only where its memory limit fits in the node's WASM memory budget
-  const offers =
-    spec.runtime === "wasm"
-      ? runs.filter((s) => (s.capabilities.wasmMemoryMb ?? Number.POSITIVE_INFINITY) >= spec.limits.maxMemoryMb)
-      : runs;
-  if (spec.runtime === "wasm" && runs.length > 0 && offers.length === 0 && constraints.maxPricePerUnit === undefined)
+  const needMb = wasmMemoryOf(spec);
+  const offers = runs.filter((s) => needMb <= (s.capabilities.wasmMemoryMb ?? Number.POSITIVE_INFINITY));
+  if (runs.length > 0 && offers.length === 0 && constraints.maxPricePerUnit === undefined) {
+    const largest = runs.reduce((m, s) => Math.max(m, s.capabilities.wasmMemoryMb ?? 0), 0);
     throw new NoCapacity(
-      `No provider online can give a WASM job ${spec.limits.maxMemoryMb} MiB of memory (the largest WASM memory budget online is ${runs.reduce((m, s) => Math.max(m, s.capabilities.wasmMemoryMb ?? 0), 0)} MiB); lower limits.maxMemoryMb, or set constraints.maxPricePerUnit to queue it anyway.`,
+      `No provider online can give a WASM job ${needMb} MiB of memory (the largest WASM memory budget online is ${largest} MiB); lower limits.maxMemoryMb, or set constraints.maxPricePerUnit to queue it anyway.`,
     );
+  }
   let parameters: number | undefined;
   if (spec.runtime === "llm") {
     const model = models.get(spec.model);
