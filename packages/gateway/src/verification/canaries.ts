@@ -140,11 +140,16 @@ export class CanaryService {
       (await this.deps.store.verification.auditsOfJob(job.id)).flatMap((a) => a.verdicts.map((v) => v.verifierId)),
     );
     const provider = await this.deps.store.getProvider(job.providerId);
-    this.knownGood.push({
+    this.rememberKnownGood({
       jobId: job.id,
       verifiers: [...verifiers],
       providerOperator: provider?.capabilities.operator ?? job.providerId,
     });
+  }
+
+  /** Keeps a passed result for known-good canaries, the newest maxTemplates. */
+  private rememberKnownGood(k: KnownGood): void {
+    this.knownGood.push(k);
     if (this.knownGood.length > this.deps.policy.maxTemplates) this.knownGood.shift();
   }
 
@@ -189,8 +194,7 @@ export class CanaryService {
     if (this.open.has(job.id) || !job.outputHash) return;
     this.addTemplate(job);
     const known: KnownGood = { jobId: job.id, verifiers: [...verifiers], providerOperator };
-    this.knownGood.push(known);
-    if (this.knownGood.length > this.deps.policy.maxTemplates) this.knownGood.shift();
+    this.rememberKnownGood(known);
     if (this.random() < this.deps.policy.verifierRate) {
       const chosen = this.pick(this.deps.coordinator.verifierCandidates(job, verifiers, providerOperator));
       if (!chosen) return;
