@@ -10,7 +10,7 @@ import { createMetrics } from "../metrics.js";
 import { signedResult, TEST_MODEL, type TestNode, testNode, WASM_OUTPUT } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
 import { OUTPRICED_GRACE_MS } from "./outpriced.js";
-import { openTestStore, sweep, testWasmSpec, turns } from "./test-engine.js";
+import { openTestStore, restoredEngine, sweep, testWasmSpec, turns } from "./test-engine.js";
 import { LINGER_MS } from "./writer.js";
 
 let store: Store;
@@ -37,9 +37,7 @@ afterEach(async () => {
 /** A new engine on the same store, on the test's clock, restored (which starts the sweep). */
 const restartOn = async (now: () => number, config: Record<string, unknown> = {}) => {
   engine.stop();
-  const parsed = parseGatewayConfig({ db: ":memory:", ...config });
-  engine = new Engine(store, parsed, pino({ level: "silent" }), createMetrics(), now);
-  await engine.restore();
+  engine = await restoredEngine(store, now, config);
 };
 
 const request = (over: Partial<SubmitRequest> = {}): SubmitRequest => ({

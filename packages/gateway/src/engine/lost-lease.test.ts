@@ -2,13 +2,11 @@
 // job was requeued) is told to stop it when a heartbeat names it: left running, the job keeps a
 // slot and its WASM memory on the node, which the gateway counts free and leases again.
 import type { Store } from "@tessera/store";
-import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseGatewayConfig } from "../config.js";
-import { createMetrics } from "../metrics.js";
 import { testNode } from "../verification/test-nodes.js";
-import { Engine } from "./engine.js";
-import { openTestStore, sweep, testWasmSpec, turns } from "./test-engine.js";
+import type { Engine } from "./engine.js";
+import { openTestStore, restoredEngine, sweep, testWasmSpec, turns } from "./test-engine.js";
 
 const WASM_NODE = {
   runtimes: ["wasm" as const],
@@ -26,14 +24,7 @@ beforeEach(async () => {
   store = await openTestStore();
   // as engine.test.ts: only the group commit's linger timer is faked (it never fires after the store closes)
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  engine = new Engine(
-    store,
-    parseGatewayConfig({ db: ":memory:" }),
-    pino({ level: "silent" }),
-    createMetrics(),
-    () => clock,
-  );
-  await engine.restore();
+  engine = await restoredEngine(store, () => clock);
 });
 
 afterEach(async () => {

@@ -1,13 +1,10 @@
 // Preemption and a node's WASM memory budget, through the engine: a batch job holding the memory a
 // waiting interactive WASM job needs is taken back for it, though the node has slots free.
 import type { Store } from "@tessera/store";
-import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseGatewayConfig } from "../config.js";
-import { createMetrics } from "../metrics.js";
 import { testNode } from "../verification/test-nodes.js";
-import { Engine, type SubmitRequest } from "./engine.js";
-import { openTestStore, testWasmSpec, turns } from "./test-engine.js";
+import type { Engine, SubmitRequest } from "./engine.js";
+import { openTestStore, restoredEngine, testWasmSpec, turns } from "./test-engine.js";
 
 let store: Store;
 let engine: Engine;
@@ -17,9 +14,7 @@ beforeEach(async () => {
   store = await openTestStore();
   // as engine.test.ts: only the group commit's linger timer is faked (it never fires after the store closes)
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  const config = parseGatewayConfig({ db: ":memory:", preemptAfterMs: 1_000 });
-  engine = new Engine(store, config, pino({ level: "silent" }), createMetrics(), () => clock);
-  await engine.restore();
+  engine = await restoredEngine(store, () => clock, { preemptAfterMs: 1_000 });
 });
 
 afterEach(async () => {

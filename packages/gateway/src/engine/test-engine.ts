@@ -3,6 +3,10 @@
 import { depositEvent } from "@tessera/core";
 import type { JobSpec } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
+import pino from "pino";
+import { parseGatewayConfig } from "../config.js";
+import { createMetrics } from "../metrics.js";
+import { Engine } from "./engine.js";
 
 /** the WASM module the engine tests' jobs name; a job must name a blob the gateway holds */
 export const TEST_MODULE = "ab".repeat(32);
@@ -35,4 +39,21 @@ export function sweep(): Promise<void> {
       resolve();
     }, 300);
   });
+}
+
+/** An engine on `store` with the test's clock and config (over the defaults), restored (which starts the sweep). */
+export async function restoredEngine(
+  store: Store,
+  now: () => number,
+  config: Record<string, unknown> = {},
+): Promise<Engine> {
+  const engine = new Engine(
+    store,
+    parseGatewayConfig({ db: ":memory:", ...config }),
+    pino({ level: "silent" }),
+    createMetrics(),
+    now,
+  );
+  await engine.restore();
+  return engine;
 }
