@@ -205,7 +205,7 @@ export class VerificationCoordinator {
    */
   async restoreRecords(): Promise<void> {
     await this.persistence.load(this.records);
-    if (this.minStake > 0n && !this.chain) await this.restoreUndecided();
+    if (this.stakeLimitsJobs()) await this.restoreUndecided();
     this.restored = true;
   }
 
@@ -226,14 +226,20 @@ export class VerificationCoordinator {
     }
   }
 
+  /** Whether stake limits the jobs a provider may hold: a --min-stake on the local ledger. */
+  private stakeLimitsJobs(): boolean {
+    return this.minStake > 0n && !this.chain;
+  }
+
   /**
    * Counts a settled job's cost against its provider's stake under `key` until released: its audit
    * is drawn and undecided (or, for a canary, being judged), so a slash may still take k × it.
-   * Counting one key twice counts it once.
+   * Counting one key twice counts it once. Nothing is held where stake backs no job limit (no
+   * --min-stake, or on-chain settlement: maxJobCostOf).
    */
   holdStake(key: string, job: JobRecord): void {
     const providerId = job.providerId;
-    if (!providerId || this.undecided.has(key)) return;
+    if (!this.stakeLimitsJobs() || !providerId || this.undecided.has(key)) return;
     const cost = job.cost ?? job.escrow;
     this.undecided.set(key, { providerId, cost });
     this.undecidedCost.set(providerId, (this.undecidedCost.get(providerId) ?? 0n) + cost);
@@ -322,7 +328,7 @@ export class VerificationCoordinator {
    * and slashes are the chain's). Memory only: the scheduler asks this of every provider each round.
    */
   maxJobCostOf(nodeId: string, leased?: bigint): bigint | undefined {
-    if (this.minStake === 0n || this.chain) return undefined;
+    if (!this.stakeLimitsJobs()) return undefined;
     const staked = this.stakes.staked(nodeId);
     if (leased === undefined) return maxJobCost(this.deps.config.policy, staked);
     return maxJobCost(this.deps.config.policy, staked, leased + (this.undecidedCost.get(nodeId) ?? 0n));
@@ -351,7 +357,7 @@ export class VerificationCoordinator {
     const live = this.pending.size < MAX_LIVE_AUDITS;
     if (live) this.pending.set(audit.id, audit);
     // synchronously, while the engine still counts the job as settling: no round between the two
-    if (this.minStake > 0n && !this.chain) this.holdStake(audit.id, job);
+    this.holdStake(audit.id, job);
     this.log(audit).info({ p, kind, live }, "audit drawn");
     void this.deps.store.verification
       .putAudit({

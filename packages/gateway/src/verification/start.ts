@@ -40,7 +40,7 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
       // until judged, a canary's cost counts against its provider's stake like an undecided audit's:
       // a wrong answer is slashed at once (or audited), from the stake its other jobs draw on
       const key = `judge:${job.id}`;
-      if (coordinator.minStake > 0n) coordinator.holdStake(key, job);
+      coordinator.holdStake(key, job);
       return void canaries
         .judge(job)
         .catch((err) => log.error({ err }, "canary judge failed"))
