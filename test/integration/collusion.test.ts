@@ -49,6 +49,9 @@ describe("collusion: a cheating provider and a verifier of another operator that
       "0",
       "--verifier-canary-rate",
       "1",
+      // a dissent is struck once the majority's canaries vouch for it: let them come back soon
+      "--canary-delay-ms",
+      "100",
     ]);
     await net.startProvider({
       region: "verifier-a",
@@ -142,7 +145,11 @@ describe("collusion: a cheating provider and a verifier of another operator that
     for (const vs of verdicts)
       for (const v of vs) expect(v.pass, `verdict of ${v.verifierId}`).toBe(v.verifierId === colluder);
 
-    const c = await reads.byId(colluder);
+    // strikes wait for the honest verifiers' known-good canaries to vouch for their majority
+    const c = await until("colluder excluded", async () => {
+      const v = await reads.byId(colluder);
+      return v?.excluded ? v : undefined;
+    });
     console.log(
       `collusion: ${cheaters.length} cheater node(s), ${jobs.length} jobs, ${audits.length} audits, all slashed; ` +
         `colluder drawn first in ${colluderFirst} (its pass re-checked and overturned), later in ${colluderLater}; ` +
