@@ -35,6 +35,8 @@ export interface NodeView {
   verifierStrikes: number;
   canariesPassed: number;
   canariesFailed: number;
+  goodCanariesPassed: number;
+  wrongCanariesFailed: number;
 }
 
 export interface AuditView {
