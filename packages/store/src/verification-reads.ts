@@ -43,9 +43,13 @@ export interface SlashRow {
   burned: bigint;
   /** verifiers rewarded for catching it */
   reporters: string[];
-  /** the slashed audit of the job, when one was recorded */
+  /**
+   * the slashed audit of the job, when one was recorded; for a verifier's slash ("verifier": its
+   * canary verdict contradicted the known answer) the canary audit, and no job: the canary's job is
+   * another provider's, which the verifier was not slashed for
+   */
   auditId: string | null;
-  kind: "sampled" | "canary" | null;
+  kind: "sampled" | "canary" | "verifier" | null;
 }
 
 export interface ProviderSlashes {
@@ -77,6 +81,8 @@ export interface VerificationReads {
 
 const stakeAccount = (providerId: string) => `provider:${providerId}:stake`;
 const earningsOf = /^provider:(.+):earnings$/;
+/** core's verifierSlashEvent id */
+const verifierSlashOf = /^audit:(.+):verifier-slash$/;
 
 export class KyselyVerificationReads implements VerificationReads {
   protected readonly db: Kysely<VerificationDb>;
@@ -152,17 +158,18 @@ export class KyselyVerificationReads implements VerificationReads {
       .execute();
     const byEvent = new Map<string, SlashRow>();
     for (const p of postings) {
+      const verifierAudit = verifierSlashOf.exec(p.event_id)?.[1];
       const row = byEvent.get(p.event_id) ?? {
         eventId: p.event_id,
-        jobId: p.job_id,
+        jobId: verifierAudit === undefined ? p.job_id : null,
         at: num(p.at),
         amount: 0n,
         refunded: 0n,
         rewarded: 0n,
         burned: 0n,
         reporters: [],
-        auditId: null,
-        kind: null,
+        auditId: verifierAudit ?? null,
+        kind: verifierAudit === undefined ? null : "verifier",
       };
       const amount = money(p.amount);
       row.amount += amount;

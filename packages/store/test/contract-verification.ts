@@ -1,6 +1,6 @@
 // Contract, part 3: verification records and the explorer's reads over them — audits with their
 // verdicts, outcomes in a window, counts per provider, slashes from the ledger, stake per provider.
-import { slashEvent, stakeAccounts, stakeDepositEvent, unbondEvent } from "@tessera/core";
+import { slashEvent, stakeAccounts, stakeDepositEvent, unbondEvent, verifierSlashEvent } from "@tessera/core";
 import { expect, it } from "vitest";
 import type { AuditRow, VerdictRow } from "../src/index.js";
 import type { Harness } from "./contract.js";
@@ -219,6 +219,40 @@ export function verificationContract(h: Harness): void {
       kind: "sampled",
     });
     expect(s.rows[0]).toMatchObject({ amount: 7_000n, refunded: 100n, auditId: null, kind: null });
+    // a verifier's slash for a canary verdict names the canary audit, not the job it judged: that
+    // job is another provider's, and the verifier was not slashed for running it
+    await h.store.commit([{ ledger: stakeDepositEvent("stake:v1", V1, 300n, 10) }]);
+    await h.store.commit([
+      {
+        ledger: verifierSlashEvent({
+          auditId: "c1",
+          jobId: "j1",
+          verifierId: V1,
+          amount: 200n,
+          staked: 300n,
+          unbonding: 0n,
+          at: 60,
+        }),
+      },
+    ]);
+    expect(await h.store.verification.providerSlashes(V1, 10)).toEqual({
+      count: 1,
+      total: 200n,
+      rows: [
+        {
+          eventId: "audit:c1:verifier-slash",
+          jobId: null,
+          at: 60,
+          amount: 200n,
+          refunded: 0n,
+          rewarded: 0n,
+          burned: 200n,
+          reporters: [],
+          auditId: "c1",
+          kind: "verifier",
+        },
+      ],
+    });
     const newest = await h.store.verification.providerSlashes(P1, 1);
     expect(newest).toMatchObject({ count: 2, total: 8_100n });
     expect(newest.rows.map((r) => r.jobId)).toEqual(["j2"]);

@@ -10,7 +10,8 @@ import type { ProviderRow } from "./providers.js";
 interface Slash {
   jobId: string | null;
   auditId: string | null;
-  kind: "sampled" | "canary" | null;
+  /** "verifier": the node, as a verifier, judged a canary against its known answer (no job of its own) */
+  kind: "sampled" | "canary" | "verifier" | null;
   at: number;
   amount: string;
   refunded: string;
@@ -177,7 +178,7 @@ export function ProviderPage(props: { id: string }) {
           </thead>
           <tbody>
             {data.slashes.data.map((x) => (
-              <tr key={`${x.jobId}:${x.at}`} data-testid="slash" data-job={x.jobId ?? ""}>
+              <tr key={`${x.jobId ?? x.auditId}:${x.at}`} data-testid="slash" data-job={x.jobId ?? ""}>
                 <td>
                   {x.jobId ? (
                     <Link href={`/jobs/${x.jobId}`} class="mono">
@@ -187,7 +188,9 @@ export function ProviderPage(props: { id: string }) {
                     "—"
                   )}
                 </td>
-                <td>{x.kind ? `${x.kind}` : "—"}</td>
+                <td data-testid="slash-kind" data-kind={x.kind ?? ""} title={x.auditId ?? ""}>
+                  {x.kind === "verifier" ? "verifier: canary judged wrong" : (x.kind ?? "—")}
+                </td>
                 <td class="r bad" data-testid="slash-amount" data-amount={x.amount}>
                   {credits(x.amount)}
                 </td>
