@@ -35,6 +35,23 @@ describe("meteringProblem", () => {
     );
   });
 
+  it("refuses more LLM input tokens than the prompt can be: one per byte and the template's", () => {
+    // "hello": 5 bytes and 8 of template (BOS, the tokenizer's leading space)
+    const at = (inputTokens: number) => ({
+      inputTokens,
+      outputTokens: 1,
+      standardUnits: llmStandardUnits(params, inputTokens + 1),
+    });
+    expect(meteringProblem(llm, at(13), { parameters: params, throughput: 0 })).toBeUndefined();
+    expect(meteringProblem(llm, at(14), { parameters: params, throughput: 0 })).toBe(
+      "inputTokens 14 exceed the most the prompt can be (13: one per byte of its 5 bytes, and 8 of template)",
+    );
+    // chat: 16 a message and 64 of template besides the contents' bytes (joined by newlines)
+    const chat: JobSpec = { ...llm, input: { messages: [{ role: "user", content: "日本" }] } };
+    expect(meteringProblem(chat, at(86), { parameters: params, throughput: 0 })).toBeUndefined();
+    expect(meteringProblem(chat, at(87), { parameters: params, throughput: 0 })).toMatch(/^inputTokens 87 exceed/);
+  });
+
   it("bounds a WASM result by twice its time cap at the node's own throughput, without tokens", () => {
     // 1 s at 500 SU/s: 500 SU at most, 1,000 with the timer's slack
     expect(meteringProblem(wasm, { inputTokens: 0, outputTokens: 0, standardUnits: 1_000 }, { throughput: 500 })).toBe(

@@ -35,18 +35,29 @@ export interface EscrowBasis {
  * Bounds already computed, by spec object: the scheduler asks for each (queued job, node) pair
  * each round (mismatch "escrow") and the lease time cap at each lease, and a spec never changes.
  */
-const tokenBounds = new WeakMap<LlmJobSpec, number>();
+const tokenBounds = new WeakMap<LlmJobSpec, PromptBound>();
 
-/** The most prompt tokens an LLM job's input can become, chat template included. */
-export function promptTokenBound(spec: LlmJobSpec): number {
+interface PromptBound {
+  /** the most prompt tokens the input can become */
+  tokens: number;
+  /** of which the template's (BOS, the chat format) */
+  overhead: number;
+}
+
+function promptBound(spec: LlmJobSpec): PromptBound {
   let bound = tokenBounds.get(spec);
   if (bound === undefined) {
     const text = "prompt" in spec.input ? spec.input.prompt : spec.input.messages.map((m) => m.content).join("\n");
     const overhead = "prompt" in spec.input ? 8 : 16 * spec.input.messages.length + 64;
-    bound = maxPromptTokens(text, overhead);
+    bound = { tokens: maxPromptTokens(text, overhead), overhead };
     tokenBounds.set(spec, bound);
   }
   return bound;
+}
+
+/** The most prompt tokens an LLM job's input can become, chat template included. */
+export function promptTokenBound(spec: LlmJobSpec): number {
+  return promptBound(spec).tokens;
 }
 
 /** Most standard units a job can be billed for: what escrow must cover before it may run. */
@@ -58,10 +69,12 @@ export function maxStandardUnits(spec: JobSpec, basis: EscrowBasis): number {
 
 /**
  * Why a result's metering cannot be right whatever the hardware, or undefined. An LLM result is
- * billed exactly 2 × parameters FLOPs per token it reports (the parameter count its node declared); a WASM result at most (twice) its time
- * cap at the provider's own claimed throughput, with no tokens. Whether the token counts are the prompt's
- * and the model's is for audits (the verifier tokenizes the prompt): a chat template's length is
- * the model's, so the gateway cannot bound input tokens without failing honest results.
+ * billed exactly 2 × parameters FLOPs per token it reports (the parameter count its node declared),
+ * for no more input tokens than its prompt can become (promptTokenBound: one per UTF-8 byte, which
+ * byte-fallback and byte-level tokenizers never pass, plus the template's; the escrow is sized by
+ * the same bound) and no more output tokens than its cap; a WASM result at most (twice) its time
+ * cap at the provider's own claimed throughput, with no tokens. Whether the token counts below those
+ * bounds are the prompt's and the model's is for audits (the verifier tokenizes the prompt).
  */
 export function meteringProblem(
   spec: JobSpec,
@@ -70,6 +83,9 @@ export function meteringProblem(
 ): string | undefined {
   if (spec.runtime === "llm") {
     if (units.outputTokens > spec.limits.maxOutputTokens) return "more output tokens than the job allows";
+    const prompt = promptBound(spec);
+    if (units.inputTokens > prompt.tokens)
+      return `inputTokens ${units.inputTokens} exceed the most the prompt can be (${prompt.tokens}: one per byte of its ${prompt.tokens - prompt.overhead} bytes, and ${prompt.overhead} of template)`;
     const expected = llmStandardUnits(basis.parameters ?? 0, units.inputTokens + units.outputTokens);
     if (units.standardUnits !== expected)
       return `standardUnits ${units.standardUnits} is not 2 × parameters × tokens (${expected})`;

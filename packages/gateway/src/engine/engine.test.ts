@@ -1,7 +1,7 @@
 // Which of the engine's writes may linger for a group commit, over a real SQLite store: a Batch API
 // line's (patient) but not a job a client waits on. And what the engine takes from a provider's results.
-import { accounts, depositEvent, JOB_AT_FAULT, leaseTimeCapMs, OUTPRICED } from "@tessera/core";
-import type { JobSpec } from "@tessera/protocol";
+import { accounts, depositEvent, JOB_AT_FAULT, leaseTimeCapMs, llmStandardUnits, OUTPRICED } from "@tessera/core";
+import { canonicalHash, type JobSpec, signResult } from "@tessera/protocol";
 import type { Store } from "@tessera/store";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -174,6 +174,50 @@ describe("Engine results from a provider", () => {
     const answer = await engine.result(node.session, result(job.id, 1e12));
     expect(answer).toEqual({ accepted: false, reason: expect.stringMatching(/^standardUnits 1000000000000 exceed/) });
     expect((await store.getJob(job.id))?.status).toBe("queued"); // back in the queue for another node
+  });
+});
+
+describe("Engine and an LLM result's prompt tokens", () => {
+  // 2 SU a token at 50 nc/SU; "hi" is 2 bytes, so at most 2 + 8 (BOS, template) = 10 prompt tokens
+  const llmNode = () =>
+    testNode("a", false, { models: [{ id: TEST_MODEL, name: "tiny", parameters: 1_000_000, contextSize: 256 }] });
+  const hi = {
+    runtime: "llm",
+    model: TEST_MODEL,
+    input: { prompt: "hi" },
+    params: { temperature: 0 },
+    limits: { maxOutputTokens: 100 },
+  } as JobSpec;
+  const llmResult = (n: TestNode, jobId: string, inputTokens: number, attempt = 1) => {
+    const output = { text: "ok", tokens: [1, 2], logprobs: [-1, -1], finishReason: "stop" as const };
+    const claim = {
+      jobId,
+      attempt,
+      outputHash: canonicalHash(output),
+      units: { inputTokens, outputTokens: 2, standardUnits: llmStandardUnits(1_000_000, inputTokens + 2) },
+    };
+    return { type: "result" as const, ...claim, output, signature: signResult(n.identity, claim), elapsedMs: 1 };
+  };
+
+  it("takes a count the prompt's bytes allow, and refuses one past it rather than bill it up to the escrow", async () => {
+    const n = llmNode();
+    const { job } = await leasedTo([n], { spec: hi });
+    // (10 + 100) tokens × 2 SU × 50 nc
+    expect(job.escrow).toBe(11_000n);
+    // 1,000 prompt tokens for 2 bytes: would bill 100,200 nc, the whole escrow, where 10 is the most "hi" can be
+    const answer = await engine.result(n.session, llmResult(n, job.id, 1_000));
+    expect(answer).toEqual({
+      accepted: false,
+      reason: "inputTokens 1000 exceed the most the prompt can be (10: one per byte of its 2 bytes, and 8 of template)",
+    });
+    expect(await store.getJob(job.id)).toMatchObject({ status: "queued", cost: null });
+    expect(n.session.failed).toBe(1);
+    expect(await store.balance(accounts.earnings(n.session.id))).toBe(0n);
+    // the bound itself is taken and paid: 12 tokens, 24 SU, 1,200 nc
+    await until(() => leasesOf(n).filter((id) => id === job.id).length === 2);
+    expect(await engine.result(n.session, llmResult(n, job.id, 10, 2))).toEqual({ accepted: true });
+    expect(await store.getJob(job.id)).toMatchObject({ status: "completed", cost: 1_200n });
+    expect(await store.balance(accounts.available("c1"))).toBe(1_000_000_000n - 1_200n);
   });
 });
 

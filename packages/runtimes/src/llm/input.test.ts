@@ -1,3 +1,5 @@
+import { promptTokenBound } from "@tessera/core";
+import type { LlmInput, LlmJobSpec } from "@tessera/protocol";
 import { GeneralChatWrapper, getLlama, type Llama, type LlamaModel, type Token } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type TempModel, tempTinyModel } from "../gguf/testing.js";
@@ -77,6 +79,43 @@ describe("prompt tokenization", () => {
     const prepared = prepareInput(plainModel, { messages: [{ role: "user", content: "Hello" }] });
     expect(plainModel.detokenize(prepared.tokens, true)).toContain("Hello");
     expect(prepared.stopStrings.length).toBeGreaterThan(0);
+  });
+});
+
+describe("the gateway's bound of a prompt's tokens", () => {
+  // The gateway refuses a result claiming more prompt tokens than core's promptTokenBound (one per
+  // UTF-8 byte and the template's): what this tokenizer and template make must stay within it.
+  const spec = (input: LlmInput): LlmJobSpec => ({
+    runtime: "llm",
+    model: "a".repeat(64),
+    input,
+    params: { temperature: 0 },
+    limits: { maxOutputTokens: 1 },
+  });
+  const inputs: LlmInput[] = [
+    { prompt: "日" },
+    { prompt: " " },
+    { prompt: "\u0080\u0081 \u{1F600}\t\n" },
+    { prompt: "<|im_start|><|im_end|>" },
+    { messages: [{ role: "user", content: "" }] },
+    { messages: [{ role: "user", content: "日" }] },
+    {
+      messages: Array.from({ length: 40 }, (_, i) => ({
+        role: i % 2 === 0 ? ("user" as const) : ("assistant" as const),
+        content: i % 3 === 0 ? "" : "\u{1F600}",
+      })),
+    },
+    {
+      messages: [
+        { role: "system", content: "" },
+        { role: "developer", content: "" },
+      ],
+    },
+  ];
+
+  test.each(inputs)("%j stays within it, with and without a chat template", (input) => {
+    for (const m of [model, plainModel])
+      expect(tokenizeInput(m, input).length).toBeLessThanOrEqual(promptTokenBound(spec(input)));
   });
 });
 
