@@ -23,6 +23,14 @@ export const CanaryPolicySchema = z
      * how a griefer earns (a share of each slash), and a known-good result is what it must fail too
      */
     failRate: z.number().min(0).max(1).default(1),
+    /**
+     * known-good canary audits may also be real results a single audit passed (sent again under
+     * their own job id). Off by default: the public audit record shows such a job passed, so a
+     * griefer that looks its audits up passes them and fails only fresh results, and the pass may be
+     * one colluder's, which an honest verifier rightly fails and is struck for. Without it, a
+     * known-good result is a canary job another operator's provider answered byte for byte.
+     */
+    auditedKnownGood: z.boolean().default(false),
     /** share of verifier canaries that are known-wrong (the rest are known-good) */
     wrongShare: z.number().min(0).max(1).default(0.5),
     /** templates kept (oldest dropped first) */
@@ -54,6 +62,21 @@ export type ProviderCanaryOutcome = "passed" | "caught" | "audit";
 export function judgeProviderCanary(spec: JobSpec, knownHash: string, gotHash: string | null): ProviderCanaryOutcome {
   if (gotHash === knownHash) return "passed";
   return spec.runtime === "wasm" ? "caught" : "audit";
+}
+
+/**
+ * Is a canary job's result a known-good result for verifier canaries? Only when it gave its
+ * template's answer byte for byte and its provider is of another operator than the template's
+ * (the operator of the real job's provider): then two independent parties produced it, and it was
+ * never public as a passed result. A template whose operator is unknown (open across a restart)
+ * does not count.
+ */
+export function independentlyReproduced(
+  outcome: ProviderCanaryOutcome,
+  templateOperator: string | undefined,
+  canaryOperator: string,
+): boolean {
+  return outcome === "passed" && templateOperator !== undefined && templateOperator !== canaryOperator;
 }
 
 export type VerifierCanaryOutcome = "correct" | "caught" | "strike";

@@ -37,7 +37,8 @@ async function setup(wrongShare: number) {
     engine: { feed: new EventEmitter() } as unknown as Engine,
     store,
     coordinator,
-    policy: CanaryPolicySchema.parse({ verifierRate: 1, wrongShare }),
+    // the known-good canary is the passed job itself (auditedKnownGood), so no canary job is needed
+    policy: CanaryPolicySchema.parse({ verifierRate: 1, wrongShare, auditedKnownGood: true }),
     gatewayId: "g",
     log: pino({ level: "silent" }),
     random: () => 0,

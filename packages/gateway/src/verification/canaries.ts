@@ -19,6 +19,7 @@ import {
   canaryStreams,
   corruptOutput,
   FEES,
+  independentlyReproduced,
   isTemplateCandidate,
   isTerminal,
   type JobRecord,
@@ -47,18 +48,34 @@ interface Template {
   jobClass: JobRecord["jobClass"];
   /** the real job's deadline, from its submission */
   deadlineMs: number;
+  /** the operator of the real job's provider: a canary answered by another is a known-good result */
+  operator: string | undefined;
 }
-/** a result an audit passed: sent again, as it is, to a verifier that did not judge it */
+/** a canary job open (submitted, not judged): the answer it must give, and its template's operator */
+interface OpenCanary {
+  outputHash: string;
+  templateOperator: string | undefined;
+}
+/**
+ * A known-good result for verifier canaries, sent as it is to a verifier that did not judge it.
+ * Either a canary job that a provider of another operator than its template's answered byte for
+ * byte (`reproduced`: never public as passed, sent to one verifier only, under a pending audit
+ * stored like any first audit's), or, with `auditedKnownGood`, a real result an audit passed.
+ */
 interface KnownGood {
   jobId: string;
   verifiers: string[];
   providerOperator: string | undefined;
+  /** for a reproduced canary job: the template's operator, whose verifiers do not get it either */
+  templateOperator?: string | undefined;
 }
 interface CanaryAudit {
   verifierId: string;
   knownWrong: boolean;
   job: JobRecord;
   outputHash: string;
+  /** stored as a pending audit when sent (a reproduced canary job's): decided when judged */
+  stored: boolean;
 }
 
 export interface CanaryDeps {
@@ -75,10 +92,12 @@ export interface CanaryDeps {
 export class CanaryService {
   private readonly templates: Template[] = [];
   /** canary job id → the output hash it must give; kept in the store too, so a restart still judges them */
-  private readonly open = new Map<string, string>();
+  private readonly open = new Map<string, OpenCanary>();
   private readonly audits = new Map<string, CanaryAudit>();
-  /** the latest passed results (ids: the output stays in the store), for known-good canaries after a fail */
+  /** the latest passed results (ids: the output stays in the store), with `auditedKnownGood` only */
   private readonly knownGood: KnownGood[] = [];
+  /** canary jobs reproduced by another operator, not yet sent to a verifier: the known-good results */
+  private readonly reproduced: KnownGood[] = [];
   /** signs known-wrong results; it never runs jobs */
   private readonly ghost = generateIdentity();
   private readonly random: () => number;
@@ -108,10 +127,12 @@ export class CanaryService {
   async restore(): Promise<void> {
     for (const c of await this.deps.store.verification.openCanaries()) {
       const job = this.deps.engine.activeJob(c.jobId) ?? (await this.deps.store.getJob(c.jobId));
+      // the template's operator is not stored: a canary open across a restart is judged, and is no known-good result
+      const open = { outputHash: c.outputHash, templateOperator: undefined };
       if (job?.status === "completed") {
-        this.open.set(c.jobId, c.outputHash);
+        this.open.set(c.jobId, open);
         await this.judge(job);
-      } else if (job && !isTerminal(job)) this.open.set(c.jobId, c.outputHash);
+      } else if (job && !isTerminal(job)) this.open.set(c.jobId, open);
       else await this.deps.store.verification.deleteOpenCanary(c.jobId);
     }
     if (this.open.size > 0) this.deps.log.info({ open: this.open.size }, "open canaries restored");
@@ -121,9 +142,11 @@ export class CanaryService {
     );
     for (const a of passed.reverse()) {
       const job = await this.deps.store.getJob(a.jobId);
-      if (job?.status !== "completed") continue;
-      this.addTemplate(job);
-      await this.restoreKnownGood(job);
+      if (job?.status !== "completed" || !job.providerId) continue;
+      const provider = await this.deps.store.getProvider(job.providerId);
+      const operator = provider?.capabilities.operator ?? job.providerId;
+      this.addTemplate(job, operator);
+      if (this.deps.policy.auditedKnownGood) await this.restoreKnownGood(job, operator);
     }
   }
 
@@ -133,24 +156,24 @@ export class CanaryService {
    * every one whose verdict on the job is stored, the known-good canaries of it sent before the
    * restart included (stored under its job id), so that none is sent a job id it has seen.
    */
-  private async restoreKnownGood(job: JobRecord): Promise<void> {
+  private async restoreKnownGood(job: JobRecord, providerOperator: string): Promise<void> {
     if (this.open.has(job.id) || !job.outputHash || !job.providerId) return;
     if (this.knownGood.some((k) => k.jobId === job.id)) return;
     const verifiers = new Set(
       (await this.deps.store.verification.auditsOfJob(job.id)).flatMap((a) => a.verdicts.map((v) => v.verifierId)),
     );
-    const provider = await this.deps.store.getProvider(job.providerId);
-    this.rememberKnownGood({
-      jobId: job.id,
-      verifiers: [...verifiers],
-      providerOperator: provider?.capabilities.operator ?? job.providerId,
-    });
+    this.rememberKnownGood(this.knownGood, { jobId: job.id, verifiers: [...verifiers], providerOperator });
   }
 
-  /** Keeps a passed result for known-good canaries, the newest maxTemplates. */
-  private rememberKnownGood(k: KnownGood): void {
-    this.knownGood.push(k);
-    if (this.knownGood.length > this.deps.policy.maxTemplates) this.knownGood.shift();
+  /** Keeps a known-good result, the newest maxTemplates of its kind. */
+  private rememberKnownGood(list: KnownGood[], k: KnownGood): void {
+    list.push(k);
+    if (list.length > this.deps.policy.maxTemplates) list.shift();
+  }
+
+  /** known-good results not yet sent: canary jobs reproduced by another operator */
+  get reproducedCount(): number {
+    return this.reproduced.length;
   }
 
   get templateCount(): number {
@@ -178,13 +201,22 @@ export class CanaryService {
     const known = this.open.get(job.id);
     if (known === undefined || !job.providerId) return;
     await this.forget(job.id);
-    const outcome = judgeProviderCanary(job.spec, known, job.outputHash);
+    const outcome = judgeProviderCanary(job.spec, known.outputHash, job.outputHash);
     const log = this.deps.log.child({ jobId: job.id, attempt: job.attempt, providerId: job.providerId });
     log.info({ outcome }, "canary judged");
     const rec = this.deps.coordinator.record(job.providerId);
     if (outcome === "passed") {
       rec.canariesPassed++;
       rec.cleanJobs++;
+      // two providers of different operators gave the same bytes: a known-good result no audit made public
+      const operator = await this.deps.coordinator.operatorOf(job.providerId);
+      if (independentlyReproduced(outcome, known.templateOperator, operator))
+        this.rememberKnownGood(this.reproduced, {
+          jobId: job.id,
+          verifiers: [],
+          providerOperator: operator,
+          templateOperator: known.templateOperator,
+        });
     } else if (outcome === "caught") await this.deps.coordinator.catchProvider(job);
     else this.deps.coordinator.forceAudit(job);
   }
@@ -192,16 +224,24 @@ export class CanaryService {
   /** An audit passed: the result becomes a known answer, and maybe a canary for another verifier. */
   onPassed(job: JobRecord, verifiers: string[], providerOperator?: string): void {
     if (this.open.has(job.id) || !job.outputHash) return;
-    this.addTemplate(job);
+    this.addTemplate(job, providerOperator ?? job.providerId ?? undefined);
+    const audited = this.deps.policy.auditedKnownGood;
     const known: KnownGood = { jobId: job.id, verifiers: [...verifiers], providerOperator };
-    this.rememberKnownGood(known);
+    if (audited) this.rememberKnownGood(this.knownGood, known);
     if (this.random() < this.deps.policy.verifierRate) {
       const chosen = this.pick(this.deps.coordinator.verifierCandidates(job, verifiers, providerOperator));
       if (!chosen) return;
       const knownWrong = this.random() < this.deps.policy.wrongShare;
-      // a known-wrong one goes under a new job id; the known-good one is this job, not to be sent it again
-      if (!knownWrong) known.verifiers.push(chosen.id);
-      this.sendVerifierCanary(job, chosen, knownWrong);
+      // the known-good one: this job (then not to be sent it again), or a reproduced canary job
+      if (knownWrong) this.sendVerifierCanary(job, chosen, true);
+      else if (!audited)
+        void this.sendKnownGood(chosen.id, false).catch((err) =>
+          this.deps.log.warn({ err, verifierId: chosen.id }, "known-good canary not sent"),
+        );
+      else {
+        known.verifiers.push(chosen.id);
+        this.sendVerifierCanary(job, chosen, false);
+      }
     }
   }
 
@@ -213,34 +253,59 @@ export class CanaryService {
    * have judged hundreds of results before its second strike.
    */
   afterFailed(verifierId: string): void {
-    if (this.knownGood.length === 0 || this.random() >= this.deps.policy.failRate) return;
-    const send = async () => {
-      for (const k of [...this.knownGood].reverse()) {
-        if (k.verifiers.includes(verifierId)) continue;
-        const job = await this.deps.store.getJob(k.jobId);
-        if (job?.status !== "completed") continue;
-        const chosen = this.deps.coordinator
-          .verifierCandidates(job, k.verifiers, k.providerOperator)
-          .find((s) => s.id === verifierId);
-        if (!chosen) continue;
-        // never the same result twice to one verifier: a job id seen before would mark it a canary
-        k.verifiers.push(verifierId);
-        return this.sendVerifierCanary(job, chosen, false);
-      }
-      this.deps.log.info({ verifierId }, "no passed result this verifier can judge: no known-good canary");
-    };
+    if (this.reproduced.length + this.knownGood.length === 0 || this.random() >= this.deps.policy.failRate) return;
     const delay = canaryDelayMs(this.deps.policy.meanDelayMs, this.random());
     setTimeout(
-      () => void send().catch((err) => this.deps.log.warn({ err, verifierId }, "known-good canary not sent")),
+      () =>
+        void this.sendKnownGood(verifierId, this.deps.policy.auditedKnownGood).catch((err) =>
+          this.deps.log.warn({ err, verifierId }, "known-good canary not sent"),
+        ),
       delay,
     ).unref();
   }
 
-  private addTemplate(job: JobRecord): void {
+  /**
+   * Sends a verifier a known-good result it can judge, the newest first: a reproduced canary job
+   * (then no longer kept: its public record shows the audit once judged, which would tell the next
+   * verifier), or, when `audited`, a passed real result it did not judge.
+   */
+  private async sendKnownGood(verifierId: string, audited: boolean): Promise<void> {
+    const pools = audited ? [this.reproduced, this.knownGood] : [this.reproduced];
+    for (const pool of pools)
+      for (const k of [...pool].reverse()) {
+        if (k.verifiers.includes(verifierId)) continue;
+        const job = await this.deps.store.getJob(k.jobId);
+        if (job?.status !== "completed" || !pool.includes(k)) continue;
+        const chosen = this.deps.coordinator
+          .verifierCandidates(job, k.verifiers, k.providerOperator)
+          .find((s) => s.id === verifierId && (s.capabilities.operator ?? s.id) !== k.templateOperator);
+        if (!chosen) continue;
+        // never the same result twice to one verifier: a job id seen before would mark it a canary
+        k.verifiers.push(verifierId);
+        if (pool === this.knownGood) return this.sendVerifierCanary(job, chosen, false);
+        pool.splice(pool.indexOf(k), 1);
+        // the public record shows a pending audit of it, as of any real result being audited
+        const auditId = `aud_${randomBytes(8).toString("hex")}`;
+        this.deps.coordinator.ownCanaryAudit(auditId, true);
+        await this.deps.store.verification.putAudit({
+          id: auditId,
+          jobId: job.id,
+          providerId: job.providerId as string,
+          status: "pending",
+          kind: "sampled",
+          createdAt: this.now(),
+          decidedAt: null,
+        });
+        return this.sendVerifierCanary(job, chosen, false, auditId);
+      }
+    this.deps.log.info({ verifierId }, "no known-good result this verifier can judge: no known-good canary");
+  }
+
+  private addTemplate(job: JobRecord, operator: string | undefined): void {
     if (!isTemplateCandidate(job.spec) || job.consumerId === this.consumerId) return;
     if (job.deadlineAt === null || !job.outputHash) return;
     const deadlineMs = job.deadlineAt - job.createdAt;
-    this.templates.push({ spec: job.spec, outputHash: job.outputHash, jobClass: job.jobClass, deadlineMs });
+    this.templates.push({ spec: job.spec, outputHash: job.outputHash, jobClass: job.jobClass, deadlineMs, operator });
     if (this.templates.length > this.deps.policy.maxTemplates) this.templates.shift();
   }
 
@@ -256,15 +321,7 @@ export class CanaryService {
     const inconclusive = msg.report.metrics.inconclusive === 1;
     if (!inconclusive) await this.deps.coordinator.payCanaryFee(msg.auditId, a.job, session.id);
     const outcome = judgeVerifierCanary(a.knownWrong, msg.report.pass, inconclusive);
-    await this.deps.store.verification.putAudit({
-      id: msg.auditId,
-      jobId: a.job.id,
-      providerId: a.job.providerId as string,
-      status: a.knownWrong ? "slashed" : "passed",
-      kind: "canary",
-      createdAt: this.now(),
-      decidedAt: this.now(),
-    });
+    await this.decideStored(msg.auditId, a);
     await this.deps.store.verification.putVerdict({
       auditId: msg.auditId,
       verifierId: session.id,
@@ -289,9 +346,23 @@ export class CanaryService {
     return true;
   }
 
-  private sendVerifierCanary(job: JobRecord, chosen: ProviderSession, knownWrong: boolean): void {
+  /** A canary audit's row, decided (a stored pending one is released to the coordinator's view). */
+  private async decideStored(auditId: string, a: CanaryAudit): Promise<void> {
+    await this.deps.store.verification.putAudit({
+      id: auditId,
+      jobId: a.job.id,
+      providerId: a.job.providerId as string,
+      status: a.knownWrong ? "slashed" : "passed",
+      kind: "canary",
+      createdAt: this.now(),
+      decidedAt: this.now(),
+    });
+    if (a.stored) this.deps.coordinator.ownCanaryAudit(auditId, false);
+  }
+
+  private sendVerifierCanary(job: JobRecord, chosen: ProviderSession, knownWrong: boolean, storedId?: string): void {
     if (!job.output || !job.units || !job.signature || !job.outputHash) return;
-    const auditId = `aud_${randomBytes(8).toString("hex")}`;
+    const auditId = storedId ?? `aud_${randomBytes(8).toString("hex")}`;
     let msg: AuditMessage;
     let canaryJob = job;
     if (knownWrong) {
@@ -326,7 +397,13 @@ export class CanaryService {
         signature: job.signature,
       };
     }
-    this.audits.set(auditId, { verifierId: chosen.id, knownWrong, job: canaryJob, outputHash: msg.outputHash });
+    this.audits.set(auditId, {
+      verifierId: chosen.id,
+      knownWrong,
+      job: canaryJob,
+      outputHash: msg.outputHash,
+      stored: storedId !== undefined,
+    });
     // unanswered after a while, it is judged as an inconclusive answer would be (a strike, no burn):
     // silence must cost what refusing to judge does, or a verifier leaves unanswered what it takes
     // for a canary (say, whatever comes soon after its fail) and escapes it
@@ -349,6 +426,7 @@ export class CanaryService {
       { verifierId: a.verifierId, auditId, knownWrong: a.knownWrong },
       "verifier canary unanswered: judged as an inconclusive answer",
     );
+    if (a.stored) await this.decideStored(auditId, a);
     await this.deps.coordinator.judgeVerifier(
       a.verifierId,
       judgeVerifierCanary(a.knownWrong, true, true),
@@ -386,7 +464,7 @@ export class CanaryService {
       deadlineMs: t.deadlineMs,
       ...(stream ? { stream: true } : {}),
     });
-    this.open.set(job.id, t.outputHash);
+    this.open.set(job.id, { outputHash: t.outputHash, templateOperator: t.operator });
     await store.verification.putOpenCanary({ jobId: job.id, outputHash: t.outputHash, createdAt: job.createdAt });
     this.deps.log.info({ jobId: job.id }, "canary job submitted");
   }

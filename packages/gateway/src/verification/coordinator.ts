@@ -129,8 +129,15 @@ export class VerificationCoordinator {
    * resumeParked must not take that still-'pending' row up and decide the audit a second time
    */
   private readonly finishing = new Set<string>();
-  /** what resumeParked skips in the store: audits in flight here */
-  private readonly inMemory = { has: (id: string) => this.pending.has(id) || this.finishing.has(id) };
+  /**
+   * canary audits the canary service stored as pending (a known-good canary job's, so that the public
+   * record shows it as any first audit): not the coordinator's to take up
+   */
+  private readonly canaryOwned = new Set<string>();
+  /** what resumeParked skips in the store: audits in flight here, and the canary service's */
+  private readonly inMemory = {
+    has: (id: string) => this.pending.has(id) || this.finishing.has(id) || this.canaryOwned.has(id),
+  };
   /**
    * providers not scheduled: the ids of their parked audits that only verifiers of their own
    * operator could take (core's blockedByOwnOperator). The label is the node's claim, so one
@@ -693,6 +700,12 @@ export class VerificationCoordinator {
     this.log(audit).warn({ amount: amount.toString(), reporters }, "provider slashed and excluded");
   }
 
+  /** The canary service stored this pending audit and decides it: resumeParked leaves it alone until released. */
+  ownCanaryAudit(auditId: string, owned: boolean): void {
+    if (owned) this.canaryOwned.add(auditId);
+    else this.canaryOwned.delete(auditId);
+  }
+
   /** Pays a verifier's fee for a canary audit's verdict, as for a real one (so canaries cannot be told apart). */
   async payCanaryFee(auditId: string, job: JobRecord, verifierId: string): Promise<void> {
     await this.payFee(newAudit(auditId, job, "canary"), verifierId);
@@ -717,7 +730,7 @@ export class VerificationCoordinator {
   }
 
   /** A node's operator, from its session or, once it has disconnected, from its stored provider record. */
-  private async operatorOf(nodeId: string): Promise<string> {
+  async operatorOf(nodeId: string): Promise<string> {
     return this.liveOperator(nodeId) ?? (await this.deps.store.getProvider(nodeId))?.capabilities.operator ?? nodeId;
   }
 

@@ -66,7 +66,15 @@ async function network(opts: { minStake: bigint; stakes: [bigint, bigint]; polic
       engine: { feed: new EventEmitter(), activeJob: () => undefined } as unknown as Engine,
       store,
       coordinator,
-      policy: CanaryPolicySchema.parse({ verifierRate: 0, failRate: 1, meanDelayMs: 0, ...opts.policy }),
+      // known-good results are passed real audits here (auditedKnownGood): what is tested is the burn and
+      // the one-send-per-verifier rule, which reproduced canary jobs (known-good.test.ts) share
+      policy: CanaryPolicySchema.parse({
+        verifierRate: 0,
+        failRate: 1,
+        meanDelayMs: 0,
+        auditedKnownGood: true,
+        ...opts.policy,
+      }),
       gatewayId: "g",
       log: pino({ level: "silent" }),
       random: () => 0,

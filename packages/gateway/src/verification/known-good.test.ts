@@ -1,0 +1,204 @@
+// Known-good canary audits on a real in-memory store, through the real coordinator and canary
+// service: what a verifier can learn of one from the public audit record (GET /v1/jobs/:id/audits
+// reads store.verification.auditsOfJob), and what a known-good result rests on. Real identities and
+// signatures; the draws are fixed at 0, and which verifier is asked next is set by the order of the
+// sessions (the coordinator takes the first candidate at a draw of 0).
+import { EventEmitter } from "node:events";
+import { CanaryPolicySchema, depositEvent, type JobRecord, stakeDepositEvent } from "@tessera/core";
+import { openStore } from "@tessera/store";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import type { Engine, SubmitRequest } from "../engine/engine.js";
+import { GroupWriter } from "../engine/writer.js";
+import { CanaryService } from "./canaries.js";
+import { VerificationConfigSchema } from "./config.js";
+import { VerificationCoordinator } from "./coordinator.js";
+import { auditsSent, TEST_MODEL, TEST_OUTPUT_HASH, type TestNode, testJob, testNode, verdictOf } from "./test-nodes.js";
+
+const STAKE = 1_000n;
+const WRONG_HASH = "c".repeat(64);
+const SPEC = { runtime: "llm", model: TEST_MODEL, input: { prompt: "hi" }, limits: { maxOutputTokens: 8 } };
+
+/**
+ * A network of a provider `p` (op-p), a second provider `q` (op-q) that runs canary jobs, an honest
+ * verifier `h`, a colluder `c` (passes everything) and two griefers `g1`, `g2` that look each
+ * audit's job up in the public record and fail it unless an audit of it has passed already.
+ */
+async function network(policy: Record<string, unknown> = {}) {
+  const store = await openStore(":memory:");
+  const writer = new GroupWriter(store);
+  const p = testNode("op-p", false);
+  const q = testNode("op-q", false);
+  const h = testNode("op-h", true);
+  const c = testNode("op-c", true);
+  const g1 = testNode("op-g1", true);
+  const g2 = testNode("op-g2", true);
+  let order: TestNode[] = [p, q, h, g1, g2];
+  const submitted: SubmitRequest[] = [];
+  const engine = {
+    feed: new EventEmitter(),
+    writer,
+    models: new Map([[TEST_MODEL, { info: { id: TEST_MODEL, name: "tiny", parameters: 1000, contextSize: 256 } }]]),
+    onlineSessions: () => [p.session, q.session],
+    llmSubmits: new Map(),
+    submit: async (req: SubmitRequest) => {
+      submitted.push(req);
+      return { id: `job_canary${submitted.length}`, createdAt: 0 };
+    },
+  } as unknown as Engine;
+  let canaries: CanaryService | undefined;
+  const coordinator = new VerificationCoordinator({
+    store,
+    writer,
+    sessions: () => order.map((n) => n.session),
+    // a single pass is never re-checked here: who is asked is set by the order alone
+    config: VerificationConfigSchema.parse({ minStake: STAKE.toString(), passRecheckRate: 0 }),
+    log: pino({ level: "silent" }),
+    random: () => 0,
+    onPassed: (job, asked, operator) => canaries?.onPassed(job, asked, operator),
+    onFailed: (verifierId) => canaries?.afterFailed(verifierId),
+  });
+  await coordinator.restoreRecords();
+  canaries = new CanaryService({
+    engine,
+    store,
+    coordinator,
+    policy: CanaryPolicySchema.parse({ verifierRate: 0, providerRate: 0, meanDelayMs: 0, ...policy }),
+    gatewayId: "g",
+    log: pino({ level: "silent" }),
+    random: () => 0,
+  });
+  const service = canaries;
+  await store.commit([
+    { ledger: depositEvent("deposit:canary", service.consumerId, 10n ** 15n, 0) },
+    {
+      ledger: {
+        id: "fees",
+        kind: "deposit",
+        at: 0,
+        transfers: [{ from: "external", to: "protocol:fees", amount: 10n ** 12n }],
+      },
+    },
+  ]);
+  for (const n of [p, q, h, c, g1, g2]) {
+    await store.commit([{ ledger: stakeDepositEvent(`stake:${n.session.id}`, n.session.id, STAKE, 0) }]);
+    await coordinator.stakes.refresh(n.session.id);
+  }
+  const griefers = [g1, g2];
+  /** what each audit message was judged on, by the verifier that got it */
+  const seen: Array<{ verifier: TestNode; jobId: string; auditId: string; publicRecord: unknown[] }> = [];
+  const answered = new Set<string>();
+  /** every verifier answers what it was sent, until nothing new comes */
+  const deliver = async () => {
+    for (let round = 0; round < 50; round++) {
+      await new Promise((r) => setTimeout(r, 1));
+      await writer.drain();
+      let any = false;
+      for (const v of [h, c, g1, g2])
+        for (const m of auditsSent(v)) {
+          if (answered.has(m.auditId + v.session.id)) continue;
+          answered.add(m.auditId + v.session.id);
+          any = true;
+          const record = await store.verification.auditsOfJob(m.jobId);
+          seen.push({ verifier: v, jobId: m.jobId, auditId: m.auditId, publicRecord: record });
+          const pass = griefers.includes(v)
+            ? record.some((a) => a.status === "passed")
+            : v === c || m.outputHash === TEST_OUTPUT_HASH;
+          const verdict = verdictOf(v, m.auditId, m.jobId, pass, { outputHash: m.outputHash });
+          if (!(await service.onVerdict(v.session, verdict))) await coordinator.onVerdict(v.session, verdict);
+        }
+      if (!any && round > 2) return;
+    }
+  };
+  /** a real job of `provider` settles with verifiers asked in `asked`'s order */
+  const settle = async (id: string, provider: TestNode, asked: TestNode[], outputHash = TEST_OUTPUT_HASH) => {
+    order = [p, q, ...asked];
+    const job = testJob(id, provider.session.id, {
+      cost: 100n,
+      outputHash,
+      deadlineAt: 60_000,
+      spec: SPEC as JobRecord["spec"],
+    });
+    await store.commit([{ job }]);
+    coordinator.onSettled(job);
+    await deliver();
+    return job;
+  };
+  /** the canary job the service submitted last runs on `provider` and gives `outputHash` */
+  const runCanary = async (provider: TestNode, outputHash = TEST_OUTPUT_HASH) => {
+    service.afterRealJob();
+    for (let i = 0; i < 50 && submitted.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    const id = `job_canary${submitted.length}`;
+    const job = testJob(id, provider.session.id, {
+      consumerId: service.consumerId,
+      cost: 100n,
+      outputHash,
+      deadlineAt: 60_000,
+      spec: SPEC as JobRecord["spec"],
+    });
+    await store.commit([{ job }]);
+    await service.judge(job);
+    return job;
+  };
+  const view = (n: TestNode) => coordinator.view(n.session.id);
+  return { store, coordinator, canaries: service, p, q, h, c, g1, g2, settle, runCanary, deliver, view, seen };
+}
+
+describe("known-good canary audits", () => {
+  it("cannot be told by a passed audit in the public record: griefers that pass only passed jobs never vouch a majority that strikes an honest verifier", async () => {
+    const n = await network();
+    // a real result the honest verifier passes
+    await n.settle("job_1", n.p, [n.h]);
+    // the griefers fail a fresh result (it has not passed); each then gets a known-good canary
+    await n.settle("job_2", n.p, [n.g1, n.g2]);
+    // twice they outvote the honest verifier
+    await n.settle("job_3", n.p, [n.g1, n.h, n.g2]);
+    await n.settle("job_4", n.p, [n.g1, n.h, n.g2]);
+    // no known-good canary a griefer was sent showed a passed audit in the public record
+    const told = n.seen.filter(
+      (s) => s.verifier !== n.h && (s.publicRecord as Array<{ status: string }>).some((a) => a.status === "passed"),
+    );
+    expect(told).toEqual([]);
+    expect(n.view(n.h)).toMatchObject({ verifierStrikes: 0, excluded: false, slashed: "0" });
+    await n.store.close();
+  });
+
+  it("rest on two providers of different operators: an honest verifier that fails a result a colluder alone passed is not struck", async () => {
+    const n = await network();
+    // a wrong result, passed by the colluder alone
+    await n.settle("job_1", n.p, [n.c], WRONG_HASH);
+    // the honest verifier rightly fails another wrong result (and the colluder's pass is outvoted there)
+    await n.settle("job_2", n.p, [n.h, n.g1], WRONG_HASH);
+    expect(n.view(n.h)).toMatchObject({ verifierStrikes: 0, canariesFailed: 0, slashed: "0" });
+    await n.store.close();
+  });
+
+  it("come from canary jobs another operator's provider answered byte for byte, with a pending audit in the public record like any first audit, and catch a griefer that checks it", async () => {
+    const n = await network({ providerRate: 1 });
+    // a passed real result of op-p becomes a template; its canary runs on op-q and gives the same output
+    await n.settle("job_1", n.p, [n.h]);
+    const canary = await n.runCanary(n.q);
+    // a griefer fails a fresh real result and gets the canary job as an audit
+    await n.settle("job_2", n.p, [n.g1, n.h]);
+    const got = n.seen.find((s) => s.verifier === n.g1 && s.jobId === canary.id);
+    expect(got?.publicRecord).toEqual([
+      expect.objectContaining({ id: got?.auditId, status: "pending", kind: "sampled" }),
+    ]);
+    expect(n.view(n.g1)).toMatchObject({ canariesFailed: 1, verifierStrikes: 1, slashed: STAKE.toString() });
+    // one verifier per canary job: its record now shows a decided audit, which would tell the next
+    const again = n.seen.filter((s) => s.jobId === canary.id);
+    expect(again).toHaveLength(1);
+    await n.store.close();
+  });
+
+  it("never come from a canary job that the template's own operator answered", async () => {
+    const n = await network({ providerRate: 1 });
+    await n.settle("job_1", n.p, [n.h]);
+    const p2 = n.p; // the template's provider itself runs the canary: no second party produced it
+    const canary = await n.runCanary(p2);
+    await n.settle("job_2", n.p, [n.g1, n.h]);
+    expect(n.seen.filter((s) => s.jobId === canary.id)).toEqual([]);
+    expect(n.view(n.g1)).toMatchObject({ canariesFailed: 0, verifierStrikes: 0 });
+    await n.store.close();
+  });
+});
