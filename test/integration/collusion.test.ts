@@ -44,11 +44,13 @@ describe("collusion: a cheating provider and a verifier of another operator that
       "1",
       "--pass-recheck-rate",
       "1",
-      // canary jobs off (a canary job could land on the cheater); canary audits after every pass
+      // canary jobs off (a canary job could land on the cheater); canary audits after every pass,
+      // their known-good results the passed real jobs (with no canary jobs there are no others)
       "--canary-rate",
       "0",
       "--verifier-canary-rate",
       "1",
+      "--audited-known-good",
       // a dissent is struck once the majority's canaries vouch for it: let them come back soon
       "--canary-delay-ms",
       "100",

@@ -43,6 +43,10 @@ export function registerGatewayCommand(program: Command): void {
     .option("--verifier-canary-rate <r>", "canary audits (known-wrong or known-good results) per passed audit", "0.05")
     .option("--fail-canary-rate <r>", "known-good canary audits sent to a verifier per result it failed", "1")
     .option(
+      "--audited-known-good",
+      "known-good canary audits may also be real results one audit passed (public as passed, and resting on one verifier)",
+    )
+    .option(
       "--canary-reserve <n>",
       "canaries' escrow moved from fees at a time (fundings then pay no particular canary)",
       "20",
@@ -112,6 +116,7 @@ export function registerGatewayCommand(program: Command): void {
             providerRate: Number(o.canaryRate),
             verifierRate: Number(o.verifierCanaryRate),
             failRate: Number(o.failCanaryRate),
+            auditedKnownGood: o.auditedKnownGood === true,
             reserve: Number(o.canaryReserve),
             meanDelayMs: Number(o.canaryDelayMs),
           },
