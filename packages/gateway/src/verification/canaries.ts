@@ -98,6 +98,11 @@ export class CanaryService {
   private readonly knownGood: KnownGood[] = [];
   /** canary jobs reproduced by another operator, not yet sent to a verifier: the known-good results */
   private readonly reproduced: KnownGood[] = [];
+  /**
+   * verifiers that failed a real result when no known-good result was there for them, oldest first:
+   * a canary job was submitted for each, and the next one reproduced by another operator is theirs
+   */
+  private readonly wanting: string[] = [];
   /** signs known-wrong results; it never runs jobs */
   private readonly ghost = generateIdentity();
   private readonly random: () => number;
@@ -187,13 +192,17 @@ export class CanaryService {
   /** A real job settled: maybe mix a canary into the network's work, after a random wait. */
   afterRealJob(): void {
     if (this.templates.length === 0 || this.random() >= this.deps.policy.providerRate) return;
+    this.injectAfter(canaryDelayMs(this.deps.policy.meanDelayMs, this.random()));
+  }
+
+  private injectAfter(delayMs: number): void {
     // one draw at a time: two reading the canary balance at once would both fund, or both spend it
     const inject = () => {
       this.injecting = this.injecting
         .then(() => this.inject())
         .catch((err) => this.deps.log.warn({ err: (err as Error).message }, "canary not submitted"));
     };
-    setTimeout(inject, canaryDelayMs(this.deps.policy.meanDelayMs, this.random())).unref();
+    setTimeout(inject, delayMs).unref();
   }
 
   /** A canary job settled: compare with the known answer. */
@@ -217,6 +226,7 @@ export class CanaryService {
           providerOperator: operator,
           templateOperator: known.templateOperator,
         });
+      await this.serveWanting();
     } else if (outcome === "caught") await this.deps.coordinator.catchProvider(job);
     else this.deps.coordinator.forceAudit(job);
   }
@@ -253,11 +263,12 @@ export class CanaryService {
    * have judged hundreds of results before its second strike.
    */
   afterFailed(verifierId: string): void {
-    if (this.reproduced.length + this.knownGood.length === 0 || this.random() >= this.deps.policy.failRate) return;
+    const known = this.reproduced.length + this.knownGood.length + this.templates.length;
+    if (known === 0 || this.random() >= this.deps.policy.failRate) return;
     const delay = canaryDelayMs(this.deps.policy.meanDelayMs, this.random());
     setTimeout(
       () =>
-        void this.sendKnownGood(verifierId, this.deps.policy.auditedKnownGood).catch((err) =>
+        void this.knownGoodAfterFail(verifierId).catch((err) =>
           this.deps.log.warn({ err, verifierId }, "known-good canary not sent"),
         ),
       delay,
@@ -265,11 +276,33 @@ export class CanaryService {
   }
 
   /**
+   * A known-good result the verifier can judge, or else a canary job submitted now whose result,
+   * once another operator's provider has reproduced it, goes to this verifier (serveWanting): known-
+   * good results come from canary jobs alone (a share of real jobs), and a griefer fails often.
+   */
+  private async knownGoodAfterFail(verifierId: string): Promise<void> {
+    if (await this.sendKnownGood(verifierId, this.deps.policy.auditedKnownGood)) return;
+    if (this.templates.length === 0) return;
+    this.wanting.push(verifierId);
+    if (this.wanting.length > this.deps.policy.maxTemplates) this.wanting.shift();
+    this.injectAfter(0);
+  }
+
+  /** A known-good result came: to the verifiers waiting for one, oldest first, while they can take one. */
+  private async serveWanting(): Promise<void> {
+    for (const v of [...this.wanting]) {
+      if (this.reproduced.length === 0) return;
+      const gone = this.deps.coordinator.isExcluded(v);
+      if (gone || (await this.sendKnownGood(v, false))) this.wanting.splice(this.wanting.indexOf(v), 1);
+    }
+  }
+
+  /**
    * Sends a verifier a known-good result it can judge, the newest first: a reproduced canary job
    * (then no longer kept: its public record shows the audit once judged, which would tell the next
    * verifier), or, when `audited`, a passed real result it did not judge.
    */
-  private async sendKnownGood(verifierId: string, audited: boolean): Promise<void> {
+  private async sendKnownGood(verifierId: string, audited: boolean): Promise<boolean> {
     const pools = audited ? [this.reproduced, this.knownGood] : [this.reproduced];
     for (const pool of pools)
       for (const k of [...pool].reverse()) {
@@ -282,7 +315,10 @@ export class CanaryService {
         if (!chosen) continue;
         // never the same result twice to one verifier: a job id seen before would mark it a canary
         k.verifiers.push(verifierId);
-        if (pool === this.knownGood) return this.sendVerifierCanary(job, chosen, false);
+        if (pool === this.knownGood) {
+          this.sendVerifierCanary(job, chosen, false);
+          return true;
+        }
         pool.splice(pool.indexOf(k), 1);
         // the public record shows a pending audit of it, as of any real result being audited
         const auditId = `aud_${randomBytes(8).toString("hex")}`;
@@ -296,9 +332,11 @@ export class CanaryService {
           createdAt: this.now(),
           decidedAt: null,
         });
-        return this.sendVerifierCanary(job, chosen, false, auditId);
+        this.sendVerifierCanary(job, chosen, false, auditId);
+        return true;
       }
-    this.deps.log.info({ verifierId }, "no known-good result this verifier can judge: no known-good canary");
+    this.deps.log.info({ verifierId }, "no known-good result this verifier can judge yet");
+    return false;
   }
 
   private addTemplate(job: JobRecord, operator: string | undefined): void {

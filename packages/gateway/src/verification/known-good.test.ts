@@ -124,9 +124,9 @@ async function network(policy: Record<string, unknown> = {}) {
     await deliver();
     return job;
   };
-  /** the canary job the service submitted last runs on `provider` and gives `outputHash` */
-  const runCanary = async (provider: TestNode, outputHash = TEST_OUTPUT_HASH) => {
-    service.afterRealJob();
+  /** a canary job is drawn (`draw`: after a real job; else one submitted already) and runs on `provider`, giving `outputHash` */
+  const runCanary = async (provider: TestNode, outputHash = TEST_OUTPUT_HASH, draw = true) => {
+    if (draw) service.afterRealJob();
     for (let i = 0; i < 50 && submitted.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
     const id = `job_canary${submitted.length}`;
     const job = testJob(id, provider.session.id, {
@@ -138,10 +138,11 @@ async function network(policy: Record<string, unknown> = {}) {
     });
     await store.commit([{ job }]);
     await service.judge(job);
+    await deliver();
     return job;
   };
   const view = (n: TestNode) => coordinator.view(n.session.id);
-  return { store, coordinator, canaries: service, p, q, h, c, g1, g2, settle, runCanary, deliver, view, seen };
+  return { store, coordinator, canaries: service, p, q, h, c, g1, g2, settle, runCanary, submitted, view, seen };
 }
 
 describe("known-good canary audits", () => {
@@ -199,6 +200,19 @@ describe("known-good canary audits", () => {
     await n.settle("job_2", n.p, [n.g1, n.h]);
     expect(n.seen.filter((s) => s.jobId === canary.id)).toEqual([]);
     expect(n.view(n.g1)).toMatchObject({ canariesFailed: 0, verifierStrikes: 0 });
+    await n.store.close();
+  });
+
+  it("are made for a verifier that failed a real result when none was there: a canary job is submitted, and once another operator reproduced it, it is that verifier's", async () => {
+    const n = await network();
+    await n.settle("job_1", n.p, [n.h]);
+    // no canary job has run: the griefer's fail finds no known-good result and one is submitted for it
+    await n.settle("job_2", n.p, [n.g1, n.h]);
+    expect(n.submitted).toHaveLength(1);
+    expect(n.view(n.g1)).toMatchObject({ canariesFailed: 0, verifierStrikes: 0 });
+    const canary = await n.runCanary(n.q, TEST_OUTPUT_HASH, false);
+    expect(n.seen.filter((s) => s.jobId === canary.id).map((s) => s.verifier)).toEqual([n.g1]);
+    expect(n.view(n.g1)).toMatchObject({ canariesFailed: 1, verifierStrikes: 1, slashed: STAKE.toString() });
     await n.store.close();
   });
 });
