@@ -7,7 +7,7 @@ import { ContentIdSchema, JobOutputSchema, JobSpecSchema } from "./job.js";
 import { MoneySchema, UnitsSchema } from "./units.js";
 
 const NodeIdSchema = z.string().regex(/^[0-9a-f]{64}$/);
-const AuditIdSchema = z.string().min(1).max(80);
+export const AuditIdSchema = z.string().min(1).max(80);
 
 /**
  * What a verifier found. `metrics` holds the measured margins (e.g. the largest greedy logit gap,
@@ -48,6 +48,19 @@ export const AuditMsg = z.object({
     .optional(),
 });
 export type AuditMessage = z.infer<typeof AuditMsg>;
+
+/**
+ * gateway -> verifier: the gateway waits no more for this audit's verdict from this node (it is
+ * decided, or another verifier has it), so the node drops it, running or waiting for memory, and
+ * sends no verdict. Sent only for audits the node listed in a heartbeat (HeartbeatMsg.audits), so a
+ * node from before this message, which lists none, never gets it.
+ */
+export const AuditCancelMsg = z.object({
+  type: z.literal("audit_cancel"),
+  auditId: AuditIdSchema,
+  reason: z.string().max(2000),
+});
+export type AuditCancelMessage = z.infer<typeof AuditCancelMsg>;
 
 // verifier -> gateway
 export const VerdictMsg = z.object({

@@ -1,7 +1,14 @@
 // Messages on the provider channel (WebSocket, JSON text frames). The provider dials out,
 // proves its key against a fresh challenge, advertises what it can run, then takes leases.
 import { z } from "zod";
-import { AuditMsg, CapacityChallengeMsg, CapacityProofMsg, VerdictMsg } from "./audit.js";
+import {
+  AuditCancelMsg,
+  AuditIdSchema,
+  AuditMsg,
+  CapacityChallengeMsg,
+  CapacityProofMsg,
+  VerdictMsg,
+} from "./audit.js";
 import { EthAddressSchema, EthSignatureSchema } from "./chain.js";
 import { ContentIdSchema, JobOutputSchema, JobSpecSchema, RegionSchema } from "./job.js";
 import { MoneySchema, UnitsSchema } from "./units.js";
@@ -145,6 +152,7 @@ export const GatewayMessageSchema = z.discriminatedUnion("type", [
   AckMsg,
   ErrorMsg,
   AuditMsg,
+  AuditCancelMsg,
   CapacityChallengeMsg,
 ]);
 export type GatewayMessage = z.infer<typeof GatewayMessageSchema>;
@@ -157,11 +165,32 @@ export const HelloMsg = z.object({
   signature: z.string().max(200),
   capabilities: CapabilitiesSchema,
 });
+/** The most audits one heartbeat lists (HeartbeatMsg.audits). */
+export const MAX_HEARTBEAT_AUDITS = 256;
 export const HeartbeatMsg = z.object({
   type: z.literal("heartbeat"),
   running: z
     .array(z.object({ jobId: JobIdSchema, attempt: z.number().int().positive() }))
     .max(heartbeatLimit({ maxConcurrency: MAX_CONCURRENCY, prefetch: MAX_PREFETCH })),
+  /**
+   * a verifier's audits in hand (checking, or waiting for WASM memory), each with the MiB of its
+   * WASM memory budget it holds or waits for (a WASM audit's memory limit; 0 for others): the
+   * scheduler leases no WASM job into memory they hold, and the gateway cancels (AuditCancelMsg)
+   * those it waits on no more. Absent: none (and all a gateway or node from before it sends or reads).
+   */
+  audits: z
+    .array(
+      z.object({
+        auditId: AuditIdSchema,
+        wasmMemoryMb: z
+          .number()
+          .int()
+          .nonnegative()
+          .max(2 ** 30),
+      }),
+    )
+    .max(MAX_HEARTBEAT_AUDITS)
+    .optional(),
 });
 export const ChunkMsg = z.object({
   type: z.literal("chunk"),
