@@ -47,6 +47,16 @@ export function wasmMemoryOf(spec: JobRecord["spec"]): number {
 }
 
 /**
+ * MiB of a node's WASM memory budget a new WASM lease may have: what the memory limits of its
+ * leased WASM jobs and of the WASM audits it reports in hand leave (a verifier's audits share the
+ * budget, and one waiting for memory is ahead of any new lease there), never below 0 (audits
+ * waiting may add up to more than the budget).
+ */
+export function wasmMemoryFreeMb(budgetMb: number, leasedMb: number, auditsMb = 0): number {
+  return Math.max(0, budgetMb - leasedMb - auditsMb);
+}
+
+/**
  * Leases a provider may hold for this job's class: batch work may also fill the prefetch slots it
  * advertises, unless interactive work is waiting (then batch yields, as it does for free slots).
  */

@@ -21,8 +21,8 @@ export interface ProviderView {
   maxJobCost?: bigint;
   /**
    * MiB of its WASM memory budget (capabilities.wasmMemoryMb) that the memory limits of its running
-   * WASM jobs leave; absent when it advertises no budget. A scheduling round takes each WASM job it
-   * assigns off it.
+   * WASM jobs and of its WASM audits leave (match.ts's wasmMemoryFreeMb); absent when it advertises
+   * no budget. A scheduling round takes each WASM job it assigns off it.
    */
   wasmMemoryFreeMb?: number;
 }
