@@ -85,6 +85,7 @@ export function handleProviderSocket(
     if (socket.readyState !== socket.OPEN) return;
     const work = workKey(msg);
     if (paid && work) paid.budget.sent(work);
+    if (paid && msg.type === "audit") engine.auditSent(paid.nodeId, msg.auditId);
     socket.send(JSON.stringify(msg));
   };
   let session: ProviderSession | undefined;
@@ -119,9 +120,10 @@ export function handleProviderSocket(
     const r = ProviderMessageSchema.safeParse(parsed);
     if (!r.success) return refuse(bytes, r.error.issues[0]?.message ?? "invalid message");
     const msg = r.data;
-    const entries = msg.type === "heartbeat" ? msg.running.length : 0;
-    if (paid && entries > paid.maxRunning)
+    const listed = msg.type === "heartbeat" ? msg.running.length : 0;
+    if (paid && listed > paid.maxRunning)
       return refuse(bytes, `a heartbeat of this node lists at most ${paid.maxRunning} jobs`);
+    const entries = listed + (msg.type === "heartbeat" ? (msg.audits?.length ?? 0) : 0);
     if (!pay(paid?.budget.cost(bytes, entries) ?? 0)) return;
     // Until the hello is through, frames wait their turn; afterwards each is handled as it
     // arrives (state changes happen synchronously on arrival, only the commit is awaited), so
@@ -184,7 +186,7 @@ export function handleProviderSocket(
       }
       switch (msg.type) {
         case "heartbeat": {
-          engine.heartbeat(session, msg.running);
+          engine.heartbeat(session, msg.running, msg.audits);
           const id = session.id;
           const held = msg.running.filter((r) => {
             const job = engine.activeJob(r.jobId);

@@ -83,6 +83,12 @@ export interface SubmitRequest {
 /** What newJobId makes: a list cursor of any other shape is a mistake, not a position. */
 export const JOB_ID_PATTERN = /^job_[0-9a-f]{28}$/;
 
+/**
+ * Audits whose last verifier the engine remembers (auditSent): far more than are ever in flight
+ * (the coordinator holds 256 live, canaries a few more), so only audits long gone are forgotten.
+ */
+export const MAX_AUDITS_TRACKED = 65_536;
+
 export function newJobId(now: number): string {
   return `job_${now.toString(16).padStart(12, "0")}${randomBytes(8).toString("hex")}`;
 }
@@ -141,6 +147,21 @@ export class Engine {
    */
   jobCostCap: (s: ProviderSession, inFlight?: bigint) => bigint | undefined = () => undefined;
   onSettled: (job: JobRecord) => void = () => {};
+  /**
+   * audit id -> the node it was sent to last (channel.ts tells each audit sent): a verifier asked
+   * after another took it over (the first timed out or could not check it), and a node that holds
+   * it still holds it for nothing. The oldest are forgotten past MAX_AUDITS_TRACKED.
+   */
+  private readonly auditAskedOf = new Map<string, string>();
+  /**
+   * whether a verdict on this audit is still awaited from this node; false, the node is told to
+   * drop it (audit_cancel). By default: unless the audit was since sent to another node (an audit
+   * not known here, such as one from before a restart, is left alone).
+   */
+  auditAwaited: (s: ProviderSession, auditId: string) => boolean = (s, auditId) => {
+    const askedOf = this.auditAskedOf.get(auditId);
+    return askedOf === undefined || askedOf === s.id;
+  };
   /** settlement backend (settlement/start.ts): admits a submit, hears each committed ledger event */
   settlement: Pick<Settlement, "admit" | "committed" | "leaseEvidence" | "acceptResult" | "welcomeChain"> = {
     admit: async () => {},
@@ -423,7 +444,12 @@ export class Engine {
    * would run it to the end for a result no one takes, holding a slot and its WASM memory that
    * this gateway counts free and leases again, so the jobs leased there would wait behind it.
    */
-  heartbeat(session: ProviderSession, running: { jobId: string; attempt: number }[]): void {
+  heartbeat(
+    session: ProviderSession,
+    running: { jobId: string; attempt: number }[],
+    audits: { auditId: string; wasmMemoryMb: number }[] = [],
+  ): void {
+    this.heldAudits(session, audits);
     const now = this.now();
     for (const r of running) {
       const job = this.running.get(r.jobId);
@@ -437,6 +463,37 @@ export class Engine {
       if (active && r.attempt > active.attempt) continue;
       session.send({ type: "cancel", jobId: r.jobId, attempt: r.attempt, reason: "this lease is no longer held" });
     }
+  }
+
+  /** An audit went to this node (channel.ts): a node it went to before holds it for nothing now. */
+  auditSent(nodeId: string, auditId: string): void {
+    this.auditAskedOf.delete(auditId);
+    this.auditAskedOf.set(auditId, nodeId);
+    if (this.auditAskedOf.size > MAX_AUDITS_TRACKED) {
+      const oldest = this.auditAskedOf.keys().next().value;
+      if (oldest !== undefined) this.auditAskedOf.delete(oldest);
+    }
+  }
+
+  /**
+   * The audits a verifier listed in its heartbeat: the WASM memory they hold or wait for is counted
+   * used by the scheduler (a WASM job leased into it would wait on the node behind them, its lease's
+   * time cap running), and those whose verdict from it is awaited no more (auditAwaited) are
+   * cancelled there, or they would wait for memory and run for a verdict no one takes.
+   */
+  private heldAudits(session: ProviderSession, audits: { auditId: string; wasmMemoryMb: number }[]): void {
+    const before = session.auditWasmMb ?? 0;
+    let held = 0;
+    for (const a of audits) {
+      if (!this.auditAwaited(session, a.auditId)) {
+        session.send({ type: "audit_cancel", auditId: a.auditId, reason: "this audit's verdict is awaited no more" });
+        continue;
+      }
+      held += a.wasmMemoryMb;
+    }
+    session.auditWasmMb = held;
+    // memory freed: WASM jobs held back for it may be leased now
+    if (held < before) this.kick();
   }
 
   chunk(session: ProviderSession, msg: z.infer<typeof ChunkMsg>): void {
@@ -521,7 +578,10 @@ export class Engine {
     // a refusal of every honest result.
     const parameters =
       job.spec.runtime === "llm" ? declaredParameters(session.capabilities, job.spec.model) : undefined;
-    return meteringProblem(job.spec, msg.units, { parameters, throughput: session.capabilities.throughput });
+    // a WASM run took no longer than has passed since the submit: the submit, not this lease, since
+    // after a crash lost a lease's commit the node's run of it began before the lease made again
+    const elapsedMs = this.now() - job.createdAt;
+    return meteringProblem(job.spec, msg.units, { parameters, throughput: session.capabilities.throughput, elapsedMs });
   }
 
   async failure(session: ProviderSession, msg: z.infer<typeof FailureMsg>): Promise<void> {

@@ -1,7 +1,7 @@
 // A connected provider as the engine sees it: what it offers, how it has done, how to reach it.
 
 import type { ProviderView } from "@tessera/core";
-import { reputationOf } from "@tessera/core";
+import { reputationOf, wasmMemoryFreeMb } from "@tessera/core";
 import type { Capabilities, GatewayMessage } from "@tessera/protocol";
 
 export interface ProviderSession {
@@ -14,18 +14,36 @@ export interface ProviderSession {
   failed: number;
   /** smoothed ms per standard unit from lease to result; null until the first result */
   msPerUnit: number | null;
+  /**
+   * MiB of its WASM memory budget that its audits hold or wait for, as its last heartbeat listed
+   * them (HeartbeatMsg.audits): the scheduler counts it used, as it counts its leased WASM jobs
+   */
+  auditWasmMb?: number;
   /** reputation from verification records (verification/start.ts); the completion record until set */
   reputation?: () => number;
   send(msg: GatewayMessage): void;
   close(code: number, reason: string): void;
 }
 
-/** `wasmMemoryUsedMb`: the memory limits of its running WASM jobs (0: what it could take at all). */
-export function toView(s: ProviderSession, running: number, maxJobCost?: bigint, wasmMemoryUsedMb = 0): ProviderView {
+/**
+ * `wasmMemoryUsedMb`: the memory limits of its running WASM jobs, beside which the memory its audits
+ * hold (auditWasmMb) is counted used; absent, what it could take at all (its whole budget).
+ */
+export function toView(
+  s: ProviderSession,
+  running: number,
+  maxJobCost?: bigint,
+  wasmMemoryUsedMb?: number,
+): ProviderView {
   const budget = s.capabilities.wasmMemoryMb;
   return {
     ...(maxJobCost === undefined ? {} : { maxJobCost }),
-    ...(budget === undefined ? {} : { wasmMemoryFreeMb: budget - wasmMemoryUsedMb }),
+    ...(budget === undefined
+      ? {}
+      : {
+          wasmMemoryFreeMb:
+            wasmMemoryUsedMb === undefined ? budget : wasmMemoryFreeMb(budget, wasmMemoryUsedMb, s.auditWasmMb ?? 0),
+        }),
     id: s.id,
     capabilities: s.capabilities,
     running,
