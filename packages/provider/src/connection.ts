@@ -2,6 +2,7 @@
 // signed hello, heartbeat while welcomed, and redial with backoff whenever the socket drops,
 // except when the gateway refuses this node for good (bad key, other protocol version).
 import {
+  type AuditCancelMessage,
   type AuditMessage,
   type Capabilities,
   type CapacityChallengeMessage,
@@ -39,7 +40,13 @@ export const CLOSE_REPLACED = 4003;
  */
 export type FatalReason = "auth_failed" | "version_mismatch" | "key_in_use";
 
-export type SessionMessage = LeaseMessage | CancelMessage | AckMessage | AuditMessage | CapacityChallengeMessage;
+export type SessionMessage =
+  | LeaseMessage
+  | CancelMessage
+  | AckMessage
+  | AuditMessage
+  | AuditCancelMessage
+  | CapacityChallengeMessage;
 
 export interface ConnectionOptions {
   /** ws(s)://…/v1/provider/connect */

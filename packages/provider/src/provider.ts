@@ -70,6 +70,8 @@ export interface ProviderStats extends JobStats {
   sessions: number;
   /** the WASM memory budget (--wasm-memory-budget) shared by jobs and audits */
   wasmMemory: WasmMemoryStats;
+  /** audits in hand (checking or waiting for memory), checked, and dropped as the gateway cancelled them */
+  audits: { held: number; audited: number; cancelled: number };
 }
 
 export interface ProviderHandle {
@@ -170,7 +172,16 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     send: (msg): boolean => connection.send(msg),
     ...(evidence ? { evidence } : {}),
     wasmMemory,
+    // the scheduler hears at once of memory an audit takes or gives back, not a heartbeat later
+    onHeldChanged: () => {
+      if (connection.connected) connection.send(heartbeat());
+    },
   });
+
+  const heartbeat = (): HeartbeatMessage => {
+    const audits = auditor.heldAudits();
+    return { type: "heartbeat", running: runner.runningJobs(), ...(audits.length > 0 ? { audits } : {}) };
+  };
 
   const connection: GatewayConnection = new GatewayConnection({
     url: urls.connect,
@@ -190,6 +201,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     onMessage: (msg) => {
       if (msg.type === "lease") runner.handleLease(msg);
       else if (msg.type === "cancel") runner.handleCancel(msg);
+      else if (msg.type === "audit_cancel") auditor.cancel(msg.auditId, msg.reason);
       else if (msg.type === "audit") {
         if (config.verify) auditor.handleAudit(msg);
         else auditor.decline(msg, "this node does not verify (started without --verify)");
@@ -197,7 +209,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
         handleCapacityChallenge(msg, (m) => connection.send(m), log, deps.capacityAnswer);
       else runner.handleAck(msg);
     },
-    heartbeat: (): HeartbeatMessage => ({ type: "heartbeat", running: runner.runningJobs() }),
+    heartbeat,
     onFatal: (reason, message) => void shutDown({ reason, message }),
   });
 
@@ -260,6 +272,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
       paused,
       sessions: connection.sessions,
       wasmMemory: wasmMemory.stats(),
+      audits: { held: auditor.heldAudits().length, audited: auditor.audited, cancelled: auditor.cancelled },
     }),
     closed,
   };
