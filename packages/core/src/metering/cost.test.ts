@@ -1,7 +1,7 @@
 import type { JobSpec } from "@tessera/protocol";
 import { describe, expect, it } from "vitest";
 import { meteringProblem, streamedUnits } from "./cost.js";
-import { llmStandardUnits } from "./units.js";
+import { llmStandardUnits, measuredStandardUnits } from "./units.js";
 
 const llm: JobSpec = {
   runtime: "llm",
@@ -63,6 +63,21 @@ describe("meteringProblem", () => {
     expect(meteringProblem(wasm, { inputTokens: 1, outputTokens: 0, standardUnits: 1 }, { throughput: 500 })).toBe(
       "a wasm result reports tokens",
     );
+  });
+
+  it("bounds a WASM result by the time passed since its submit, with slack for the clocks", () => {
+    const su = (standardUnits: number) => ({ inputTokens: 0, outputTokens: 0, standardUnits });
+    // 100 ms at 500 SU/s: 50 SU, and (1 % + 10 ms) of slack: 56
+    expect(meteringProblem(wasm, su(56), { throughput: 500, elapsedMs: 100 })).toBeUndefined();
+    expect(meteringProblem(wasm, su(57), { throughput: 500, elapsedMs: 100 })).toBe(
+      "standardUnits 57 exceed the 100 ms since the job was submitted at the node's throughput (56)",
+    );
+    // what an honest node meters for a run no longer than the time passed is always within it
+    for (const ms of [0, 0.4, 1, 9.99, 100, 999.5, 1_999])
+      for (const t of [1, 333, 1_000, 1e10])
+        expect(
+          meteringProblem(wasm, su(measuredStandardUnits(ms, t)), { throughput: t, elapsedMs: Math.floor(ms) }),
+        ).toBeUndefined();
   });
 });
 

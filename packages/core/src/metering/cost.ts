@@ -1,6 +1,6 @@
 // Prices and costs in integers: money in nano-credits (bigint), prices in nc per standard unit.
 import type { Capabilities, JobSpec, LlmJobSpec, Units } from "@tessera/protocol";
-import { llmStandardUnits, maxPromptTokens } from "./units.js";
+import { llmStandardUnits, maxPromptTokens, measuredStandardUnits } from "./units.js";
 
 export function costOf(standardUnits: number, pricePerUnit: number): bigint {
   return BigInt(standardUnits) * BigInt(pricePerUnit);
@@ -73,13 +73,19 @@ export function maxStandardUnits(spec: JobSpec, basis: EscrowBasis): number {
  * for no more input tokens than its prompt can become (promptTokenBound: one per UTF-8 byte, which
  * byte-fallback and byte-level tokenizers never pass, plus the template's; the escrow is sized by
  * the same bound) and no more output tokens than its cap; a WASM result at most (twice) its time
- * cap at the provider's own claimed throughput, with no tokens. Whether the token counts below those
+ * cap at the provider's own claimed throughput, and no more CPU time than has passed since its job
+ * was submitted (a node cannot answer at once billing a run as long as the cap), with no tokens. Whether the token counts below those
  * bounds are the prompt's and the model's is for audits (the verifier tokenizes the prompt).
  */
 export function meteringProblem(
   spec: JobSpec,
   units: Units,
-  basis: { parameters?: number; throughput: number },
+  basis: {
+    parameters?: number;
+    throughput: number;
+    /** WASM: milliseconds from the job's submit to its result, by the gateway's clock */
+    elapsedMs?: number;
+  },
 ): string | undefined {
   if (spec.runtime === "llm") {
     if (units.outputTokens > spec.limits.maxOutputTokens) return "more output tokens than the job allows";
@@ -96,7 +102,22 @@ export function meteringProblem(
   const cap = 2 * maxStandardUnits(spec, { pricePerUnit: 0, throughput: basis.throughput });
   if (units.standardUnits > cap)
     return `standardUnits ${units.standardUnits} exceed twice the time cap at the node's throughput (${cap})`;
+  if (basis.elapsedMs !== undefined) {
+    const passed = elapsedStandardUnits(basis.elapsedMs, basis.throughput);
+    if (units.standardUnits > passed)
+      return `standardUnits ${units.standardUnits} exceed the ${basis.elapsedMs} ms since the job was submitted at the node's throughput (${passed})`;
+  }
   return undefined;
+}
+
+/**
+ * The most a WASM result can meter after `elapsedMs` of the gateway's clock: `run` starts after the
+ * job was submitted and ends before its result arrives, so its CPU time is within that, as the node
+ * measures it (measuredStandardUnits). The slack absorbs both clocks' millisecond truncation and
+ * the drift between the node's monotonic clock and the gateway's wall clock.
+ */
+export function elapsedStandardUnits(elapsedMs: number, throughput: number): number {
+  return measuredStandardUnits(Math.max(0, elapsedMs) * 1.01 + 10, throughput);
 }
 
 /**

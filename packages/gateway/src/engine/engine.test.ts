@@ -175,6 +175,29 @@ describe("Engine results from a provider", () => {
     expect(answer).toEqual({ accepted: false, reason: expect.stringMatching(/^standardUnits 1000000000000 exceed/) });
     expect((await store.getJob(job.id))?.status).toBe("queued"); // back in the queue for another node
   });
+
+  it("refuses a WASM result billing more CPU time than has passed since its submit, and takes one that does not", async () => {
+    let clock = 1_000_000;
+    await restartOn(() => clock);
+    const { job } = await leasedTo([node]);
+    // 1 s at 1,000 SU/s and 10 nc/SU
+    expect(job.escrow).toBe(10_000n);
+    // answered 5 ms after the submit, billing twice the time cap: within it, it was paid the whole escrow
+    clock += 5;
+    expect(await engine.result(node.session, result(job.id, 2_000))).toEqual({
+      accepted: false,
+      reason: "standardUnits 2000 exceed the 5 ms since the job was submitted at the node's throughput (16)",
+    });
+    expect(await store.getJob(job.id)).toMatchObject({ status: "queued", cost: null });
+    expect(await store.balance(accounts.earnings(node.session.id))).toBe(0n);
+    // a run as long as the cap, answered once that much time has passed, is paid in full
+    await until(() => leasesOf(node).filter((id) => id === job.id).length === 2);
+    clock += 995;
+    expect(await engine.result(node.session, signedResult(node, job.id, 1_000, output.data, 2))).toEqual({
+      accepted: true,
+    });
+    expect(await store.getJob(job.id)).toMatchObject({ status: "completed", cost: 10_000n });
+  });
 });
 
 describe("Engine and an LLM result's prompt tokens", () => {

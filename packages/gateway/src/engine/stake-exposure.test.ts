@@ -39,6 +39,8 @@ const request = (i: number): SubmitRequest => ({
 });
 const data = WASM_OUTPUT.data;
 const resultOf = (jobId: string, standardUnits = 5) => signedResult(provider, jobId, standardUnits);
+/** how far the engine's clock runs ahead: a result billing a whole 1 s job (1,000 SU) comes a second after its submit */
+let ahead = 0;
 
 beforeEach(async () => {
   store = await openStore(":memory:");
@@ -53,7 +55,14 @@ beforeEach(async () => {
     { ledger: stakeDepositEvent("stake:v", verifier.session.id, 1n, 0) },
     { ledger: stakeDepositEvent("stake:w", second.session.id, 1n, 0) },
   ]);
-  engine = new Engine(store, parseGatewayConfig({ db: ":memory:" }), pino({ level: "silent" }), createMetrics());
+  ahead = 0;
+  engine = new Engine(
+    store,
+    parseGatewayConfig({ db: ":memory:" }),
+    pino({ level: "silent" }),
+    createMetrics(),
+    () => Date.now() + ahead,
+  );
   coordinator = new VerificationCoordinator({
     store,
     writer: engine.writer,
@@ -138,6 +147,7 @@ describe("a job whose result is being committed", () => {
       if (args[0].job?.status === "completed") await gate;
       return write(...args);
     };
+    ahead += 1_000;
     const accepted = engine.result(provider.session, resultOf(first as string, 1_000));
     await turns(5);
     expect(engine.activeJob(first as string)).toBeUndefined();
@@ -166,6 +176,7 @@ describe("a provider cheating on every job it holds", () => {
     const answered = new Set<string>();
     const judged = new Set<string>();
     for (let round = 0; round < 5; round++) {
+      ahead += 1_000;
       for (const id of leasesOf(provider).filter((x) => !answered.has(x))) {
         answered.add(id);
         await engine.result(provider.session, resultOf(id, 1_000));
