@@ -9,6 +9,7 @@
 // reproducible; `partners` are the node ids a colluding verifier passes whatever they send.
 import { join } from "node:path";
 import { evidenceSigner, loadOrCreateEthKey } from "@tessera/chain";
+import { promptTokenBound } from "@tessera/core";
 import type { LlmJobSpec, LlmOutput, ProviderMessage } from "@tessera/protocol";
 import { type LlmRuntimeLike, type ProviderConfigInput, startProvider } from "@tessera/provider";
 import { createLlmRuntime, llmStandardUnits, makeTinyModel } from "@tessera/runtimes";
@@ -109,7 +110,9 @@ function wrap(honest: LlmRuntimeLike, impostor: LlmRuntimeLike | undefined): Llm
           return { output, units };
         }
         case "inflate": {
-          const inputTokens = r.units.inputTokens + 100;
+          // as far as the gateway's bound on a prompt (one token per byte and the template's) lets
+          // it: a count past that is refused at settle, below it only an audit's recount shows it
+          const inputTokens = Math.min(r.units.inputTokens + 100, promptTokenBound(spec));
           return {
             output: out,
             units: {
