@@ -153,6 +153,47 @@ export class CanaryService {
       this.addTemplate(job, operator);
       if (this.deps.policy.auditedKnownGood) await this.restoreKnownGood(job, operator);
     }
+    await this.restoreReproduced();
+  }
+
+  /**
+   * The known-good results again after a restart (the list is in memory): the latest completed
+   * canary jobs that gave a template's answer byte for byte on a provider of another operator than
+   * the template's, and that no audit was ever stored of (one sent to a verifier has its audit
+   * stored when sent, so none goes out twice). Without them, a verifier failing honest results
+   * waited for new canary jobs.
+   */
+  private async restoreReproduced(): Promise<void> {
+    const { store, policy } = this.deps;
+    const rows = await store.explorer.jobsPage({
+      consumerId: this.consumerId,
+      status: "completed",
+      limit: policy.maxTemplates * 4,
+    });
+    const jobs = new Map((await store.getJobs(rows.map((r) => r.id))).map((j) => [j.id, j]));
+    const templates = this.templates.map((t) => ({ ...t, specHash: canonicalHash(t.spec) }));
+    // oldest first, so that the newest stay when the list is full
+    for (const row of rows.reverse()) {
+      const job = jobs.get(row.id);
+      if (!job?.providerId || !job.outputHash || this.reproduced.some((k) => k.jobId === job.id)) continue;
+      const specHash = canonicalHash(job.spec);
+      const operator = await this.deps.coordinator.operatorOf(job.providerId);
+      const template = templates.find(
+        (t) =>
+          t.specHash === specHash &&
+          t.outputHash === job.outputHash &&
+          independentlyReproduced("passed", t.operator, operator),
+      );
+      if (!template || (await store.verification.auditsOfJob(job.id)).length > 0) continue;
+      this.rememberKnownGood(this.reproduced, {
+        jobId: job.id,
+        verifiers: [],
+        providerOperator: operator,
+        templateOperator: template.operator,
+      });
+    }
+    if (this.reproduced.length > 0)
+      this.deps.log.info({ knownGood: this.reproduced.length }, "known-good results restored");
   }
 
   /**

@@ -40,6 +40,7 @@ async function network(policy: Record<string, unknown> = {}) {
     writer,
     models: new Map([[TEST_MODEL, { info: { id: TEST_MODEL, name: "tiny", parameters: 1000, contextSize: 256 } }]]),
     onlineSessions: () => [p.session, q.session],
+    activeJob: () => undefined,
     llmSubmits: new Map(),
     submit: async (req: SubmitRequest) => {
       submitted.push(req);
@@ -59,16 +60,24 @@ async function network(policy: Record<string, unknown> = {}) {
     onFailed: (verifierId) => canaries?.afterFailed(verifierId),
   });
   await coordinator.restoreRecords();
-  canaries = new CanaryService({
-    engine,
-    store,
-    coordinator,
-    policy: CanaryPolicySchema.parse({ verifierRate: 0, providerRate: 0, meanDelayMs: 0, ...policy }),
-    gatewayId: "g",
-    log: pino({ level: "silent" }),
-    random: () => 0,
-  });
-  const service = canaries;
+  const newService = () =>
+    new CanaryService({
+      engine,
+      store,
+      coordinator,
+      policy: CanaryPolicySchema.parse({ verifierRate: 0, providerRate: 0, meanDelayMs: 0, ...policy }),
+      gatewayId: "g",
+      log: pino({ level: "silent" }),
+      random: () => 0,
+    });
+  canaries = newService();
+  let service = canaries;
+  /** the gateway restarts: a new canary service restores what the store holds (the coordinator's records stay) */
+  const restart = async () => {
+    canaries = newService();
+    service = canaries;
+    await service.restore();
+  };
   await store.commit([
     { ledger: depositEvent("deposit:canary", service.consumerId, 10n ** 15n, 0) },
     {
@@ -126,8 +135,9 @@ async function network(policy: Record<string, unknown> = {}) {
   };
   /** a canary job is drawn (`draw`: after a real job; else one submitted already) and runs on `provider`, giving `outputHash` */
   const runCanary = async (provider: TestNode, outputHash = TEST_OUTPUT_HASH, draw = true) => {
+    const before = submitted.length;
     if (draw) service.afterRealJob();
-    for (let i = 0; i < 50 && submitted.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    for (let i = 0; i < 50 && submitted.length === (draw ? before : 0); i++) await new Promise((r) => setTimeout(r, 2));
     const id = `job_canary${submitted.length}`;
     const job = testJob(id, provider.session.id, {
       consumerId: service.consumerId,
@@ -142,7 +152,7 @@ async function network(policy: Record<string, unknown> = {}) {
     return job;
   };
   const view = (n: TestNode) => coordinator.view(n.session.id);
-  return { store, coordinator, canaries: service, p, q, h, c, g1, g2, settle, runCanary, submitted, view, seen };
+  return { store, coordinator, p, q, h, c, g1, g2, settle, runCanary, submitted, view, seen, restart };
 }
 
 describe("known-good canary audits", () => {
@@ -211,8 +221,23 @@ describe("known-good canary audits", () => {
     expect(n.submitted).toHaveLength(1);
     expect(n.view(n.g1)).toMatchObject({ canariesFailed: 0, verifierStrikes: 0 });
     const canary = await n.runCanary(n.q, TEST_OUTPUT_HASH, false);
-    expect(n.seen.filter((s) => s.jobId === canary.id).map((s) => s.verifier)).toEqual([n.g1]);
+    expect(n.seen.filter((s) => s.jobId === canary.id).map((s) => s.verifier.session.id)).toEqual([n.g1.session.id]);
     expect(n.view(n.g1)).toMatchObject({ canariesFailed: 1, verifierStrikes: 1, slashed: STAKE.toString() });
+    await n.store.close();
+  });
+
+  it("are restored after a restart from the canary jobs reproduced by another operator, never one sent before it", async () => {
+    const n = await network({ providerRate: 1 });
+    await n.settle("job_1", n.p, [n.h]);
+    const older = await n.runCanary(n.q);
+    const newer = await n.runCanary(n.q);
+    // the newest goes to the first griefer that fails
+    await n.settle("job_2", n.p, [n.g1, n.h]);
+    await n.restart();
+    await n.settle("job_3", n.p, [n.g2, n.h]);
+    expect(n.seen.filter((s) => s.jobId === newer.id).map((s) => s.verifier.session.id)).toEqual([n.g1.session.id]);
+    expect(n.seen.filter((s) => s.jobId === older.id).map((s) => s.verifier.session.id)).toEqual([n.g2.session.id]);
+    expect(n.view(n.g2)).toMatchObject({ canariesFailed: 1, verifierStrikes: 1 });
     await n.store.close();
   });
 });
