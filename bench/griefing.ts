@@ -5,21 +5,27 @@
 // slashed provider is excluded and a new honest one takes its place. Compared: no verifier stake
 // and no known-good canary after a fail (--verifier-min-stake 0 --fail-canary-rate 0), against the
 // defaults (--verifier-min-stake = --min-stake, burned when a canary verdict contradicts the known
-// answer; --fail-canary-rate 1). Both run today's rule that a dissent strike needs a majority
-// vouched by canaries (core's majorityVouched). Each trial runs until both griefers are out or --jobs.
+// answer; --fail-canary-rate 1), with naive griefers and with griefers that look each audit's job
+// up in the public audit record (GET /v1/jobs/:id/audits) and pass it when an audit of it passed
+// already, as a known-good canary made of a passed real job was. All run today's rule that a
+// dissent strike needs a majority vouched by canaries (core's majorityVouched). Canary jobs run as
+// the gateway draws them (--canary-rate after each settled job, and one for a verifier whose fail
+// found no known-good result), each on the real jobs' provider or on a second honest provider of
+// another operator, at even odds. Each trial runs until both griefers are out or --jobs.
 //   npx tsx bench/griefing.ts [--trials 40] [--jobs 400] [--seed 7]
 import { EventEmitter } from "node:events";
-import { CanaryPolicySchema, type JobRecord, stakeAccounts, stakeDepositEvent } from "@tessera/core";
+import { CanaryPolicySchema, depositEvent, type JobRecord, stakeAccounts, stakeDepositEvent } from "@tessera/core";
 import { GatewayConfigSchema } from "@tessera/gateway";
 import { openStore } from "@tessera/store";
 import pino from "pino";
-import type { Engine } from "../packages/gateway/src/engine/engine.js";
+import type { Engine, SubmitRequest } from "../packages/gateway/src/engine/engine.js";
 import { GroupWriter } from "../packages/gateway/src/engine/writer.js";
 import { CanaryService } from "../packages/gateway/src/verification/canaries.js";
 import { VerificationConfigSchema } from "../packages/gateway/src/verification/config.js";
 import { VerificationCoordinator } from "../packages/gateway/src/verification/coordinator.js";
 import {
   auditsSent,
+  TEST_MODEL,
   type TestNode,
   testJob,
   testNode,
@@ -44,18 +50,29 @@ const MIN_STAKE = 40_000_000n;
 /** the largest job a provider staked MIN_STAKE is leased (stake / slash multiple) */
 const COST = MIN_STAKE / BigInt(defaults.policy.slashMultiple);
 const output = { text: "xy", tokens: [1, 2], logprobs: [-1, -1], finishReason: "length" } as JobRecord["output"];
+/** a greedy llm job with a deadline: a passed one is a template for canary jobs */
+const spec = { runtime: "llm", model: TEST_MODEL, input: { prompt: "hi" }, limits: { maxOutputTokens: 8 } };
 
 interface RuleSet {
   name: string;
   verifierMinStake: string;
   failRate: number;
+  /** griefers pass what the public audit record shows passed, and fail the rest */
+  lookUp: boolean;
 }
 const RULES: RuleSet[] = [
-  { name: "no verifier stake, no canary after a fail", verifierMinStake: "0", failRate: 0 },
+  { name: "no verifier stake, no canary after a fail", verifierMinStake: "0", failRate: 0, lookUp: false },
   {
     name: "defaults: verifier stake burned on a caught canary, known-good canary after a fail",
     verifierMinStake: MIN_STAKE.toString(),
     failRate: defaults.canaries.failRate,
+    lookUp: false,
+  },
+  {
+    name: "defaults, griefers that look each audit's job up in the public audit record",
+    verifierMinStake: MIN_STAKE.toString(),
+    failRate: defaults.canaries.failRate,
+    lookUp: true,
   },
 ];
 
@@ -77,6 +94,8 @@ async function trial(rules: RuleSet, random: () => number): Promise<Trial> {
   const honest = [testNode("honest-1", true), testNode("honest-2", true)];
   const verifiers = [...griefers, ...honest];
   let provider = testNode("provider-0", false);
+  /** a second honest provider, of another operator, that canary jobs may land on */
+  const runner = testNode("runner", false);
   let canaries: CanaryService | undefined;
   const coordinator = new VerificationCoordinator({
     store,
@@ -92,8 +111,20 @@ async function trial(rules: RuleSet, random: () => number): Promise<Trial> {
     onFailed: (verifierId) => canaries?.afterFailed(verifierId),
   });
   await coordinator.restoreRecords();
+  const submitted: SubmitRequest[] = [];
+  const engine = {
+    feed: new EventEmitter(),
+    writer,
+    models: new Map([[TEST_MODEL, { info: { id: TEST_MODEL, name: "tiny", parameters: 1000, contextSize: 256 } }]]),
+    onlineSessions: () => [provider.session, runner.session],
+    llmSubmits: new Map(),
+    submit: async (req: SubmitRequest) => {
+      submitted.push(req);
+      return { id: `job_canary${submitted.length}`, createdAt: 0 };
+    },
+  } as unknown as Engine;
   canaries = new CanaryService({
-    engine: { feed: new EventEmitter() } as unknown as Engine,
+    engine,
     store,
     coordinator,
     policy: CanaryPolicySchema.parse({ ...defaults.canaries, failRate: rules.failRate, meanDelayMs: 0 }),
@@ -116,7 +147,9 @@ async function trial(rules: RuleSet, random: () => number): Promise<Trial> {
       },
     },
   ]);
-  for (const n of [...verifiers, provider]) await stake(n, MIN_STAKE);
+  for (const n of [...verifiers, provider, runner]) await stake(n, MIN_STAKE);
+  // the canary consumer's reserve, as the fees would fund it
+  await store.commit([{ ledger: depositEvent("canary:fund:bench", canaries.consumerId, 10n ** 15n, 0) }]);
   const truth = new Map<string, string>();
   const answered = new Set<string>();
   /** verifiers answer what they were sent: griefers fail all, honest ones pass exactly the true results */
@@ -130,11 +163,34 @@ async function trial(rules: RuleSet, random: () => number): Promise<Trial> {
           if (answered.has(m.auditId + v.session.id)) continue;
           answered.add(m.auditId + v.session.id);
           any = true;
-          const pass = griefers.includes(v) ? false : truth.get(m.jobId) === m.outputHash;
+          const passedBefore = async () =>
+            (await store.verification.auditsOfJob(m.jobId)).some((a) => a.status === "passed");
+          const pass = griefers.includes(v)
+            ? rules.lookUp && (await passedBefore())
+            : truth.get(m.jobId) === m.outputHash;
           const verdict = verdictOf(v, m.auditId, m.jobId, pass, { outputHash: m.outputHash });
           if (!(await canaries?.onVerdict(v.session, verdict))) await coordinator.onVerdict(v.session, verdict);
         }
       if (!any && round > 2) return;
+    }
+  };
+  /** canary jobs submitted run, each on the real jobs' provider or the runner, and give the known answer */
+  let ran = 0;
+  const runCanaries = async () => {
+    while (ran < submitted.length) {
+      ran++;
+      const on = random() < 0.5 ? provider : runner;
+      const job = testJob(`job_canary${ran}`, on.session.id, {
+        consumerId: canaries?.consumerId as string,
+        cost: COST,
+        output,
+        deadlineAt: 60_000,
+        spec: spec as JobRecord["spec"],
+      });
+      truth.set(job.id, job.outputHash as string);
+      await store.commit([{ job }]);
+      await canaries?.judge(job);
+      await deliver();
     }
   };
   let slashed = 0;
@@ -148,11 +204,18 @@ async function trial(rules: RuleSet, random: () => number): Promise<Trial> {
       provider = testNode(`provider-${slashed}`, false);
       await stake(provider, MIN_STAKE);
     }
-    const job = testJob(`job_${jobs}`, provider.session.id, { cost: COST, output });
+    const job = testJob(`job_${jobs}`, provider.session.id, {
+      cost: COST,
+      output,
+      deadlineAt: 60_000,
+      spec: spec as JobRecord["spec"],
+    });
     truth.set(job.id, job.outputHash as string);
     await store.commit([{ job }]);
     coordinator.onSettled(job);
+    canaries.afterRealJob();
     await deliver();
+    await runCanaries();
   }
   if (excluded(provider)) slashed++;
   const balance = async (account: string) => Number(await store.balance(account)) / Number(COST);
@@ -177,7 +240,7 @@ async function trial(rules: RuleSet, random: () => number): Promise<Trial> {
 
 const results: Array<{ rules: RuleSet; trials: Trial[] }> = [];
 for (const [i, rules] of RULES.entries()) {
-  const bar = startBar(i === 0 ? "no verifier stake" : "defaults", flags.trials, "trials");
+  const bar = startBar(["no verifier stake", "defaults", "defaults, look-up"][i] as string, flags.trials, "trials");
   const random = seeded(flags.seed + i);
   const trials: Trial[] = [];
   for (let t = 0; t < flags.trials; t++) {
@@ -202,6 +265,7 @@ function sums(trials: Trial[]) {
 }
 const b = sums(results[0]?.trials ?? []);
 const n = sums(results[1]?.trials ?? []);
+const l = sums(results[2]?.trials ?? []);
 const rows: Row[] = [];
 rows.push(
   {
@@ -229,6 +293,23 @@ rows.push(
     bar: "—",
     result: "info",
   },
+  {
+    metric:
+      "griefers that look each audit's job up in the public audit record (pass a job an audit passed): honest providers slashed mean / p90; honest verifiers excluded per trial",
+    tessera: `${fmt(l.slashed.mean)} / ${l.slashed.p90}; ${fmt(l.honestOut.mean)}`,
+    baseline: `${fmt(n.slashed.mean)} / ${n.slashed.p90}; ${fmt(n.honestOut.mean)} (naive griefers, defaults)`,
+    versus: "—",
+    bar: "—",
+    result: "info",
+  },
+  {
+    metric: "griefers that look each audit's job up: net gain per trial in job costs, mean; jobs until both are out",
+    tessera: `${fmt(l.net.mean, 1)}; ${fmt(l.jobs.mean, 0)} (${l.caught}/${flags.trials})`,
+    baseline: `${fmt(n.net.mean, 1)}; ${fmt(n.jobs.mean, 0)} (${n.caught}/${flags.trials}) (naive griefers, defaults)`,
+    versus: "—",
+    bar: "< 0 (griefing loses)",
+    result: l.net.mean < 0 ? "pass" : "fail",
+  },
 );
 const { command, reproduce } = commandLine(BENCH, nonDefaultFlags(FLAGS, flags));
 const file = writeResult({
@@ -241,8 +322,8 @@ const file = writeResult({
   durationS: (performance.now() - t0) / 1000,
   rows,
   notes: [
-    `Two griefing verifiers (fail every result) and two honest ones, all of other operators than the provider; audits at the default policy (a new provider p = ${defaults.policy.newRate}); every provider and verifier staked --min-stake = ${MIN_STAKE} nc, jobs costing ${COST} nc (stake / ${defaults.policy.slashMultiple}, the largest the stake backs), so a slash takes the whole stake; a slashed provider is replaced by a new honest one. Canary audits after passes at --verifier-canary-rate ${defaults.canaries.verifierRate}, half known-wrong. The griefers are naive: they do not look jobs up in the explorer to tell a known-good canary (an already passed job) from a first audit.`,
-    `Per trial, mean over ${flags.trials} trials, at most ${flags.jobs} jobs: no verifier stake — income ${fmt(b.income.mean, 1)} job costs, burned ${fmt(b.burned.mean, 1)}, honest verifiers excluded ${fmt(b.honestOut.mean)}; defaults — income ${fmt(n.income.mean, 1)}, burned ${fmt(n.burned.mean, 1)}, honest verifiers excluded ${fmt(n.honestOut.mean)}.`,
+    `Two griefing verifiers (fail every result) and two honest ones, all of other operators than the provider; audits at the default policy (a new provider p = ${defaults.policy.newRate}); every provider and verifier staked --min-stake = ${MIN_STAKE} nc, jobs costing ${COST} nc (stake / ${defaults.policy.slashMultiple}, the largest the stake backs), so a slash takes the whole stake; a slashed provider is replaced by a new honest one. Canary audits after passes at --verifier-canary-rate ${defaults.canaries.verifierRate}, half known-wrong. Canary jobs at --canary-rate ${defaults.canaries.providerRate} after each settled job (and one for a verifier whose fail found no known-good result), landing on the real jobs' provider or a second honest provider of another operator at even odds. Naive griefers fail everything; look-up griefers pass a job whose public audit record shows a passed audit (a known-good canary made of a passed real job) and fail the rest.`,
+    `Per trial, mean over ${flags.trials} trials, at most ${flags.jobs} jobs: no verifier stake — income ${fmt(b.income.mean, 1)} job costs, burned ${fmt(b.burned.mean, 1)}, honest verifiers excluded ${fmt(b.honestOut.mean)}; defaults — income ${fmt(n.income.mean, 1)}, burned ${fmt(n.burned.mean, 1)}, honest verifiers excluded ${fmt(n.honestOut.mean)}; look-up griefers — income ${fmt(l.income.mean, 1)}, burned ${fmt(l.burned.mean, 1)}, honest verifiers excluded ${fmt(l.honestOut.mean)}.`,
   ],
   details: results.map((r) => ({ rules: r.rules, trials: r.trials })),
 });
