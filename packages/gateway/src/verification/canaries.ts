@@ -50,17 +50,21 @@ interface Template {
   deadlineMs: number;
   /** the operator of the real job's provider: a canary answered by another is a known-good result */
   operator: string | undefined;
+  /** the verifiers that judged the real job: they would know its spec and output again */
+  verifiers: string[];
 }
-/** a canary job open (submitted, not judged): the answer it must give, and its template's operator */
+/** a canary job open (submitted, not judged): the answer it must give, and its template's operator and verifiers */
 interface OpenCanary {
   outputHash: string;
   templateOperator: string | undefined;
+  templateVerifiers: string[];
 }
 /**
  * A known-good result for verifier canaries, sent as it is to a verifier that did not judge it.
  * Either a canary job that a provider of another operator than its template's answered byte for
- * byte (`reproduced`: never public as passed, sent to one verifier only, under a pending audit
- * stored like any first audit's), or, with `auditedKnownGood`, a real result an audit passed.
+ * byte (`reproduced`: never public as passed, sent to one verifier only as the canary job settles,
+ * under a pending audit stored then, like any drawn audit's), or, with `auditedKnownGood`, a real
+ * result an audit passed.
  */
 interface KnownGood {
   jobId: string;
@@ -96,7 +100,7 @@ export class CanaryService {
   private readonly audits = new Map<string, CanaryAudit>();
   /** the latest passed results (ids: the output stays in the store), with `auditedKnownGood` only */
   private readonly knownGood: KnownGood[] = [];
-  /** canary jobs reproduced by another operator, not yet sent to a verifier: the known-good results */
+  /** a canary job reproduced by another operator, while it is being handed out as it settles */
   private readonly reproduced: KnownGood[] = [];
   /**
    * verifiers that failed a real result when no known-good result was there for them, oldest first:
@@ -133,7 +137,7 @@ export class CanaryService {
     for (const c of await this.deps.store.verification.openCanaries()) {
       const job = this.deps.engine.activeJob(c.jobId) ?? (await this.deps.store.getJob(c.jobId));
       // the template's operator is not stored: a canary open across a restart is judged, and is no known-good result
-      const open = { outputHash: c.outputHash, templateOperator: undefined };
+      const open = { outputHash: c.outputHash, templateOperator: undefined, templateVerifiers: [] };
       if (job?.status === "completed") {
         this.open.set(c.jobId, open);
         await this.judge(job);
@@ -150,50 +154,12 @@ export class CanaryService {
       if (job?.status !== "completed" || !job.providerId) continue;
       const provider = await this.deps.store.getProvider(job.providerId);
       const operator = provider?.capabilities.operator ?? job.providerId;
-      this.addTemplate(job, operator);
+      const verifiers = (await this.deps.store.verification.auditsOfJob(job.id)).flatMap((x) =>
+        x.verdicts.map((v) => v.verifierId),
+      );
+      this.addTemplate(job, operator, [...new Set(verifiers)]);
       if (this.deps.policy.auditedKnownGood) await this.restoreKnownGood(job, operator);
     }
-    await this.restoreReproduced();
-  }
-
-  /**
-   * The known-good results again after a restart (the list is in memory): the latest completed
-   * canary jobs that gave a template's answer byte for byte on a provider of another operator than
-   * the template's, and that no audit was ever stored of (one sent to a verifier has its audit
-   * stored when sent, so none goes out twice). Without them, a verifier failing honest results
-   * waited for new canary jobs.
-   */
-  private async restoreReproduced(): Promise<void> {
-    const { store, policy } = this.deps;
-    const rows = await store.explorer.jobsPage({
-      consumerId: this.consumerId,
-      status: "completed",
-      limit: policy.maxTemplates * 4,
-    });
-    const jobs = new Map((await store.getJobs(rows.map((r) => r.id))).map((j) => [j.id, j]));
-    const templates = this.templates.map((t) => ({ ...t, specHash: canonicalHash(t.spec) }));
-    // oldest first, so that the newest stay when the list is full
-    for (const row of rows.reverse()) {
-      const job = jobs.get(row.id);
-      if (!job?.providerId || !job.outputHash || this.reproduced.some((k) => k.jobId === job.id)) continue;
-      const specHash = canonicalHash(job.spec);
-      const operator = await this.deps.coordinator.operatorOf(job.providerId);
-      const template = templates.find(
-        (t) =>
-          t.specHash === specHash &&
-          t.outputHash === job.outputHash &&
-          independentlyReproduced("passed", t.operator, operator),
-      );
-      if (!template || (await store.verification.auditsOfJob(job.id)).length > 0) continue;
-      this.rememberKnownGood(this.reproduced, {
-        jobId: job.id,
-        verifiers: [],
-        providerOperator: operator,
-        templateOperator: template.operator,
-      });
-    }
-    if (this.reproduced.length > 0)
-      this.deps.log.info({ knownGood: this.reproduced.length }, "known-good results restored");
   }
 
   /**
@@ -217,11 +183,6 @@ export class CanaryService {
     if (list.length > this.deps.policy.maxTemplates) list.shift();
   }
 
-  /** known-good results not yet sent: canary jobs reproduced by another operator */
-  get reproducedCount(): number {
-    return this.reproduced.length;
-  }
-
   get templateCount(): number {
     return this.templates.length;
   }
@@ -236,11 +197,12 @@ export class CanaryService {
     this.injectAfter(canaryDelayMs(this.deps.policy.meanDelayMs, this.random()));
   }
 
-  private injectAfter(delayMs: number): void {
+  /** Submits a canary job after `delayMs`; `forVerifier`: one whose template that verifier never judged. */
+  private injectAfter(delayMs: number, forVerifier?: string): void {
     // one draw at a time: two reading the canary balance at once would both fund, or both spend it
     const inject = () => {
       this.injecting = this.injecting
-        .then(() => this.inject())
+        .then(() => this.inject(forVerifier))
         .catch((err) => this.deps.log.warn({ err: (err as Error).message }, "canary not submitted"));
     };
     setTimeout(inject, delayMs).unref();
@@ -260,14 +222,18 @@ export class CanaryService {
       rec.cleanJobs++;
       // two providers of different operators gave the same bytes: a known-good result no audit made public
       const operator = await this.deps.coordinator.operatorOf(job.providerId);
-      if (independentlyReproduced(outcome, known.templateOperator, operator))
-        this.rememberKnownGood(this.reproduced, {
+      // it goes out now, as the job settles, as a drawn audit would: one held for later would show its
+      // audit created long after the job finished, which a drawn audit never is
+      if (independentlyReproduced(outcome, known.templateOperator, operator)) {
+        this.reproduced.push({
           jobId: job.id,
-          verifiers: [],
+          verifiers: [...known.templateVerifiers],
           providerOperator: operator,
           templateOperator: known.templateOperator,
         });
-      await this.serveWanting();
+        await this.serveWanting();
+        this.reproduced.length = 0;
+      }
     } else if (outcome === "caught") await this.deps.coordinator.catchProvider(job);
     else this.deps.coordinator.forceAudit(job);
   }
@@ -275,7 +241,7 @@ export class CanaryService {
   /** An audit passed: the result becomes a known answer, and maybe a canary for another verifier. */
   onPassed(job: JobRecord, verifiers: string[], providerOperator?: string): void {
     if (this.open.has(job.id) || !job.outputHash) return;
-    this.addTemplate(job, providerOperator ?? job.providerId ?? undefined);
+    this.addTemplate(job, providerOperator ?? job.providerId ?? undefined, verifiers);
     const audited = this.deps.policy.auditedKnownGood;
     const known: KnownGood = { jobId: job.id, verifiers: [...verifiers], providerOperator };
     if (audited) this.rememberKnownGood(this.knownGood, known);
@@ -283,12 +249,9 @@ export class CanaryService {
       const chosen = this.pick(this.deps.coordinator.verifierCandidates(job, verifiers, providerOperator));
       if (!chosen) return;
       const knownWrong = this.random() < this.deps.policy.wrongShare;
-      // the known-good one: this job (then not to be sent it again), or a reproduced canary job
+      // the known-good one: this job (then not to be sent it again), or a canary job made for it
       if (knownWrong) this.sendVerifierCanary(job, chosen, true);
-      else if (!audited)
-        void this.sendKnownGood(chosen.id, false).catch((err) =>
-          this.deps.log.warn({ err, verifierId: chosen.id }, "known-good canary not sent"),
-        );
+      else if (!audited) this.want(chosen.id);
       else {
         known.verifiers.push(chosen.id);
         this.sendVerifierCanary(job, chosen, false);
@@ -304,8 +267,7 @@ export class CanaryService {
    * have judged hundreds of results before its second strike.
    */
   afterFailed(verifierId: string): void {
-    const known = this.reproduced.length + this.knownGood.length + this.templates.length;
-    if (known === 0 || this.random() >= this.deps.policy.failRate) return;
+    if (this.knownGood.length + this.templates.length === 0 || this.random() >= this.deps.policy.failRate) return;
     const delay = canaryDelayMs(this.deps.policy.meanDelayMs, this.random());
     setTimeout(
       () =>
@@ -316,17 +278,23 @@ export class CanaryService {
     ).unref();
   }
 
-  /**
-   * A known-good result the verifier can judge, or else a canary job submitted now whose result,
-   * once another operator's provider has reproduced it, goes to this verifier (serveWanting): known-
-   * good results come from canary jobs alone (a share of real jobs), and a griefer fails often.
-   */
+  /** With `auditedKnownGood`, a passed result the verifier did not judge; else a canary job made for it. */
   private async knownGoodAfterFail(verifierId: string): Promise<void> {
-    if (await this.sendKnownGood(verifierId, this.deps.policy.auditedKnownGood)) return;
+    if (this.deps.policy.auditedKnownGood && (await this.sendKnownGood(verifierId, true))) return;
+    this.want(verifierId);
+  }
+
+  /**
+   * A canary job is submitted now, from a template the verifier did not judge; once a provider of
+   * another operator than the template's has reproduced it, it goes to this verifier as it settles
+   * (serveWanting), or to the verifier waiting longest that can take it. A natural canary job (after
+   * real jobs, at `providerRate`) serves them too.
+   */
+  private want(verifierId: string): void {
     if (this.templates.length === 0) return;
     this.wanting.push(verifierId);
     if (this.wanting.length > this.deps.policy.maxTemplates) this.wanting.shift();
-    this.injectAfter(0);
+    this.injectAfter(0, verifierId);
   }
 
   /** A known-good result came: to the verifiers waiting for one, oldest first, while they can take one. */
@@ -339,9 +307,9 @@ export class CanaryService {
   }
 
   /**
-   * Sends a verifier a known-good result it can judge, the newest first: a reproduced canary job
-   * (then no longer kept: its public record shows the audit once judged, which would tell the next
-   * verifier), or, when `audited`, a passed real result it did not judge.
+   * Sends a verifier a known-good result it can judge, the newest first: the reproduced canary job
+   * settling now (to one verifier only: its public record shows the audit once judged, which would
+   * tell the next), or, when `audited`, a passed real result it did not judge.
    */
   private async sendKnownGood(verifierId: string, audited: boolean): Promise<boolean> {
     const pools = audited ? [this.reproduced, this.knownGood] : [this.reproduced];
@@ -380,11 +348,18 @@ export class CanaryService {
     return false;
   }
 
-  private addTemplate(job: JobRecord, operator: string | undefined): void {
+  private addTemplate(job: JobRecord, operator: string | undefined, verifiers: string[]): void {
     if (!isTemplateCandidate(job.spec) || job.consumerId === this.consumerId) return;
     if (job.deadlineAt === null || !job.outputHash) return;
     const deadlineMs = job.deadlineAt - job.createdAt;
-    this.templates.push({ spec: job.spec, outputHash: job.outputHash, jobClass: job.jobClass, deadlineMs, operator });
+    this.templates.push({
+      spec: job.spec,
+      outputHash: job.outputHash,
+      jobClass: job.jobClass,
+      deadlineMs,
+      operator,
+      verifiers: [...verifiers],
+    });
     if (this.templates.length > this.deps.policy.maxTemplates) this.templates.shift();
   }
 
@@ -513,8 +488,18 @@ export class CanaryService {
     );
   }
 
-  private async inject(): Promise<void> {
-    const t = this.templates[Math.floor(this.random() * this.templates.length)] as Template;
+  private async inject(forVerifier?: string): Promise<void> {
+    let templates = this.templates;
+    if (forVerifier !== undefined) {
+      // neither one it judged (it would know the spec and output again) nor its own operator's
+      const operator = await this.deps.coordinator.operatorOf(forVerifier);
+      templates = templates.filter((x) => !x.verifiers.includes(forVerifier) && x.operator !== operator);
+    }
+    const t = templates[Math.floor(this.random() * templates.length)];
+    if (!t) {
+      this.deps.log.info({ verifierId: forVerifier }, "no template this verifier did not judge: no canary job for it");
+      return;
+    }
     const { engine, store } = this.deps;
     const escrow = escrowFor(t.spec, {}, engine.onlineSessions(), engine.models);
     const account = stakeAccounts.available(this.consumerId);
@@ -543,7 +528,7 @@ export class CanaryService {
       deadlineMs: t.deadlineMs,
       ...(stream ? { stream: true } : {}),
     });
-    this.open.set(job.id, { outputHash: t.outputHash, templateOperator: t.operator });
+    this.open.set(job.id, { outputHash: t.outputHash, templateOperator: t.operator, templateVerifiers: t.verifiers });
     await store.verification.putOpenCanary({ jobId: job.id, outputHash: t.outputHash, createdAt: job.createdAt });
     this.deps.log.info({ jobId: job.id }, "canary job submitted");
   }
