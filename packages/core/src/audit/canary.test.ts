@@ -7,6 +7,7 @@ import {
   canaryDraw,
   canaryStreams,
   corruptOutput,
+  independentlyReproduced,
   isTemplateCandidate,
   judgeProviderCanary,
   judgeVerifierCanary,
@@ -116,5 +117,21 @@ describe("streamed canaries", () => {
     expect(canaryStreams(10, 10, 0.999)).toBe(true);
     expect(canaryStreams(3, 10, 0.29)).toBe(true);
     expect(canaryStreams(3, 10, 0.3)).toBe(false);
+  });
+});
+
+describe("known-good results from canary jobs", () => {
+  it("are only a canary answered byte for byte by another operator than the template's, whose operator is known", () => {
+    expect(independentlyReproduced("passed", "op-a", "op-b")).toBe(true);
+    // the same operator ran both: no second party produced it
+    expect(independentlyReproduced("passed", "op-a", "op-a")).toBe(false);
+    // open across a restart: the template's operator is not stored
+    expect(independentlyReproduced("passed", undefined, "op-b")).toBe(false);
+    expect(independentlyReproduced("audit", "op-a", "op-b")).toBe(false);
+    expect(independentlyReproduced("caught", "op-a", "op-b")).toBe(false);
+  });
+
+  it("are not passed real audits unless asked for (auditedKnownGood)", () => {
+    expect(CanaryPolicySchema.parse({}).auditedKnownGood).toBe(false);
   });
 });
