@@ -3,27 +3,20 @@
 // then waited there behind the audits, their lease's time cap running. The audits a node lists in
 // its heartbeat now count as used, and those whose verdict is awaited no more are cancelled there.
 import type { Store } from "@tessera/store";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testNode } from "../verification/test-nodes.js";
 import type { Engine, SubmitRequest } from "./engine.js";
-import { openTestStore, restoredEngine, testWasmSpec, turns } from "./test-engine.js";
+import { startTestEngine, stopTestEngine, testWasmSpec, turns } from "./test-engine.js";
 
 let store: Store;
 let engine: Engine;
 const clock = 1_000_000;
 
 beforeEach(async () => {
-  store = await openTestStore();
-  // as engine.test.ts: only the group commit's linger timer is faked (it never fires after the store closes)
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  engine = await restoredEngine(store, () => clock);
+  ({ store, engine } = await startTestEngine(() => clock));
 });
 
-afterEach(async () => {
-  vi.useRealTimers();
-  engine.stop();
-  await store.close();
-});
+afterEach(() => stopTestEngine({ store, engine }));
 
 const submit = (memoryMb: number, requestHash: string) =>
   engine.submit({

@@ -2,11 +2,11 @@
 // job was requeued) is told to stop it when a heartbeat names it: left running, the job keeps a
 // slot and its WASM memory on the node, which the gateway counts free and leases again.
 import type { Store } from "@tessera/store";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { testNode } from "../verification/test-nodes.js";
 import type { Engine } from "./engine.js";
-import { openTestStore, restoredEngine, sweep, testWasmSpec, turns } from "./test-engine.js";
+import { startTestEngine, stopTestEngine, sweep, testWasmSpec, turns } from "./test-engine.js";
 
 const WASM_NODE = {
   runtimes: ["wasm" as const],
@@ -21,17 +21,10 @@ let engine: Engine;
 let clock = 1_000_000;
 
 beforeEach(async () => {
-  store = await openTestStore();
-  // as engine.test.ts: only the group commit's linger timer is faked (it never fires after the store closes)
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  engine = await restoredEngine(store, () => clock);
+  ({ store, engine } = await startTestEngine(() => clock));
 });
 
-afterEach(async () => {
-  vi.useRealTimers();
-  engine.stop();
-  await store.close();
-});
+afterEach(() => stopTestEngine({ store, engine }));
 
 describe("a lease lost while its node was away", () => {
   it("is cancelled on the node when its heartbeat names it after reconnecting, and the current one is not", async () => {

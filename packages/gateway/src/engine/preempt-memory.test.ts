@@ -1,27 +1,20 @@
 // Preemption and a node's WASM memory budget, through the engine: a batch job holding the memory a
 // waiting interactive WASM job needs is taken back for it, though the node has slots free.
 import type { Store } from "@tessera/store";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testNode } from "../verification/test-nodes.js";
 import type { Engine, SubmitRequest } from "./engine.js";
-import { openTestStore, restoredEngine, testWasmSpec, turns } from "./test-engine.js";
+import { startTestEngine, stopTestEngine, testWasmSpec, turns } from "./test-engine.js";
 
 let store: Store;
 let engine: Engine;
 let clock = 1_000_000;
 
 beforeEach(async () => {
-  store = await openTestStore();
-  // as engine.test.ts: only the group commit's linger timer is faked (it never fires after the store closes)
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  engine = await restoredEngine(store, () => clock, { preemptAfterMs: 1_000 });
+  ({ store, engine } = await startTestEngine(() => clock, { preemptAfterMs: 1_000 }));
 });
 
-afterEach(async () => {
-  vi.useRealTimers();
-  engine.stop();
-  await store.close();
-});
+afterEach(() => stopTestEngine({ store, engine }));
 
 const submit = (jobClass: "batch" | "interactive", requestHash: string) =>
   engine.submit({

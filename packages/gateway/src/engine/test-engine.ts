@@ -4,6 +4,7 @@ import { depositEvent } from "@tessera/core";
 import type { JobSpec } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
+import { vi } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
 import { Engine } from "./engine.js";
@@ -56,4 +57,24 @@ export async function restoredEngine(
   );
   await engine.restore();
   return engine;
+}
+
+/**
+ * A test store and a restored engine on it, with only the group commit's linger timer faked (it
+ * never fires after the store closes; the sweep's interval stays real). For beforeEach.
+ */
+export async function startTestEngine(
+  now: () => number,
+  config: Record<string, unknown> = {},
+): Promise<{ store: Store; engine: Engine }> {
+  const store = await openTestStore();
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  return { store, engine: await restoredEngine(store, now, config) };
+}
+
+/** Undoes startTestEngine. For afterEach. */
+export async function stopTestEngine(t: { store: Store; engine: Engine }): Promise<void> {
+  vi.useRealTimers();
+  t.engine.stop();
+  await t.store.close();
 }
