@@ -4,7 +4,14 @@
 // on the node that still lists it. The nodes are raw channel clients: the audited provider answers
 // its lease with a signed result, the verifiers hold their audits for as long as the test says.
 import type { GatewayHandle } from "@tessera/gateway";
-import { type Capabilities, canonicalHash, generateIdentity, type Identity, signResult } from "@tessera/protocol";
+import {
+  type Capabilities,
+  canonicalHash,
+  generateIdentity,
+  type Identity,
+  signResult,
+  signVerdict,
+} from "@tessera/protocol";
 import { loadBuiltinModule } from "@tessera/runtimes";
 import { TesseraClient } from "@tessera/sdk";
 import { afterEach, describe, expect, it } from "vitest";
@@ -57,8 +64,9 @@ async function audited(verdictTimeoutMs: number) {
   const client = new TesseraClient({ baseUrl: gw.url, apiKey: started.apiKey });
   const providerKey: Identity = generateIdentity();
   const provider = await rawProvider(gw.port, wasmNode("p", "op-p", false), providerKey);
-  const v1 = await rawProvider(gw.port, wasmNode("v1", "op-v1", true));
-  const v2 = await rawProvider(gw.port, wasmNode("v2", "op-v2", true));
+  const keys = [generateIdentity(), generateIdentity()] as const;
+  const v1 = await rawProvider(gw.port, wasmNode("v1", "op-v1", true), keys[0]);
+  const v2 = await rawProvider(gw.port, wasmNode("v2", "op-v2", true), keys[1]);
   nodes.push(provider, v1, v2);
   const module = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
   const spec = (maxMemoryMb: number, data: string) => ({
@@ -88,6 +96,7 @@ async function audited(verdictTimeoutMs: number) {
   const first = await until("audit sent to a verifier", () => [v1, v2].find((v) => auditOf(v) !== undefined));
   const second = first === v1 ? v2 : v1;
   const region = first === v1 ? "v1" : "v2";
+  const firstKey = first === v1 ? keys[0] : keys[1];
   const auditId = auditOf(first)?.auditId as string;
 
   let syncs = 0;
@@ -101,7 +110,17 @@ async function audited(verdictTimeoutMs: number) {
     v.send({ type: "heartbeat", running: [{ jobId: "job_sync", attempt }], ...(audits.length > 0 ? { audits } : {}) });
     await v.next((m) => m.type === "cancel" && m.jobId === "job_sync" && m.attempt === attempt);
   };
-  return { client, spec, first, second, region, auditId, heartbeat };
+  /** the first verifier's signed pass of the result */
+  const pass = () =>
+    first.send({
+      type: "verdict",
+      auditId,
+      jobId: job.id,
+      report: { pass: true, reasons: [], checks: ["reexecute"], metrics: {} },
+      signature: signVerdict(firstKey, { auditId, jobId: job.id, outputHash, pass: true }),
+      elapsedMs: 5,
+    });
+  return { gw: started.gw, client, spec, jobId: job.id, first, second, region, auditId, heartbeat, pass };
 }
 
 const leaseOf = (v: RawProvider, jobId: string) => v.frames.find((m) => m.type === "lease" && m.jobId === jobId);
@@ -133,5 +152,26 @@ describe("a verifier's WASM audits and the gateway", () => {
       { type: "audit_cancel", auditId, reason: "this audit's verdict is awaited no more" },
     ]);
     expect(second.frames.filter((m) => m.type === "audit_cancel")).toEqual([]);
+  });
+
+  it("cancels on a verifier the audits the gateway takes no verdict on: one it does not know (from before a restart), and one decided", async () => {
+    const { gw, jobId, first, auditId, heartbeat, pass } = await audited(600_000);
+    const cancels = () => first.frames.filter((m) => m.type === "audit_cancel").map((m) => m.auditId);
+    await heartbeat(first, [
+      { auditId, wasmMemoryMb: 64 },
+      { auditId: "aud_from_before_a_restart", wasmMemoryMb: 8 },
+    ]);
+    expect(cancels()).toEqual(["aud_from_before_a_restart"]);
+
+    // its pass decides the audit (no re-check): a node listing it still holds it for nothing
+    pass();
+    await until("audit passed", async () => {
+      const audits = (await (await fetch(`${gw.url}/v1/jobs/${jobId}/audits`)).json()) as {
+        data: { status: string }[];
+      };
+      return audits.data[0]?.status === "passed";
+    });
+    await heartbeat(first, [{ auditId, wasmMemoryMb: 64 }]);
+    expect(cancels()).toEqual(["aud_from_before_a_restart", auditId]);
   });
 });

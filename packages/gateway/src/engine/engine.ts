@@ -154,14 +154,11 @@ export class Engine {
    */
   private readonly auditAskedOf = new Map<string, string>();
   /**
-   * whether a verdict on this audit is still awaited from this node; false, the node is told to
-   * drop it (audit_cancel). By default: unless the audit was since sent to another node (an audit
-   * not known here, such as one from before a restart, is left alone).
+   * whether the verification service would still take a verdict on this audit from this node
+   * (verification/start.ts: the coordinator's live audits and the canary service's); false, the
+   * node is told to drop it (audit_cancel), as it is an audit sent since to another node
    */
-  auditAwaited: (s: ProviderSession, auditId: string) => boolean = (s, auditId) => {
-    const askedOf = this.auditAskedOf.get(auditId);
-    return askedOf === undefined || askedOf === s.id;
-  };
+  auditAwaited: (s: ProviderSession, auditId: string) => boolean = () => true;
   /** settlement backend (settlement/start.ts): admits a submit, hears each committed ledger event */
   settlement: Pick<Settlement, "admit" | "committed" | "leaseEvidence" | "acceptResult" | "welcomeChain"> = {
     admit: async () => {},
@@ -485,7 +482,8 @@ export class Engine {
     const before = session.auditWasmMb ?? 0;
     let held = 0;
     for (const a of audits) {
-      if (!this.auditAwaited(session, a.auditId)) {
+      const askedOf = this.auditAskedOf.get(a.auditId);
+      if ((askedOf !== undefined && askedOf !== session.id) || !this.auditAwaited(session, a.auditId)) {
         session.send({ type: "audit_cancel", auditId: a.auditId, reason: "this audit's verdict is awaited no more" });
         continue;
       }

@@ -363,6 +363,11 @@ export class CanaryService {
     if (this.templates.length > this.deps.policy.maxTemplates) this.templates.shift();
   }
 
+  /** Whether a verdict on this canary audit is still awaited from this verifier. */
+  awaitsVerdict(auditId: string, verifierId: string): boolean {
+    return this.audits.get(auditId)?.verifierId === verifierId;
+  }
+
   /** Handles a verdict if it answers a canary audit; false when it is not one of ours. */
   async onVerdict(session: ProviderSession, msg: VerdictMessage): Promise<boolean> {
     const a = this.audits.get(msg.auditId);

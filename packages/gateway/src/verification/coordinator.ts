@@ -485,6 +485,12 @@ export class VerificationCoordinator {
       .join(";")}`;
   }
 
+  /** Whether onVerdict would take a verdict on this audit from this verifier now. */
+  awaitsVerdict(auditId: string, verifierId: string): boolean {
+    const audit = this.pending.get(auditId);
+    return audit?.asked.includes(verifierId) === true && !audit.answered.has(verifierId);
+  }
+
   async onVerdict(session: ProviderSession, msg: VerdictMessage): Promise<void> {
     const audit = this.pending.get(msg.auditId);
     if (!audit?.asked.includes(session.id) || audit.answered.has(session.id)) return;

@@ -30,6 +30,10 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
   const capacity = new CapacityProver(coordinator, config.verification.capacity, log);
   engine.eligible = (s) => coordinator.eligible(s) && capacity.schedulable(s);
   engine.jobCostCap = (s, inFlight) => coordinator.maxJobCostOf(s.id, inFlight);
+  // an audit decided, parked, from before a restart or a canary judged unanswered takes no verdict
+  // from the node still holding it: there it would wait for memory and run for nothing
+  engine.auditAwaited = (s, auditId) =>
+    coordinator.awaitsVerdict(auditId, s.id) || canaries?.awaitsVerdict(auditId, s.id) === true;
   void coordinator
     .restoreRecords()
     .then(() => canaries?.restore())

@@ -114,6 +114,9 @@ async function network(opts: { minStake: bigint; stakes: [bigint, bigint]; polic
     get coordinator() {
       return g.coordinator;
     },
+    get canaries() {
+      return g.canaries;
+    },
     provider,
     a,
     b,
@@ -160,7 +163,11 @@ describe("verifier stake on the local ledger", () => {
     const canary = t.lastAudit(t.b);
     expect(canary?.jobId).toBe("job_1");
     expect(canary?.outputHash).toBe(testJob("job_1", t.provider.session.id).outputHash);
+    // its verdict is awaited from b alone, until given
+    const auditId = canary?.auditId as string;
+    expect([t.b, t.a].map((n) => t.canaries.awaitsVerdict(auditId, n.session.id))).toEqual([true, false]);
     await t.answer(t.b, false);
+    expect(t.canaries.awaitsVerdict(auditId, t.b.session.id)).toBe(false);
     expect(await t.stakeOf(t.b)).toBe(4n * MIN);
     expect(await t.stakeOf(t.a)).toBe(5n * MIN);
     expect(t.coordinator.view(t.b.session.id)).toMatchObject({
@@ -223,7 +230,10 @@ describe("verifier stake on the local ledger", () => {
     const t = await network({ minStake: MIN, stakes: [5n * MIN, 5n * MIN], policy: { unansweredMs: 20 } });
     await bFailedJob2(t);
     expect(t.lastAudit(t.b)?.jobId).toBe("job_1");
+    const canaryAudit = t.lastAudit(t.b)?.auditId as string;
     await vi.waitFor(() => expect(t.coordinator.view(t.b.session.id)).toMatchObject({ verifierStrikes: 1 }));
+    // judged unanswered, it takes no verdict: the node still holding it is told to drop it
+    expect(t.canaries.awaitsVerdict(canaryAudit, t.b.session.id)).toBe(false);
     expect(t.coordinator.view(t.b.session.id)).toMatchObject({ canariesFailed: 1, slashed: "0", excluded: false });
     expect(await t.stakeOf(t.b)).toBe(5n * MIN);
     // a verdict after that finds nothing to judge: no second strike
