@@ -4,6 +4,7 @@
 // hello each frame is paid for from a budget (frame-budget.ts); a connection that overspends is closed.
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
+import { wasmMemoryOf } from "@tessera/core";
 import {
   type CapacityProofMessage,
   type GatewayMessage,
@@ -85,7 +86,7 @@ export function handleProviderSocket(
     if (socket.readyState !== socket.OPEN) return;
     const work = workKey(msg);
     if (paid && work) paid.budget.sent(work);
-    if (paid && msg.type === "audit") engine.auditSent(paid.nodeId, msg.auditId);
+    if (paid && msg.type === "audit") engine.auditSent(paid.nodeId, msg.auditId, wasmMemoryOf(msg.spec));
     socket.send(JSON.stringify(msg));
   };
   let session: ProviderSession | undefined;

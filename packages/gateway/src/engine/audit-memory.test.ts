@@ -66,6 +66,20 @@ describe("Engine and the WASM memory a verifier's audits hold", () => {
     expect(leasesOf(node)).toEqual([fits.id, waits.id]);
   });
 
+  it("counts a WASM audit's memory used from when it is sent, until the node's heartbeat says what it holds", async () => {
+    const node = verifierNode();
+    engine.connect(node.session);
+    engine.auditSent(node.session.id, "aud_1", 64);
+    // sent, not yet listed in a heartbeat: a 64 MiB job would wait on the node behind the audit
+    const job = await submit(64, "aa".repeat(32));
+    await settle();
+    expect(leasesOf(node)).toEqual([]);
+    // its heartbeat lists no audit (it ended, or the node lists none): the job is leased
+    engine.heartbeat(node.session, []);
+    await settle();
+    expect(leasesOf(node)).toEqual([job.id]);
+  });
+
   it("cancels on a node an audit its heartbeat lists that was since sent to another verifier, and counts not its memory", async () => {
     const first = verifierNode();
     const second = verifierNode();

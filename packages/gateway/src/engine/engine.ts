@@ -462,14 +462,20 @@ export class Engine {
     }
   }
 
-  /** An audit went to this node (channel.ts): a node it went to before holds it for nothing now. */
-  auditSent(nodeId: string, auditId: string): void {
+  /**
+   * An audit went to this node (channel.ts): a node it went to before holds it for nothing now. Its
+   * WASM memory (`wasmMemoryMb`) counts used there at once, until the node's next heartbeat lists
+   * what it holds: a round in between would lease a WASM job into memory the audit is about to take.
+   */
+  auditSent(nodeId: string, auditId: string, wasmMemoryMb = 0): void {
     this.auditAskedOf.delete(auditId);
     this.auditAskedOf.set(auditId, nodeId);
     if (this.auditAskedOf.size > MAX_AUDITS_TRACKED) {
       const oldest = this.auditAskedOf.keys().next().value;
       if (oldest !== undefined) this.auditAskedOf.delete(oldest);
     }
+    const session = this.sessions.get(nodeId);
+    if (session && wasmMemoryMb > 0) session.auditWasmMb = (session.auditWasmMb ?? 0) + wasmMemoryMb;
   }
 
   /**
