@@ -4,56 +4,20 @@
 // to another verifier) could not be called off: it kept its place in the memory queue, ahead of
 // leased jobs, and ran for a verdict no one took. Heartbeats now list the audits in hand with their
 // memory (at once when a WASM audit comes or ends), and an audit_cancel drops one, sending nothing.
-import type { VerdictReport, WasmJobSpec } from "@tessera/protocol";
-import type { ClaimedResult } from "@tessera/runtimes";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeGateway } from "./fake-gateway.js";
-import { ControlledRuntime, fakeAudit, fakeSpec, startTestProvider } from "./helpers.js";
+import {
+  ControlledVerifier,
+  fakeAudit,
+  fakeSpec,
+  memoryLease,
+  startTestProvider,
+} from "./helpers.js";
 
 let gateway: FakeGateway;
 afterEach(async () => {
   await gateway?.close();
 });
-
-function spec(jobId: string, maxMemoryMb: number): WasmJobSpec {
-  return { ...fakeSpec(jobId), limits: { timeoutMs: 10_000, maxMemoryMb } };
-}
-
-function lease(jobId: string, maxMemoryMb: number) {
-  return {
-    type: "lease" as const,
-    jobId,
-    attempt: 1,
-    spec: spec(jobId, maxMemoryMb),
-    leaseExpiresAt: Date.now() + 10_000,
-  };
-}
-
-/** A controlled runtime whose audits (verify) wait until the test ends them, or their signal aborts. */
-class ControlledVerifier extends ControlledRuntime {
-  readonly verifying: string[] = [];
-  readonly abortedAudits: string[] = [];
-  private readonly verdicts = new Map<string, (r: VerdictReport) => void>();
-
-  verify(
-    _spec: WasmJobSpec,
-    _claim: ClaimedResult,
-    ctx: { jobId: string; signal: AbortSignal },
-  ): Promise<VerdictReport> {
-    this.verifying.push(ctx.jobId);
-    return new Promise((resolve, reject) => {
-      this.verdicts.set(ctx.jobId, resolve);
-      ctx.signal.addEventListener("abort", () => {
-        this.abortedAudits.push(ctx.jobId);
-        reject(ctx.signal.reason);
-      });
-    });
-  }
-
-  endAudit(jobId: string): void {
-    this.verdicts.get(jobId)?.({ pass: true, reasons: [], checks: ["hash"], metrics: {} });
-  }
-}
 
 async function verifier(budgetMb: number) {
   // heartbeats on the interval only once a minute: any other heartbeat is one the node sent at once
@@ -82,13 +46,13 @@ describe("a verifier's audits in its heartbeats", () => {
           .map((m) => m.audits ?? []);
     };
     let since = listed();
-    conn.send(fakeAudit("audit-1", "audited-1", spec("audited-1", 64)));
+    conn.send(fakeAudit("audit-1", "audited-1", fakeSpec("audited-1", 64)));
     await expect.poll(since).toEqual([[{ auditId: "audit-1", wasmMemoryMb: 64 }]]);
     await expect.poll(() => runtime.verifying).toEqual(["audited-1"]);
 
     // one waiting for memory is listed too: it is ahead of any lease to come
     since = listed();
-    conn.send(fakeAudit("audit-2", "audited-2", spec("audited-2", 48)));
+    conn.send(fakeAudit("audit-2", "audited-2", fakeSpec("audited-2", 48)));
     await expect.poll(since).toEqual([
       [
         { auditId: "audit-1", wasmMemoryMb: 64 },
@@ -114,11 +78,11 @@ describe("a verifier's audits in its heartbeats", () => {
 describe("an audit the gateway cancels (audit_cancel)", () => {
   it("waiting for memory: never runs, sends no verdict, and the lease behind it takes its turn", async () => {
     const { runtime, provider, conn } = await verifier(100);
-    conn.send(lease("a", 64));
+    conn.send(memoryLease("a", 64));
     await runtime.whenStarted("a");
-    conn.send(fakeAudit("audit-1", "audited", spec("audited", 64)));
+    conn.send(fakeAudit("audit-1", "audited", fakeSpec("audited", 64)));
     await expect.poll(() => provider.stats().wasmMemory.waiting).toBe(1);
-    conn.send(lease("b", 32));
+    conn.send(memoryLease("b", 32));
     await expect.poll(() => provider.stats().wasmMemory.waiting).toBe(2);
 
     conn.send({ type: "audit_cancel", auditId: "audit-1", reason: "decided" });
@@ -138,9 +102,9 @@ describe("an audit the gateway cancels (audit_cancel)", () => {
 
   it("checking: is aborted, sends no verdict, and gives its memory back", async () => {
     const { runtime, provider, conn } = await verifier(100);
-    conn.send(fakeAudit("audit-1", "audited", spec("audited", 64)));
+    conn.send(fakeAudit("audit-1", "audited", fakeSpec("audited", 64)));
     await expect.poll(() => runtime.verifying).toEqual(["audited"]);
-    conn.send(lease("a", 64));
+    conn.send(memoryLease("a", 64));
     await expect.poll(() => provider.stats().wasmMemory.waiting).toBe(1);
 
     conn.send({ type: "audit_cancel", auditId: "audit-1", reason: "given to another verifier" });
@@ -154,12 +118,12 @@ describe("an audit the gateway cancels (audit_cancel)", () => {
 
   it("of an audit not in hand (already answered) changes nothing", async () => {
     const { runtime, provider, conn } = await verifier(100);
-    conn.send(fakeAudit("audit-1", "audited", spec("audited", 64)));
+    conn.send(fakeAudit("audit-1", "audited", fakeSpec("audited", 64)));
     await expect.poll(() => runtime.verifying).toEqual(["audited"]);
     runtime.endAudit("audited");
     await conn.waitFor("verdict", (m) => m.auditId === "audit-1");
     conn.send({ type: "audit_cancel", auditId: "audit-1", reason: "late" });
-    conn.send(fakeAudit("audit-2", "audited-2", spec("audited-2", 64)));
+    conn.send(fakeAudit("audit-2", "audited-2", fakeSpec("audited-2", 64)));
     await expect.poll(() => runtime.verifying).toEqual(["audited", "audited-2"]);
     runtime.endAudit("audited-2");
     await conn.waitFor("verdict", (m) => m.auditId === "audit-2");

@@ -3,8 +3,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { canonicalHash, generateIdentity, sha256Hex, signResult, type WasmJobSpec } from "@tessera/protocol";
-import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "@tessera/runtimes";
+import {
+  canonicalHash,
+  generateIdentity,
+  sha256Hex,
+  signResult,
+  type VerdictReport,
+  type WasmJobSpec,
+} from "@tessera/protocol";
+import { type ClaimedResult, type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "@tessera/runtimes";
 import { afterEach } from "vitest";
 import { type ProviderConfigInput, type ProviderDeps, type ProviderHandle, startProvider } from "../src/index.js";
 import type { FakeGateway } from "./fake-gateway.js";
@@ -49,18 +56,23 @@ export async function startTestProvider(
 }
 
 /** A wasm-shaped job spec for the controlled runtime; `tag` goes in as the input. */
-export function fakeSpec(tag: string): WasmJobSpec {
+export function fakeSpec(tag: string, maxMemoryMb = 64): WasmJobSpec {
   return {
     runtime: "wasm",
     module: sha256Hex("fake module"),
     input: { data: Buffer.from(tag).toString("base64") },
-    limits: { timeoutMs: 10_000, maxMemoryMb: 64 },
+    limits: { timeoutMs: 10_000, maxMemoryMb },
   };
 }
 
 /** A lease of a fakeSpec job, valid for ten seconds. */
 export function fakeLease(jobId: string, attempt = 1) {
   return { type: "lease" as const, jobId, attempt, spec: fakeSpec(jobId), leaseExpiresAt: Date.now() + 10_000 };
+}
+
+/** A lease of a fakeSpec job with `maxMemoryMb` of WASM memory (for the memory budget's tests). */
+export function memoryLease(jobId: string, maxMemoryMb: number, extra: { interruptible?: boolean } = {}) {
+  return { ...fakeLease(jobId), spec: fakeSpec(jobId, maxMemoryMb), ...extra };
 }
 
 /**
@@ -152,4 +164,30 @@ export class ControlledRuntime implements Runtime<WasmJobSpec> {
 /** Waits until `check` holds, polling; the test's own timeout bounds it. */
 export async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** A controlled runtime whose audits (verify) also wait until the test ends them, or their signal aborts. */
+export class ControlledVerifier extends ControlledRuntime {
+  readonly verifying: string[] = [];
+  readonly abortedAudits: string[] = [];
+  private readonly verdicts = new Map<string, (r: VerdictReport) => void>();
+
+  verify(
+    _spec: WasmJobSpec,
+    _claim: ClaimedResult,
+    ctx: { jobId: string; signal: AbortSignal },
+  ): Promise<VerdictReport> {
+    this.verifying.push(ctx.jobId);
+    return new Promise((resolve, reject) => {
+      this.verdicts.set(ctx.jobId, resolve);
+      ctx.signal.addEventListener("abort", () => {
+        this.abortedAudits.push(ctx.jobId);
+        reject(ctx.signal.reason);
+      });
+    });
+  }
+
+  endAudit(jobId: string): void {
+    this.verdicts.get(jobId)?.({ pass: true, reasons: [], checks: ["hash"], metrics: {} });
+  }
 }

@@ -1,45 +1,20 @@
 // The provider-wide WASM memory budget (--wasm-memory-budget): the memory limits of the WASM jobs
 // (and audits) running at once never add up to more than it; the rest wait their turn, leases kept.
-import type { VerdictReport, WasmJobSpec } from "@tessera/protocol";
-import type { ClaimedResult } from "@tessera/runtimes";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeGateway } from "./fake-gateway.js";
-import { ControlledRuntime, fakeAudit, fakeSpec, startTestProvider } from "./helpers.js";
+import {
+  ControlledRuntime,
+  ControlledVerifier,
+  fakeAudit,
+  fakeSpec,
+  memoryLease,
+  startTestProvider,
+} from "./helpers.js";
 
 let gateway: FakeGateway;
 afterEach(async () => {
   await gateway?.close();
 });
-
-function spec(jobId: string, maxMemoryMb: number): WasmJobSpec {
-  return { ...fakeSpec(jobId), limits: { timeoutMs: 10_000, maxMemoryMb } };
-}
-
-function lease(jobId: string, maxMemoryMb: number, extra: { interruptible?: boolean } = {}) {
-  return {
-    type: "lease" as const,
-    jobId,
-    attempt: 1,
-    spec: spec(jobId, maxMemoryMb),
-    leaseExpiresAt: Date.now() + 10_000,
-    ...extra,
-  };
-}
-
-/** A controlled runtime whose audits (verify) also wait until the test ends them. */
-class ControlledVerifier extends ControlledRuntime {
-  readonly verifying: string[] = [];
-  private readonly verdicts = new Map<string, (r: VerdictReport) => void>();
-
-  verify(_spec: WasmJobSpec, _claim: ClaimedResult, ctx: { jobId: string }): Promise<VerdictReport> {
-    this.verifying.push(ctx.jobId);
-    return new Promise((resolve) => this.verdicts.set(ctx.jobId, resolve));
-  }
-
-  endAudit(jobId: string): void {
-    this.verdicts.get(jobId)?.({ pass: true, reasons: [], checks: ["hash"], metrics: {} });
-  }
-}
 
 describe("provider WASM memory budget", () => {
   it("runs WASM jobs only while their memory limits fit the budget, in lease order, heartbeating the waiting ones", async () => {
@@ -51,10 +26,10 @@ describe("provider WASM memory budget", () => {
       { runtimes: { wasm: runtime } },
     );
     const conn = await gateway.session(0);
-    conn.send(lease("a", 64));
-    conn.send(lease("b", 64));
+    conn.send(memoryLease("a", 64));
+    conn.send(memoryLease("b", 64));
     // fits beside a, but b is ahead of it
-    conn.send(lease("c", 16));
+    conn.send(memoryLease("c", 16));
     await runtime.whenStarted("a");
     // the waiting jobs' leases are kept: heartbeats name them
     const beat = await conn.waitFor("heartbeat", (m) => m.running.length === 3);
@@ -88,7 +63,7 @@ describe("provider WASM memory budget", () => {
     const runtime = new ControlledRuntime();
     const provider = await startTestProvider(gateway, { wasmMemoryBudgetMb: 100 }, { runtimes: { wasm: runtime } });
     const conn = await gateway.session(0);
-    conn.send(lease("huge", 4096));
+    conn.send(memoryLease("huge", 4096));
     const outcome = await Promise.race([
       conn.waitFor("failure", (m) => m.jobId === "huge"),
       runtime.whenStarted("huge").then(() => "started" as const),
@@ -113,9 +88,9 @@ describe("provider WASM memory budget", () => {
       { runtimes: { wasm: runtime } },
     );
     const conn = await gateway.session(0);
-    conn.send(lease("a", 64));
-    conn.send(lease("b", 64));
-    conn.send(lease("c", 32));
+    conn.send(memoryLease("a", 64));
+    conn.send(memoryLease("b", 64));
+    conn.send(memoryLease("c", 32));
     await runtime.whenStarted("a");
     conn.send({ type: "cancel", jobId: "b", attempt: 1, reason: "consumer cancelled" });
     await runtime.whenStarted("c");
@@ -137,8 +112,8 @@ describe("provider WASM memory budget", () => {
       { runtimes: { wasm: runtime } },
     );
     const conn = await gateway.session(0);
-    conn.send(lease("a", 64));
-    conn.send(lease("batch", 64, { interruptible: true }));
+    conn.send(memoryLease("a", 64));
+    conn.send(memoryLease("batch", 64, { interruptible: true }));
     await runtime.whenStarted("a");
     provider.pause(true);
     await conn.waitFor("release", (m) => m.jobId === "batch");
@@ -157,13 +132,13 @@ describe("provider WASM memory budget", () => {
       { runtimes: { wasm: runtime } },
     );
     const conn = await gateway.session(0);
-    conn.send(lease("a", 64));
+    conn.send(memoryLease("a", 64));
     await runtime.whenStarted("a");
 
-    conn.send(fakeAudit("audit-1", "audited", spec("audited", 64)));
+    conn.send(fakeAudit("audit-1", "audited", fakeSpec("audited", 64)));
     // the audit waits for a's memory; a lease behind it waits behind it
     await expect.poll(() => provider.stats().wasmMemory.waiting).toBe(1);
-    conn.send(lease("b", 16));
+    conn.send(memoryLease("b", 16));
     await expect.poll(() => provider.stats().wasmMemory.waiting).toBe(2);
     expect(runtime.verifying).toEqual([]);
     expect(runtime.started).toEqual(["a"]);
