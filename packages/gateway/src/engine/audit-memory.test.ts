@@ -6,7 +6,7 @@ import type { Store } from "@tessera/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testNode } from "../verification/test-nodes.js";
 import type { Engine, SubmitRequest } from "./engine.js";
-import { startTestEngine, stopTestEngine, testWasmSpec, turns } from "./test-engine.js";
+import { startTestEngine, stopTestEngine, testWasmSpec, turns, WASM_NODE } from "./test-engine.js";
 
 let store: Store;
 let engine: Engine;
@@ -29,15 +29,7 @@ const submit = (memoryMb: number, requestHash: string) =>
   } satisfies SubmitRequest);
 
 /** A verifier offering WASM with 4 slots and 100 MiB of WASM memory. */
-const verifierNode = () =>
-  testNode("op", true, {
-    runtimes: ["wasm"],
-    models: [],
-    pricePerUnit: 10,
-    maxConcurrency: 4,
-    throughput: 1_000,
-    wasmMemoryMb: 100,
-  });
+const verifierNode = () => testNode("op", true, { ...WASM_NODE, wasmMemoryMb: 100 });
 
 const leasesOf = (n: ReturnType<typeof verifierNode>) => n.sent.filter((m) => m.type === "lease").map((m) => m.jobId);
 

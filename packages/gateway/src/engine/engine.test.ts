@@ -10,7 +10,7 @@ import { createMetrics } from "../metrics.js";
 import { signedResult, TEST_MODEL, type TestNode, testNode, WASM_OUTPUT } from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
 import { OUTPRICED_GRACE_MS } from "./outpriced.js";
-import { openTestStore, restoredEngine, sweep, testWasmSpec, turns } from "./test-engine.js";
+import { openTestStore, restoredEngine, sweep, testWasmSpec, turns, WASM_NODE } from "./test-engine.js";
 import { LINGER_MS } from "./writer.js";
 
 let store: Store;
@@ -93,7 +93,6 @@ describe("Engine cancels", () => {
   });
 });
 
-const WASM_NODE = { runtimes: ["wasm" as const], models: [], pricePerUnit: 10, maxConcurrency: 4, throughput: 1_000 };
 const leasesOf = (n: TestNode) => n.sent.filter((m) => m.type === "lease").map((m) => m.jobId);
 const until = async (ok: () => boolean) => {
   for (let i = 0; i < 100 && !ok(); i++) await turns(1);

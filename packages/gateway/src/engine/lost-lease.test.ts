@@ -6,16 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { testNode } from "../verification/test-nodes.js";
 import type { Engine } from "./engine.js";
-import { startTestEngine, stopTestEngine, sweep, testWasmSpec, turns } from "./test-engine.js";
+import { startTestEngine, stopTestEngine, sweep, testWasmSpec, turns, WASM_NODE } from "./test-engine.js";
 
-const WASM_NODE = {
-  runtimes: ["wasm" as const],
-  models: [],
-  pricePerUnit: 10,
-  maxConcurrency: 4,
-  throughput: 1_000,
-  wasmMemoryMb: 100,
-};
+const NODE = { ...WASM_NODE, wasmMemoryMb: 100 };
+
 let store: Store;
 let engine: Engine;
 let clock = 1_000_000;
@@ -28,7 +22,7 @@ afterEach(() => stopTestEngine({ store, engine }));
 
 describe("a lease lost while its node was away", () => {
   it("is cancelled on the node when its heartbeat names it after reconnecting, and the current one is not", async () => {
-    const node = testNode("op", false, WASM_NODE);
+    const node = testNode("op", false, NODE);
     engine.connect(node.session);
     const spec = testWasmSpec(64);
     const job = await engine.submit({
@@ -68,7 +62,7 @@ describe("a lease lost while its node was away", () => {
     // which the node already runs; cancelled, its lease for attempt 1 would be a duplicate of a job
     // still unwinding there, and ignored
     // the node asks more than the job's ceiling: nothing is leased while the test runs
-    const node = testNode("op", false, { ...WASM_NODE, pricePerUnit: 50 });
+    const node = testNode("op", false, { ...NODE, pricePerUnit: 50 });
     engine.connect(node.session);
     const job = await engine.submit({
       consumerId: "c1",

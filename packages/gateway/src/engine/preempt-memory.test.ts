@@ -4,7 +4,7 @@ import type { Store } from "@tessera/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testNode } from "../verification/test-nodes.js";
 import type { Engine, SubmitRequest } from "./engine.js";
-import { startTestEngine, stopTestEngine, testWasmSpec, turns } from "./test-engine.js";
+import { startTestEngine, stopTestEngine, testWasmSpec, turns, WASM_NODE } from "./test-engine.js";
 
 let store: Store;
 let engine: Engine;
@@ -29,14 +29,7 @@ const submit = (jobClass: "batch" | "interactive", requestHash: string) =>
 describe("preemption for a WASM job short of memory", () => {
   it("takes back the batch job holding the memory, and leases the waiting job in its place", async () => {
     // 4 slots, 100 MiB: a 64 MiB batch job leaves no room for a 64 MiB interactive one
-    const node = testNode("op", false, {
-      runtimes: ["wasm"],
-      models: [],
-      pricePerUnit: 10,
-      maxConcurrency: 4,
-      throughput: 1_000,
-      wasmMemoryMb: 100,
-    });
+    const node = testNode("op", false, { ...WASM_NODE, wasmMemoryMb: 100 });
     engine.connect(node.session);
     const leases = () => node.sent.filter((m) => m.type === "lease").map((m) => m.jobId);
     const batch = await submit("batch", "aa".repeat(32));

@@ -12,6 +12,15 @@ import { Engine } from "./engine.js";
 /** the WASM module the engine tests' jobs name; a job must name a blob the gateway holds */
 export const TEST_MODULE = "ab".repeat(32);
 
+/** What the engine tests' WASM nodes offer: 4 slots, 1,000 SU/s, no WASM memory budget advertised. */
+export const WASM_NODE = {
+  runtimes: ["wasm" as const],
+  models: [],
+  pricePerUnit: 10,
+  maxConcurrency: 4,
+  throughput: 1_000,
+};
+
 /** A job spec running TEST_MODULE for at most 1 s in `maxMemoryMb` of memory. */
 export function testWasmSpec(maxMemoryMb = 16): JobSpec {
   return { runtime: "wasm", module: TEST_MODULE, input: { data: "" }, limits: { timeoutMs: 1_000, maxMemoryMb } };
