@@ -174,21 +174,26 @@ async function trial(rules: RuleSet, random: () => number): Promise<Trial> {
       if (!any && round > 2) return;
     }
   };
+  /** a completed job of `on`, in the store, its output the known answer */
+  const settledJob = async (id: string, on: TestNode, consumerId?: string) => {
+    const job = testJob(id, on.session.id, {
+      ...(consumerId ? { consumerId } : {}),
+      cost: COST,
+      output,
+      deadlineAt: 60_000,
+      spec: spec as JobRecord["spec"],
+    });
+    truth.set(job.id, job.outputHash as string);
+    await store.commit([{ job }]);
+    return job;
+  };
   /** canary jobs submitted run, each on the real jobs' provider or the runner, and give the known answer */
   let ran = 0;
   const runCanaries = async () => {
     while (ran < submitted.length) {
       ran++;
       const on = random() < 0.5 ? provider : runner;
-      const job = testJob(`job_canary${ran}`, on.session.id, {
-        consumerId: canaries?.consumerId as string,
-        cost: COST,
-        output,
-        deadlineAt: 60_000,
-        spec: spec as JobRecord["spec"],
-      });
-      truth.set(job.id, job.outputHash as string);
-      await store.commit([{ job }]);
+      const job = await settledJob(`job_canary${ran}`, on, canaries?.consumerId);
       await canaries?.judge(job);
       await deliver();
     }
@@ -204,14 +209,7 @@ async function trial(rules: RuleSet, random: () => number): Promise<Trial> {
       provider = testNode(`provider-${slashed}`, false);
       await stake(provider, MIN_STAKE);
     }
-    const job = testJob(`job_${jobs}`, provider.session.id, {
-      cost: COST,
-      output,
-      deadlineAt: 60_000,
-      spec: spec as JobRecord["spec"],
-    });
-    truth.set(job.id, job.outputHash as string);
-    await store.commit([{ job }]);
+    const job = await settledJob(`job_${jobs}`, provider);
     coordinator.onSettled(job);
     canaries.afterRealJob();
     await deliver();
