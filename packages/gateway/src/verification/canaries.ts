@@ -100,8 +100,6 @@ export class CanaryService {
   private readonly audits = new Map<string, CanaryAudit>();
   /** the latest passed results (ids: the output stays in the store), with `auditedKnownGood` only */
   private readonly knownGood: KnownGood[] = [];
-  /** a canary job reproduced by another operator, while it is being handed out as it settles */
-  private readonly reproduced: KnownGood[] = [];
   /**
    * verifiers that failed a real result when no known-good result was there for them, oldest first:
    * a canary job was submitted for each, and the next one reproduced by another operator is theirs
@@ -224,16 +222,13 @@ export class CanaryService {
       const operator = await this.deps.coordinator.operatorOf(job.providerId);
       // it goes out now, as the job settles, as a drawn audit would: one held for later would show its
       // audit created long after the job finished, which a drawn audit never is
-      if (independentlyReproduced(outcome, known.templateOperator, operator)) {
-        this.reproduced.push({
+      if (independentlyReproduced(outcome, known.templateOperator, operator))
+        await this.serveWanting(job, {
           jobId: job.id,
           verifiers: [...known.templateVerifiers],
           providerOperator: operator,
           templateOperator: known.templateOperator,
         });
-        await this.serveWanting();
-        this.reproduced.length = 0;
-      }
     } else if (outcome === "caught") await this.deps.coordinator.catchProvider(job);
     else this.deps.coordinator.forceAudit(job);
   }
@@ -280,7 +275,7 @@ export class CanaryService {
 
   /** With `auditedKnownGood`, a passed result the verifier did not judge; else a canary job made for it. */
   private async knownGoodAfterFail(verifierId: string): Promise<void> {
-    if (this.deps.policy.auditedKnownGood && (await this.sendKnownGood(verifierId, true))) return;
+    if (this.deps.policy.auditedKnownGood && (await this.sendAuditedKnownGood(verifierId))) return;
     this.want(verifierId);
   }
 
@@ -297,55 +292,63 @@ export class CanaryService {
     this.injectAfter(0, verifierId);
   }
 
-  /** A known-good result came: to the verifiers waiting for one, oldest first, while they can take one. */
-  private async serveWanting(): Promise<void> {
+  /**
+   * A reproduced canary job settled: to the verifier waiting longest that can take it, and to that
+   * one only (its public record shows the audit once judged, which would tell the next).
+   */
+  private async serveWanting(job: JobRecord, k: KnownGood): Promise<void> {
     for (const v of [...this.wanting]) {
-      if (this.reproduced.length === 0) return;
-      const gone = this.deps.coordinator.isExcluded(v);
-      if (gone || (await this.sendKnownGood(v, false))) this.wanting.splice(this.wanting.indexOf(v), 1);
+      if (this.deps.coordinator.isExcluded(v)) {
+        this.wanting.splice(this.wanting.indexOf(v), 1);
+        continue;
+      }
+      const chosen = this.judgeOf(job, k, v);
+      if (!chosen) continue;
+      this.wanting.splice(this.wanting.indexOf(v), 1);
+      // the public record shows a pending audit of it, as of any real result being audited
+      const auditId = `aud_${randomBytes(8).toString("hex")}`;
+      this.deps.coordinator.ownCanaryAudit(auditId, true);
+      await this.deps.store.verification.putAudit({
+        id: auditId,
+        jobId: job.id,
+        providerId: job.providerId as string,
+        status: "pending",
+        kind: "sampled",
+        createdAt: this.now(),
+        decidedAt: null,
+      });
+      this.sendVerifierCanary(job, chosen, false, auditId);
+      return;
     }
+    this.deps.log.info({ jobId: job.id }, "no waiting verifier can judge this known-good result");
+  }
+
+  /** With `auditedKnownGood`: a passed real result the verifier did not judge, the newest first. */
+  private async sendAuditedKnownGood(verifierId: string): Promise<boolean> {
+    for (const k of [...this.knownGood].reverse()) {
+      if (k.verifiers.includes(verifierId)) continue;
+      const job = await this.deps.store.getJob(k.jobId);
+      if (job?.status !== "completed" || !this.knownGood.includes(k)) continue;
+      const chosen = this.judgeOf(job, k, verifierId);
+      if (!chosen) continue;
+      this.sendVerifierCanary(job, chosen, false);
+      return true;
+    }
+    return false;
   }
 
   /**
-   * Sends a verifier a known-good result it can judge, the newest first: the reproduced canary job
-   * settling now (to one verifier only: its public record shows the audit once judged, which would
-   * tell the next), or, when `audited`, a passed real result it did not judge.
+   * The verifier's session if it may judge this known-good result (not of its provider's or its
+   * template's operator, nor sent it before), marked as sent it: never the same result twice to one
+   * verifier, as a job id seen before would mark it a canary.
    */
-  private async sendKnownGood(verifierId: string, audited: boolean): Promise<boolean> {
-    const pools = audited ? [this.reproduced, this.knownGood] : [this.reproduced];
-    for (const pool of pools)
-      for (const k of [...pool].reverse()) {
-        if (k.verifiers.includes(verifierId)) continue;
-        const job = await this.deps.store.getJob(k.jobId);
-        if (job?.status !== "completed" || !pool.includes(k)) continue;
-        const chosen = this.deps.coordinator
-          .verifierCandidates(job, k.verifiers, k.providerOperator)
-          .find((s) => s.id === verifierId && (s.capabilities.operator ?? s.id) !== k.templateOperator);
-        if (!chosen) continue;
-        // never the same result twice to one verifier: a job id seen before would mark it a canary
-        k.verifiers.push(verifierId);
-        if (pool === this.knownGood) {
-          this.sendVerifierCanary(job, chosen, false);
-          return true;
-        }
-        pool.splice(pool.indexOf(k), 1);
-        // the public record shows a pending audit of it, as of any real result being audited
-        const auditId = `aud_${randomBytes(8).toString("hex")}`;
-        this.deps.coordinator.ownCanaryAudit(auditId, true);
-        await this.deps.store.verification.putAudit({
-          id: auditId,
-          jobId: job.id,
-          providerId: job.providerId as string,
-          status: "pending",
-          kind: "sampled",
-          createdAt: this.now(),
-          decidedAt: null,
-        });
-        this.sendVerifierCanary(job, chosen, false, auditId);
-        return true;
-      }
-    this.deps.log.info({ verifierId }, "no known-good result this verifier can judge yet");
-    return false;
+  private judgeOf(job: JobRecord, k: KnownGood, verifierId: string): ProviderSession | undefined {
+    if (k.verifiers.includes(verifierId)) return undefined;
+    const chosen = this.deps.coordinator
+      .verifierCandidates(job, k.verifiers, k.providerOperator)
+      .find((s) => s.id === verifierId && (s.capabilities.operator ?? s.id) !== k.templateOperator);
+    if (chosen) k.verifiers.push(verifierId);
+    return chosen;
   }
 
   private addTemplate(job: JobRecord, operator: string | undefined, verifiers: string[]): void {
