@@ -64,7 +64,11 @@ describe("a provider claiming the only verifier's operator to dodge audits", () 
       60_000,
     );
     expect(BigInt(view.stake)).toBeLessThan(MIN_STAKE);
-    const decided = await reads.audits(first.id);
+    // the stake is taken before the audit's decision is stored: wait for that too
+    const decided = await until("audit decided", async () => {
+      const list = await reads.audits(first.id);
+      return list[0]?.status !== "pending" ? list : undefined;
+    });
     expect(decided[0]?.status).toBe("slashed");
     expect(decided[0]?.verdicts.map((v) => v.verifierId)).not.toContain(verifierA.id);
     const ledger = await net.admin.ledger();
