@@ -6,6 +6,25 @@ export function llmStandardUnits(parameters: number, tokens: number): number {
   return Math.ceil((2 * parameters * tokens) / FLOPS_PER_STANDARD_UNIT);
 }
 
+/**
+ * WASM work is metered in fuel: one unit per instruction executed, counted by code instrumented
+ * alike on every node (the runtimes' wasm/fuel.ts), so a verifier's re-run counts exactly the
+ * same. One instruction is taken as one operation: 10⁶ fuel make 1 SU.
+ */
+export const FUEL_PER_STANDARD_UNIT = 1_000_000;
+/** A WASM job's fuel when its spec names none: one per nanosecond of its time cap. */
+export const DEFAULT_FUEL_PER_MS = 1_000_000;
+
+/** The fuel a WASM job may burn: its `maxFuel`, or its time cap at DEFAULT_FUEL_PER_MS. */
+export function fuelLimit(limits: { timeoutMs: number; maxFuel?: number | undefined }): number {
+  return limits.maxFuel ?? limits.timeoutMs * DEFAULT_FUEL_PER_MS;
+}
+
+/** Standard units of a WASM run that burned `fuel`: at least 1, like any job. */
+export function fuelStandardUnits(fuel: number): number {
+  return Math.max(1, Math.ceil(fuel / FUEL_PER_STANDARD_UNIT));
+}
+
 /** Work of a runtime without a FLOP count: measured CPU time scaled by the node's benchmarked rate. */
 export function measuredStandardUnits(cpuMs: number, throughputSuPerSecond: number): number {
   return Math.max(1, Math.ceil((cpuMs * throughputSuPerSecond) / 1000));

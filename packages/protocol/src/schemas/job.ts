@@ -71,6 +71,12 @@ export const LlmJobSpecSchema = z
   .strict();
 export type LlmJobSpec = z.infer<typeof LlmJobSpecSchema>;
 
+/**
+ * Bound on a WASM job's fuel: 10¹⁵ (10⁹ SU at one fuel per instruction) stays an exact JS number and
+ * keeps escrow arithmetic finite.
+ */
+export const MAX_WASM_FUEL = 1e15;
+
 export const WasmJobSpecSchema = z
   .object({
     runtime: z.literal("wasm"),
@@ -91,6 +97,11 @@ export const WasmJobSpecSchema = z
       .object({
         timeoutMs: z.number().int().min(1).max(600_000).default(10_000),
         maxMemoryMb: z.number().int().min(1).max(4096).default(64),
+        /**
+         * Most fuel the job may burn (deterministic instruction count, see the runtimes' wasm/fuel.ts);
+         * absent: timeoutMs × DEFAULT_FUEL_PER_MS (core's fuelLimit). Bills and escrow rest on it.
+         */
+        maxFuel: z.number().int().min(1).max(MAX_WASM_FUEL).optional(),
       })
       .strict()
       .default({ timeoutMs: 10_000, maxMemoryMb: 64 }),
