@@ -1,7 +1,7 @@
 import type { JobSpec } from "@tessera/protocol";
 import { describe, expect, it } from "vitest";
 import { meteringProblem, streamedUnits } from "./cost.js";
-import { llmStandardUnits, measuredStandardUnits } from "./units.js";
+import { fuelLimit, fuelStandardUnits, llmStandardUnits } from "./units.js";
 
 const llm: JobSpec = {
   runtime: "llm",
@@ -21,18 +21,16 @@ const params = 1_000_000;
 describe("meteringProblem", () => {
   it("accepts an LLM result billed at 2 × parameters × its tokens", () => {
     const units = { inputTokens: 5, outputTokens: 16, standardUnits: llmStandardUnits(params, 21) };
-    expect(meteringProblem(llm, units, { parameters: params, throughput: 0 })).toBeUndefined();
+    expect(meteringProblem(llm, units, { parameters: params })).toBeUndefined();
   });
 
   it("refuses LLM standard units the tokens do not imply, and output past the cap", () => {
     const tokens = { inputTokens: 5, outputTokens: 1 };
-    expect(meteringProblem(llm, { ...tokens, standardUnits: 196 }, { parameters: params, throughput: 0 })).toBe(
+    expect(meteringProblem(llm, { ...tokens, standardUnits: 196 }, { parameters: params })).toBe(
       `standardUnits 196 is not 2 × parameters × tokens (${llmStandardUnits(params, 6)})`,
     );
     const over = { inputTokens: 5, outputTokens: 17, standardUnits: llmStandardUnits(params, 22) };
-    expect(meteringProblem(llm, over, { parameters: params, throughput: 0 })).toBe(
-      "more output tokens than the job allows",
-    );
+    expect(meteringProblem(llm, over, { parameters: params })).toBe("more output tokens than the job allows");
   });
 
   it("refuses more LLM input tokens than the prompt can be: one per byte and the template's", () => {
@@ -42,42 +40,32 @@ describe("meteringProblem", () => {
       outputTokens: 1,
       standardUnits: llmStandardUnits(params, inputTokens + 1),
     });
-    expect(meteringProblem(llm, at(13), { parameters: params, throughput: 0 })).toBeUndefined();
-    expect(meteringProblem(llm, at(14), { parameters: params, throughput: 0 })).toBe(
+    expect(meteringProblem(llm, at(13), { parameters: params })).toBeUndefined();
+    expect(meteringProblem(llm, at(14), { parameters: params })).toBe(
       "inputTokens 14 exceed the most the prompt can be (13: one per byte of its 5 bytes, and 8 of template)",
     );
     // chat: 16 a message and 64 of template besides the contents' bytes (joined by newlines)
     const chat: JobSpec = { ...llm, input: { messages: [{ role: "user", content: "日本" }] } };
-    expect(meteringProblem(chat, at(86), { parameters: params, throughput: 0 })).toBeUndefined();
-    expect(meteringProblem(chat, at(87), { parameters: params, throughput: 0 })).toMatch(/^inputTokens 87 exceed/);
+    expect(meteringProblem(chat, at(86), { parameters: params })).toBeUndefined();
+    expect(meteringProblem(chat, at(87), { parameters: params })).toMatch(/^inputTokens 87 exceed/);
   });
 
-  it("bounds a WASM result by twice its time cap at the node's own throughput, without tokens", () => {
-    // 1 s at 500 SU/s: 500 SU at most, 1,000 with the timer's slack
-    expect(meteringProblem(wasm, { inputTokens: 0, outputTokens: 0, standardUnits: 1_000 }, { throughput: 500 })).toBe(
-      undefined,
+  it("bounds a WASM result by what its fuel limit makes, without tokens", () => {
+    const su = (standardUnits: number) => ({ inputTokens: 0, outputTokens: 0, standardUnits });
+    // no maxFuel: 1 s of time cap at 10⁶ fuel per ms, 10⁹ fuel, 1,000 SU
+    expect(fuelLimit(wasm.limits as { timeoutMs: number })).toBe(1e9);
+    expect(meteringProblem(wasm, su(1_000), {})).toBeUndefined();
+    expect(meteringProblem(wasm, su(1_001), {})).toBe(
+      "standardUnits 1001 exceed what the job's fuel limit of 1000000000 makes (1000)",
     );
-    expect(
-      meteringProblem(wasm, { inputTokens: 0, outputTokens: 0, standardUnits: 1_001 }, { throughput: 500 }),
-    ).toMatch(/^standardUnits 1001 exceed twice the time cap/);
-    expect(meteringProblem(wasm, { inputTokens: 1, outputTokens: 0, standardUnits: 1 }, { throughput: 500 })).toBe(
+    // maxFuel 2.5 × 10⁶: 3 SU (a part SU is billed whole, as the runtime bills it)
+    const capped: JobSpec = { ...wasm, limits: { timeoutMs: 1_000, maxMemoryMb: 64, maxFuel: 2_500_000 } };
+    expect(fuelStandardUnits(2_500_000)).toBe(3);
+    expect(meteringProblem(capped, su(3), {})).toBeUndefined();
+    expect(meteringProblem(capped, su(4), {})).toMatch(/^standardUnits 4 exceed/);
+    expect(meteringProblem(wasm, { inputTokens: 1, outputTokens: 0, standardUnits: 1 }, {})).toBe(
       "a wasm result reports tokens",
     );
-  });
-
-  it("bounds a WASM result by the time passed since its submit, with slack for the clocks", () => {
-    const su = (standardUnits: number) => ({ inputTokens: 0, outputTokens: 0, standardUnits });
-    // 100 ms at 500 SU/s: 50 SU, and (1 % + 10 ms) of slack: 56
-    expect(meteringProblem(wasm, su(56), { throughput: 500, elapsedMs: 100 })).toBeUndefined();
-    expect(meteringProblem(wasm, su(57), { throughput: 500, elapsedMs: 100 })).toBe(
-      "standardUnits 57 exceed the 100 ms since the job was submitted at the node's throughput (56)",
-    );
-    // what an honest node meters for a run no longer than the time passed is always within it
-    for (const ms of [0, 0.4, 1, 9.99, 100, 999.5, 1_999])
-      for (const t of [1, 333, 1_000, 1e10])
-        expect(
-          meteringProblem(wasm, su(measuredStandardUnits(ms, t)), { throughput: t, elapsedMs: Math.floor(ms) }),
-        ).toBeUndefined();
   });
 });
 

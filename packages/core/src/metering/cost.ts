@@ -1,6 +1,6 @@
 // Prices and costs in integers: money in nano-credits (bigint), prices in nc per standard unit.
 import type { Capabilities, JobSpec, LlmJobSpec, Units } from "@tessera/protocol";
-import { llmStandardUnits, maxPromptTokens, measuredStandardUnits } from "./units.js";
+import { fuelLimit, fuelStandardUnits, llmStandardUnits, maxPromptTokens } from "./units.js";
 
 export function costOf(standardUnits: number, pricePerUnit: number): bigint {
   return BigInt(standardUnits) * BigInt(pricePerUnit);
@@ -27,8 +27,6 @@ export interface EscrowBasis {
   parameters?: number;
   /** the highest price this job may be placed at */
   pricePerUnit: number;
-  /** highest throughput among providers that may run it, SU/s (wasm jobs) */
-  throughput?: number;
 }
 
 /**
@@ -64,7 +62,7 @@ export function promptTokenBound(spec: LlmJobSpec): number {
 export function maxStandardUnits(spec: JobSpec, basis: EscrowBasis): number {
   if (spec.runtime === "llm")
     return llmStandardUnits(basis.parameters ?? 0, promptTokenBound(spec) + spec.limits.maxOutputTokens);
-  return Math.max(1, Math.ceil((spec.limits.timeoutMs * (basis.throughput ?? 0)) / 1000));
+  return fuelStandardUnits(fuelLimit(spec.limits));
 }
 
 /**
@@ -72,21 +70,12 @@ export function maxStandardUnits(spec: JobSpec, basis: EscrowBasis): number {
  * billed exactly 2 × parameters FLOPs per token it reports (the parameter count its node declared),
  * for no more input tokens than its prompt can become (promptTokenBound: one per UTF-8 byte, which
  * byte-fallback and byte-level tokenizers never pass, plus the template's; the escrow is sized by
- * the same bound) and no more output tokens than its cap; a WASM result at most (twice) its time
- * cap at the provider's own claimed throughput, and no more CPU time than has passed since its job
- * was submitted (a node cannot answer at once billing a run as long as the cap), with no tokens. Whether the token counts below those
- * bounds are the prompt's and the model's is for audits (the verifier tokenizes the prompt).
+ * the same bound) and no more output tokens than its cap; a WASM result reports no tokens and no
+ * more standard units than its fuel limit makes (the fuel it burned is exact, and a verifier's
+ * re-run counts it again). Whether the counts below those bounds are right is for audits (the
+ * verifier tokenizes the prompt, or re-runs the module).
  */
-export function meteringProblem(
-  spec: JobSpec,
-  units: Units,
-  basis: {
-    parameters?: number;
-    throughput: number;
-    /** WASM: milliseconds from the job's submit to its result, by the gateway's clock */
-    elapsedMs?: number;
-  },
-): string | undefined {
+export function meteringProblem(spec: JobSpec, units: Units, basis: { parameters?: number }): string | undefined {
   if (spec.runtime === "llm") {
     if (units.outputTokens > spec.limits.maxOutputTokens) return "more output tokens than the job allows";
     const prompt = promptBound(spec);
@@ -98,26 +87,10 @@ export function meteringProblem(
     return undefined;
   }
   if (units.inputTokens !== 0 || units.outputTokens !== 0) return "a wasm result reports tokens";
-  // twice the cap: the time inside `run` can pass the time cap by however late the outer timer fires
-  const cap = 2 * maxStandardUnits(spec, { pricePerUnit: 0, throughput: basis.throughput });
+  const cap = maxStandardUnits(spec, { pricePerUnit: 0 });
   if (units.standardUnits > cap)
-    return `standardUnits ${units.standardUnits} exceed twice the time cap at the node's throughput (${cap})`;
-  if (basis.elapsedMs !== undefined) {
-    const passed = elapsedStandardUnits(basis.elapsedMs, basis.throughput);
-    if (units.standardUnits > passed)
-      return `standardUnits ${units.standardUnits} exceed the ${basis.elapsedMs} ms since the job was submitted at the node's throughput (${passed})`;
-  }
+    return `standardUnits ${units.standardUnits} exceed what the job's fuel limit of ${fuelLimit(spec.limits)} makes (${cap})`;
   return undefined;
-}
-
-/**
- * The most a WASM result can meter after `elapsedMs` of the gateway's clock: `run` starts after the
- * job was submitted and ends before its result arrives, so its CPU time is within that, as the node
- * measures it (measuredStandardUnits). The slack absorbs both clocks' millisecond truncation and
- * the drift between the node's monotonic clock and the gateway's wall clock.
- */
-export function elapsedStandardUnits(elapsedMs: number, throughput: number): number {
-  return measuredStandardUnits(Math.max(0, elapsedMs) * 1.01 + 10, throughput);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { maxCost } from "../metering/cost.js";
+import { fuelLimit, fuelStandardUnits } from "../metering/units.js";
 import { anyCouldServe, escrowShortfall, mismatch } from "./match.js";
 import type { ProviderView } from "./types.js";
 
@@ -84,9 +85,13 @@ describe("mismatch", () => {
     };
     expect(mismatch(batch, provider({}, { batchPricePerUnit: 5 }))).toBeNull();
     expect(mismatch(batch, provider())).toBe("escrow");
-    // a wasm node's measured speed swings between runs: a faster one still takes the job
-    const sized = { ...wasmJob, escrow: maxCost(wasmJob.spec, { pricePerUnit: 10, throughput: 100 }) };
-    expect(mismatch(sized, provider({}, { runtimes: ["wasm"], models: [], throughput: 1_000 }))).toBeNull();
+    // a wasm job's most billable work is its fuel limit on any node: only a dearer one outgrows it,
+    // however fast it claims to be
+    const sized = { ...wasmJob, escrow: maxCost(wasmJob.spec, { pricePerUnit: 10 }) };
+    const wasmNode = (pricePerUnit: number) =>
+      provider({}, { runtimes: ["wasm"], models: [], throughput: 1_000_000, pricePerUnit });
+    expect(mismatch(sized, wasmNode(10))).toBeNull();
+    expect(mismatch(sized, wasmNode(11))).toBe("escrow");
   });
 
   it("asks whether anyone could ever serve a job, however busy", () => {
@@ -106,7 +111,7 @@ describe("escrowShortfall", () => {
     expect(escrowShortfall(job(at(10)), [dearer, dear])).toBe(at(30));
   });
 
-  it("is undefined when a node fits, when none could run the job anyway, and for wasm", () => {
+  it("is undefined when a node fits, and when none could run the job anyway", () => {
     expect(escrowShortfall(job(at(10)), [provider({ id: "dear" }, { pricePerUnit: 30 }), provider()])).toBeUndefined();
     expect(escrowShortfall(job(at(10)), [provider({}, { pricePerUnit: 30, runtimes: ["wasm"] })])).toBeUndefined();
     // the consumer's own constraints still rule: a region it excludes does not count
@@ -114,7 +119,16 @@ describe("escrowShortfall", () => {
       escrowShortfall(job(at(10), { regions: ["eu-west"] }), [provider({}, { pricePerUnit: 30, region: "us" })]),
     ).toBeUndefined();
     expect(escrowShortfall(job(at(10)), [])).toBeUndefined();
-    expect(escrowShortfall({ ...wasmJob, escrow: 1n }, [provider({}, { throughput: 1e9 })])).toBeUndefined();
+  });
+
+  it("holds a wasm job to its fuel limit's bill at the prices online, however fast a node claims to be", () => {
+    // wasmJob: no maxFuel, so its time cap at 10⁶ fuel per ms
+    const su = fuelStandardUnits(fuelLimit(wasmJob.spec.limits));
+    const at = (price: number) => BigInt(su * price);
+    const node = (pricePerUnit: number) =>
+      provider({}, { runtimes: ["wasm"], models: [], throughput: 1e9, pricePerUnit });
+    expect(escrowShortfall({ ...wasmJob, escrow: at(10) }, [node(10)])).toBeUndefined();
+    expect(escrowShortfall({ ...wasmJob, escrow: at(10) }, [node(30), node(20)])).toBe(at(20));
   });
 });
 

@@ -19,21 +19,19 @@ export type Mismatch =
 
 /**
  * Could this node bill more than the job escrowed? Its bill is capped at the escrow, so it would
- * be paid for less than its metered work: an LLM node that came online after the submit, dearer
- * than the price the escrow was taken at, or declaring a larger model. Not for WASM: its bill
- * rests on the node's throughput, measured at its start, which swings between runs (2.5× on a
- * loaded 2-core machine), so a node re-measured faster would be passed over for jobs it can run;
- * it is paid at most the escrow, as an overrun of a WASM job's time cap already is.
+ * be paid for less than its metered work: a node that came online after the submit, dearer than
+ * the price the escrow was taken at, or (LLM) declaring a larger model. A WASM job's most billable
+ * work is its fuel limit, the same on every node.
  */
 function outgrowsEscrow(
   job: Pick<JobRecord, "spec"> & { jobClass?: JobClass; escrow?: bigint },
   caps: ProviderView["capabilities"],
 ): boolean {
   const spec = job.spec;
-  if (job.escrow === undefined || spec.runtime !== "llm") return false;
+  if (job.escrow === undefined) return false;
   const most = maxCost(spec, {
     pricePerUnit: priceFor(caps, job.jobClass),
-    parameters: declaredParameters(caps, spec.model),
+    parameters: spec.runtime === "llm" ? declaredParameters(caps, spec.model) : undefined,
   });
   return most > job.escrow;
 }
@@ -124,7 +122,6 @@ export function escrowShortfall(
   providers: Iterable<ProviderView>,
 ): bigint | undefined {
   const spec = job.spec;
-  if (spec.runtime !== "llm") return undefined;
   let need: bigint | undefined;
   for (const p of providers) {
     const m = mismatch(job, p, 0);
@@ -132,7 +129,7 @@ export function escrowShortfall(
     if (m !== "escrow") continue;
     const bill = maxCost(spec, {
       pricePerUnit: priceFor(p.capabilities, job.jobClass),
-      parameters: declaredParameters(p.capabilities, spec.model),
+      parameters: spec.runtime === "llm" ? declaredParameters(p.capabilities, spec.model) : undefined,
     });
     if (need === undefined || bill < need) need = bill;
   }

@@ -247,12 +247,13 @@ describe("schedule and the stake behind a provider's jobs", () => {
   const stake = 1_000n;
   /** a provider whose stake, less k × the escrow of its jobs in flight, backs `cap` more (policy's maxJobCost) */
   const staked = (id: string, cap: bigint, maxConcurrency = 4) => provider(id, { maxJobCost: cap }, { maxConcurrency });
-  // wasm: an llm job's escrow must also cover the node's bill (mismatch "escrow"), beside the point here
+  // a job's escrow must also cover the node's most billable work (mismatch "escrow"), beside the
+  // point here: 1 fuel bills 1 SU, 10 nc at the nodes' price
   const WASM = {
     runtime: "wasm",
     module: "cc".repeat(32),
     input: { data: "" },
-    limits: { timeoutMs: 10, maxMemoryMb: 1 },
+    limits: { timeoutMs: 10, maxMemoryMb: 1, maxFuel: 1 },
   };
   const wasm = (id: string, consumerId: string, escrow?: bigint) =>
     job(id, consumerId, { spec: WASM as QueuedJob["spec"], ...(escrow === undefined ? {} : { escrow }) });

@@ -117,11 +117,6 @@ export class Engine {
    * cancel in that window answers with the outcome, not with the store's row it is about to replace
    */
   private readonly ending = new Map<string, Promise<JobRecord>>();
-  /**
-   * the highest throughput a node offering wasm was schedulable at (eligible: its claim shown by
-   * proof of capacity), remembered as it leaves: the escrow of a wasm job queued with none online
-   */
-  private wasmThroughputSeen = 0;
   /** active jobs whose writes may linger (SubmitRequest.patient) */
   private readonly patient = new Set<string>();
   readonly sessions = new Map<string, ProviderSession>();
@@ -242,7 +237,7 @@ export class Engine {
       outputCapError(req.spec, this.models, "limits.maxOutputTokens") ??
       (await missingBlobError(req.spec, (id) => this.hasBlob(id)));
     if (refused) throw refused;
-    const levels = escrowLevels(req.spec, req.constraints, this.onlineSessions(), this.models, this.wasmThroughputSeen);
+    const levels = escrowLevels(req.spec, req.constraints, this.onlineSessions(), this.models);
     const dearest = levels[0] as EscrowLevel;
     try {
       return await this.queue(req, req.constraints, dearest.escrow);
@@ -389,7 +384,6 @@ export class Engine {
       session.completed = previous.completed;
       session.failed = previous.failed;
       session.msPerUnit = previous.msPerUnit;
-      this.rememberWasmSpeed(previous);
       previous.close(4003, "replaced by a newer connection");
     }
     this.sessions.set(session.id, session);
@@ -411,7 +405,6 @@ export class Engine {
 
   disconnect(session: ProviderSession): void {
     if (this.sessions.get(session.id) !== session) return;
-    this.rememberWasmSpeed(session);
     session.online = false;
     this.sessions.delete(session.id);
     const graceUntil = this.now() + this.config.disconnectGraceMs;
@@ -582,10 +575,7 @@ export class Engine {
     // a refusal of every honest result.
     const parameters =
       job.spec.runtime === "llm" ? declaredParameters(session.capabilities, job.spec.model) : undefined;
-    // a WASM run took no longer than has passed since the submit: the submit, not this lease, since
-    // after a crash lost a lease's commit the node's run of it began before the lease made again
-    const elapsedMs = this.now() - job.createdAt;
-    return meteringProblem(job.spec, msg.units, { parameters, throughput: session.capabilities.throughput, elapsedMs });
+    return meteringProblem(job.spec, msg.units, { parameters });
   }
 
   async failure(session: ProviderSession, msg: z.infer<typeof FailureMsg>): Promise<void> {
@@ -876,16 +866,6 @@ export class Engine {
   /** What a node (connecting now, or known from before a restart) offers: its models. */
   private offered(providerId: string, caps: Capabilities): void {
     this.addModels(providerId, caps.models);
-  }
-
-  /**
-   * A wasm node's speed sizes jobs queued after it left only if it could be scheduled at it: a
-   * claim no proof of capacity showed (any claim up to 10^10 SU/s is accepted at connect, and
-   * stored ones are no better after a restart) made every such escrow that large, a 402 for all.
-   */
-  private rememberWasmSpeed(s: ProviderSession): void {
-    if (s.capabilities.runtimes.includes("wasm") && this.eligible(s))
-      this.wasmThroughputSeen = Math.max(this.wasmThroughputSeen, s.capabilities.throughput);
   }
 
   private addModels(providerId: string, models: ModelInfo[]): void {

@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { escrowLevels } from "./escrow.js";
 import type { ProviderSession } from "./sessions.js";
 
-const session = (caps: Partial<Capabilities>): ProviderSession =>
+const session = (caps: Partial<Capabilities> & { id?: string }): ProviderSession =>
   ({
-    id: "small",
+    id: caps.id ?? "small",
     online: true,
     capabilities: { runtimes: ["wasm"], models: [], pricePerUnit: 10, maxConcurrency: 4, throughput: 1_000, ...caps },
   }) as unknown as ProviderSession;
@@ -19,16 +19,30 @@ const wasm = (maxMemoryMb: number) =>
     limits: { timeoutMs: 1_000, maxMemoryMb },
   }) as JobSpec;
 
-describe("escrowLevels and the WASM memory budgets online", () => {
-  it("queues under a price ceiling a job no budget online holds, on a gateway no wasm node has left since it started", () => {
-    // the node online runs wasm but its budget is too small; none has left (wasmThroughputSeen 0):
-    // the 503 without a ceiling says to set one to queue the job, so with one it must queue
+describe("escrowLevels for WASM jobs", () => {
+  it("queues under a price ceiling a job no budget online holds, sized by its fuel limit", () => {
+    // the node online runs wasm but its budget is too small: the 503 without a ceiling says to
+    // set one to queue the job, so with one it must queue
     const small = session({ wasmMemoryMb: 100 });
-    expect(() => escrowLevels(wasm(200), {}, [small], new Map(), 0)).toThrow(
+    expect(() => escrowLevels(wasm(200), {}, [small], new Map())).toThrow(
       /largest WASM memory budget online is 100 MiB/,
     );
-    const levels = escrowLevels(wasm(200), { maxPricePerUnit: 10 }, [small], new Map(), 0);
-    // sized for the speed of the wasm node online, as a job that fits it would be
+    const levels = escrowLevels(wasm(200), { maxPricePerUnit: 10 }, [small], new Map());
+    // 1 s of time cap and no maxFuel: 10⁹ fuel, 1,000 SU at 10 nc
     expect(levels).toEqual([{ pricePerUnit: 10, escrow: 10_000n }]);
+  });
+
+  it("sizes a job by its fuel limit at each node's price, not by how fast a node claims to be", () => {
+    const fast = session({ id: "fast", throughput: 1e10, pricePerUnit: 10 });
+    const dear = session({ id: "dear", throughput: 1, pricePerUnit: 30 });
+    const spec = { ...wasm(64), limits: { timeoutMs: 1_000, maxMemoryMb: 64, maxFuel: 5_000_000 } } as JobSpec;
+    // 5 × 10⁶ fuel: 5 SU
+    expect(escrowLevels(spec, {}, [fast, dear], new Map())).toEqual([
+      { pricePerUnit: 30, escrow: 150n },
+      { pricePerUnit: 10, escrow: 50n },
+    ]);
+    // no node online, a ceiling: the same size at the ceiling (before, it needed a node's speed)
+    expect(escrowLevels(spec, { maxPricePerUnit: 7 }, [], new Map())).toEqual([{ pricePerUnit: 7, escrow: 35n }]);
+    expect(() => escrowLevels(spec, {}, [], new Map())).toThrow(/No provider offering the wasm runtime is online/);
   });
 });

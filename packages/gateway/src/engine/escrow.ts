@@ -18,19 +18,17 @@ export interface EscrowLevel {
 
 /**
  * The escrows a job may be taken at, dearest first, each with its price. A consumer's own ceiling
- * is the only price; otherwise each online node that could run the job gives one, at its price and
- * for its own declared model size and speed, so that a consumer who cannot cover the dearest can be
+ * is the only price; otherwise each online node that could run the job gives one, at its price
+ * and (LLM) for its own declared model size, so that a consumer who cannot cover the dearest can be
  * held to one it can (engine.submit): one node asking an absurd price, or declaring an absurd model
- * size, must not make every submit a 402. The table's first declaration sizes a job only when no
- * node serving the model is online.
+ * size, must not make every submit a 402. The table's first declaration sizes an LLM job only when
+ * no node serving the model is online; a WASM job's size is its fuel limit wherever it runs.
  */
 export function escrowLevels(
   spec: JobSpec,
   constraints: Constraints,
   online: ProviderSession[],
   models: Map<string, { info: ModelInfo }>,
-  /** the highest throughput a node offering wasm has advertised here, online or not */
-  wasmThroughputSeen = 0,
 ): EscrowLevel[] {
   const runs = online.filter(
     (s) =>
@@ -58,20 +56,8 @@ export function escrowLevels(
     throw new NoCapacity(
       `No provider serving model ${spec.model} is online; set constraints.maxPricePerUnit to queue it anyway.`,
     );
-  // with no node online to size it, a queued wasm job is escrowed for the fastest node seen: the
-  // scheduler leases a job only to a node whose bill it covers (core's mismatch "escrow"). One that
-  // no budget online holds is sized by the wasm nodes online too, as it would be if it fitted them:
-  // else, on a gateway no proven wasm node has left, the ceiling the 503 above asks for could not
-  // queue it
-  const speed = (nodes: ProviderSession[]) => nodes.reduce((m, s) => Math.max(m, s.capabilities.throughput), 0);
-  const fastest = offers.length > 0 ? speed(offers) : Math.max(wasmThroughputSeen, speed(runs));
-  if (spec.runtime === "wasm" && fastest === 0)
-    throw new NoCapacity(
-      "No provider offering the wasm runtime is online, and none that proved its speed has left since this gateway started; retry when one is online.",
-    );
   const size = (caps?: Capabilities) => ({
     parameters: (spec.runtime === "llm" && caps ? declaredParameters(caps, spec.model) : undefined) ?? parameters,
-    throughput: caps?.throughput ?? fastest,
   });
   const ceiling = constraints.maxPricePerUnit;
   const within = ceiling === undefined ? offers : offers.filter((s) => s.capabilities.pricePerUnit <= ceiling);
@@ -79,7 +65,7 @@ export function escrowLevels(
     const pricePerUnit = ceiling ?? s.capabilities.pricePerUnit;
     return { pricePerUnit, escrow: maxCost(spec, { pricePerUnit, ...size(s.capabilities) }) };
   });
-  // a ceiling with no node within it online: sized by the table and the fastest wasm node seen
+  // a ceiling with no node within it online: an LLM job sized by the table's declaration
   if (ceiling !== undefined && levels.length === 0)
     levels.push({ pricePerUnit: ceiling, escrow: maxCost(spec, { pricePerUnit: ceiling, ...size() }) });
   return levels
