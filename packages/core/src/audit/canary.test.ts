@@ -11,6 +11,9 @@ import {
   isTemplateCandidate,
   judgeProviderCanary,
   judgeVerifierCanary,
+  REPLAY_GREEDY_MARGIN_NATS,
+  type ReplayResult,
+  replayedKnownWrong,
 } from "./canary.js";
 
 const llm = (temperature: number) =>
@@ -133,5 +136,68 @@ describe("known-good results from canary jobs", () => {
 
   it("are not passed real audits unless asked for (auditedKnownGood)", () => {
     expect(CanaryPolicySchema.parse({}).auditedKnownGood).toBe(false);
+  });
+});
+
+describe("replayed known-wrong canaries", () => {
+  const units = (inputTokens: number) => ({ inputTokens, outputTokens: 3, standardUnits: 3 });
+  const llmResult = (
+    prompt: string,
+    tokens: number[],
+    logprobs: number[],
+    inputTokens = 2,
+    params = {},
+  ): ReplayResult => {
+    const output = { text: tokens.join(","), tokens, logprobs, finishReason: "length" } as LlmOutput;
+    return {
+      spec: { ...llm(0), input: { prompt }, params: { temperature: 0, ...params } } as JobSpec,
+      output,
+      outputHash: `h${tokens.join(",")}`,
+      units: units(inputTokens),
+    };
+  };
+  const template = llmResult("hi", [1, 2, 3], [-0.01, -0.01, -0.01]);
+
+  it("takes a greedy llm result whose tokens part from the template's where its greedy token led by the margin", () => {
+    expect(replayedKnownWrong(llmResult("yo", [1, 5, 6], [-1, -1, -1]), template)).toEqual({ sameInputCount: true });
+    expect(replayedKnownWrong(llmResult("yo", [4, 5, 6], [-1, -1, -1], 3), template)).toEqual({
+      sameInputCount: false,
+    });
+  });
+
+  it("refuses a result an honest verifier might pass: no parting position both reach, or a near-tie there", () => {
+    // a prefix of the template, or the template a prefix of it
+    expect(replayedKnownWrong(llmResult("yo", [1, 2], [-1, -1]), template)).toBeNull();
+    expect(replayedKnownWrong(llmResult("yo", [1, 2, 3, 4], [-1, -1, -1, -1]), template)).toBeNull();
+    // the same tokens (another text or logprobs): another hash, yet nothing the greedy check fails
+    expect(replayedKnownWrong({ ...template, outputHash: "other" }, template)).toBeNull();
+    // where they part, the template's token had p = 0.6: another token may trail it by under the margin
+    const tie = llmResult("hi", [1, 2, 3], [-0.01, Math.log(0.6), -0.01]);
+    expect(replayedKnownWrong(llmResult("yo", [1, 5, 6], [-1, -1, -1]), tie)).toBeNull();
+    // p = 0.96 leads any other by ≥ ln(0.96 / 0.04) ≈ 3.18 nats
+    expect(Math.log(0.96 / 0.04)).toBeGreaterThan(REPLAY_GREEDY_MARGIN_NATS);
+    const lead = llmResult("hi", [1, 2, 3], [-0.01, Math.log(0.96), -0.01]);
+    expect(replayedKnownWrong(llmResult("yo", [1, 5, 6], [-1, -1, -1]), lead)).not.toBeNull();
+  });
+
+  it("refuses one whose public spec differs from the template's: model, params, limits, runtime", () => {
+    const r = llmResult("yo", [1, 5, 6], [-1, -1, -1]);
+    expect(
+      replayedKnownWrong({ ...r, spec: { ...r.spec, limits: { maxOutputTokens: 9 } } as JobSpec }, template),
+    ).toBeNull();
+    expect(replayedKnownWrong({ ...r, spec: { ...r.spec, model: "n" } as JobSpec }, template)).toBeNull();
+    expect(replayedKnownWrong(llmResult("yo", [1, 5, 6], [-1, -1, -1], 2, { stop: ["x"] }), template)).toBeNull();
+    expect(replayedKnownWrong({ ...r, spec: wasm }, template)).toBeNull();
+  });
+
+  it("takes a wasm result with another output hash under the same module and limits, never the same hash", () => {
+    const w = (data: string, hash: string): ReplayResult => ({
+      spec: { ...wasm, input: { data } } as JobSpec,
+      output: { data: "AA==" },
+      outputHash: hash,
+      units: units(0),
+    });
+    expect(replayedKnownWrong(w("AQ==", "h1"), w("Ag==", "h2"))).toEqual({ sameInputCount: true });
+    expect(replayedKnownWrong(w("AQ==", "h1"), w("Ag==", "h1"))).toBeNull();
   });
 });

@@ -7,7 +7,7 @@
 // so it is not a verdict by itself but forces an audit, which decides. A verifier handed a
 // known-wrong result must fail it; passing it is caught at once. Handed a known-good one (a result
 // another verifier passed), failing it is a strike, as dissenting in a real audit is.
-import type { JobOutput, JobSpec } from "@tessera/protocol";
+import { canonicalHash, type JobOutput, type JobSpec, type Units } from "@tessera/protocol";
 import { z } from "zod";
 import { FEES } from "../ledger/accounts.js";
 import type { LedgerEvent } from "../ledger/postings.js";
@@ -33,6 +33,12 @@ export const CanaryPolicySchema = z
     auditedKnownGood: z.boolean().default(false),
     /** share of verifier canaries that are known-wrong (the rest are known-good) */
     wrongShare: z.number().min(0).max(1).default(0.5),
+    /**
+     * a known-wrong canary drawn after a passed audit waits this long for a real result it can be
+     * made of (replayedKnownWrong: a settled job not drawn for audit, whose visible spec a template
+     * shares); none by then, it goes out in the old form, signed by a throw-away identity
+     */
+    replayWaitMs: z.number().int().min(0).max(3_600_000).default(60_000),
     /** templates kept (oldest dropped first) */
     maxTemplates: z.number().int().min(1).max(10_000).default(64),
     /** canaries' escrow moved from fees at a time, so that fundings are rare and pay for no particular canary */
@@ -115,6 +121,69 @@ export function corruptOutput(output: JobOutput, u: number): JobOutput {
   const i = Math.floor(u * d.length);
   const c = d[i] === "A" ? "B" : "A";
   return { data: d.slice(0, i) + c + d.slice(i + 1) };
+}
+
+/** A settled result, as the gateway stores it: what a known-wrong canary is made of, or a template. */
+export interface ReplayResult {
+  spec: JobSpec;
+  output: JobOutput;
+  outputHash: string;
+  units: Units;
+}
+
+/**
+ * How far (nats) the template's greedy token must lead at the first position where the replayed
+ * tokens part from it, by the template's own logprob there: far above the widest greedy tolerance a
+ * verifier applies (1 nat on quantized weights) plus the honest spread between two machines' numbers.
+ */
+export const REPLAY_GREEDY_MARGIN_NATS = 3;
+
+/** The job spec as the public explorer shows it: all but the input. */
+export function visibleSpec(spec: JobSpec): Omit<JobSpec, "input"> {
+  const { input: _input, ...rest } = spec;
+  return rest;
+}
+
+/**
+ * A lower bound on how far any token other than the greedy one trails it in logit, from the greedy
+ * token's log-probability `lp`: the others share at most 1 − e^lp, so each trails by at least
+ * lp − ln(1 − e^lp). Infinite at lp = 0.
+ */
+export function greedyLeadBound(lp: number): number {
+  return lp >= 0 ? Number.POSITIVE_INFINITY : lp - Math.log1p(-Math.exp(lp));
+}
+
+/**
+ * Can `result` (a real provider's genuine, signed result of one job) be sent to a verifier under
+ * `template`'s spec as a known-wrong canary? Everything public of the result's job must match the
+ * template's spec (runtime, model or module, params, limits: all but the input, which is private),
+ * and an honest verifier checking the result against the template's spec must fail it with
+ * certainty, not by chance:
+ * - wasm: re-executing the template's spec gives the template's output (deterministic), whose hash
+ *   differs from the result's.
+ * - llm (greedy only; the template is greedy, and the params match): the tokens part at some
+ *   position i both reach, after the same tokens before it, so the context there is the one the
+ *   template was generated in, whose greedy token the template's was, with a logprob that puts every
+ *   other token, the result's included, more than REPLAY_GREEDY_MARGIN_NATS behind: the verifier's
+ *   greedy check fails it there. A result that is a prefix of the template or the other way round
+ *   parts nowhere both reach (the finish check might or might not tell): not used.
+ * `sameInputCount`: the template's prompt has as many tokens as the result claims, so a metering
+ * recount alone does not tell the spec is not the result's (wasm: always true, its units are the
+ * execution's own).
+ */
+export function replayedKnownWrong(result: ReplayResult, template: ReplayResult): { sameInputCount: boolean } | null {
+  if (result.spec.runtime !== template.spec.runtime || result.outputHash === template.outputHash) return null;
+  if (canonicalHash(visibleSpec(result.spec)) !== canonicalHash(visibleSpec(template.spec))) return null;
+  if (result.spec.runtime === "wasm") return { sameInputCount: true };
+  if ((result.spec.params?.temperature ?? 0) !== 0) return null;
+  const a = result.output;
+  const b = template.output;
+  if (!("tokens" in a) || !("tokens" in b) || b.logprobs.length !== b.tokens.length) return null;
+  const n = Math.min(a.tokens.length, b.tokens.length);
+  let i = 0;
+  while (i < n && a.tokens[i] === b.tokens[i]) i++;
+  if (i === n || greedyLeadBound(b.logprobs[i] as number) < REPLAY_GREEDY_MARGIN_NATS) return null;
+  return { sameInputCount: result.units.inputTokens === template.units.inputTokens };
 }
 
 /** Funds the canary consumer from protocol fees: the protocol, not any consumer, pays for canaries. */
