@@ -121,7 +121,8 @@ export class KyselyVerificationReads implements VerificationReads {
       const c = out.get(r.provider_id) ?? { passed: 0, failed: 0, pending: 0 };
       if (r.status === "passed") c.passed += num(r.n);
       else if (r.status === "slashed") c.failed += num(r.n);
-      else c.pending += num(r.n);
+      // a void audit (a verifier canary made of the result) judged nothing of the provider's work
+      else if (r.status === "pending") c.pending += num(r.n);
       out.set(r.provider_id, c);
     }
     return out;

@@ -15,7 +15,7 @@ interface AuditsTable {
   id: string;
   job_id: string;
   provider_id: string;
-  /** "pending" | "passed" | "slashed" */
+  /** "pending" | "passed" | "slashed" | "void" */
   status: string;
   /** canary: the gateway knew the right answer */
   kind: string;
@@ -112,7 +112,11 @@ export interface AuditRow {
   id: string;
   jobId: string;
   providerId: string;
-  status: "pending" | "passed" | "slashed";
+  /**
+   * `void`: a verifier canary made of the job's genuine result under another job's spec (a
+   * known-wrong canary): it judged nothing of the provider's work
+   */
+  status: "pending" | "passed" | "slashed" | "void";
   kind: "sampled" | "canary";
   createdAt: number;
   decidedAt: number | null;
@@ -185,7 +189,7 @@ export class KyselyVerificationStore extends KyselyVerificationReads implements 
     await this.db
       .insertInto("audits")
       .values(row)
-      .onConflict((oc) => oc.column("id").doUpdateSet({ status: a.status, decided_at: a.decidedAt }))
+      .onConflict((oc) => oc.column("id").doUpdateSet({ status: a.status, kind: a.kind, decided_at: a.decidedAt }))
       .execute();
   }
 

@@ -38,7 +38,8 @@ export interface VerdictEntry {
 export interface AuditEntry {
   id: string;
   kind: "sampled" | "canary";
-  status: "pending" | "passed" | "slashed";
+  /** void: a verifier canary made of this result under another job's spec; nothing judged of the provider */
+  status: "pending" | "passed" | "slashed" | "void";
   createdAt: number;
   decidedAt: number | null;
   verdicts: VerdictEntry[];
@@ -263,7 +264,11 @@ function steps(d: JobDetail): Step[] {
         tone: v.pass ? "good" : "bad",
       });
     if (a.decidedAt !== null)
-      out.push({ at: a.decidedAt, title: a.status === "slashed" ? "Audit failed: provider slashed" : "Audit passed", body: "", tone: a.status === "slashed" ? "bad" : "good" });
+      out.push(
+        a.status === "void"
+          ? { at: a.decidedAt, title: "Verifier canary: this result was checked against another job's spec; nothing judged of the provider", body: "", tone: "good" }
+          : { at: a.decidedAt, title: a.status === "slashed" ? "Audit failed: provider slashed" : "Audit passed", body: "", tone: a.status === "slashed" ? "bad" : "good" },
+      );
   }
   return out.sort((a, b) => a.at - b.at);
 }
