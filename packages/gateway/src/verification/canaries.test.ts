@@ -38,7 +38,8 @@ async function setup(wrongShare: number) {
     store,
     coordinator,
     // the known-good canary is the passed job itself (auditedKnownGood), so no canary job is needed
-    policy: CanaryPolicySchema.parse({ verifierRate: 1, wrongShare, auditedKnownGood: true }),
+    // replayWaitMs 0: a known-wrong canary goes out at once in the old form (no result settles here to replay)
+    policy: CanaryPolicySchema.parse({ verifierRate: 1, wrongShare, auditedKnownGood: true, replayWaitMs: 0 }),
     gatewayId: "g",
     log: pino({ level: "silent" }),
     random: () => 0,

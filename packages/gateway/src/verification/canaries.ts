@@ -2,8 +2,19 @@
 // answers (templates). After settled real jobs, at `providerRate`, a template's spec is submitted
 // again as an ordinary job of a protocol-funded consumer, scheduled like any other: the provider
 // that runs it must give the known answer. After passed real audits, at `verifierRate`, a verifier
-// that did not take part gets a known-wrong result (same shape, signed by a throw-away identity) or
-// the known-good one, as an ordinary audit message. Canaries are paid out of protocol fees.
+// that did not take part gets a known-wrong result or a known-good one, as an ordinary audit
+// message. Canaries are paid out of protocol fees.
+//
+// A known-wrong result is a real one replayed under another job's spec: the genuine signed result
+// of a real job J1 that settled just now and was not drawn for audit, sent as J1's audit (its
+// pending audit stored first, as a drawn audit's is) but with the spec of a template J2 that
+// shares all the explorer shows of J1's spec and whose known answer differs (core's
+// replayedKnownWrong). Every lookup a verifier can make (J1's provider, its job page, outputHash,
+// units, signature, audit record) agrees with a real audit; only checking the result against the
+// spec tells. J1's provider is judged on nothing: the audit is decided as a void canary. When no
+// such result settles within `replayWaitMs` of the draw, the old form goes out: the passed result
+// corrupted, signed by a throw-away identity under a job id never submitted (a verifier that fails
+// those and passes the rest passes the replayed ones, and is caught).
 //
 // Indistinguishable means: a canary repeats its template's spec, class and deadline span (what
 // the explorer shows of any job); the explorer hides which consumer submitted a job
@@ -25,6 +36,8 @@ import {
   type JobRecord,
   judgeProviderCanary,
   judgeVerifierCanary,
+  type ReplayResult,
+  replayedKnownWrong,
   stakeAccounts,
 } from "@tessera/core";
 import {
@@ -43,8 +56,13 @@ import type { ProviderSession } from "../engine/sessions.js";
 import type { VerificationCoordinator } from "./coordinator.js";
 
 interface Template {
+  /** the real job it was made of: its own result is never replayed under its spec */
+  jobId: string;
   spec: JobRecord["spec"];
   outputHash: string;
+  /** its known output and units: what a replayed known-wrong result must differ from (core's replayedKnownWrong) */
+  output: ReplayResult["output"];
+  units: ReplayResult["units"];
   jobClass: JobRecord["jobClass"];
   /** the real job's deadline, from its submission */
   deadlineMs: number;
@@ -80,6 +98,16 @@ interface CanaryAudit {
   outputHash: string;
   /** stored as a pending audit when sent (a reproduced canary job's): decided when judged */
   stored: boolean;
+  /** a real result replayed under another spec: its audit is decided void, judging nothing of its provider */
+  replayed?: boolean;
+}
+/** a known-wrong canary drawn after a passed audit, waiting for a settled result to be made of */
+interface OwedWrong {
+  /** the passed job and its audit, for the old form if none comes in time */
+  job: JobRecord;
+  verifiers: string[];
+  providerOperator: string | undefined;
+  timer?: NodeJS.Timeout;
 }
 
 export interface CanaryDeps {
@@ -105,6 +133,8 @@ export class CanaryService {
    * a canary job was submitted for each, and the next one reproduced by another operator is theirs
    */
   private readonly wanting: string[] = [];
+  /** known-wrong canaries drawn, oldest first, each waiting for a result to replay (afterUnaudited) */
+  private readonly owedWrong: OwedWrong[] = [];
   /** signs known-wrong results; it never runs jobs */
   private readonly ghost = generateIdentity();
   private readonly random: () => number;
@@ -245,7 +275,7 @@ export class CanaryService {
       if (!chosen) return;
       const knownWrong = this.random() < this.deps.policy.wrongShare;
       // the known-good one: this job (then not to be sent it again), or a canary job made for it
-      if (knownWrong) this.sendVerifierCanary(job, chosen, true);
+      if (knownWrong) this.oweWrong(job, verifiers, providerOperator);
       else if (!audited) this.want(chosen.id);
       else {
         known.verifiers.push(chosen.id);
@@ -277,6 +307,88 @@ export class CanaryService {
   private async knownGoodAfterFail(verifierId: string): Promise<void> {
     if (this.deps.policy.auditedKnownGood && (await this.sendAuditedKnownGood(verifierId))) return;
     this.want(verifierId);
+  }
+
+  /**
+   * A known-wrong canary is due: it is made of the next real result that settles undrawn and can be
+   * replayed under a template's spec (afterUnaudited); none within `replayWaitMs`, the passed result
+   * goes out corrupted under a throw-away identity (ghost), as before.
+   */
+  private oweWrong(job: JobRecord, verifiers: string[], providerOperator: string | undefined): void {
+    const owed: OwedWrong = { job, verifiers: [...verifiers], providerOperator };
+    const ghost = () => {
+      const i = this.owedWrong.indexOf(owed);
+      if (i < 0) return;
+      this.owedWrong.splice(i, 1);
+      const chosen = this.pick(this.deps.coordinator.verifierCandidates(job, owed.verifiers, providerOperator));
+      if (chosen) this.sendVerifierCanary(job, chosen, true);
+    };
+    this.owedWrong.push(owed);
+    if (this.owedWrong.length > this.deps.policy.maxTemplates) {
+      const dropped = this.owedWrong.shift();
+      clearTimeout(dropped?.timer);
+    }
+    if (this.deps.policy.replayWaitMs === 0) {
+      ghost();
+      return;
+    }
+    owed.timer = setTimeout(ghost, this.deps.policy.replayWaitMs);
+    owed.timer.unref();
+  }
+
+  /**
+   * A real result settled and was not drawn for audit: if a known-wrong canary is due and a template
+   * shares all the explorer shows of its spec with a known answer it fails against (core's
+   * replayedKnownWrong), it goes to a verifier now, as a drawn audit would as the job settles: the
+   * genuine signed result under the template's spec, with a pending audit of the job stored first.
+   * Templates whose prompt has as many tokens as the result claims come first (a metering recount
+   * alone does not tell them); others are used when there is none. The verifier is one of another
+   * operator than the job's provider and the template's, that did not judge the template.
+   */
+  afterUnaudited(job: JobRecord): void {
+    if (this.owedWrong.length === 0 || this.open.has(job.id) || job.consumerId === this.consumerId) return;
+    if (job.status !== "completed" || !job.providerId || !job.output || !job.outputHash) return;
+    if (!job.units || !job.signature) return;
+    const result: ReplayResult = { spec: job.spec, output: job.output, outputHash: job.outputHash, units: job.units };
+    const fits = this.templates.flatMap((t) => {
+      if (t.jobId === job.id) return [];
+      const fit = replayedKnownWrong(result, t);
+      return fit ? [{ t, sameCount: fit.sameInputCount }] : [];
+    });
+    const candidates = this.deps.coordinator.verifierCandidates(job, []);
+    for (const group of [fits.filter((f) => f.sameCount), fits.filter((f) => !f.sameCount)]) {
+      const pairs = group.flatMap(({ t }) =>
+        candidates
+          .filter((s) => !t.verifiers.includes(s.id) && (s.capabilities.operator ?? s.id) !== t.operator)
+          .map((s) => ({ t, s })),
+      );
+      const pair = this.pick(pairs);
+      if (!pair) continue;
+      const owed = this.owedWrong.shift() as OwedWrong;
+      clearTimeout(owed.timer);
+      // it would know the template's spec and answer again
+      pair.t.verifiers.push(pair.s.id);
+      void this.sendReplayed(job, pair.t, pair.s).catch((err) =>
+        this.deps.log.warn({ err, jobId: job.id }, "replayed known-wrong canary not sent"),
+      );
+      return;
+    }
+  }
+
+  /** Stores the pending audit of `job` (as a drawn audit's), then sends its result under the template's spec. */
+  private async sendReplayed(job: JobRecord, t: Template, chosen: ProviderSession): Promise<void> {
+    const auditId = `aud_${randomBytes(8).toString("hex")}`;
+    this.deps.coordinator.ownCanaryAudit(auditId, true);
+    await this.deps.store.verification.putAudit({
+      id: auditId,
+      jobId: job.id,
+      providerId: job.providerId as string,
+      status: "pending",
+      kind: "sampled",
+      createdAt: this.now(),
+      decidedAt: null,
+    });
+    this.sendVerifierCanary(job, chosen, true, auditId, t.spec);
   }
 
   /**
@@ -355,9 +467,13 @@ export class CanaryService {
     if (!isTemplateCandidate(job.spec) || job.consumerId === this.consumerId) return;
     if (job.deadlineAt === null || !job.outputHash) return;
     const deadlineMs = job.deadlineAt - job.createdAt;
+    if (!job.output || !job.units) return;
     this.templates.push({
+      jobId: job.id,
       spec: job.spec,
       outputHash: job.outputHash,
+      output: job.output,
+      units: job.units,
       jobClass: job.jobClass,
       deadlineMs,
       operator,
@@ -408,13 +524,17 @@ export class CanaryService {
     return true;
   }
 
-  /** A canary audit's row, decided (a stored pending one is released to the coordinator's view). */
+  /**
+   * A canary audit's row, decided (a stored pending one is released to the coordinator's view). A
+   * replayed known-wrong one is `void`: the record shows a canary audit that judged nothing of the
+   * job's provider (its result was right for its own spec), no failed audit of its work.
+   */
   private async decideStored(auditId: string, a: CanaryAudit): Promise<void> {
     await this.deps.store.verification.putAudit({
       id: auditId,
       jobId: a.job.id,
       providerId: a.job.providerId as string,
-      status: a.knownWrong ? "slashed" : "passed",
+      status: a.replayed ? "void" : a.knownWrong ? "slashed" : "passed",
       kind: "canary",
       createdAt: this.now(),
       decidedAt: this.now(),
@@ -422,12 +542,22 @@ export class CanaryService {
     if (a.stored) this.deps.coordinator.ownCanaryAudit(auditId, false);
   }
 
-  private sendVerifierCanary(job: JobRecord, chosen: ProviderSession, knownWrong: boolean, storedId?: string): void {
+  /**
+   * Sends a canary audit. Known-good: the result as it is. Known-wrong: with `replaySpec`, the
+   * genuine result under that spec (stored pending under `storedId`); without, the old form.
+   */
+  private sendVerifierCanary(
+    job: JobRecord,
+    chosen: ProviderSession,
+    knownWrong: boolean,
+    storedId?: string,
+    replaySpec?: JobRecord["spec"],
+  ): void {
     if (!job.output || !job.units || !job.signature || !job.outputHash) return;
     const auditId = storedId ?? `aud_${randomBytes(8).toString("hex")}`;
     let msg: AuditMessage;
     let canaryJob = job;
-    if (knownWrong) {
+    if (knownWrong && !replaySpec) {
       const output = corruptOutput(job.output, this.random());
       const outputHash = canonicalHash(output);
       const jobId = `job_${this.now().toString(16).padStart(12, "0")}${randomBytes(8).toString("hex")}`;
@@ -452,7 +582,7 @@ export class CanaryService {
         jobId: job.id,
         attempt: job.attempt,
         providerId: job.providerId as string,
-        spec: job.spec,
+        spec: replaySpec ?? job.spec,
         output: job.output as AuditMessage["output"],
         outputHash: job.outputHash,
         units: job.units as AuditMessage["units"],
@@ -465,6 +595,7 @@ export class CanaryService {
       job: canaryJob,
       outputHash: msg.outputHash,
       stored: storedId !== undefined,
+      ...(replaySpec ? { replayed: true } : {}),
     });
     // unanswered after a while, it is judged as an inconclusive answer would be (a strike, no burn):
     // silence must cost what refusing to judge does, or a verifier leaves unanswered what it takes

@@ -341,15 +341,19 @@ export class VerificationCoordinator {
     return maxJobCost(this.deps.config.policy, staked, leased + (this.undecidedCost.get(nodeId) ?? 0n));
   }
 
-  /** Called once a job has settled: draw the audit now that the signed result is committed. */
-  onSettled(job: JobRecord): void {
+  /**
+   * Called once a job has settled: draw the audit now that the signed result is committed. Whether
+   * it was drawn: one that was not may be replayed as a known-wrong canary (canaries.ts).
+   */
+  onSettled(job: JobRecord): boolean {
     const providerId = job.providerId;
-    if (!providerId || job.status !== "completed" || !job.output || !job.signature) return;
+    if (!providerId || job.status !== "completed" || !job.output || !job.signature) return false;
     const rec = this.record(providerId);
     const p = this.auditProbabilityOf(providerId);
     rec.cleanJobs++;
-    if (this.random() >= p) return;
+    if (this.random() >= p) return false;
     this.startAudit(job, "sampled", p);
+    return true;
   }
 
   /** Audits a result whatever the draw: a canary job that did not give the known answer. */

@@ -50,7 +50,8 @@ export function startVerification(engine: Engine, store: Store, config: GatewayC
         .catch((err) => log.error({ err }, "canary judge failed"))
         .finally(() => coordinator.releaseStake(key));
     }
-    coordinator.onSettled(job);
+    // a result not drawn for audit may be replayed, as it settles, as a known-wrong canary
+    if (!coordinator.onSettled(job)) canaries?.afterUnaudited(job);
     canaries?.afterRealJob();
   };
   const known = new Set<string>();
