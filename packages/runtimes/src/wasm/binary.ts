@@ -56,7 +56,8 @@ const VALTYPES: Record<number, ValType> = {
 /** Thrown for encodings outside what this reader knows (proposals the engine may enable). */
 export class UnsupportedWasm extends Error {}
 
-class Reader {
+/** A cursor over wasm bytes with the binary format's primitive reads; fuel.ts decodes code with it too. */
+export class Reader {
   pos = 0;
   constructor(readonly bytes: Uint8Array) {}
   byte(): number {
@@ -74,6 +75,26 @@ class Reader {
       if ((b & 0x80) === 0) return result;
       scale *= 128;
     }
+  }
+  /** skips a LEB128 number of any width (signed constants too); longer than 10 bytes is malformed */
+  skipLeb(): void {
+    for (let n = 0; n < 10; n++) if ((this.byte() & 0x80) === 0) return;
+    throw new UnsupportedWasm("LEB128 number longer than 10 bytes");
+  }
+  /** signed LEB128 up to 33 bits (block types); numbers beyond 2^53 are not meaningful here */
+  sleb(): number {
+    let result = 0;
+    let scale = 1;
+    for (;;) {
+      const b = this.byte();
+      result += (b & 0x7f) * scale;
+      scale *= 128;
+      if ((b & 0x80) === 0) return b & 0x40 ? result - scale : result;
+    }
+  }
+  skip(n: number): void {
+    if (this.pos + n > this.bytes.length) throw new UnsupportedWasm("unexpected end of wasm binary");
+    this.pos += n;
   }
   name(): string {
     const len = this.uleb();
@@ -108,7 +129,7 @@ function kindOf(b: number): ImportFact["kind"] {
   return kind;
 }
 
-function readImport(r: Reader, importedFuncTypes: number[]): ImportFact {
+export function readImport(r: Reader, importedFuncTypes: number[]): ImportFact {
   const module = r.name();
   const name = r.name();
   const kind = kindOf(r.byte());
