@@ -2,7 +2,7 @@
 // It runs the same WASM module with the same runtime (createWasmRuntime, a pool of `concurrency`
 // worker threads, as the provider builds it) on each job and returns the output.
 // argv: redis port, queue name, concurrency.
-import { createWasmRuntime, measureThroughput } from "@tessera/runtimes";
+import { createWasmRuntime } from "@tessera/runtimes";
 import { Worker } from "bullmq";
 import { reverseModule, specFor } from "./wasm-job.js";
 
@@ -15,7 +15,6 @@ const runtime = createWasmRuntime({
     return mod.bytes;
   },
   fetchBlob: () => Promise.reject(new Error("no blobs in this bench")),
-  throughput: measureThroughput(),
   poolSize: concurrency,
 });
 const signal = new AbortController().signal;

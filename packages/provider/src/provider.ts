@@ -292,7 +292,7 @@ async function buildRuntimes(
   blobs: BlobStore,
   throughput: number,
 ): Promise<{ runtimes: ProviderRuntimes; owned: boolean }> {
-  const createDefault = () => createDefaultRuntimes(config, { blobs, throughput });
+  const createDefault = () => createDefaultRuntimes(config, { blobs });
   if (option === undefined) return { runtimes: await createDefault(), owned: true };
   if (typeof option === "function") {
     return { runtimes: await option({ config, blobs, throughput, createDefault }), owned: true };

@@ -71,7 +71,6 @@ describe("createDefaultRuntimes", () => {
       });
       const err = await createDefaultRuntimes(config, {
         blobs: { get: () => Promise.reject(new Error("no blobs here")) },
-        throughput: 1000,
       }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ProviderConfigError);
       const named = `invalid --models: cannot load the model file ${path} `;

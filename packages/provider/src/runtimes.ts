@@ -83,16 +83,15 @@ async function readMagic(path: string): Promise<string> {
 /** The real runtimes: llm when the config names models (or the tiny one), and wasm. */
 export async function createDefaultRuntimes(
   config: ProviderConfig,
-  deps: { blobs: BlobStore; throughput: number },
+  deps: { blobs: BlobStore },
 ): Promise<ProviderRuntimes> {
   const wanted = config.runtimes;
   const modelPaths = await resolveModelPaths(config);
   const runtimes: ProviderRuntimes = {};
-  if ((wanted === undefined || wanted.includes("wasm")) && deps.throughput > 0) {
+  if (wanted === undefined || wanted.includes("wasm")) {
     runtimes.wasm = createWasmRuntime({
       fetchModule: (id) => deps.blobs.get(id),
       fetchBlob: (id) => deps.blobs.get(id),
-      throughput: deps.throughput,
       poolSize: config.concurrency,
     });
   }

@@ -1,5 +1,5 @@
-// WASM verification re-executes the module: honest results pass, altered outputs and padded
-// metering fail.
+// WASM verification re-executes the module: honest results pass, altered outputs fail, and the
+// units must match the re-run's fuel exactly.
 import { sha256Hex, type WasmJobSpec } from "@tessera/protocol";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Runtime } from "../types.js";
@@ -8,11 +8,15 @@ import { createWasmRuntime } from "../wasm/runtime.js";
 
 let rt: Runtime<WasmJobSpec>;
 let reverse: string;
+let primes: string;
 beforeAll(async () => {
-  const bytes = await loadBuiltinModule("reverse");
-  reverse = sha256Hex(bytes);
-  const fetch = async () => bytes;
-  rt = createWasmRuntime({ fetchModule: fetch, fetchBlob: fetch, throughput: 1000, poolSize: 1 });
+  const modules = new Map<string, Uint8Array>();
+  for (const name of ["reverse", "primes"] as const) modules.set(name, await loadBuiltinModule(name));
+  const byId = new Map([...modules.values()].map((bytes) => [sha256Hex(bytes), bytes]));
+  reverse = sha256Hex(modules.get("reverse") as Uint8Array);
+  primes = sha256Hex(modules.get("primes") as Uint8Array);
+  const fetch = async (id: string) => byId.get(id) ?? Promise.reject(new Error(`no module ${id}`));
+  rt = createWasmRuntime({ fetchModule: fetch, fetchBlob: fetch, poolSize: 1 });
 });
 afterAll(() => rt?.close());
 
@@ -39,5 +43,24 @@ describe("wasm verification", () => {
     const padded = await verify(spec(), { ...honest, units: { ...honest.units, standardUnits: 10_000 } }, ctx());
     expect(padded.pass).toBe(false);
     expect(padded.reasons.join(" ")).toMatch(/standard units/);
+  });
+
+  test("fails a claim billing one standard unit more or less than the re-run's fuel", async () => {
+    const verify = rt.verify?.bind(rt);
+    if (!verify) throw new Error("the wasm runtime has no verify");
+    const primesSpec = (): WasmJobSpec => ({ ...spec(), module: primes, input: { data: btoa("200000") } });
+    const honest = await rt.execute(primesSpec(), ctx());
+    const su = honest.units.standardUnits;
+    expect(su).toBeGreaterThan(1);
+    const withUnits = (standardUnits: number) => ({ ...honest, units: { ...honest.units, standardUnits } });
+    expect((await verify(primesSpec(), withUnits(su), ctx())).pass).toBe(true);
+    const over = await verify(primesSpec(), withUnits(su + 1), ctx());
+    expect(over).toMatchObject({
+      pass: false,
+      reasons: [`billed ${su + 1} standard units; re-execution burned fuel worth exactly ${su}`],
+    });
+    expect(over.metrics).toMatchObject({ outputMatches: 1, claimedUnits: su + 1, measuredUnits: su });
+    const under = await verify(primesSpec(), withUnits(su - 1), ctx());
+    expect(under.reasons).toEqual([`billed ${su - 1} standard units; re-execution burned fuel worth exactly ${su}`]);
   });
 });

@@ -23,7 +23,8 @@
 //
 // A job runs in a fresh instance on a fresh memory: the host instantiates the module, calls
 // `alloc(input.length)`, copies the input there, calls `run` once, and copies the result out.
-// Data segments and a start function run at instantiation as usual.
+// Data segments are written at instantiation; a start function runs then too, before `alloc`
+// (the host calls it once the fuel is set).
 //
 // Jobs must be deterministic: the same module and input give the same output bytes on every
 // node, because verification re-executes and compares output hashes. The ABI offers no
@@ -37,10 +38,13 @@
 // A trap (unreachable, out-of-bounds access, division by zero, stack overflow, ...) fails the
 // job with the trap message. `memory.grow` past the cap returns -1; a module that cannot go
 // on should trap then. A result pointer or length outside memory also fails the job.
-// Limits: `limits.timeoutMs` is enforced in wall-clock time from outside the running job
-// (instantiation included); the memory cap through the imported memory's maximum.
-// Metering: standard units = max(1, ceil(cpuMs × node throughput / 1000)), where cpuMs is the
-// wall-clock time spent inside `run`, measured in the worker thread.
+// Limits: fuel (fuel.ts): the job may burn `limits.maxFuel`, or timeoutMs × 10⁶ when it names
+// none; running out fails the job, the same on every node. `limits.timeoutMs` is also enforced in
+// wall-clock time from outside the running job (instantiation included), as a safety net; the
+// memory cap through the imported memory's maximum. The exports `tessera:fuel` and
+// `tessera:start` are reserved for the host.
+// Metering: standard units = max(1, ceil(fuel burned / 10⁶)), fuel counted by schedule v1
+// (fuel.ts) over the start function, `alloc` and `run`.
 import { JobFault } from "../types.js";
 import { type ModuleFacts, readModuleFacts, UnsupportedWasm } from "./binary.js";
 

@@ -1,17 +1,18 @@
 // Turns a module id into a compiled, ABI-checked module: fetch the bytes, check they hash to
-// the id, compile, validate. Results are cached per id (in flight too, so concurrent jobs for
+// the id, instrument them for fuel (fuel.ts), compile that, and validate the original against the ABI. Results are cached per id (in flight too, so concurrent jobs for
 // a new module share one fetch and one compile); failures are not cached. The cache is bounded
 // by count and by the modules' binary size: a compiled module keeps its whole binary alive.
 import { sha256Hex } from "@tessera/protocol";
 import { JobFault } from "../types.js";
 import { type JobModuleInfo, validateJobModule } from "./abi.js";
 import { type WasmModule, webAssembly } from "./engine.js";
+import { instrumentFuel } from "./fuel.js";
 import { LruMap } from "./lru.js";
 
 export interface CompiledJobModule extends JobModuleInfo {
   id: string;
   module: WasmModule;
-  /** size of the module's binary */
+  /** size of the compiled (fuel-instrumented) binary */
   bytes: number;
 }
 
@@ -54,11 +55,28 @@ async function compileVerified(
   const bytes = await fetchModule(id);
   const actual = sha256Hex(bytes);
   if (actual !== id) throw new JobFault(`wasm module bytes hash to ${actual}, not to the module id ${id}`);
-  let module: WasmModule;
+  const metered = await compileMetered(id, bytes);
+  return { id, module: metered.module, bytes: metered.bytes, ...validateJobModule(bytes) };
+}
+
+async function compileMetered(id: string, bytes: Uint8Array): Promise<{ module: WasmModule; bytes: number }> {
+  let failure: unknown;
   try {
-    module = await webAssembly.compile(bytes);
+    const instrumented = instrumentFuel(bytes);
+    return { module: await webAssembly.compile(instrumented), bytes: instrumented.byteLength };
   } catch (err) {
-    throw new JobFault(`wasm module ${id} does not compile: ${err instanceof Error ? err.message : String(err)}`);
+    failure = err;
   }
-  return { id, module, bytes: bytes.byteLength, ...validateJobModule(bytes) };
+  // Say why in the module's own terms when the module itself is not valid wasm.
+  try {
+    await webAssembly.compile(bytes);
+  } catch (err) {
+    throw new JobFault(`wasm module ${id} does not compile: ${messageOf(err)}`);
+  }
+  if (failure instanceof JobFault) throw failure;
+  throw new JobFault(`wasm module ${id} does not compile once instrumented for fuel: ${messageOf(failure)}`);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

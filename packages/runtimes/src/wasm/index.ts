@@ -14,6 +14,14 @@ export {
   WASM_PAGE_BYTES,
 } from "./abi.js";
 export {
+  FUEL_BYTES_PER_UNIT,
+  FUEL_EXPORT,
+  FUEL_PER_PAGE,
+  FUEL_SCHEDULE,
+  instrumentFuel,
+  START_EXPORT,
+} from "./fuel.js";
+export {
   BUILTIN_MODULES,
   type BuiltinModuleName,
   buildModules,

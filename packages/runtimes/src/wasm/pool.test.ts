@@ -2,6 +2,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { webAssembly } from "./engine.js";
+import { instrumentFuel } from "./fuel.js";
 import { compileWat, loadBuiltinModule } from "./modules.js";
 import { type WasmTask, WasmWorkerPool } from "./pool.js";
 
@@ -12,7 +13,7 @@ afterEach(async () => {
 
 // Each task runs the real reverse module; its id and size are what the pool budgets by.
 async function setup(workerModuleBytes: number) {
-  const module = await webAssembly.compile(await loadBuiltinModule("reverse"));
+  const module = await webAssembly.compile(instrumentFuel(await loadBuiltinModule("reverse")));
   const pool = new WasmWorkerPool({ size: 1, workerModuleBytes });
   pools.push(pool);
   const run = async (moduleId: string, moduleBytes: number, text = "abc") => {
@@ -23,6 +24,7 @@ async function setup(workerModuleBytes: number) {
       initial: 1,
       maximum: 16,
       maxOutputBytes: 1024,
+      fuel: 1e9,
       input: new TextEncoder().encode(text).buffer as ArrayBuffer,
     };
     const { output } = await pool.run(task, { timeoutMs: 10_000, signal: new AbortController().signal });
@@ -63,12 +65,21 @@ describe("WasmWorkerPool: references", () => {
     const gc = runInNewContext("gc") as () => void;
     const pool = new WasmWorkerPool({ size: 1 });
     pools.push(pool);
-    const bytes = await loadBuiltinModule("reverse");
+    const bytes = instrumentFuel(await loadBuiltinModule("reverse"));
     // a module referenced only through the job it ran, and a WeakRef
     const ran = async (): Promise<WeakRef<object>> => {
       const module = await webAssembly.compile(bytes);
       const input = new Uint8Array(3).buffer;
-      const task = { module, moduleId: "m", moduleBytes: 1, initial: 1, maximum: 1, maxOutputBytes: 8, input };
+      const task = {
+        module,
+        moduleId: "m",
+        moduleBytes: 1,
+        initial: 1,
+        maximum: 1,
+        maxOutputBytes: 8,
+        fuel: 1e9,
+        input,
+      };
       await pool.run(task, { timeoutMs: 10_000, signal: new AbortController().signal });
       return new WeakRef(module);
     };
@@ -84,11 +95,13 @@ describe("WasmWorkerPool: memory of finished jobs", () => {
   // that worker's next job (measured: rss 4193 MB three seconds after the job ended)
   it("ends a worker whose job left a large memory, and keeps one whose job stayed small", async () => {
     const grower = await webAssembly.compile(
-      await compileWat(`(module (import "env" "memory" (memory 1))
+      instrumentFuel(
+        await compileWat(`(module (import "env" "memory" (memory 1))
         (func (export "alloc") (param i32) (result i32) (i32.const 16))
         (func (export "run") (param i32 i32) (result i32)
           (if (i32.gt_u (local.get 1) (i32.const 1)) (then (drop (memory.grow (i32.const 40)))))
           (i32.const 0)))`),
+      ),
     );
     const pool = new WasmWorkerPool({ size: 1, retireAfterMemoryBytes: 1024 * 1024 });
     pools.push(pool);
@@ -101,6 +114,7 @@ describe("WasmWorkerPool: memory of finished jobs", () => {
           initial: 1,
           maximum: 64,
           maxOutputBytes: 1024,
+          fuel: 1e9,
           input: new Uint8Array(input).buffer,
         },
         { timeoutMs: 10_000, signal: new AbortController().signal },

@@ -21,14 +21,16 @@ export interface WasmTask {
   maximum: number;
   /** a longer output fails the job (JobFault) before it is copied out of the module's memory */
   maxOutputBytes: number;
+  /** the fuel the job may burn (fuel.ts); the module must be instrumented for fuel */
+  fuel: number;
   /** transferred to the worker: the caller must not use it afterwards */
   input: ArrayBuffer;
 }
 
 export interface WasmTaskResult {
   output: ArrayBuffer;
-  /** milliseconds spent inside the module's `run` */
-  cpuMs: number;
+  /** fuel the job burned: start function, alloc and run together */
+  fuel: number;
 }
 
 export interface WasmPoolOptions {
@@ -68,7 +70,7 @@ export interface WasmPoolStats {
 
 /** memoryBytes: the size of the job's linear memory when it ended, when it had one */
 type Reply = { id: number; memoryBytes?: number } & (
-  | { ok: true; output: ArrayBuffer; cpuMs: number }
+  | { ok: true; output: ArrayBuffer; fuel: number }
   | { ok: false; kind: "fault" | "host"; message: string }
 );
 
@@ -214,8 +216,8 @@ export class WasmWorkerPool {
     slot.worker.ref();
     // A fresh worker's start-up is not the job's time; its clock starts once the thread runs.
     if (slot.online) this.startClock(job);
-    const { module, initial, maximum, maxOutputBytes, input } = job.task;
-    slot.worker.postMessage({ id: job.id, module, initial, maximum, maxOutputBytes, input }, [input]);
+    const { module, initial, maximum, maxOutputBytes, fuel, input } = job.task;
+    slot.worker.postMessage({ id: job.id, module, initial, maximum, maxOutputBytes, fuel, input }, [input]);
   }
 
   private startClock(job: Job): void {
@@ -250,7 +252,7 @@ export class WasmWorkerPool {
     const retireAt = this.options.retireAfterMemoryBytes ?? DEFAULT_WORKER_RETIRE_MEMORY_BYTES;
     if ((reply.memoryBytes ?? 0) > retireAt) this.retire(slot);
     else this.idle.push(slot);
-    if (reply.ok) this.settle(job, undefined, { output: reply.output, cpuMs: reply.cpuMs });
+    if (reply.ok) this.settle(job, undefined, { output: reply.output, fuel: reply.fuel });
     else this.settle(job, reply.kind === "fault" ? new JobFault(reply.message) : new Error(reply.message));
     this.pump();
   }

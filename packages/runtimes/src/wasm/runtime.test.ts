@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { MAX_WASM_OUTPUT_BYTES, sha256Hex, type WasmJobSpec, WasmOutputSchema } from "@tessera/protocol";
+import { MAX_WASM_FUEL, MAX_WASM_OUTPUT_BYTES, sha256Hex, type WasmJobSpec, WasmOutputSchema } from "@tessera/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "../types.js";
+import { instrumentFuel } from "./fuel.js";
 import { BUILTIN_MODULES, type BuiltinModuleName, compileWat, loadBuiltinModule } from "./modules.js";
 import { createWasmRuntime } from "./runtime.js";
 
@@ -22,7 +23,7 @@ async function setup(options: { poolSize?: number } = {}) {
   };
   const fetchModule = vi.fn(fetch);
   const fetchBlob = vi.fn(fetch);
-  const runtime = createWasmRuntime({ fetchModule, fetchBlob, throughput: 1000, poolSize: options.poolSize ?? 2 });
+  const runtime = createWasmRuntime({ fetchModule, fetchBlob, poolSize: options.poolSize ?? 2 });
   opened.push(runtime);
   return { runtime, ids, put, store, fetchModule, fetchBlob };
 }
@@ -102,6 +103,82 @@ describe("wasm runtime: built-in modules", () => {
   });
 });
 
+// run loops n times, n the u32 at the input: alloc burns 2 fuel (i32.const end), run 12n + 10
+// (fuel.test.ts works the same loop out by hand), so a job burns 12n + 12 fuel in all.
+const COUNT = `(module ${MEMORY} ${ALLOC}
+  (func (export "run") (param $ptr i32) (param $len i32) (result i32) (local $n i32) (local $acc i32)
+    local.get $ptr
+    i32.load
+    local.set $n
+    block $done
+      loop $top
+        local.get $n
+        i32.eqz
+        br_if $done
+        local.get $acc
+        local.get $n
+        i32.add
+        local.set $acc
+        local.get $n
+        i32.const 1
+        i32.sub
+        local.set $n
+        br $top
+      end
+    end
+    i32.const 0))`;
+const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer);
+
+describe("wasm runtime: fuel", () => {
+  it("bills the exact fuel burned: ceil((12n + 12) / 10⁶) standard units", async () => {
+    const { runtime, put } = await setup();
+    const count = put(await compileWat(COUNT));
+    const units = async (n: number) => (await runtime.execute(job(count, u32(n)), ctx())).units;
+    expect(await units(0)).toEqual({ inputTokens: 0, outputTokens: 0, standardUnits: 1 });
+    expect((await units(83_332)).standardUnits).toBe(1); // 999,996 fuel
+    expect((await units(83_333)).standardUnits).toBe(2); // 1,000,008 fuel
+    expect((await units(1_000_000)).standardUnits).toBe(13); // 12,000,012 fuel
+  });
+
+  it("runs a job on exactly the fuel it needs and fails it, as out of fuel, on one less", async () => {
+    const { runtime, put } = await setup();
+    const count = put(await compileWat(COUNT));
+    const input = u32(1_000_000);
+    const ok = await runtime.execute(job(count, input, { maxFuel: 12_000_012 }), ctx());
+    expect(ok.units.standardUnits).toBe(13);
+    await expect(runtime.execute(job(count, input, { maxFuel: 12_000_011 }), ctx())).rejects.toThrow(
+      new JobFault("wasm job ran out of fuel (limit 12000011: limits.maxFuel, or timeoutMs × 10⁶)"),
+    );
+  });
+
+  it("stops a spinning job when its fuel runs out, fast and the same every time, well before its time cap", async () => {
+    const { runtime, ids } = await setup({ poolSize: 1 });
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) {
+      await expect(runtime.execute(job(ids.spin, "", { timeoutMs: 60_000, maxFuel: 1_000 }), ctx())).rejects.toThrow(
+        new JobFault("wasm job ran out of fuel (limit 1000: limits.maxFuel, or timeoutMs × 10⁶)"),
+      );
+    }
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(text(await runtime.execute(job(ids.reverse, "ok"), ctx()))).toBe("ko");
+  });
+
+  it("gives a job without maxFuel timeoutMs × 10⁶ fuel", async () => {
+    const { runtime, put } = await setup();
+    // asks for k pages once (refused: past the cap, but charged 4096 fuel a page): 8 + 4096k fuel
+    const asks = put(
+      await compileWat(`(module ${MEMORY} ${ALLOC}
+        (func (export "run") (param i32 i32) (result i32) (drop (memory.grow (i32.load (local.get 0)))) (i32.const 0)))`),
+    );
+    const limits = { timeoutMs: 1_000 }; // 10⁹ fuel
+    const fits = await runtime.execute(job(asks, u32(244_140), limits), ctx()); // 999,997,448 fuel
+    expect(fits.units.standardUnits).toBe(1_000);
+    await expect(runtime.execute(job(asks, u32(244_141), limits), ctx())).rejects.toThrow(
+      new JobFault("wasm job ran out of fuel (limit 1000000000: limits.maxFuel, or timeoutMs × 10⁶)"),
+    );
+  });
+});
+
 describe("wasm runtime: determinism", () => {
   it("gives the same output bytes on every worker and every runtime", async () => {
     const a = await setup({ poolSize: 2 });
@@ -112,6 +189,7 @@ describe("wasm runtime: determinism", () => {
     runs.push(await b.runtime.execute(job(b.ids.primes, "30000"), ctx()));
     const hashes = new Set(runs.map((r) => sha256Hex((r.output as { data: string }).data)));
     expect(hashes.size).toBe(1);
+    expect(new Set(runs.map((r) => r.units.standardUnits)).size).toBe(1); // fuel, not time: the same everywhere
     expect(text(runs[0] as ExecuteResult)).toBe("3245");
   });
 
@@ -166,9 +244,9 @@ describe("wasm runtime: content checks and compilation", () => {
       store.set(ids[name], bytes);
     }
     const fetchModule = vi.fn(async (id: string) => store.get(id) as Uint8Array);
-    // room for either module, not both
-    const moduleCacheBytes = Math.max(...[...store.values()].map((b) => b.byteLength));
-    const runtime = createWasmRuntime({ fetchModule, fetchBlob: fetchModule, throughput: 1000, moduleCacheBytes });
+    // room for either module, not both (the cache holds them instrumented for fuel)
+    const moduleCacheBytes = Math.max(...[...store.values()].map((b) => instrumentFuel(b).byteLength));
+    const runtime = createWasmRuntime({ fetchModule, fetchBlob: fetchModule, moduleCacheBytes });
     opened.push(runtime);
     await runtime.execute(job(ids.reverse, "ab"), ctx());
     await runtime.execute(job(ids.reverse, "ab"), ctx());
@@ -224,7 +302,9 @@ describe("wasm runtime: content checks and compilation", () => {
 describe("wasm runtime: caps", () => {
   it("fails a job over its time cap and keeps serving afterwards", async () => {
     const { runtime, ids } = await setup({ poolSize: 1 });
-    await expect(runtime.execute(job(ids.spin, "", { timeoutMs: 200 }), ctx())).rejects.toThrow(
+    // fuel enough for hours: the wall-clock cap is the safety net that stops it
+    const limits = { timeoutMs: 200, maxFuel: MAX_WASM_FUEL };
+    await expect(runtime.execute(job(ids.spin, "", limits), ctx())).rejects.toThrow(
       new JobFault("wasm job exceeded its time limit of 200 ms"),
     );
     expect(text(await runtime.execute(job(ids.reverse, "ok"), ctx()))).toBe("ko");

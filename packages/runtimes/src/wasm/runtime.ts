@@ -1,6 +1,8 @@
 // The WASM runtime: runs a job module (see abi.ts) on its input in a pool of worker threads,
-// under the job's time and memory caps, and meters the CPU time it took.
+// under the job's time, memory and fuel caps, and meters the fuel it burned (fuel.ts): an exact
+// instruction count that a verifier's re-run reproduces.
 import { availableParallelism } from "node:os";
+import { fuelLimit } from "@tessera/core";
 import { MAX_WASM_OUTPUT_BYTES, sha256Hex, type WasmJobSpec } from "@tessera/protocol";
 import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "../types.js";
 import { verifyWasmResult } from "../verify/wasm-verify.js";
@@ -14,8 +16,6 @@ export interface WasmRuntimeDeps {
   fetchModule: (id: string) => Promise<Uint8Array>;
   /** bytes of an input blob by content id; checked against the id before use */
   fetchBlob: (id: string) => Promise<Uint8Array>;
-  /** standard units per second this node measured (see measureThroughput) */
-  throughput: number;
   /** worker threads; default os.availableParallelism() */
   poolSize?: number;
   /** compiled modules kept in memory; default 64 */
@@ -29,9 +29,6 @@ export interface WasmRuntimeDeps {
 export const DEFAULT_MODULE_CACHE_BYTES = 256 * 1024 * 1024;
 
 export function createWasmRuntime(deps: WasmRuntimeDeps): Runtime<WasmJobSpec> {
-  if (!Number.isFinite(deps.throughput) || deps.throughput <= 0) {
-    throw new RangeError(`wasm runtime throughput must be a positive number, got ${deps.throughput}`);
-  }
   const pool = new WasmWorkerPool({
     size: deps.poolSize ?? availableParallelism(),
     ...(deps.workerModuleBytes === undefined ? {} : { workerModuleBytes: deps.workerModuleBytes }),
@@ -58,7 +55,7 @@ export function createWasmRuntime(deps: WasmRuntimeDeps): Runtime<WasmJobSpec> {
       ctx.signal.throwIfAborted();
       const [compiled, input] = await Promise.all([loadModule(spec.module), readInput(spec.input)]);
       const { initial, maximum } = memoryLimitsFor(compiled, spec.limits.maxMemoryMb);
-      const { output, cpuMs } = await pool.run(
+      const { output, fuel } = await pool.run(
         {
           module: compiled.module,
           moduleId: compiled.id,
@@ -66,13 +63,14 @@ export function createWasmRuntime(deps: WasmRuntimeDeps): Runtime<WasmJobSpec> {
           initial,
           maximum,
           maxOutputBytes: MAX_WASM_OUTPUT_BYTES,
+          fuel: fuelLimit(spec.limits),
           input,
         },
         { timeoutMs: spec.limits.timeoutMs, signal: ctx.signal },
       );
       return {
         output: { data: Buffer.from(output).toString("base64") },
-        units: wasmUnits(cpuMs, deps.throughput),
+        units: wasmUnits(fuel),
       };
     },
     close: () => pool.close(),

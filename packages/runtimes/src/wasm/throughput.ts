@@ -1,6 +1,6 @@
 // A node's CPU throughput in standard units per second, measured by multiplying seeded random
-// matrices in plain JS. WASM jobs are metered as time × this rate, so a faster node bills
-// the same work as a slower one.
+// matrices in plain JS. Providers advertise it in their capabilities; WASM jobs are not billed
+// by it (they are metered in fuel, see fuel.ts).
 import { FLOPS_PER_STANDARD_UNIT, matmul, matmulFlops, randomMatrix } from "@tessera/core";
 
 export interface ThroughputOptions {

@@ -1,10 +1,10 @@
-// Metering of a WASM job: no tokens, and work as the CPU time spent in `run` scaled by the
-// node's measured throughput (the formula lives in core so every party computes it alike).
+// Metering of a WASM job: no tokens, and work as the fuel it burned (an exact instruction count,
+// see fuel.ts), converted by core's rule so that every party bills it alike.
 
-import { measuredStandardUnits } from "@tessera/core";
+import { fuelStandardUnits } from "@tessera/core";
 import type { Units } from "@tessera/protocol";
 
-/** standardUnits = max(1, ceil(cpuMs × throughput / 1000)); throughput in SU per second. */
-export function wasmUnits(cpuMs: number, throughput: number): Units {
-  return { inputTokens: 0, outputTokens: 0, standardUnits: measuredStandardUnits(cpuMs, throughput) };
+/** standardUnits = max(1, ceil(fuel / 10⁶)). */
+export function wasmUnits(fuel: number): Units {
+  return { inputTokens: 0, outputTokens: 0, standardUnits: fuelStandardUnits(fuel) };
 }

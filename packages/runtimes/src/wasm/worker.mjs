@@ -2,10 +2,13 @@
 // job from outside by terminating the thread. Plain JavaScript so that it loads without a
 // TypeScript loader in the worker (tsx, vitest and plain node all run it as is).
 //
-// Message in:  { id, module: WebAssembly.Module, initial, maximum, maxOutputBytes, input: ArrayBuffer }
-// Message out: { id, ok: true, output: ArrayBuffer, cpuMs, memoryBytes }  (output transferred)
+// Message in:  { id, module: WebAssembly.Module, initial, maximum, maxOutputBytes, fuel, input: ArrayBuffer }
+// Message out: { id, ok: true, output: ArrayBuffer, fuel, memoryBytes }  (output transferred)
 //          or  { id, ok: false, kind: "fault" | "host", message, memoryBytes? }
 // memoryBytes is the job's linear memory at its end: the pool ends a worker left holding a large one.
+// The module is instrumented for fuel (fuel.ts): `fuel` in is the job's limit, which is set in the
+// module's fuel global before any guest code runs (its start function included); `fuel` out is what
+// the job burned. Running out (remaining below zero, after a trap or after `run`) is the job's fault.
 // "fault" means the job itself failed (trap, ABI violation) and would fail anywhere; "host"
 // means this node could not run it (e.g. no address space for the memory).
 import { parentPort } from "node:worker_threads";
@@ -55,19 +58,23 @@ function keepMemory(initial, maximum, memory) {
   spare.set(key, memory);
 }
 
-function runJob({ id, module, maximum, maxOutputBytes, input }, memory) {
+function runJob({ id, module, maximum, maxOutputBytes, fuel, input }, memory) {
+  let fuelGlobal;
   try {
-    const { alloc, run } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    fuelGlobal = exports["tessera:fuel"];
+    fuelGlobal.value = BigInt(fuel);
+    exports["tessera:start"]?.();
     const bytes = new Uint8Array(input);
-    const ptr = alloc(bytes.length) >>> 0;
+    const ptr = exports.alloc(bytes.length) >>> 0;
     if (ptr + bytes.length > memory.buffer.byteLength) {
       return abiFault(id, `alloc(${bytes.length}) returned ${ptr}, past the end of memory (${memory.buffer.byteLength} bytes)`);
     }
     new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
 
-    const start = performance.now();
-    const result = run(ptr, bytes.length) >>> 0;
-    const cpuMs = performance.now() - start;
+    const result = exports.run(ptr, bytes.length) >>> 0;
+    const remaining = fuelGlobal.value;
+    if (remaining < 0n) return outOfFuel(id, fuel);
 
     // Read memory.buffer again: run may have grown memory, which replaces the buffer.
     const buffer = memory.buffer;
@@ -82,13 +89,20 @@ function runJob({ id, module, maximum, maxOutputBytes, input }, memory) {
     if (result + 4 + length > buffer.byteLength) {
       return abiFault(id, `run returned a ${length}-byte result at ${result}, past the end of memory (${buffer.byteLength} bytes)`);
     }
-    return { id, ok: true, output: buffer.slice(result + 4, result + 4 + length), cpuMs };
+    return { id, ok: true, output: buffer.slice(result + 4, result + 4 + length), fuel: Number(BigInt(fuel) - remaining) };
   } catch (err) {
+    // A trap with the fuel spent is the metering's own `unreachable` (or came after the job had
+    // overspent): either way the job ran out of fuel, the same on every node.
+    if (fuelGlobal !== undefined && fuelGlobal.value < 0n) return outOfFuel(id, fuel);
     // The cap note saves a reader from guessing why a module trapped after a failed grow.
     const atCap = memory.buffer.byteLength >= maximum * PAGE ? ` (memory at its cap of ${maximum} pages)` : "";
     const label = err instanceof WebAssembly.RuntimeError ? "wasm trap" : "wasm job failed";
     return { id, ok: false, kind: "fault", message: `${label}: ${messageOf(err)}${atCap}` };
   }
+}
+
+function outOfFuel(id, fuel) {
+  return { id, ok: false, kind: "fault", message: `wasm job ran out of fuel (limit ${fuel}: limits.maxFuel, or timeoutMs × 10⁶)` };
 }
 
 function abiFault(id, message) {
