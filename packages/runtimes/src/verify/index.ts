@@ -10,10 +10,8 @@ export {
 export { verifyLlmResult } from "./llm-verify.js";
 export {
   DEFAULT_LLM_TOLERANCES,
-  DEFAULT_WASM_TOLERANCES,
   type LlmTolerances,
   llmTolerancesFor,
   QUANTIZED_LLM_TOLERANCES,
-  type WasmTolerances,
 } from "./tolerances.js";
 export { verifyWasmResult } from "./wasm-verify.js";

@@ -54,11 +54,3 @@ export function llmTolerancesFor(
   const quantized = tensors.some((t) => t.dimensions.length >= 2 && !FLOAT_TYPES.has(t.ggmlType));
   return quantized ? QUANTIZED_LLM_TOLERANCES : DEFAULT_LLM_TOLERANCES;
 }
-
-export interface WasmTolerances {
-  /** claimed standard units may exceed the verifier's measurement by this factor (+ slackUnits) */
-  unitsFactor: number;
-  slackUnits: number;
-}
-
-export const DEFAULT_WASM_TOLERANCES: WasmTolerances = { unitsFactor: 4, slackUnits: 2 };
