@@ -11,7 +11,6 @@ import {
   isTemplateCandidate,
   judgeProviderCanary,
   judgeVerifierCanary,
-  REPLAY_GREEDY_MARGIN_NATS,
   type ReplayResult,
   replayedKnownWrong,
 } from "./canary.js";
@@ -152,42 +151,54 @@ describe("replayed known-wrong canaries", () => {
     return {
       spec: { ...llm(0), input: { prompt }, params: { temperature: 0, ...params } } as JobSpec,
       output,
-      outputHash: `h${tokens.join(",")}`,
+      outputHash: `h${tokens.join(",")}|${logprobs.join(",")}`,
       units: units(inputTokens),
     };
   };
+  /** verifiers of an F32 model, and of a quantized one */
+  const F32 = { logprobDiffNats: 0.1, greedyGapNats: 0.1 };
+  const QUANTIZED = { logprobDiffNats: 1, greedyGapNats: 1 };
   const template = llmResult("hi", [1, 2, 3], [-0.01, -0.01, -0.01]);
+  const parting = llmResult("yo", [1, 5, 6], [-1, -1, -1]);
 
-  it("takes a greedy llm result whose tokens part from the template's where its greedy token led by the margin", () => {
-    expect(replayedKnownWrong(llmResult("yo", [1, 5, 6], [-1, -1, -1]), template)).toEqual({ sameInputCount: true });
-    expect(replayedKnownWrong(llmResult("yo", [4, 5, 6], [-1, -1, -1], 3), template)).toEqual({
-      sameInputCount: false,
-    });
+  it("takes a greedy llm result whose tokens part from the template's where its greedy token led by more than the tolerance", () => {
+    expect(replayedKnownWrong(parting, template, F32)).toEqual({ sameInputCount: true });
+    // the template's token had p ≈ 0.99 on the template's provider; a verifier of quantized weights may
+    // read it 1 nat lower, where another token could come within its 1-nat greedy tolerance
+    expect(replayedKnownWrong(parting, template, QUANTIZED)).toBeNull();
+    // no verdict on the model read yet: its tolerances are unknown
+    expect(replayedKnownWrong(parting, template)).toBeNull();
   });
 
-  it("refuses a result an honest verifier might pass: no parting position both reach, or a near-tie there", () => {
-    // a prefix of the template, or the template a prefix of it
-    expect(replayedKnownWrong(llmResult("yo", [1, 2], [-1, -1]), template)).toBeNull();
-    expect(replayedKnownWrong(llmResult("yo", [1, 2, 3, 4], [-1, -1, -1, -1]), template)).toBeNull();
-    // the same tokens (another text or logprobs): another hash, yet nothing the greedy check fails
-    expect(replayedKnownWrong({ ...template, outputHash: "other" }, template)).toBeNull();
-    // where they part, the template's token had p = 0.6: another token may trail it by under the margin
+  it("takes one whose claimed logprob where they part is more than the template's token leaves to any other", () => {
+    // p = 0.6 for the template's token: another may trail it by little, but none has p above 0.4 + slack
     const tie = llmResult("hi", [1, 2, 3], [-0.01, Math.log(0.6), -0.01]);
-    expect(replayedKnownWrong(llmResult("yo", [1, 5, 6], [-1, -1, -1]), tie)).toBeNull();
-    // p = 0.96 leads any other by ≥ ln(0.96 / 0.04) ≈ 3.18 nats
-    expect(Math.log(0.96 / 0.04)).toBeGreaterThan(REPLAY_GREEDY_MARGIN_NATS);
-    const lead = llmResult("hi", [1, 2, 3], [-0.01, Math.log(0.96), -0.01]);
-    expect(replayedKnownWrong(llmResult("yo", [1, 5, 6], [-1, -1, -1]), lead)).not.toBeNull();
+    expect(replayedKnownWrong(parting, tie, F32)).toBeNull();
+    const confident = llmResult("yo", [1, 5, 6], [-1, -0.05, -1]);
+    expect(replayedKnownWrong(confident, tie, F32)).toEqual({ sameInputCount: true });
+  });
+
+  it("takes any result whose prompt token count differs from the template's: the metering recount fails it", () => {
+    const other = llmResult("yo", [1, 2], [-1, -1], 3);
+    expect(replayedKnownWrong(other, template)).toEqual({ sameInputCount: false });
+  });
+
+  it("refuses a result an honest verifier might pass: no parting position both reach", () => {
+    // a prefix of the template, or the template a prefix of it
+    expect(replayedKnownWrong(llmResult("yo", [1, 2], [-1, -1]), template, F32)).toBeNull();
+    expect(replayedKnownWrong(llmResult("yo", [1, 2, 3, 4], [-1, -1, -1, -1]), template, F32)).toBeNull();
+    // the same tokens (other logprobs): another hash, yet nothing the greedy check fails
+    expect(replayedKnownWrong(llmResult("yo", [1, 2, 3], [-1, -1, -1]), template, F32)).toBeNull();
   });
 
   it("refuses one whose public spec differs from the template's: model, params, limits, runtime", () => {
-    const r = llmResult("yo", [1, 5, 6], [-1, -1, -1]);
+    const r = parting;
     expect(
-      replayedKnownWrong({ ...r, spec: { ...r.spec, limits: { maxOutputTokens: 9 } } as JobSpec }, template),
+      replayedKnownWrong({ ...r, spec: { ...r.spec, limits: { maxOutputTokens: 9 } } as JobSpec }, template, F32),
     ).toBeNull();
-    expect(replayedKnownWrong({ ...r, spec: { ...r.spec, model: "n" } as JobSpec }, template)).toBeNull();
-    expect(replayedKnownWrong(llmResult("yo", [1, 5, 6], [-1, -1, -1], 2, { stop: ["x"] }), template)).toBeNull();
-    expect(replayedKnownWrong({ ...r, spec: wasm }, template)).toBeNull();
+    expect(replayedKnownWrong({ ...r, spec: { ...r.spec, model: "n" } as JobSpec }, template, F32)).toBeNull();
+    expect(replayedKnownWrong(llmResult("yo", [1, 5, 6], [-1, -1, -1], 2, { stop: ["x"] }), template, F32)).toBeNull();
+    expect(replayedKnownWrong({ ...r, spec: wasm }, template, F32)).toBeNull();
   });
 
   it("takes a wasm result with another output hash under the same module and limits, never the same hash", () => {

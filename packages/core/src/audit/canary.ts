@@ -131,26 +131,22 @@ export interface ReplayResult {
   units: Units;
 }
 
+/** Slack (nats) beyond a verifier's tolerance by which a replayed result must miss its check. */
+export const REPLAY_MARGIN_NATS = 0.5;
+
 /**
- * How far (nats) the template's greedy token must lead at the first position where the replayed
- * tokens part from it, by the template's own logprob there: far above the widest greedy tolerance a
- * verifier applies (1 nat on quantized weights) plus the honest spread between two machines' numbers.
+ * The widest tolerances verifiers apply to a model's results (read from their verdicts' metrics,
+ * which record them): how far an honest logprob may stray, and how far a greedy token may trail.
  */
-export const REPLAY_GREEDY_MARGIN_NATS = 3;
+export interface ReplayTolerances {
+  logprobDiffNats: number;
+  greedyGapNats: number;
+}
 
 /** The job spec as the public explorer shows it: all but the input. */
 export function visibleSpec(spec: JobSpec): Omit<JobSpec, "input"> {
   const { input: _input, ...rest } = spec;
   return rest;
-}
-
-/**
- * A lower bound on how far any token other than the greedy one trails it in logit, from the greedy
- * token's log-probability `lp`: the others share at most 1 − e^lp, so each trails by at least
- * lp − ln(1 − e^lp). Infinite at lp = 0.
- */
-export function greedyLeadBound(lp: number): number {
-  return lp >= 0 ? Number.POSITIVE_INFINITY : lp - Math.log1p(-Math.exp(lp));
 }
 
 /**
@@ -161,29 +157,40 @@ export function greedyLeadBound(lp: number): number {
  * certainty, not by chance:
  * - wasm: re-executing the template's spec gives the template's output (deterministic), whose hash
  *   differs from the result's.
- * - llm (greedy only; the template is greedy, and the params match): the tokens part at some
- *   position i both reach, after the same tokens before it, so the context there is the one the
- *   template was generated in, whose greedy token the template's was, with a logprob that puts every
- *   other token, the result's included, more than REPLAY_GREEDY_MARGIN_NATS behind: the verifier's
- *   greedy check fails it there. A result that is a prefix of the template or the other way round
- *   parts nowhere both reach (the finish check might or might not tell): not used.
- * `sameInputCount`: the template's prompt has as many tokens as the result claims, so a metering
- * recount alone does not tell the spec is not the result's (wasm: always true, its units are the
- * execution's own).
+ * - llm (greedy; the template is, and the params match): when the template's prompt has another
+ *   token count than the result claims, the metering recount fails it (`sameInputCount` false: a
+ *   verifier that only tokenizes the prompt tells it). With the same count, only where the tokens
+ *   part at a position i both reach: the context there is the one the template was generated in, so
+ *   the template's token has at least its logprob less `tol.logprobDiffNats` and every other token at
+ *   most ln(1 − that); the result's token there then trails the greedy one, or has a claimed logprob
+ *   above what the verifier reads, by more than the tolerance plus REPLAY_MARGIN_NATS. Without `tol`
+ *   (no verdict on the model read yet) or without such a position (one output a prefix of the other,
+ *   or a near-tie where they part), not used.
  */
-export function replayedKnownWrong(result: ReplayResult, template: ReplayResult): { sameInputCount: boolean } | null {
+export function replayedKnownWrong(
+  result: ReplayResult,
+  template: ReplayResult,
+  tol?: ReplayTolerances,
+): { sameInputCount: boolean } | null {
   if (result.spec.runtime !== template.spec.runtime || result.outputHash === template.outputHash) return null;
   if (canonicalHash(visibleSpec(result.spec)) !== canonicalHash(visibleSpec(template.spec))) return null;
   if (result.spec.runtime === "wasm") return { sameInputCount: true };
   if ((result.spec.params?.temperature ?? 0) !== 0) return null;
+  if (result.units.inputTokens !== template.units.inputTokens) return { sameInputCount: false };
   const a = result.output;
   const b = template.output;
-  if (!("tokens" in a) || !("tokens" in b) || b.logprobs.length !== b.tokens.length) return null;
+  if (!tol || !("tokens" in a) || !("tokens" in b) || b.logprobs.length !== b.tokens.length) return null;
+  if (a.logprobs.length !== a.tokens.length) return null;
   const n = Math.min(a.tokens.length, b.tokens.length);
   let i = 0;
   while (i < n && a.tokens[i] === b.tokens[i]) i++;
-  if (i === n || greedyLeadBound(b.logprobs[i] as number) < REPLAY_GREEDY_MARGIN_NATS) return null;
-  return { sameInputCount: result.units.inputTokens === template.units.inputTokens };
+  if (i === n) return null;
+  const top = Math.min(0, (b.logprobs[i] as number) - tol.logprobDiffNats);
+  // at most what the template's token leaves to all the others
+  const other = Math.log1p(-Math.exp(top));
+  const greedyMiss = top - other > tol.greedyGapNats + REPLAY_MARGIN_NATS;
+  const logprobMiss = (a.logprobs[i] as number) - other > tol.logprobDiffNats + REPLAY_MARGIN_NATS;
+  return greedyMiss || logprobMiss ? { sameInputCount: true } : null;
 }
 
 /** Funds the canary consumer from protocol fees: the protocol, not any consumer, pays for canaries. */
