@@ -37,6 +37,7 @@ import {
   judgeProviderCanary,
   judgeVerifierCanary,
   type ReplayResult,
+  type ReplayTolerances,
   replayedKnownWrong,
   stakeAccounts,
 } from "@tessera/core";
@@ -135,6 +136,12 @@ export class CanaryService {
   private readonly wanting: string[] = [];
   /** known-wrong canaries drawn, oldest first, each waiting for a result to replay (afterUnaudited) */
   private readonly owedWrong: OwedWrong[] = [];
+  /**
+   * per llm model, the widest tolerances its verdicts recorded (a verifier picks them from the model
+   * file's weights): what a replayed result must miss by (core's replayedKnownWrong). The widest, so
+   * that one verifier's metrics cannot narrow them.
+   */
+  private readonly tolerances = new Map<string, ReplayTolerances>();
   /** signs known-wrong results; it never runs jobs */
   private readonly ghost = generateIdentity();
   private readonly random: () => number;
@@ -186,6 +193,7 @@ export class CanaryService {
         x.verdicts.map((v) => v.verifierId),
       );
       this.addTemplate(job, operator, [...new Set(verifiers)]);
+      await this.readTolerances(job);
       if (this.deps.policy.auditedKnownGood) await this.restoreKnownGood(job, operator);
     }
   }
@@ -267,6 +275,9 @@ export class CanaryService {
   onPassed(job: JobRecord, verifiers: string[], providerOperator?: string): void {
     if (this.open.has(job.id) || !job.outputHash) return;
     this.addTemplate(job, providerOperator ?? job.providerId ?? undefined, verifiers);
+    void this.readTolerances(job).catch((err) =>
+      this.deps.log.warn({ err, jobId: job.id }, "verdict tolerances not read"),
+    );
     const audited = this.deps.policy.auditedKnownGood;
     const known: KnownGood = { jobId: job.id, verifiers: [...verifiers], providerOperator };
     if (audited) this.rememberKnownGood(this.knownGood, known);
@@ -350,9 +361,10 @@ export class CanaryService {
     if (job.status !== "completed" || !job.providerId || !job.output || !job.outputHash) return;
     if (!job.units || !job.signature) return;
     const result: ReplayResult = { spec: job.spec, output: job.output, outputHash: job.outputHash, units: job.units };
+    const tol = job.spec.runtime === "llm" ? this.tolerances.get(job.spec.model) : undefined;
     const fits = this.templates.flatMap((t) => {
       if (t.jobId === job.id) return [];
-      const fit = replayedKnownWrong(result, t);
+      const fit = replayedKnownWrong(result, t, tol);
       return fit ? [{ t, sameCount: fit.sameInputCount }] : [];
     });
     const candidates = this.deps.coordinator.verifierCandidates(job, []);
@@ -482,6 +494,24 @@ export class CanaryService {
     if (this.templates.length > this.deps.policy.maxTemplates) this.templates.shift();
   }
 
+  /** The tolerances the verdicts on an llm job recorded, widening its model's. */
+  private async readTolerances(job: JobRecord): Promise<void> {
+    if (job.spec.runtime !== "llm") return;
+    for (const a of await this.deps.store.verification.auditsOfJob(job.id))
+      for (const v of a.verdicts) this.noteTolerances(job.spec.model, v.report.metrics);
+  }
+
+  private noteTolerances(model: string, metrics: Record<string, number>): void {
+    const logprob = metrics.logprobToleranceNats;
+    const greedy = metrics.greedyGapToleranceNats;
+    if (typeof logprob !== "number" || typeof greedy !== "number") return;
+    const had = this.tolerances.get(model);
+    this.tolerances.set(model, {
+      logprobDiffNats: Math.max(logprob, had?.logprobDiffNats ?? 0),
+      greedyGapNats: Math.max(greedy, had?.greedyGapNats ?? 0),
+    });
+  }
+
   /** Whether a verdict on this canary audit is still awaited from this verifier. */
   awaitsVerdict(auditId: string, verifierId: string): boolean {
     return this.audits.get(auditId)?.verifierId === verifierId;
@@ -495,6 +525,7 @@ export class CanaryService {
     const claim = { auditId: msg.auditId, jobId: a.job.id, outputHash: a.outputHash, pass: msg.report.pass };
     if (msg.jobId !== a.job.id || !verifyVerdictSignature(session.id, claim, msg.signature)) return true;
     this.audits.delete(msg.auditId);
+    if (a.job.spec.runtime === "llm") this.noteTolerances(a.job.spec.model, msg.report.metrics);
     // paid like a real audit's verdict, so unpaid when inconclusive like one; and judged all the same
     const inconclusive = msg.report.metrics.inconclusive === 1;
     if (!inconclusive) await this.deps.coordinator.payCanaryFee(msg.auditId, a.job, session.id);

@@ -125,6 +125,8 @@ async function network(policy: Record<string, unknown> = {}) {
           const pass = await judge(m, store);
           seen.push({ verifier: n, m, publicRecord, pass });
           const verdict = verdictOf(n, m.auditId, m.jobId, pass, { outputHash: m.outputHash });
+          // what a verifier of an F32 model records beside its margins (not signed: the metrics are no claim)
+          verdict.report.metrics = { greedyGapToleranceNats: 0.1, logprobToleranceNats: 0.1 };
           if (!(await service.onVerdict(n.session, verdict))) await coordinator.onVerdict(n.session, verdict);
         }
       if (!any && round > 2) return;
