@@ -213,6 +213,38 @@ describe("fuel instrumentation: decoding", () => {
     expect(m.call("eh", [7]).burned).toBe(m.call("eh", [7]).burned);
   });
 
+  it("decodes multi-value block types with params, and keeps the stack they carry", async () => {
+    const m = await load(`(module
+      (type $pair (func (param i32 i32) (result i32 i32)))
+      (func (export "swapdiff") (param i32 i32) (result i32)
+        (local.get 0) (local.get 1)
+        (block (type $pair) (param i32 i32) (result i32 i32)
+          (local.set 0) (local.set 1) (local.get 0) (local.get 1))
+        (i32.sub)))`);
+    // [local.get local.get block] 3; [local.set local.set local.get local.get end] 5; [i32.sub end] 2
+    expect(m.call("swapdiff", [10, 3])).toEqual({ result: -7, burned: 10 });
+    expect(m.callPlain("swapdiff", [10, 3])).toBe(-7);
+  });
+
+  it("decodes reference-type and table instructions and charges table.fill / table.grow 1 fuel per entry", async () => {
+    const m = await load(`(module
+      (table $t 4 64 funcref)
+      (func $f (result i32) (i32.const 42))
+      (elem declare func $f)
+      (func (export "fill") (param i32) (table.fill $t (i32.const 0) (ref.func $f) (local.get 0)))
+      (func (export "grow") (param i32) (result i32) (table.grow $t (ref.null func) (local.get 0)))
+      (func (export "callAt") (param i32) (result i32)
+        (select (result i32) (i32.const 1) (i32.const 0) (ref.is_null (table.get $t (local.get 0))))
+        (if (result i32) (then (i32.const -1)) (else (call_indirect $t (result i32) (local.get 0))))))`);
+    // fill: i32.const ref.func local.get table.fill end = 5, + n
+    expect(m.call("fill", [3]).burned).toBe(5 + 3);
+    expect(m.call("callAt", [2]).result).toBe(42);
+    expect(m.call("callAt", [3]).result).toBe(-1);
+    // grow: ref.null local.get table.grow end = 4, + n, granted or not
+    expect(m.call("grow", [10])).toEqual({ result: 4, burned: 4 + 10 });
+    expect(m.call("grow", [100])).toEqual({ result: -1, burned: 4 + 100 });
+  });
+
   // one function of type () -> () with the given body bytes (locals vector included)
   function moduleWithBody(body: number[]): Uint8Array {
     const code = [0x01, body.length, ...body];

@@ -163,6 +163,29 @@ describe("wasm runtime: fuel", () => {
     expect(text(await runtime.execute(job(ids.reverse, "ok"), ctx()))).toBe("ko");
   });
 
+  it("runs a module's start function once the fuel is set, before alloc and run", async () => {
+    const { runtime, put } = await setup();
+    // start writes the output (4-byte length, then "hi") that run points at
+    const started = put(
+      await compileWat(`(module ${MEMORY} ${ALLOC}
+        (func $init (i32.store (i32.const 0) (i32.const 2)) (i32.store16 (i32.const 4) (i32.const 0x6968)))
+        (start $init)
+        (func (export "run") (param i32 i32) (result i32) (i32.const 0)))`),
+    );
+    expect(text(await runtime.execute(job(started, ""), ctx()))).toBe("hi");
+  });
+
+  it("refuses a module exporting a name the fuel metering reserves", async () => {
+    const { runtime, put } = await setup();
+    const squatter = put(
+      await compileWat(`(module ${MEMORY} ${ALLOC} (global (export "tessera:fuel") i64 (i64.const 0))
+        (func (export "run") (param i32 i32) (result i32) (i32.const 0)))`),
+    );
+    await expect(runtime.execute(job(squatter, ""), ctx())).rejects.toThrow(
+      new JobFault("wasm module exports tessera:fuel, a name the host reserves for fuel metering"),
+    );
+  });
+
   it("gives a job without maxFuel timeoutMs × 10⁶ fuel", async () => {
     const { runtime, put } = await setup();
     // asks for k pages once (refused: past the cap, but charged 4096 fuel a page): 8 + 4096k fuel
