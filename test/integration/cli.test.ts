@@ -44,6 +44,46 @@ describe("tessera client commands", () => {
     expect(json<{ status: string }>(failed.out).status).toBe("failed");
   });
 
+  it("submit --max-fuel caps a wasm job's work and its escrow", async () => {
+    type Job = { status: string; error: string | null; escrow: string; cost: string | null; pricePerUnit: number };
+    // 'reverse' burns far less than 10⁵ fuel: 1 SU escrowed, 1 SU billed
+    const small = await run(
+      ["submit", "--runtime", "wasm", "--module", "reverse", "--input", "abc"].concat([
+        "--max-fuel",
+        "100000",
+        "--wait",
+        "--json",
+      ]),
+    );
+    expect(small.code, small.out).toBe(0);
+    const done = json<Job>(small.out);
+    expect(done.status).toBe("completed");
+    expect(done.escrow).toBe(String(done.pricePerUnit));
+    expect(done.cost).toBe(String(done.pricePerUnit));
+    // 'spin' loops for ever: with 10⁶ fuel it stops at once, the same on any node, long before
+    // its 10 s time cap
+    const spin = await run([
+      "submit",
+      "--runtime",
+      "wasm",
+      "--module",
+      "spin",
+      "--max-fuel",
+      "1000000",
+      "--wait",
+      "--json",
+    ]);
+    expect(spin.code, spin.out).toBe(1);
+    const failed = json<Job>(spin.out);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatch(/ran out of fuel/);
+    expect(failed.cost ?? "0").toBe("0");
+    // a limit outside 1..10¹⁵ is refused before anything is sent
+    const bad = await run(["submit", "--runtime", "wasm", "--module", "spin", "--max-fuel", "0"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.out).toContain("--max-fuel must be an integer between 1 and 1000000000000000");
+  });
+
   it("cancels a queued job and refunds it", async () => {
     const before = json<{ escrow: string }>((await run(["account", "--json"])).out);
     // no provider is in this region: the job waits in the queue

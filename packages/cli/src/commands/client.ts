@@ -1,5 +1,6 @@
 // Consumer commands: submit a job, list or show jobs, show the account.
 import { existsSync, readFileSync } from "node:fs";
+import { MAX_WASM_FUEL } from "@tessera/protocol";
 import type { JobView } from "@tessera/sdk";
 import { type Command, Option } from "commander";
 import { clientFrom, withClientFlags } from "../lib/credentials.js";
@@ -53,6 +54,11 @@ export function registerClientCommands(program: Command): void {
       .option("--temperature <t>", "0 = greedy", numberFlag("temperature", 0, 2), 0)
       .option("--module <name|sha256|file>", "WASM module: a builtin name, a .wasm file or a blob id")
       .option("--input <text>", "input bytes (UTF-8) for wasm jobs", "")
+      .option(
+        "--max-fuel <n>",
+        "wasm: most instructions the job may execute, and bill (10^6 to the standard unit); default 10^6 per ms of its 10 s time cap",
+        intFlag("max-fuel", 1, MAX_WASM_FUEL),
+      )
       .option("--region <names...>", "only run in these regions")
       .option("--max-price <n>", "highest price per standard unit", intFlag("max-price"))
       .option("--idempotency-key <key>", "retry-safe submit key")
@@ -78,7 +84,7 @@ export function registerClientCommands(program: Command): void {
             runtime: "wasm",
             module: await moduleId(client, o.module ?? ""),
             input: { data: Buffer.from(o.input).toString("base64") },
-            limits: { timeoutMs: 10_000, maxMemoryMb: 64 },
+            limits: { timeoutMs: 10_000, maxMemoryMb: 64, ...(o.maxFuel !== undefined ? { maxFuel: o.maxFuel } : {}) },
             constraints,
             idempotencyKey: o.idempotencyKey,
           })
