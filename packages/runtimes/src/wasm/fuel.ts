@@ -199,7 +199,7 @@ function instrumentBody(body: Uint8Array, params: number, fuel: number): Uint8Ar
   }
   const declared = body.subarray(groupsFrom, r.pos); // the groups, without their count
   const scratch = locals; // index of the appended i32, if the body needs one
-  const code: Uint8Array[] = [];
+  const code: Uint8Array[] = []; // the new locals header goes in front once known
   let segment: Uint8Array[] = [];
   let instructions = 0;
   let check = true; // function entry
@@ -223,7 +223,8 @@ function instrumentBody(body: Uint8Array, params: number, fuel: number): Uint8Ar
     }
     if (d.endsSegment) {
       segment.push(body.subarray(rawFrom, r.pos));
-      code.push(charge(instructions, check, fuel), ...segment);
+      code.push(charge(instructions, check, fuel));
+      for (const part of segment) code.push(part); // not push(...segment): a segment may have 10⁵ parts
       segment = [];
       instructions = 0;
       check = d.loop;
@@ -233,10 +234,12 @@ function instrumentBody(body: Uint8Array, params: number, fuel: number): Uint8Ar
   if (instructions > 0) {
     // only bodies that do not end with `end` get here, and those do not validate; kept consistent anyway
     segment.push(body.subarray(rawFrom));
-    code.push(charge(instructions, check, fuel), ...segment);
+    code.push(charge(instructions, check, fuel));
+    for (const part of segment) code.push(part);
   }
   const header = usesScratch ? [uleb(groups + 1), declared, Uint8Array.of(0x01, 0x7f)] : [uleb(groups), declared];
-  return concat([...header, ...code]);
+  code.unshift(...header);
+  return concat(code);
 }
 
 // fuel -= n; with check: if (fuel < 0) unreachable
