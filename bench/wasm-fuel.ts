@@ -5,6 +5,7 @@
 // the built-in reverse, wordcount and primes, and two compute-heavy loops written here in WAT
 // (an f64 matrix multiply and an FNV-1a hash loop over a buffer). Outputs must match exactly.
 //   npx tsx bench/wasm-fuel.ts [--reps 9] [--warmup 3]
+import { DEFAULT_FUEL_PER_MS, fuelStandardUnits } from "@tessera/core";
 import { compileWat, instrumentFuel, loadBuiltinModule, validateJobModule } from "@tessera/runtimes";
 import { nonDefaultFlags, readFlags } from "./lib/flags.js";
 import { commandLine, machine, type Row, writeResult } from "./lib/results.js";
@@ -201,7 +202,7 @@ for (const c of cases) {
     fuel,
     fuelDeterministic: fuels.size === 1,
     fuelPerUs: Number((fuel / (meteredMs * 1000)).toFixed(1)),
-    standardUnits: Math.max(1, Math.ceil(fuel / 1e6)),
+    standardUnits: fuelStandardUnits(fuel),
     outputsMatch,
     bytes: c.bytes.length,
     instrumentedBytes: instrumented.length,
@@ -251,7 +252,7 @@ const file = writeResult({
   notes: [
     `Each module runs ${flags.warmup} untimed and ${flags.reps} timed times plain and instrumented, alternating which goes first; every run on a fresh instance and memory, as the provider's worker runs a job (instrumented: fuel set, start, alloc, then run). Times are of \`run\` alone; medians; the ratio's range is over the timed pairs. The first-run column is each module's very first pair (V8 runs it mostly in Liftoff code before tiering hot functions up to TurboFan), what a provider sees on the first jobs of a module it just compiled.`,
     `Fuel counts start, alloc and run; it was the same on every run of a module: ${results.every((r) => r.fuelDeterministic) ? "yes" : "NO"}. Outputs of plain and instrumented runs were byte-identical: ${results.every((r) => r.outputsMatch) ? "yes" : "NO"}.`,
-    `Fuel per µs is what a job's default fuel (timeoutMs × 10⁶, i.e. 1,000 fuel per µs of time cap) compares with: a module burning more than 1,000 fuel/µs here runs out of default fuel before its time cap.`,
+    `Fuel per µs is what a job's default fuel (timeoutMs × ${DEFAULT_FUEL_PER_MS.toLocaleString("en-US")}, i.e. ${(DEFAULT_FUEL_PER_MS / 1000).toLocaleString("en-US")} fuel per µs of time cap) compares with: a module burning more than that here runs out of default fuel before its time cap.`,
     "Times are on a shared machine; the ratio is of times measured in the same run, alternating.",
   ],
   sections: [{ title: "Per module", lines: table }],

@@ -52,15 +52,15 @@ describe("meteringProblem", () => {
 
   it("bounds a WASM result by what its fuel limit makes, without tokens", () => {
     const su = (standardUnits: number) => ({ inputTokens: 0, outputTokens: 0, standardUnits });
-    // no maxFuel: 1 s of time cap at 10⁶ fuel per ms, 10⁹ fuel, 1,000 SU
-    expect(fuelLimit(wasm.limits as { timeoutMs: number })).toBe(1e9);
-    expect(meteringProblem(wasm, su(1_000), {})).toBeUndefined();
-    expect(meteringProblem(wasm, su(1_001), {})).toBe(
-      "standardUnits 1001 exceed what the job's fuel limit of 1000000000 makes (1000)",
+    // no maxFuel: 1 s of time cap at 3·10⁷ fuel per ms, 3·10¹⁰ fuel, 3,000 SU
+    expect(fuelLimit(wasm.limits as { timeoutMs: number })).toBe(3e10);
+    expect(meteringProblem(wasm, su(3_000), {})).toBeUndefined();
+    expect(meteringProblem(wasm, su(3_001), {})).toBe(
+      "standardUnits 3001 exceed what the job's fuel limit of 30000000000 makes (3000)",
     );
-    // maxFuel 2.5 × 10⁶: 3 SU (a part SU is billed whole, as the runtime bills it)
-    const capped: JobSpec = { ...wasm, limits: { timeoutMs: 1_000, maxMemoryMb: 64, maxFuel: 2_500_000 } };
-    expect(fuelStandardUnits(2_500_000)).toBe(3);
+    // maxFuel 2.5 × 10⁷: 3 SU (a part SU is billed whole, as the runtime bills it)
+    const capped: JobSpec = { ...wasm, limits: { timeoutMs: 1_000, maxMemoryMb: 64, maxFuel: 25_000_000 } };
+    expect(fuelStandardUnits(25_000_000)).toBe(3);
     expect(meteringProblem(capped, su(3), {})).toBeUndefined();
     expect(meteringProblem(capped, su(4), {})).toMatch(/^standardUnits 4 exceed/);
     expect(meteringProblem(wasm, { inputTokens: 1, outputTokens: 0, standardUnits: 1 }, {})).toBe(

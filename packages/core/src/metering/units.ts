@@ -9,11 +9,18 @@ export function llmStandardUnits(parameters: number, tokens: number): number {
 /**
  * WASM work is metered in fuel: one unit per instruction executed, counted by code instrumented
  * alike on every node (the runtimes' wasm/fuel.ts), so a verifier's re-run counts exactly the
- * same. One instruction is taken as one operation: 10⁶ fuel make 1 SU.
+ * same. A WebAssembly instruction is far less than a floating-point operation of useful work (a
+ * float64 matrix product counts 16.6 per multiply-add FLOP in bench/wasm-fuel.ts, whose modules
+ * burn 4,700 to 23,000 fuel per µs on this 2-core EPYC): 10⁷ fuel make 1 SU, which bills a second
+ * of such work about what the node's FLOP rate did before fuel (874 SU/s measured here).
  */
-export const FUEL_PER_STANDARD_UNIT = 1_000_000;
-/** A WASM job's fuel when its spec names none: one per nanosecond of its time cap. */
-export const DEFAULT_FUEL_PER_MS = 1_000_000;
+export const FUEL_PER_STANDARD_UNIT = 10_000_000;
+/**
+ * A WASM job's fuel when its spec names none, per ms of its time cap: above the fastest burn
+ * measured (23,000 fuel per µs), so that on such a machine the time cap, not the fuel, stops a job
+ * that names no fuel; its escrow is then 3 SU per ms of time cap.
+ */
+export const DEFAULT_FUEL_PER_MS = 30_000_000;
 
 /** The fuel a WASM job may burn: its `maxFuel`, or its time cap at DEFAULT_FUEL_PER_MS. */
 export function fuelLimit(limits: { timeoutMs: number; maxFuel?: number | undefined }): number {

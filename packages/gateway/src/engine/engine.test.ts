@@ -177,11 +177,11 @@ describe("Engine results from a provider", () => {
 
   it("refuses a WASM result billing more than its fuel limit makes, and takes one that does not", async () => {
     const { job } = await leasedTo([node]);
-    // 1 s of time cap and no maxFuel: 10⁹ fuel, 1,000 SU, at 10 nc/SU
+    // 10¹⁰ fuel: 1,000 SU, at 10 nc/SU
     expect(job.escrow).toBe(10_000n);
     expect(await engine.result(node.session, result(job.id, 1_001))).toEqual({
       accepted: false,
-      reason: "standardUnits 1001 exceed what the job's fuel limit of 1000000000 makes (1000)",
+      reason: "standardUnits 1001 exceed what the job's fuel limit of 10000000000 makes (1000)",
     });
     expect(await store.getJob(job.id)).toMatchObject({ status: "queued", cost: null });
     expect(await store.balance(accounts.earnings(node.session.id))).toBe(0n);
@@ -441,11 +441,12 @@ describe("Engine escrow", () => {
       const liar = testNode("liar", false, { ...WASM_NODE, throughput: 1e10 });
       fresh.connect(liar.session);
       fresh.disconnect(liar.session);
-      // 1 s of time cap and no maxFuel: 10⁹ fuel, 1,000 SU at the ceiling's 10 nc
-      expect((await fresh.submit(request())).escrow).toBe(10_000n);
+      // 1 s of time cap and no maxFuel: 3·10¹⁰ fuel, 3,000 SU at the ceiling's 10 nc
+      const uncapped = { ...testWasmSpec(), limits: { timeoutMs: 1_000, maxMemoryMb: 16 } } as JobSpec;
+      expect((await fresh.submit(request({ spec: uncapped }))).escrow).toBe(30_000n);
       const capped = {
         ...testWasmSpec(),
-        limits: { timeoutMs: 1_000, maxMemoryMb: 16, maxFuel: 3_000_000 },
+        limits: { timeoutMs: 1_000, maxMemoryMb: 16, maxFuel: 30_000_000 },
       } as JobSpec;
       expect((await fresh.submit(request({ spec: capped, requestHash: "ee".repeat(32) }))).escrow).toBe(30n);
       // a gateway that never saw a wasm node sizes it the same
@@ -457,7 +458,8 @@ describe("Engine escrow", () => {
       );
       try {
         await restarted.restore();
-        expect((await restarted.submit(request({ requestHash: "ef".repeat(32) }))).escrow).toBe(10_000n);
+        const again = request({ spec: uncapped, requestHash: "ef".repeat(32) });
+        expect((await restarted.submit(again)).escrow).toBe(30_000n);
       } finally {
         restarted.stop();
       }

@@ -28,15 +28,15 @@ describe("escrowLevels for WASM jobs", () => {
       /largest WASM memory budget online is 100 MiB/,
     );
     const levels = escrowLevels(wasm(200), { maxPricePerUnit: 10 }, [small], new Map());
-    // 1 s of time cap and no maxFuel: 10⁹ fuel, 1,000 SU at 10 nc
-    expect(levels).toEqual([{ pricePerUnit: 10, escrow: 10_000n }]);
+    // 1 s of time cap and no maxFuel: 3·10¹⁰ fuel, 3,000 SU at 10 nc
+    expect(levels).toEqual([{ pricePerUnit: 10, escrow: 30_000n }]);
   });
 
   it("sizes a job by its fuel limit at each node's price, not by how fast a node claims to be", () => {
     const fast = session({ id: "fast", throughput: 1e10, pricePerUnit: 10 });
     const dear = session({ id: "dear", throughput: 1, pricePerUnit: 30 });
-    const spec = { ...wasm(64), limits: { timeoutMs: 1_000, maxMemoryMb: 64, maxFuel: 5_000_000 } } as JobSpec;
-    // 5 × 10⁶ fuel: 5 SU
+    const spec = { ...wasm(64), limits: { timeoutMs: 1_000, maxMemoryMb: 64, maxFuel: 50_000_000 } } as JobSpec;
+    // 5 × 10⁷ fuel: 5 SU
     expect(escrowLevels(spec, {}, [fast, dear], new Map())).toEqual([
       { pricePerUnit: 30, escrow: 150n },
       { pricePerUnit: 10, escrow: 50n },

@@ -22,8 +22,14 @@ export const WASM_NODE = {
 };
 
 /** A job spec running TEST_MODULE for at most 1 s in `maxMemoryMb` of memory. */
+/** A WASM job of 10¹⁰ fuel: 1,000 SU, an escrow of 10,000 nc at the test nodes' 10 nc/SU. */
 export function testWasmSpec(maxMemoryMb = 16): JobSpec {
-  return { runtime: "wasm", module: TEST_MODULE, input: { data: "" }, limits: { timeoutMs: 1_000, maxMemoryMb } };
+  return {
+    runtime: "wasm",
+    module: TEST_MODULE,
+    input: { data: "" },
+    limits: { timeoutMs: 1_000, maxMemoryMb, maxFuel: 10_000_000_000 },
+  };
 }
 
 /** An in-memory store where consumer c1 holds 1 credit and the gateway holds TEST_MODULE. */

@@ -38,12 +38,12 @@
 // A trap (unreachable, out-of-bounds access, division by zero, stack overflow, ...) fails the
 // job with the trap message. `memory.grow` past the cap returns -1; a module that cannot go
 // on should trap then. A result pointer or length outside memory also fails the job.
-// Limits: fuel (fuel.ts): the job may burn `limits.maxFuel`, or timeoutMs × 10⁶ when it names
-// none; running out fails the job, the same on every node. `limits.timeoutMs` is also enforced in
+// Limits: fuel (fuel.ts): the job may burn `limits.maxFuel`, or timeoutMs × 3·10⁷ when it names
+// none (core's fuelLimit); running out fails the job, the same on every node. `limits.timeoutMs` is also enforced in
 // wall-clock time from outside the running job (instantiation included), as a safety net; the
 // memory cap through the imported memory's maximum. The exports `tessera:fuel` and
 // `tessera:start` are reserved for the host.
-// Metering: standard units = max(1, ceil(fuel burned / 10⁶)), fuel counted by schedule v1
+// Metering: standard units = max(1, ceil(fuel burned / 10⁷)) (core's fuelStandardUnits), fuel counted by schedule v1
 // (fuel.ts) over the start function, `alloc` and `run`.
 import { JobFault } from "../types.js";
 import { type ModuleFacts, readModuleFacts, UnsupportedWasm } from "./binary.js";

@@ -130,14 +130,14 @@ const COUNT = `(module ${MEMORY} ${ALLOC}
 const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer);
 
 describe("wasm runtime: fuel", () => {
-  it("bills the exact fuel burned: ceil((12n + 12) / 10⁶) standard units", async () => {
+  it("bills the exact fuel burned: ceil((12n + 12) / 10⁷) standard units", async () => {
     const { runtime, put } = await setup();
     const count = put(await compileWat(COUNT));
     const units = async (n: number) => (await runtime.execute(job(count, u32(n)), ctx())).units;
     expect(await units(0)).toEqual({ inputTokens: 0, outputTokens: 0, standardUnits: 1 });
-    expect((await units(83_332)).standardUnits).toBe(1); // 999,996 fuel
-    expect((await units(83_333)).standardUnits).toBe(2); // 1,000,008 fuel
-    expect((await units(1_000_000)).standardUnits).toBe(13); // 12,000,012 fuel
+    expect((await units(833_332)).standardUnits).toBe(1); // 9,999,996 fuel
+    expect((await units(833_333)).standardUnits).toBe(2); // 10,000,008 fuel
+    expect((await units(10_000_000)).standardUnits).toBe(13); // 120,000,012 fuel
   });
 
   it("runs a job on exactly the fuel it needs and fails it, as out of fuel, on one less", async () => {
@@ -145,9 +145,9 @@ describe("wasm runtime: fuel", () => {
     const count = put(await compileWat(COUNT));
     const input = u32(1_000_000);
     const ok = await runtime.execute(job(count, input, { maxFuel: 12_000_012 }), ctx());
-    expect(ok.units.standardUnits).toBe(13);
+    expect(ok.units.standardUnits).toBe(2);
     await expect(runtime.execute(job(count, input, { maxFuel: 12_000_011 }), ctx())).rejects.toThrow(
-      new JobFault("wasm job ran out of fuel (limit 12000011: limits.maxFuel, or timeoutMs × 10⁶)"),
+      new JobFault("wasm job ran out of fuel (limit 12000011; a job may set limits.maxFuel)"),
     );
   });
 
@@ -156,7 +156,7 @@ describe("wasm runtime: fuel", () => {
     const started = Date.now();
     for (let i = 0; i < 3; i++) {
       await expect(runtime.execute(job(ids.spin, "", { timeoutMs: 60_000, maxFuel: 1_000 }), ctx())).rejects.toThrow(
-        new JobFault("wasm job ran out of fuel (limit 1000: limits.maxFuel, or timeoutMs × 10⁶)"),
+        new JobFault("wasm job ran out of fuel (limit 1000; a job may set limits.maxFuel)"),
       );
     }
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -186,18 +186,18 @@ describe("wasm runtime: fuel", () => {
     );
   });
 
-  it("gives a job without maxFuel timeoutMs × 10⁶ fuel", async () => {
+  it("gives a job without maxFuel timeoutMs × 3·10⁷ fuel", async () => {
     const { runtime, put } = await setup();
     // asks for k pages once (refused: past the cap, but charged 4096 fuel a page): 8 + 4096k fuel
     const asks = put(
       await compileWat(`(module ${MEMORY} ${ALLOC}
         (func (export "run") (param i32 i32) (result i32) (drop (memory.grow (i32.load (local.get 0)))) (i32.const 0)))`),
     );
-    const limits = { timeoutMs: 1_000 }; // 10⁹ fuel
-    const fits = await runtime.execute(job(asks, u32(244_140), limits), ctx()); // 999,997,448 fuel
-    expect(fits.units.standardUnits).toBe(1_000);
-    await expect(runtime.execute(job(asks, u32(244_141), limits), ctx())).rejects.toThrow(
-      new JobFault("wasm job ran out of fuel (limit 1000000000: limits.maxFuel, or timeoutMs × 10⁶)"),
+    const limits = { timeoutMs: 1_000 }; // 3·10¹⁰ fuel
+    const fits = await runtime.execute(job(asks, u32(7_324_218), limits), ctx()); // 29,999,996,936 fuel
+    expect(fits.units.standardUnits).toBe(3_000);
+    await expect(runtime.execute(job(asks, u32(7_324_219), limits), ctx())).rejects.toThrow(
+      new JobFault("wasm job ran out of fuel (limit 30000000000; a job may set limits.maxFuel)"),
     );
   });
 });

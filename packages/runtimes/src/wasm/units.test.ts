@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { wasmUnits } from "./units.js";
 
 describe("wasmUnits", () => {
-  it("charges ceil(fuel / 10⁶) standard units and no tokens", () => {
-    expect(wasmUnits(250_000_000)).toEqual({ inputTokens: 0, outputTokens: 0, standardUnits: 250 });
-    expect(wasmUnits(1_000_001).standardUnits).toBe(2);
-    expect(wasmUnits(2_000_000).standardUnits).toBe(2);
+  it("charges ceil(fuel / 10⁷) standard units and no tokens", () => {
+    expect(wasmUnits(2_500_000_000)).toEqual({ inputTokens: 0, outputTokens: 0, standardUnits: 250 });
+    expect(wasmUnits(10_000_001).standardUnits).toBe(2);
+    expect(wasmUnits(20_000_000).standardUnits).toBe(2);
   });
 
   it("charges at least one standard unit", () => {

@@ -4,7 +4,7 @@
 import { fuelStandardUnits } from "@tessera/core";
 import type { Units } from "@tessera/protocol";
 
-/** standardUnits = max(1, ceil(fuel / 10⁶)). */
+/** standardUnits = max(1, ceil(fuel / 10⁷)): core's fuelStandardUnits. */
 export function wasmUnits(fuel: number): Units {
   return { inputTokens: 0, outputTokens: 0, standardUnits: fuelStandardUnits(fuel) };
 }

@@ -102,7 +102,7 @@ function runJob({ id, module, maximum, maxOutputBytes, fuel, input }, memory) {
 }
 
 function outOfFuel(id, fuel) {
-  return { id, ok: false, kind: "fault", message: `wasm job ran out of fuel (limit ${fuel}: limits.maxFuel, or timeoutMs × 10⁶)` };
+  return { id, ok: false, kind: "fault", message: `wasm job ran out of fuel (limit ${fuel}; a job may set limits.maxFuel)` };
 }
 
 function abiFault(id, message) {
