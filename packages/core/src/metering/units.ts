@@ -32,11 +32,6 @@ export function fuelStandardUnits(fuel: number): number {
   return Math.max(1, Math.ceil(fuel / FUEL_PER_STANDARD_UNIT));
 }
 
-/** Work of a runtime without a FLOP count: measured CPU time scaled by the node's benchmarked rate. */
-export function measuredStandardUnits(cpuMs: number, throughputSuPerSecond: number): number {
-  return Math.max(1, Math.ceil((cpuMs * throughputSuPerSecond) / 1000));
-}
-
 /**
  * Upper bound of prompt tokens for a text: byte-fallback SentencePiece and byte-level BPE
  * vocabularies never need more than one token per UTF-8 byte, plus template overhead.
