@@ -327,24 +327,27 @@ export class CanaryService {
    */
   private oweWrong(job: JobRecord, verifiers: string[], providerOperator: string | undefined): void {
     const owed: OwedWrong = { job, verifiers: [...verifiers], providerOperator };
-    const ghost = () => {
-      const i = this.owedWrong.indexOf(owed);
-      if (i < 0) return;
-      this.owedWrong.splice(i, 1);
-      const chosen = this.pick(this.deps.coordinator.verifierCandidates(job, owed.verifiers, providerOperator));
-      if (chosen) this.sendVerifierCanary(job, chosen, true);
-    };
     this.owedWrong.push(owed);
-    if (this.owedWrong.length > this.deps.policy.maxTemplates) {
-      const dropped = this.owedWrong.shift();
-      clearTimeout(dropped?.timer);
-    }
+    // more waiting than are kept: the one waiting longest goes out now, in the old form (dropping it
+    // instead would, on a network that audits every result, have dropped every one before its time)
+    if (this.owedWrong.length > this.deps.policy.maxTemplates) this.sendGhost(this.owedWrong[0] as OwedWrong);
     if (this.deps.policy.replayWaitMs === 0) {
-      ghost();
+      this.sendGhost(owed);
       return;
     }
-    owed.timer = setTimeout(ghost, this.deps.policy.replayWaitMs);
+    owed.timer = setTimeout(() => this.sendGhost(owed), this.deps.policy.replayWaitMs);
     owed.timer.unref();
+  }
+
+  /** A known-wrong canary still owed goes out in the old form: the passed result corrupted, signed by a throw-away identity. */
+  private sendGhost(owed: OwedWrong): void {
+    const i = this.owedWrong.indexOf(owed);
+    if (i < 0) return;
+    this.owedWrong.splice(i, 1);
+    clearTimeout(owed.timer);
+    const candidates = this.deps.coordinator.verifierCandidates(owed.job, owed.verifiers, owed.providerOperator);
+    const chosen = this.pick(candidates);
+    if (chosen) this.sendVerifierCanary(owed.job, chosen, true);
   }
 
   /**

@@ -254,6 +254,21 @@ describe("known-wrong canary audits", () => {
     await n.store.close();
   });
 
+  it("go out in the old form when more are owed than kept, the one waiting longest first: on a network that audits every result none is ever made of a real one", async () => {
+    const n = await network({ maxTemplates: 1 });
+    n.judges.set(n.v, async () => false);
+    await n.template();
+    expect(n.seen.filter((s) => s.verifier === n.v)).toEqual([]);
+    // a second passed audit owes a second: the first goes out now, of the first passed job, signed by a throw-away identity
+    await n.settle("job_t2", "ho", TEMPLATE_OUT, true);
+    const got = n.seen.filter((s) => s.verifier === n.v).map((s) => s.m);
+    expect(got).toHaveLength(1);
+    expect(got[0]?.providerId).not.toBe(n.p.session.id);
+    expect(await n.store.getJob(got[0]?.jobId as string)).toBeUndefined();
+    expect(n.view(n.v)).toMatchObject({ wrongCanariesFailed: 1, excluded: false });
+    await n.store.close();
+  });
+
   it("are not made of a result an honest verifier could pass: one whose tokens never part from the template's", async () => {
     const n = await network({ replayWaitMs: 60_000 });
     n.judges.set(n.v, lazy);
