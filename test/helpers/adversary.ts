@@ -3,7 +3,8 @@
 // Strategies: random | smaller-model | truncate | inflate | replay | cheat-q=<q> (random output on a
 // fraction q of jobs) | lazy-verifier (passes everything) | griefing-verifier (fails everything) |
 // colluding-verifier (passes every result of its partners, checks everyone else's honestly) |
-// fake-capacity.
+// lookup-lazy-verifier (checks nothing but what the public API tells: fails an audit whose provider
+// is not in /v1/providers or whose job the explorer does not know, passes the rest) | fake-capacity.
 // The config JSON is the provider's, plus `adversary: { seed?, partners? }`: `seed` seeds the
 // cheat draws (which jobs a cheat-q provider cheats on, and its random tokens), so a run is
 // reproducible; `partners` are the node ids a colluding verifier passes whatever they send.
@@ -52,6 +53,26 @@ const cheatDraw = seeded(seed);
 const rand = seeded(seed ^ 0x5eed);
 let executed = 0;
 
+/** The gateway's public HTTP base, from the provider's gateway URL. */
+const httpBase = String((config as { gateway?: string }).gateway ?? "")
+  .replace(/^ws/, "http")
+  .replace(/\/v1\/provider\/connect\/?$/, "")
+  .replace(/\/+$/, "");
+
+/**
+ * A verdict from public lookups alone: the provider must be listed and the job known to the
+ * explorer with this provider; nothing is checked against the spec.
+ */
+async function lookUp(jobId: string, providerId: string | undefined) {
+  const verdict = (pass: boolean, reason: string) => ({ pass, reasons: [reason], checks: ["lookup"], metrics: {} });
+  const providers = (await (await fetch(`${httpBase}/v1/providers`)).json()) as { data: Array<{ id: string }> };
+  if (!providers.data.some((p) => p.id === providerId)) return verdict(false, "provider not listed");
+  const res = await fetch(`${httpBase}/v1/explorer/jobs/${jobId}`);
+  if (res.status !== 200) return verdict(false, `job not in the explorer (${res.status})`);
+  const body = (await res.json()) as { job: { provider: string | null } };
+  return body.job.provider === providerId ? verdict(true, "looked up") : verdict(false, "another provider's job");
+}
+
 function wrap(honest: LlmRuntimeLike, impostor: LlmRuntimeLike | undefined): LlmRuntimeLike {
   const info = honest.models()[0];
   let replay: { output: LlmOutput } | undefined;
@@ -69,6 +90,7 @@ function wrap(honest: LlmRuntimeLike, impostor: LlmRuntimeLike | undefined): Llm
     },
     verify: async (spec, claim, ctx) => {
       if (strategy === "lazy-verifier") return { pass: true, reasons: [], checks: [], metrics: {} };
+      if (strategy === "lookup-lazy-verifier") return lookUp(ctx.jobId, ctx.providerId);
       if (strategy === "griefing-verifier") return { pass: false, reasons: ["always fails"], checks: [], metrics: {} };
       if (!honest.verify) throw new Error("no verify");
       const report = await honest.verify(spec, claim, ctx);
