@@ -394,6 +394,9 @@ export class CanaryService {
   private async sendReplayed(job: JobRecord, t: Template, chosen: ProviderSession): Promise<void> {
     const auditId = `aud_${randomBytes(8).toString("hex")}`;
     this.deps.coordinator.ownCanaryAudit(auditId, true);
+    // while undecided it holds the job's cost against its provider's stake, as a drawn audit does: the
+    // jobs the provider may be leased meanwhile do not tell it that no slash can come of this one
+    this.deps.coordinator.holdStake(auditId, job);
     await this.deps.store.verification.putAudit({
       id: auditId,
       jobId: job.id,
@@ -574,6 +577,7 @@ export class CanaryService {
       decidedAt: this.now(),
     });
     if (a.stored) this.deps.coordinator.ownCanaryAudit(auditId, false);
+    if (a.replayed) this.deps.coordinator.releaseStake(auditId);
   }
 
   /**

@@ -4,7 +4,7 @@
 // node list, the job page, its outputHash and units, the public audit record) is what it would see
 // of a real audit; the provider is judged on nothing. Real identities and signatures.
 import { EventEmitter } from "node:events";
-import { CanaryPolicySchema, type JobRecord } from "@tessera/core";
+import { CanaryPolicySchema, type JobRecord, stakeDepositEvent } from "@tessera/core";
 import { canonicalHash, type JobOutput, signResult, verifyResultSignature } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
@@ -51,7 +51,7 @@ const smartLazy: Judge = async (m, store) => {
   return job !== undefined && job !== null && job.outputHash === m.outputHash;
 };
 
-async function network(policy: Record<string, unknown> = {}) {
+async function network(policy: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {
   const store = await openStore(":memory:");
   const writer = new GroupWriter(store);
   const p = testNode("op-p", false);
@@ -66,7 +66,7 @@ async function network(policy: Record<string, unknown> = {}) {
     store,
     writer,
     sessions: () => order.map((n) => n.session),
-    config: VerificationConfigSchema.parse({ passRecheckRate: 0 }),
+    config: VerificationConfigSchema.parse({ passRecheckRate: 0, ...config }),
     log: pino({ level: "silent" }),
     random: () => draw,
     onPassed: (job, asked, operator) => canaries?.onPassed(job, asked, operator),
@@ -251,6 +251,24 @@ describe("known-wrong canary audits", () => {
     expect(got.map((s) => s.verifier)).toEqual([n.v]);
     expect(got.map((s) => s.pass)).toEqual([false]);
     expect(n.view(n.v)).toMatchObject({ excluded: false, verifierStrikes: 0, wrongCanariesFailed: 1 });
+    await n.store.close();
+  });
+
+  it("hold the job's cost against its provider's stake while undecided, as a drawn audit does, and release it once judged", async () => {
+    const n = await network({}, { minStake: "1000", verifierMinStake: "0" });
+    await n.store.commit([{ ledger: stakeDepositEvent("stake:p", n.p.session.id, 1000n, 0) }]);
+    await n.coordinator.stakes.refresh(n.p.session.id);
+    const free = n.coordinator.maxJobCostOf(n.p.session.id, 0n);
+    let whileJudged: bigint | undefined;
+    n.judges.set(n.v, async () => {
+      whileJudged = n.coordinator.maxJobCostOf(n.p.session.id, 0n);
+      return false;
+    });
+    await n.template();
+    await n.settle("job_1", "hello", REAL_OUT, false);
+    expect(n.seen.filter((s) => s.verifier === n.v)).toHaveLength(1);
+    expect(whileJudged).toBeLessThan(free as bigint);
+    expect(n.coordinator.maxJobCostOf(n.p.session.id, 0n)).toBe(free);
     await n.store.close();
   });
 
