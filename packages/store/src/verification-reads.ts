@@ -68,8 +68,9 @@ export interface OpenUnbonding {
 
 export interface VerificationReads {
   /**
-   * Audits of providers' results decided in (from, to]: passed vs slashed. Audits of results no
-   * provider ran (the gateway's known-wrong canaries for verifiers) are not counted.
+   * Audits of providers' results decided in (from, to]: passed vs slashed. Known-wrong canaries for
+   * verifiers are not counted: neither those of results no provider ran (signed by a throw-away
+   * identity) nor the void ones made of a provider's genuine result under another job's spec.
    */
   auditOutcomes(from: number, to: number): Promise<AuditOutcomes>;
   /** decided and pending audits per provider, for the given providers only */
