@@ -6,13 +6,7 @@
 // memory (at once when a WASM audit comes or ends), and an audit_cancel drops one, sending nothing.
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeGateway } from "./fake-gateway.js";
-import {
-  ControlledVerifier,
-  fakeAudit,
-  fakeSpec,
-  memoryLease,
-  startTestProvider,
-} from "./helpers.js";
+import { ControlledVerifier, fakeAudit, fakeSpec, memoryLease, startTestProvider } from "./helpers.js";
 
 let gateway: FakeGateway;
 afterEach(async () => {
