@@ -392,11 +392,20 @@ export class CanaryService {
 
   /** Stores the pending audit of `job` (as a drawn audit's), then sends its result under the template's spec. */
   private async sendReplayed(job: JobRecord, t: Template, chosen: ProviderSession): Promise<void> {
-    const auditId = `aud_${randomBytes(8).toString("hex")}`;
-    this.deps.coordinator.ownCanaryAudit(auditId, true);
     // while undecided it holds the job's cost against its provider's stake, as a drawn audit does: the
     // jobs the provider may be leased meanwhile do not tell it that no slash can come of this one
-    this.deps.coordinator.holdStake(auditId, job);
+    const auditId = await this.storePendingAudit(job, (id) => this.deps.coordinator.holdStake(id, job));
+    this.sendVerifierCanary(job, chosen, true, auditId, t.spec);
+  }
+
+  /**
+   * The public record of a canary audit of a real job as it is sent: a pending `sampled` audit,
+   * as for any drawn audit; the coordinator leaves it to this service. Returns its id.
+   */
+  private async storePendingAudit(job: JobRecord, beforeStore?: (auditId: string) => void): Promise<string> {
+    const auditId = `aud_${randomBytes(8).toString("hex")}`;
+    this.deps.coordinator.ownCanaryAudit(auditId, true);
+    beforeStore?.(auditId);
     await this.deps.store.verification.putAudit({
       id: auditId,
       jobId: job.id,
@@ -406,7 +415,7 @@ export class CanaryService {
       createdAt: this.now(),
       decidedAt: null,
     });
-    this.sendVerifierCanary(job, chosen, true, auditId, t.spec);
+    return auditId;
   }
 
   /**
@@ -436,17 +445,7 @@ export class CanaryService {
       if (!chosen) continue;
       this.wanting.splice(this.wanting.indexOf(v), 1);
       // the public record shows a pending audit of it, as of any real result being audited
-      const auditId = `aud_${randomBytes(8).toString("hex")}`;
-      this.deps.coordinator.ownCanaryAudit(auditId, true);
-      await this.deps.store.verification.putAudit({
-        id: auditId,
-        jobId: job.id,
-        providerId: job.providerId as string,
-        status: "pending",
-        kind: "sampled",
-        createdAt: this.now(),
-        decidedAt: null,
-      });
+      const auditId = await this.storePendingAudit(job);
       this.sendVerifierCanary(job, chosen, false, auditId);
       return;
     }
