@@ -19,6 +19,22 @@ export function greedyTinyJob(prompt: string, region?: string, maxOutputTokens =
   };
 }
 
+/** Prompts of the canary tests' rounds: distinct enough that their greedy answers differ. */
+const ROUND_PROMPTS = ["The world is", "Once upon a time", "water", "Tessera network", "fire and ice", "a cat"];
+
+/**
+ * One round of real work for audits and canaries to feed on: a greedy tiny-model job of 24 tokens
+ * per prompt in `region`, each prompt suffixed with the round, all completed.
+ */
+export async function honestRound(client: TesseraClient, round: number, region = "honest"): Promise<void> {
+  const jobs = [];
+  for (const p of ROUND_PROMPTS) jobs.push(await client.submitJob(greedyTinyJob(`${p} ${round}`, region, 24)));
+  for (const j of jobs) {
+    const done = await client.waitForJob(j.id);
+    if (done.status !== "completed") throw new Error(`job ${j.id} ${done.status}: ${done.error}`);
+  }
+}
+
 export interface NodeView {
   id: string;
   operator: string;

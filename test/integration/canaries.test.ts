@@ -6,9 +6,7 @@
 import type { TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnTessera, TestNetwork, until } from "../helpers/network.js";
-import { canaryReads } from "../helpers/verification.js";
-
-const TINY = "96389be0649aa1e54654fb5a2be80e0de9001a4b0e1003598cf93a10efee6b5b";
+import { canaryReads, honestRound, TINY } from "../helpers/verification.js";
 
 interface NodeView {
   id: string;
@@ -65,25 +63,11 @@ describe("canaries: known answers for providers, known-wrong results for verifie
   }, 30_000);
 
   it("excludes the lazy and the griefing verifier, never the honest ones, and honest providers pass canaries", async () => {
-    const prompts = ["The world is", "Once upon a time", "water", "Tessera network", "fire and ice", "a cat"];
     let round = 0;
     await until(
       "lazy and griefing verifiers excluded",
       async () => {
-        const jobs = [];
-        for (const p of prompts)
-          jobs.push(
-            await client.submitJob({
-              runtime: "llm",
-              model: TINY,
-              input: { prompt: `${p} ${round}` },
-              params: { temperature: 0 },
-              limits: { maxOutputTokens: 24 },
-              constraints: { regions: ["honest"] },
-            }),
-          );
-        round++;
-        for (const j of jobs) expect((await client.waitForJob(j.id)).status).toBe("completed");
+        await honestRound(client, round++);
         const [l, g] = [await byId(lazy), await byId(griefing)];
         // and some canary judged right: a griefer sent a known-good canary after each fail can be
         // out before the first canary job or audit has come back passed

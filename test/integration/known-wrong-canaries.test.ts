@@ -8,8 +8,7 @@
 import type { TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork, until } from "../helpers/network.js";
-
-const TINY = "96389be0649aa1e54654fb5a2be80e0de9001a4b0e1003598cf93a10efee6b5b";
+import { honestRound } from "../helpers/verification.js";
 
 interface NodeView {
   id: string;
@@ -63,25 +62,11 @@ describe("known-wrong canary audits of real results", () => {
   afterAll(() => net.stop());
 
   it("excludes a verifier that fails only what public lookups tell from a real audit; honest verifiers and the replayed provider are untouched", async () => {
-    const prompts = ["The world is", "Once upon a time", "water", "Tessera network", "fire and ice", "a cat"];
     let round = 0;
     await until(
       "the lookup-lazy verifier excluded",
       async () => {
-        const jobs = [];
-        for (const p of prompts)
-          jobs.push(
-            await client.submitJob({
-              runtime: "llm",
-              model: TINY,
-              input: { prompt: `${p} ${round}` },
-              params: { temperature: 0 },
-              limits: { maxOutputTokens: 24 },
-              constraints: { regions: ["honest"] },
-            }),
-          );
-        round++;
-        for (const j of jobs) expect((await client.waitForJob(j.id)).status).toBe("completed");
+        await honestRound(client, round++);
         const l = (await nodes()).find((n) => n.id === lookupLazy);
         return l?.excluded ? true : undefined;
       },
