@@ -4,16 +4,17 @@
 // fraction q of jobs) | lazy-verifier (passes everything) | griefing-verifier (fails everything) |
 // colluding-verifier (passes every result of its partners, checks everyone else's honestly) |
 // lookup-lazy-verifier (checks nothing but what the public API tells: fails an audit whose provider
-// is not in /v1/providers or whose job the explorer does not know, passes the rest) | fake-capacity.
+// is not in /v1/providers or whose job the explorer does not know, passes the rest) | fake-capacity |
+// claims-out-of-fuel (answers every WASM job, unrun, that it ran out of fuel: the whole limit billed).
 // The config JSON is the provider's, plus `adversary: { seed?, partners? }`: `seed` seeds the
 // cheat draws (which jobs a cheat-q provider cheats on, and its random tokens), so a run is
 // reproducible; `partners` are the node ids a colluding verifier passes whatever they send.
 import { join } from "node:path";
 import { evidenceSigner, loadOrCreateEthKey } from "@tessera/chain";
-import { promptTokenBound } from "@tessera/core";
-import type { LlmJobSpec, LlmOutput, ProviderMessage } from "@tessera/protocol";
+import { fuelLimit, fuelStandardUnits, promptTokenBound } from "@tessera/core";
+import type { LlmJobSpec, LlmOutput, ProviderMessage, WasmJobSpec } from "@tessera/protocol";
 import { type LlmRuntimeLike, type ProviderConfigInput, startProvider } from "@tessera/provider";
-import { createLlmRuntime, llmStandardUnits, makeTinyModel } from "@tessera/runtimes";
+import { createLlmRuntime, llmStandardUnits, makeTinyModel, type Runtime } from "@tessera/runtimes";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 interface AdversaryOptions {
@@ -168,6 +169,17 @@ function wrap(honest: LlmRuntimeLike, impostor: LlmRuntimeLike | undefined): Llm
   return runtime;
 }
 
+/** Bills every WASM job its whole fuel limit, as if it had burned it, without running it. */
+function claimsOutOfFuel(honest: Runtime<WasmJobSpec>): Runtime<WasmJobSpec> {
+  return {
+    ...honest,
+    execute: async (spec) => ({
+      output: { data: "", outOfFuel: true },
+      units: { inputTokens: 0, outputTokens: 0, standardUnits: fuelStandardUnits(fuelLimit(spec.limits)) },
+    }),
+  };
+}
+
 const handle = await startProvider(config, {
   ...(signer ? { evidenceSigner: signer } : {}),
   runtimes: async (ctx) => {
@@ -177,7 +189,8 @@ const handle = await startProvider(config, {
       const path = await makeTinyModel(join(ctx.config.dataDir, "impostor.gguf"), { seed: 4242, blockCount: 2 });
       impostor = await createLlmRuntime({ modelPaths: [path] });
     }
-    return { ...honest, llm: honest.llm ? wrap(honest.llm, impostor) : undefined };
+    const wasm = strategy === "claims-out-of-fuel" && honest.wasm ? claimsOutOfFuel(honest.wasm) : honest.wasm;
+    return { ...honest, llm: honest.llm ? wrap(honest.llm, impostor) : undefined, wasm };
   },
   // cheats on proof of capacity only when told to; otherwise answers like any node
   ...(strategy === "fake-capacity"

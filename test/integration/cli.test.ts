@@ -61,7 +61,7 @@ describe("tessera client commands", () => {
     expect(done.escrow).toBe(String(done.pricePerUnit));
     expect(done.cost).toBe(String(done.pricePerUnit));
     // 'spin' loops for ever: with 10⁶ fuel it stops at once, the same on any node, long before
-    // its 10 s time cap
+    // its 10 s time cap; it burned all its fuel, so it is billed it (1 SU), as gas is
     const spin = await run([
       "submit",
       "--runtime",
@@ -76,8 +76,11 @@ describe("tessera client commands", () => {
     expect(spin.code, spin.out).toBe(1);
     const failed = json<Job>(spin.out);
     expect(failed.status).toBe("failed");
-    expect(failed.error).toMatch(/ran out of fuel/);
-    expect(failed.cost ?? "0").toBe("0");
+    expect(failed.error).toBe(
+      "the job itself is at fault: wasm job ran out of fuel (limit 1000000; a job may set limits.maxFuel)",
+    );
+    expect(failed.escrow).toBe(String(failed.pricePerUnit));
+    expect(failed.cost).toBe(failed.escrow);
     // a limit outside 1..10¹⁵ is refused before anything is sent
     const bad = await run(["submit", "--runtime", "wasm", "--module", "spin", "--max-fuel", "0"]);
     expect(bad.code).not.toBe(0);

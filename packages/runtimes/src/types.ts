@@ -47,3 +47,16 @@ export class JobFault extends Error {
     this.name = "JobFault";
   }
 }
+
+/**
+ * A WASM job burned all the fuel it was given (`fuel`, its limit). A fault for whoever runs the
+ * module directly; the WASM runtime makes a billed result of it (WasmOutput `outOfFuel`).
+ */
+export class OutOfFuel extends JobFault {
+  constructor(
+    message: string,
+    readonly fuel: number,
+  ) {
+    super(message);
+  }
+}

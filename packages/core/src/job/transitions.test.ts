@@ -5,12 +5,14 @@ import {
   cancel,
   claimJobFault,
   complete,
+  endedOnResult,
   expireInQueue,
   failPermanently,
   isTerminal,
   JOB_AT_FAULT,
   lease,
   loseLease,
+  ranOutOfFuel,
   releaseIsFree,
   renewLease,
   TransitionError,
@@ -112,6 +114,28 @@ describe("job transitions", () => {
     expect(t.attempt).toMatchObject({ attempt: 1, outcome: "completed", endedAt: 500 });
     expect(isTerminal(t.job)).toBe(true);
     expect(() => complete(t.job, result(1))).toThrow(TransitionError);
+  });
+
+  it("ends a WASM job that ran out of fuel failed, saying so, and bills its result like any other", () => {
+    const running = lease(queuedJob(), "p1", 7, 100, 30_000).job;
+    const outOfFuel = { ...result(1_000), output: { data: "", outOfFuel: true as const } };
+    const t = complete(running, outOfFuel);
+    expect(t.job).toMatchObject({
+      status: "failed",
+      // 1 s of time cap and no maxFuel: 3·10¹⁰ fuel
+      error: `${JOB_AT_FAULT}wasm job ran out of fuel (limit 30000000000; a job may set limits.maxFuel)`,
+      cost: 7_000n,
+      output: { data: "", outOfFuel: true },
+      signature: "sig",
+    });
+    // paid out of the escrow as a completed job is: the node did the work
+    expect(t.ledger).toEqual(complete(running, result(1_000)).ledger);
+    expect(t.attempt).toMatchObject({ outcome: "completed" });
+    expect(ranOutOfFuel(t.job.output)).toBe(true);
+    expect(endedOnResult(t.job)).toBe(true);
+    // a failure without a result (refunded) did not
+    expect(endedOnResult(failPermanently(running, "trap", 600).job)).toBe(false);
+    expect(endedOnResult(complete(running, result(1)).job)).toBe(true);
   });
 
   it("never bills more than the escrow", () => {

@@ -4,6 +4,7 @@
 import type { JobOutput, Units } from "@tessera/protocol";
 import { type LedgerEvent, refundEvent, settleEvent } from "../ledger/postings.js";
 import { billedCost } from "../metering/cost.js";
+import { fuelLimit, outOfFuelMessage } from "../metering/units.js";
 import type { AttemptRecord, JobRecord } from "./types.js";
 
 export interface Transition {
@@ -184,15 +185,39 @@ function billWork(
   return { cost, ledger };
 }
 
+/** Whether a result says its WASM job ran out of fuel (see complete). */
+export function ranOutOfFuel(output: JobOutput | null | undefined): boolean {
+  return output !== null && output !== undefined && "outOfFuel" in output && output.outOfFuel === true;
+}
+
+/**
+ * Whether a job ended on a signed result, billed: completed, or failed because it ran out of fuel.
+ * Such a result is audited, and judged as a canary, like any other.
+ */
+export function endedOnResult(job: Pick<JobRecord, "status" | "output">): boolean {
+  return job.status === "completed" || (job.status === "failed" && ranOutOfFuel(job.output));
+}
+
+/**
+ * A signed result came in: its work is billed out of the escrow and the job ends. A WASM job that
+ * ran out of fuel ends `failed`, at its own fault, and is billed all the fuel it burned, as gas is:
+ * the node did that work, the same on every node, and the consumer set the limit. Its signed result
+ * is kept and audited like any other.
+ */
 export function complete(job: JobRecord, r: ResultInput): Transition {
   mustBe(job, "running");
   const { providerId, pricePerUnit } = job;
   if (providerId === null || pricePerUnit === null) throw new TransitionError(`job ${job.id} has no lease`);
   const { cost, ledger } = billWork(job, { providerId, pricePerUnit }, r.units, r.feeBps, r.now);
+  const error =
+    job.spec.runtime === "wasm" && ranOutOfFuel(r.output)
+      ? `${JOB_AT_FAULT}${outOfFuelMessage(fuelLimit(job.spec.limits))}`
+      : undefined;
   return {
     job: {
       ...job,
-      status: "completed",
+      status: error ? "failed" : "completed",
+      ...(error ? { error } : {}),
       output: r.output,
       outputHash: r.outputHash,
       units: r.units,

@@ -67,6 +67,18 @@ describe("meteringProblem", () => {
       "a wasm result reports tokens",
     );
   });
+
+  it("holds a result that ran out of fuel to exactly its whole fuel limit", () => {
+    const su = (standardUnits: number) => ({ inputTokens: 0, outputTokens: 0, standardUnits });
+    const capped: JobSpec = { ...wasm, limits: { timeoutMs: 1_000, maxMemoryMb: 64, maxFuel: 25_000_000 } };
+    expect(meteringProblem(capped, su(3), { outOfFuel: true })).toBeUndefined();
+    // it burned the whole limit: billing less is as wrong as more (a verifier's re-run bills 3)
+    expect(meteringProblem(capped, su(2), { outOfFuel: true })).toBe(
+      "an out-of-fuel result bills its whole fuel limit of 25000000 (3 standard units), not 2",
+    );
+    expect(meteringProblem(capped, su(4), { outOfFuel: true })).toMatch(/^an out-of-fuel result bills/);
+    expect(meteringProblem(wasm, su(3_000), { outOfFuel: true })).toBeUndefined();
+  });
 });
 
 describe("streamedUnits", () => {

@@ -75,7 +75,12 @@ export function maxStandardUnits(spec: JobSpec, basis: EscrowBasis): number {
  * re-run counts it again). Whether the counts below those bounds are right is for audits (the
  * verifier tokenizes the prompt, or re-runs the module).
  */
-export function meteringProblem(spec: JobSpec, units: Units, basis: { parameters?: number }): string | undefined {
+export function meteringProblem(
+  spec: JobSpec,
+  units: Units,
+  /** outOfFuel: the WASM result says the job ran out of fuel, which bills exactly its limit */
+  basis: { parameters?: number; outOfFuel?: boolean },
+): string | undefined {
   if (spec.runtime === "llm") {
     if (units.outputTokens > spec.limits.maxOutputTokens) return "more output tokens than the job allows";
     const prompt = promptBound(spec);
@@ -88,6 +93,8 @@ export function meteringProblem(spec: JobSpec, units: Units, basis: { parameters
   }
   if (units.inputTokens !== 0 || units.outputTokens !== 0) return "a wasm result reports tokens";
   const cap = maxStandardUnits(spec, { pricePerUnit: 0 });
+  if (basis.outOfFuel && units.standardUnits !== cap)
+    return `an out-of-fuel result bills its whole fuel limit of ${fuelLimit(spec.limits)} (${cap} standard units), not ${units.standardUnits}`;
   if (units.standardUnits > cap)
     return `standardUnits ${units.standardUnits} exceed what the job's fuel limit of ${fuelLimit(spec.limits)} makes (${cap})`;
   return undefined;

@@ -27,6 +27,15 @@ export function fuelLimit(limits: { timeoutMs: number; maxFuel?: number | undefi
   return limits.maxFuel ?? limits.timeoutMs * DEFAULT_FUEL_PER_MS;
 }
 
+/**
+ * Why a WASM job that burned all its fuel failed. Running out is the same on every node, so it is
+ * a result like any other (the protocol's WasmOutput `outOfFuel`): signed, billed the whole limit,
+ * and checked by an audit's re-run.
+ */
+export function outOfFuelMessage(limit: number): string {
+  return `wasm job ran out of fuel (limit ${limit}; a job may set limits.maxFuel)`;
+}
+
 /** Standard units of a WASM run that burned `fuel`: at least 1, like any job. */
 export function fuelStandardUnits(fuel: number): number {
   return Math.max(1, Math.ceil(fuel / FUEL_PER_STANDARD_UNIT));

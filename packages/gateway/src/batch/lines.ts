@@ -142,13 +142,17 @@ export function jobLine(
     return { text, ok: true, cost: job.cost ?? 0n };
   }
   const err = finalError(job);
+  // a job that failed on a billed result (a WASM job that ran out of fuel) says what it cost, as an
+  // output line does: readWritten counts it after a restart
+  const cost = job.cost ?? 0n;
+  const body = cost > 0n ? { ...err.toOpenAI(), tessera: { cost: cost.toString() } } : err.toOpenAI();
   const text = JSON.stringify({
     id,
     custom_id: parsed.customId,
-    response: { status_code: err.status, request_id: job.id, body: err.toOpenAI() },
+    response: { status_code: err.status, request_id: job.id, body },
     error: null,
   });
-  return { text, ok: false, cost: 0n };
+  return { text, ok: false, cost };
 }
 
 /** An error line for a request that never became a job (malformed, unaffordable, cancelled, expired). */

@@ -191,6 +191,7 @@ export class BatchRunner {
       if (w && !this.done.has(w.line)) {
         this.done.add(w.line);
         failed++;
+        spent += w.cost;
       }
     });
     this.batch = { ...this.batch, completed, failed, spent };
@@ -382,7 +383,7 @@ export class BatchRunner {
     (line.ok ? this.out : this.err)?.push(line.text);
     this.batch = line.ok
       ? { ...this.batch, completed: this.batch.completed + 1, spent: this.batch.spent + line.cost }
-      : { ...this.batch, failed: this.batch.failed + 1 };
+      : { ...this.batch, failed: this.batch.failed + 1, spent: this.batch.spent + line.cost };
     this.dirty = true;
   }
 

@@ -7,7 +7,14 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
-import { signedResult, TEST_MODEL, type TestNode, testNode, WASM_OUTPUT } from "../verification/test-nodes.js";
+import {
+  signedResult,
+  signedWasmOutput,
+  TEST_MODEL,
+  type TestNode,
+  testNode,
+  WASM_OUTPUT,
+} from "../verification/test-nodes.js";
 import { Engine, type SubmitRequest } from "./engine.js";
 import { OUTPRICED_GRACE_MS } from "./outpriced.js";
 import { openTestStore, restoredEngine, sweep, testWasmSpec, turns, WASM_NODE } from "./test-engine.js";
@@ -191,6 +198,31 @@ describe("Engine results from a provider", () => {
       accepted: true,
     });
     expect(await store.getJob(job.id)).toMatchObject({ status: "completed", cost: 10_000n });
+  });
+
+  it("fails a WASM job that ran out of fuel, billed its whole limit, and refuses such a claim billing less", async () => {
+    const { job } = await leasedTo([node]);
+    const outOfFuel = { data: "", outOfFuel: true as const };
+    expect(await engine.result(node.session, signedWasmOutput(node, job.id, 999, outOfFuel))).toEqual({
+      accepted: false,
+      reason: "an out-of-fuel result bills its whole fuel limit of 10000000000 (1000 standard units), not 999",
+    });
+    await until(() => leasesOf(node).filter((id) => id === job.id).length === 2);
+    const before = await store.balance(accounts.available("c1"));
+    expect(await engine.result(node.session, signedWasmOutput(node, job.id, 1_000, outOfFuel, 2))).toEqual({
+      accepted: true,
+    });
+    expect(await store.getJob(job.id)).toMatchObject({
+      status: "failed",
+      error: "the job itself is at fault: wasm job ran out of fuel (limit 10000000000; a job may set limits.maxFuel)",
+      cost: 10_000n,
+      output: outOfFuel,
+    });
+    // the escrow went to the node and the fee, none back to the consumer
+    expect(await store.balance(accounts.available("c1"))).toBe(before);
+    expect(await store.balance(accounts.escrow("c1"))).toBe(0n);
+    expect(await store.balance(accounts.earnings(node.session.id))).toBeGreaterThan(0n);
+    expect(node.session.completed).toBeGreaterThan(0);
   });
 });
 

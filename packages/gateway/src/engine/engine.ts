@@ -23,6 +23,7 @@ import {
   meteringProblem,
   outprice,
   preemptions,
+  ranOutOfFuel,
   releaseIsFree,
   renewLease,
   schedule,
@@ -575,7 +576,7 @@ export class Engine {
     // a refusal of every honest result.
     const parameters =
       job.spec.runtime === "llm" ? declaredParameters(session.capabilities, job.spec.model) : undefined;
-    return meteringProblem(job.spec, msg.units, { parameters });
+    return meteringProblem(job.spec, msg.units, { parameters, outOfFuel: ranOutOfFuel(msg.output) });
   }
 
   async failure(session: ProviderSession, msg: z.infer<typeof FailureMsg>): Promise<void> {

@@ -100,6 +100,13 @@ describe("verifier canaries", () => {
 describe("provider canaries and streaming", () => {
   /** A canary submitted from a passed greedy llm job, with `streamed` of `total` real interactive llm jobs streamed. */
   async function canarySubmitted(streamed: number, total: number) {
+    const { submitted, store } = await canaryService(streamed, total);
+    await store.close();
+    return submitted;
+  }
+
+  /** The canary service of canarySubmitted, its canary submitted as job_canary, its store open. */
+  async function canaryService(streamed: number, total: number) {
     const store = await openStore(":memory:");
     const writer = new GroupWriter(store);
     const provider = testNode("op-p", false);
@@ -143,8 +150,9 @@ describe("provider canaries and streaming", () => {
     );
     canaries.afterRealJob();
     for (let i = 0; i < 50 && submitted.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
-    await store.close();
-    return submitted;
+    for (let i = 0; i < 50 && !canaries.isCanary({ id: "job_canary" } as JobRecord); i++)
+      await new Promise((r) => setTimeout(r, 5));
+    return { submitted, store, engine, canaries };
   }
 
   it("streams a canary as often as consumers stream real jobs of its class, so a streamed lease is no sign of a real job", async () => {
@@ -153,5 +161,18 @@ describe("provider canaries and streaming", () => {
     const [plainCanary] = await canarySubmitted(0, 3);
     expect(plainCanary).toBeDefined();
     expect(plainCanary?.stream ?? false).toBe(false);
+  });
+
+  it("judges a canary answered 'out of fuel', a billed result, and forgets one that failed refunded", async () => {
+    const { store, engine, canaries } = await canaryService(0, 1);
+    const canary = { id: "job_canary" } as JobRecord;
+    expect(canaries.isCanary(canary)).toBe(true);
+    // a node's signed answer that the job ran out of fuel: judged against the known answer as it settles
+    engine.feed.emit("job", { ...canary, status: "failed", output: { data: "", outOfFuel: true } });
+    expect(canaries.isCanary(canary)).toBe(true);
+    // no result at all: nothing to judge
+    engine.feed.emit("job", { ...canary, status: "failed", output: null });
+    expect(canaries.isCanary(canary)).toBe(false);
+    await store.close();
   });
 });

@@ -29,6 +29,7 @@ import {
   canaryFundEvent,
   canaryStreams,
   corruptOutput,
+  endedOnResult,
   FEES,
   independentlyReproduced,
   isTemplateCandidate,
@@ -38,6 +39,7 @@ import {
   judgeVerifierCanary,
   type ReplayResult,
   type ReplayTolerances,
+  ranOutOfFuel,
   replayedKnownWrong,
   stakeAccounts,
 } from "@tessera/core";
@@ -155,10 +157,11 @@ export class CanaryService {
     this.now = deps.now ?? Date.now;
     const h = createHash("sha256").update(`tessera.canary.v1:${deps.gatewayId}`).digest("hex");
     this.consumerId = `c_${h.slice(0, 16)}`;
-    // a canary that ends without a result (expired, cancelled, out of attempts) has nothing to judge
+    // a canary that ends without a result (expired, cancelled, out of attempts) has nothing to judge;
+    // one that ran out of fuel ended on a signed result, which is judged (the known answer did not)
     deps.engine.feed.on("job", (job) => {
       // every job change passes here: the map lookup first
-      if (this.open.has(job.id) && isTerminal(job) && job.status !== "completed")
+      if (this.open.has(job.id) && isTerminal(job) && !endedOnResult(job))
         void this.forget(job.id).catch((err) => deps.log.warn({ err, jobId: job.id }, "open canary not forgotten"));
     });
   }
@@ -173,7 +176,7 @@ export class CanaryService {
       const job = this.deps.engine.activeJob(c.jobId) ?? (await this.deps.store.getJob(c.jobId));
       // the template's operator is not stored: a canary open across a restart is judged, and is no known-good result
       const open = { outputHash: c.outputHash, templateOperator: undefined, templateVerifiers: [] };
-      if (job?.status === "completed") {
+      if (job && endedOnResult(job)) {
         this.open.set(c.jobId, open);
         await this.judge(job);
       } else if (job && !isTerminal(job)) this.open.set(c.jobId, open);
@@ -481,7 +484,8 @@ export class CanaryService {
   }
 
   private addTemplate(job: JobRecord, operator: string | undefined, verifiers: string[]): void {
-    if (!isTemplateCandidate(job.spec) || job.consumerId === this.consumerId) return;
+    // a canary of a job that ran out of fuel would burn a whole fuel limit, and teach nothing more
+    if (!isTemplateCandidate(job.spec) || job.consumerId === this.consumerId || ranOutOfFuel(job.output)) return;
     if (job.deadlineAt === null || !job.outputHash) return;
     const deadlineMs = job.deadlineAt - job.createdAt;
     if (!job.output || !job.units) return;

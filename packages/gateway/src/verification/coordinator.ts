@@ -14,6 +14,7 @@ import {
   decideAudit,
   dissenters,
   drawPassRecheck,
+  endedOnResult,
   feeOf,
   type JobRecord,
   majorityVouched,
@@ -347,7 +348,7 @@ export class VerificationCoordinator {
    */
   onSettled(job: JobRecord): boolean {
     const providerId = job.providerId;
-    if (!providerId || job.status !== "completed" || !job.output || !job.signature) return false;
+    if (!providerId || !endedOnResult(job) || !job.output || !job.signature) return false;
     const rec = this.record(providerId);
     const p = this.auditProbabilityOf(providerId);
     rec.cleanJobs++;

@@ -10,6 +10,7 @@ import {
   signResult,
   signVerdict,
   type VerdictMessage,
+  type WasmOutput,
 } from "@tessera/protocol";
 import type { ProviderSession } from "../engine/sessions.js";
 
@@ -115,17 +116,16 @@ export const WASM_OUTPUT = { data: Buffer.from("out").toString("base64") };
 
 /** A wasm result frame signed by the node. */
 export function signedResult(n: TestNode, jobId: string, standardUnits: number, data = WASM_OUTPUT.data, attempt = 1) {
+  return signedWasmOutput(n, jobId, standardUnits, { data }, attempt);
+}
+
+/** A WASM result with any output (out of fuel, say), signed by `n`. */
+export function signedWasmOutput(n: TestNode, jobId: string, standardUnits: number, output: WasmOutput, attempt = 1) {
   const claim = {
     jobId,
     attempt,
-    outputHash: canonicalHash({ data }),
+    outputHash: canonicalHash(output),
     units: { inputTokens: 0, outputTokens: 0, standardUnits },
   };
-  return {
-    type: "result" as const,
-    ...claim,
-    output: { data },
-    signature: signResult(n.identity, claim),
-    elapsedMs: 1,
-  };
+  return { type: "result" as const, ...claim, output, signature: signResult(n.identity, claim), elapsedMs: 1 };
 }

@@ -149,7 +149,17 @@ export const MAX_WASM_OUTPUT_BYTES = 16 * 1024 * 1024;
 /** base64 characters of MAX_WASM_OUTPUT_BYTES, padding included */
 export const MAX_WASM_OUTPUT_BASE64 = 4 * Math.ceil(MAX_WASM_OUTPUT_BYTES / 3);
 
-export const WasmOutputSchema = z.object({ data: z.string().max(MAX_WASM_OUTPUT_BASE64) }).strict();
+/**
+ * A WASM job's output: the bytes its `run` returned (base64), or, with `outOfFuel`, none: the job
+ * burned all the fuel its limit allowed (core's fuelLimit) and was stopped. Fuel is an exact
+ * instruction count, so running out is the same on every node; the node signs it as a result,
+ * billed the whole limit, and an audit's re-run must run out too (core's outOfFuelMessage says why
+ * the job failed).
+ */
+export const WasmOutputSchema = z
+  .object({ data: z.string().max(MAX_WASM_OUTPUT_BASE64), outOfFuel: z.literal(true).optional() })
+  .strict()
+  .refine((o) => o.outOfFuel !== true || o.data === "", { message: "an out-of-fuel output has no data" });
 export type WasmOutput = z.infer<typeof WasmOutputSchema>;
 
 export const JobOutputSchema = z.union([LlmOutputSchema, WasmOutputSchema]);

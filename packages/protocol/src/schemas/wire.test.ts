@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { JobOutputSchema, WasmOutputSchema } from "./job.js";
 import { heartbeatLimit, MAX_CONCURRENCY, MAX_PREFETCH, ProviderMessageSchema } from "./wire.js";
 
 const heartbeat = (n: number) => ({
@@ -19,5 +20,17 @@ describe("heartbeat bounds", () => {
     expect(ProviderMessageSchema.safeParse(heartbeat(MAX_CONCURRENCY + MAX_PREFETCH)).success).toBe(true);
     expect(ProviderMessageSchema.safeParse(heartbeat(largest)).success).toBe(true);
     expect(ProviderMessageSchema.safeParse(heartbeat(largest + 1)).success).toBe(false);
+  });
+});
+
+describe("WASM output", () => {
+  it("is bytes, or out of fuel with none", () => {
+    expect(JobOutputSchema.safeParse({ data: "AQID" }).success).toBe(true);
+    expect(JobOutputSchema.safeParse({ data: "", outOfFuel: true }).success).toBe(true);
+    // out of fuel and an output both: a node would be billing the limit for a finished job
+    const both = WasmOutputSchema.safeParse({ data: "AQID", outOfFuel: true });
+    expect(both.success).toBe(false);
+    expect(both.error?.issues[0]?.message).toBe("an out-of-fuel output has no data");
+    expect(JobOutputSchema.safeParse({ data: "", outOfFuel: false }).success).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 // WASM verification re-executes the module: honest results pass, altered outputs fail, and the
-// units must match the re-run's fuel exactly.
+// units must match the re-run's fuel exactly; a claim that the job ran out of fuel must be one.
 import { sha256Hex, type WasmJobSpec } from "@tessera/protocol";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Runtime } from "../types.js";
@@ -62,5 +62,29 @@ describe("wasm verification", () => {
     expect(over.metrics).toMatchObject({ outputMatches: 1, claimedUnits: su + 1, measuredUnits: su });
     const under = await verify(primesSpec(), withUnits(su - 1), ctx());
     expect(under.reasons).toEqual([`billed ${su - 1} standard units; re-execution burned fuel worth exactly ${su}`]);
+  });
+
+  test("passes a job that ran out of fuel on the re-run too, and fails that claim for a job that did not", async () => {
+    const verify = rt.verify?.bind(rt);
+    if (!verify) throw new Error("the wasm runtime has no verify");
+    // primes up to 200,000 burns more than 10⁶ fuel
+    const capped = (maxFuel: number): WasmJobSpec => ({
+      ...spec(),
+      module: primes,
+      input: { data: btoa("200000") },
+      limits: { ...spec().limits, maxFuel },
+    });
+    const outOfFuel = await rt.execute(capped(1_000_000), ctx());
+    expect(outOfFuel.output).toEqual({ data: "", outOfFuel: true });
+    expect(await verify(capped(1_000_000), outOfFuel, ctx())).toMatchObject({ pass: true, reasons: [] });
+    // the same claim where the limit was enough: the node kept the whole escrow for no output
+    const lie = await verify(capped(10 ** 12), outOfFuel, ctx());
+    expect(lie.pass).toBe(false);
+    expect(lie.reasons[0]).toBe("claimed to run out of fuel; re-execution finished within the limit");
+    // and the other way: an output claimed for a job that cannot make one within its limit
+    const honest = await rt.execute(capped(10 ** 12), ctx());
+    const made = await verify(capped(1_000_000), honest, ctx());
+    expect(made.pass).toBe(false);
+    expect(made.reasons[0]).toBe("re-execution ran out of fuel before producing an output");
   });
 });

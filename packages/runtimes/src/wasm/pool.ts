@@ -8,7 +8,7 @@
 // GC rarely runs, and nothing else frees them. So a worker whose distinct modules pass a byte
 // budget is replaced, between jobs, before it takes a module it has not run yet.
 import { type ResourceLimits, Worker } from "node:worker_threads";
-import { JobFault } from "../types.js";
+import { JobFault, OutOfFuel } from "../types.js";
 import type { WasmModule } from "./engine.js";
 
 export interface WasmTask {
@@ -71,7 +71,7 @@ export interface WasmPoolStats {
 /** memoryBytes: the size of the job's linear memory when it ended, when it had one */
 type Reply = { id: number; memoryBytes?: number } & (
   | { ok: true; output: ArrayBuffer; fuel: number }
-  | { ok: false; kind: "fault" | "host"; message: string }
+  | { ok: false; kind: "fault" | "out_of_fuel" | "host"; message: string }
 );
 
 interface Job {
@@ -253,7 +253,7 @@ export class WasmWorkerPool {
     if ((reply.memoryBytes ?? 0) > retireAt) this.retire(slot);
     else this.idle.push(slot);
     if (reply.ok) this.settle(job, undefined, { output: reply.output, fuel: reply.fuel });
-    else this.settle(job, reply.kind === "fault" ? new JobFault(reply.message) : new Error(reply.message));
+    else this.settle(job, replyError(reply.kind, reply.message, job.task.fuel));
     this.pump();
   }
 
@@ -316,4 +316,9 @@ export class WasmWorkerPool {
     if (result) job.resolve(result);
     else job.reject(error);
   }
+}
+
+function replyError(kind: "fault" | "out_of_fuel" | "host", message: string, fuel: number): Error {
+  if (kind === "out_of_fuel") return new OutOfFuel(message, fuel);
+  return kind === "fault" ? new JobFault(message) : new Error(message);
 }

@@ -1,10 +1,11 @@
 // The WASM runtime: runs a job module (see abi.ts) on its input in a pool of worker threads,
 // under the job's time, memory and fuel caps, and meters the fuel it burned (fuel.ts): an exact
-// instruction count that a verifier's re-run reproduces.
+// instruction count that a verifier's re-run reproduces. A job that runs out of fuel is a result
+// too (output `outOfFuel`, billed its whole limit): a re-run runs out alike.
 import { availableParallelism } from "node:os";
 import { fuelLimit } from "@tessera/core";
 import { MAX_WASM_OUTPUT_BYTES, sha256Hex, type WasmJobSpec } from "@tessera/protocol";
-import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "../types.js";
+import { type ExecuteContext, type ExecuteResult, JobFault, OutOfFuel, type Runtime } from "../types.js";
 import { verifyWasmResult } from "../verify/wasm-verify.js";
 import { memoryLimitsFor } from "./abi.js";
 import { createModuleLoader } from "./compile.js";
@@ -55,23 +56,25 @@ export function createWasmRuntime(deps: WasmRuntimeDeps): Runtime<WasmJobSpec> {
       ctx.signal.throwIfAborted();
       const [compiled, input] = await Promise.all([loadModule(spec.module), readInput(spec.input)]);
       const { initial, maximum } = memoryLimitsFor(compiled, spec.limits.maxMemoryMb);
-      const { output, fuel } = await pool.run(
-        {
-          module: compiled.module,
-          moduleId: compiled.id,
-          moduleBytes: compiled.bytes,
-          initial,
-          maximum,
-          maxOutputBytes: MAX_WASM_OUTPUT_BYTES,
-          fuel: fuelLimit(spec.limits),
-          input,
-        },
-        { timeoutMs: spec.limits.timeoutMs, signal: ctx.signal },
-      );
-      return {
-        output: { data: Buffer.from(output).toString("base64") },
-        units: wasmUnits(fuel),
+      const limit = fuelLimit(spec.limits);
+      const task = {
+        module: compiled.module,
+        moduleId: compiled.id,
+        moduleBytes: compiled.bytes,
+        initial,
+        maximum,
+        maxOutputBytes: MAX_WASM_OUTPUT_BYTES,
+        fuel: limit,
+        input,
       };
+      try {
+        const { output, fuel } = await pool.run(task, { timeoutMs: spec.limits.timeoutMs, signal: ctx.signal });
+        return { output: { data: Buffer.from(output).toString("base64") }, units: wasmUnits(fuel) };
+      } catch (err) {
+        // all the fuel burned, as a re-run anywhere burns it: billed like any result
+        if (err instanceof OutOfFuel) return { output: { data: "", outOfFuel: true }, units: wasmUnits(limit) };
+        throw err;
+      }
     },
     close: () => pool.close(),
   };

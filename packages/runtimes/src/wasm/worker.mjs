@@ -4,11 +4,12 @@
 //
 // Message in:  { id, module: WebAssembly.Module, initial, maximum, maxOutputBytes, fuel, input: ArrayBuffer }
 // Message out: { id, ok: true, output: ArrayBuffer, fuel, memoryBytes }  (output transferred)
-//          or  { id, ok: false, kind: "fault" | "host", message, memoryBytes? }
+//          or  { id, ok: false, kind: "fault" | "out_of_fuel" | "host", message, memoryBytes? }
 // memoryBytes is the job's linear memory at its end: the pool ends a worker left holding a large one.
 // The module is instrumented for fuel (fuel.ts): `fuel` in is the job's limit, which is set in the
 // module's fuel global before any guest code runs (its start function included); `fuel` out is what
-// the job burned. Running out (remaining below zero, after a trap or after `run`) is the job's fault.
+// the job burned. Running out (remaining below zero, after a trap or after `run`) is "out_of_fuel":
+// the same on every node, so the runtime makes a billed result of it, not a fault.
 // "fault" means the job itself failed (trap, ABI violation) and would fail anywhere; "host"
 // means this node could not run it (e.g. no address space for the memory).
 import { parentPort } from "node:worker_threads";
@@ -102,7 +103,7 @@ function runJob({ id, module, maximum, maxOutputBytes, fuel, input }, memory) {
 }
 
 function outOfFuel(id, fuel) {
-  return { id, ok: false, kind: "fault", message: `wasm job ran out of fuel (limit ${fuel}; a job may set limits.maxFuel)` };
+  return { id, ok: false, kind: "out_of_fuel", message: `wasm job ran out of fuel (limit ${fuel}; a job may set limits.maxFuel)` };
 }
 
 function abiFault(id, message) {
