@@ -52,6 +52,11 @@ export function registerGatewayCommand(program: Command): void {
       "20",
     )
     .option("--canary-delay-ms <n>", "mean random wait before a drawn canary job is submitted", "5000")
+    .option(
+      "--canary-replay-wait-ms <n>",
+      "how long a known-wrong verifier canary waits for a real unaudited result to replay before it goes out signed by a throw-away key",
+      "60000",
+    )
     .option("--pass-recheck-rate <r>", "share of audits passed by one verifier sent to a second all the same", "0.1")
     .option(
       "--max-running-per-consumer <n>",
@@ -119,6 +124,7 @@ export function registerGatewayCommand(program: Command): void {
             auditedKnownGood: o.auditedKnownGood === true,
             reserve: Number(o.canaryReserve),
             meanDelayMs: Number(o.canaryDelayMs),
+            replayWaitMs: Number(o.canaryReplayWaitMs),
           },
           policy: {
             newRate: Number(o.auditNewRate),
