@@ -131,9 +131,11 @@ describe("Engine and a job's deadline", () => {
     const node = testNode("idle", false, WASM_NODE);
     engine.connect(node.session);
     const job = await engine.submit(request({ constraints: {}, deadlineMs: 1 }));
-    // the submit's commit took longer than the deadline: the round after it finds it passed
+    // the submit's commit took longer than the deadline: the round after it leases nothing, and the
+    // sweep (every 250 ms, real time) fails it. Waiting on turns alone ended before the sweep ran
+    // whenever 10,000 of them took less than 250 ms.
     t += 2;
-    for (let i = 0; i < 10_000 && (await store.getJob(job.id))?.status === "queued"; i++) await turns(1);
+    for (let i = 0; i < 20 && (await store.getJob(job.id))?.status === "queued"; i++) await sweep();
     expect(leasesOf(node)).not.toContain(job.id);
     expect(await store.getJob(job.id)).toMatchObject({
       status: "failed",
