@@ -1,6 +1,7 @@
 // A WASM job that runs out of fuel, with real processes: the node signs it as a result, billed the
 // whole fuel limit (the consumer set it, the node burned it), the job ends failed saying so, and an
-// audit's re-run runs out too, so the honest node keeps its pay. A node that answers jobs "out of
+// audit's re-run runs out too, so the honest node keeps its pay. A job that traps is billed the fuel
+// it burned until the trap, alike. A node that answers jobs "out of
 // fuel" without running them, to pocket every limit, is slashed by the same audits: the re-run
 // finished within the limit.
 import { loadBuiltinModule } from "@tessera/runtimes";
@@ -13,7 +14,7 @@ const MIN_STAKE = 1_000_000_000n;
 const verifiers = stakedVerifiers(MIN_STAKE);
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
-describe("WASM jobs that run out of fuel", () => {
+describe("WASM jobs that run out of fuel or trap", () => {
   const net = new TestNetwork();
   const reads = verificationReads(net);
   let client: TesseraClient;
@@ -66,6 +67,22 @@ describe("WASM jobs that run out of fuel", () => {
     expect(audit?.verdicts.every((v) => v.pass)).toBe(true);
     const honest = await reads.byRegion("honest");
     expect(honest).toMatchObject({ slashed: "0", excluded: false });
+  });
+
+  it("bills a job that trapped the fuel it burned, and an audit's re-run upholds it", async () => {
+    const primes = (await client.uploadBlob(await loadBuiltinModule("primes"))).id;
+    // primes traps (unreachable) on input that is not a number
+    const job = await client.waitForJob((await submit(primes, "honest", 1_000_000_000)).id);
+    expect(job).toMatchObject({
+      status: "failed",
+      error: "the job itself is at fault: wasm trap: unreachable",
+      output: { data: "", trap: "wasm trap: unreachable" },
+      units: { standardUnits: 1 },
+      attempts: 1,
+    });
+    expect(job.cost).toBe(String(job.pricePerUnit));
+    const [audit] = await decidedAudits(reads, [job.id]);
+    expect(audit?.status).toBe("passed");
   });
 
   it("slashes a node that answers a job 'out of fuel' it never ran, and refunds the consumer", async () => {

@@ -60,3 +60,17 @@ export class OutOfFuel extends JobFault {
     super(message);
   }
 }
+
+/**
+ * A WASM job stopped at its own fault (a trap, a broken ABI) after burning `fuel`, the same on
+ * every node. A fault for whoever runs the module directly; the WASM runtime makes a billed result
+ * of it (WasmOutput `trap`).
+ */
+export class Trapped extends JobFault {
+  constructor(
+    message: string,
+    readonly fuel: number,
+  ) {
+    super(message);
+  }
+}

@@ -15,6 +15,7 @@ import {
   ranOutOfFuel,
   releaseIsFree,
   renewLease,
+  stoppedAtFault,
   TransitionError,
 } from "./transitions.js";
 import type { JobRecord } from "./types.js";
@@ -136,6 +137,16 @@ describe("job transitions", () => {
     // a failure without a result (refunded) did not
     expect(endedOnResult(failPermanently(running, "trap", 600).job)).toBe(false);
     expect(endedOnResult(complete(running, result(1)).job)).toBe(true);
+  });
+
+  it("ends a WASM job that trapped failed with the trap, billed the fuel it burned", () => {
+    const running = lease(queuedJob(), "p1", 7, 100, 30_000).job;
+    const t = complete(running, { ...result(3), output: { data: "", trap: "wasm trap: divide by zero" } });
+    expect(t.job).toMatchObject({ status: "failed", error: `${JOB_AT_FAULT}wasm trap: divide by zero`, cost: 21n });
+    expect(t.ledger).toEqual(complete(running, result(3)).ledger);
+    expect(stoppedAtFault(t.job.output)).toBe(true);
+    expect(ranOutOfFuel(t.job.output)).toBe(false);
+    expect(endedOnResult(t.job)).toBe(true);
   });
 
   it("never bills more than the escrow", () => {

@@ -190,29 +190,42 @@ export function ranOutOfFuel(output: JobOutput | null | undefined): boolean {
   return output !== null && output !== undefined && "outOfFuel" in output && output.outOfFuel === true;
 }
 
+/** The trap a result says its WASM job stopped at, if any (see complete). */
+export function trapOf(output: JobOutput | null | undefined): string | undefined {
+  return output !== null && output !== undefined && "trap" in output ? output.trap : undefined;
+}
+
+/** Whether a result says its WASM job stopped at its own fault, out of fuel or at a trap: no output, billed all the same. */
+export function stoppedAtFault(output: JobOutput | null | undefined): boolean {
+  return ranOutOfFuel(output) || trapOf(output) !== undefined;
+}
+
 /**
- * Whether a job ended on a signed result, billed: completed, or failed because it ran out of fuel.
- * Such a result is audited, and judged as a canary, like any other.
+ * Whether a job ended on a signed result, billed: completed, or failed as a WASM job that stopped at
+ * its own fault. Such a result is audited, and judged as a canary, like any other.
  */
 export function endedOnResult(job: Pick<JobRecord, "status" | "output">): boolean {
-  return job.status === "completed" || (job.status === "failed" && ranOutOfFuel(job.output));
+  return job.status === "completed" || (job.status === "failed" && stoppedAtFault(job.output));
 }
 
 /**
  * A signed result came in: its work is billed out of the escrow and the job ends. A WASM job that
- * ran out of fuel ends `failed`, at its own fault, and is billed all the fuel it burned, as gas is:
- * the node did that work, the same on every node, and the consumer set the limit. Its signed result
- * is kept and audited like any other.
+ * ran out of fuel, or trapped, ends `failed`, at its own fault, and is billed the fuel it burned, as
+ * gas is: the node did that work, the same on every node, and the consumer set the limit (all of it
+ * when it ran out). Its signed result is kept and audited like any other.
  */
 export function complete(job: JobRecord, r: ResultInput): Transition {
   mustBe(job, "running");
   const { providerId, pricePerUnit } = job;
   if (providerId === null || pricePerUnit === null) throw new TransitionError(`job ${job.id} has no lease`);
   const { cost, ledger } = billWork(job, { providerId, pricePerUnit }, r.units, r.feeBps, r.now);
-  const error =
-    job.spec.runtime === "wasm" && ranOutOfFuel(r.output)
-      ? `${JOB_AT_FAULT}${outOfFuelMessage(fuelLimit(job.spec.limits))}`
-      : undefined;
+  const fault =
+    job.spec.runtime !== "wasm"
+      ? undefined
+      : ranOutOfFuel(r.output)
+        ? outOfFuelMessage(fuelLimit(job.spec.limits))
+        : trapOf(r.output);
+  const error = fault === undefined ? undefined : `${JOB_AT_FAULT}${fault}`;
   return {
     job: {
       ...job,

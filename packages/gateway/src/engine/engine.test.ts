@@ -316,6 +316,18 @@ describe("Engine and a node's word against the job", () => {
     expect([holder.session.failed, other.session.failed]).toEqual([1, 0]);
   });
 
+  it("does not count the claim against its maker when the other node's result says the job trapped", async () => {
+    const { job, holder, other } = await claimed();
+    const trapped = signedWasmOutput(other, job.id, 5, { data: "", trap: "wasm trap: unreachable" }, 2);
+    expect(await engine.result(other.session, trapped)).toEqual({ accepted: true });
+    expect([holder.session.failed, other.session.failed]).toEqual([0, 0]);
+    expect(await store.getJob(job.id)).toMatchObject({
+      status: "failed",
+      error: "the job itself is at fault: wasm trap: unreachable",
+      cost: 50n,
+    });
+  });
+
   it("keeps what was counted against a node when it connects again over its open session", async () => {
     const node = testNode("a", false, WASM_NODE);
     const { job } = await leasedTo([node]);

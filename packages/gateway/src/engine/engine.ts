@@ -27,6 +27,7 @@ import {
   releaseIsFree,
   renewLease,
   schedule,
+  stoppedAtFault,
   streamedUnits,
   type Transition,
   wasmMemoryOf,
@@ -541,8 +542,10 @@ export class Engine {
       return { accepted: false, reason: problem };
     }
     const now = this.now();
-    // a node that said this job was at fault while another could run it was wrong
-    for (const claimant of this.faultClaims.get(job.id) ?? []) {
+    // a node that said this job was at fault while another could run it was wrong (unless this
+    // result says so too: the job ran out of fuel or trapped)
+    const claimants = stoppedAtFault(msg.output) ? [] : (this.faultClaims.get(job.id) ?? []);
+    for (const claimant of claimants) {
       const s = this.sessions.get(claimant);
       if (s) s.failed++;
     }

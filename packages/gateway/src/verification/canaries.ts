@@ -39,9 +39,9 @@ import {
   judgeVerifierCanary,
   type ReplayResult,
   type ReplayTolerances,
-  ranOutOfFuel,
   replayedKnownWrong,
   stakeAccounts,
+  stoppedAtFault,
 } from "@tessera/core";
 import {
   type AuditMessage,
@@ -158,7 +158,7 @@ export class CanaryService {
     const h = createHash("sha256").update(`tessera.canary.v1:${deps.gatewayId}`).digest("hex");
     this.consumerId = `c_${h.slice(0, 16)}`;
     // a canary that ends without a result (expired, cancelled, out of attempts) has nothing to judge;
-    // one that ran out of fuel ended on a signed result, which is judged (the known answer did not)
+    // one that ran out of fuel or trapped ended on a signed result, which is judged (the known answer did not)
     deps.engine.feed.on("job", (job) => {
       // every job change passes here: the map lookup first
       if (this.open.has(job.id) && isTerminal(job) && !endedOnResult(job))
@@ -484,8 +484,9 @@ export class CanaryService {
   }
 
   private addTemplate(job: JobRecord, operator: string | undefined, verifiers: string[]): void {
-    // a canary of a job that ran out of fuel would burn a whole fuel limit, and teach nothing more
-    if (!isTemplateCandidate(job.spec) || job.consumerId === this.consumerId || ranOutOfFuel(job.output)) return;
+    // a job that stopped at its fault is no known answer: a trap's wording may differ between engines,
+    // and a canary of one that ran out of fuel would burn a whole fuel limit to teach nothing more
+    if (!isTemplateCandidate(job.spec) || job.consumerId === this.consumerId || stoppedAtFault(job.output)) return;
     if (job.deadlineAt === null || !job.outputHash) return;
     const deadlineMs = job.deadlineAt - job.createdAt;
     if (!job.output || !job.units) return;

@@ -149,17 +149,29 @@ export const MAX_WASM_OUTPUT_BYTES = 16 * 1024 * 1024;
 /** base64 characters of MAX_WASM_OUTPUT_BYTES, padding included */
 export const MAX_WASM_OUTPUT_BASE64 = 4 * Math.ceil(MAX_WASM_OUTPUT_BYTES / 3);
 
+/** Most characters of a WASM trap's message in an output. */
+export const MAX_WASM_TRAP_CHARS = 1_000;
+
 /**
- * A WASM job's output: the bytes its `run` returned (base64), or, with `outOfFuel`, none: the job
- * burned all the fuel its limit allowed (core's fuelLimit) and was stopped. Fuel is an exact
- * instruction count, so running out is the same on every node; the node signs it as a result,
- * billed the whole limit, and an audit's re-run must run out too (core's outOfFuelMessage says why
- * the job failed).
+ * A WASM job's output: the bytes its `run` returned (base64), or none when the job stopped at its
+ * own fault, the same on every node: `outOfFuel`, it burned all the fuel its limit allowed (core's
+ * fuelLimit); `trap`, it trapped (or broke the ABI) after burning some, and why. Fuel is an exact
+ * instruction count, so the node signs either as a result, billed the fuel burned, and an audit's
+ * re-run must stop alike (the trap's wording, which engines may phrase differently, is not compared).
  */
 export const WasmOutputSchema = z
-  .object({ data: z.string().max(MAX_WASM_OUTPUT_BASE64), outOfFuel: z.literal(true).optional() })
+  .object({
+    data: z.string().max(MAX_WASM_OUTPUT_BASE64),
+    outOfFuel: z.literal(true).optional(),
+    trap: z.string().min(1).max(MAX_WASM_TRAP_CHARS).optional(),
+  })
   .strict()
-  .refine((o) => o.outOfFuel !== true || o.data === "", { message: "an out-of-fuel output has no data" });
+  .refine((o) => (o.outOfFuel !== true && o.trap === undefined) || o.data === "", {
+    message: "an output that ran out of fuel or trapped has no data",
+  })
+  .refine((o) => o.outOfFuel !== true || o.trap === undefined, {
+    message: "an output ran out of fuel or trapped, not both",
+  });
 export type WasmOutput = z.infer<typeof WasmOutputSchema>;
 
 export const JobOutputSchema = z.union([LlmOutputSchema, WasmOutputSchema]);

@@ -24,13 +24,23 @@ describe("heartbeat bounds", () => {
 });
 
 describe("WASM output", () => {
-  it("is bytes, or out of fuel with none", () => {
+  it("is bytes, or out of fuel or a trap with none", () => {
     expect(JobOutputSchema.safeParse({ data: "AQID" }).success).toBe(true);
     expect(JobOutputSchema.safeParse({ data: "", outOfFuel: true }).success).toBe(true);
-    // out of fuel and an output both: a node would be billing the limit for a finished job
-    const both = WasmOutputSchema.safeParse({ data: "AQID", outOfFuel: true });
-    expect(both.success).toBe(false);
-    expect(both.error?.issues[0]?.message).toBe("an out-of-fuel output has no data");
+    expect(JobOutputSchema.safeParse({ data: "", trap: "wasm trap: unreachable" }).success).toBe(true);
+    // stopped and an output both: a node would be billing a stop for a finished job
+    for (const both of [
+      { data: "AQID", outOfFuel: true },
+      { data: "AQID", trap: "wasm trap: unreachable" },
+    ]) {
+      const parsed = WasmOutputSchema.safeParse(both);
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]?.message).toBe("an output that ran out of fuel or trapped has no data");
+    }
+    expect(WasmOutputSchema.safeParse({ data: "", outOfFuel: true, trap: "x" }).error?.issues[0]?.message).toBe(
+      "an output ran out of fuel or trapped, not both",
+    );
     expect(JobOutputSchema.safeParse({ data: "", outOfFuel: false }).success).toBe(false);
+    expect(JobOutputSchema.safeParse({ data: "", trap: "" }).success).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 // WASM verification re-executes the module: honest results pass, altered outputs fail, and the
-// units must match the re-run's fuel exactly; a claim that the job ran out of fuel must be one.
+// units must match the re-run's fuel exactly; a claim that the job ran out of fuel or trapped must be one.
 import { sha256Hex, type WasmJobSpec } from "@tessera/protocol";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Runtime } from "../types.js";
@@ -80,11 +80,29 @@ describe("wasm verification", () => {
     // the same claim where the limit was enough: the node kept the whole escrow for no output
     const lie = await verify(capped(10 ** 12), outOfFuel, ctx());
     expect(lie.pass).toBe(false);
-    expect(lie.reasons[0]).toBe("claimed to run out of fuel; re-execution finished within the limit");
+    expect(lie.reasons[0]).toBe("claimed the job ran out of fuel; re-execution produced an output");
     // and the other way: an output claimed for a job that cannot make one within its limit
     const honest = await rt.execute(capped(10 ** 12), ctx());
     const made = await verify(capped(1_000_000), honest, ctx());
     expect(made.pass).toBe(false);
-    expect(made.reasons[0]).toBe("re-execution ran out of fuel before producing an output");
+    expect(made.reasons[0]).toBe("claimed the job produced an output; re-execution ran out of fuel");
+  });
+
+  test("passes a trap the re-run meets too, whatever its wording, and fails one where the re-run finished", async () => {
+    const verify = rt.verify?.bind(rt);
+    if (!verify) throw new Error("the wasm runtime has no verify");
+    // primes traps (unreachable) on an empty input, after burning some fuel
+    const trapping: WasmJobSpec = { ...spec(), module: primes, input: { data: "" } };
+    const trapped = await rt.execute(trapping, ctx());
+    expect(trapped.output).toEqual({ data: "", trap: "wasm trap: unreachable" });
+    // another engine's words for the same trap
+    const worded = { ...trapped, output: { data: "", trap: "RuntimeError: unreachable executed" } };
+    expect(await verify(trapping, worded, ctx())).toMatchObject({ pass: true, reasons: [] });
+    const cheaper = { ...trapped, units: { ...trapped.units, standardUnits: trapped.units.standardUnits + 1 } };
+    expect((await verify(trapping, cheaper, ctx())).pass).toBe(false);
+    // a node that says "trap" to skip a job that runs
+    const skipped = await verify(spec(), trapped, ctx());
+    expect(skipped.pass).toBe(false);
+    expect(skipped.reasons[0]).toBe("claimed the job trapped; re-execution produced an output");
   });
 });

@@ -1,9 +1,9 @@
 // Verifying a WASM result: modules are deterministic (no clocks, randomness or host calls) and
 // metered in fuel, an exact instruction count (wasm/fuel.ts), so the verifier re-executes and both
 // the output hash and the standard units must match the re-run exactly. A claim that the job ran
-// out of fuel is checked alike: the re-run must run out too, and both bill the whole limit.
-import { ranOutOfFuel } from "@tessera/core";
-import { canonicalHash, type VerdictReport, type WasmJobSpec } from "@tessera/protocol";
+// out of fuel or trapped is checked alike: the re-run must stop the same way, burning the same fuel.
+import { ranOutOfFuel, trapOf } from "@tessera/core";
+import { canonicalHash, type JobOutput, type VerdictReport, type WasmJobSpec } from "@tessera/protocol";
 import type { ClaimedResult, Runtime, VerifyContext } from "../types.js";
 
 export async function verifyWasmResult(
@@ -14,12 +14,14 @@ export async function verifyWasmResult(
 ): Promise<VerdictReport> {
   const rerun = await rt.execute(spec, { jobId: ctx.jobId, attempt: 0, signal: ctx.signal });
   const reasons: string[] = [];
-  const same = canonicalHash(rerun.output) === canonicalHash(claim.output);
-  const claimedOutOfFuel = ranOutOfFuel(claim.output);
-  const rerunOutOfFuel = ranOutOfFuel(rerun.output);
-  if (claimedOutOfFuel && !rerunOutOfFuel)
-    reasons.push("claimed to run out of fuel; re-execution finished within the limit");
-  else if (rerunOutOfFuel && !claimedOutOfFuel) reasons.push("re-execution ran out of fuel before producing an output");
+  const claimed = ending(claim.output);
+  const found = ending(rerun.output);
+  // a trap's wording is the engine's, which another node's may phrase differently: that it trapped,
+  // and the fuel burned until then, are what every node reproduces
+  const same =
+    claimed === found &&
+    (claimed !== "produced an output" || canonicalHash(rerun.output) === canonicalHash(claim.output));
+  if (claimed !== found) reasons.push(`claimed the job ${claimed}; re-execution ${found}`);
   else if (!same) reasons.push("re-execution produced a different output");
   const u = claim.units;
   if (u.inputTokens !== 0 || u.outputTokens !== 0) reasons.push("a wasm job bills no tokens");
@@ -38,4 +40,10 @@ export async function verifyWasmResult(
       measuredUnits: rerun.units.standardUnits,
     },
   };
+}
+
+/** How a WASM run ended, in the words a verdict gives. */
+function ending(output: JobOutput): "produced an output" | "ran out of fuel" | "trapped" {
+  if (ranOutOfFuel(output)) return "ran out of fuel";
+  return trapOf(output) === undefined ? "produced an output" : "trapped";
 }

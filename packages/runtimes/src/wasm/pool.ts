@@ -8,7 +8,7 @@
 // GC rarely runs, and nothing else frees them. So a worker whose distinct modules pass a byte
 // budget is replaced, between jobs, before it takes a module it has not run yet.
 import { type ResourceLimits, Worker } from "node:worker_threads";
-import { JobFault, OutOfFuel } from "../types.js";
+import { JobFault, OutOfFuel, Trapped } from "../types.js";
 import type { WasmModule } from "./engine.js";
 
 export interface WasmTask {
@@ -72,6 +72,7 @@ export interface WasmPoolStats {
 type Reply = { id: number; memoryBytes?: number } & (
   | { ok: true; output: ArrayBuffer; fuel: number }
   | { ok: false; kind: "fault" | "out_of_fuel" | "host"; message: string }
+  | { ok: false; kind: "trap"; message: string; fuel: number }
 );
 
 interface Job {
@@ -253,7 +254,7 @@ export class WasmWorkerPool {
     if ((reply.memoryBytes ?? 0) > retireAt) this.retire(slot);
     else this.idle.push(slot);
     if (reply.ok) this.settle(job, undefined, { output: reply.output, fuel: reply.fuel });
-    else this.settle(job, replyError(reply.kind, reply.message, job.task.fuel));
+    else this.settle(job, replyError(reply, job.task.fuel));
     this.pump();
   }
 
@@ -318,7 +319,8 @@ export class WasmWorkerPool {
   }
 }
 
-function replyError(kind: "fault" | "out_of_fuel" | "host", message: string, fuel: number): Error {
-  if (kind === "out_of_fuel") return new OutOfFuel(message, fuel);
-  return kind === "fault" ? new JobFault(message) : new Error(message);
+function replyError(reply: Reply & { ok: false }, limit: number): Error {
+  if (reply.kind === "out_of_fuel") return new OutOfFuel(reply.message, limit);
+  if (reply.kind === "trap") return new Trapped(reply.message, reply.fuel);
+  return reply.kind === "fault" ? new JobFault(reply.message) : new Error(reply.message);
 }

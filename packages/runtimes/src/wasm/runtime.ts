@@ -1,11 +1,12 @@
 // The WASM runtime: runs a job module (see abi.ts) on its input in a pool of worker threads,
 // under the job's time, memory and fuel caps, and meters the fuel it burned (fuel.ts): an exact
 // instruction count that a verifier's re-run reproduces. A job that runs out of fuel is a result
-// too (output `outOfFuel`, billed its whole limit): a re-run runs out alike.
+// too (output `outOfFuel`, billed its whole limit), and so is one that traps (output `trap`,
+// billed the fuel burned until then): a re-run stops alike.
 import { availableParallelism } from "node:os";
 import { fuelLimit } from "@tessera/core";
-import { MAX_WASM_OUTPUT_BYTES, sha256Hex, type WasmJobSpec } from "@tessera/protocol";
-import { type ExecuteContext, type ExecuteResult, JobFault, OutOfFuel, type Runtime } from "../types.js";
+import { MAX_WASM_OUTPUT_BYTES, MAX_WASM_TRAP_CHARS, sha256Hex, type WasmJobSpec } from "@tessera/protocol";
+import { type ExecuteContext, type ExecuteResult, JobFault, OutOfFuel, type Runtime, Trapped } from "../types.js";
 import { verifyWasmResult } from "../verify/wasm-verify.js";
 import { memoryLimitsFor } from "./abi.js";
 import { createModuleLoader } from "./compile.js";
@@ -71,8 +72,10 @@ export function createWasmRuntime(deps: WasmRuntimeDeps): Runtime<WasmJobSpec> {
         const { output, fuel } = await pool.run(task, { timeoutMs: spec.limits.timeoutMs, signal: ctx.signal });
         return { output: { data: Buffer.from(output).toString("base64") }, units: wasmUnits(fuel) };
       } catch (err) {
-        // all the fuel burned, as a re-run anywhere burns it: billed like any result
+        // all the fuel burned, or a trap after some, as a re-run anywhere: billed like any result
         if (err instanceof OutOfFuel) return { output: { data: "", outOfFuel: true }, units: wasmUnits(limit) };
+        if (err instanceof Trapped)
+          return { output: { data: "", trap: trapText(err.message) }, units: wasmUnits(err.fuel) };
         throw err;
       }
     },
@@ -95,4 +98,9 @@ function copyBuffer(bytes: Uint8Array): ArrayBuffer {
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return copy.buffer;
+}
+
+/** A trap's message as an output holds it: no longer than the protocol allows. */
+function trapText(message: string): string {
+  return message.length <= MAX_WASM_TRAP_CHARS ? message : `${message.slice(0, MAX_WASM_TRAP_CHARS - 1)}…`;
 }

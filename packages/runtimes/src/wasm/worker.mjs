@@ -5,13 +5,19 @@
 // Message in:  { id, module: WebAssembly.Module, initial, maximum, maxOutputBytes, fuel, input: ArrayBuffer }
 // Message out: { id, ok: true, output: ArrayBuffer, fuel, memoryBytes }  (output transferred)
 //          or  { id, ok: false, kind: "fault" | "out_of_fuel" | "host", message, memoryBytes? }
+//          or  { id, ok: false, kind: "trap", message, fuel, memoryBytes? }
 // memoryBytes is the job's linear memory at its end: the pool ends a worker left holding a large one.
 // The module is instrumented for fuel (fuel.ts): `fuel` in is the job's limit, which is set in the
 // module's fuel global before any guest code runs (its start function included); `fuel` out is what
 // the job burned. Running out (remaining below zero, after a trap or after `run`) is "out_of_fuel":
-// the same on every node, so the runtime makes a billed result of it, not a fault.
-// "fault" means the job itself failed (trap, ABI violation) and would fail anywhere; "host"
-// means this node could not run it (e.g. no address space for the memory).
+// the same on every node, so the runtime makes a billed result of it, not a fault. So is a "trap"
+// once the fuel is set (a wasm trap, an uncaught wasm exception, a broken ABI, too much output),
+// with the fuel burned until then: fuel is charged ahead of the code it pays for, so that count
+// does not depend on where in a segment the trap fell. A RangeError is not the job's own doing
+// alike everywhere (stack overflow depends on the engine's stack), so it stays a "fault".
+// "fault" means the job failed at its own fault where no fuel count says how far it got (at
+// instantiation, or at the engine's stack limit); "host" means this node could not run it (e.g. no
+// address space for the memory).
 import { parentPort } from "node:worker_threads";
 
 const port = parentPort;
@@ -69,7 +75,7 @@ function runJob({ id, module, maximum, maxOutputBytes, fuel, input }, memory) {
     const bytes = new Uint8Array(input);
     const ptr = exports.alloc(bytes.length) >>> 0;
     if (ptr + bytes.length > memory.buffer.byteLength) {
-      return abiFault(id, `alloc(${bytes.length}) returned ${ptr}, past the end of memory (${memory.buffer.byteLength} bytes)`);
+      return abiFault(id, fuel, fuelGlobal, `alloc(${bytes.length}) returned ${ptr}, past the end of memory (${memory.buffer.byteLength} bytes)`);
     }
     new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
 
@@ -80,15 +86,15 @@ function runJob({ id, module, maximum, maxOutputBytes, fuel, input }, memory) {
     // Read memory.buffer again: run may have grown memory, which replaces the buffer.
     const buffer = memory.buffer;
     if (result + 4 > buffer.byteLength) {
-      return abiFault(id, `run returned ${result}, past the end of memory (${buffer.byteLength} bytes)`);
+      return abiFault(id, fuel, fuelGlobal, `run returned ${result}, past the end of memory (${buffer.byteLength} bytes)`);
     }
     const length = new DataView(buffer).getUint32(result, true);
     // Checked before copying: the job's own fault, and the same on every node.
     if (length > maxOutputBytes) {
-      return { id, ok: false, kind: "fault", message: `wasm job returned ${length} bytes of output; the most allowed is ${maxOutputBytes}` };
+      return trap(id, fuel, fuelGlobal, `wasm job returned ${length} bytes of output; the most allowed is ${maxOutputBytes}`);
     }
     if (result + 4 + length > buffer.byteLength) {
-      return abiFault(id, `run returned a ${length}-byte result at ${result}, past the end of memory (${buffer.byteLength} bytes)`);
+      return abiFault(id, fuel, fuelGlobal, `run returned a ${length}-byte result at ${result}, past the end of memory (${buffer.byteLength} bytes)`);
     }
     return { id, ok: true, output: buffer.slice(result + 4, result + 4 + length), fuel: Number(BigInt(fuel) - remaining) };
   } catch (err) {
@@ -98,16 +104,24 @@ function runJob({ id, module, maximum, maxOutputBytes, fuel, input }, memory) {
     // The cap note saves a reader from guessing why a module trapped after a failed grow.
     const atCap = memory.buffer.byteLength >= maximum * PAGE ? ` (memory at its cap of ${maximum} pages)` : "";
     const label = err instanceof WebAssembly.RuntimeError ? "wasm trap" : "wasm job failed";
-    return { id, ok: false, kind: "fault", message: `${label}: ${messageOf(err)}${atCap}` };
+    const message = `${label}: ${messageOf(err)}${atCap}`;
+    // before the fuel was set (instantiation) nothing was metered; a RangeError is the host's limit
+    if (fuelGlobal === undefined || err instanceof RangeError) return { id, ok: false, kind: "fault", message };
+    return trap(id, fuel, fuelGlobal, message);
   }
+}
+
+/** The job stopped at its own fault after burning limit − remaining fuel, the same on every node. */
+function trap(id, fuel, fuelGlobal, message) {
+  return { id, ok: false, kind: "trap", message, fuel: Number(BigInt(fuel) - fuelGlobal.value) };
 }
 
 function outOfFuel(id, fuel) {
   return { id, ok: false, kind: "out_of_fuel", message: `wasm job ran out of fuel (limit ${fuel}; a job may set limits.maxFuel)` };
 }
 
-function abiFault(id, message) {
-  return { id, ok: false, kind: "fault", message: `wasm module broke the ABI: ${message}` };
+function abiFault(id, fuel, fuelGlobal, message) {
+  return trap(id, fuel, fuelGlobal, `wasm module broke the ABI: ${message}`);
 }
 
 function messageOf(err) {
