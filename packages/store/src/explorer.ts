@@ -32,6 +32,7 @@ export interface JobSummary {
   providerId: string | null;
   attempt: number;
   cost: bigint | null;
+  /** the SU billed (null when nothing was): a completed job's, a stopped stream's, or a failed WASM job's that ran out of fuel or trapped */
   standardUnits: number | null;
   createdAt: number;
   finishedAt: number | null;
@@ -240,7 +241,7 @@ export class ExplorerQueries {
       providerId: r.provider_id,
       attempt: num(r.attempt),
       cost: r.cost === null ? null : money(r.cost),
-      standardUnits: r.status === "completed" ? Math.round(num(r.su)) : null,
+      standardUnits: r.cost === null ? null : Math.round(num(r.su)),
       createdAt: num(r.created_at),
       finishedAt: numOrNull(r.finished_at),
     }));

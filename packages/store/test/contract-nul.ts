@@ -59,8 +59,23 @@ export function nulContract(h: Harness): void {
       finishedAt: 1_700_000_000_900,
     });
     const plain = makeJob("plain", { createdAt: 1_699_999_999_000 });
+    // a WASM job that trapped: failed, and billed the SU it burned
+    const trapped = makeJob("trapped", {
+      spec: {
+        runtime: "wasm",
+        module: "12".repeat(32),
+        input: { data: "" },
+        limits: { timeoutMs: 1_000, maxMemoryMb: 16 },
+      },
+      status: "failed",
+      providerId: "p-nul",
+      cost: 7n,
+      units: { inputTokens: 0, outputTokens: 0, standardUnits: 3 },
+      error: "the job itself is at fault: wasm trap: unreachable",
+      createdAt: 1_699_999_998_000,
+    });
     const provider = makeProvider("p-nul", { capabilities: { ...capabilities, software: "x\0", region: "eu-west" } });
-    expect(await h.store.commit([{ job: nul }, { job: plain }, { provider }])).toHaveLength(3);
+    expect(await h.store.commit([{ job: nul }, { job: plain }, { job: trapped }, { provider }])).toHaveLength(4);
 
     // the prompt is JSON: it keeps U+0000 (as the escape \u0000) on both dialects
     expect((await h.store.getJob("nul-prompt"))?.spec).toEqual(spec);
@@ -68,6 +83,7 @@ export function nulContract(h: Harness): void {
     expect((await ex.jobsPage({ limit: 10 })).map((j) => [j.id, j.runtime, j.standardUnits])).toEqual([
       ["nul-prompt", "llm", 30],
       ["plain", "llm", null],
+      ["trapped", "wasm", 3],
     ]);
     expect((await ex.jobsPage({ limit: 10, runtime: "llm" })).length).toBe(2);
     expect(await ex.regions()).toEqual([
