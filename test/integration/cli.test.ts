@@ -172,7 +172,7 @@ describe("tessera client commands", () => {
     const text = await wasm(notWasm);
     expect([text.code, text.out.trim()]).toEqual([1, `error: --module: ${notWasm} is not a WebAssembly module`]);
     const version = await run(["--version"]);
-    expect([version.code, version.out.trim()]).toEqual([0, "0.1.0 (protocol 1)"]);
+    expect([version.code, version.out.trim()]).toEqual([0, "0.1.0 (protocol 2)"]);
   });
 
   it("checks a batch's flags and --out before uploading anything", async () => {
