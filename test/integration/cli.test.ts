@@ -81,6 +81,12 @@ describe("tessera client commands", () => {
     );
     expect(failed.escrow).toBe(String(failed.pricePerUnit));
     expect(failed.cost).toBe(failed.escrow);
+    // without --json: the trap and what it cost, not the empty output
+    const trapped = await run(["submit", "--runtime", "wasm", "--module", "primes", "--input", "abc", "--wait"]);
+    expect(trapped.code, trapped.out).toBe(1);
+    expect(trapped.out).toMatch(
+      /failed +wasm attempts=1 cost=\d+nc {2}the job itself is at fault: wasm trap: unreachable/,
+    );
     // a limit outside 1..10¹⁵ is refused before anything is sent
     const bad = await run(["submit", "--runtime", "wasm", "--module", "spin", "--max-fuel", "0"]);
     expect(bad.code).not.toBe(0);

@@ -13,11 +13,14 @@ function print(json: boolean, value: unknown, text: () => string): void {
 }
 
 function jobLine(j: JobView): string {
-  const out = j.output
-    ? "text" in j.output
-      ? JSON.stringify(j.output.text.slice(0, 60))
-      : JSON.stringify(Buffer.from(j.output.data, "base64").toString("utf8").slice(0, 60))
-    : (j.error ?? "");
+  // a failed job's error first: a WASM job that ran out of fuel or trapped has an (empty) output too
+  const out =
+    j.error ??
+    (j.output
+      ? "text" in j.output
+        ? JSON.stringify(j.output.text.slice(0, 60))
+        : JSON.stringify(Buffer.from(j.output.data, "base64").toString("utf8").slice(0, 60))
+      : "");
   return `${j.id}  ${j.status.padEnd(9)} ${j.runtime.padEnd(4)} attempts=${j.attempts} cost=${j.cost ?? "-"}nc  ${out}`;
 }
 
