@@ -256,6 +256,22 @@ describe("dashboard in a real browser", () => {
     await page.evaluate(`localStorage.removeItem("tessera.apiKey")`);
   }, 120_000);
 
+  it("shows its owner a WASM job that trapped: failed, billed, and why it has no output", async () => {
+    const primes = (await client.uploadBlob(await loadBuiltinModule("primes"))).id;
+    // primes traps (unreachable) on input that is not a number
+    const job = await client.waitForJob(
+      (await client.submitJob({ runtime: "wasm", module: primes, input: { data: b64("not a number") } })).id,
+    );
+    expect(job.status).toBe("failed");
+    expect(BigInt(job.cost ?? 0)).toBeGreaterThan(0n);
+    await page.goto(`${net.url}/account`);
+    await page.evaluate(`localStorage.setItem("tessera.apiKey", ${JSON.stringify(apiKey)})`);
+    await page.goto(`${net.url}/jobs/${job.id}`);
+    await page.locator('[data-testid="output"]', { hasText: "(none: wasm trap: unreachable)" }).waitFor();
+    await page.locator("p.error", { hasText: "the job itself is at fault: wasm trap: unreachable" }).waitFor();
+    await page.evaluate(`localStorage.removeItem("tessera.apiKey")`);
+  }, 120_000);
+
   it("names each provider account by what it holds on the ledger page", async () => {
     const listed = (await (await fetch(`${net.url}/v1/explorer/providers?limit=1&sort=earnings`)).json()) as {
       data: { id: string }[];

@@ -68,7 +68,8 @@ interface JobDetail {
     cost: string | null;
     pricePerUnit: number | null;
     units: { inputTokens: number; outputTokens: number; standardUnits: number } | null;
-    output: { text?: string; data?: string; tokens?: number[] } | null;
+    /** a WASM job that ran out of fuel or trapped has `outOfFuel` or `trap` and no data */
+    output: { text?: string; data?: string; tokens?: number[]; outOfFuel?: true; trap?: string } | null;
     outputHash: string | null;
     signature: string | null;
     error: string | null;
@@ -344,7 +345,7 @@ export function JobPage(props: { id: string }) {
           <SignatureCheck d={data} />
           <h2>Output</h2>
           {data.visibleToYou ? (
-            <pre class="output" data-testid="output">{job.output?.text ?? (job.output?.data ? atob(job.output.data) : "(none yet)")}</pre>
+            <pre class="output" data-testid="output">{outputText(job.output)}</pre>
           ) : (
             <p class="muted">The input and output are shown to the job's owner only: enter its API key under My account.</p>
           )}
@@ -353,4 +354,13 @@ export function JobPage(props: { id: string }) {
       <Audits d={data} />
     </div>
   );
+}
+
+/** What the owner sees of an output: text, WASM bytes as text, or why there is none. */
+function outputText(output: JobDetail["job"]["output"]): string {
+  if (!output) return "(none yet)";
+  if (output.text !== undefined) return output.text;
+  if (output.outOfFuel) return "(none: the job ran out of fuel)";
+  if (output.trap !== undefined) return `(none: ${output.trap})`;
+  return output.data ? atob(output.data) : "";
 }
