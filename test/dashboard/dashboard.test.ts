@@ -337,7 +337,10 @@ describe("dashboard in a real browser", () => {
     // what a provider's history charts is what it earned (net of the fee), and says so
     const provider = jobs[0] ? (await client.waitForJob(jobs[0].id)).provider : null;
     await page.goto(`${net.url}/providers/${provider}`);
-    await page.locator('[data-chart="Earned (credits per bucket)"]').waitFor();
+    const earned = page.locator('[data-chart="Earned (credits per bucket)"]');
+    await earned.waitFor();
     expect(await page.locator('[data-chart^="Billed"]').count()).toBe(0);
+    // the whole day, a point every 15 minutes, idle ones at zero: not only the periods it worked in
+    expect(await earned.getAttribute("data-points")).toBe("97");
   });
 });

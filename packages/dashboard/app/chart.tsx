@@ -24,10 +24,13 @@ export function Chart(props: { title: string; t: number[]; lines: Line[]; unit?:
         height: 150,
         legend: { show: true, live: true },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(1, (max ?? 1) * 1.1)] } },
+        // from zero to a little over the highest value (to 1 when there is none yet): a floor of 1 drew
+        // a provider's earnings of 10⁻⁷ credits a bucket as a flat line on zero
+        scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), max !== null && max > 0 ? max * 1.1 : 1] } },
         axes: [
           { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#eef0f3" } },
-          { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#eef0f3" }, size: 56, values: (_u, vals) => vals.map((v) => fmt(v)) },
+          // as wide as its longest label: a fixed 56 px cut "0.000005" down to "000005"
+          { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#eef0f3" }, size: axisWidth, values: (_u, vals) => vals.map((v) => fmt(v)) },
         ],
         series: [
           {},
@@ -65,4 +68,10 @@ export function Chart(props: { title: string; t: number[]; lines: Line[]; unit?:
       <div ref={box} class="plot" />
     </section>
   );
+}
+
+/** Pixels a y axis needs for its labels (uPlot passes them formatted), at least the 56 it had. */
+function axisWidth(_u: uPlot, values: string[] | null): number {
+  const longest = Math.max(0, ...(values ?? []).map((v) => v.length));
+  return Math.max(56, longest * 7 + 18);
 }

@@ -216,7 +216,7 @@ export function ProviderPage(props: { id: string }) {
           ]}
           format={(v) => v.toFixed(0)}
         />
-        <Chart title="Earned (credits per bucket)" t={b.map((x) => x.at)} lines={[{ label: "earned", values: b.map((x) => Number(x.earned) / 1e9), color: "#d97706" }]} format={(v) => v.toFixed(6)} />
+        <Chart title="Earned (credits per bucket)" t={b.map((x) => x.at)} lines={[{ label: "earned", values: b.map((x) => Number(x.earned) / 1e9), color: "#d97706" }]} format={(v) => credits(Math.round(v * 1e9))} />
       </div>
       <h2>Recent jobs</h2>
       <table>

@@ -1,5 +1,6 @@
 // Explorer endpoints about the network: the overview time series, providers (paged, by
 // region, one provider's history) and the compute leaderboard. Public and read-only.
+
 import { reputationOf, stakeAccounts } from "@tessera/core";
 import { NotFound } from "@tessera/protocol";
 import type { ProviderRecord } from "@tessera/store";
@@ -10,6 +11,7 @@ import type { RouteContext } from "../routes/context.js";
 import { queryInt } from "../routes/query.js";
 import { stakeIn } from "../settlement/registry-stakes.js";
 import { cached } from "./cache.js";
+import { denseHistory } from "./history.js";
 import { type Sampler, SERIES } from "./sampler.js";
 import { passRate, slashView } from "./views.js";
 
@@ -143,6 +145,8 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
     const p = await ctx.store.getProvider(req.params.id);
     if (!p) throw new NotFound("provider", req.params.id);
     const bucketMs = hours <= 1 ? 60_000 : hours <= 24 ? 3_600_000 / 4 : 3_600_000 * 6;
+    const now = Date.now();
+    const from = now - hours * 3_600_000;
     const onChain = ctx.config.settlement.kind === "evm";
     const [
       earnings,
@@ -159,7 +163,7 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
       ctx.store.balance(stakeAccounts.earnings(p.id)),
       ctx.store.balance(stakeAccounts.stake(p.id)),
       ctx.store.balance(stakeAccounts.unbonding(p.id)),
-      ctx.store.explorer.providerHistory(p.id, Date.now() - hours * 3_600_000, bucketMs),
+      ctx.store.explorer.providerHistory(p.id, from, bucketMs),
       ctx.store.explorer.jobsPage({ providerId: p.id, limit: 20 }),
       ctx.store.verification.openUnbondings(p.id),
       ctx.store.verification.auditCounts([p.id]),
@@ -207,7 +211,10 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
             })),
           }
         : {}),
-      history: { bucketMs, buckets: history.map((b) => ({ ...b, earned: b.earned.toString() })) },
+      history: {
+        bucketMs,
+        buckets: denseHistory(history, from, now, bucketMs).map((b) => ({ ...b, earned: b.earned.toString() })),
+      },
       recentJobs: recent.map((j) => ({
         id: j.id,
         status: j.status,
