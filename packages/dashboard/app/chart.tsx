@@ -9,7 +9,18 @@ export interface Line {
   color: string;
 }
 
-export function Chart(props: { title: string; t: number[]; lines: Line[]; unit?: string; format?: (v: number) => string }) {
+/** Ticks of a chart of whole things (providers, jobs, audits): a tick at 0.5 read "1" beside the 1. */
+const WHOLE_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 1e6, 1e7];
+
+export function Chart(props: {
+  title: string;
+  t: number[];
+  lines: Line[];
+  unit?: string;
+  format?: (v: number) => string;
+  /** the values are counts: whole-number ticks and labels */
+  counts?: boolean;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const data = (): uPlot.AlignedData => [props.t.map((x) => x / 1000), ...props.lines.map((l) => l.values)];
@@ -17,7 +28,7 @@ export function Chart(props: { title: string; t: number[]; lines: Line[]; unit?:
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const fmt = props.format ?? ((v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1)));
+    const fmt = props.format ?? (props.counts ? (v: number) => v.toFixed(0) : (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1)));
     plot.current = new uPlot(
       {
         width: el.clientWidth || 360,
@@ -30,7 +41,7 @@ export function Chart(props: { title: string; t: number[]; lines: Line[]; unit?:
         axes: [
           { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#eef0f3" } },
           // as wide as its longest label: a fixed 56 px cut "0.000005" down to "000005"
-          { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#eef0f3" }, size: axisWidth, values: (_u, vals) => vals.map((v) => fmt(v)) },
+          { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#eef0f3" }, size: axisWidth, values: (_u, vals) => vals.map((v) => fmt(v)), ...(props.counts ? { incrs: WHOLE_INCRS } : {}) },
         ],
         series: [
           {},
@@ -60,7 +71,7 @@ export function Chart(props: { title: string; t: number[]; lines: Line[]; unit?:
         <h3>{props.title}</h3>
         <span class="big">
           {last.map((v, i) => (
-            <span key={props.lines[i]?.label}>{v === null || v === undefined ? "—" : (props.format ?? ((x: number) => x.toFixed(1)))(v)} </span>
+            <span key={props.lines[i]?.label}>{v === null || v === undefined ? "—" : (props.format ?? ((x: number) => x.toFixed(props.counts ? 0 : 1)))(v)} </span>
           ))}
           {props.unit ? <small>{props.unit}</small> : null}
         </span>

@@ -70,7 +70,7 @@ export function OverviewPage() {
         <Stat label="Failed" value={num(data.jobs.failed)} />
       </div>
       <div class="grid">
-        <Chart title="Providers online" t={t} lines={[{ label: "online", values: s("providersOnline"), color: C.blue }]} format={(v) => v.toFixed(0)} />
+        <Chart title="Providers online" t={t} lines={[{ label: "online", values: s("providersOnline"), color: C.blue }]} counts />
         <Chart
           title="Jobs per second"
           t={t}
@@ -87,7 +87,7 @@ export function OverviewPage() {
             { label: "queued", values: s("queueDepth"), color: C.amber },
             { label: "running", values: s("running"), color: C.violet },
           ]}
-          format={(v) => v.toFixed(0)}
+          counts
         />
         <Chart title="Tokens per second" t={t} lines={[{ label: "tokens", values: s("tokensPerSec"), color: C.teal }]} unit="tok/s" />
         <Chart title="Compute (standard units per second)" t={t} lines={[{ label: "SU/s", values: s("unitsPerSec"), color: C.violet }]} unit="SU/s" />
@@ -118,7 +118,7 @@ export function OverviewPage() {
               { label: "passed", values: s("auditsPassed"), color: C.green },
               { label: "failed (slashed)", values: s("auditsFailed"), color: C.red },
             ]}
-            format={(v) => v.toFixed(0)}
+            counts
           />
         ) : (
           <section class="card chart empty" data-chart="Audits">

@@ -214,7 +214,7 @@ export function ProviderPage(props: { id: string }) {
             { label: "completed", values: b.map((x) => x.completed), color: "#16a34a" },
             { label: "failed", values: b.map((x) => x.failed), color: "#dc2626" },
           ]}
-          format={(v) => v.toFixed(0)}
+          counts
         />
         <Chart title="Earned (credits per bucket)" t={b.map((x) => x.at)} lines={[{ label: "earned", values: b.map((x) => Number(x.earned) / 1e9), color: "#d97706" }]} format={(v) => credits(Math.round(v * 1e9))} />
       </div>
