@@ -73,6 +73,19 @@ describe("dashboard in a real browser", () => {
       return got.jobsPerSec?.some((v) => v > 0) ? got : undefined;
     });
     expect(series.providersOnline?.at(-1)).toBe(2);
+    // the all-time counts catch up in the open page too, without a reload
+    await page.waitForFunction(
+      `Number(document.querySelector('[data-testid="stat-completed"] .value')?.textContent) >= 6`,
+      undefined,
+      { timeout: 30_000 },
+    );
+    const light = (await (await fetch(`${net.url}/v1/explorer/overview?series=false`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(light).toMatchObject({ object: "overview", jobs: { completed: expect.any(Number) } });
+    expect(light).not.toHaveProperty("series");
+    expect((await fetch(`${net.url}/v1/explorer/overview?series=maybe`)).status).toBe(400);
     // audits are drawn here but no verifier is online to decide them: the chart is there, at zero
     await expect(page.locator('[data-chart="Audits"]').textContent()).resolves.toMatch(/passed/);
     expect(await page.locator('[data-chart="Audits"]').getAttribute("data-nonzero")).toBe("0");

@@ -12,7 +12,7 @@ import { queryInt } from "../routes/query.js";
 import { stakeIn } from "../settlement/registry-stakes.js";
 import { cached } from "./cache.js";
 import { denseHistory } from "./history.js";
-import { type Sampler, SERIES } from "./sampler.js";
+import { type Sample, type Sampler, SERIES } from "./sampler.js";
 import { passRate, slashView } from "./views.js";
 
 const ProvidersQuery = z
@@ -24,11 +24,20 @@ const ProvidersQuery = z
     online: z.enum(["true", "false"]).optional(),
   })
   .strict();
+/** series=false: the counts without the hour of samples, for a page refreshing its totals */
+const OverviewQuery = z.object({ series: z.enum(["true", "false"]).default("true") }).strict();
 const HistoryQuery = z
   .object({
     hours: queryInt(1, 24 * 30).default(24),
   })
   .strict();
+
+/** The samples as one array per measure, beside their times. */
+function seriesOf(samples: Sample[]): Record<string, (number | null)[]> {
+  const series: Record<string, (number | null)[]> = { t: samples.map((s) => s.t) };
+  for (const k of SERIES) series[k] = samples.map((s) => s[k]);
+  return series;
+}
 
 export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, sampler: Sampler): void {
   const providerView = (p: ProviderRecord & { earnings?: bigint; stake?: bigint; unbonding?: bigint }) => {
@@ -65,10 +74,9 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
     };
   };
 
-  app.get("/v1/explorer/overview", async () => {
+  app.get("/v1/explorer/overview", async (req) => {
+    const q = parse(OverviewQuery, req.query);
     const samples = sampler.samples();
-    const series: Record<string, (number | null)[]> = { t: samples.map((s) => s.t) };
-    for (const k of SERIES) series[k] = samples.map((s) => s[k]);
     const counts = await statusCounts();
     return {
       object: "overview",
@@ -80,7 +88,7 @@ export function networkExplorerRoutes(app: FastifyInstance, ctx: RouteContext, s
       running: ctx.engine.runningCount,
       jobs: counts,
       auditsRecorded: ctx.verification !== undefined || samples.some((s) => s.auditsPassed !== null),
-      series,
+      ...(q.series === "true" ? { series: seriesOf(samples) } : {}),
     };
   });
   const statusCounts = cached(2_000, () => ctx.store.countJobsByStatus());
