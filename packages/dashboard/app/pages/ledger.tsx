@@ -166,7 +166,7 @@ export function LedgerPage() {
                       </span>
                     )}
                   </td>
-                  <td class="small">
+                  <td class="small wrap">
                     <AccountName name={p.from} /> → <AccountName name={p.to} />
                   </td>
                   <td class="r">{credits(p.amount)}</td>
