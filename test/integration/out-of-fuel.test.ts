@@ -8,6 +8,7 @@ import { loadBuiltinModule } from "@tessera/runtimes";
 import type { TesseraClient } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork, until } from "../helpers/network.js";
+import type { Proc } from "../helpers/processes.js";
 import { decidedAudits, stakedVerifiers, verificationReads } from "../helpers/verification.js";
 
 const MIN_STAKE = 1_000_000_000n;
@@ -20,6 +21,7 @@ describe("WASM jobs that run out of fuel or trap", () => {
   let client: TesseraClient;
   let consumerId: string;
   let modules: { spin: string; reverse: string };
+  let honest: Proc;
 
   const submit = (module: string, region: string, maxFuel: number) =>
     client.submitJob({
@@ -36,7 +38,7 @@ describe("WASM jobs that run out of fuel or trap", () => {
     // two verifiers: a failed audit goes to a second one, and two verdicts against a node slash it
     for (const op of ["op-v", "op-w"])
       await net.startProvider({ region: `verifier-${op}`, runtimes: ["wasm"], extra: ["--verify", "--operator", op] });
-    await net.startProvider({ region: "honest", runtimes: ["wasm"], extra: ["--operator", "op-h"] });
+    honest = await net.startProvider({ region: "honest", runtimes: ["wasm"], extra: ["--operator", "op-h"] });
     await net.startAdversary("claims-out-of-fuel", { region: "liar", operator: "op-x" });
     await net.waitForProviders(4);
     await verifiers.stake(reads, 2);
@@ -83,6 +85,12 @@ describe("WASM jobs that run out of fuel or trap", () => {
     expect(job.cost).toBe(String(job.pricePerUnit));
     const [audit] = await decidedAudits(reads, [job.id]);
     expect(audit?.status).toBe("passed");
+    // its operator reads why, not "job completed"
+    const logged = honest
+      .output()
+      .split("\n")
+      .find((l) => l.includes(job.id) && l.includes("stopped at its own fault"));
+    expect(logged, honest.output().slice(-2000)).toContain('"stop":"wasm trap: unreachable"');
   });
 
   it("slashes a node that answers a job 'out of fuel' it never ran, and refunds the consumer", async () => {

@@ -1,7 +1,7 @@
 // Runs leased jobs on the runtimes and turns their outcomes into wire messages. Results stay
 // in an outbox until the gateway acks them, so a result finished during a dropped connection
 // (or sent just before one) is delivered after the reconnect.
-import { billedCost } from "@tessera/core";
+import { billedCost, ranOutOfFuel, trapOf } from "@tessera/core";
 import {
   canonicalHash,
   type Identity,
@@ -375,7 +375,11 @@ export class JobRunner {
         throw new Error(`runtime produced an invalid result: ${checked.error.issues[0]?.message ?? "unknown"}`);
       }
       this.counts.completed++;
-      log.info({ units, outputHash, elapsedMs: result.elapsedMs }, "job completed");
+      // a WASM job that ran out of fuel or trapped is a result too, billed: say which, and why
+      const stop = ranOutOfFuel(output) ? "ran out of fuel" : trapOf(output);
+      if (stop)
+        log.info({ units, outputHash, elapsedMs: result.elapsedMs, stop }, "job stopped at its own fault (billed)");
+      else log.info({ units, outputHash, elapsedMs: result.elapsedMs }, "job completed");
       this.outbox.set(jobKey(jobId, attempt), result);
       this.options.send(result);
     } catch (err) {
