@@ -49,27 +49,15 @@ export class JobFault extends Error {
 }
 
 /**
- * A WASM job burned all the fuel it was given (`fuel`, its limit). A fault for whoever runs the
- * module directly; the WASM runtime makes a billed result of it (WasmOutput `outOfFuel`).
+ * A WASM job stopped at its own fault after burning `fuel`, the same on every node: it ran out
+ * (`outOfFuel`, and `fuel` is its limit), or it trapped or broke the ABI. A fault for whoever runs
+ * the module directly; the WASM runtime makes a billed result of it (WasmOutput `outOfFuel` or `trap`).
  */
-export class OutOfFuel extends JobFault {
+export class MeteredStop extends JobFault {
   constructor(
     message: string,
     readonly fuel: number,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * A WASM job stopped at its own fault (a trap, a broken ABI) after burning `fuel`, the same on
- * every node. A fault for whoever runs the module directly; the WASM runtime makes a billed result
- * of it (WasmOutput `trap`).
- */
-export class Trapped extends JobFault {
-  constructor(
-    message: string,
-    readonly fuel: number,
+    readonly outOfFuel: boolean,
   ) {
     super(message);
   }

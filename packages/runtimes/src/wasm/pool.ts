@@ -8,7 +8,7 @@
 // GC rarely runs, and nothing else frees them. So a worker whose distinct modules pass a byte
 // budget is replaced, between jobs, before it takes a module it has not run yet.
 import { type ResourceLimits, Worker } from "node:worker_threads";
-import { JobFault, OutOfFuel, Trapped } from "../types.js";
+import { JobFault, MeteredStop } from "../types.js";
 import type { WasmModule } from "./engine.js";
 
 export interface WasmTask {
@@ -320,7 +320,7 @@ export class WasmWorkerPool {
 }
 
 function replyError(reply: Reply & { ok: false }, limit: number): Error {
-  if (reply.kind === "out_of_fuel") return new OutOfFuel(reply.message, limit);
-  if (reply.kind === "trap") return new Trapped(reply.message, reply.fuel);
+  if (reply.kind === "out_of_fuel") return new MeteredStop(reply.message, limit, true);
+  if (reply.kind === "trap") return new MeteredStop(reply.message, reply.fuel, false);
   return reply.kind === "fault" ? new JobFault(reply.message) : new Error(reply.message);
 }

@@ -6,7 +6,7 @@
 import { availableParallelism } from "node:os";
 import { fuelLimit } from "@tessera/core";
 import { MAX_WASM_OUTPUT_BYTES, MAX_WASM_TRAP_CHARS, sha256Hex, type WasmJobSpec } from "@tessera/protocol";
-import { type ExecuteContext, type ExecuteResult, JobFault, OutOfFuel, type Runtime, Trapped } from "../types.js";
+import { type ExecuteContext, type ExecuteResult, JobFault, MeteredStop, type Runtime } from "../types.js";
 import { verifyWasmResult } from "../verify/wasm-verify.js";
 import { memoryLimitsFor } from "./abi.js";
 import { createModuleLoader } from "./compile.js";
@@ -73,9 +73,12 @@ export function createWasmRuntime(deps: WasmRuntimeDeps): Runtime<WasmJobSpec> {
         return { output: { data: Buffer.from(output).toString("base64") }, units: wasmUnits(fuel) };
       } catch (err) {
         // all the fuel burned, or a trap after some, as a re-run anywhere: billed like any result
-        if (err instanceof OutOfFuel) return { output: { data: "", outOfFuel: true }, units: wasmUnits(limit) };
-        if (err instanceof Trapped)
-          return { output: { data: "", trap: trapText(err.message) }, units: wasmUnits(err.fuel) };
+        if (err instanceof MeteredStop) {
+          const output = err.outOfFuel
+            ? { data: "", outOfFuel: true as const }
+            : { data: "", trap: trapText(err.message) };
+          return { output, units: wasmUnits(err.fuel) };
+        }
         throw err;
       }
     },
