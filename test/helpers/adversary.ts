@@ -4,7 +4,9 @@
 // fraction q of jobs) | lazy-verifier (passes everything) | griefing-verifier (fails everything) |
 // colluding-verifier (passes every result of its partners, checks everyone else's honestly) |
 // lookup-lazy-verifier (checks nothing but what the public API tells: fails an audit whose provider
-// is not in /v1/providers or whose job the explorer does not know, passes the rest) | fake-capacity |
+// is not in /v1/providers or whose job the explorer does not know, passes the rest) |
+// sampled-lookup-lazy-verifier (checks greedy results, and judges sampled ones by those lookups
+// alone: known-wrong canaries of sampled jobs were of the old form only) | fake-capacity |
 // claims-out-of-fuel (answers every WASM job, unrun, that it ran out of fuel: the whole limit billed).
 // The config JSON is the provider's, plus `adversary: { seed?, partners? }`: `seed` seeds the
 // cheat draws (which jobs a cheat-q provider cheats on, and its random tokens), so a run is
@@ -92,6 +94,8 @@ function wrap(honest: LlmRuntimeLike, impostor: LlmRuntimeLike | undefined): Llm
     verify: async (spec, claim, ctx) => {
       if (strategy === "lazy-verifier") return { pass: true, reasons: [], checks: [], metrics: {} };
       if (strategy === "lookup-lazy-verifier") return lookUp(ctx.jobId, ctx.providerId);
+      if (strategy === "sampled-lookup-lazy-verifier" && spec.params.temperature > 0)
+        return lookUp(ctx.jobId, ctx.providerId);
       if (strategy === "griefing-verifier") return { pass: false, reasons: ["always fails"], checks: [], metrics: {} };
       if (!honest.verify) throw new Error("no verify");
       const report = await honest.verify(spec, claim, ctx);

@@ -162,7 +162,8 @@ describe("replayed known-wrong canaries", () => {
   const parting = llmResult("yo", [1, 5, 6], [-1, -1, -1]);
 
   it("takes a greedy llm result whose tokens part from the template's where its greedy token led by more than the tolerance", () => {
-    expect(replayedKnownWrong(parting, template, F32)).toEqual({ sameInputCount: true });
+    // sent under its own spec with the template's input: all the explorer shows of its job agrees
+    expect(replayedKnownWrong(parting, template, F32)).toEqual({ spec: template.spec, sameInputCount: true });
     // the template's token had p ≈ 0.99 on the template's provider; a verifier of quantized weights may
     // read it 1 nat lower, where another token could come within its 1-nat greedy tolerance
     expect(replayedKnownWrong(parting, template, QUANTIZED)).toBeNull();
@@ -175,12 +176,12 @@ describe("replayed known-wrong canaries", () => {
     const tie = llmResult("hi", [1, 2, 3], [-0.01, Math.log(0.6), -0.01]);
     expect(replayedKnownWrong(parting, tie, F32)).toBeNull();
     const confident = llmResult("yo", [1, 5, 6], [-1, -0.05, -1]);
-    expect(replayedKnownWrong(confident, tie, F32)).toEqual({ sameInputCount: true });
+    expect(replayedKnownWrong(confident, tie, F32)?.sameInputCount).toBe(true);
   });
 
   it("takes any result whose prompt token count differs from the template's: the metering recount fails it", () => {
     const other = llmResult("yo", [1, 2], [-1, -1], 3);
-    expect(replayedKnownWrong(other, template)).toEqual({ sameInputCount: false });
+    expect(replayedKnownWrong(other, template)).toEqual({ spec: template.spec, sameInputCount: false });
   });
 
   it("refuses a result an honest verifier might pass: no parting position both reach", () => {
@@ -191,14 +192,52 @@ describe("replayed known-wrong canaries", () => {
     expect(replayedKnownWrong(llmResult("yo", [1, 2, 3], [-1, -1, -1]), template, F32)).toBeNull();
   });
 
-  it("refuses one whose public spec differs from the template's: model, params, limits, runtime", () => {
-    const r = parting;
+  it("takes an llm result of the same model whatever its params and limits: it goes out under them, with the template's input", () => {
+    const longer = { ...parting, spec: { ...parting.spec, limits: { maxOutputTokens: 9 } } as JobSpec };
+    expect(replayedKnownWrong(longer, template, F32)).toEqual({
+      spec: { ...longer.spec, input: template.spec.input },
+      sameInputCount: true,
+    });
+    const stops = llmResult("yo", [1, 5, 6], [-1, -1, -1], 2, { stop: ["x"] });
+    expect(replayedKnownWrong(stops, template, F32)?.spec).toEqual({ ...stops.spec, input: { prompt: "hi" } });
     expect(
-      replayedKnownWrong({ ...r, spec: { ...r.spec, limits: { maxOutputTokens: 9 } } as JobSpec }, template, F32),
+      replayedKnownWrong({ ...parting, spec: { ...parting.spec, model: "n" } as JobSpec }, template, F32),
     ).toBeNull();
-    expect(replayedKnownWrong({ ...r, spec: { ...r.spec, model: "n" } as JobSpec }, template, F32)).toBeNull();
-    expect(replayedKnownWrong(llmResult("yo", [1, 5, 6], [-1, -1, -1], 2, { stop: ["x"] }), template, F32)).toBeNull();
-    expect(replayedKnownWrong({ ...r, spec: wasm }, template, F32)).toBeNull();
+    expect(replayedKnownWrong({ ...parting, spec: wasm }, template, F32)).toBeNull();
+  });
+
+  it("takes a sampled result only where its claimed logprob is more than the template's token leaves to any other: its verifier checks no greedy gap", () => {
+    const sampled = (logprob: number) =>
+      llmResult("yo", [1, 5, 6], [-1, logprob, -1], 2, { temperature: 0.8, topK: 40, seed: 7 });
+    // the template's token had p ≈ 0.99, read at least e^-0.11 by an F32 verifier: any other at most
+    // e^-2.26. A claimed e^-3 the logprob check may pass; a greedy result trails by 2.15 nats, a
+    // sampled one has no greedy check
+    const greedyLow = llmResult("yo", [1, 5, 6], [-1, -3, -1]);
+    expect(replayedKnownWrong(greedyLow, template, F32)?.sameInputCount).toBe(true);
+    expect(replayedKnownWrong(sampled(-3), template, F32)).toBeNull();
+    expect(replayedKnownWrong(sampled(-1), template, F32)?.sameInputCount).toBe(true);
+    // p = 0.6 for the template's token: another may have 0.46 as a verifier reads it
+    const tie = llmResult("hi", [1, 2, 3], [-0.01, Math.log(0.6), -0.01]);
+    expect(replayedKnownWrong(sampled(-1), tie, F32)).toBeNull();
+    const fit = replayedKnownWrong(sampled(-0.05), tie, F32);
+    expect(fit).toEqual({ spec: { ...sampled(-0.05).spec, input: { prompt: "hi" } }, sameInputCount: true });
+    expect(replayedKnownWrong(sampled(-0.05), tie)).toBeNull();
+    // another prompt token count: the recount fails it, sampled or not
+    const counted = llmResult("yo", [4], [-3], 5, { temperature: 0.8, seed: 7 });
+    expect(replayedKnownWrong(counted, template)?.sameInputCount).toBe(false);
+  });
+
+  it("takes a wasm result only under a template whose spec shows the same (module, limits), and never a result of an llm template", () => {
+    const w = {
+      spec: { ...wasm, input: { data: "AQ==" } } as JobSpec,
+      output: { data: "AA==" },
+      outputHash: "w",
+      units: units(0),
+    };
+    expect(
+      replayedKnownWrong(w, { ...w, spec: { ...w.spec, limits: { maxFuel: 9 } } as JobSpec, outputHash: "v" }),
+    ).toBeNull();
+    expect(replayedKnownWrong(w, template, F32)).toBeNull();
   });
 
   it("takes a wasm result with another output hash under the same module and limits, never the same hash", () => {
@@ -208,7 +247,10 @@ describe("replayed known-wrong canaries", () => {
       outputHash: hash,
       units: units(0),
     });
-    expect(replayedKnownWrong(w("AQ==", "h1"), w("Ag==", "h2"))).toEqual({ sameInputCount: true });
+    expect(replayedKnownWrong(w("AQ==", "h1"), w("Ag==", "h2"))).toEqual({
+      spec: w("Ag==", "h2").spec,
+      sameInputCount: true,
+    });
     expect(replayedKnownWrong(w("AQ==", "h1"), w("Ag==", "h1"))).toBeNull();
   });
 });

@@ -149,34 +149,47 @@ export function visibleSpec(spec: JobSpec): Omit<JobSpec, "input"> {
   return rest;
 }
 
+/** A replayed known-wrong result: the spec it goes out under, and whether its prompt has as many tokens. */
+export interface ReplayFit {
+  /** the result's own spec with the template's input: all a verifier can look up of the job agrees */
+  spec: JobSpec;
+  /** false: the metering recount fails it (a verifier that only tokenizes the prompt tells it) */
+  sameInputCount: boolean;
+}
+
 /**
- * Can `result` (a real provider's genuine, signed result of one job) be sent to a verifier under
- * `template`'s spec as a known-wrong canary? Everything public of the result's job must match the
- * template's spec (runtime, model or module, params, limits: all but the input, which is private),
- * and an honest verifier checking the result against the template's spec must fail it with
+ * Can `result` (a real provider's genuine, signed result of one job) be sent to a verifier with
+ * `template`'s input as a known-wrong canary? It goes out under its own spec with the template's
+ * input, so all the explorer shows of its job (runtime, model or module, params, limits: all but
+ * the input, which is private) agrees, and an honest verifier checking it must fail it with
  * certainty, not by chance:
- * - wasm: re-executing the template's spec gives the template's output (deterministic), whose hash
- *   differs from the result's.
- * - llm (greedy; the template is, and the params match): when the template's prompt has another
- *   token count than the result claims, the metering recount fails it (`sameInputCount` false: a
- *   verifier that only tokenizes the prompt tells it). With the same count, only where the tokens
- *   part at a position i both reach: the context there is the one the template was generated in, so
- *   the template's token has at least its logprob less `tol.logprobDiffNats` and every other token at
- *   most ln(1 − that); the result's token there then trails the greedy one, or has a claimed logprob
- *   above what the verifier reads, by more than the tolerance plus REPLAY_MARGIN_NATS. Without `tol`
- *   (no verdict on the model read yet) or without such a position (one output a prefix of the other,
- *   or a near-tie where they part), not used.
+ * - wasm (the template's spec shows the same, so the re-execution is the template's): it gives the
+ *   template's output (deterministic), whose hash differs from the result's.
+ * - llm (the same model; the template's output audited, so its logprobs are within the tolerance):
+ *   when the template's prompt has another token count than the result claims, the metering
+ *   recount fails it. With the same count, only where the tokens part at a position i both reach:
+ *   the context there is the one the template was generated in, whatever either job's params, so
+ *   the template's token has at least its logprob less `tol.logprobDiffNats` and every other token
+ *   at most ln(1 − that). The result's token there then has a claimed logprob above what the
+ *   verifier reads by more than the tolerance plus REPLAY_MARGIN_NATS (any result: every llm
+ *   verdict checks the claimed logprobs), or, for a greedy result, trails the greedy token by more
+ *   than that. So sampled results are replayed too, under greedy templates' prompts. Without `tol`
+ *   (no verdict on the model read yet) or without such a position (one output a prefix of the
+ *   other, or a near-tie where they part), not used.
  */
 export function replayedKnownWrong(
   result: ReplayResult,
   template: ReplayResult,
   tol?: ReplayTolerances,
-): { sameInputCount: boolean } | null {
-  if (result.spec.runtime !== template.spec.runtime || result.outputHash === template.outputHash) return null;
-  if (canonicalHash(visibleSpec(result.spec)) !== canonicalHash(visibleSpec(template.spec))) return null;
-  if (result.spec.runtime === "wasm") return { sameInputCount: true };
-  if ((result.spec.params?.temperature ?? 0) !== 0) return null;
-  if (result.units.inputTokens !== template.units.inputTokens) return { sameInputCount: false };
+): ReplayFit | null {
+  if (result.outputHash === template.outputHash) return null;
+  if (result.spec.runtime === "wasm") {
+    if (canonicalHash(visibleSpec(result.spec)) !== canonicalHash(visibleSpec(template.spec))) return null;
+    return { spec: template.spec, sameInputCount: true };
+  }
+  if (template.spec.runtime !== "llm" || template.spec.model !== result.spec.model) return null;
+  const spec: JobSpec = { ...result.spec, input: template.spec.input };
+  if (result.units.inputTokens !== template.units.inputTokens) return { spec, sameInputCount: false };
   const a = result.output;
   const b = template.output;
   if (!tol || !("tokens" in a) || !("tokens" in b) || b.logprobs.length !== b.tokens.length) return null;
@@ -188,9 +201,10 @@ export function replayedKnownWrong(
   const top = Math.min(0, (b.logprobs[i] as number) - tol.logprobDiffNats);
   // at most what the template's token leaves to all the others
   const other = Math.log1p(-Math.exp(top));
-  const greedyMiss = top - other > tol.greedyGapNats + REPLAY_MARGIN_NATS;
+  const greedy = (result.spec.params?.temperature ?? 0) === 0;
+  const greedyMiss = greedy && top - other > tol.greedyGapNats + REPLAY_MARGIN_NATS;
   const logprobMiss = (a.logprobs[i] as number) - other > tol.logprobDiffNats + REPLAY_MARGIN_NATS;
-  return greedyMiss || logprobMiss ? { sameInputCount: true } : null;
+  return greedyMiss || logprobMiss ? { spec, sameInputCount: true } : null;
 }
 
 /** Funds the canary consumer from protocol fees: the protocol, not any consumer, pays for canaries. */

@@ -5,11 +5,11 @@
 // that did not take part gets a known-wrong result or a known-good one, as an ordinary audit
 // message. Canaries are paid out of protocol fees.
 //
-// A known-wrong result is a real one replayed under another job's spec: the genuine signed result
+// A known-wrong result is a real one replayed under another job's input: the genuine signed result
 // of a real job J1 that settled just now and was not drawn for audit, sent as J1's audit (its
-// pending audit stored first, as a drawn audit's is) but with the spec of a template J2 that
-// shares all the explorer shows of J1's spec and whose known answer differs (core's
-// replayedKnownWrong). Every lookup a verifier can make (J1's provider, its job page, outputHash,
+// pending audit stored first, as a drawn audit's is) with J1's spec but the input of a template J2
+// whose known answer it fails with certainty (core's replayedKnownWrong; for wasm J2's spec shows
+// all J1's does, for llm J1 may be greedy or sampled, of J2's model). Every lookup a verifier can make (J1's provider, its job page, outputHash,
 // units, signature, audit record) agrees with a real audit; only checking the result against the
 // spec tells. J1's provider is judged on nothing: the audit is decided as a void canary. When no
 // such result settles within `replayWaitMs` of the draw, the old form goes out: the passed result
@@ -354,13 +354,14 @@ export class CanaryService {
   }
 
   /**
-   * A real result settled and was not drawn for audit: if a known-wrong canary is due and a template
-   * shares all the explorer shows of its spec with a known answer it fails against (core's
-   * replayedKnownWrong), it goes to a verifier now, as a drawn audit would as the job settles: the
-   * genuine signed result under the template's spec, with a pending audit of the job stored first.
-   * Templates whose prompt has as many tokens as the result claims come first (a metering recount
-   * alone does not tell them); others are used when there is none. The verifier is one of another
-   * operator than the job's provider and the template's, that did not judge the template.
+   * A real result settled and was not drawn for audit: if a known-wrong canary is due and a
+   * template's input makes it fail with certainty (core's replayedKnownWrong), it goes to a
+   * verifier now, as a drawn audit would as the job settles: the genuine signed result under its own
+   * spec with the template's input, with a pending audit of the job stored first. A sampled result
+   * serves as well as a greedy one. Templates whose prompt has as many tokens as the result claims
+   * come first (a metering recount alone does not tell them); others are used when there is none.
+   * The verifier is one of another operator than the job's provider and the template's, that did
+   * not judge the template.
    */
   afterUnaudited(job: JobRecord): void {
     if (this.owedWrong.length === 0 || this.open.has(job.id) || job.consumerId === this.consumerId) return;
@@ -371,14 +372,14 @@ export class CanaryService {
     const fits = this.templates.flatMap((t) => {
       if (t.jobId === job.id) return [];
       const fit = replayedKnownWrong(result, t, tol);
-      return fit ? [{ t, sameCount: fit.sameInputCount }] : [];
+      return fit ? [{ t, fit }] : [];
     });
     const candidates = this.deps.coordinator.verifierCandidates(job, []);
-    for (const group of [fits.filter((f) => f.sameCount), fits.filter((f) => !f.sameCount)]) {
-      const pairs = group.flatMap(({ t }) =>
+    for (const group of [fits.filter((f) => f.fit.sameInputCount), fits.filter((f) => !f.fit.sameInputCount)]) {
+      const pairs = group.flatMap(({ t, fit }) =>
         candidates
           .filter((s) => !t.verifiers.includes(s.id) && (s.capabilities.operator ?? s.id) !== t.operator)
-          .map((s) => ({ t, s })),
+          .map((s) => ({ t, fit, s })),
       );
       const pair = this.pick(pairs);
       if (!pair) continue;
@@ -386,19 +387,19 @@ export class CanaryService {
       clearTimeout(owed.timer);
       // it would know the template's spec and answer again
       pair.t.verifiers.push(pair.s.id);
-      void this.sendReplayed(job, pair.t, pair.s).catch((err) =>
+      void this.sendReplayed(job, pair.fit.spec, pair.s).catch((err) =>
         this.deps.log.warn({ err, jobId: job.id }, "replayed known-wrong canary not sent"),
       );
       return;
     }
   }
 
-  /** Stores the pending audit of `job` (as a drawn audit's), then sends its result under the template's spec. */
-  private async sendReplayed(job: JobRecord, t: Template, chosen: ProviderSession): Promise<void> {
+  /** Stores the pending audit of `job` (as a drawn audit's), then sends its result under `spec` (the template's input). */
+  private async sendReplayed(job: JobRecord, spec: JobRecord["spec"], chosen: ProviderSession): Promise<void> {
     // while undecided it holds the job's cost against its provider's stake, as a drawn audit does: the
     // jobs the provider may be leased meanwhile do not tell it that no slash can come of this one
     const auditId = await this.storePendingAudit(job, (id) => this.deps.coordinator.holdStake(id, job));
-    this.sendVerifierCanary(job, chosen, true, auditId, t.spec);
+    this.sendVerifierCanary(job, chosen, true, auditId, spec);
   }
 
   /**

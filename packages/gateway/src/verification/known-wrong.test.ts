@@ -28,6 +28,13 @@ const SPEC = (prompt: string) =>
     params: { temperature: 0 },
     limits: { maxOutputTokens: 8 },
   }) as JobRecord["spec"];
+/** a sampled job: another seed, top-k and output cap, as the explorer shows them */
+const SAMPLED_SPEC = (prompt: string) =>
+  ({
+    ...SPEC(prompt),
+    params: { temperature: 0.8, topK: 40, seed: 7 },
+    limits: { maxOutputTokens: 12 },
+  }) as JobRecord["spec"];
 /** a greedy output whose tokens the template's part from at position 1, where the template's token had p ≈ 0.99 */
 const TEMPLATE_OUT = { text: "abc", tokens: [1, 2, 3], logprobs: [-0.01, -0.01, -0.01], finishReason: "length" };
 const REAL_OUT = { text: "abd", tokens: [1, 5, 6], logprobs: [-0.02, -0.3, -0.2], finishReason: "length" };
@@ -50,6 +57,14 @@ const smartLazy: Judge = async (m, store) => {
   const job = await store.getJob(m.jobId);
   return job !== undefined && job !== null && job.outputHash === m.outputHash;
 };
+/**
+ * Checks greedy results, and passes a sampled one unchecked once the explorer shows its job with
+ * that output: known-wrong canaries of sampled jobs used to be of the old form only.
+ */
+const sampledLazy =
+  (answers: Map<string, string>): Judge =>
+  async (m, store) =>
+    m.spec.runtime === "llm" && m.spec.params.temperature > 0 ? smartLazy(m, store) : honest(answers)(m, store);
 
 async function network(policy: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {
   const store = await openStore(":memory:");
@@ -133,14 +148,14 @@ async function network(policy: Record<string, unknown> = {}, config: Record<stri
     }
   };
   /** a job of `p` settles with a genuine signed result; `audited`: drawn for audit (else it may be replayed) */
-  const settle = async (id: string, prompt: string, out: typeof REAL_OUT, audited: boolean) => {
+  const settle = async (id: string, prompt: string, out: typeof REAL_OUT, audited: boolean, spec = SPEC(prompt)) => {
     const output = out as unknown as JobOutput;
     const outputHash = canonicalHash(output);
     const units = { inputTokens: 2, outputTokens: 3, standardUnits: 3 };
     const signature = signResult(p.identity, { jobId: id, attempt: 1, outputHash, units });
     const job = testJob(id, p.session.id, {
       cost: 100n,
-      spec: SPEC(prompt),
+      spec,
       output: output as JobRecord["output"],
       outputHash,
       units: units as JobRecord["units"],
@@ -157,7 +172,7 @@ async function network(policy: Record<string, unknown> = {}, config: Record<stri
   /** a passed audit of a template job (the honest verifier passes it), which draws a known-wrong canary for v */
   const template = () => settle("job_t", "hi", TEMPLATE_OUT, true);
   const view = (n: TestNode) => coordinator.view(n.session.id);
-  return { store, coordinator, p, h, v, judges, settle, template, seen, view };
+  return { store, coordinator, p, h, v, judges, answers, settle, template, seen, view };
 }
 
 describe("known-wrong canary audits", () => {
@@ -238,6 +253,20 @@ describe("known-wrong canary audits", () => {
     await n.settle("job_1", "hello", REAL_OUT, false);
     expect(n.seen.filter((s) => s.verifier === n.v).map((s) => s.pass)).toEqual([true]);
     expect(n.view(n.v)).toMatchObject({ excluded: true });
+    await n.store.close();
+  });
+
+  it("are made of sampled results too, sent under the job's own spec with the template's prompt: a verifier passing sampled audits unchecked is caught", async () => {
+    const n = await network();
+    n.judges.set(n.v, sampledLazy(n.answers));
+    await n.template();
+    // its claimed logprob where it parts from the template (e^-0.3) is far above the e^-2.26 the template's token leaves
+    const job = await n.settle("job_1", "hello", REAL_OUT, false, SAMPLED_SPEC("hello"));
+    const got = n.seen.filter((s) => s.verifier === n.v);
+    expect(got.map((s) => [s.m.jobId, s.m.outputHash, s.pass])).toEqual([[job.id, job.outputHash, true]]);
+    expect(got[0]?.m.spec).toEqual(SAMPLED_SPEC("hi"));
+    expect(n.view(n.v)).toMatchObject({ excluded: true, canariesFailed: 1 });
+    expect(n.view(n.p)).toMatchObject({ slashed: "0", excluded: false, auditsFailed: 0 });
     await n.store.close();
   });
 
