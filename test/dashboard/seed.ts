@@ -2,7 +2,7 @@
 // events (submit escrow, lease, signed result, settlement), so the explorer reads what a
 // gateway would have written: invariants hold and every seeded signature verifies.
 import { complete, depositEvent, escrowEvent, failPermanently, type JobRecord, lease } from "@tessera/core";
-import { canonicalHash, generateIdentity, type Identity, signResult } from "@tessera/protocol";
+import { canonicalHash, generateIdentity, type Identity, type JobOutput, signResult } from "@tessera/protocol";
 import type { Store, WriteOp } from "@tessera/store";
 
 export const SEED_REGIONS = ["eu-west", "us-east", "us-west", "ap-south", "ap-east", "sa-east", "af-south", "eu-north"];
@@ -110,13 +110,21 @@ export async function seedNetwork(
     const end = created + 20 + Math.floor(rand() * 400);
     const output = { data: Buffer.from(`out-${n}`).toString("base64") };
     const units = { inputTokens: 0, outputTokens: 0, standardUnits: 100 + Math.floor(rand() * 900) };
-    const outputHash = canonicalHash(output);
-    const signature =
-      n >= o.jobs - signed ? signResult(provider, { jobId: id, attempt: 1, outputHash, units }) : "c2VlZGVk";
+    const signedResult = (out: JobOutput) => {
+      const outputHash = canonicalHash(out);
+      const signature =
+        n >= o.jobs - signed ? signResult(provider, { jobId: id, attempt: 1, outputHash, units }) : "c2VlZGVk";
+      return { output: out, outputHash, units, signature };
+    };
+    const draw = rand();
+    // about 3% failed unbilled, 2% trapped (failed at their own fault, billed the fuel burned)
+    const trapped = { data: "", trap: "wasm trap: unreachable" };
     const done =
-      rand() < 0.03
+      draw < 0.03
         ? failPermanently(leased.job, "seeded failure", end)
-        : complete(leased.job, { output, outputHash, units, signature, feeBps: 500, now: end });
+        : draw < 0.05
+          ? complete(leased.job, { ...signedResult(trapped), feeBps: 500, now: end })
+          : complete(leased.job, { ...signedResult(output), feeBps: 500, now: end });
     batch.push(
       { job, ledger: escrowEvent(id, consumerId, job.escrow, created) },
       { job: leased.job, ...(leased.attempt ? { attempt: leased.attempt } : {}) },

@@ -130,13 +130,16 @@ export class ExplorerQueries {
   }
 
   async finishedWindow(from: number, to: number): Promise<FinishedWindow> {
+    // billed work of every status: completed, a stream stopped by its client, a WASM job that ran out
+    // of fuel or trapped (the settle postings that earnings and fees read are theirs too)
+    const billed = (v: RawBuilder<DbInt>) => sql<DbInt | null>`case when cost is not null then ${v} end`;
     const byStatus = await this.db
       .selectFrom("jobs")
       .select((eb) => [
         "status",
         eb.fn.countAll<DbInt>().as("n"),
-        eb.fn.sum<DbInt | null>(this.jsonNum("units", "outputTokens")).as("tokens"),
-        eb.fn.sum<DbInt | null>(this.jsonNum("units", "standardUnits")).as("su"),
+        eb.fn.sum<DbInt | null>(billed(this.jsonNum("units", "outputTokens"))).as("tokens"),
+        eb.fn.sum<DbInt | null>(billed(this.jsonNum("units", "standardUnits"))).as("su"),
         eb.fn.sum<DbInt | null>("cost").as("cost"),
       ])
       .where("finished_at", ">", from)
@@ -180,16 +183,12 @@ export class ExplorerQueries {
     };
     for (const r of byStatus) {
       const n = num(r.n);
-      if (r.status === "completed") {
-        w.completed = n;
-        w.outputTokens = r.tokens == null ? 0 : Math.round(num(r.tokens));
-        w.standardUnits = r.su == null ? 0 : Math.round(num(r.su));
-        w.spend += r.cost == null ? 0n : money(r.cost);
-      } else if (r.status === "failed") w.failed = n;
-      else if (r.status === "cancelled") {
-        w.cancelled = n;
-        w.spend += r.cost == null ? 0n : money(r.cost); // stopped streams billed for what they streamed
-      }
+      if (r.status === "completed") w.completed = n;
+      else if (r.status === "failed") w.failed = n;
+      else if (r.status === "cancelled") w.cancelled = n;
+      w.outputTokens += r.tokens == null ? 0 : Math.round(num(r.tokens));
+      w.standardUnits += r.su == null ? 0 : Math.round(num(r.su));
+      w.spend += r.cost == null ? 0n : money(r.cost);
     }
     return w;
   }
@@ -354,7 +353,10 @@ export class ExplorerQueries {
     return [...buckets.values()].sort((a, b) => a.at - b.at);
   }
 
-  /** Like-for-like comparison of providers over their completed jobs. */
+  /**
+   * Like-for-like comparison of providers over the work they were paid for: completed jobs, streams
+   * stopped by their client, WASM jobs that ran out of fuel or trapped. Latency is of completed jobs.
+   */
   async leaderboard(limit: number): Promise<LeaderRow[]> {
     const su = this.jsonNum("units", "standardUnits");
     const rows = await this.db
@@ -365,9 +367,11 @@ export class ExplorerQueries {
         eb.fn.sum<DbInt>(su).as("su"),
         eb.fn.sum<DbInt>(sql`finished_at - started_at`).as("busy"),
         eb.fn.sum<DbInt | null>("cost").as("cost"),
-        eb.fn.avg<number | string | null>(sql`finished_at - created_at`).as("latency"),
+        eb.fn
+          .avg<number | string | null>(sql`case when status = 'completed' then finished_at - created_at end`)
+          .as("latency"),
       ])
-      .where("status", "=", "completed")
+      .where("cost", "is not", null)
       .where("provider_id", "is not", null)
       .groupBy("provider_id")
       .orderBy(sql`sum(${su})`, "desc")
