@@ -57,6 +57,24 @@ export function registerGatewayCommand(program: Command): void {
       "how long a known-wrong verifier canary waits for a real unaudited result to replay before it goes out signed by a throw-away key",
       "60000",
     )
+    .option(
+      "--no-capacity-proof",
+      "schedule a node without a passing proof of capacity (challenges still run, and failures still lower reputation)",
+    )
+    .option("--capacity-n <n>", "matrix size of a proof-of-capacity challenge (default 320)")
+    .option("--capacity-interval-ms <n>", "mean gap between a node's random capacity challenges (default 600000)")
+    .option(
+      "--capacity-slack <x>",
+      "a proof is late past this many times the compute its claimed throughput needs (default 8)",
+    )
+    .option(
+      "--capacity-allowance-ms <n>",
+      "round-trip allowance added to a proof's time before it counts as slow (default 150)",
+    )
+    .option(
+      "--capacity-retry-ms <n>",
+      "how soon a node that failed a capacity challenge is challenged again (default 15000)",
+    )
     .option("--pass-recheck-rate <r>", "share of audits passed by one verifier sent to a second all the same", "0.1")
     .option(
       "--max-running-per-consumer <n>",
@@ -126,6 +144,16 @@ export function registerGatewayCommand(program: Command): void {
             meanDelayMs: Number(o.canaryDelayMs),
             replayWaitMs: Number(o.canaryReplayWaitMs),
           },
+          capacity: {
+            required: o.capacityProof !== false,
+            ...definedNumbers({
+              n: o.capacityN,
+              intervalMs: o.capacityIntervalMs,
+              slack: o.capacitySlack,
+              allowanceMs: o.capacityAllowanceMs,
+              retryMs: o.capacityRetryMs,
+            }),
+          },
           policy: {
             newRate: Number(o.auditNewRate),
             floorRate: Number(o.auditFloor),
@@ -169,4 +197,11 @@ export function registerGatewayCommand(program: Command): void {
         void shutdown();
       });
     });
+}
+
+/** The flags given, as numbers: those left out keep the setting's own default. */
+function definedNumbers(flags: Record<string, string | undefined>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(flags).flatMap(([k, v]) => (v === undefined ? [] : [[k, Number(v)] as const])),
+  );
 }
