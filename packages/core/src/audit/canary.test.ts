@@ -179,9 +179,11 @@ describe("replayed known-wrong canaries", () => {
     expect(replayedKnownWrong(confident, tie, F32)?.sameInputCount).toBe(true);
   });
 
-  it("takes any result whose prompt token count differs from the template's: the metering recount fails it", () => {
+  it("takes any result whose prompt has more tokens than the template's: the metering recount fails it", () => {
     const other = llmResult("yo", [1, 2], [-1, -1], 3);
     expect(replayedKnownWrong(other, template)).toEqual({ spec: template.spec, sameInputCount: false });
+    // a longer template prompt with this output might not fit the context: the check could not run
+    expect(replayedKnownWrong(llmResult("yo", [1, 2], [-1, -1], 1), template)).toBeNull();
   });
 
   it("refuses a result an honest verifier might pass: no parting position both reach", () => {

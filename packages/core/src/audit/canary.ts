@@ -166,8 +166,8 @@ export interface ReplayFit {
  * - wasm (the template's spec shows the same, so the re-execution is the template's): it gives the
  *   template's output (deterministic), whose hash differs from the result's.
  * - llm (the same model; the template's output audited, so its logprobs are within the tolerance):
- *   when the template's prompt has another token count than the result claims, the metering
- *   recount fails it. With the same count, only where the tokens part at a position i both reach:
+ *   when the template's prompt has fewer tokens than the result claims, the metering recount fails
+ *   it. With the same count, only where the tokens part at a position i both reach:
  *   the context there is the one the template was generated in, whatever either job's params, so
  *   the template's token has at least its logprob less `tol.logprobDiffNats` and every other token
  *   at most ln(1 − that). The result's token there then has a claimed logprob above what the
@@ -189,7 +189,11 @@ export function replayedKnownWrong(
   }
   if (template.spec.runtime !== "llm" || template.spec.model !== result.spec.model) return null;
   const spec: JobSpec = { ...result.spec, input: template.spec.input };
-  if (result.units.inputTokens !== template.units.inputTokens) return { spec, sameInputCount: false };
+  // a shorter prompt only: the prompt and the result's output then fit in any context the result's
+  // job fitted (a longer one could overflow it, and a verifier that cannot run the check answers
+  // inconclusive, which a canary counts against it)
+  if (result.units.inputTokens !== template.units.inputTokens)
+    return template.units.inputTokens < result.units.inputTokens ? { spec, sameInputCount: false } : null;
   const a = result.output;
   const b = template.output;
   if (!tol || !("tokens" in a) || !("tokens" in b) || b.logprobs.length !== b.tokens.length) return null;

@@ -9,9 +9,9 @@
 // of a real job J1 that settled just now and was not drawn for audit, sent as J1's audit (its
 // pending audit stored first, as a drawn audit's is) with J1's spec but the input of a template J2
 // whose known answer it fails with certainty (core's replayedKnownWrong; for wasm J2's spec shows
-// all J1's does, for llm J1 may be greedy or sampled, of J2's model). Every lookup a verifier can make (J1's provider, its job page, outputHash,
-// units, signature, audit record) agrees with a real audit; only checking the result against the
-// spec tells. J1's provider is judged on nothing: the audit is decided as a void canary. When no
+// all J1's does; for llm J1 is of J2's model, greedy or sampled). Every lookup a verifier can make
+// (J1's provider, its job page, outputHash, units, signature, audit record) agrees with a real
+// audit; only checking the result against the spec tells. J1's provider is judged on nothing: the audit is decided as a void canary. When no
 // such result settles within `replayWaitMs` of the draw, the old form goes out: the passed result
 // corrupted, signed by a throw-away identity under a job id never submitted (a verifier that fails
 // those and passes the rest passes the replayed ones, and is caught).
