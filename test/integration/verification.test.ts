@@ -87,7 +87,10 @@ describe("verification: stake, audits, verdicts and slashing", () => {
       const list = await audits(job.id);
       return list[0]?.status === "passed" ? list : undefined;
     });
-    expect(a?.verdicts).toHaveLength(1);
+    // decided on the first pass; a share of passes (--pass-recheck-rate, 0.1) goes to the other
+    // verifier all the same, whose verdict may be in already
+    expect(a?.verdicts.length).toBeGreaterThanOrEqual(1);
+    expect(a?.verdicts.every((v) => v.pass)).toBe(true);
   }, 60_000);
 
   it("audits every honest result with verifiers on other threads and batch sizes and never slashes", async () => {
