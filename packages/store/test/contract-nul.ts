@@ -92,7 +92,8 @@ export function nulContract(h: Harness): void {
     const page = await ex.providersPage({ limit: 5, offset: 0, sort: "id", region: "eu-west" });
     expect(page.total).toBe(1);
     expect(page.rows[0]?.capabilities.software).toBe("x\0");
-    expect((await ex.leaderboard(5)).map((r) => [r.providerId, r.standardUnits])).toEqual([["p-nul", 30]]);
+    // the work paid for: the completed job and the trapped one, billed
+    expect((await ex.leaderboard(5)).map((r) => [r.providerId, r.jobs, r.standardUnits])).toEqual([["p-nul", 2, 33]]);
     const w = await ex.finishedWindow(0, 2_000_000_000_000);
     expect([w.completed, w.outputTokens, w.standardUnits]).toEqual([1, 2, 30]);
   });
