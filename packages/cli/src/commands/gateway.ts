@@ -146,13 +146,12 @@ export function registerGatewayCommand(program: Command): void {
           },
           capacity: {
             required: o.capacityProof !== false,
-            ...definedNumbers({
-              n: o.capacityN,
-              intervalMs: o.capacityIntervalMs,
-              slack: o.capacitySlack,
-              allowanceMs: o.capacityAllowanceMs,
-              retryMs: o.capacityRetryMs,
-            }),
+            // a flag left out stays undefined: the setting's own default
+            n: optionalNumber(o.capacityN),
+            intervalMs: optionalNumber(o.capacityIntervalMs),
+            slack: optionalNumber(o.capacitySlack),
+            allowanceMs: optionalNumber(o.capacityAllowanceMs),
+            retryMs: optionalNumber(o.capacityRetryMs),
           },
           policy: {
             newRate: Number(o.auditNewRate),
@@ -199,9 +198,4 @@ export function registerGatewayCommand(program: Command): void {
     });
 }
 
-/** The flags given, as numbers: those left out keep the setting's own default. */
-function definedNumbers(flags: Record<string, string | undefined>): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(flags).flatMap(([k, v]) => (v === undefined ? [] : [[k, Number(v)] as const])),
-  );
-}
+const optionalNumber = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));

@@ -1,6 +1,5 @@
 // Explorer endpoints about the network: the overview time series, providers (paged, by
 // region, one provider's history) and the compute leaderboard. Public and read-only.
-
 import { reputationOf, stakeAccounts } from "@tessera/core";
 import { NotFound } from "@tessera/protocol";
 import type { ProviderRecord } from "@tessera/store";
