@@ -1,6 +1,7 @@
 // Fuel schedule v1 (fuel.ts): what instrumented modules burn, worked out by hand, and that the
 // pass is deterministic, keeps behaviour, decodes every instruction family and refuses what it cannot meter.
 import { createHash } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { JobFault } from "../types.js";
 import { FUEL_EXPORT, FUEL_SCHEDULE, instrumentFuel, START_EXPORT } from "./fuel.js";
@@ -304,5 +305,55 @@ describe("fuel instrumentation: determinism", () => {
     expect(createHash("sha256").update(bytes).digest("hex")).toBe(
       "058b892a0985665f9b81e0820b3ea63770a1cf20de9bbd82b13e41a9fb8b31e7",
     );
+  });
+});
+
+describe("fuel instrumentation: arbitrary bytes", () => {
+  // Byte edits of the built-in modules: most break the module, some leave it valid with other
+  // immediates, types or sections. Whatever comes in, the pass refuses it with a JobFault (the
+  // job's fault, not retried) or returns a module that is valid whenever the input was.
+  const edit = fc.oneof(
+    fc.record({ op: fc.constant("set" as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+    fc.record({ op: fc.constant("insert" as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+    fc.record({ op: fc.constant("delete" as const), at: fc.nat(), byte: fc.constant(0) }),
+    fc.record({ op: fc.constant("cut" as const), at: fc.nat(), byte: fc.constant(0) }),
+  );
+  const apply = (bytes: Uint8Array, edits: { op: string; at: number; byte: number }[]) => {
+    let out = Array.from(bytes);
+    for (const { op, at, byte } of edits) {
+      const i = at % (out.length + 1);
+      if (op === "set" && i < out.length) out[i] = byte;
+      else if (op === "insert") out.splice(i, 0, byte);
+      else if (op === "delete") out.splice(i, 1);
+      else if (op === "cut") out = out.slice(0, i);
+    }
+    return Uint8Array.from(out);
+  };
+
+  it("refuses with a JobFault or keeps a valid module valid, for every built-in module edited", async () => {
+    const modules = await Promise.all(BUILTIN_MODULES.map((name) => loadBuiltinModule(name)));
+    let keptValid = 0;
+    fc.assert(
+      fc.property(fc.nat(), fc.array(edit, { minLength: 1, maxLength: 3 }), (which, edits) => {
+        const bytes = apply(modules[which % modules.length] as Uint8Array, edits);
+        let out: Uint8Array;
+        try {
+          out = instrumentFuel(bytes);
+        } catch (err) {
+          expect(err).toBeInstanceOf(JobFault);
+          return;
+        }
+        if (wasm.validate(bytes)) {
+          expect(wasm.validate(out)).toBe(true);
+          keptValid++;
+        }
+      }),
+      {
+        numRuns: Number(process.env.TESSERA_FUZZ_RUNS ?? 20_000),
+        seed: Number(process.env.TESSERA_FUZZ_SEED ?? 20261207),
+      },
+    );
+    // the edits reached valid modules often enough to mean something
+    expect(keptValid).toBeGreaterThan(200);
   });
 });
