@@ -92,6 +92,12 @@ const READS = [
   "/v1/explorer/ledger/postings",
   "/v1/explorer/ledger/accounts",
   "/v1/verification/nodes",
+  "/v1/jobs/{job}/audits",
+  "/v1/settlement",
+  "/v1/settlement/account",
+  "/v1/settlement/withdrawals",
+  "/v1/shares/{job}",
+  "/metrics",
 ];
 
 describe("the HTTP API under generated bad input", () => {
