@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { MAX_WASM_FUEL, MAX_WASM_OUTPUT_BYTES, sha256Hex, type WasmJobSpec, WasmOutputSchema } from "@tessera/protocol";
+import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type ExecuteContext, type ExecuteResult, JobFault, type Runtime } from "../types.js";
 import { instrumentFuel } from "./fuel.js";
@@ -483,4 +484,51 @@ describe("wasm runtime: load", () => {
       expect((result.output as { data: string }).data).toBe(expected.toString("base64"));
     });
   });
+});
+
+describe("wasm runtime: arbitrary modules", () => {
+  // Byte edits of the built-in modules that still validate (other constants, opcodes, types,
+  // limits, exports): each runs twice, on fresh memory and whichever worker takes it, with a small
+  // fuel limit. It must end as a result (output, out of fuel, or a trap, billed) or as a JobFault
+  // (the job's fault), never anything else, and both runs must agree exactly: a verifier's re-run
+  // is how WASM results are checked.
+  it("ends every valid edited module as the same result twice, or as a JobFault", async () => {
+    const { runtime, put } = await setup();
+    const originals = await Promise.all(BUILTIN_MODULES.map((name) => loadBuiltinModule(name)));
+    const validate = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly
+      .validate;
+    const edit = fc.record({ which: fc.nat(), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) });
+    const edited = fc
+      .sample(fc.array(edit, { minLength: 1, maxLength: 2 }), {
+        numRuns: Number(process.env.TESSERA_FUZZ_RUNS ?? 6_000),
+        seed: Number(process.env.TESSERA_FUZZ_SEED ?? 20261207),
+      })
+      .map((edits) => {
+        const out = Uint8Array.from(originals[(edits[0]?.which ?? 0) % originals.length] as Uint8Array);
+        for (const { at, byte } of edits) out[at % out.length] = byte;
+        return out;
+      })
+      .filter((bytes) => validate(bytes));
+    expect(edited.length).toBeGreaterThan(50);
+    const outcome = (r: PromiseSettledResult<ExecuteResult>) =>
+      r.status === "fulfilled" ? JSON.stringify(r.value) : `${(r.reason as Error).name}`;
+    let results = 0;
+    for (const bytes of edited) {
+      const spec = job(put(bytes), "fuzz input", { timeoutMs: 5_000, maxMemoryMb: 16, maxFuel: 10_000_000 });
+      const runs = await Promise.allSettled([runtime.execute(spec, ctx()), runtime.execute(spec, ctx())]);
+      for (const r of runs) {
+        if (r.status === "rejected") expect(r.reason).toBeInstanceOf(JobFault);
+        else expect(WasmOutputSchema.safeParse(r.value.output).success).toBe(true);
+      }
+      expect(outcome(runs[1] as PromiseSettledResult<ExecuteResult>)).toBe(
+        outcome(runs[0] as PromiseSettledResult<ExecuteResult>),
+      );
+      if (runs[0]?.status === "fulfilled") results++;
+    }
+    // some edits still ran to a result, so the agreement above was tested on real runs
+    expect(results).toBeGreaterThan(10);
+    // and the pool still runs an untouched module
+    const reverse = await runtime.execute(job(put(originals[0] as Uint8Array), "abc"), ctx());
+    expect(text(reverse)).toBe("cba");
+  }, 300_000);
 });
