@@ -1,6 +1,7 @@
 // Teacher-forced verification against real outputs of the tiny model: honest results pass even
 // when the verifier runs with other threads and batch sizes; every kind of tampering fails.
-import type { LlmJobSpec, LlmOutput, Units } from "@tessera/protocol";
+import { type LlmJobSpec, type LlmOutput, type Units, VerdictReportSchema } from "@tessera/protocol";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type TempModel, tempTinyModel } from "../gguf/testing.js";
 import { createLlmRuntime, type LlmRuntime } from "../llm/index.js";
@@ -266,4 +267,91 @@ describe("teacher-forced LLM verification of a quantized (Q4_0) model", () => {
       expect(missedBy).toBeGreaterThan(5 * QUANTIZED_LLM_TOLERANCES.logprobDiffNats);
     }
   });
+});
+
+describe("teacher-forced LLM verification of generated claims", () => {
+  // Honest greedy results with one to three fields changed to values the result schema still
+  // takes (as the gateway checks it before an audit): any token id (out of the vocabulary too),
+  // any logprob, other text, the other finish reason, tokens added or dropped, other units. The
+  // verifier must answer every one with a report (never throw, never hand llama.cpp a token it
+  // does not have), and fail every claim that differs in anything but a logprob within tolerance.
+  const change = fc.oneof(
+    fc.record({
+      field: fc.constant("token" as const),
+      at: fc.nat(),
+      value: fc.oneof(fc.nat(), fc.nat(40), fc.constant(2 ** 31)),
+    }),
+    fc.record({
+      field: fc.constant("logprob" as const),
+      at: fc.nat(),
+      value: fc.double({ noNaN: true, min: -1e6, max: 1e6 }),
+    }),
+    fc.record({ field: fc.constant("text" as const), at: fc.nat(), value: fc.string({ maxLength: 3 }) }),
+    fc.record({ field: fc.constant("finish" as const), at: fc.nat(), value: fc.constant(0) }),
+    fc.record({ field: fc.constant("drop" as const), at: fc.nat(), value: fc.constant(0) }),
+    fc.record({ field: fc.constant("add" as const), at: fc.nat(), value: fc.nat(300) }),
+    fc.record({
+      field: fc.constantFrom("inputTokens" as const, "outputTokens" as const, "standardUnits" as const),
+      at: fc.nat(),
+      value: fc.nat(10_000),
+    }),
+  );
+  type Change = { field: string; at: number; value: number | string };
+  const apply = (claim: { output: LlmOutput; units: Units }, changes: Change[]) => {
+    const c = structuredClone(claim);
+    const o = c.output;
+    for (const { field, at, value } of changes) {
+      const i = at % Math.max(1, o.tokens.length);
+      if (field === "token" && o.tokens.length > 0) o.tokens[i] = value as number;
+      else if (field === "logprob" && o.logprobs.length > 0) o.logprobs[i] = value as number;
+      else if (field === "text")
+        o.text = `${o.text.slice(0, at % (o.text.length + 1))}${value}${o.text.slice((at % (o.text.length + 1)) + 1)}`;
+      else if (field === "finish") o.finishReason = o.finishReason === "stop" ? "length" : "stop";
+      else if (field === "drop" && o.tokens.length > 0) {
+        o.tokens.splice(i, 1);
+        o.logprobs.splice(i, 1);
+      } else if (field === "add") {
+        o.tokens.splice(i, 0, value as number);
+        o.logprobs.splice(i, 0, -1);
+      } else if (field === "inputTokens" || field === "outputTokens" || field === "standardUnits")
+        c.units[field] = value as number;
+    }
+    return c;
+  };
+
+  test("answers every claim with a report, and fails all that differ beyond a logprob's tolerance", async () => {
+    const honest = await Promise.all(
+      prompts.map(async (p) => {
+        const s = spec(p, {}, 24);
+        return { s, claim: await run(producer, s) };
+      }),
+    );
+    let failed = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.array(change, { minLength: 1, maxLength: 3 }), async (which, changes) => {
+        const { s, claim } = honest[which % honest.length] as (typeof honest)[number];
+        const tampered = apply(claim, changes);
+        const v = await check(s, tampered);
+        expect(VerdictReportSchema.safeParse(v).success).toBe(true);
+        const logprobOnly = (a: typeof claim, b: typeof claim) =>
+          JSON.stringify({ ...a.output, logprobs: [] }) === JSON.stringify({ ...b.output, logprobs: [] }) &&
+          JSON.stringify(a.units) === JSON.stringify(b.units) &&
+          a.output.logprobs.every(
+            (x, i) => Math.abs(x - (b.output.logprobs[i] as number)) <= DEFAULT_LLM_TOLERANCES.logprobDiffNats,
+          );
+        if (!logprobOnly(claim, tampered)) {
+          expect(v.pass).toBe(false);
+          failed++;
+        }
+      }),
+      {
+        numRuns: Number(process.env.TESSERA_FUZZ_RUNS ?? 300),
+        seed: Number(process.env.TESSERA_FUZZ_SEED ?? 20261207),
+        endOnFailure: true,
+      },
+    );
+    expect(failed).toBeGreaterThan(100);
+    // and the verifier still passes the honest claims after all that
+    for (const { s, claim } of honest) expect((await check(s, claim)).pass).toBe(true);
+  }, 300_000);
 });
