@@ -1,0 +1,76 @@
+// The gateway frozen (SIGSTOP: a paused VM, a stalled host) for longer than a provider waits for
+// its pongs, while jobs run: the provider gives up on the silent connection and redials into the
+// frozen listener; the gateway thaws (SIGCONT) to heartbeats it missed, leases its timers say
+// expired, results waiting in the provider's outbox and a new connection of the same node. Every
+// job must still end completed exactly once, charged once, with the ledger's invariants holding,
+// and the provider must be online and running jobs again.
+import { loadBuiltinModule } from "@tessera/runtimes";
+import type { JobView } from "@tessera/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestNetwork, until } from "../helpers/network.js";
+
+describe("gateway frozen with jobs running", () => {
+  const net = new TestNetwork();
+
+  beforeAll(async () => {
+    await net.startGateway(["--lease-ms", "3000", "--heartbeat-ms", "500"]);
+    await net.startProvider({ concurrency: 2, runtimes: ["wasm"] });
+    await net.waitForProviders(1);
+  }, 120_000);
+  afterAll(async () => {
+    net.gateway?.child.kill("SIGCONT");
+    await net.stop();
+  });
+
+  it("completes every job once after it thaws, and the provider comes back", async () => {
+    const { client } = await net.consumer();
+    const before = await client.account();
+    const primes = (await client.uploadBlob(await loadBuiltinModule("primes"))).id;
+    const reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
+    const jobs: JobView[] = [];
+    const b64 = (s: string) => Buffer.from(s).toString("base64");
+    for (const n of ["3000000", "2000000"])
+      jobs.push(
+        await client.submitJob({ runtime: "wasm", module: primes, input: { data: Buffer.from(n).toString("base64") } }),
+      );
+    for (let i = 0; i < 4; i++)
+      jobs.push(
+        await client.submitJob({
+          runtime: "wasm",
+          module: reverse,
+          input: { data: b64(`frozen ${i}`) },
+        }),
+      );
+    await until("a job running", async () => (await client.getJob(jobs[0]?.id as string)).status === "running");
+
+    net.gateway?.child.kill("SIGSTOP");
+    // past the provider's wait for pongs (max(3 heartbeats, 10 s)): it drops the connection and redials
+    const provider = net.providers[0];
+    await until(
+      "the provider to give up on the silent gateway",
+      () => provider?.output().includes("gateway stopped answering pings"),
+      60_000,
+    );
+    net.gateway?.child.kill("SIGCONT");
+
+    const done = await Promise.all(jobs.map((j) => client.waitForJob(j.id, { timeoutMs: 180_000 })));
+    expect(done.map((j) => j.status)).toEqual(jobs.map(() => "completed"));
+    // the reverse jobs hold their input reversed
+    expect(done.slice(2).map((j) => j.output)).toEqual([0, 1, 2, 3].map((i) => ({ data: b64(`${i} nezorf`) })));
+    await net.waitForProviders(1);
+    const after = await client.account();
+    const costs = done.reduce((sum, j) => sum + BigInt(j.cost as string), 0n);
+    expect(BigInt(after.spent) - BigInt(before.spent)).toBe(costs);
+    expect(BigInt(before.balance) - BigInt(after.balance)).toBe(costs);
+    expect(after.escrow).toBe("0");
+    expect((await net.admin.ledger()).ok).toBe(true);
+
+    // and it runs new work
+    const again = await client.submitJob({
+      runtime: "wasm",
+      module: reverse,
+      input: { data: b64("thawed") },
+    });
+    expect((await client.waitForJob(again.id, { timeoutMs: 120_000 })).status).toBe("completed");
+  }, 300_000);
+});
