@@ -1,6 +1,6 @@
-// Generated bad input for the fuzz tests (api-fuzz, channel-fuzz): valid JSON bodies with fields
-// set to odd values, deleted, or strangers added; random JSON; text that is not JSON. And the
-// check both end with: every job ended and the consumer's money adds up.
+// Generated bad input for the fuzz tests (api-, channel-, provider- and batch-fuzz): valid JSON
+// bodies with fields set to odd values, deleted, or strangers added; random JSON; text that is not
+// JSON. And the check they end with: every job ended and the consumer's money adds up.
 import fc from "fast-check";
 import { expect } from "vitest";
 import { type TestNetwork, until } from "./network.js";
