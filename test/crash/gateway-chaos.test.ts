@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consumerJobs, settledJobs } from "../helpers/fuzz.js";
 import { TestNetwork } from "../helpers/network.js";
 
-const KILLS = 5;
+const KILLS = 4;
 const SEED = Number(process.env.TESSERA_FUZZ_SEED ?? 20261207);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,7 +36,7 @@ describe("gateway killed at random moments under a stream of submits", () => {
     const reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
     const model = (await client.models()).data[0]?.content_id as string;
     // the moments to kill at (ms after the last restart), from the seed
-    const pauses = fc.sample(fc.integer({ min: 300, max: 3_000 }), { numRuns: KILLS, seed: SEED });
+    const pauses = fc.sample(fc.integer({ min: 300, max: 2_000 }), { numRuns: KILLS, seed: SEED });
 
     const specOf = (i: number): SubmitJobInput =>
       i % 3 === 0

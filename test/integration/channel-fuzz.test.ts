@@ -148,8 +148,9 @@ describe("the provider channel under a provider's generated bad frames", () => {
     node?.ws.close();
     await node?.closed;
 
-    // an honest node takes over whatever is still queued
-    await net.startProvider({ runtimes: ["wasm"] });
+    // an honest node takes over whatever is still queued, at the fuzzer's price (the jobs were
+    // escrowed at it: a dearer node would leave them to fail as outpriced after 30 s)
+    await net.startProvider({ runtimes: ["wasm"], price: caps.pricePerUnit });
     const jobs = await consumer.settled();
     // some generated results were taken as they were, and some jobs ran out of attempts on the fuzzer
     expect(jobs.some((j) => j.status === "completed" && fuzzers.has(j.provider ?? ""))).toBe(true);

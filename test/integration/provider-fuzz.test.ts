@@ -172,7 +172,7 @@ describe("a provider under a gateway's generated bad frames", () => {
         await runsALease();
         expect(net.providers[0]?.child.exitCode).toBeNull();
       }),
-      fuzzRuns(150),
+      fuzzRuns(100),
     );
     const invalid = gateway.received.filter((text) => {
       try {

@@ -345,12 +345,12 @@ describe("teacher-forced LLM verification of generated claims", () => {
         }
       }),
       {
-        numRuns: Number(process.env.TESSERA_FUZZ_RUNS ?? 300),
+        numRuns: Number(process.env.TESSERA_FUZZ_RUNS ?? 150),
         seed: Number(process.env.TESSERA_FUZZ_SEED ?? 20261207),
         endOnFailure: true,
       },
     );
-    expect(failed).toBeGreaterThan(100);
+    expect(failed).toBeGreaterThan(50);
     // and the verifier still passes the honest claims after all that
     for (const { s, claim } of honest) expect((await check(s, claim)).pass).toBe(true);
   }, 300_000);
