@@ -3,11 +3,11 @@
 // thaws (SIGCONT) it is told its lease is gone and drops the old attempt, the job keeps the other
 // node's result and cost, the ledger holds, and the thawed node runs jobs again. A node that
 // comes back with a signed result of such an old attempt is refused it and paid nothing.
-import { canonicalHash, generateIdentity, signResult } from "@tessera/protocol";
+import { generateIdentity } from "@tessera/protocol";
 import { loadBuiltinModule } from "@tessera/runtimes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork, until } from "../helpers/network.js";
-import { rawProvider } from "../helpers/raw-provider.js";
+import { rawProvider, signedWasmResult } from "../helpers/raw-provider.js";
 
 describe("provider frozen mid-job", () => {
   const net = new TestNetwork();
@@ -37,7 +37,7 @@ describe("provider frozen mid-job", () => {
       const j = await client.getJob(job.id);
       return j.status === "running" ? j : undefined;
     });
-    const victim = net.providers.find((p) => p.output().includes(running.provider?.slice(0, 16) as string));
+    const victim = net.processOf(running.provider as string);
     expect(victim, "the leased provider's process").toBeDefined();
     // frozen with the job in its hands, not before it began
     await until("the job to start on its node", () =>
@@ -129,20 +129,7 @@ describe("provider frozen mid-job", () => {
 
     // back, with a signed result of the old attempt, right in every other way
     node = await rawProvider(net.port, caps, identity);
-    const output = { data: Buffer.from("etal").toString("base64") };
-    const outputHash = canonicalHash(output);
-    const units = { inputTokens: 0, outputTokens: 0, standardUnits: 1 };
-    const attempt = lease.attempt as number;
-    node.send({
-      type: "result",
-      jobId: job.id,
-      attempt,
-      output,
-      outputHash,
-      units,
-      signature: signResult(identity, { jobId: job.id, attempt, outputHash, units }),
-      elapsedMs: 5,
-    });
+    node.send(signedWasmResult(identity, job.id, lease.attempt as number, Buffer.from("etal").toString("base64")));
     const ack = await node.next((m) => m.type === "ack" && m.jobId === job.id);
     expect(ack.accepted).toBe(false);
     const after = await client.getJob(job.id);

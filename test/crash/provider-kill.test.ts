@@ -32,7 +32,7 @@ describe("provider crash", () => {
     });
     const providers = (await client.providers()).data;
     const victimIndex = providers.findIndex((p) => p.id === running.provider);
-    const victim = net.providers.find((p) => p.output().includes(running.provider!.slice(0, 16)));
+    const victim = net.processOf(running.provider!);
     expect(victimIndex).toBeGreaterThanOrEqual(0);
     expect(victim, "the leased provider's process").toBeDefined();
     await victim!.kill("SIGKILL");

@@ -138,6 +138,11 @@ export class TestNetwork {
     };
   }
 
+  /** The provider process running as node `nodeId` (found by the id its log names), if any. */
+  processOf(nodeId: string): Proc | undefined {
+    return this.providers.find((p) => p.output().includes(nodeId.slice(0, 16)));
+  }
+
   /** A node key made ahead of its process (e.g. so a colluding verifier can be told its partner's id). */
   nodeKey(name: string): { keyFile: string; id: string } {
     mkdirSync(join(this.dir, "keys"), { recursive: true });

@@ -2,7 +2,15 @@
 // (and capacity challenges honestly), then sends whatever the test tells it, so a test can play a
 // hostile or broken node against a real gateway.
 import { matmul, randomMatrix } from "@tessera/core";
-import { type Capabilities, generateIdentity, type Identity, PROTOCOL_VERSION, signAuth } from "@tessera/protocol";
+import {
+  type Capabilities,
+  canonicalHash,
+  generateIdentity,
+  type Identity,
+  PROTOCOL_VERSION,
+  signAuth,
+  signResult,
+} from "@tessera/protocol";
 import WebSocket from "ws";
 
 export interface RawProvider {
@@ -14,6 +22,15 @@ export interface RawProvider {
   frames: Record<string, unknown>[];
   send(frame: unknown): void;
   next(pred: (m: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/** A WASM `result` frame for a lease, signed by `identity`: output `data` (base64), billed 1 SU. */
+export function signedWasmResult(identity: Identity, jobId: string, attempt: number, data: string) {
+  const output = { data };
+  const outputHash = canonicalHash(output);
+  const units = { inputTokens: 0, outputTokens: 0, standardUnits: 1 };
+  const signature = signResult(identity, { jobId, attempt, outputHash, units });
+  return { type: "result" as const, jobId, attempt, output, outputHash, units, signature, elapsedMs: 5 };
 }
 
 /** Dials the gateway on `port`, signs its challenge and resolves once welcomed. */

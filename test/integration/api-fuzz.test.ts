@@ -6,6 +6,7 @@
 // consumer has is one an answer named, none is left holding escrow, and the consumer's deposit
 // is its balance plus the costs of its jobs. errors.test.ts holds the hand-picked cases.
 import { loadBuiltinModule } from "@tessera/runtimes";
+import type { TesseraClient } from "@tessera/sdk";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -104,6 +105,7 @@ describe("the HTTP API under generated bad input", () => {
   const net = new TestNetwork();
   const DEPOSIT = 1_000n * 1_000_000_000n;
   let apiKey: string;
+  let client: TesseraClient;
   const answers: Answer[] = [];
 
   const send = async (method: string, path: string, body: string | undefined, headers: Record<string, string>) => {
@@ -157,21 +159,13 @@ describe("the HTTP API under generated bad input", () => {
     await net.startGateway(["--rate-limit", "0", "--answer-wait-ms", "60000"]);
     await net.startProvider({ runtimes: ["llm", "wasm"], concurrency: 4 });
     await net.waitForProviders(1);
-    apiKey = (await net.consumer(DEPOSIT)).apiKey;
+    ({ apiKey, client } = await net.consumer(DEPOSIT));
   }, 120_000);
   afterAll(() => net.stop());
 
   it("answers every generated request with a success or an error in OpenAI's shape, and loses no job or credit", async () => {
-    const models = (await (
-      await fetch(`${net.url}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } })
-    ).json()) as { data: { id: string; content_id: string }[] };
-    const model = models.data[0] as { id: string; content_id: string };
-    const upload = await fetch(`${net.url}/v1/blobs`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/octet-stream" },
-      body: await loadBuiltinModule("reverse"),
-    });
-    const reverse = ((await upload.json()) as { id: string }).id;
+    const model = (await client.models()).data[0] as { id: string; content_id: string };
+    const reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
 
     const writes: { path: string; valid: Json }[] = [
       {

@@ -4,20 +4,13 @@
 // on the node that still lists it. The nodes are raw channel clients: the audited provider answers
 // its lease with a signed result, the verifiers hold their audits for as long as the test says.
 import type { GatewayHandle } from "@tessera/gateway";
-import {
-  type Capabilities,
-  canonicalHash,
-  generateIdentity,
-  type Identity,
-  signResult,
-  signVerdict,
-} from "@tessera/protocol";
+import { type Capabilities, generateIdentity, type Identity, signVerdict } from "@tessera/protocol";
 import { loadBuiltinModule } from "@tessera/runtimes";
 import { TesseraClient } from "@tessera/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { gatewayInProcess } from "../helpers/in-process.js";
 import { until } from "../helpers/processes.js";
-import { type RawProvider, rawProvider } from "../helpers/raw-provider.js";
+import { type RawProvider, rawProvider, signedWasmResult } from "../helpers/raw-provider.js";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -78,20 +71,9 @@ async function audited(verdictTimeoutMs: number) {
 
   const job = await client.submitJob({ ...spec(64, "audited"), constraints: { regions: ["p"] } });
   const lease = await provider.next((m) => m.type === "lease" && m.jobId === job.id);
-  const output = { data: b64("detidua") };
-  const outputHash = canonicalHash(output);
-  const units = { inputTokens: 0, outputTokens: 0, standardUnits: 1 };
-  const attempt = lease.attempt as number;
-  provider.send({
-    type: "result",
-    jobId: job.id,
-    attempt,
-    output,
-    outputHash,
-    units,
-    signature: signResult(providerKey, { jobId: job.id, attempt, outputHash, units }),
-    elapsedMs: 5,
-  });
+  const result = signedWasmResult(providerKey, job.id, lease.attempt as number, b64("detidua"));
+  const { outputHash } = result;
+  provider.send(result);
   const auditOf = (v: RawProvider) => v.frames.find((m) => m.type === "audit" && m.jobId === job.id);
   const first = await until("audit sent to a verifier", () => [v1, v2].find((v) => auditOf(v) !== undefined));
   const second = first === v1 ? v2 : v1;

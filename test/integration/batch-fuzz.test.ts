@@ -36,14 +36,10 @@ describe("batches of generated input lines", () => {
     await net.startGateway(["--rate-limit", "0"]);
     await net.startProvider({ runtimes: ["llm", "wasm"], concurrency: 4 });
     await net.waitForProviders(1);
-    apiKey = (await net.consumer(DEPOSIT)).apiKey;
+    const consumer = await net.consumer(DEPOSIT);
+    apiKey = consumer.apiKey;
     openai = new OpenAI({ baseURL: `${net.url}/v1`, apiKey, maxRetries: 0 });
-    const upload = await fetch(`${net.url}/v1/blobs`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/octet-stream" },
-      body: await loadBuiltinModule("reverse"),
-    });
-    reverse = ((await upload.json()) as { id: string }).id;
+    reverse = (await consumer.client.uploadBlob(await loadBuiltinModule("reverse"))).id;
   }, 120_000);
   afterAll(() => net.stop());
 

@@ -9,13 +9,13 @@
 // The gateway must stay up and keep answering, and nothing may be lost: every job ends, every
 // completed job holds the right output, no escrow is left, and the consumer's deposit is its
 // balance plus the costs of its jobs; one verifier's frames, whatever they are, never slash.
-import { type Capabilities, canonicalHash, generateIdentity, signResult, signVerdict } from "@tessera/protocol";
+import { type Capabilities, generateIdentity, signVerdict } from "@tessera/protocol";
 import { loadBuiltinModule } from "@tessera/runtimes";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bodyPlan, fuzzRuns, gatewayUp, type JobRow, type Json, settledJobs } from "../helpers/fuzz.js";
 import { TestNetwork } from "../helpers/network.js";
-import { type RawProvider, rawProvider } from "../helpers/raw-provider.js";
+import { type RawProvider, rawProvider, signedWasmResult } from "../helpers/raw-provider.js";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -47,13 +47,9 @@ class Consumer {
   ) {}
 
   async start(): Promise<void> {
-    this.apiKey = (await this.net.consumer(this.deposit)).apiKey;
-    const upload = await fetch(`${this.net.url}/v1/blobs`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${this.apiKey}`, "content-type": "application/octet-stream" },
-      body: await loadBuiltinModule("reverse"),
-    });
-    this.module = ((await upload.json()) as { id: string }).id;
+    const { apiKey, client } = await this.net.consumer(this.deposit);
+    this.apiKey = apiKey;
+    this.module = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
   }
 
   /** Submits `reverse` on `text`, to be run in one of `regions` when given; the job's id. */
@@ -97,13 +93,8 @@ describe("the provider channel under a provider's generated bad frames", () => {
 
   /** The valid frame of `kind` for a lease: a result is signed and holds the right output. */
   const validFrame = (kind: Kind, jobId: string, attempt: number): Json => {
-    if (kind === "result") {
-      const output = { data: reversed(consumer.inputs.get(jobId) ?? "") };
-      const outputHash = canonicalHash(output);
-      const units = { inputTokens: 0, outputTokens: 0, standardUnits: 1 };
-      const signature = signResult(identity, { jobId, attempt, outputHash, units });
-      return { type: "result", jobId, attempt, output, outputHash, units, signature, elapsedMs: 3 };
-    }
+    if (kind === "result")
+      return signedWasmResult(identity, jobId, attempt, reversed(consumer.inputs.get(jobId) ?? ""));
     if (kind === "chunk") return { type: "chunk", jobId, attempt, seq: 0, text: "ab" };
     if (kind === "failure") return { type: "failure", jobId, attempt, reason: "fuzz", retryable: true };
     if (kind === "heartbeat") return { type: "heartbeat", running: [{ jobId, attempt }] };
