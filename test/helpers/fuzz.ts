@@ -1,6 +1,7 @@
 // Generated bad input for the fuzz tests (api-, channel-, provider- and batch-fuzz): valid JSON
 // bodies with fields set to odd values, deleted, or strangers added; random JSON; text that is not
 // JSON. And the check they end with: every job ended and the consumer's money adds up.
+import { type JobView, TesseraClient } from "@tessera/sdk";
 import fc from "fast-check";
 import { expect } from "vitest";
 import { type TestNetwork, until } from "./network.js";
@@ -107,13 +108,9 @@ export const fuzzRuns = (runs: number) => ({
   endOnFailure: true,
 });
 
-export interface JobRow {
-  id: string;
-  status: string;
-  provider: string | null;
-  cost: string | null;
-  output: { data?: string } | null;
-}
+/** A WASM job's output bytes (base64); undefined for an LLM job or one with no output. */
+export const wasmData = (job: JobView): string | undefined =>
+  job.output && "data" in job.output ? job.output.data : undefined;
 
 /** The gateway process has not exited and answers /healthz. */
 export async function gatewayUp(net: TestNetwork): Promise<void> {
@@ -122,13 +119,11 @@ export async function gatewayUp(net: TestNetwork): Promise<void> {
 }
 
 /** Every job of the consumer holding `apiKey`, page by page. */
-export async function consumerJobs(net: TestNetwork, apiKey: string): Promise<JobRow[]> {
-  const jobs: JobRow[] = [];
-  for (let cursor: string | null = null; ; ) {
-    const res = await fetch(`${net.url}/v1/jobs?limit=500${cursor ? `&cursor=${cursor}` : ""}`, {
-      headers: { authorization: `Bearer ${apiKey}` },
-    });
-    const page = (await res.json()) as { data: JobRow[]; nextCursor: string | null };
+export async function consumerJobs(net: TestNetwork, apiKey: string): Promise<JobView[]> {
+  const client = new TesseraClient({ baseUrl: net.url, apiKey });
+  const jobs: JobView[] = [];
+  for (let cursor: string | undefined; ; ) {
+    const page = await client.listJobs({ limit: 500, ...(cursor ? { cursor } : {}) });
     jobs.push(...page.data);
     if (!page.nextCursor) return jobs;
     cursor = page.nextCursor;
@@ -136,11 +131,21 @@ export async function consumerJobs(net: TestNetwork, apiKey: string): Promise<Jo
 }
 
 /**
+ * Cancels every job of the consumer not ended yet: one whose constraints no node meets would
+ * wait out its deadline (a day unless it says). One that ends meanwhile answers 409, ignored.
+ */
+export async function cancelUnfinished(net: TestNetwork, apiKey: string): Promise<void> {
+  const client = new TesseraClient({ baseUrl: net.url, apiKey });
+  for (const j of await consumerJobs(net, apiKey))
+    if (j.status === "queued" || j.status === "running") await client.cancelJob(j.id).catch(() => undefined);
+}
+
+/**
  * Waits for every job of the consumer to end, then checks that nothing was lost: the gateway is
  * up, no escrow is left, what the consumer spent is what its jobs cost, its deposit is its balance
  * plus that, and the ledger's invariants hold. Returns the jobs.
  */
-export async function settledJobs(net: TestNetwork, apiKey: string, deposit: bigint): Promise<JobRow[]> {
+export async function settledJobs(net: TestNetwork, apiKey: string, deposit: bigint): Promise<JobView[]> {
   const jobs = await until(
     "every job to end",
     async () => {
@@ -150,8 +155,7 @@ export async function settledJobs(net: TestNetwork, apiKey: string, deposit: big
     300_000,
   );
   await gatewayUp(net);
-  const res = await fetch(`${net.url}/v1/account`, { headers: { authorization: `Bearer ${apiKey}` } });
-  const account = (await res.json()) as { balance: string; escrow: string; spent: string };
+  const account = await new TesseraClient({ baseUrl: net.url, apiKey }).account();
   const costs = jobs.reduce((sum, j) => sum + BigInt(j.cost ?? "0"), 0n);
   expect(account.escrow).toBe("0");
   expect(BigInt(account.spent)).toBe(costs);

@@ -10,7 +10,7 @@ import type { TesseraClient } from "@tessera/sdk";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { bodyFrom, consumerJobs, fuzzRuns, type Json, settledJobs } from "../helpers/fuzz.js";
+import { bodyFrom, cancelUnfinished, fuzzRuns, type Json, settledJobs } from "../helpers/fuzz.js";
 import { TestNetwork } from "../helpers/network.js";
 
 const ErrorBody = z.object({
@@ -267,11 +267,8 @@ describe("the HTTP API under generated bad input", () => {
       fuzzRuns(2000),
     );
 
-    // nothing lost. A job whose constraints no node meets waits for its deadline (a day unless it
-    // says), so what has not ended is cancelled; then the jobs are exactly those the answers named.
-    for (const j of await consumerJobs(net, apiKey))
-      if (j.status === "queued" || j.status === "running")
-        await fetch(`${net.url}/v1/jobs/${j.id}`, { method: "DELETE", headers: { authorization: `Bearer ${apiKey}` } });
+    // nothing lost: once what has not ended is cancelled, the jobs are exactly those the answers named
+    await cancelUnfinished(net, apiKey);
     const jobs = await settledJobs(net, apiKey, DEPOSIT);
     expect(jobs.length).toBeGreaterThan(0);
     expect(new Set(jobs.map((j) => j.id))).toEqual(new Set(answers.flatMap((a) => (a.jobId ? [a.jobId] : []))));

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fileLines } from "../helpers/batch-files.js";
-import { bodyPlan, consumerJobs, type Json, settledJobs } from "../helpers/fuzz.js";
+import { bodyPlan, cancelUnfinished, type Json, settledJobs } from "../helpers/fuzz.js";
 import { TestNetwork, until } from "../helpers/network.js";
 
 /** A line: mostly made by bodyPlan from the valid one for its number, else blank or odd text. */
@@ -109,9 +109,7 @@ describe("batches of generated input lines", () => {
       expect(b.errors.length).toBeGreaterThan(10);
     }
     // a job of a line that sets a region no node has waits its deadline (a day): cancelled
-    for (const j of await consumerJobs(net, apiKey))
-      if (j.status === "queued" || j.status === "running")
-        await fetch(`${net.url}/v1/jobs/${j.id}`, { method: "DELETE", headers: { authorization: `Bearer ${apiKey}` } });
+    await cancelUnfinished(net, apiKey);
     const settled = await settledJobs(net, apiKey, DEPOSIT);
     const costs = settled.reduce((sum, j) => sum + BigInt(j.cost ?? "0"), 0n);
     const spent = [chat, jobs].reduce(

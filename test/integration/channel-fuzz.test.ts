@@ -11,9 +11,10 @@
 // balance plus the costs of its jobs; one verifier's frames, whatever they are, never slash.
 import { type Capabilities, generateIdentity, signVerdict } from "@tessera/protocol";
 import { loadBuiltinModule } from "@tessera/runtimes";
+import type { JobView } from "@tessera/sdk";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bodyPlan, fuzzRuns, gatewayUp, type JobRow, type Json, settledJobs } from "../helpers/fuzz.js";
+import { bodyPlan, fuzzRuns, gatewayUp, type Json, settledJobs, wasmData } from "../helpers/fuzz.js";
 import { TestNetwork } from "../helpers/network.js";
 import { type RawProvider, rawProvider, signedWasmResult } from "../helpers/raw-provider.js";
 
@@ -72,12 +73,10 @@ class Consumer {
   }
 
   /** Waits for every job to end, checks nothing was lost (settledJobs) and every output, and returns them. */
-  async settled(): Promise<JobRow[]> {
+  async settled(): Promise<JobView[]> {
     const jobs = await settledJobs(this.net, this.apiKey, this.deposit);
     expect(new Set(jobs.map((j) => j.id))).toEqual(new Set(this.inputs.keys()));
-    const wrong = jobs.filter(
-      (j) => j.status === "completed" && j.output?.data !== reversed(this.inputs.get(j.id) ?? ""),
-    );
+    const wrong = jobs.filter((j) => j.status === "completed" && wasmData(j) !== reversed(this.inputs.get(j.id) ?? ""));
     expect(wrong).toEqual([]);
     return jobs;
   }
