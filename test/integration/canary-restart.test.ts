@@ -13,6 +13,7 @@ import { TestNetwork, until } from "../helpers/network.js";
 import { canaryReads, verificationReads } from "../helpers/verification.js";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
+const PRIMES_FUEL_CAP = 16_000_000_000;
 
 describe("an open canary across a gateway restart", () => {
   const net = new TestNetwork();
@@ -41,7 +42,9 @@ describe("an open canary across a gateway restart", () => {
       runtime: "wasm",
       module: primes,
       input: { data: b64("10000000") },
-      limits: { timeoutMs: 15_000, maxMemoryMb: 64 },
+      // primes of 10⁷ burns 1.40 × 10¹⁰ fuel, every run; without maxFuel the escrow is the 15 s
+      // timeout's default fuel, 32 times that, and fees took 80 jobs to pay for one canary
+      limits: { timeoutMs: 15_000, maxMemoryMb: 64, maxFuel: PRIMES_FUEL_CAP },
       constraints: { regions: ["p"] },
     });
     await client.waitForJob(job.id, { timeoutMs: 120_000 });
@@ -59,7 +62,7 @@ describe("an open canary across a gateway restart", () => {
   it("judges a canary that was running when the gateway died", async () => {
     primes = (await client.uploadBlob(await loadBuiltinModule("primes"))).id;
     // real jobs, two at a time, until a canary (a copy of one whose audit passed) is running; a
-    // canary escrows its job's time cap out of fees, so the cap stays near the job's time
+    // canary escrows its job's fuel cap out of fees, so the cap stays near the fuel the job burns
     let submitting = false;
     const running = await until(
       "a canary running",
