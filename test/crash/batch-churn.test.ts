@@ -7,8 +7,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { completionLines, fileLines } from "../helpers/batch-files.js";
 import { TestNetwork, until } from "../helpers/network.js";
 
-/** Mostly 3-token lines; every 20th asks for 300 tokens, so a provider is likely mid-job when it is drained. */
-const churnInput = (n: number) => completionLines(n, (i) => (i % 20 === 0 ? 300 : 3));
+/** Mostly 3-token lines; every 100th asks for 300 tokens, so that the drain can land mid-job. */
+const LONG = 300;
+const churnInput = (n: number) => completionLines(n, (i) => (i % 100 === 0 ? LONG : 3));
 
 async function progress(openai: OpenAI, id: string): Promise<number> {
   const b = await openai.batches.retrieve(id);
@@ -51,9 +52,8 @@ describe("batch under provider churn", () => {
 
   it("finishes a 10,000-line batch exactly once while one provider is killed and one drained", async () => {
     await net.startGateway(["--lease-ms", "3000", "--heartbeat-ms", "500", "--batch-in-flight", "64"]);
-    // the provider to be drained prefetches: with the batch's backlog it always holds leases
-    // waiting for a slot, so the drain has batch leases to give back whenever SIGTERM lands (with
-    // 4 ms jobs and no prefetch it could land between two jobs and give back nothing)
+    // the provider to be drained prefetches, so its drain gives back leases it had not started
+    // as well as the long job it is running
     for (let i = 0; i < 3; i++)
       await net.startProvider({
         concurrency: 2,
@@ -75,9 +75,15 @@ describe("batch under provider churn", () => {
     await until("6,000 lines done", async () => (await progress(openai, batch.id)) >= 6000 || undefined, 300_000);
     const drained = net.providers[1];
     const drainedId = /"nodeId":"([0-9a-f]{64})"/.exec(drained?.output() ?? "")?.[1];
-    await until("the provider to drain is busy", async () => {
-      const p = (await client.providers()).data.find((x) => x.id === drainedId);
-      return p && p.load > 0 ? true : undefined;
+    // SIGTERM while it runs a long job: between two 3-token jobs it can hold no lease for a few
+    // ms (a busy gateway is late with the next leases), and a drain then gives back nothing
+    await until("the provider to drain runs a long job", async () => {
+      const { data } = await client.listJobs({ status: "running", limit: 100 });
+      return (
+        data.some(
+          (j) => j.provider === drainedId && j.spec.runtime === "llm" && j.spec.limits.maxOutputTokens === LONG,
+        ) || undefined
+      );
     });
     await drained?.kill("SIGTERM");
 
