@@ -9,12 +9,15 @@ import type { JobView } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestNetwork, until } from "../helpers/network.js";
 
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
 describe("gateway frozen with jobs running", () => {
   const net = new TestNetwork();
 
   beforeAll(async () => {
     await net.startGateway(["--lease-ms", "3000", "--heartbeat-ms", "500"]);
-    await net.startProvider({ concurrency: 2, runtimes: ["wasm"] });
+    // one slot: the job still running on it after the thaw is all it can hold
+    await net.startProvider({ concurrency: 1, runtimes: ["wasm"] });
     await net.waitForProviders(1);
   }, 120_000);
   afterAll(async () => {
@@ -28,11 +31,17 @@ describe("gateway frozen with jobs running", () => {
     const primes = (await client.uploadBlob(await loadBuiltinModule("primes"))).id;
     const reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
     const jobs: JobView[] = [];
-    const b64 = (s: string) => Buffer.from(s).toString("base64");
-    for (const n of ["3000000", "2000000"])
-      jobs.push(
-        await client.submitJob({ runtime: "wasm", module: primes, input: { data: Buffer.from(n).toString("base64") } }),
-      );
+    // the first outlasts the freeze (about 13 s alone): its lease has expired by the thaw, yet the
+    // node still runs it, so its slot is not free for the jobs the thawed gateway leases there
+    jobs.push(
+      await client.submitJob({
+        runtime: "wasm",
+        module: primes,
+        input: { data: b64("40000000") },
+        limits: { timeoutMs: 120_000, maxMemoryMb: 64, maxFuel: 120_000_000_000 },
+      }),
+    );
+    jobs.push(await client.submitJob({ runtime: "wasm", module: primes, input: { data: b64("2000000") } }));
     for (let i = 0; i < 4; i++)
       jobs.push(
         await client.submitJob({
@@ -55,6 +64,8 @@ describe("gateway frozen with jobs running", () => {
 
     const done = await Promise.all(jobs.map((j) => client.waitForJob(j.id, { timeoutMs: 180_000 })));
     expect(done.map((j) => j.status)).toEqual(jobs.map(() => "completed"));
+    // no lease went to a slot the node still used: a refusal there would cost its job an attempt
+    expect(provider?.output()).not.toContain("provider at capacity");
     // the reverse jobs hold their input reversed
     expect(done.slice(2).map((j) => j.output)).toEqual([0, 1, 2, 3].map((i) => ({ data: b64(`${i} nezorf`) })));
     await net.waitForProviders(1);

@@ -166,6 +166,7 @@ export function handleProviderSocket(
           completed: known?.completed ?? 0,
           failed: known?.failed ?? 0,
           msPerUnit: null,
+          ...(msg.holding ? { awaitingHeartbeat: true } : {}),
           send,
           close: (code, reason) => socket.close(code, reason),
         };

@@ -66,6 +66,8 @@ export interface ConnectionOptions {
   onWelcome(welcome: WelcomeMessage): void;
   onMessage(msg: SessionMessage): void;
   heartbeat(): HeartbeatMessage;
+  /** leases held now, told in the hello (HelloMsg.holding) */
+  holding(): number;
   /** the gateway refused this node for good; the connection has stopped redialling */
   onFatal(reason: FatalReason, message: string): void;
   /** the node's key file, named when another process turns out to hold the same key */
@@ -175,6 +177,7 @@ export class GatewayConnection {
             return;
           }
           phase = "welcome";
+          const holding = this.options.holding();
           ws.send(
             JSON.stringify({
               type: "hello",
@@ -182,6 +185,7 @@ export class GatewayConnection {
               nodeId: identity.id,
               signature: signAuth(identity, { gatewayId: msg.gatewayId, nonce: msg.nonce }),
               capabilities: this.options.capabilities,
+              ...(holding > 0 ? { holding } : {}),
             } satisfies ProviderMessage),
           );
           return;

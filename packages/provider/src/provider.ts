@@ -191,6 +191,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     ...(deps.identity ? {} : { keyFile: config.keyFile }),
     backoff: { initialMs: config.reconnectInitialMs, maxMs: config.reconnectMaxMs },
     ...(deps.random ? { random: deps.random } : {}),
+    holding: () => runner.runningJobs().length,
     onWelcome: (welcome) => {
       chainDomain = welcome.chain;
       // Drain first, so nothing new is leased while results from before a drop go out.

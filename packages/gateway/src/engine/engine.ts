@@ -455,6 +455,11 @@ export class Engine {
       if (active && r.attempt > active.attempt) continue;
       session.send({ type: "cancel", jobId: r.jobId, attempt: r.attempt, reason: "this lease is no longer held" });
     }
+    // its leases from before are known now, and the cancels above reach it ahead of any new lease
+    if (session.awaitingHeartbeat) {
+      session.awaitingHeartbeat = false;
+      this.kick();
+    }
   }
 
   /**
@@ -645,7 +650,7 @@ export class Engine {
   private roundViews(): ReturnType<typeof toView>[] {
     const { counts, inFlight, wasmMb } = this.roundLoad();
     return this.onlineSessions()
-      .filter((s) => this.eligible(s))
+      .filter((s) => this.eligible(s) && !s.awaitingHeartbeat)
       .map((s) =>
         toView(s, counts.get(s.id) ?? 0, this.jobCostCap(s, inFlight.get(s.id) ?? 0n), wasmMb.get(s.id) ?? 0),
       );

@@ -56,6 +56,41 @@ describe("a lease lost while its node was away", () => {
     expect(cancels).toEqual([{ type: "cancel", jobId: job.id, attempt: 1, reason: expect.any(String) }]);
   });
 
+  it("keeps the slot it fills from new leases when the node says in its hello that it holds leases: none goes out before its heartbeat's cancels", async () => {
+    const node = testNode("op", false, { ...NODE, maxConcurrency: 1 });
+    engine.connect(node.session);
+    const job = await engine.submit({
+      consumerId: "c1",
+      spec: testWasmSpec(64),
+      constraints: {},
+      requestHash: "cc".repeat(32),
+      jobClass: "interactive",
+      deadlineMs: 600_000,
+    });
+    const leases = () => node.sent.filter((m) => m.type === "lease");
+    for (let i = 0; i < 100 && leases().length === 0; i++) await turns(1);
+    engine.disconnect(node.session);
+    clock += parseGatewayConfig({ db: ":memory:" }).disconnectGraceMs + 1;
+    await sweep();
+    expect(engine.activeJob(job.id)).toMatchObject({ status: "queued" });
+
+    // back with attempt 1 still running in its only slot (HelloMsg.holding: 1, see channel.ts)
+    node.session.online = true;
+    node.session.awaitingHeartbeat = true;
+    engine.connect(node.session);
+    await turns(10);
+    expect(leases()).toHaveLength(1);
+    expect(engine.activeJob(job.id)).toMatchObject({ status: "queued" });
+
+    engine.heartbeat(node.session, [{ jobId: job.id, attempt: 1 }]);
+    for (let i = 0; i < 100 && leases().length < 2; i++) await turns(1);
+    const after = node.sent.slice(node.sent.indexOf(leases()[0] as (typeof node.sent)[number]) + 1);
+    expect(after.map((m) => [m.type, "attempt" in m ? m.attempt : undefined])).toEqual([
+      ["cancel", 1],
+      ["lease", 2],
+    ]);
+  });
+
   it("is not cancelled for an attempt the gateway has yet to lease: after a crash lost its lease's commit, the node's run of it stands", async () => {
     const spec = testWasmSpec(64);
     // queued, never leased as far as this gateway knows (attempt 0): the next lease is attempt 1,

@@ -19,6 +19,11 @@ export interface ProviderSession {
    * them (HeartbeatMsg.audits): the scheduler counts it used, as it counts its leased WASM jobs
    */
   auditWasmMb?: number;
+  /**
+   * It said in its hello that it holds leases from an earlier session (HelloMsg.holding): nothing
+   * is leased to it until its first heartbeat names them (Engine.heartbeat)
+   */
+  awaitingHeartbeat?: boolean;
   /** reputation from verification records (verification/start.ts); the completion record until set */
   reputation?: () => number;
   send(msg: GatewayMessage): void;

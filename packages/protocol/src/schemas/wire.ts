@@ -164,6 +164,18 @@ export const HelloMsg = z.object({
   nodeId: NodeIdSchema,
   signature: z.string().max(200),
   capabilities: CapabilitiesSchema,
+  /**
+   * leases this node still holds from an earlier session (running, waiting or unwinding): the
+   * gateway leases it nothing until its first heartbeat has named them, or a lease could reach a
+   * slot that a job whose lease expired meanwhile still fills, be refused, and cost its job an
+   * attempt. Absent: none.
+   */
+  holding: z
+    .number()
+    .int()
+    .positive()
+    .max(heartbeatLimit({ maxConcurrency: MAX_CONCURRENCY, prefetch: MAX_PREFETCH }))
+    .optional(),
 });
 /** The most audits one heartbeat lists (HeartbeatMsg.audits). */
 export const MAX_HEARTBEAT_AUDITS = 256;
