@@ -3,7 +3,8 @@
 // frozen listener; the gateway thaws (SIGCONT) to heartbeats it missed, leases its timers say
 // expired, results waiting in the provider's outbox and a new connection of the same node. Every
 // job must still end completed exactly once, charged once, with the ledger's invariants holding,
-// and the provider must be online and running jobs again.
+// and the provider must be online and running jobs again. The gateway knows it stood still, so
+// the job that ran through the freeze keeps its lease, and nothing is leased into its slot.
 import { loadBuiltinModule } from "@tessera/runtimes";
 import type { JobView } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,8 +32,8 @@ describe("gateway frozen with jobs running", () => {
     const primes = (await client.uploadBlob(await loadBuiltinModule("primes"))).id;
     const reverse = (await client.uploadBlob(await loadBuiltinModule("reverse"))).id;
     const jobs: JobView[] = [];
-    // the first outlasts the freeze (about 13 s alone): its lease has expired by the thaw, yet the
-    // node still runs it, so its slot is not free for the jobs the thawed gateway leases there
+    // the first outlasts the freeze (about 13 s alone) on the node's only slot: its lease ran out
+    // while the gateway stood still, yet the node runs on
     jobs.push(
       await client.submitJob({
         runtime: "wasm",
@@ -64,6 +65,11 @@ describe("gateway frozen with jobs running", () => {
 
     const done = await Promise.all(jobs.map((j) => client.waitForJob(j.id, { timeoutMs: 180_000 })));
     expect(done.map((j) => j.status)).toEqual(jobs.map(() => "completed"));
+    // the thawed gateway gave the leases the restart grace (it had heard no heartbeat, being
+    // stopped), the redialled node renewed them, and the long job finished as its first attempt
+    expect(done[0]?.attempts).toBe(1);
+    expect(net.gateway?.output()).toContain("gateway stalled");
+    expect(await (await fetch(`${net.url}/metrics`)).text()).toMatch(/^tessera_gateway_stalls_total [1-9]/m);
     // no lease went to a slot the node still used: a refusal there would cost its job an attempt
     expect(provider?.output()).not.toContain("provider at capacity");
     // the reverse jobs hold their input reversed

@@ -40,6 +40,11 @@ export function createMetrics() {
     }),
     queueDepth: new Gauge({ name: "tessera_queue_depth", help: "Jobs waiting for a provider", registers: [registry] }),
     running: new Gauge({ name: "tessera_jobs_running", help: "Jobs leased to a provider", registers: [registry] }),
+    stalls: new Counter({
+      name: "tessera_gateway_stalls_total",
+      help: "Times the gateway process stood still past a heartbeat period (its leases then got the restart grace)",
+      registers: [registry],
+    }),
   };
   return m;
 }

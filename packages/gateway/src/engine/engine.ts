@@ -60,6 +60,11 @@ import { Outpriced } from "./outpriced.js";
 import { ewma, type ProviderSession, toView } from "./sessions.js";
 import { GroupWriter } from "./writer.js";
 
+/** how often leases, time caps and deadlines are checked */
+const SWEEP_MS = 250;
+/** the shortest lateness of a sweep taken for a stall, whatever the heartbeat period */
+const MIN_STALL_MS = 1_000;
+
 export interface SubmitRequest {
   consumerId: string;
   spec: JobSpec;
@@ -162,6 +167,8 @@ export class Engine {
     committed: () => {},
   };
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** when the last sweep ran, on the monotonic clock (a stall shows as a late sweep: stalledFor) */
+  private lastSweepAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -169,6 +176,8 @@ export class Engine {
     private readonly log: Logger,
     private readonly metrics: Metrics,
     private readonly now: () => number = Date.now,
+    /** the clock a stall is measured on: it runs on while the process is stopped */
+    private readonly monotonic: () => number = () => performance.now(),
   ) {
     this.writer = new GroupWriter(store, 500, (e) => {
       // memory and store would disagree from here on; a restart recovers from the store
@@ -200,7 +209,8 @@ export class Engine {
       this.leases.set(job.id, { attempt: job.attempt, at: now, endsBy: now + this.config.restartGraceMs + cap });
     }
     this.log.info({ queued: this.queued.size, running: this.running.size }, "restored active jobs");
-    this.sweepTimer = setInterval(() => this.sweep(), 250);
+    this.lastSweepAt = this.monotonic();
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweepTimer.unref();
     this.kick();
   }
@@ -751,6 +761,39 @@ export class Engine {
   }
 
   /**
+   * How long this process went unscheduled past the sweep interval, when that was longer than a
+   * heartbeat period (SIGSTOP, a paused VM, a host that starved it): undefined otherwise. Measured
+   * on the monotonic clock, the one that keeps running while the process stands still.
+   */
+  private stalledFor(): number | undefined {
+    const at = this.monotonic();
+    const late = at - this.lastSweepAt - SWEEP_MS;
+    this.lastSweepAt = at;
+    return late > Math.max(this.config.heartbeatMs, MIN_STALL_MS) ? late : undefined;
+  }
+
+  /**
+   * After a stall, leases are treated as after a restart: each gets at least the restart grace.
+   * The heartbeats that renewed them were sent while this process could not read them, and
+   * nodes that gave up on its silence are redialling; expiring the leases now would throw away
+   * work that is still running, count it against its nodes, and spend its jobs' attempts.
+   */
+  private graceAfterStall(now: number, stalledMs: number): void {
+    this.metrics.stalls.inc();
+    const until = now + this.config.restartGraceMs;
+    let extended = 0;
+    for (const job of this.running.values()) {
+      if ((job.leaseExpiresAt ?? 0) >= until) continue;
+      this.running.set(job.id, { ...job, leaseExpiresAt: until });
+      extended++;
+    }
+    this.log.warn(
+      { stalledMs: Math.round(stalledMs), leasesExtended: extended, graceMs: this.config.restartGraceMs },
+      "gateway stalled: running leases get the restart grace, since their heartbeats went unheard",
+    );
+  }
+
+  /**
    * The provider gave a lease back unfinished: requeued, billing no one, and without using up an
    * attempt when the release is one an honest node makes (core's releaseIsFree); otherwise it
    * counts as an attempt and against the node, like a failure.
@@ -766,6 +809,12 @@ export class Engine {
 
   private sweep(): void {
     const now = this.now();
+    const stalledMs = this.stalledFor();
+    if (stalledMs !== undefined) {
+      // the rest waits a round: what the nodes sent meanwhile (results, heartbeats) is read first
+      this.graceAfterStall(now, stalledMs);
+      return;
+    }
     for (const job of this.running.values()) {
       // a heartbeat renews the lease, never past its time cap
       const current = this.leases.get(job.id);

@@ -62,6 +62,8 @@ export async function restoredEngine(
   store: Store,
   now: () => number,
   config: Record<string, unknown> = {},
+  /** the clock the engine measures its own stalls on (default: the real monotonic clock) */
+  monotonic?: () => number,
 ): Promise<Engine> {
   const engine = new Engine(
     store,
@@ -69,6 +71,7 @@ export async function restoredEngine(
     pino({ level: "silent" }),
     createMetrics(),
     now,
+    monotonic,
   );
   await engine.restore();
   return engine;
@@ -81,10 +84,11 @@ export async function restoredEngine(
 export async function startTestEngine(
   now: () => number,
   config: Record<string, unknown> = {},
+  monotonic?: () => number,
 ): Promise<{ store: Store; engine: Engine }> {
   const store = await openTestStore();
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  return { store, engine: await restoredEngine(store, now, config) };
+  return { store, engine: await restoredEngine(store, now, config, monotonic) };
 }
 
 /** Undoes startTestEngine. For afterEach. */
