@@ -7,9 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { completionLines, fileLines } from "../helpers/batch-files.js";
 import { TestNetwork, until } from "../helpers/network.js";
 
-/** Mostly 3-token lines; every 100th asks for 300 tokens, so that the drain can land mid-job. */
-const LONG = 300;
-const churnInput = (n: number) => completionLines(n, (i) => (i % 100 === 0 ? LONG : 3));
+/** Mostly 3-token lines; every 100th asks for up to 300 tokens, so that the drain may land mid-job. */
+const churnInput = (n: number) => completionLines(n, (i) => (i % 100 === 0 ? 300 : 3));
 
 async function progress(openai: OpenAI, id: string): Promise<number> {
   const b = await openai.batches.retrieve(id);
@@ -53,7 +52,7 @@ describe("batch under provider churn", () => {
   it("finishes a 10,000-line batch exactly once while one provider is killed and one drained", async () => {
     await net.startGateway(["--lease-ms", "3000", "--heartbeat-ms", "500", "--batch-in-flight", "64"]);
     // the provider to be drained prefetches, so its drain gives back leases it had not started
-    // as well as the long job it is running
+    // as well as the jobs it is running
     for (let i = 0; i < 3; i++)
       await net.startProvider({
         concurrency: 2,
@@ -75,17 +74,25 @@ describe("batch under provider churn", () => {
     await until("6,000 lines done", async () => (await progress(openai, batch.id)) >= 6000 || undefined, 300_000);
     const drained = net.providers[1];
     const drainedId = /"nodeId":"([0-9a-f]{64})"/.exec(drained?.output() ?? "")?.[1];
-    // SIGTERM while it runs a long job: between two 3-token jobs it can hold no lease for a few
-    // ms (a busy gateway is late with the next leases), and a drain then gives back nothing
-    await until("the provider to drain runs a long job", async () => {
+    // SIGTERM while it holds leases, or the drain has nothing to give back. Waiting for a busy
+    // node was not enough, in two CI runs: between two 3-token jobs it can hold nothing for a few
+    // ms (a busy gateway late with the next leases), and a 300-token line can end after a few
+    // tokens (greedy text reaching the end-of-text token). So it is frozen (SIGSTOP) first: a job
+    // the gateway still shows running on it 300 ms into the freeze, leased well before it, is one
+    // the stopped node holds, since a result it sent before stopping has been taken by then.
+    if (!drained) throw new Error("no provider to drain");
+    await until("the provider to drain frozen with leases in hand", async () => {
+      drained.child.kill("SIGSTOP");
+      const stoppedAt = Date.now();
+      await new Promise((r) => setTimeout(r, 300));
       const { data } = await client.listJobs({ status: "running", limit: 100 });
-      return (
-        data.some(
-          (j) => j.provider === drainedId && j.spec.runtime === "llm" && j.spec.limits.maxOutputTokens === LONG,
-        ) || undefined
-      );
+      if (data.some((j) => j.provider === drainedId && (j.startedAt ?? stoppedAt) < stoppedAt - 200)) return true;
+      drained.child.kill("SIGCONT");
+      return undefined;
     });
-    await drained?.kill("SIGTERM");
+    drained.child.kill("SIGTERM");
+    drained.child.kill("SIGCONT");
+    await drained.exited;
 
     const { out, errs } = await checkOutcome(net, openai, batch.id, 10_000, before, () => client.account());
     expect(errs).toHaveLength(0);
