@@ -73,14 +73,14 @@ describe("batch under provider churn", () => {
     await net.providers[0]?.kill("SIGKILL");
     await until("6,000 lines done", async () => (await progress(openai, batch.id)) >= 6000 || undefined, 300_000);
     const drained = net.providers[1];
-    const drainedId = /"nodeId":"([0-9a-f]{64})"/.exec(drained?.output() ?? "")?.[1];
+    if (!drained) throw new Error("no provider to drain");
+    const drainedId = /"nodeId":"([0-9a-f]{64})"/.exec(drained.output())?.[1];
     // SIGTERM while it holds leases, or the drain has nothing to give back. Waiting for a busy
     // node was not enough, in two CI runs: between two 3-token jobs it can hold nothing for a few
     // ms (a busy gateway late with the next leases), and a 300-token line can end after a few
     // tokens (greedy text reaching the end-of-text token). So it is frozen (SIGSTOP) first: a job
     // the gateway still shows running on it 300 ms into the freeze, leased well before it, is one
     // the stopped node holds, since a result it sent before stopping has been taken by then.
-    if (!drained) throw new Error("no provider to drain");
     await until("the provider to drain frozen with leases in hand", async () => {
       drained.child.kill("SIGSTOP");
       const stoppedAt = Date.now();
@@ -100,9 +100,9 @@ describe("batch under provider churn", () => {
 
     // the drained provider gave its batch leases back; those jobs completed elsewhere, billed once
     const released = [
-      ...(drained?.output() ?? "").matchAll(/"jobId":"(job_[0-9a-f]+)"[^\n]*"msg":"lease released"/g),
+      ...(drained.output() ?? "").matchAll(/"jobId":"(job_[0-9a-f]+)"[^\n]*"msg":"lease released"/g),
     ].map((m) => m[1] as string);
-    expect(released.length, drained?.output().slice(-3000)).toBeGreaterThan(0);
+    expect(released.length, drained.output().slice(-3000)).toBeGreaterThan(0);
     for (const jobId of released.slice(0, 5)) {
       const job = await client.getJob(jobId);
       expect(job.status).toBe("completed");

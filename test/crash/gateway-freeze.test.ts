@@ -16,7 +16,8 @@ describe("gateway frozen with jobs running", () => {
   const net = new TestNetwork();
 
   beforeAll(async () => {
-    await net.startGateway(["--lease-ms", "3000", "--heartbeat-ms", "500"]);
+    // info: the test reads the provider's reconnect from the gateway's log
+    await net.startGateway(["--lease-ms", "3000", "--heartbeat-ms", "500", "--log-level", "info"]);
     // one slot: the job still running on it after the thaw is all it can hold
     await net.startProvider({ concurrency: 1, runtimes: ["wasm"] });
     await net.waitForProviders(1);
@@ -69,6 +70,8 @@ describe("gateway frozen with jobs running", () => {
     // stopped), the redialled node renewed them, and the long job finished as its first attempt
     expect(done[0]?.attempts).toBe(1);
     expect(net.gateway?.output()).toContain("gateway stalled");
+    // it redialled saying it still held the long job's lease (HelloMsg.holding)
+    expect(net.gateway?.output()).toMatch(/"holding":1,"msg":"provider connected"/);
     expect(await (await fetch(`${net.url}/metrics`)).text()).toMatch(/^tessera_gateway_stalls_total [1-9]/m);
     // no lease went to a slot the node still used: a refusal there would cost its job an attempt
     expect(provider?.output()).not.toContain("provider at capacity");

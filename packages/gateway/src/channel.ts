@@ -179,7 +179,10 @@ export function handleProviderSocket(
           ...(chain ? { chain } : {}),
         });
         engine.connect(session);
-        log.info({ providerId: msg.nodeId, region: msg.capabilities.region }, "provider connected");
+        log.info(
+          { providerId: msg.nodeId, region: msg.capabilities.region, ...(msg.holding ? { holding: msg.holding } : {}) },
+          "provider connected",
+        );
         return;
       }
       if (!session) {

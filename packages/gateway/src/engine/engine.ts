@@ -63,7 +63,7 @@ import { GroupWriter } from "./writer.js";
 /** how often leases, time caps and deadlines are checked */
 const SWEEP_MS = 250;
 /** the shortest lateness of a sweep taken for a stall, whatever the heartbeat period */
-const MIN_STALL_MS = 1_000;
+export const MIN_STALL_MS = 1_000;
 
 export interface SubmitRequest {
   consumerId: string;

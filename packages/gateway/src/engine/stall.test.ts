@@ -6,7 +6,7 @@ import type { Store } from "@tessera/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { testNode } from "../verification/test-nodes.js";
-import type { Engine } from "./engine.js";
+import { type Engine, MIN_STALL_MS } from "./engine.js";
 import { startTestEngine, stopTestEngine, sweep, testWasmSpec, turns, WASM_NODE } from "./test-engine.js";
 
 const { leaseMs, restartGraceMs, heartbeatMs } = parseGatewayConfig({ db: ":memory:" });
@@ -69,7 +69,7 @@ describe("a gateway that stalled", () => {
   it("is not a stall when sweeps come no later than a heartbeat period", async () => {
     const { node, job } = await leasedJob();
     clock += leaseMs + 1;
-    monotonic += Math.max(heartbeatMs, 1_000) - 1;
+    monotonic += Math.max(heartbeatMs, MIN_STALL_MS) - 1;
     await sweep();
     expect(engine.activeJob(job.id)).toMatchObject({ attempt: 2 });
     expect(node.session.failed).toBe(1);
