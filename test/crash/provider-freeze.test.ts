@@ -1,8 +1,9 @@
 // A provider frozen mid-job (SIGSTOP: a laptop lid shut, a VM paused), its connection still open:
 // its lease runs out, the job finishes on another provider and is charged once; when the node
 // thaws (SIGCONT) it is told its lease is gone and drops the old attempt, the job keeps the other
-// node's result and cost, the ledger holds, and the thawed node runs jobs again. A node that
-// comes back with a signed result of such an old attempt is refused it and paid nothing.
+// node's result and cost, the ledger holds, and the thawed node runs jobs again on the session it
+// had, having taken the stall for its own. A node that comes back with a signed result of such an
+// old attempt is refused it and paid nothing.
 import { generateIdentity } from "@tessera/protocol";
 import { loadBuiltinModule } from "@tessera/runtimes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,12 +48,16 @@ describe("provider frozen mid-job", () => {
         .some((l) => l.includes(job.id) && l.includes("job started")),
     );
     victim?.child.kill("SIGSTOP");
+    const frozenAt = performance.now();
 
     const done = await client.waitForJob(job.id, { timeoutMs: 180_000 });
     expect(done.status).toBe("completed");
     expect(done.provider).not.toBe(running.provider);
     expect(done.trail?.map((t) => t.outcome)).toEqual(["expired", "completed"]);
 
+    // frozen past the node's pong wait (10 s): on waking, its pongs from meanwhile are unread,
+    // and it must take the stall for its own, not drop a gateway that answered all along
+    await new Promise((r) => setTimeout(r, Math.max(0, 11_000 - (performance.now() - frozenAt))));
     // thawed: its first heartbeat names the old lease and is answered with a cancel (or, were it
     // quicker, its result would be refused as the next test shows)
     victim?.child.kill("SIGCONT");
@@ -73,6 +78,11 @@ describe("provider frozen mid-job", () => {
     const ran = await client.waitForJob(again.id, { timeoutMs: 120_000 });
     expect(ran.status).toBe("completed");
     expect(ran.provider).toBe(running.provider);
+    // on the session it had before the freeze
+    const log = victim?.output() ?? "";
+    expect(log).toContain("provider stalled");
+    expect(log).not.toContain("gateway stopped answering pings");
+    expect(log.match(/connected to gateway/g)).toHaveLength(1);
 
     // the frozen job is as the other node left it, and the consumer paid for each job once
     const after = await client.getJob(job.id);

@@ -27,6 +27,9 @@ import {
   type WelcomeMessage,
 } from "./wire.js";
 
+/** A heartbeat tick later than this (or a heartbeat period, if longer) is this process's own stall. */
+export const MIN_STALL_MS = 1_000;
+
 /** Close codes the gateway uses for refusals that a retry cannot fix. */
 export const CLOSE_AUTH_FAILED = 4001;
 export const CLOSE_VERSION_MISMATCH = 4002;
@@ -140,7 +143,8 @@ export class GatewayConnection {
       ws.terminate();
     };
     let heartbeatTimer: NodeJS.Timeout | undefined;
-    let lastPongAt = Date.now();
+    // the monotonic clock: a wall clock stepped forward by NTP must not look like a silent gateway
+    let lastPongAt = performance.now();
     let welcomedAt: number | undefined;
     const handshakeTimer = setTimeout(() => {
       log.warn({ phase }, "gateway did not complete the handshake in time");
@@ -151,7 +155,7 @@ export class GatewayConnection {
       opened = true;
     });
     ws.on("pong", () => {
-      lastPongAt = Date.now();
+      lastPongAt = performance.now();
     });
     // an HTTP answer to the upgrade (the gateway's 404 for a wrong path) is said with the hint below
     let refusedWith: string | undefined;
@@ -200,7 +204,7 @@ export class GatewayConnection {
           phase = "ready";
           clearTimeout(handshakeTimer);
           this.welcomed = true;
-          welcomedAt = Date.now();
+          welcomedAt = performance.now();
           this.sessions++;
           log.info({ heartbeatMs: msg.heartbeatMs, leaseMs: msg.leaseMs }, "connected to gateway");
           this.options.onWelcome(msg);
@@ -208,8 +212,19 @@ export class GatewayConnection {
           // Ping rides along each heartbeat; a gateway gone silent (no TCP close) is dropped
           // after a few missed pongs and redialled.
           const deadAfterMs = Math.max(3 * msg.heartbeatMs, 10_000);
+          let lastTickAt = performance.now();
           heartbeatTimer = setInterval(() => {
-            if (Date.now() - lastPongAt > deadAfterMs) {
+            const now = performance.now();
+            const lateMs = now - lastTickAt - msg.heartbeatMs;
+            lastTickAt = now;
+            // A tick this late means this process stood still (SIGSTOP, a paused VM, a starved
+            // host): timers run before sockets are read, so the gateway's pongs from meanwhile
+            // are still unread. The gateway gets a fresh wait instead of the blame.
+            if (lateMs > Math.max(msg.heartbeatMs, MIN_STALL_MS)) {
+              log.warn({ stalledMs: Math.round(lateMs) }, "provider stalled; giving the gateway a fresh pong wait");
+              lastPongAt = now;
+            }
+            if (now - lastPongAt > deadAfterMs) {
               log.warn("gateway stopped answering pings; reconnecting");
               abandon();
               return;
@@ -268,7 +283,7 @@ export class GatewayConnection {
       else if (silent) this.silentCloses++;
       // Only a session that stayed up resets the backoff: one dropped right after its welcome
       // (say, over a frame the gateway will not take) must not be redialled at full speed.
-      const upMs = welcomedAt === undefined ? undefined : Date.now() - welcomedAt;
+      const upMs = welcomedAt === undefined ? undefined : performance.now() - welcomedAt;
       this.attempt = nextAttempt(this.attempt, upMs, this.options.stableAfterMs ?? STABLE_SESSION_MS);
       const delayMs = backoffDelay(this.attempt++, this.options.backoff, this.options.random);
       if (silent && isPowerOfTwo(this.silentCloses)) {
