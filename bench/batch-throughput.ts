@@ -38,7 +38,7 @@ const FLAGS = {
     default: 1,
   },
   "batch-profile": {
-    help: "run the gateway under --cpu-prof and report where its CPU went in Tessera's rounds",
+    help: "run the gateway, providers and direct workers under --cpu-prof and report where their main threads' CPU went",
     default: false,
   },
   "batch-commit-timing": {
@@ -107,13 +107,14 @@ function addWindow(t: Totals, w: CpuWindow): void {
   t.otherS += w.otherS;
 }
 
-function startDirect(model: string): Proc[] {
+function startDirect(model: string, nodeArgs: string[]): Proc[] {
   return Array.from({ length: WORKERS }, (_, w) =>
-    spawnScript(`direct-${w}`, join(REPO, "bench/lib/batch-direct-worker.ts"), [
-      model,
-      String(CONCURRENCY),
-      String(TOKENS),
-    ]),
+    spawnScript(
+      `direct-${w}`,
+      join(REPO, "bench/lib/batch-direct-worker.ts"),
+      [model, String(CONCURRENCY), String(TOKENS)],
+      { nodeArgs },
+    ),
   );
 }
 
@@ -243,24 +244,34 @@ try {
     return path;
   });
 
-  workers = startDirect(model);
-  const timingFile = join(net.dir, "commit-timing.json");
   const profDir = join(net.dir, "profile");
+  const profArgs = (who: string) => (PROFILE ? ["--cpu-prof", "--cpu-prof-dir", join(profDir, who)] : []);
+  workers = startDirect(model, profArgs("direct"));
+  const timingFile = join(net.dir, "commit-timing.json");
   await net.startGateway({
     args: ["--rate-limit", "0", "--batch-in-flight", "256"],
     nodeArgs: [
       ...(COMMIT_TIMING ? ["--import", join(REPO, "bench/lib/sqlite-commit-timing.mjs")] : []),
-      ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []),
+      ...profArgs("gateway"),
     ],
     ...(COMMIT_TIMING ? { env: { TESSERA_COMMIT_TIMING_FILE: timingFile } } : {}),
   });
   const gatewayPid = net.gateway?.child.pid;
+  const directPids = workers.map((w) => w.child.pid);
   // the profile's window: the first measured Tessera round to the last (the gateway idles in between)
   const tesseraSpan = { fromMs: Number.POSITIVE_INFINITY, toMs: 0 };
+  const directSpan = { fromMs: Number.POSITIVE_INFINITY, toMs: 0 };
   for (let i = 0; i < WORKERS; i++)
-    net.startProvider({ concurrency: CONCURRENCY, prefetch: PREFETCH, models: [model], runtimes: ["llm"] });
+    net.startProvider({
+      concurrency: CONCURRENCY,
+      prefetch: PREFETCH,
+      models: [model],
+      runtimes: ["llm"],
+      nodeArgs: profArgs("provider"),
+    });
   await Promise.all(workers.map((w) => firstMessage(w, 120_000)));
   await net.waitForProviders(WORKERS);
+  const providerPids = net.providers.map((p) => p.child.pid);
   const { apiKey } = await net.consumer(10n ** 15n);
   const batches = new BatchClient({ baseUrl: net.url, apiKey });
 
@@ -286,12 +297,13 @@ try {
       ...Object.fromEntries(workers.map((w) => [w.name, w.child.pid])),
       bench: process.pid,
     }));
-    if (side === "tessera") tesseraSpan.fromMs = Math.min(tesseraSpan.fromMs, stamp());
+    const span = side === "tessera" ? tesseraSpan : directSpan;
+    span.fromMs = Math.min(span.fromMs, stamp());
     const res =
       side === "direct"
         ? { ...(await directRound(workers, from, to)), tokens: 0 }
         : await tesseraRound(batches, fileIds[r] as string);
-    if (side === "tessera") tesseraSpan.toMs = stamp();
+    span.toMs = stamp();
     addWindow(totals[side], cpu.stop());
     totals[side].seconds += res.seconds;
     totals[side].done += res.done;
@@ -316,9 +328,22 @@ try {
   if (commits) process.stdout.write(`gateway SQLite commits (whole run): ${JSON.stringify(commits)}\n`);
   const ideal = totals.direct;
   const tessera = totals.tessera;
-  const profFile = PROFILE ? mainProfile(profDir, gatewayPid) : undefined;
+  const profFile = PROFILE ? mainProfile(join(profDir, "gateway"), gatewayPid) : undefined;
   const profile = profFile ? summarizeProfile(profFile, tesseraSpan, 25, GATEWAY_BUCKETS) : undefined;
   if (profile) process.stderr.write(`\n${profileText("gateway (Tessera rounds)", profile, 20)}\n(raw: ${profFile})\n`);
+  // one provider beside one direct worker: the same runtime code, so the difference is the daemon's
+  const sideProfiles = PROFILE
+    ? {
+        provider: mainProfile(join(profDir, "provider"), providerPids[0]),
+        direct: mainProfile(join(profDir, "direct"), directPids[0]),
+      }
+    : {};
+  const sideSummaries = Object.entries(sideProfiles).flatMap(([who, file]) => {
+    if (!file) return [];
+    const s = summarizeProfile(file, who === "provider" ? tesseraSpan : directSpan, 25);
+    process.stderr.write(`\n${profileText(`${who} (its rounds)`, s, 20)}\n(raw: ${file})\n`);
+    return [{ who, s }];
+  });
 
   const mems = MEMORY_N > 0 ? [await memory(model)] : [];
 
@@ -375,6 +400,18 @@ try {
             count: tessera.done,
             scaleTo: ((tessera.cpuS.gateway ?? 0) * 1000) / tessera.done,
           }),
+          // the profiler's busy time is the main thread's, on the wall clock (a descheduled
+          // thread still counts), and llama.cpp's own threads are not in it
+          ...sideSummaries.map(({ who, s }) =>
+            profileSection(
+              `Main thread of one ${who === "provider" ? "provider" : "direct worker"} by package (--cpu-prof, its rounds)`,
+              s,
+              {
+                unit: "request",
+                count: (who === "provider" ? tessera.done : ideal.done) / WORKERS,
+              },
+            ),
+          ),
         ]
       : undefined,
     details: {
