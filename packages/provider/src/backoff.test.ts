@@ -1,11 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, DEFAULT_BACKOFF, nextAttempt, STABLE_SESSION_MS } from "./backoff.js";
+import { backoffDelay, DEFAULT_BACKOFF, HOLDING_BACKOFF_MAX_MS, nextAttempt, STABLE_SESSION_MS } from "./backoff.js";
 
 describe("backoffDelay", () => {
   it("doubles its ceiling from the initial delay up to the maximum", () => {
     const top = (attempt: number) => backoffDelay(attempt, DEFAULT_BACKOFF, () => 1);
     expect([0, 1, 2, 3, 4, 5, 6, 7].map(top)).toEqual([200, 400, 800, 1600, 3200, 6400, 10_000, 10_000]);
     expect(top(1000)).toBe(10_000);
+  });
+
+  it("keeps its ceiling at a second while the node holds work, and under a smaller maximum", () => {
+    const top = (attempt: number) => backoffDelay(attempt, DEFAULT_BACKOFF, () => 1, true);
+    expect([0, 1, 2, 3, 4, 10].map(top)).toEqual([200, 400, 800, HOLDING_BACKOFF_MAX_MS, 1_000, 1_000]);
+    expect(backoffDelay(9, { initialMs: 10, maxMs: 300 }, () => 1, true)).toBe(300);
   });
 
   it("jitters within the upper half of the ceiling", () => {

@@ -11,11 +11,34 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 10_000 };
 
 /**
- * Delay before reconnect number `attempt` (0-based): the ceiling doubles from `initialMs`
- * up to `maxMs`, and the delay is drawn uniformly from its upper half ("equal jitter").
+ * The ceiling while the node holds work the gateway is waiting for (running leases, results not
+ * yet acknowledged). The gateway keeps such a lease through a dropped connection for 2 s
+ * (disconnectGraceMs) and through its own restart for 8 s (restartGraceMs); a node back later
+ * loses the run and its pay, and the job an attempt. At most 1 s between dials brings it back
+ * inside the grace, where 10 s (the default largest delay) often did not.
  */
-export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
-  const ceiling = Math.min(options.maxMs, options.initialMs * 2 ** Math.min(attempt, 30));
+export const HOLDING_BACKOFF_MAX_MS = 1_000;
+
+/**
+ * How long after a drop the holding ceiling applies. Past every grace the leases are gone anyway,
+ * and a node whose result the gateway keeps refusing by closing the socket must not dial every
+ * second forever.
+ */
+export const HOLDING_REDIAL_WINDOW_MS = 30_000;
+
+/**
+ * Delay before reconnect number `attempt` (0-based): the ceiling doubles from `initialMs`
+ * up to `maxMs` (HOLDING_BACKOFF_MAX_MS when `holding`), and the delay is drawn uniformly from
+ * its upper half ("equal jitter").
+ */
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions,
+  random: () => number = Math.random,
+  holding = false,
+): number {
+  const maxMs = holding ? Math.min(options.maxMs, HOLDING_BACKOFF_MAX_MS) : options.maxMs;
+  const ceiling = Math.min(maxMs, options.initialMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 

@@ -17,7 +17,13 @@ import {
 } from "@tessera/protocol";
 import type { Logger } from "pino";
 import WebSocket from "ws";
-import { type BackoffOptions, backoffDelay, nextAttempt, STABLE_SESSION_MS } from "./backoff.js";
+import {
+  type BackoffOptions,
+  backoffDelay,
+  HOLDING_REDIAL_WINDOW_MS,
+  nextAttempt,
+  STABLE_SESSION_MS,
+} from "./backoff.js";
 import {
   type AckMessage,
   type CancelMessage,
@@ -71,6 +77,8 @@ export interface ConnectionOptions {
   heartbeat(): HeartbeatMessage;
   /** leases held now, told in the hello (HelloMsg.holding) */
   holding(): number;
+  /** whether the gateway waits on this node for something (a running lease, an unacked result) */
+  holdsWork(): boolean;
   /** the gateway refused this node for good; the connection has stopped redialling */
   onFatal(reason: FatalReason, message: string): void;
   /** the node's key file, named when another process turns out to hold the same key */
@@ -87,6 +95,8 @@ export class GatewayConnection {
   /** sockets in a row that opened but closed before the gateway said a word (a wrong --gateway path, say) */
   private silentCloses = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** when the last welcomed session closed (monotonic ms) */
+  private droppedAt: number | undefined;
   private readonly closeWaiters: Array<() => void> = [];
   /** authenticated sessions so far */
   sessions = 0;
@@ -283,9 +293,13 @@ export class GatewayConnection {
       else if (silent) this.silentCloses++;
       // Only a session that stayed up resets the backoff: one dropped right after its welcome
       // (say, over a frame the gateway will not take) must not be redialled at full speed.
-      const upMs = welcomedAt === undefined ? undefined : performance.now() - welcomedAt;
+      const now = performance.now();
+      const upMs = welcomedAt === undefined ? undefined : now - welcomedAt;
+      if (wasWelcomed) this.droppedAt = now;
       this.attempt = nextAttempt(this.attempt, upMs, this.options.stableAfterMs ?? STABLE_SESSION_MS);
-      const delayMs = backoffDelay(this.attempt++, this.options.backoff, this.options.random);
+      const holding =
+        this.droppedAt !== undefined && now - this.droppedAt < HOLDING_REDIAL_WINDOW_MS && this.options.holdsWork();
+      const delayMs = backoffDelay(this.attempt++, this.options.backoff, this.options.random, holding);
       if (silent && isPowerOfTwo(this.silentCloses)) {
         // Something took the upgrade but never sent a challenge: said at warn the first time and then
         // ever more rarely (1st, 2nd, 4th, 8th…), since a wrong URL otherwise retries forever unheard.
@@ -295,7 +309,10 @@ export class GatewayConnection {
           `gateway connection ${how} before the handshake: is --gateway the gateway's ws://host:port? reconnecting`,
         );
       } else {
-        log[wasWelcomed ? "warn" : "info"]({ code, reason, delayMs, upMs }, "gateway connection closed; reconnecting");
+        log[wasWelcomed ? "warn" : "info"](
+          { code, reason, delayMs, upMs, ...(holding ? { holdingWork: true } : {}) },
+          "gateway connection closed; reconnecting",
+        );
       }
       this.reconnectTimer = setTimeout(() => this.dial(), delayMs);
     });

@@ -124,6 +124,11 @@ export class JobRunner {
     return [...this.running.values()].map(({ jobId, attempt }) => ({ jobId, attempt }));
   }
 
+  /** Whether the gateway waits on this node: a lease it still holds, or a message not yet acked. */
+  holdsWork(): boolean {
+    return this.outbox.size > 0 || this.holding() > 0;
+  }
+
   stats(): JobStats {
     let waitingForMemory = 0;
     for (const job of this.running.values()) if (job.waitingForMemory) waitingForMemory++;

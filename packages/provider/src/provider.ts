@@ -192,6 +192,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     backoff: { initialMs: config.reconnectInitialMs, maxMs: config.reconnectMaxMs },
     ...(deps.random ? { random: deps.random } : {}),
     holding: () => runner.runningJobs().length,
+    holdsWork: () => runner.holdsWork(),
     onWelcome: (welcome) => {
       chainDomain = welcome.chain;
       // Drain first, so nothing new is leased while results from before a drop go out.

@@ -47,6 +47,46 @@ describe("provider reconnects", () => {
     expect(delays).toEqual([10, 20, 40, 80]);
   });
 
+  it("redials within a second while the gateway waits on it for a lease or a result", async () => {
+    gateway = await FakeGateway.start({ autoAck: false });
+    const delays: Array<{ delayMs: number; holdingWork?: boolean }> = [];
+    const sink = new Writable({
+      write(line, _enc, done) {
+        const entry = JSON.parse(line.toString());
+        if (entry.msg === "gateway connection closed; reconnecting") delays.push(entry);
+        done();
+      },
+    });
+    const runtime = new ControlledRuntime();
+    const provider = await startTestProvider(
+      gateway,
+      { reconnectInitialMs: 4_000, reconnectMaxMs: 60_000 },
+      { runtimes: { wasm: runtime }, random: () => 1, logger: pino({ level: "info" }, sink) },
+    );
+    // running a lease: 1 s instead of the 4 s its backoff would say
+    const first = await gateway.session(0);
+    first.send(lease("j1", 1));
+    await runtime.whenStarted("j1");
+    first.ws.terminate();
+    // done, the result not acked yet: still 1 s, though the backoff is at 8 s now
+    const second = await gateway.session(1);
+    runtime.finish("j1");
+    await second.waitFor("result", (m) => m.jobId === "j1");
+    second.ws.terminate();
+    // acked, nothing held: the backoff's own 16 s
+    const third = await gateway.session(2);
+    await third.waitFor("result", (m) => m.jobId === "j1");
+    third.send({ type: "ack", jobId: "j1", attempt: 1, accepted: true });
+    await until(() => provider.stats().outbox === 0);
+    third.ws.terminate();
+    await until(() => delays.length === 3);
+    expect(delays.map((d) => [d.delayMs, d.holdingWork ?? false])).toEqual([
+      [1_000, true],
+      [1_000, true],
+      [16_000, false],
+    ]);
+  });
+
   it("keeps redialling while the gateway is down", async () => {
     gateway = await FakeGateway.start({ paused: true });
     const provider = await startTestProvider(gateway, {}, { runtimes: { wasm: new ControlledRuntime() } });
