@@ -54,6 +54,13 @@ describe("provider frozen mid-job", () => {
     expect(done.status).toBe("completed");
     expect(done.provider).not.toBe(running.provider);
     expect(done.trail?.map((t) => t.outcome)).toEqual(["expired", "completed"]);
+    // missing its heartbeats, it was passed over for new leases, not leased to and waited out
+    await until("the gateway to pass over the frozen node", () =>
+      net.gateway
+        ?.output()
+        .split("\n")
+        .some((l) => l.includes("provider silent") && l.includes(running.provider as string)),
+    );
 
     // frozen past the node's pong wait (10 s): on waking, its pongs from meanwhile are unread,
     // and it must take the stall for its own, not drop a gateway that answered all along

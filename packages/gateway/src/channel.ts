@@ -189,6 +189,7 @@ export function handleProviderSocket(
         send({ type: "error", code: "not_authenticated", message: "send hello first" });
         return;
       }
+      engine.heard(session);
       switch (msg.type) {
         case "heartbeat": {
           engine.heartbeat(session, msg.running, msg.audits);

@@ -64,6 +64,13 @@ import { GroupWriter } from "./writer.js";
 const SWEEP_MS = 250;
 /** the shortest lateness of a sweep taken for a stall, whatever the heartbeat period */
 export const MIN_STALL_MS = 1_000;
+/**
+ * A heartbeating node none of whose frames was read for this many heartbeat periods (at least 2 s)
+ * is leased nothing until it is heard again: a lease to a node that is frozen, asleep with its
+ * socket open or cut off would wait out the lease and cost its job an attempt.
+ */
+export const SILENT_AFTER_HEARTBEATS = 2;
+const MIN_SILENT_MS = 2_000;
 
 export interface SubmitRequest {
   consumerId: string;
@@ -398,6 +405,8 @@ export class Engine {
       session.msPerUnit = previous.msPerUnit;
       previous.close(4003, "replaced by a newer connection");
     }
+    session.lastHeardAt = this.monotonic();
+    session.silent = false;
     this.sessions.set(session.id, session);
     this.offered(session.id, session.capabilities);
     this.metrics.providersOnline.set(this.onlineSessions().length);
@@ -452,6 +461,7 @@ export class Engine {
     audits: { auditId: string; wasmMemoryMb: number }[] = [],
   ): void {
     this.heldAudits(session, audits);
+    session.heartbeats = true;
     const now = this.now();
     for (const r of running) {
       const job = this.running.get(r.jobId);
@@ -660,7 +670,7 @@ export class Engine {
   private roundViews(): ReturnType<typeof toView>[] {
     const { counts, inFlight, wasmMb } = this.roundLoad();
     return this.onlineSessions()
-      .filter((s) => this.eligible(s) && !s.awaitingHeartbeat)
+      .filter((s) => this.eligible(s) && !s.awaitingHeartbeat && !s.silent)
       .map((s) =>
         toView(s, counts.get(s.id) ?? 0, this.jobCostCap(s, inFlight.get(s.id) ?? 0n), wasmMb.get(s.id) ?? 0),
       );
@@ -807,6 +817,30 @@ export class Engine {
     await this.apply(job, loseLease(job, "released", reason, this.now(), { countsAsAttempt: !free }));
   }
 
+  /** A frame of this node was read (channel.ts): a node that had gone silent is leased to again. */
+  heard(session: ProviderSession): void {
+    session.lastHeardAt = this.monotonic();
+    if (!session.silent) return;
+    session.silent = false;
+    this.log.info({ providerId: session.id }, "provider heard again");
+    this.kick();
+  }
+
+  private markSilent(): void {
+    const at = this.monotonic();
+    const silentAfterMs = Math.max(SILENT_AFTER_HEARTBEATS * this.config.heartbeatMs, MIN_SILENT_MS);
+    for (const s of this.onlineSessions()) {
+      const quietMs = at - (s.lastHeardAt ?? at);
+      // a node that never sent a heartbeat (a test's bare client) gives no rhythm to miss
+      if (s.silent || !s.heartbeats || quietMs <= silentAfterMs) continue;
+      s.silent = true;
+      this.log.warn(
+        { providerId: s.id, quietMs: Math.round(quietMs) },
+        "provider silent: no new leases until it is heard",
+      );
+    }
+  }
+
   private sweep(): void {
     const now = this.now();
     const stalledMs = this.stalledFor();
@@ -815,6 +849,7 @@ export class Engine {
       this.graceAfterStall(now, stalledMs);
       return;
     }
+    this.markSilent();
     for (const job of this.running.values()) {
       // a heartbeat renews the lease, never past its time cap
       const current = this.leases.get(job.id);

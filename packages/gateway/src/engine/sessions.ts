@@ -24,6 +24,15 @@ export interface ProviderSession {
    * is leased to it until its first heartbeat names them (Engine.heartbeat)
    */
   awaitingHeartbeat?: boolean;
+  /** when a frame of it was last read (the engine's monotonic clock) */
+  lastHeardAt?: number;
+  /** it has sent a heartbeat on this session: from then on it is expected to, every period */
+  heartbeats?: boolean;
+  /**
+   * It heartbeats, and nothing was read from it for SILENT_AFTER_HEARTBEATS periods (a node frozen
+   * or asleep with its socket open, a network that drops packets): leased nothing until it is heard
+   */
+  silent?: boolean;
   /** reputation from verification records (verification/start.ts); the completion record until set */
   reputation?: () => number;
   send(msg: GatewayMessage): void;

@@ -4,7 +4,7 @@ import { depositEvent } from "@tessera/core";
 import type { JobSpec } from "@tessera/protocol";
 import { openStore, type Store } from "@tessera/store";
 import pino from "pino";
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { createMetrics } from "../metrics.js";
 import { Engine } from "./engine.js";
@@ -96,4 +96,24 @@ export async function stopTestEngine(t: { store: Store; engine: Engine }): Promi
   vi.useRealTimers();
   t.engine.stop();
   await t.store.close();
+}
+
+/**
+ * An engine per test on two clocks the test moves: `now` (wall time, leases and deadlines) and
+ * `monotonic` (what the engine measures its own stalls and nodes' silence on). Registers the
+ * beforeEach and afterEach; read `t.engine` inside tests.
+ */
+export function clockedEngine(): { engine: Engine; now: number; monotonic: number } {
+  const t = { engine: undefined as unknown as Engine, store: undefined as unknown as Store, now: 0, monotonic: 0 };
+  beforeEach(async () => {
+    t.now = 1_000_000;
+    t.monotonic = 0;
+    ({ store: t.store, engine: t.engine } = await startTestEngine(
+      () => t.now,
+      {},
+      () => t.monotonic,
+    ));
+  });
+  afterEach(() => stopTestEngine(t));
+  return t;
 }
