@@ -61,6 +61,8 @@ describe("provider frozen mid-job", () => {
         .split("\n")
         .some((l) => l.includes("provider silent") && l.includes(running.provider as string)),
     );
+    const shown = (await client.providers()).data.find((p) => p.id === running.provider);
+    expect([shown?.online, shown?.silent]).toEqual([true, true]);
 
     // frozen past the node's pong wait (10 s): on waking, its pongs from meanwhile are unread,
     // and it must take the stall for its own, not drop a gateway that answered all along
@@ -85,6 +87,7 @@ describe("provider frozen mid-job", () => {
     const ran = await client.waitForJob(again.id, { timeoutMs: 120_000 });
     expect(ran.status).toBe("completed");
     expect(ran.provider).toBe(running.provider);
+    expect((await client.providers()).data.find((p) => p.id === running.provider)?.silent).toBe(false);
     // on the session it had before the freeze
     const log = victim?.output() ?? "";
     expect(log).toContain("provider stalled");

@@ -142,6 +142,8 @@ export interface ProviderInfo {
   failed: number;
   online: boolean;
   draining: boolean;
+  /** online, but the gateway has read nothing from it for 2 heartbeat periods: leased nothing until heard */
+  silent: boolean;
   firstSeenAt: number;
   lastSeenAt: number;
 }

@@ -63,6 +63,8 @@ export function networkRoutes(app: FastifyInstance, ctx: RouteContext): void {
         failed,
         online: Boolean(s),
         draining: s?.draining ?? false,
+        // online, but no frame read for 2 heartbeat periods: leased nothing until heard (engine.ts)
+        silent: s?.silent ?? false,
         firstSeenAt: p.firstSeenAt,
         lastSeenAt: s ? Date.now() : p.lastSeenAt,
       };
