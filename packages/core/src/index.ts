@@ -6,6 +6,7 @@ export * from "./audit/reputation.js";
 export * from "./audit/verdicts.js";
 export * from "./capacity/freivalds.js";
 export * from "./capacity/matrices.js";
+export * from "./job/liveness.js";
 export * from "./job/paging.js";
 export * from "./job/time-cap.js";
 export * from "./job/transitions.js";

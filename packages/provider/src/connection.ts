@@ -1,6 +1,7 @@
 // The provider's end of `GET /v1/provider/connect`: dial out, answer the challenge with a
 // signed hello, heartbeat while welcomed, and redial with backoff whenever the socket drops,
 // except when the gateway refuses this node for good (bad key, other protocol version).
+import { isOwnStall } from "@tessera/core";
 import {
   type AuditCancelMessage,
   type AuditMessage,
@@ -32,9 +33,6 @@ import {
   type HeartbeatMessage,
   type WelcomeMessage,
 } from "./wire.js";
-
-/** A heartbeat tick later than this (or a heartbeat period, if longer) is this process's own stall. */
-export const MIN_STALL_MS = 1_000;
 
 /** Close codes the gateway uses for refusals that a retry cannot fix. */
 export const CLOSE_AUTH_FAILED = 4001;
@@ -230,7 +228,7 @@ export class GatewayConnection {
             // A tick this late means this process stood still (SIGSTOP, a paused VM, a starved
             // host): timers run before sockets are read, so the gateway's pongs from meanwhile
             // are still unread. The gateway gets a fresh wait instead of the blame.
-            if (lateMs > Math.max(msg.heartbeatMs, MIN_STALL_MS)) {
+            if (isOwnStall(lateMs, msg.heartbeatMs)) {
               log.warn({ stalledMs: Math.round(lateMs) }, "provider stalled; giving the gateway a fresh pong wait");
               lastPongAt = now;
             }

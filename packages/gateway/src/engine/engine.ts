@@ -13,6 +13,7 @@ import {
   escrowEvent,
   expireInQueue,
   FALLBACK_CAP_MS,
+  isOwnStall,
   isTerminal,
   JOB_AT_FAULT,
   type JobRecord,
@@ -27,6 +28,7 @@ import {
   releaseIsFree,
   renewLease,
   schedule,
+  silentAfterMs,
   stoppedAtFault,
   streamedUnits,
   type Transition,
@@ -62,15 +64,6 @@ import { GroupWriter } from "./writer.js";
 
 /** how often leases, time caps and deadlines are checked */
 const SWEEP_MS = 250;
-/** the shortest lateness of a sweep taken for a stall, whatever the heartbeat period */
-export const MIN_STALL_MS = 1_000;
-/**
- * A heartbeating node none of whose frames was read for this many heartbeat periods (at least 2 s)
- * is leased nothing until it is heard again: a lease to a node that is frozen, asleep with its
- * socket open or cut off would wait out the lease and cost its job an attempt.
- */
-export const SILENT_AFTER_HEARTBEATS = 2;
-const MIN_SILENT_MS = 2_000;
 
 export interface SubmitRequest {
   consumerId: string;
@@ -779,7 +772,7 @@ export class Engine {
     const at = this.monotonic();
     const late = at - this.lastSweepAt - SWEEP_MS;
     this.lastSweepAt = at;
-    return late > Math.max(this.config.heartbeatMs, MIN_STALL_MS) ? late : undefined;
+    return isOwnStall(late, this.config.heartbeatMs) ? late : undefined;
   }
 
   /**
@@ -828,11 +821,13 @@ export class Engine {
 
   private markSilent(): void {
     const at = this.monotonic();
-    const silentAfterMs = Math.max(SILENT_AFTER_HEARTBEATS * this.config.heartbeatMs, MIN_SILENT_MS);
+    const quietLimitMs = silentAfterMs(this.config.heartbeatMs);
     for (const s of this.onlineSessions()) {
       const quietMs = at - (s.lastHeardAt ?? at);
-      // a node that never sent a heartbeat (a test's bare client) gives no rhythm to miss
-      if (s.silent || !s.heartbeats || quietMs <= silentAfterMs) continue;
+      // Judged against the node's own rhythm: one that never sent a heartbeat on this session
+      // (the tests' bare protocol clients are such nodes) gives none to miss, and its leases still
+      // expire on time. Every provider daemon heartbeats right after its welcome.
+      if (s.silent || !s.heartbeats || quietMs <= quietLimitMs) continue;
       s.silent = true;
       this.log.warn(
         { providerId: s.id, quietMs: Math.round(quietMs) },

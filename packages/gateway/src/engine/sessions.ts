@@ -29,7 +29,7 @@ export interface ProviderSession {
   /** it has sent a heartbeat on this session: from then on it is expected to, every period */
   heartbeats?: boolean;
   /**
-   * It heartbeats, and nothing was read from it for SILENT_AFTER_HEARTBEATS periods (a node frozen
+   * It heartbeats, and nothing was read from it for core's silentAfterMs (a node frozen
    * or asleep with its socket open, a network that drops packets): leased nothing until it is heard
    */
   silent?: boolean;

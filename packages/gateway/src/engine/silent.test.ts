@@ -1,14 +1,13 @@
 // A node none of whose frames the gateway read for a while (frozen, a laptop asleep with its socket
 // open, a network dropping packets) is leased nothing until it is heard again: a lease to it would
 // wait out the lease and cost its job an attempt.
+import { silentAfterMs } from "@tessera/core";
 import { describe, expect, it } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { testNode } from "../verification/test-nodes.js";
-import { SILENT_AFTER_HEARTBEATS } from "./engine.js";
 import { clockedEngine, sweep, testWasmSpec, turns, WASM_NODE } from "./test-engine.js";
 
-const { heartbeatMs } = parseGatewayConfig({ db: ":memory:" });
-const silentAfterMs = SILENT_AFTER_HEARTBEATS * heartbeatMs;
+const quietLimitMs = silentAfterMs(parseGatewayConfig({ db: ":memory:" }).heartbeatMs);
 
 const t = clockedEngine();
 
@@ -32,7 +31,7 @@ describe("a provider the gateway has not heard from", () => {
     const node = testNode("op", false, WASM_NODE);
     t.engine.connect(node.session);
     t.engine.heartbeat(node.session, []);
-    t.monotonic += silentAfterMs + 1;
+    t.monotonic += quietLimitMs + 1;
     // two sweeps: the jump alone reads as this process's own stall, which marks no one
     await sweep();
     await sweep();
@@ -58,7 +57,7 @@ describe("a provider the gateway has not heard from", () => {
     for (const n of [heard, quiet, bare]) t.engine.connect(n.session);
     t.engine.heartbeat(heard.session, []);
     t.engine.heartbeat(quiet.session, []);
-    t.monotonic += silentAfterMs - 1_000;
+    t.monotonic += quietLimitMs - 1_000;
     t.engine.heard(heard.session);
     t.monotonic += 1_001;
     await sweep();

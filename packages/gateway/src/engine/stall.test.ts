@@ -2,10 +2,10 @@
 // its nodes sent meanwhile. Its leases get the restart grace instead of expiring on the spot, so
 // the work still running on the nodes is not thrown away, counted against them and charged to
 // its jobs' attempts; an ordinary sweep still expires a lease that no heartbeat renewed.
+import { MIN_STALL_MS } from "@tessera/core";
 import { describe, expect, it } from "vitest";
 import { parseGatewayConfig } from "../config.js";
 import { testNode } from "../verification/test-nodes.js";
-import { MIN_STALL_MS } from "./engine.js";
 import { clockedEngine, sweep, testWasmSpec, turns, WASM_NODE } from "./test-engine.js";
 
 const { leaseMs, restartGraceMs, heartbeatMs } = parseGatewayConfig({ db: ":memory:" });
