@@ -332,17 +332,18 @@ try {
   const profile = profFile ? summarizeProfile(profFile, tesseraSpan, 25, GATEWAY_BUCKETS) : undefined;
   if (profile) process.stderr.write(`\n${profileText("gateway (Tessera rounds)", profile, 20)}\n(raw: ${profFile})\n`);
   // one provider beside one direct worker: the same runtime code, so the difference is the daemon's
-  const sideProfiles = PROFILE
-    ? {
-        provider: mainProfile(join(profDir, "provider"), providerPids[0]),
-        direct: mainProfile(join(profDir, "direct"), directPids[0]),
-      }
-    : {};
-  const sideSummaries = Object.entries(sideProfiles).flatMap(([who, file]) => {
+  const sides = PROFILE
+    ? [
+        { who: "provider", dir: "provider", pid: providerPids[0], span: tesseraSpan, requests: tessera.done / WORKERS },
+        { who: "direct worker", dir: "direct", pid: directPids[0], span: directSpan, requests: ideal.done / WORKERS },
+      ]
+    : [];
+  const sideSummaries = sides.flatMap((side) => {
+    const file = mainProfile(join(profDir, side.dir), side.pid);
     if (!file) return [];
-    const s = summarizeProfile(file, who === "provider" ? tesseraSpan : directSpan, 25);
-    process.stderr.write(`\n${profileText(`${who} (its rounds)`, s, 20)}\n(raw: ${file})\n`);
-    return [{ who, s }];
+    const s = summarizeProfile(file, side.span, 25);
+    process.stderr.write(`\n${profileText(`${side.who} (its rounds)`, s, 20)}\n(raw: ${file})\n`);
+    return [{ ...side, s }];
   });
 
   const mems = MEMORY_N > 0 ? [await memory(model)] : [];
@@ -402,15 +403,11 @@ try {
           }),
           // the profiler's busy time is the main thread's, on the wall clock (a descheduled
           // thread still counts), and llama.cpp's own threads are not in it
-          ...sideSummaries.map(({ who, s }) =>
-            profileSection(
-              `Main thread of one ${who === "provider" ? "provider" : "direct worker"} by package (--cpu-prof, its rounds)`,
-              s,
-              {
-                unit: "request",
-                count: (who === "provider" ? tessera.done : ideal.done) / WORKERS,
-              },
-            ),
+          ...sideSummaries.map(({ who, s, requests }) =>
+            profileSection(`Main thread of one ${who} by package (--cpu-prof, its rounds)`, s, {
+              unit: "request",
+              count: requests,
+            }),
           ),
         ]
       : undefined,
