@@ -65,6 +65,8 @@ export interface ConnectionOptions {
   /** a session up this long resets the backoff; default STABLE_SESSION_MS (30 s) */
   stableAfterMs?: number;
   random?: () => number;
+  /** the monotonic clock pong waits, stalls and outages are measured on; default performance.now */
+  monotonic?: () => number;
   /** the gateway must complete challenge → welcome within this; default 15 s */
   handshakeTimeoutMs?: number;
   /** largest frame accepted; default 64 MiB (leases carry inline inputs) */
@@ -93,13 +95,17 @@ export class GatewayConnection {
   /** sockets in a row that opened but closed before the gateway said a word (a wrong --gateway path, say) */
   private silentCloses = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  /** when the last welcomed session closed (monotonic ms) */
+  /** when the current outage began: the first drop of a welcomed session after a stable one */
   private droppedAt: number | undefined;
   private readonly closeWaiters: Array<() => void> = [];
   /** authenticated sessions so far */
   sessions = 0;
 
-  constructor(private readonly options: ConnectionOptions) {}
+  private readonly clock: () => number;
+
+  constructor(private readonly options: ConnectionOptions) {
+    this.clock = options.monotonic ?? (() => performance.now());
+  }
 
   get connected(): boolean {
     return this.welcomed && this.ws?.readyState === WebSocket.OPEN;
@@ -152,7 +158,7 @@ export class GatewayConnection {
     };
     let heartbeatTimer: NodeJS.Timeout | undefined;
     // the monotonic clock: a wall clock stepped forward by NTP must not look like a silent gateway
-    let lastPongAt = performance.now();
+    let lastPongAt = this.clock();
     let welcomedAt: number | undefined;
     const handshakeTimer = setTimeout(() => {
       log.warn({ phase }, "gateway did not complete the handshake in time");
@@ -163,7 +169,7 @@ export class GatewayConnection {
       opened = true;
     });
     ws.on("pong", () => {
-      lastPongAt = performance.now();
+      lastPongAt = this.clock();
     });
     // an HTTP answer to the upgrade (the gateway's 404 for a wrong path) is said with the hint below
     let refusedWith: string | undefined;
@@ -212,7 +218,7 @@ export class GatewayConnection {
           phase = "ready";
           clearTimeout(handshakeTimer);
           this.welcomed = true;
-          welcomedAt = performance.now();
+          welcomedAt = this.clock();
           this.sessions++;
           log.info({ heartbeatMs: msg.heartbeatMs, leaseMs: msg.leaseMs }, "connected to gateway");
           this.options.onWelcome(msg);
@@ -220,9 +226,9 @@ export class GatewayConnection {
           // Ping rides along each heartbeat; a gateway gone silent (no TCP close) is dropped
           // after a few missed pongs and redialled.
           const deadAfterMs = Math.max(3 * msg.heartbeatMs, 10_000);
-          let lastTickAt = performance.now();
+          let lastTickAt = this.clock();
           heartbeatTimer = setInterval(() => {
-            const now = performance.now();
+            const now = this.clock();
             const lateMs = now - lastTickAt - msg.heartbeatMs;
             lastTickAt = now;
             // A tick this late means this process stood still (SIGSTOP, a paused VM, a starved
@@ -291,10 +297,12 @@ export class GatewayConnection {
       else if (silent) this.silentCloses++;
       // Only a session that stayed up resets the backoff: one dropped right after its welcome
       // (say, over a frame the gateway will not take) must not be redialled at full speed.
-      const now = performance.now();
+      const now = this.clock();
       const upMs = welcomedAt === undefined ? undefined : now - welcomedAt;
-      if (wasWelcomed) this.droppedAt = now;
       this.attempt = nextAttempt(this.attempt, upMs, this.options.stableAfterMs ?? STABLE_SESSION_MS);
+      // Sessions that drop soon after their welcome continue the outage they began in, so a node
+      // whose result keeps getting its socket closed leaves the 1 s ceiling after 30 s.
+      if (wasWelcomed && (this.attempt === 0 || this.droppedAt === undefined)) this.droppedAt = now;
       const holding =
         this.droppedAt !== undefined && now - this.droppedAt < HOLDING_REDIAL_WINDOW_MS && this.options.holdsWork();
       const delayMs = backoffDelay(this.attempt++, this.options.backoff, this.options.random, holding);

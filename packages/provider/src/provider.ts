@@ -43,6 +43,8 @@ export interface ProviderDeps {
   fetch?: typeof fetch;
   /** jitter source for reconnect backoff */
   random?: () => number;
+  /** the connection's monotonic clock (tests move it); default performance.now */
+  monotonic?: () => number;
   /** answers proof-of-capacity challenges; default the honest product (capacity.ts) */
   capacityAnswer?: (msg: CapacityChallengeMessage) => ProviderMessage;
   /**
@@ -191,6 +193,7 @@ export async function startProvider(input: ProviderConfigInput, deps: ProviderDe
     ...(deps.identity ? {} : { keyFile: config.keyFile }),
     backoff: { initialMs: config.reconnectInitialMs, maxMs: config.reconnectMaxMs },
     ...(deps.random ? { random: deps.random } : {}),
+    ...(deps.monotonic ? { monotonic: deps.monotonic } : {}),
     holding: () => runner.runningJobs().length,
     holdsWork: () => runner.holdsWork(),
     onWelcome: (welcome) => {

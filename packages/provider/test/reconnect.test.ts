@@ -10,6 +10,19 @@ afterEach(async () => {
   await gateway?.close();
 });
 
+/** The provider's redials as it logs them: each delay, and whether it held work then. */
+function redialLog() {
+  const delays: Array<{ delayMs: number; holdingWork?: boolean }> = [];
+  const sink = new Writable({
+    write(line, _enc, done) {
+      const entry = JSON.parse(line.toString());
+      if (entry.msg === "gateway connection closed; reconnecting") delays.push(entry);
+      done();
+    },
+  });
+  return { delays, logger: pino({ level: "info" }, sink) };
+}
+
 describe("provider reconnects", () => {
   it("redials after the gateway drops the socket, with a fresh signed hello", async () => {
     gateway = await FakeGateway.start();
@@ -24,18 +37,11 @@ describe("provider reconnects", () => {
 
   it("slows its redials when every session is dropped right after its welcome", async () => {
     gateway = await FakeGateway.start();
-    const delays: number[] = [];
-    const sink = new Writable({
-      write(line, _enc, done) {
-        const entry = JSON.parse(line.toString());
-        if (entry.msg === "gateway connection closed; reconnecting") delays.push(entry.delayMs);
-        done();
-      },
-    });
+    const { delays, logger } = redialLog();
     await startTestProvider(
       gateway,
       { reconnectInitialMs: 10, reconnectMaxMs: 10_000 },
-      { runtimes: { wasm: new ControlledRuntime() }, random: () => 1, logger: pino({ level: "info" }, sink) },
+      { runtimes: { wasm: new ControlledRuntime() }, random: () => 1, logger },
     );
     for (let n = 0; n < 4; n++) {
       const session = await gateway.session(n);
@@ -44,24 +50,17 @@ describe("provider reconnects", () => {
     }
     await gateway.session(4);
     // A welcome does not reset the backoff; only a session that stayed up does (backoff.test.ts).
-    expect(delays).toEqual([10, 20, 40, 80]);
+    expect(delays.map((d) => d.delayMs)).toEqual([10, 20, 40, 80]);
   });
 
   it("redials within a second while the gateway waits on it for a lease or a result", async () => {
     gateway = await FakeGateway.start({ autoAck: false });
-    const delays: Array<{ delayMs: number; holdingWork?: boolean }> = [];
-    const sink = new Writable({
-      write(line, _enc, done) {
-        const entry = JSON.parse(line.toString());
-        if (entry.msg === "gateway connection closed; reconnecting") delays.push(entry);
-        done();
-      },
-    });
+    const { delays, logger } = redialLog();
     const runtime = new ControlledRuntime();
     const provider = await startTestProvider(
       gateway,
       { reconnectInitialMs: 4_000, reconnectMaxMs: 60_000 },
-      { runtimes: { wasm: runtime }, random: () => 1, logger: pino({ level: "info" }, sink) },
+      { runtimes: { wasm: runtime }, random: () => 1, logger },
     );
     // running a lease: 1 s instead of the 4 s its backoff would say
     const first = await gateway.session(0);
@@ -80,6 +79,41 @@ describe("provider reconnects", () => {
     await until(() => provider.stats().outbox === 0);
     third.ws.terminate();
     await until(() => delays.length === 3);
+    expect(delays.map((d) => [d.delayMs, d.holdingWork ?? false])).toEqual([
+      [1_000, true],
+      [1_000, true],
+      [16_000, false],
+    ]);
+  });
+
+  it("leaves the 1 s ceiling 30 s into an outage, however often the gateway welcomes it and drops it again", async () => {
+    gateway = await FakeGateway.start();
+    const { delays, logger } = redialLog();
+    const runtime = new ControlledRuntime();
+    let clock = 0;
+    await startTestProvider(
+      gateway,
+      { reconnectInitialMs: 4_000, reconnectMaxMs: 60_000 },
+      {
+        runtimes: { wasm: runtime },
+        random: () => 1,
+        monotonic: () => clock,
+        logger,
+      },
+    );
+    const first = await gateway.session(0);
+    first.send(lease("j1", 1));
+    await runtime.whenStarted("j1");
+    first.ws.terminate();
+    // welcomed again 29 s into the outage and dropped at once: still inside it
+    await until(() => delays.length === 1);
+    clock += 29_000;
+    (await gateway.session(1)).ws.terminate();
+    await until(() => delays.length === 2);
+    clock += 1_001;
+    (await gateway.session(2)).ws.terminate();
+    await until(() => delays.length === 3);
+    // still running j1, but past the window: the backoff's own 16 s
     expect(delays.map((d) => [d.delayMs, d.holdingWork ?? false])).toEqual([
       [1_000, true],
       [1_000, true],
